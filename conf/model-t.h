@@ -1,0 +1,239 @@
+/* The configuration model: what parsing produces and the worker consumes.
+ * It is built once by the parser, validated, and never modified afterwards
+ * (runtime-mutable server state lives in worker/ structures behind RCU).
+ */
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/addr.h"
+
+struct proxy;
+struct lb_algo;
+
+/* Timeouts in milliseconds; 0 means "not set". */
+struct px_timeouts {
+	uint32_t client, client_fin, server, server_fin, connect, queue, tunnel;
+	uint32_t http_request, http_keep_alive, tarpit, check;
+};
+
+enum px_mode { PX_MODE_TCP = 0, PX_MODE_HTTP };
+
+/* proxy.options bits */
+#define PXO_REDISPATCH 0x0001
+#define PXO_SPLICE_AUTO 0x0002
+#define PXO_SPLICE_REQ 0x0004
+#define PXO_SPLICE_RSP 0x0008
+#define PXO_ALLBACKUPS 0x0010
+#define PXO_PERSIST 0x0020
+#define PXO_TCP_SMART_ACCEPT 0x0040
+#define PXO_TCP_SMART_CONNECT 0x0080
+#define PXO_TCPKA 0x0100
+#define PXO_CLITCPKA 0x0200
+#define PXO_SRVTCPKA 0x0400
+#define PXO_ABORTONCLOSE 0x0800
+
+enum hash_type_method { HASH_MAP_BASED = 0, HASH_CONSISTENT };
+enum hash_fn { HASH_FN_SDBM = 0, HASH_FN_DJB2, HASH_FN_WT6, HASH_FN_CRC32, HASH_FN_NONE };
+
+/* Load-balancing settings of a backend. */
+struct lb_cfg {
+	const struct lb_algo *algo; /* registered algorithm (worker/lb-*.c) */
+	char *arg;                  /* algorithm argument, e.g. "2" for random(2) */
+	int arg_int;
+	enum hash_type_method hash_method;
+	enum hash_fn hash_fn;
+	int hash_avalanche;
+	int hash_balance_factor; /* percent, 0 = off */
+};
+
+/* A listening address and its options ("bind" line, one per address/port). */
+struct bind_conf {
+	struct hl_addr addr;
+	char *name;
+	char *file;
+	int line;
+	int backlog;  /* 0 = use maxconn-derived default */
+	int maxconn;  /* 0 = frontend's */
+	int v4v6, v6only, transparent, accept_proxy, nodelay, defer_accept, tfo;
+	int ux_mode;  /* unix socket permissions, -1 = default */
+	uid_t ux_uid;
+	gid_t ux_gid;
+	int ux_uid_set, ux_gid_set;
+	char *interface;
+	int mss;
+	int shards; /* listening sockets per address, 0 = default */
+	struct proxy *px;
+	struct bind_conf *next;
+};
+
+/* Settings of a server, also used for "default-server". */
+struct server_cfg {
+	int weight;   /* 0..256 */
+	int maxconn;  /* 0 = unlimited */
+	int minconn;
+	int maxqueue; /* 0 = unlimited */
+	int backup;
+	int disabled;
+	uint32_t slowstart; /* ms */
+	int send_proxy;     /* 0, 1 (v1) or 2 (v2) */
+	int redir_port;
+	int check;          /* health checks requested */
+	struct hl_addr source;
+	int source_set;
+};
+
+struct server {
+	char *id;
+	int puid; /* numeric id ("id" keyword or automatic) */
+	int puid_set;
+	char *file;
+	int line;
+	struct hl_addr addr;
+	struct server_cfg cfg;
+	struct proxy *px;
+	struct server *next;
+};
+
+/* A use_backend rule (conditions arrive with the ACL engine). */
+struct switching_rule {
+	char *be_name;
+	struct proxy *be; /* resolved at validation */
+	char *file;
+	int line;
+	struct switching_rule *next;
+};
+
+struct proxy {
+	char *id;
+	unsigned cap; /* PX_CAP_* */
+	int uuid;
+	int uuid_set;
+	char *file;
+	int line;
+	int disabled;
+	char *description;
+
+	/* settings inherited from defaults (copied by proxy_inherit()) */
+	enum px_mode mode;
+	struct px_timeouts to;
+	int maxconn;
+	int fullconn;
+	int retries;
+	int redispatch_interval; /* option redispatch <interval>: 1 = every retry */
+	unsigned options;        /* PXO_* */
+	unsigned options_set;    /* PXO_* given explicitly in this section */
+	struct lb_cfg lb;
+	struct server_cfg defsrv; /* default-server */
+	struct hl_addr source;
+	int source_set;
+	char *default_backend_name;
+
+	/* own content, never inherited */
+	struct bind_conf *binds;
+	struct server *servers;
+	int nb_servers;
+	struct switching_rule *switching_rules;
+	struct proxy *default_backend; /* resolved at validation */
+	struct proxy *defaults;        /* the defaults section it inherited from */
+	struct proxy *next;
+};
+
+struct userlist_user {
+	char *name;
+	char *pass;
+	int insecure; /* insecure-password: clear text */
+	char *groups;
+	struct userlist_user *next;
+};
+
+struct userlist_group {
+	char *name;
+	char *users;
+	struct userlist_group *next;
+};
+
+struct userlist {
+	char *name;
+	char *file;
+	int line;
+	struct userlist_user *users;
+	struct userlist_group *groups;
+	struct userlist *next;
+};
+
+/* A "stats socket" line: parsed now, served by the runtime API. */
+struct stats_socket_cfg {
+	struct bind_conf bind;
+	int level; /* 0 user, 1 operator, 2 admin */
+	int expose_fd;
+	struct stats_socket_cfg *next;
+};
+
+struct global_cfg {
+	int maxconn;
+	int nbthread; /* 0 = automatic */
+	int thread_groups;
+	int daemon;
+	int master_worker;
+	int mworker_no_exit_on_failure;
+	int mworker_max_reloads;
+	char *pidfile;
+	char *chroot;
+	uid_t uid;
+	gid_t gid;
+	int uid_set, gid_set;
+	int ulimit_n;
+	uint32_t hard_stop_after; /* ms, 0 = never */
+	uint32_t close_spread_time;
+	uint32_t grace;
+	int zero_warning;
+	int insecure_setuid_wanted;
+	int insecure_fork_wanted;
+	int quiet;
+	int nosplice;
+	int noreuseport;
+	int noepoll;
+	int nogetaddrinfo;
+	int spread_checks;
+	uint32_t stats_timeout;
+	int stats_maxconn;
+	char *node;
+	char *description;
+	char *localpeer;
+	uint32_t tune_bufsize;
+	uint32_t tune_maxrewrite;
+	int tune_maxaccept;
+	int tune_maxpollevents;
+	int tune_http_maxhdr;
+	int tune_runqueue_depth;
+	int tune_idle_pool_shared;
+	struct stats_socket_cfg *stats_sockets;
+};
+
+/* The whole configuration. */
+struct config {
+	struct global_cfg global;
+	struct proxy *proxies;   /* frontends, backends and listens, in file order */
+	struct proxy *defaults;  /* every defaults section, in file order */
+	struct userlist *userlists;
+	struct proxy *cur_defaults; /* while parsing: defaults new proxies inherit */
+	int next_uuid;              /* while parsing: next automatic proxy id */
+	char **files;            /* files loaded, in order */
+	int nb_files;
+};
+
+/* Parser state given to keyword and section parsers. */
+struct cfg_ctx {
+	struct config *cfg;
+	const char *file;
+	int line;
+	const struct cfg_section *sect; /* current section type, NULL before the first */
+	const char *sect_name;          /* its name argument, "" when none */
+	struct proxy *px;               /* current proxy (proxy sections) */
+	void *target;                   /* bind/server options: object being set */
+	struct userlist *ul;            /* current userlist */
+	int inverse;                    /* keyword prefixed with "no" */
+	int reset;                      /* keyword prefixed with "default" */
+	int skip_section;               /* body of a section not supported yet */
+};

@@ -1,0 +1,493 @@
+#include "conf/parser.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/cond.h"
+#include "conf/kw.h"
+#include "conf/tokenize.h"
+
+#define MAX_COND_NEST 32
+
+/* One level of .if nesting. */
+struct cond_level {
+	int active; /* lines of the current branch are used */
+	int taken;  /* a branch of this level was already used */
+	int seen_else;
+	int parent_active;
+	int line;
+};
+
+struct line_state {
+	struct cfg_ctx *ctx;
+	struct cond_level levels[MAX_COND_NEST];
+	int depth;
+	int flags; /* CFG_* or-ed over the file */
+};
+
+static int lines_active(const struct line_state *ls)
+{
+	return ls->depth == 0 || ls->levels[ls->depth - 1].active;
+}
+
+/* Prints the message of a keyword parser as an alert or warning. */
+static void report(struct cfg_ctx *ctx, int flags, const char *msg)
+{
+	if (!msg || !*msg)
+		msg = "error";
+	if (flags & (CFG_ALERT | CFG_ABORT))
+		ha_alert("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, msg);
+	else if (flags & CFG_WARN)
+		ha_warning("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, msg);
+}
+
+/* Evaluates the condition of .if/.elif words; -1 on error (reported). */
+static int eval_directive_cond(struct cfg_ctx *ctx, char **args, int nargs)
+{
+	char *err = NULL;
+	int r = cfg_eval_cond(args + 1, nargs - 1, &err);
+	if (r < 0) {
+		ha_alert("config : " CFG_LOC_FMT "failed to evaluate condition: %s\n", ctx->file,
+			 ctx->line, err ? err : "invalid expression");
+		free(err);
+	}
+	return r;
+}
+
+/* Joins words <args>[1..] with spaces for .notice and friends. */
+static char *join_words(char **args, int nargs)
+{
+	size_t len = 1;
+	for (int i = 1; i < nargs; i++)
+		len += strlen(args[i]) + 1;
+	char *out = xmalloc(len);
+	out[0] = 0;
+	for (int i = 1; i < nargs; i++) {
+		if (i > 1)
+			strcat(out, " ");
+		strcat(out, args[i]);
+	}
+	return out;
+}
+
+/* Handles a line whose first word starts with '.'. Returns CFG_* flags. */
+static int handle_directive(struct line_state *ls, char **args, int nargs)
+{
+	struct cfg_ctx *ctx = ls->ctx;
+	const char *d = args[0];
+	struct cond_level *lvl = ls->depth ? &ls->levels[ls->depth - 1] : NULL;
+
+	if (strcmp(d, ".if") == 0) {
+		if (ls->depth >= MAX_COND_NEST) {
+			ha_alert("config : " CFG_LOC_FMT "too many nested '.if', max is %d.\n",
+				 ctx->file, ctx->line, MAX_COND_NEST);
+			return CFG_ALERT | CFG_ABORT;
+		}
+		int parent = lines_active(ls);
+		struct cond_level *n = &ls->levels[ls->depth++];
+		memset(n, 0, sizeof(*n));
+		n->parent_active = parent;
+		n->line = ctx->line;
+		if (!parent)
+			return CFG_OK;
+		int r = eval_directive_cond(ctx, args, nargs);
+		if (r < 0)
+			return CFG_ALERT | CFG_ABORT;
+		n->active = n->taken = r;
+		return CFG_OK;
+	}
+	if (strcmp(d, ".elif") == 0 || strcmp(d, ".else") == 0) {
+		int is_else = d[3] == 's';
+		if (!lvl) {
+			ha_alert("config : " CFG_LOC_FMT "'%s' without matching '.if'.\n", ctx->file,
+				 ctx->line, d);
+			return CFG_ALERT | CFG_ABORT;
+		}
+		if (lvl->seen_else) {
+			ha_alert("config : " CFG_LOC_FMT "'%s' after '.else' is not allowed.\n",
+				 ctx->file, ctx->line, d);
+			return CFG_ALERT | CFG_ABORT;
+		}
+		lvl->active = 0;
+		if (is_else) {
+			lvl->seen_else = 1;
+			if (nargs > 1) {
+				ha_alert("config : " CFG_LOC_FMT "'.else' takes no argument.\n",
+					 ctx->file, ctx->line);
+				return CFG_ALERT | CFG_ABORT;
+			}
+			lvl->active = lvl->parent_active && !lvl->taken;
+		} else if (lvl->parent_active && !lvl->taken) {
+			int r = eval_directive_cond(ctx, args, nargs);
+			if (r < 0)
+				return CFG_ALERT | CFG_ABORT;
+			lvl->active = r;
+		}
+		lvl->taken |= lvl->active;
+		return CFG_OK;
+	}
+	if (strcmp(d, ".endif") == 0) {
+		if (!lvl) {
+			ha_alert("config : " CFG_LOC_FMT "'.endif' without matching '.if'.\n",
+				 ctx->file, ctx->line);
+			return CFG_ALERT | CFG_ABORT;
+		}
+		ls->depth--;
+		return CFG_OK;
+	}
+	if (!lines_active(ls))
+		return CFG_OK;
+
+	char *text = join_words(args, nargs);
+	int ret = CFG_OK;
+	if (strcmp(d, ".diag") == 0)
+		ha_diag("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
+	else if (strcmp(d, ".notice") == 0)
+		ha_notice("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
+	else if (strcmp(d, ".warning") == 0) {
+		ha_warning("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
+		ret = CFG_WARN;
+	} else if (strcmp(d, ".alert") == 0) {
+		ha_alert("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
+		ret = CFG_ALERT;
+	} else {
+		ha_alert("config : " CFG_LOC_FMT "unknown directive '%s'\n", ctx->file, ctx->line,
+			 d);
+		ret = CFG_ALERT;
+	}
+	free(text);
+	return ret;
+}
+
+/* Closes the current section, running its end hook. */
+static int end_section(struct cfg_ctx *ctx)
+{
+	int ret = CFG_OK;
+	if (ctx->sect && !ctx->skip_section && ctx->sect->end) {
+		char *err = NULL;
+		ret = ctx->sect->end(ctx, &err);
+		report(ctx, ret, err);
+		free(err);
+	}
+	ctx->sect = NULL;
+	ctx->sect_name = "";
+	ctx->px = NULL;
+	ctx->ul = NULL;
+	ctx->skip_section = 0;
+	return ret;
+}
+
+/* Starts section <sect> from its header line. */
+static int begin_section(struct cfg_ctx *ctx, const struct cfg_section *sect, char **args,
+			 int nargs)
+{
+	int ret = end_section(ctx);
+	ctx->sect = sect;
+	ctx->sect_name = nargs > 1 ? args[1] : "";
+	if (sect->flags & KWF_PENDING) {
+		ha_alert("config : " CFG_LOC_FMT "'%s' sections are not supported yet.\n",
+			 ctx->file, ctx->line, sect->name);
+		ctx->skip_section = 1;
+		return ret | CFG_ALERT;
+	}
+	char *err = NULL;
+	int r = sect->begin(ctx, args, nargs, &err);
+	report(ctx, r, err);
+	free(err);
+	if (r & CFG_ALERT)
+		ctx->skip_section = 1; /* no object to fill: avoid cascading errors */
+	return ret | r;
+}
+
+/* Reports a keyword that is not known in the current section. */
+static int unknown_keyword(struct cfg_ctx *ctx, char **args, int nargs)
+{
+	const char *sname = ctx->sect->name;
+	const char *other = cfg_kw_other_section(ctx->sect->id, args, nargs);
+	const char *first_sub = NULL;
+	const char *sugg = NULL;
+	char two[256];
+
+	if (other) {
+		ha_alert("config : " CFG_LOC_FMT
+			 "unknown keyword '%s' in '%s' section; it is only valid in '%s' sections.\n",
+			 ctx->file, ctx->line, args[0], sname, other);
+		return CFG_ALERT;
+	}
+	/* "option foo", "timeout foo": suggest among the sub-keywords */
+	if (nargs > 1 && cfg_suggest_kw(ctx->sect->id, args[0], args[1]))
+		first_sub = args[0];
+	if (first_sub) {
+		sugg = cfg_suggest_kw(ctx->sect->id, args[0], args[1]);
+		snprintf(two, sizeof(two), "%s %s", args[0], args[1]);
+		ha_alert("config : " CFG_LOC_FMT
+			 "unknown keyword '%s' in '%s' section; did you mean '%s %s' maybe ?\n",
+			 ctx->file, ctx->line, two, sname, args[0], sugg);
+		return CFG_ALERT;
+	}
+	sugg = cfg_suggest_kw(ctx->sect->id, NULL, args[0]);
+	if (sugg)
+		ha_alert("config : " CFG_LOC_FMT
+			 "unknown keyword '%s' in '%s' section; did you mean '%s' maybe ?\n",
+			 ctx->file, ctx->line, args[0], sname, sugg);
+	else
+		ha_alert("config : " CFG_LOC_FMT "unknown keyword '%s' in '%s' section\n",
+			 ctx->file, ctx->line, args[0], sname);
+	return CFG_ALERT;
+}
+
+/* Checks that the keyword applies to the current proxy's capabilities. */
+static int check_proxy_cap(struct cfg_ctx *ctx, const struct cfg_kw *kw, const char *name)
+{
+	struct proxy *px = ctx->px;
+	if (!px || (kw->cap & px->cap))
+		return CFG_OK;
+	if (px->cap & PX_CAP_DEF) {
+		ha_alert("config : " CFG_LOC_FMT "'%s' not allowed in 'defaults' section.\n",
+			 ctx->file, ctx->line, name);
+		return CFG_ALERT;
+	}
+	int want_be = !(kw->cap & PX_CAP_FE);
+	if (kw->flags & KWF_CAP_WARN) {
+		ha_warning("config : " CFG_LOC_FMT
+			   "'%s' ignored because %s '%s' has no %s capability.\n",
+			   ctx->file, ctx->line, name, ctx->sect->name, px->id,
+			   want_be ? "backend" : "frontend");
+		return CFG_WARN;
+	}
+	ha_alert("config : " CFG_LOC_FMT "'%s' not allowed because %s '%s' has no %s capability.\n",
+		 ctx->file, ctx->line, name, ctx->sect->name, px->id,
+		 want_be ? "backend" : "frontend");
+	return CFG_ALERT;
+}
+
+/* Target structure of slot keywords in the current section. */
+static void *slot_target(struct cfg_ctx *ctx)
+{
+	if (ctx->sect->id == SECT_GLOBAL)
+		return &ctx->cfg->global;
+	if (ctx->sect->id & SECT_PROXY)
+		return ctx->px;
+	return NULL;
+}
+
+/* Dispatches a keyword line inside the current section. */
+static int handle_keyword(struct cfg_ctx *ctx, char **args, int nargs)
+{
+	int words = 0;
+	char **kargs = args;
+	int knargs = nargs;
+	char name[256];
+
+	ctx->inverse = ctx->reset = 0;
+	if (nargs > 1 && (strcmp(args[0], "no") == 0 || strcmp(args[0], "default") == 0)) {
+		ctx->inverse = args[0][0] == 'n';
+		ctx->reset = !ctx->inverse;
+		kargs++;
+		knargs--;
+	}
+	const struct cfg_kw *kw = cfg_find_kw(ctx->sect->id, kargs, knargs, &words);
+	if (!kw)
+		return unknown_keyword(ctx, kargs, knargs);
+	snprintf(name, sizeof(name), "%s", kw->name);
+	if (kw->flags & KWF_PENDING) {
+		ha_alert("config : " CFG_LOC_FMT "'%s' is not supported yet.\n", ctx->file,
+			 ctx->line, name);
+		return CFG_ALERT;
+	}
+	if ((ctx->inverse && !(kw->flags & KWF_NO)) || (ctx->reset && !(kw->flags & KWF_DEFAULT))) {
+		ha_alert("config : " CFG_LOC_FMT "'%s' cannot be prefixed with '%s'.\n", ctx->file,
+			 ctx->line, name, args[0]);
+		return CFG_ALERT;
+	}
+	if (ctx->sect->id & SECT_PROXY) {
+		int r = check_proxy_cap(ctx, kw, name);
+		if (r)
+			return r; /* CFG_WARN: the keyword is not applied */
+	}
+	char *err = NULL;
+	int ret;
+	if (kw->type == KWT_PARSER)
+		ret = kw->parse(ctx, kargs, knargs, &err);
+	else
+		ret = cfg_parse_slot(kw, slot_target(ctx), ctx, kargs, knargs, words, &err);
+	report(ctx, ret, err);
+	free(err);
+	return ret;
+}
+
+/* Processes one tokenized line. */
+static int handle_line(struct line_state *ls, char **args, int nargs)
+{
+	struct cfg_ctx *ctx = ls->ctx;
+
+	if (args[0][0] == '.' && args[0][1])
+		return handle_directive(ls, args, nargs);
+	if (!lines_active(ls))
+		return CFG_OK;
+	const struct cfg_section *sect = cfg_find_section(args[0]);
+	if (sect)
+		return begin_section(ctx, sect, args, nargs);
+	if (!ctx->sect) {
+		ha_alert("config : " CFG_LOC_FMT "unknown keyword '%s' out of section.\n",
+			 ctx->file, ctx->line, args[0]);
+		return CFG_ALERT;
+	}
+	if (ctx->skip_section)
+		return CFG_OK;
+	return handle_keyword(ctx, args, nargs);
+}
+
+/* Tokenizes and handles every line of <data>. */
+int cfg_parse_buffer(struct config *cfg, const char *name, const char *data, size_t len)
+{
+	struct cfg_ctx ctx_storage = {.cfg = cfg, .file = name, .sect_name = ""};
+	struct cfg_ctx *ctx = &ctx_storage;
+	struct line_state ls = {.ctx = ctx};
+	struct cfg_tokens toks = {0};
+	const char *p = data, *end = data + len;
+
+	while (p < end && !(ls.flags & CFG_ABORT)) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t llen = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		struct cfg_tok_ctx tctx = {name, ++ctx->line, ctx->sect_name};
+		size_t errpos = 0;
+		char *err = NULL;
+
+		enum cfg_tok_status st = cfg_tokenize(p, llen, &tctx, &toks, &errpos, &err);
+		p += llen + (eol ? 1 : 0);
+		if (st != TOK_OK) {
+			if (lines_active(&ls)) {
+				ha_alert("config : " CFG_LOC_FMT "%s at position %zu\n", name,
+					 ctx->line, err ? err : "parse error", errpos + 1);
+				ls.flags |= CFG_ALERT;
+			}
+			free(err);
+			continue;
+		}
+		if (toks.nargs == 0)
+			continue;
+		ls.flags |= handle_line(&ls, toks.args, toks.nargs);
+	}
+	if (ls.depth && !(ls.flags & CFG_ABORT)) {
+		ha_alert("config : parsing [%s:%d]: non-terminated '.if' block.\n", name,
+			 ls.levels[ls.depth - 1].line);
+		ls.flags |= CFG_ALERT;
+	}
+	ls.flags |= end_section(ctx);
+	cfg_tokens_free(&toks);
+	return ls.flags;
+}
+
+/* Reads a whole file into memory; returns NULL with errno set on failure. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *buf = xmalloc(cap);
+	size_t r;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the "*.cfg" regular files of directory <dir> to cfg->files. */
+static int add_dir_files(struct config *cfg, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	char **names = NULL;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".cfg") != 0)
+			continue;
+		char *full = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		names = xrealloc(names, sizeof(*names) * (n + 1));
+		names[n++] = full;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (int i = 0; i < n; i++) {
+		cfg->files = xrealloc(cfg->files, sizeof(char *) * (cfg->nb_files + 1));
+		cfg->files[cfg->nb_files++] = names[i];
+	}
+	free(names);
+	return 0;
+}
+
+/* Expands <paths> into the list of files to load. */
+static int collect_files(struct config *cfg, char *const *paths, int npaths)
+{
+	int ret = 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (add_dir_files(cfg, paths[i]) == 0)
+				continue;
+		} else if (stat(paths[i], &st) == 0) {
+			cfg->files = xrealloc(cfg->files, sizeof(char *) * (cfg->nb_files + 1));
+			cfg->files[cfg->nb_files++] = xstrdup(paths[i]);
+			continue;
+		}
+		ha_alert("config : Cannot open configuration file/directory %s : %s\n", paths[i],
+			 strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+int cfg_load(struct config *cfg, char *const *paths, int npaths)
+{
+	unsigned alerts_before = msg_state.alerts;
+	int first_file = cfg->nb_files;
+
+	if (collect_files(cfg, paths, npaths) < 0)
+		return -1;
+	for (int i = first_file; i < cfg->nb_files; i++) {
+		size_t len = 0;
+		char *data = read_file(cfg->files[i], &len);
+		if (!data) {
+			ha_alert("config : Cannot open configuration file/directory %s : %s\n",
+				 cfg->files[i], strerror(errno));
+			continue;
+		}
+		int flags = cfg_parse_buffer(cfg, cfg->files[i], data, len);
+		free(data);
+		if (flags & (CFG_ALERT | CFG_ABORT))
+			ha_alert("config : Error(s) found in configuration file : %s\n",
+				 cfg->files[i]);
+	}
+	return msg_state.alerts != alerts_before ? -1 : 0;
+}

@@ -1,0 +1,461 @@
+/* Proxy sections (defaults, frontend, backend, listen), inheritance from
+ * defaults sections, and the proxy keywords that do not belong to a more
+ * specific module.
+ */
+#include "conf/proxy.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "conf/lb-registry.h"
+#include "conf/parser.h"
+
+static struct lb_algo *lb_algos;
+
+void lb_register_algo(struct lb_algo *algo)
+{
+	algo->next = lb_algos;
+	lb_algos = algo;
+}
+
+const struct lb_algo *lb_find_algo(const char *name)
+{
+	for (const struct lb_algo *a = lb_algos; a; a = a->next)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+const char *proxy_type_str(const struct proxy *px)
+{
+	if (px->cap & PX_CAP_DEF)
+		return "defaults";
+	if ((px->cap & PX_CAP_LISTEN) == PX_CAP_LISTEN)
+		return "listen";
+	return (px->cap & PX_CAP_FE) ? "frontend" : "backend";
+}
+
+struct proxy *proxy_find(struct config *cfg, const char *name, unsigned cap)
+{
+	for (struct proxy *px = cfg->proxies; px; px = px->next)
+		if ((px->cap & cap) && strcmp(px->id, name) == 0)
+			return px;
+	return NULL;
+}
+
+static struct proxy *defaults_find(struct config *cfg, const char *name)
+{
+	struct proxy *found = NULL;
+	for (struct proxy *px = cfg->defaults; px; px = px->next)
+		if (px->id && strcmp(px->id, name) == 0)
+			found = px;
+	return found;
+}
+
+/* Settings every proxy starts with before inheriting. */
+static void proxy_set_builtin_defaults(struct proxy *px)
+{
+	px->mode = PX_MODE_TCP;
+	px->retries = 3;
+	px->defsrv.weight = 1;
+	px->lb.algo = lb_find_algo("roundrobin");
+}
+
+/* Copies the inheritable settings of defaults section <def> into <px>. */
+static void proxy_inherit(struct proxy *px, const struct proxy *def)
+{
+	px->mode = def->mode;
+	px->to = def->to;
+	px->maxconn = def->maxconn;
+	px->fullconn = def->fullconn;
+	px->retries = def->retries;
+	px->redispatch_interval = def->redispatch_interval;
+	px->options = def->options;
+	px->lb = def->lb;
+	px->lb.arg = def->lb.arg ? xstrdup(def->lb.arg) : NULL;
+	px->defsrv = def->defsrv;
+	px->source = def->source;
+	px->source.hostname = def->source.hostname ? xstrdup(def->source.hostname) : NULL;
+	px->source_set = def->source_set;
+	px->default_backend_name =
+		def->default_backend_name ? xstrdup(def->default_backend_name) : NULL;
+	px->defaults = (struct proxy *)def;
+}
+
+/* Checks the characters of a proxy name. */
+static int check_name(const char *type, const char *name, char **err)
+{
+	if (!*name) {
+		memprintf(err, "'%s' expects <name> as argument.", type);
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("-_.:", *p)) {
+			memprintf(err, "character '%c' is not permitted in '%s' name '%s'.", *p, type,
+				  name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reports a name already used by a proxy sharing a capability. */
+static int check_unique(struct cfg_ctx *ctx, const char *name, unsigned cap, char **err)
+{
+	struct proxy *other = proxy_find(ctx->cfg, name, cap & PX_CAP_LISTEN);
+	if (!other)
+		return 0;
+	memprintf(err, "proxy '%s' has the same name as %s '%s' declared at %s:%d.", name,
+		  proxy_type_str(other), other->id, other->file, other->line);
+	return -1;
+}
+
+/* Appends <px> at the end of list <head>. */
+static void proxy_append(struct proxy **head, struct proxy *px)
+{
+	while (*head)
+		head = &(*head)->next;
+	*head = px;
+}
+
+/* Header of a proxy section: "<type> <name> [from <defaults>]". */
+static int proxy_begin(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	const char *type = args[0];
+	unsigned cap = strcmp(type, "frontend") == 0   ? PX_CAP_FE
+		       : strcmp(type, "backend") == 0  ? PX_CAP_BE
+		       : strcmp(type, "listen") == 0   ? PX_CAP_LISTEN
+						       : PX_CAP_DEF;
+	const char *name = nargs > 1 ? args[1] : "";
+	const char *from = NULL;
+	int is_def = cap == PX_CAP_DEF;
+
+	if (nargs > 1 && strcmp(args[1], "from") == 0 && is_def)
+		name = ""; /* anonymous defaults inheriting from a named one */
+	int name_words = *name ? 2 : 1;
+	if (nargs > name_words) {
+		if (strcmp(args[name_words], "from") != 0 || nargs != name_words + 2) {
+			memprintf(err, "'%s %s' : unexpected argument '%s'; only 'from <defaults>' "
+				  "may follow the name.", type, name, args[name_words]);
+			return CFG_ALERT;
+		}
+		from = args[name_words + 1];
+	}
+	if (!is_def && check_name(type, name, err) < 0)
+		return CFG_ALERT;
+	if (is_def && *name && check_name(type, name, err) < 0)
+		return CFG_ALERT;
+	if (!is_def && check_unique(ctx, name, cap, err) < 0)
+		return CFG_ALERT;
+
+	struct proxy *def = ctx->cfg->cur_defaults;
+	if (from) {
+		def = defaults_find(ctx->cfg, from);
+		if (!def) {
+			memprintf(err, "%s '%s': unable to find defaults section '%s'.", type, name,
+				  from);
+			return CFG_ALERT;
+		}
+	}
+	struct proxy *px = xcalloc(1, sizeof(*px));
+	px->id = xstrdup(name);
+	px->cap = cap;
+	px->file = xstrdup(ctx->file);
+	px->line = ctx->line;
+	proxy_set_builtin_defaults(px);
+	if (def)
+		proxy_inherit(px, def);
+	if (is_def) {
+		proxy_append(&ctx->cfg->defaults, px);
+		ctx->cfg->cur_defaults = px;
+	} else {
+		proxy_append(&ctx->cfg->proxies, px);
+	}
+	ctx->px = px;
+	return CFG_OK;
+}
+
+static struct cfg_section defaults_section = {"defaults", SECT_DEFAULTS, proxy_begin};
+static struct cfg_section frontend_section = {"frontend", SECT_FRONTEND, proxy_begin};
+static struct cfg_section backend_section = {"backend", SECT_BACKEND, proxy_begin};
+static struct cfg_section listen_section = {"listen", SECT_LISTEN, proxy_begin};
+CFG_REGISTER_SECTION(defaults_section)
+CFG_REGISTER_SECTION(frontend_section)
+CFG_REGISTER_SECTION(backend_section)
+CFG_REGISTER_SECTION(listen_section)
+
+/* mode tcp|http */
+static int parse_mode(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs != 2) {
+		memprintf(err, "'mode' expects one of 'tcp' or 'http'.");
+		return CFG_ALERT;
+	}
+	if (strcmp(args[1], "tcp") == 0) {
+		ctx->px->mode = PX_MODE_TCP;
+		return CFG_OK;
+	}
+	if (strcmp(args[1], "http") == 0 || strcmp(args[1], "log") == 0 ||
+	    strcmp(args[1], "spop") == 0) {
+		memprintf(err, "'mode %s' is not supported yet.", args[1]);
+		return CFG_ALERT;
+	}
+	memprintf(err, "unknown proxy mode '%s'; expected 'tcp' or 'http'.", args[1]);
+	return CFG_ALERT;
+}
+
+/* balance <algo>[(<arg>)] [<args>...] */
+static int parse_balance(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	static const char *const known[] = {"roundrobin", "static-rr", "leastconn", "first",
+					    "source",     "uri",       "url_param", "hdr",
+					    "random",     "rdp-cookie", "hash",     "log-hash",
+					    "sticky"};
+	if (nargs < 2) {
+		memprintf(err, "'balance' expects an algorithm name.");
+		return CFG_ALERT;
+	}
+	char *name = xstrdup(args[1]);
+	char *paren = strchr(name, '(');
+	char *parg = NULL;
+	if (paren) {
+		size_t l = strlen(paren);
+		if (paren[l - 1] != ')') {
+			memprintf(err, "'balance %s': missing closing parenthesis.", args[1]);
+			free(name);
+			return CFG_ALERT;
+		}
+		paren[l - 1] = 0;
+		*paren = 0;
+		parg = paren + 1;
+	}
+	const struct lb_algo *algo = lb_find_algo(name);
+	if (!algo) {
+		int is_known = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+			is_known |= strcmp(known[i], name) == 0;
+		if (is_known)
+			memprintf(err, "'balance %s' is not supported yet.", name);
+		else
+			memprintf(err, "unknown balance algorithm '%s'.", name);
+		free(name);
+		return CFG_ALERT;
+	}
+	struct lb_cfg lb = ctx->px->lb;
+	lb.algo = algo;
+	lb.arg = NULL;
+	lb.arg_int = 0;
+	if (algo->parse && algo->parse(&lb, parg, args + 2, nargs - 2, err) < 0) {
+		free(name);
+		return CFG_ALERT;
+	}
+	if (!algo->parse && (parg || nargs > 2)) {
+		memprintf(err, "'balance %s' takes no argument.", name);
+		free(name);
+		return CFG_ALERT;
+	}
+	free(ctx->px->lb.arg);
+	ctx->px->lb = lb;
+	free(name);
+	return CFG_OK;
+}
+
+/* default_backend <name> */
+static int parse_default_backend(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs != 2) {
+		memprintf(err, "'%s' expects a backend name.", args[0]);
+		return CFG_ALERT;
+	}
+	free(ctx->px->default_backend_name);
+	ctx->px->default_backend_name = xstrdup(args[1]);
+	return CFG_OK;
+}
+
+/* use_backend <name> [if|unless <cond>] */
+static int parse_use_backend(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs < 2) {
+		memprintf(err, "'%s' expects a backend name.", args[0]);
+		return CFG_ALERT;
+	}
+	if (nargs > 2) {
+		if (strcmp(args[2], "if") == 0 || strcmp(args[2], "unless") == 0)
+			memprintf(err, "'use_backend' conditions ('%s ...') are not supported yet.",
+				  args[2]);
+		else
+			memprintf(err, "'use_backend': unexpected word '%s'; expects 'if' or "
+				  "'unless'.", args[2]);
+		return CFG_ALERT;
+	}
+	struct switching_rule *r = xcalloc(1, sizeof(*r));
+	r->be_name = xstrdup(args[1]);
+	r->file = xstrdup(ctx->file);
+	r->line = ctx->line;
+	struct switching_rule **tail = &ctx->px->switching_rules;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = r;
+	return CFG_OK;
+}
+
+/* id <number>: the proxy's unique numeric id */
+static int parse_px_id(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	char *end = NULL;
+	long v = nargs == 2 ? strtol(args[1], &end, 10) : 0;
+	if (nargs != 2 || *end || v <= 0 || v > 0x7fffffff) {
+		memprintf(err, "'id' expects a positive integer.");
+		return CFG_ALERT;
+	}
+	for (struct proxy *p = ctx->cfg->proxies; p; p = p->next) {
+		if (p != ctx->px && p->uuid_set && p->uuid == v) {
+			memprintf(err, "%s '%s' has the same id %ld as %s '%s'.",
+				  proxy_type_str(ctx->px), ctx->px->id, v, proxy_type_str(p),
+				  p->id);
+			return CFG_ALERT;
+		}
+	}
+	ctx->px->uuid = (int)v;
+	ctx->px->uuid_set = 1;
+	return CFG_OK;
+}
+
+/* disabled / enabled */
+static int parse_disabled(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs != 1) {
+		memprintf(err, "'%s' takes no argument.", args[0]);
+		return CFG_ALERT;
+	}
+	ctx->px->disabled = args[0][0] == 'd';
+	return CFG_OK;
+}
+
+static int parse_px_description(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs < 2) {
+		memprintf(err, "'description' expects a string argument.");
+		return CFG_ALERT;
+	}
+	size_t len = 1;
+	for (int i = 1; i < nargs; i++)
+		len += strlen(args[i]) + 1;
+	char *d = xcalloc(1, len);
+	for (int i = 1; i < nargs; i++) {
+		if (i > 1)
+			strcat(d, " ");
+		strcat(d, args[i]);
+	}
+	free(ctx->px->description);
+	ctx->px->description = d;
+	return CFG_OK;
+}
+
+/* option redispatch [<interval>] */
+static int parse_opt_redispatch(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct proxy *px = ctx->px;
+	int interval = 1;
+	if (nargs > 3) {
+		memprintf(err, "'option redispatch' takes at most one argument.");
+		return CFG_ALERT;
+	}
+	if (nargs == 3) {
+		char *end = NULL;
+		long v = strtol(args[2], &end, 10);
+		if (*end || v == 0 || v < -1000 || v > 1000) {
+			memprintf(err, "'option redispatch' expects a non-zero interval, got '%s'.",
+				  args[2]);
+			return CFG_ALERT;
+		}
+		interval = (int)v;
+	}
+	px->options_set |= PXO_REDISPATCH;
+	if (ctx->inverse) {
+		px->options &= ~PXO_REDISPATCH;
+		px->redispatch_interval = 0;
+	} else {
+		px->options |= PXO_REDISPATCH;
+		px->redispatch_interval = interval;
+	}
+	return CFG_OK;
+}
+
+/* Simple boolean "option <name>" mapped to a PXO_* bit. */
+static int parse_opt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} map[] = {
+		{"splice-auto", PXO_SPLICE_AUTO}, {"splice-request", PXO_SPLICE_REQ},
+		{"splice-response", PXO_SPLICE_RSP}, {"allbackups", PXO_ALLBACKUPS},
+		{"tcpka", PXO_TCPKA | PXO_CLITCPKA | PXO_SRVTCPKA}, {"clitcpka", PXO_CLITCPKA},
+		{"srvtcpka", PXO_SRVTCPKA},
+	};
+	if (nargs != 2) {
+		memprintf(err, "'option %s' takes no argument.", args[1]);
+		return CFG_ALERT;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		if (strcmp(map[i].name, args[1]) != 0)
+			continue;
+		ctx->px->options_set |= map[i].bit;
+		if (ctx->inverse)
+			ctx->px->options &= ~map[i].bit;
+		else if (ctx->reset)
+			ctx->px->options &= ~map[i].bit;
+		else
+			ctx->px->options |= map[i].bit;
+		return CFG_OK;
+	}
+	memprintf(err, "internal error: option '%s' has no flag.", args[1]);
+	return CFG_ALERT;
+}
+
+#define PX_KW(n, c, fn) {.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn}
+#define PX_OPT(n, c, fn)                                                                           \
+	{.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn, .flags = KWF_NO | KWF_DEFAULT}
+#define PX_INT(n, c, f, lo, hi)                                                                    \
+	{.name = n, .sections = SECT_PROXY, .cap = c, .type = KWT_INT,                             \
+	 .offset = offsetof(struct proxy, f), .min = lo, .max = hi}
+#define PX_TIME(n, c, f)                                                                           \
+	{.name = n, .sections = SECT_PROXY, .cap = c, .type = KWT_UINT_TIME,                       \
+	 .offset = offsetof(struct proxy, to.f), .flags = KWF_CAP_WARN}
+
+static const struct cfg_kw proxy_kws[] = {
+	PX_KW("mode", PX_CAP_ALL, parse_mode),
+	PX_KW("balance", PX_CAP_DEF | PX_CAP_BE, parse_balance),
+	PX_KW("default_backend", PX_CAP_DEF | PX_CAP_FE, parse_default_backend),
+	PX_KW("use_backend", PX_CAP_FE, parse_use_backend),
+	PX_KW("id", PX_CAP_FE | PX_CAP_BE, parse_px_id),
+	PX_KW("disabled", PX_CAP_ALL, parse_disabled),
+	PX_KW("enabled", PX_CAP_ALL, parse_disabled),
+	PX_KW("description", PX_CAP_FE | PX_CAP_BE, parse_px_description),
+	PX_INT("maxconn", PX_CAP_DEF | PX_CAP_FE, maxconn, 0, 10000000),
+	PX_INT("fullconn", PX_CAP_DEF | PX_CAP_BE, fullconn, 0, 10000000),
+	PX_INT("retries", PX_CAP_DEF | PX_CAP_BE, retries, 0, 1000),
+	PX_TIME("timeout client", PX_CAP_DEF | PX_CAP_FE, client),
+	PX_TIME("timeout client-fin", PX_CAP_DEF | PX_CAP_FE, client_fin),
+	PX_TIME("timeout server", PX_CAP_DEF | PX_CAP_BE, server),
+	PX_TIME("timeout server-fin", PX_CAP_DEF | PX_CAP_BE, server_fin),
+	PX_TIME("timeout connect", PX_CAP_DEF | PX_CAP_BE, connect),
+	PX_TIME("timeout queue", PX_CAP_DEF | PX_CAP_BE, queue),
+	PX_TIME("timeout tunnel", PX_CAP_DEF | PX_CAP_BE, tunnel),
+	PX_OPT("option redispatch", PX_CAP_DEF | PX_CAP_BE, parse_opt_redispatch),
+	PX_OPT("option splice-auto", PX_CAP_ALL, parse_opt_flag),
+	PX_OPT("option splice-request", PX_CAP_ALL, parse_opt_flag),
+	PX_OPT("option splice-response", PX_CAP_ALL, parse_opt_flag),
+	PX_OPT("option allbackups", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag),
+	PX_OPT("option tcpka", PX_CAP_ALL, parse_opt_flag),
+	PX_OPT("option clitcpka", PX_CAP_DEF | PX_CAP_FE, parse_opt_flag),
+	PX_OPT("option srvtcpka", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag),
+};
+CFG_REGISTER_KEYWORDS(proxy_kws)

@@ -1,0 +1,221 @@
+/* "server" and "default-server" lines and their options. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/mem.h"
+#include "common/units.h"
+#include "conf/kw.h"
+#include "conf/opts.h"
+#include "conf/parser.h"
+
+/* Checks the characters of a server name. */
+static int check_server_name(const char *name, char **err)
+{
+	if (!*name) {
+		memprintf(err, "'server' expects <name> and <addr>[:<port>] as arguments.");
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", *p)) {
+			memprintf(err, "character '%c' is not permitted in server name '%s'.", *p,
+				  name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct server *server_find(struct proxy *px, const char *name)
+{
+	for (struct server *s = px->servers; s; s = s->next)
+		if (strcmp(s->id, name) == 0)
+			return s;
+	return NULL;
+}
+
+static void server_free(struct server *s)
+{
+	addr_release(&s->addr);
+	addr_release(&s->cfg.source);
+	free(s->id);
+	free(s->file);
+	free(s);
+}
+
+/* server <name> <addr> [options...] */
+static int parse_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct proxy *px = ctx->px;
+	char what[512];
+	char *aerr = NULL;
+
+	if (nargs < 3) {
+		memprintf(err, "'server' expects <name> and <addr>[:<port>] as arguments.");
+		return CFG_ALERT;
+	}
+	if (check_server_name(args[1], err) < 0)
+		return CFG_ALERT;
+	struct server *dup = server_find(px, args[1]);
+	if (dup) {
+		memprintf(err, "%s '%s' : server '%s' has the same name as another server declared "
+			  "at %s:%d.", ctx->sect->name, px->id, args[1], dup->file, dup->line);
+		return CFG_ALERT;
+	}
+	struct server *s = xcalloc(1, sizeof(*s));
+	s->id = xstrdup(args[1]);
+	s->file = xstrdup(ctx->file);
+	s->line = ctx->line;
+	s->px = px;
+	s->cfg = px->defsrv;
+	if (px->defsrv.source_set && px->defsrv.source.hostname)
+		s->cfg.source.hostname = xstrdup(px->defsrv.source.hostname);
+	if (addr_parse(args[2], PA_PORT_OK | PA_PORT_OFFSET | PA_RESOLVE, &s->addr, &aerr) < 0) {
+		memprintf(err, "'server %s/%s' : %s", px->id, args[1],
+			  aerr ? aerr : "invalid address");
+		free(aerr);
+		server_free(s);
+		return CFG_ALERT;
+	}
+	if (s->addr.socktype != SOCK_STREAM || s->addr.kind == ADDR_FD) {
+		memprintf(err, "'server %s/%s' : address '%s' cannot be used to connect to a "
+			  "server.", px->id, args[1], args[2]);
+		server_free(s);
+		return CFG_ALERT;
+	}
+	snprintf(what, sizeof(what), "server %s/%s", px->id, args[1]);
+	int ret = cfg_parse_options(ctx, SECT_SRVOPT, s, args, 3, nargs, what, err);
+	if (ret & CFG_ALERT) {
+		server_free(s);
+		return ret;
+	}
+	struct server **tail = &px->servers;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = s;
+	px->nb_servers++;
+	return ret;
+}
+
+/* default-server [options...]: settings new servers of this proxy start with. */
+static int parse_default_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server tmp = {.id = "default-server", .cfg = ctx->px->defsrv, .px = ctx->px};
+	char what[300];
+
+	snprintf(what, sizeof(what), "default-server");
+	int ret = cfg_parse_options(ctx, SECT_SRVOPT, &tmp, args, 1, nargs, what, err);
+	if (!(ret & CFG_ALERT))
+		ctx->px->defsrv = tmp.cfg;
+	return ret;
+}
+
+static const struct cfg_kw server_kws[] = {
+	{.name = "server", .sections = SECT_PROXY, .cap = PX_CAP_BE, .parse = parse_server},
+	{.name = "default-server",
+	 .sections = SECT_PROXY,
+	 .cap = PX_CAP_ALL,
+	 .parse = parse_default_server},
+};
+CFG_REGISTER_KEYWORDS(server_kws)
+
+/* Integer option value in [lo, hi]. */
+static int sopt_int(const char *name, const char *val, long lo, long hi, int *out, char **err)
+{
+	char *end = NULL;
+	long v = strtol(val, &end, 10);
+	if (!*val || *end || v < lo || v > hi) {
+		memprintf(err, "'%s' expects an integer between %ld and %ld, got '%s'.", name, lo, hi,
+			  val);
+		return CFG_ALERT;
+	}
+	*out = (int)v;
+	return CFG_OK;
+}
+
+static int sopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	const char *n = args[0], *v = args[1];
+
+	if (!strcmp(n, "weight"))
+		return sopt_int(n, v, 0, 256, &s->cfg.weight, err);
+	if (!strcmp(n, "maxconn"))
+		return sopt_int(n, v, 0, 10000000, &s->cfg.maxconn, err);
+	if (!strcmp(n, "minconn"))
+		return sopt_int(n, v, 0, 10000000, &s->cfg.minconn, err);
+	if (!strcmp(n, "maxqueue"))
+		return sopt_int(n, v, 0, 10000000, &s->cfg.maxqueue, err);
+	if (!strcmp(n, "id")) {
+		if (!s->file) {
+			memprintf(err, "'id' cannot be set on default-server.");
+			return CFG_ALERT;
+		}
+		s->puid_set = 1;
+		return sopt_int(n, v, 1, 0x7fffffff, &s->puid, err);
+	}
+	if (!strcmp(n, "slowstart")) {
+		const char *bad = NULL;
+		if (parse_time_ms(v, &s->cfg.slowstart, &bad) != PARSE_OK) {
+			memprintf(err, "invalid time '%s' for 'slowstart'.", v);
+			return CFG_ALERT;
+		}
+		return CFG_OK;
+	}
+	memprintf(err, "internal error: no handler for '%s'.", n);
+	return CFG_ALERT;
+}
+
+static int sopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	const char *n = args[0];
+
+	if (!strcmp(n, "backup") || !strcmp(n, "no-backup"))
+		s->cfg.backup = n[0] == 'b';
+	else if (!strcmp(n, "disabled") || !strcmp(n, "enabled"))
+		s->cfg.disabled = n[0] == 'd';
+	else if (!strcmp(n, "send-proxy"))
+		s->cfg.send_proxy = 1;
+	else if (!strcmp(n, "send-proxy-v2"))
+		s->cfg.send_proxy = 2;
+	else if (!strcmp(n, "no-send-proxy") || !strcmp(n, "no-send-proxy-v2"))
+		s->cfg.send_proxy = 0;
+	return CFG_OK;
+}
+
+/* source <addr>[:<port>]: local address of connections to this server. */
+static int sopt_source(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	struct hl_addr a;
+	char *aerr = NULL;
+	if (addr_parse(args[1], PA_PORT_OK | PA_NO_FD, &a, &aerr) < 0) {
+		memprintf(err, "'source' : %s", aerr ? aerr : "invalid address");
+		free(aerr);
+		return CFG_ALERT;
+	}
+	if (a.kind != ADDR_INET4 && a.kind != ADDR_INET6) {
+		memprintf(err, "'source' expects an IPv4 or IPv6 address, got '%s'.", args[1]);
+		addr_release(&a);
+		return CFG_ALERT;
+	}
+	addr_release(&s->cfg.source);
+	s->cfg.source = a;
+	s->cfg.source_set = 1;
+	return CFG_OK;
+}
+
+#define SO(n, fn, nv) {.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv}
+static const struct cfg_kw server_opts[] = {
+	SO("weight", sopt_value, 1),        SO("maxconn", sopt_value, 1),
+	SO("minconn", sopt_value, 1),       SO("maxqueue", sopt_value, 1),
+	SO("id", sopt_value, 1),            SO("slowstart", sopt_value, 1),
+	SO("backup", sopt_flag, 0),         SO("no-backup", sopt_flag, 0),
+	SO("disabled", sopt_flag, 0),       SO("enabled", sopt_flag, 0),
+	SO("send-proxy", sopt_flag, 0),     SO("send-proxy-v2", sopt_flag, 0),
+	SO("no-send-proxy", sopt_flag, 0),  SO("no-send-proxy-v2", sopt_flag, 0),
+	SO("source", sopt_source, 1),
+};
+CFG_REGISTER_KEYWORDS(server_opts)

@@ -1,0 +1,131 @@
+/* Whole-configuration checks run after every file is parsed: references
+ * between proxies, identifiers, and settings that only make sense together.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "conf/parser.h"
+#include "conf/proxy.h"
+
+/* Resolves default_backend and use_backend names of frontend <px>. */
+static int resolve_backends(struct config *cfg, struct proxy *px)
+{
+	int errors = 0;
+
+	if (px->default_backend_name) {
+		px->default_backend = proxy_find(cfg, px->default_backend_name, PX_CAP_BE);
+		if (!px->default_backend) {
+			ha_alert("config : Proxy '%s': unable to find required default_backend: "
+				 "'%s'.\n", px->id, px->default_backend_name);
+			errors++;
+		}
+	}
+	for (struct switching_rule *r = px->switching_rules; r; r = r->next) {
+		r->be = proxy_find(cfg, r->be_name, PX_CAP_BE);
+		if (!r->be) {
+			ha_alert("config : Proxy '%s': unable to find required use_backend: '%s'.\n",
+				 px->id, r->be_name);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* Assigns automatic ids to proxies and servers that have none. */
+static void assign_ids(struct config *cfg)
+{
+	int next = 1;
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->uuid_set)
+			continue;
+		for (;;) {
+			int used = 0;
+			for (struct proxy *o = cfg->proxies; o; o = o->next)
+				used |= o->uuid_set && o->uuid == next;
+			if (!used)
+				break;
+			next++;
+		}
+		px->uuid = next++;
+	}
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		int sid = 1;
+		for (struct server *s = px->servers; s; s = s->next) {
+			if (s->puid_set)
+				continue;
+			for (;;) {
+				int used = 0;
+				for (struct server *o = px->servers; o; o = o->next)
+					used |= o->puid_set && o->puid == sid;
+				if (!used)
+					break;
+				sid++;
+			}
+			s->puid = sid++;
+		}
+	}
+}
+
+/* Checks duplicate explicit server ids inside a backend. */
+static int check_server_ids(struct proxy *px)
+{
+	int errors = 0;
+	for (struct server *s = px->servers; s; s = s->next) {
+		for (struct server *o = s->next; o; o = o->next) {
+			if (s->puid_set && o->puid_set && s->puid == o->puid) {
+				ha_alert("config : %s '%s': server '%s' has the same id %d as server "
+					 "'%s'.\n", proxy_type_str(px), px->id, o->id, o->puid,
+					 s->id);
+				errors++;
+			}
+		}
+	}
+	return errors;
+}
+
+/* Warns about timeouts that a proxy of this kind really needs. */
+static void check_timeouts(struct proxy *px)
+{
+	int fe = px->cap & PX_CAP_FE, be = px->cap & PX_CAP_BE;
+	if ((fe && !px->to.client) || (be && (!px->to.connect || !px->to.server))) {
+		ha_warning("config : missing timeouts for %s '%s'.\n"
+			   "   | Without them, stalled clients or servers keep their connections\n"
+			   "   | open forever. Set non-zero values for 'timeout client',\n"
+			   "   | 'timeout connect' and 'timeout server'.\n",
+			   proxy_type_str(px), px->id);
+	}
+}
+
+int cfg_validate(struct config *cfg)
+{
+	int errors = 0;
+
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->disabled)
+			continue;
+		if ((px->cap & PX_CAP_FE) && !px->binds)
+			ha_warning("config : proxy '%s' has no 'bind' directive. Please declare it "
+				   "as a backend if this was intended.\n", px->id);
+		if (px->cap & PX_CAP_FE)
+			errors += resolve_backends(cfg, px);
+		errors += check_server_ids(px);
+		check_timeouts(px);
+	}
+	assign_ids(cfg);
+	return errors ? -1 : 0;
+}
+
+void cfg_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->global.tune_bufsize = 16384;
+	cfg->global.tune_maxrewrite = 1024;
+	cfg->global.tune_maxaccept = 64;
+	cfg->global.tune_maxpollevents = 200;
+	cfg->global.tune_http_maxhdr = 101;
+	cfg->global.thread_groups = 1;
+}

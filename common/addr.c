@@ -536,7 +536,8 @@ static int parse_host(const char *host, struct pctx *c)
 		set_sockaddr(c->out, &s6, sizeof(s6));
 		return check_family(host, AF_INET6, want, c);
 	}
-	if (c->bracketed || !is_hostname(host)) {
+	/* getaddrinfo() would take "10.1" or "0x7f.1" as IPv4: refuse them */
+	if (c->bracketed || !is_hostname(host) || inet_aton(host, &s4.sin_addr)) {
 		memprintf(c->err, "invalid address '%s' in '%s'", host, c->text);
 		return -1;
 	}

@@ -29,6 +29,11 @@ enum addr_kind {
 #define ADDR_F_HOSTNAME 0x04    /* the host part was a name that was resolved */
 #define ADDR_F_WILDCARD 0x08    /* any address (0.0.0.0 or ::) */
 
+/* A parsed address. With ADDR_F_PORT_OFFSET, ADDR_F_PORT_SET is clear and
+ * port_lo/port_hi are 0. sslen covers the whole sockaddr_un for abns@ (the
+ * name is NUL-padded to the end of sun_path) but only the leading NUL and
+ * the name for abnsz@; fd@ and sockpair@ leave ss AF_UNSPEC with sslen 0.
+ */
 struct hl_addr {
 	enum addr_kind kind;
 	int socktype; /* SOCK_STREAM or SOCK_DGRAM */
@@ -51,12 +56,21 @@ struct hl_addr {
 #define PA_NO_FD 0x40          /* fd@ and sockpair@ not accepted */
 
 /* Parses <text> into <out> according to <opts>. Returns 0 on success, or -1
- * with *<err> set to an allocated message that quotes the faulty text.
+ * with *<err> set to an allocated message that quotes the faulty text (*err
+ * must be NULL or allocated: it is replaced). With PA_PORT_RANGE ports start
+ * at 1, otherwise port 0 is accepted. A bare IPv6 address uses its last
+ * colon as port separator when what follows looks like a port and what
+ * precedes is a valid IPv6 address ("::1:80"), so "[...]" is needed to write
+ * an address such as 2001:db8::1:2 without a port. On failure <out> owns
+ * nothing and its kind is ADDR_NONE.
  */
 int addr_parse(const char *text, unsigned opts, struct hl_addr *out, char **err);
 
 /* Writes a printable form into <buf> ("127.0.0.1:80", "[::1]:80",
- * "unix@/path", "abns@name", "fd@3", "sockpair@4"), returns <buf>.
+ * "0.0.0.0:80-90", "1.2.3.4:+10", "[::1]" without port, "unix@/path",
+ * "abns@name", "abnsz@name", "fd@3", "sockpair@4"), truncated to <len>;
+ * returns <buf>. Resolved names are shown as their address. The output is
+ * accepted back by addr_parse() with the same result.
  */
 const char *addr_to_str(const struct hl_addr *a, char *buf, size_t len);
 
@@ -64,6 +78,8 @@ const char *addr_to_str(const struct hl_addr *a, char *buf, size_t len);
 void addr_release(struct hl_addr *a);
 
 /* Expands $NAME and ${NAME} (and ${NAME-default}) found anywhere in <text>;
- * returns an allocated string.
+ * returns an allocated string. Names are [A-Za-z_][A-Za-z0-9_]*; an unset
+ * variable gives its default or nothing (a set but empty one stays empty);
+ * a '$' that does not start a valid reference is kept as is.
  */
 char *env_expand(const char *text);

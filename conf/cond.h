@@ -27,7 +27,7 @@
  *    backslash or quote (second level of escaping);
  *  - "&&" and "||" stop evaluating once the result is known: the remaining
  *    operands are parsed (syntax errors are reported) but not evaluated;
- *  - parentheses may nest COND_MAX_DEPTH (64) levels, deeper is an error;
+ *  - parentheses may nest 64 levels deep, more is an error;
  *  - ssllib_name_startswith() compares with "OpenSSL", ignoring case;
  *    awslc_api_atleast()/awslc_api_before() are always false (not AWS-LC);
  *  - as with memprintf(), a previous message in *<err> is freed.

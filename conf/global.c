@@ -226,9 +226,6 @@ static const struct cfg_kw global_kws[] = {
 	G_FN("presetenv", parse_env),
 	G_FN("unsetenv", parse_env),
 	G_FN("resetenv", parse_env),
-	G_PENDING("stats socket"),
-	G_PENDING("stats timeout"),
-	G_PENDING("stats maxconn"),
 	G_PENDING("stats bind-process"),
 };
 CFG_REGISTER_KEYWORDS(global_kws)

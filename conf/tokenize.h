@@ -28,8 +28,9 @@
  *    followed by neither '{' nor a name start (letter or '_') is literal;
  *    names are [A-Za-z_][A-Za-z0-9_]*, or '.' + such a name for the
  *    pseudo-variables (an unknown one such as ${.FOO} is TOK_ERR_VARNAME);
- *  - the syntax with braces is ${NAME[[*]][-default]}; the default text is
- *    taken verbatim up to the first '}'; ${.LINE} & co are always "set";
+ *  - the forms with braces are ${NAME}, ${NAME[*]}, ${NAME-default} and
+ *    ${NAME[*]-default}; the default text is taken verbatim up to the first
+ *    '}'; the pseudo-variables always count as set (empty without a ctx);
  *  - with [*], blanks of the value end the current word and start a new one,
  *    and they never produce empty words: "${EMPTY[*]}" gives no word at all;
  *  - errpos: the opening quote for TOK_ERR_QUOTE, the backslash for

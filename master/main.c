@@ -12,6 +12,7 @@
 #include "conf/parser.h"
 #include "conf/tokenize.h"
 #include "master/cmdline.h"
+#include "worker/process.h"
 
 static char exe_path[PATH_MAX];
 
@@ -194,6 +195,10 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	ha_alert("Serving traffic is not supported yet: only check mode (-c) is available.\n");
-	return 1;
+	if (!has_listeners(&cfg)) {
+		ha_alert("[%s.main()] No enabled listener found (check for 'bind' directives) ! "
+			 "Exiting.\n", "halyard");
+		return 1;
+	}
+	return process_run(&cfg, &cl);
 }

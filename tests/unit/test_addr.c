@@ -427,6 +427,10 @@ TEST(host_names)
 	CHECK(err_has("'localhost'"));
 	CHECK_STR(fmt("no-such-host.invalid:80", SRV_OPTS | PA_RESOLVE), "ERR");
 	CHECK(err_has("could not resolve address 'no-such-host.invalid'"));
+	CHECK_STR(fmt("10.1:80", SRV_OPTS | PA_RESOLVE), "ERR"); /* no inet_aton forms */
+	CHECK(err_has("invalid address '10.1'"));
+	CHECK_STR(fmt("0x7f.1:80", SRV_OPTS | PA_RESOLVE), "ERR");
+	CHECK_STR(fmt("80", SRV_OPTS | PA_RESOLVE), "ERR");
 	CHECK_STR(fmt("bad host:80", SRV_OPTS | PA_RESOLVE), "ERR");
 	CHECK(err_has("'bad host'"));
 	/* the port is checked before any DNS query */

@@ -1,0 +1,332 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "worker/loop.h"
+
+#define CLI_MAX_LINE 65536
+#define CLI_MAX_WORDS 64
+
+static struct cli_cmd_list *cmd_lists;
+
+void cli_register(struct cli_cmd_list *l)
+{
+	l->next = cmd_lists;
+	cmd_lists = l;
+}
+
+struct cli_conn {
+	struct ev_handler h;
+	int fd;
+	int level;
+	int prompt;
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len, out_cap, out_off;
+	int closing;
+};
+
+void cli_printf(struct cli_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	if (c->out_len + (size_t)n + 1 > c->out_cap) {
+		c->out_cap = (c->out_len + (size_t)n + 1) * 2;
+		c->out = xrealloc(c->out, c->out_cap);
+	}
+	memcpy(c->out + c->out_len, s, (size_t)n);
+	c->out_len += (size_t)n;
+	c->out[c->out_len] = 0;
+	free(s);
+}
+
+/* Finds the command whose words prefix <args>. */
+static const struct cli_cmd *find_cmd(char **args, int nargs)
+{
+	const struct cli_cmd *best = NULL;
+	int best_w = 0;
+	for (struct cli_cmd_list *l = cmd_lists; l; l = l->next) {
+		for (size_t i = 0; i < l->count; i++) {
+			const struct cli_cmd *cmd = &l->cmds[i];
+			int w = 0;
+			while (w < 4 && cmd->words[w] && w < nargs && !strcmp(cmd->words[w], args[w]))
+				w++;
+			if (w < 4 && cmd->words[w])
+				continue;
+			if (w > best_w) {
+				best = cmd;
+				best_w = w;
+			}
+		}
+	}
+	return best;
+}
+
+/* Lists the commands usable at the connection's level. */
+static void print_help(struct cli_conn *c, int unknown)
+{
+	if (unknown)
+		cli_printf(c, "Unknown command. Please enter one of the following commands only :\n");
+	else
+		cli_printf(c, "The following commands are valid at this level:\n");
+	for (struct cli_cmd_list *l = cmd_lists; l; l = l->next)
+		for (size_t i = 0; i < l->count; i++)
+			if (l->cmds[i].level <= c->level && l->cmds[i].usage)
+				cli_printf(c, "  %-39s : %s\n", l->cmds[i].usage, l->cmds[i].help);
+}
+
+/* Splits <line> on blanks into <args>; returns the word count. */
+static int split_words(char *line, char **args)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(line, " \t\r", &save); w && n < CLI_MAX_WORDS;
+	     w = strtok_r(NULL, " \t\r", &save))
+		args[n++] = w;
+	return n;
+}
+
+/* Runs one command; returns 1 when the connection must close. */
+static int run_command(struct cli_conn *c, char *text)
+{
+	char *args[CLI_MAX_WORDS + 1];
+	int nargs = split_words(text, args);
+	if (!nargs)
+		return 0;
+	if (!strcmp(args[0], "quit"))
+		return 1;
+	if (!strcmp(args[0], "prompt")) {
+		c->prompt = !c->prompt;
+		return 0;
+	}
+	if (!strcmp(args[0], "help")) {
+		print_help(c, 0);
+		return 0;
+	}
+	const struct cli_cmd *cmd = find_cmd(args, nargs);
+	if (!cmd) {
+		print_help(c, 1);
+		return 0;
+	}
+	if (cmd->level > c->level) {
+		cli_printf(c, "Permission denied\n");
+		return 0;
+	}
+	cmd->fn(c, args, nargs);
+	return 0;
+}
+
+int cli_execute_line(const char *line, int level, int *prompt, char **out)
+{
+	struct cli_conn c = {.fd = -1, .level = level, .prompt = prompt ? *prompt : 0};
+	char *copy = xstrdup(line);
+	char *save = NULL;
+	int quit = 0;
+	for (char *cmd = strtok_r(copy, ";", &save); cmd && !quit; cmd = strtok_r(NULL, ";", &save)) {
+		quit = run_command(&c, cmd);
+		if (!quit && !c.prompt)
+			cli_printf(&c, "\n");
+	}
+	free(copy);
+	if (prompt)
+		*prompt = c.prompt;
+	*out = c.out ? c.out : xstrdup("");
+	return quit;
+}
+
+static void cli_conn_free(struct cli_conn *c)
+{
+	loop_del(c->fd);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Sends pending output; returns -1 on error. */
+static int cli_flush(struct cli_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		c->out_off += (size_t)n;
+	}
+	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+/* Executes complete lines received so far. */
+static int cli_handle_input(struct cli_conn *c)
+{
+	char *nl;
+	while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
+		*nl = 0;
+		size_t used = (size_t)(nl - c->in) + 1;
+		char *res = NULL;
+		int was_prompt = c->prompt;
+		int quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
+		cli_printf(c, "%s", res);
+		free(res);
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		if (quit || (!was_prompt && !c->prompt))
+			c->closing = 1;
+		else if (c->prompt)
+			cli_printf(c, "\n> ");
+	}
+	return 0;
+}
+
+static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct cli_conn *c = caa_container_of(h, struct cli_conn, h);
+	char buf[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			if (c->in_len + (size_t)n > CLI_MAX_LINE) {
+				cli_conn_free(c);
+				return;
+			}
+			c->in = xrealloc(c->in, c->in_len + (size_t)n + 1);
+			memcpy(c->in + c->in_len, buf, (size_t)n);
+			c->in_len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			/* a last command without its LF still runs */
+			if (c->in_len && !c->closing) {
+				c->in = xrealloc(c->in, c->in_len + 2);
+				c->in[c->in_len++] = '\n';
+			}
+			cli_handle_input(c);
+			c->closing = 1;
+			break;
+		}
+		if (errno != EAGAIN) {
+			cli_conn_free(c);
+			return;
+		}
+		break;
+	}
+	cli_handle_input(c);
+	if (cli_flush(c) < 0 || (c->closing && c->out_len == 0))
+		cli_conn_free(c);
+}
+
+struct cli_listener {
+	struct ev_handler h;
+	int fd;
+	int level;
+	int polled;
+};
+static struct cli_listener *cli_lsts;
+static int nb_cli_lsts;
+
+static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct cli_listener *l = caa_container_of(h, struct cli_listener, h);
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct cli_conn *c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->level = l->level;
+		c->h.cb = cli_conn_cb;
+		if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0)
+			cli_conn_free(c);
+	}
+}
+
+/* Binds one stats socket. */
+static int cli_bind_one(const struct stats_socket_cfg *sc)
+{
+	const struct hl_addr *a = &sc->bind.addr;
+	int fd = a->kind == ADDR_FD ? a->fd
+				     : socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (a->kind == ADDR_UNIX)
+		unlink(((const struct sockaddr_un *)&a->ss)->sun_path);
+	if (a->kind != ADDR_FD) {
+		int one = 1;
+		if (a->kind != ADDR_UNIX)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (a->kind == ADDR_UNIX) {
+		const char *path = ((const struct sockaddr_un *)&a->ss)->sun_path;
+		if (sc->bind.ux_mode >= 0)
+			chmod(path, (mode_t)sc->bind.ux_mode);
+		if (sc->bind.ux_uid_set || sc->bind.ux_gid_set)
+			if (chown(path, sc->bind.ux_uid_set ? sc->bind.ux_uid : (uid_t)-1,
+				  sc->bind.ux_gid_set ? sc->bind.ux_gid : (gid_t)-1) < 0)
+				return -1;
+	}
+	if (listen(fd, 64) < 0)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+int cli_bind_all(const struct config *cfg)
+{
+	int n = 0;
+	for (const struct stats_socket_cfg *sc = cfg->global.stats_sockets; sc; sc = sc->next)
+		n++;
+	cli_lsts = xcalloc((size_t)n + 1, sizeof(*cli_lsts));
+	for (const struct stats_socket_cfg *sc = cfg->global.stats_sockets; sc; sc = sc->next) {
+		char abuf[160];
+		int fd = cli_bind_one(sc);
+		if (fd < 0) {
+			ha_alert("Starting frontend GLOBAL: cannot bind stats socket [%s]: %s\n",
+				 addr_to_str(&sc->bind.addr, abuf, sizeof(abuf)), strerror(errno));
+			return -1;
+		}
+		cli_lsts[nb_cli_lsts].fd = fd;
+		cli_lsts[nb_cli_lsts].level = sc->level;
+		cli_lsts[nb_cli_lsts].h.cb = cli_accept_cb;
+		nb_cli_lsts++;
+	}
+	return 0;
+}
+
+void cli_enable_thread(void)
+{
+	for (int i = 0; i < nb_cli_lsts; i++)
+		if (!cli_lsts[i].polled && loop_add(cli_lsts[i].fd, EPOLLIN, &cli_lsts[i].h) == 0)
+			cli_lsts[i].polled = 1;
+}
+
+void cli_disable_thread(void)
+{
+	for (int i = 0; i < nb_cli_lsts; i++) {
+		if (cli_lsts[i].polled && curthr && curthr->id == 0) {
+			loop_del(cli_lsts[i].fd);
+			cli_lsts[i].polled = 0;
+		}
+	}
+}

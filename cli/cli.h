@@ -1,0 +1,53 @@
+/* The command line interface served on "stats socket" addresses: line
+ * protocol, levels, one-shot and prompt modes, and a registry of commands
+ * that each module fills from its own file (DESIGN.md §5).
+ */
+#pragma once
+#include <stddef.h>
+
+#include "conf/model-t.h"
+
+#define CLI_LEVEL_USER 0
+#define CLI_LEVEL_OPER 1
+#define CLI_LEVEL_ADMIN 2
+
+struct cli_conn;
+
+struct cli_cmd {
+	const char *words[4]; /* keyword words, e.g. {"show", "info"} */
+	const char *usage;    /* as listed by "help" */
+	const char *help;
+	int level;            /* minimum level */
+	/* Runs the command; appends output with cli_printf(). */
+	void (*fn)(struct cli_conn *c, char **args, int nargs);
+};
+
+struct cli_cmd_list {
+	const struct cli_cmd *cmds;
+	size_t count;
+	struct cli_cmd_list *next;
+};
+
+void cli_register(struct cli_cmd_list *l);
+
+#define CLI_REGISTER(table)                                                                        \
+	static struct cli_cmd_list table##_list = {table, sizeof(table) / sizeof(table[0]), 0};    \
+	__attribute__((constructor)) static void table##_register(void)                            \
+	{                                                                                          \
+		cli_register(&table##_list);                                                       \
+	}
+
+/* Appends formatted output to the connection's response. */
+void cli_printf(struct cli_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs one command line (commands separated by ';') at <level> and appends
+ * the output into an allocated string *<out>. Used by connections and tests.
+ * Returns 1 if a command asked to close ("quit"), else 0.
+ */
+int cli_execute_line(const char *line, int level, int *prompt, char **out);
+
+/* Binds the stats sockets of <cfg>; 0 or -1 (alerted). */
+int cli_bind_all(const struct config *cfg);
+/* Starts/stops accepting CLI connections on the current thread. */
+void cli_enable_thread(void);
+void cli_disable_thread(void);

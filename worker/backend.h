@@ -1,0 +1,36 @@
+/* Server assignment, connection establishment, retries, redispatch and the
+ * backend queue for TCP streams.
+ */
+#pragma once
+#include "worker/stream.h"
+
+/* Chooses a server (or queues the stream) and starts connecting. Leaves the
+ * stream in ST_CONNECTING, ST_ESTABLISHED, ST_QUEUED or ST_TURNAROUND.
+ * Returns -1 if the stream was ended (freed), else 0.
+ */
+int backend_assign_and_connect(struct stream *s);
+
+/* Checks a pending connect after a write event. Returns 1 when established,
+ * 0 when it failed and a retry was prepared, -1 if the stream was freed.
+ */
+int backend_connect_check(struct stream *s);
+
+/* Handles a failed connection attempt (<why>: TERM_CONN_FAIL or
+ * TERM_SRV_TO for a connect timeout). Returns 0 when a retry was prepared,
+ * -1 if the stream was ended.
+ */
+int backend_connect_failed(struct stream *s, enum term_cause why);
+
+/* Gives back one connection slot of <srv> and wakes a queued stream. */
+void srv_release(struct srv_rt *srv);
+
+/* Removes <s> from its backend queue if it is queued. Returns 1 when a
+ * wake-up mail for <s> is in flight: the caller must not free it then.
+ */
+int backend_dequeue_stream(struct stream *s);
+
+/* Frees a stream that ended while its wake-up mail was in flight. */
+void stream_release_zombie(struct stream *s);
+
+/* Effective maxconn of <s> considering minconn/fullconn (0 = unlimited). */
+int srv_dynamic_maxconn(const struct srv_rt *s);

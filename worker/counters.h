@@ -1,0 +1,50 @@
+/* Per-thread traffic counters, summed when read (no shared atomic per
+ * request). Arrays are indexed by frontend, backend and global server index.
+ */
+#pragma once
+#include <stdint.h>
+
+#include "worker/runtime.h"
+
+struct px_counters {
+	uint64_t sess;      /* sessions accepted (frontend) or assigned (backend) */
+	uint64_t bytes_in;  /* from clients */
+	uint64_t bytes_out; /* to clients */
+	uint64_t errors;    /* backend: no server / queue timeout */
+};
+
+struct srv_counters {
+	uint64_t conns;     /* connection attempts */
+	uint64_t econ;      /* connection errors */
+	uint64_t retries;
+	uint64_t redisp;
+	uint64_t bytes_in, bytes_out;
+};
+
+struct thr_counters {
+	struct px_counters *fe; /* [rt.nfe] */
+	struct px_counters *be; /* [rt.nbe] */
+	struct srv_counters *srv; /* [total servers] */
+};
+
+struct stream;
+
+/* Allocates the counters of thread <t>. */
+void counters_init_thread(struct wthread *t);
+
+void counters_fe_accept(struct fe_rt *fe);
+void counters_be_error(struct be_rt *be);
+void counters_srv_connect(struct srv_rt *srv);
+void counters_srv_conn_error(struct srv_rt *srv);
+void counters_srv_retry(struct srv_rt *srv);
+void counters_srv_redispatch(struct srv_rt *srv);
+/* Adds the stream's byte counts to its frontend, backend and server. */
+void counters_add_bytes(struct stream *s);
+
+/* Sums over threads. */
+struct px_counters counters_fe_sum(int fe_idx);
+struct px_counters counters_be_sum(int be_idx);
+struct srv_counters counters_srv_sum(const struct srv_rt *srv);
+
+/* Global index of a server across all backends. */
+int srv_global_index(const struct srv_rt *srv);

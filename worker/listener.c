@@ -1,0 +1,249 @@
+#include "worker/listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "worker/stream.h"
+
+/* Applies the socket options of <b> before bind(). */
+static void set_bind_opts(int fd, const struct bind_conf *b, int family)
+{
+	int one = 1, zero = 0;
+	if (family == AF_UNIX)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!rt.cfg->global.noreuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (family == AF_INET6) {
+		if (b->v6only)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		else if (b->v4v6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (b->transparent) {
+		if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0)
+			ha_warning("Proxy '%s': cannot enable 'transparent' on '%s:%d': %s.\n",
+				   b->px->id, b->file, b->line, strerror(errno));
+	}
+	if (b->defer_accept)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+	if (b->tfo) {
+		int qlen = 64;
+		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
+	}
+	if (b->mss)
+		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &b->mss, sizeof(b->mss));
+	if (b->interface)
+		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, b->interface,
+			   (socklen_t)strlen(b->interface));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Sets ownership and permissions of a unix socket path after bind(). */
+static int set_unix_perms(const struct bind_conf *b, const char *path)
+{
+	if (b->ux_mode >= 0 && chmod(path, (mode_t)b->ux_mode) < 0)
+		return -1;
+	if ((b->ux_uid_set || b->ux_gid_set) &&
+	    chown(path, b->ux_uid_set ? b->ux_uid : (uid_t)-1,
+		  b->ux_gid_set ? b->ux_gid : (gid_t)-1) < 0)
+		return -1;
+	return 0;
+}
+
+/* Opens and binds the socket of <b>; returns the fd or -1 (alerted). */
+static int bind_one(const struct bind_conf *b, int backlog)
+{
+	const struct hl_addr *a = &b->addr;
+	char abuf[160];
+	int fd;
+
+	addr_to_str(a, abuf, sizeof(abuf));
+	if (a->kind == ADDR_FD) {
+		fd = a->fd;
+		if (fcntl(fd, F_GETFD) < 0) {
+			ha_alert("Proxy '%s': inherited socket '%s' is not open.\n", b->px->id, abuf);
+			return -1;
+		}
+	} else {
+		fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			ha_alert("Proxy '%s': cannot create a socket for '%s': %s.\n", b->px->id,
+				 abuf, strerror(errno));
+			return -1;
+		}
+		set_bind_opts(fd, b, a->ss.ss_family);
+		if (a->kind == ADDR_UNIX)
+			unlink(((const struct sockaddr_un *)&a->ss)->sun_path);
+		if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
+			ha_alert("Starting proxy %s: cannot bind socket (%s) [%s]\n", b->px->id,
+				 strerror(errno), abuf);
+			close(fd);
+			return -1;
+		}
+		if (a->kind == ADDR_UNIX &&
+		    set_unix_perms(b, ((const struct sockaddr_un *)&a->ss)->sun_path) < 0) {
+			ha_alert("Proxy '%s': cannot set permissions of '%s': %s.\n", b->px->id,
+				 abuf, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	if (listen(fd, backlog) < 0) {
+		ha_alert("Starting proxy %s: cannot listen to socket (%s) [%s]\n", b->px->id,
+			 strerror(errno), abuf);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+/* Whether this thread may accept now given the limits. */
+static int under_limits(const struct listener *l)
+{
+	if (atomic_load(&rt.stopping))
+		return 0;
+	if (rt.maxconn && atomic_load(&rt.cur_conns) >= rt.maxconn)
+		return 0;
+	if (l->fe->maxconn && atomic_load(&l->fe->cur_conns) >= l->fe->maxconn)
+		return 0;
+	if (l->maxconn && atomic_load(&l->cur_conns) >= l->maxconn)
+		return 0;
+	return 1;
+}
+
+static void listener_poll(struct listener *l, int on)
+{
+	int tid = curthr->id;
+	if (on && !l->polled[tid]) {
+		if (loop_add(l->fd, EPOLLIN | EPOLLEXCLUSIVE, &l->h) == 0)
+			l->polled[tid] = 1;
+	} else if (!on && l->polled[tid]) {
+		loop_del(l->fd);
+		l->polled[tid] = 0;
+	}
+}
+
+/* Accepts a batch of connections (tune.maxaccept) on the current thread. */
+static void listener_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct listener *l = caa_container_of(h, struct listener, h);
+	int batch = rt.cfg->global.tune_maxaccept > 0 ? rt.cfg->global.tune_maxaccept : 64;
+
+	for (int i = 0; i < batch; i++) {
+		if (!under_limits(l)) {
+			listener_poll(l, 0);
+			atomic_store(&rt.paused, 1);
+			return;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* resources exhausted: retry when a connection ends */
+				listener_poll(l, 0);
+				atomic_store(&rt.paused, 1);
+			}
+			return;
+		}
+		if (sl == 0 || ss.ss_family == AF_UNSPEC)
+			ss.ss_family = AF_UNIX;
+		atomic_fetch_add(&rt.cur_conns, 1);
+		atomic_fetch_add(&rt.cum_conns, 1);
+		atomic_fetch_add(&l->fe->cur_conns, 1);
+		atomic_fetch_add(&l->fe->cum_conns, 1);
+		atomic_fetch_add(&l->cur_conns, 1);
+		stream_accept(l, fd, &ss);
+	}
+}
+
+int listeners_bind_all(void)
+{
+	int n = 0;
+	for (struct proxy *px = rt.cfg->proxies; px; px = px->next)
+		if (!px->disabled && (px->cap & PX_CAP_FE))
+			for (struct bind_conf *b = px->binds; b; b = b->next)
+				n++;
+	rt.lsts = calloc((size_t)n + 1, sizeof(*rt.lsts));
+	rt.nlst = 0;
+	for (int f = 0; f < rt.nfe; f++) {
+		struct fe_rt *fe = &rt.fes[f];
+		for (struct bind_conf *b = fe->conf->binds; b; b = b->next) {
+			struct listener *l = &rt.lsts[rt.nlst];
+			int backlog = b->backlog ? b->backlog : (fe->maxconn ? fe->maxconn : 1024);
+			l->fd = bind_one(b, backlog);
+			if (l->fd < 0)
+				return -1;
+			l->bind = b;
+			l->fe = fe;
+			l->maxconn = b->maxconn;
+			l->h.cb = listener_cb;
+			rt.nlst++;
+		}
+	}
+	return 0;
+}
+
+void listeners_enable_thread(void)
+{
+	for (int i = 0; i < rt.nlst; i++)
+		if (under_limits(&rt.lsts[i]))
+			listener_poll(&rt.lsts[i], 1);
+}
+
+void listeners_disable_thread(void)
+{
+	for (int i = 0; i < rt.nlst; i++)
+		listener_poll(&rt.lsts[i], 0);
+}
+
+/* Mail run on each thread to re-enable its paused listeners. */
+static void resume_cb(struct mail *m)
+{
+	(void)m;
+	listeners_enable_thread();
+}
+
+static struct mail resume_mails[MAX_THREADS];
+static _Atomic int resume_pending[MAX_THREADS];
+
+static void resume_mail_cb(struct mail *m)
+{
+	int tid = (int)(m - resume_mails);
+	atomic_store(&resume_pending[tid], 0);
+	resume_cb(m);
+}
+
+void listeners_resume_all(void)
+{
+	atomic_store(&rt.paused, 0);
+	for (int t = 0; t < rt.nbthread; t++) {
+		if (atomic_exchange(&resume_pending[t], 1))
+			continue;
+		resume_mails[t].cb = resume_mail_cb;
+		mail_post(&rt.threads[t], &resume_mails[t]);
+	}
+}
+
+void listeners_close_all(void)
+{
+	for (int i = 0; i < rt.nlst; i++) {
+		if (rt.lsts[i].fd >= 0 && rt.lsts[i].bind->addr.kind != ADDR_FD)
+			close(rt.lsts[i].fd);
+		rt.lsts[i].fd = -1;
+	}
+}

@@ -1,0 +1,24 @@
+/* Listening sockets: binding (or inheriting fd@N), per-thread polling with
+ * EPOLLEXCLUSIVE so one thread is woken per connection, batched accepts,
+ * and pausing when maxconn limits are reached (connections wait in the
+ * kernel backlog instead of being refused).
+ */
+#pragma once
+#include "worker/runtime.h"
+
+/* Creates the listening sockets of every enabled frontend. 0 or -1. */
+int listeners_bind_all(void);
+
+/* Registers the listeners in the current thread's poller. */
+void listeners_enable_thread(void);
+
+/* Called when connections end while some listeners were paused. */
+void listeners_resume_all(void);
+
+/* Stops polling every listener in the current thread (soft stop). */
+void listeners_disable_thread(void);
+
+/* Closes every listening socket (soft stop, after all threads stopped
+ * polling them).
+ */
+void listeners_close_all(void);

@@ -1,0 +1,255 @@
+#include "worker/loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include "common/mem.h"
+
+#define MAX_EVENTS 256
+
+__thread struct wthread *curthr;
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void timer_init(struct timer *t, void (*cb)(struct timer *t))
+{
+	t->expire = 0;
+	t->heap_idx = -1;
+	t->cb = cb;
+}
+
+static void heap_swap(struct wthread *th, int a, int b)
+{
+	struct timer *ta = th->heap[a];
+	th->heap[a] = th->heap[b];
+	th->heap[b] = ta;
+	th->heap[a]->heap_idx = a;
+	th->heap[b]->heap_idx = b;
+}
+
+static void heap_up(struct wthread *th, int i)
+{
+	while (i > 0) {
+		int p = (i - 1) / 2;
+		if (th->heap[p]->expire <= th->heap[i]->expire)
+			break;
+		heap_swap(th, i, p);
+		i = p;
+	}
+}
+
+static void heap_down(struct wthread *th, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < th->heap_len && th->heap[l]->expire < th->heap[m]->expire)
+			m = l;
+		if (r < th->heap_len && th->heap[r]->expire < th->heap[m]->expire)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(th, i, m);
+		i = m;
+	}
+}
+
+/* Removes timer <t> from the current thread's heap. */
+static void heap_remove(struct wthread *th, struct timer *t)
+{
+	int i = t->heap_idx;
+	int last = --th->heap_len;
+	if (i != last) {
+		heap_swap(th, i, last);
+		heap_down(th, i);
+		heap_up(th, i);
+	}
+	t->heap_idx = -1;
+}
+
+void timer_set(struct timer *t, uint64_t expire)
+{
+	struct wthread *th = curthr;
+	if (t->heap_idx >= 0) {
+		if (expire == t->expire)
+			return;
+		heap_remove(th, t);
+	}
+	t->expire = expire;
+	if (!expire)
+		return;
+	if (th->heap_len == th->heap_cap) {
+		th->heap_cap = th->heap_cap ? th->heap_cap * 2 : 256;
+		th->heap = xrealloc(th->heap, sizeof(*th->heap) * th->heap_cap);
+	}
+	t->heap_idx = th->heap_len++;
+	th->heap[t->heap_idx] = t;
+	heap_up(th, t->heap_idx);
+}
+
+/* Runs the timers that expired; returns ms until the next one or -1. */
+static int run_timers(struct wthread *th)
+{
+	while (th->heap_len) {
+		struct timer *t = th->heap[0];
+		if (t->expire > th->now_ms) {
+			uint64_t d = t->expire - th->now_ms;
+			return d > 60000 ? 60000 : (int)d;
+		}
+		heap_remove(th, t);
+		t->expire = 0;
+		t->cb(t);
+		th->now_ms = now_ms();
+	}
+	return -1;
+}
+
+/* Drains the eventfd and runs every message of the mailbox. */
+static void mailbox_cb(struct ev_handler *h, uint32_t events)
+{
+	struct wthread *th = curthr;
+	uint64_t v;
+	struct cds_wfcq_node *node, *n;
+	struct cds_wfcq_head head;
+	struct cds_wfcq_tail tail;
+
+	while (read(th->evfd, &v, sizeof(v)) > 0)
+		;
+	cds_wfcq_init(&head, &tail);
+	if (__cds_wfcq_splice_blocking(&head, &tail, &th->mb_head, &th->mb_tail) ==
+	    CDS_WFCQ_RET_SRC_EMPTY)
+		return;
+	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, n) {
+		struct mail *m = caa_container_of(node, struct mail, node);
+		m->cb(m);
+	}
+}
+
+int loop_init(struct wthread *t, int id)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epfd < 0)
+		return -1;
+	t->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->evfd < 0)
+		return -1;
+	cds_wfcq_init(&t->mb_head, &t->mb_tail);
+	t->mb_handler.cb = mailbox_cb;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->mb_handler};
+	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->evfd, &ev);
+}
+
+void task_wakeup(struct task *t)
+{
+	struct wthread *th = curthr;
+	if (t->queued)
+		return;
+	t->queued = 1;
+	t->next = NULL;
+	if (th->runq_tail)
+		th->runq_tail->next = t;
+	else
+		th->runq_head = t;
+	th->runq_tail = t;
+}
+
+void task_cancel(struct task *t)
+{
+	struct wthread *th = curthr;
+	struct task **pp = &th->runq_head, *prev = NULL;
+	if (!t->queued)
+		return;
+	while (*pp && *pp != t) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (*pp) {
+		*pp = t->next;
+		if (th->runq_tail == t)
+			th->runq_tail = prev;
+	}
+	t->queued = 0;
+}
+
+/* Runs the tasks queued before this call; tasks queued meanwhile wait for
+ * the next turn so that a busy task cannot starve the poller.
+ */
+static void run_tasks(struct wthread *th)
+{
+	struct task *t = th->runq_head;
+	th->runq_head = th->runq_tail = NULL;
+	while (t) {
+		struct task *next = t->next;
+		t->queued = 0;
+		t->cb(t);
+		t = next;
+	}
+}
+
+void loop_run(struct wthread *t)
+{
+	struct epoll_event evs[MAX_EVENTS];
+
+	curthr = t;
+	rcu_register_thread();
+	while (!t->stop) {
+		t->now_ms = now_ms();
+		int timeout = run_timers(t);
+		run_tasks(t);
+		if (t->runq_head)
+			timeout = 0;
+		rcu_quiescent_state();
+		rcu_thread_offline();
+		int n = epoll_wait(t->epfd, evs, MAX_EVENTS, timeout);
+		rcu_thread_online();
+		t->now_ms = now_ms();
+		for (int i = 0; i < n; i++) {
+			struct ev_handler *h = evs[i].data.ptr;
+			h->cb(h, evs[i].events);
+		}
+	}
+	rcu_unregister_thread();
+}
+
+int loop_add(int fd, uint32_t events, struct ev_handler *h)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	return epoll_ctl(curthr->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int loop_mod(int fd, uint32_t events, struct ev_handler *h)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	return epoll_ctl(curthr->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void loop_del(int fd)
+{
+	epoll_ctl(curthr->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void loop_wake(struct wthread *t)
+{
+	uint64_t one = 1;
+	ssize_t r = write(t->evfd, &one, sizeof(one));
+	(void)r;
+}
+
+void mail_post(struct wthread *t, struct mail *m)
+{
+	cds_wfcq_node_init(&m->node);
+	cds_wfcq_enqueue(&t->mb_head, &t->mb_tail, &m->node);
+	loop_wake(t);
+}

@@ -1,0 +1,82 @@
+/* Per-thread event loops.
+ *
+ * Every worker thread owns one epoll instance, a timer heap and a mailbox.
+ * A file descriptor is registered with a struct ev_handler whose callback
+ * runs on the owning thread only; a connection never changes thread. Other
+ * threads talk to a thread through its mailbox (liburcu wait-free queue
+ * plus an eventfd wake-up). Each loop turn is an RCU QSBR quiescent state and
+ * the thread is offline while it sleeps in epoll_wait().
+ */
+#pragma once
+#include <pthread.h>
+#include <stdint.h>
+#include <urcu/wfcqueue.h>
+
+struct ev_handler {
+	void (*cb)(struct ev_handler *h, uint32_t events);
+};
+
+struct timer {
+	uint64_t expire; /* monotonic ms; 0 = not armed */
+	int heap_idx;    /* position in the heap, -1 when not queued */
+	void (*cb)(struct timer *t);
+};
+
+/* Work to run on the owning thread at the next loop turn. */
+struct task {
+	void (*cb)(struct task *t);
+	struct task *next;
+	int queued;
+};
+
+struct mail {
+	struct cds_wfcq_node node;
+	void (*cb)(struct mail *m);
+};
+
+struct wthread {
+	int id;
+	int epfd;
+	int evfd;
+	pthread_t tid;
+	uint64_t now_ms;
+	struct timer **heap;
+	int heap_len, heap_cap;
+	struct cds_wfcq_head mb_head;
+	struct cds_wfcq_tail mb_tail;
+	struct ev_handler mb_handler;
+	volatile int stop;      /* leave the loop */
+	void *lb_state;         /* struct lb_thread_state[nb backends] */
+	void *counters;         /* per-thread counters (worker/counters.h) */
+	int cur_conns;          /* streams owned by this thread */
+	struct task *runq_head, *runq_tail;
+};
+
+extern __thread struct wthread *curthr;
+
+/* Monotonic time in milliseconds. */
+uint64_t now_ms(void);
+
+int loop_init(struct wthread *t, int id);
+/* Runs the loop of <t> on the calling thread until t->stop is set. */
+void loop_run(struct wthread *t);
+
+/* fd registration on the current thread. Return 0 or -1 (errno set). */
+int loop_add(int fd, uint32_t events, struct ev_handler *h);
+int loop_mod(int fd, uint32_t events, struct ev_handler *h);
+void loop_del(int fd);
+
+/* Arms <t> to fire at absolute time <expire> (ms), or disarms it if 0. */
+void timer_set(struct timer *t, uint64_t expire);
+void timer_init(struct timer *t, void (*cb)(struct timer *t));
+
+/* Queues <t> to run on the current thread at the next loop turn. */
+void task_wakeup(struct task *t);
+/* Removes <t> from the run queue if it is queued. */
+void task_cancel(struct task *t);
+
+/* Posts <m> to thread <t>; m->cb runs there. Safe from any thread. */
+void mail_post(struct wthread *t, struct mail *m);
+
+/* Wakes thread <t> without a message (e.g. to re-check limits). */
+void loop_wake(struct wthread *t);

@@ -1,0 +1,273 @@
+#include "worker/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/mem.h"
+#include "common/msg.h"
+#include "worker/counters.h"
+#include "worker/lb.h"
+#include "worker/listener.h"
+#include "worker/runtime.h"
+
+/* Raises RLIMIT_NOFILE to what maxconn needs (or to ulimit-n). */
+static int set_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = cfg->global.ulimit_n ? (rlim_t)cfg->global.ulimit_n
+					   : (rlim_t)rt.maxconn * 2 + (rlim_t)rt.nlst + 200;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur >= want && !cfg->global.ulimit_n)
+		return 0;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rt.ulimit_n = (int)want;
+		return 0;
+	}
+	if (cfg->global.ulimit_n) {
+		ha_alert("[%s.main()] Cannot raise FD limit to %lu: %s.\n", "halyard",
+			 (unsigned long)want, strerror(errno));
+		return -1;
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	ha_warning("[%s.main()] Cannot raise FD limit to %lu, limit is %lu; maxconn lowered.\n",
+		   "halyard", (unsigned long)want, (unsigned long)rl.rlim_cur);
+	rt.maxconn = ((int)rl.rlim_cur - 200) / 2 > 1 ? ((int)rl.rlim_cur - 200) / 2 : 1;
+	rt.ulimit_n = (int)rl.rlim_cur;
+	return 0;
+}
+
+/* chroot, setgid/setuid and no-new-privileges, in that order. */
+static int drop_privileges(const struct global_cfg *g)
+{
+	if (g->chroot) {
+		if (strcmp(g->chroot, "auto") == 0) {
+			ha_alert("'chroot auto' is not supported yet.\n");
+			return -1;
+		}
+		if (chroot(g->chroot) < 0 || chdir("/") < 0) {
+			ha_alert("[%s.main()] Cannot chroot(%s): %s.\n", "halyard", g->chroot,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (g->gid_set) {
+		if ((geteuid() == 0 && setgroups(0, NULL) < 0) || setgid(g->gid) < 0) {
+			ha_alert("[%s.main()] Cannot set gid %d: %s.\n", "halyard", (int)g->gid,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (g->uid_set && setuid(g->uid) < 0) {
+		ha_alert("[%s.main()] Cannot set uid %d: %s.\n", "halyard", (int)g->uid,
+			 strerror(errno));
+		return -1;
+	}
+	if (!g->insecure_setuid_wanted && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		ha_warning("Failed to disable setuid: %s.\n", strerror(errno));
+	return 0;
+}
+
+/* Number of threads: configured, else the CPUs we may run on. */
+static int choose_nbthread(const struct global_cfg *g)
+{
+	if (g->nbthread)
+		return g->nbthread;
+	cpu_set_t set;
+	int n = 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n < 1)
+		n = 1;
+	return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static void *thread_main(void *arg)
+{
+	struct wthread *t = arg;
+	curthr = t;
+	t->now_ms = now_ms();
+	t->lb_state = xcalloc((size_t)rt.nbe + 1, sizeof(struct lb_thread_state));
+	listeners_enable_thread();
+	if (t->id == 0)
+		cli_enable_thread();
+	loop_run(t);
+	return NULL;
+}
+
+/* Forks into the background; the parent writes the pidfile and exits. */
+static int daemonize(const char *pidfile)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		ha_alert("[%s.main()] Cannot fork: %s.\n", "halyard", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		if (pidfile) {
+			FILE *f = fopen(pidfile, "w");
+			if (f) {
+				fprintf(f, "%d\n", (int)pid);
+				fclose(f);
+			}
+		}
+		_exit(0);
+	}
+	setsid();
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		ha_alert("[%s.main()] Cannot create pidfile %s: %s.\n", "halyard", path,
+			 strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+static struct mail stop_mails[MAX_THREADS];
+
+static void stop_accepting_cb(struct mail *m)
+{
+	(void)m;
+	listeners_disable_thread();
+	cli_disable_thread();
+}
+
+/* Soft stop: stop accepting, wait for streams to end or hard-stop-after. */
+static int soft_stop(const struct global_cfg *g)
+{
+	atomic_store(&rt.stopping, 1);
+	for (int i = 0; i < rt.nbthread; i++) {
+		stop_mails[i].cb = stop_accepting_cb;
+		mail_post(&rt.threads[i], &stop_mails[i]);
+	}
+	uint64_t start = now_ms();
+	for (;;) {
+		if (atomic_load(&rt.cur_conns) == 0)
+			return 0;
+		if (g->hard_stop_after && now_ms() - start >= g->hard_stop_after) {
+			ha_warning("Proxy stopped after 'hard-stop-after' with %d connections left.\n",
+				   atomic_load(&rt.cur_conns));
+			return 0;
+		}
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Signals old processes given with -sf/-st. */
+static void signal_old_pids(const struct cmdline *cl)
+{
+	for (int i = 0; i < cl->nb_old_pids; i++)
+		kill(cl->old_pids[i], cl->terminate_old ? SIGTERM : SIGUSR1);
+}
+
+/* Waits for signals on the main thread until the process must exit. */
+static int signal_loop(const struct global_cfg *g)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGTERM || sig == SIGINT)
+			return 0;
+		if (sig == SIGUSR1)
+			return soft_stop(g);
+		/* SIGHUP: nothing to dump yet */
+	}
+}
+
+/* Refuses options that belong to the master-worker mode (not there yet). */
+static int check_unsupported(const struct config *cfg, const struct cmdline *cl)
+{
+	if (cl->master_worker || cfg->global.master_worker) {
+		ha_alert("master-worker mode (-W / 'master-worker') is not supported yet.\n");
+		return -1;
+	}
+	if (cl->nb_master_cli) {
+		ha_alert("The master CLI (-S) is not supported yet.\n");
+		return -1;
+	}
+	if (cl->xfer_sock) {
+		ha_alert("Fetching listening sockets with -x is not supported yet.\n");
+		return -1;
+	}
+	return 0;
+}
+
+int process_run(struct config *cfg, const struct cmdline *cl)
+{
+	struct global_cfg *g = &cfg->global;
+	sigset_t set;
+
+	if (check_unsupported(cfg, cl) < 0 || runtime_build(cfg) < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (listeners_bind_all() < 0 || cli_bind_all(cfg) < 0)
+		return 1;
+	if (set_fd_limit(cfg) < 0 || drop_privileges(g) < 0)
+		return 1;
+	if (g->daemon && daemonize(g->pidfile) < 0)
+		return 1;
+	if (!g->daemon && g->pidfile && write_pidfile(g->pidfile) < 0)
+		return 1;
+	rt.nbthread = choose_nbthread(g);
+	rt.start_ms = now_ms();
+	rt.start_time = (long)time(NULL);
+	for (int i = 0; i < rt.nbthread; i++) {
+		if (loop_init(&rt.threads[i], i) < 0) {
+			ha_alert("Cannot create the event loop of thread %d: %s.\n", i,
+				 strerror(errno));
+			return 1;
+		}
+		counters_init_thread(&rt.threads[i]);
+	}
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < rt.nbthread; i++)
+		pthread_create(&rt.threads[i].tid, NULL, thread_main, &rt.threads[i]);
+	signal_old_pids(cl);
+	int status = signal_loop(g);
+	if (g->pidfile && !g->daemon)
+		unlink(g->pidfile);
+	fflush(NULL);
+	_exit(status);
+}

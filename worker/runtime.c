@@ -1,0 +1,132 @@
+/* Builds the runtime state from the configuration and publishes LB
+ * snapshots. Writers (runtime API, health checks) serialise on
+ * publish_lock, swap the snapshot pointer and free the old version after an
+ * RCU grace period; readers only use rcu_dereference() inside the
+ * QSBR read side of their event loop.
+ */
+#include "worker/runtime.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <urcu-qsbr.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "worker/lb.h"
+
+struct runtime rt;
+
+static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct snap_free {
+	struct rcu_head head;
+	struct lb_snapshot *snap;
+};
+
+static void snap_free_cb(struct rcu_head *h)
+{
+	struct snap_free *f = caa_container_of(h, struct snap_free, head);
+	lb_snapshot_free(f->snap);
+	free(f);
+}
+
+void backend_publish(struct be_rt *be)
+{
+	pthread_mutex_lock(&publish_lock);
+	struct lb_snapshot *snap = lb_snapshot_build(be);
+	struct lb_snapshot *old = rcu_xchg_pointer(&be->lb, snap);
+	pthread_mutex_unlock(&publish_lock);
+	if (old) {
+		struct snap_free *f = xcalloc(1, sizeof(*f));
+		f->snap = old;
+		call_rcu(&f->head, snap_free_cb);
+	}
+}
+
+struct be_rt *runtime_backend_of(const struct proxy *px)
+{
+	for (int i = 0; px && i < rt.nbe; i++)
+		if (rt.bes[i].conf == px)
+			return &rt.bes[i];
+	return NULL;
+}
+
+/* Creates the runtime servers of backend <be>. */
+static void build_servers(struct be_rt *be)
+{
+	const struct proxy *px = be->conf;
+	be->nsrv = px->nb_servers;
+	be->srv = xcalloc((size_t)be->nsrv + 1, sizeof(*be->srv));
+	int i = 0;
+	for (const struct server *s = px->servers; s; s = s->next, i++) {
+		struct srv_rt *r = &be->srv[i];
+		r->conf = s;
+		r->be = be;
+		r->idx = i;
+		atomic_init(&r->uweight, s->cfg.weight);
+		atomic_init(&r->admin, s->cfg.disabled ? SRV_ADMIN_MAINT : 0);
+		atomic_init(&r->oper_up, 1);
+		r->maxconn = s->cfg.maxconn;
+		r->maxqueue = s->cfg.maxqueue;
+		r->backup = s->cfg.backup;
+	}
+}
+
+/* Default maxconn when none is configured: what the fd limit allows. */
+static int default_maxconn(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY) {
+		long m = ((long)rl.rlim_max - 512) / 2;
+		if (m > 100000)
+			m = 100000;
+		if (m > 100)
+			return (int)m;
+	}
+	return 4096;
+}
+
+void backend_queues_init(int nbe);
+
+int runtime_build(struct config *cfg)
+{
+	int nfe = 0, nbe = 0;
+	rt.cfg = cfg;
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->disabled)
+			continue;
+		nfe += !!(px->cap & PX_CAP_FE);
+		nbe += !!(px->cap & PX_CAP_BE);
+	}
+	rt.fes = xcalloc((size_t)nfe + 1, sizeof(*rt.fes));
+	rt.bes = xcalloc((size_t)nbe + 1, sizeof(*rt.bes));
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->disabled || !(px->cap & PX_CAP_BE))
+			continue;
+		struct be_rt *be = &rt.bes[rt.nbe];
+		be->conf = px;
+		be->idx = rt.nbe++;
+		build_servers(be);
+		be->lb = lb_snapshot_build(be);
+	}
+	backend_queues_init(rt.nbe);
+	rt.maxconn = cfg->global.maxconn ? cfg->global.maxconn : default_maxconn();
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->disabled || !(px->cap & PX_CAP_FE))
+			continue;
+		struct fe_rt *fe = &rt.fes[rt.nfe];
+		fe->conf = px;
+		fe->idx = rt.nfe++;
+		fe->maxconn = px->maxconn ? px->maxconn : rt.maxconn;
+		if (px->switching_rules)
+			fe->default_be = runtime_backend_of(px->switching_rules->be);
+		else if (px->default_backend)
+			fe->default_be = runtime_backend_of(px->default_backend);
+		else if (px->cap & PX_CAP_BE)
+			fe->default_be = runtime_backend_of(px);
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* Process-wide runtime built from the configuration: threads, frontends,
+ * backends, listeners and limits. Built once before the threads start and
+ * then only read, except for the atomics and RCU-published fields.
+ */
+#pragma once
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conf/model-t.h"
+#include "worker/loop.h"
+#include "worker/server-t.h"
+
+#define MAX_THREADS 64
+
+struct listener;
+
+struct fe_rt {
+	const struct proxy *conf;
+	int idx;
+	int maxconn;
+	_Atomic int cur_conns;
+	_Atomic uint64_t cum_conns;
+	struct be_rt *default_be;
+};
+
+struct listener {
+	struct ev_handler h;
+	int fd;
+	const struct bind_conf *bind;
+	struct fe_rt *fe;
+	int maxconn;
+	_Atomic int cur_conns;
+	uint8_t polled[MAX_THREADS]; /* registered in that thread's epoll */
+	int is_cli;                  /* stats socket: accepted by thread 0 only */
+};
+
+struct runtime {
+	struct config *cfg;
+	int nbthread;
+	struct wthread threads[MAX_THREADS];
+	int nfe, nbe, nlst;
+	struct fe_rt *fes;
+	struct be_rt *bes;
+	struct listener *lsts;
+	int maxconn;               /* global */
+	_Atomic int cur_conns;     /* global */
+	_Atomic uint64_t cum_conns;
+	_Atomic int paused;        /* some thread paused its listeners */
+	_Atomic int stopping;      /* soft stop: no more accepts */
+	uint64_t start_ms;
+	long start_time;           /* time(NULL) at start */
+	int ulimit_n;
+};
+
+extern struct runtime rt;
+
+/* Builds the runtime from <cfg> (backends, frontends). 0 or -1 (alerted). */
+int runtime_build(struct config *cfg);
+
+/* Looks up the runtime backend of configuration proxy <px>. */
+struct be_rt *runtime_backend_of(const struct proxy *px);
+
+/* Publishes a new LB snapshot for <be> (any thread, writers serialised). */
+void backend_publish(struct be_rt *be);

@@ -1,0 +1,44 @@
+/* Runtime state of servers and backends, shared by the worker threads.
+ *
+ * Immutable parts come from the configuration model. Mutable parts are
+ * either atomics (connection counts, which leastconn/first/maxconn need to
+ * share between threads) or versions published through RCU (the set of
+ * usable servers with their weights: struct lb_snapshot). Readers on the
+ * request path never take a lock.
+ */
+#pragma once
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conf/model-t.h"
+
+/* Administrative and operational states. */
+#define SRV_ADMIN_MAINT 0x1 /* set by configuration ("disabled") or the runtime API */
+#define SRV_ADMIN_DRAIN 0x2 /* keeps current connections, gets no new ones */
+
+struct srv_rt {
+	const struct server *conf; /* configuration (name, address, options) */
+	struct be_rt *be;          /* owning backend */
+	int idx;                   /* index in be->srv[] */
+	_Atomic int cur_conns;     /* connections being established or established */
+	_Atomic int queued;        /* streams waiting in this server's queue */
+	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
+	_Atomic unsigned admin;    /* SRV_ADMIN_* */
+	_Atomic int oper_up;       /* 1 when operationally up (health checks) */
+	int maxconn;               /* 0 = unlimited */
+	int maxqueue;              /* 0 = unlimited */
+	int backup;
+};
+
+struct lb_snapshot;
+
+struct be_rt {
+	const struct proxy *conf;
+	int idx;                        /* index among backends */
+	int nsrv;
+	struct srv_rt *srv;             /* all servers, configuration order */
+	struct lb_snapshot *lb;         /* RCU-protected: read with rcu_dereference */
+	_Atomic uint64_t lb_gen;        /* generation of the published snapshot */
+	_Atomic int queued;             /* streams waiting in the backend queue */
+	_Atomic int cur_conns;
+};

@@ -1,0 +1,548 @@
+/* TCP-mode streams: accept, optional PROXY header, server assignment and
+ * connection (worker/backend.c), bidirectional forwarding with half-close,
+ * timeouts and teardown.
+ */
+#include "worker/stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+#include "worker/backend.h"
+#include "worker/counters.h"
+#include "worker/listener.h"
+
+#define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define MAX_IO_ROUNDS 16
+#define PIPE_SIZE (64 * 1024)
+
+static void stream_process(struct stream *s);
+
+static uint64_t deadline(uint32_t to_ms)
+{
+	return to_ms ? curthr->now_ms + to_ms : 0;
+}
+
+static uint64_t min_nonzero(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* Inactivity timeouts of both sides, per the proxy settings and states. */
+static uint32_t cli_timeout(const struct stream *s)
+{
+	const struct px_timeouts *fto = &s->fe->conf->to;
+	const struct px_timeouts *bto = s->be ? &s->be->conf->to : fto;
+	if (s->state == ST_ESTABLISHED && bto->tunnel)
+		return bto->tunnel;
+	if ((s->cli.shutr || s->cli.shutw) && fto->client_fin)
+		return fto->client_fin;
+	return fto->client;
+}
+
+static uint32_t srv_timeout(const struct stream *s)
+{
+	const struct px_timeouts *bto = &s->be->conf->to;
+	if (bto->tunnel)
+		return bto->tunnel;
+	if ((s->srv.shutr || s->srv.shutw) && bto->server_fin)
+		return bto->server_fin;
+	return bto->server;
+}
+
+/* Re-arms the stream's single timer at the earliest of its deadlines. */
+static void stream_arm_timer(struct stream *s)
+{
+	uint64_t e = 0;
+	e = min_nonzero(e, s->cli_exp);
+	e = min_nonzero(e, s->srv_exp);
+	e = min_nonzero(e, s->conn_exp);
+	e = min_nonzero(e, s->queue_exp);
+	timer_set(&s->tmo, e);
+}
+
+static void sbuf_alloc(struct sbuf *b)
+{
+	if (!b->data) {
+		b->size = rt.cfg->global.tune_bufsize;
+		b->data = xmalloc(b->size);
+		b->head = b->tail = 0;
+	}
+}
+
+static void side_close(struct side *sd)
+{
+	if (sd->fd >= 0) {
+		loop_del(sd->fd);
+		close(sd->fd);
+		sd->fd = -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (sd->pipe[i] >= 0)
+			close(sd->pipe[i]);
+		sd->pipe[i] = -1;
+	}
+	sd->pipe_len = 0;
+}
+
+/* Releases the server connection and its slot. */
+void stream_close_server(struct stream *s)
+{
+	side_close(&s->srv);
+	s->srv.rd_ready = s->srv.wr_ready = s->srv.shutr = s->srv.shutw = s->srv.err = 0;
+	if (s->server) {
+		srv_release(s->server);
+		s->server = NULL;
+	}
+}
+
+/* Frees everything; the stream must not be used afterwards. */
+static void stream_free(struct stream *s)
+{
+	int keep = backend_dequeue_stream(s);
+	task_cancel(&s->task);
+	timer_set(&s->tmo, 0);
+	stream_close_server(s);
+	side_close(&s->cli);
+	free(s->req.data);
+	free(s->rsp.data);
+	atomic_fetch_sub(&s->fe->cur_conns, 1);
+	atomic_fetch_sub(&s->lst->cur_conns, 1);
+	atomic_fetch_sub(&rt.cur_conns, 1);
+	counters_add_bytes(s);
+	curthr->cur_conns--;
+	if (atomic_load(&rt.paused))
+		listeners_resume_all();
+	if (keep) {
+		s->zombie = 1;
+		return;
+	}
+	free(s);
+}
+
+void stream_release_zombie(struct stream *s)
+{
+	free(s);
+}
+
+static void stream_end(struct stream *s, enum term_cause why)
+{
+	if (s->term == TERM_NONE)
+		s->term = why;
+	s->state = ST_CLOSED;
+	stream_free(s);
+}
+
+/* Sets readiness flags of a side from epoll events. */
+static void side_events(struct side *sd, uint32_t ev)
+{
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		sd->rd_ready = 1;
+	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		sd->wr_ready = 1;
+}
+
+static void cli_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct stream *s = caa_container_of(h, struct stream, ch);
+	side_events(&s->cli, ev);
+	stream_process(s);
+}
+
+static void srv_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct stream *s = caa_container_of(h, struct stream, sh);
+	side_events(&s->srv, ev);
+	stream_process(s);
+}
+
+static void task_cb(struct task *t)
+{
+	stream_process(caa_container_of(t, struct stream, task));
+}
+
+/* Timer: a deadline passed; decide which one. */
+static void tmo_cb(struct timer *t)
+{
+	struct stream *s = caa_container_of(t, struct stream, tmo);
+	uint64_t now = curthr->now_ms;
+
+	if (s->queue_exp && now >= s->queue_exp) {
+		backend_dequeue_stream(s);
+		s->queue_exp = 0;
+		counters_be_error(s->be);
+		stream_end(s, TERM_QUEUE_TO);
+		return;
+	}
+	if (s->conn_exp && now >= s->conn_exp) {
+		s->conn_exp = 0;
+		if (s->state == ST_TURNAROUND) {
+			s->state = ST_ASSIGN;
+			stream_process(s);
+		} else if (backend_connect_failed(s, TERM_SRV_TO) == 0) {
+			stream_process(s);
+		}
+		return;
+	}
+	if (s->cli_exp && now >= s->cli_exp) {
+		stream_end(s, TERM_CLI_TO);
+		return;
+	}
+	if (s->srv_exp && now >= s->srv_exp) {
+		stream_end(s, TERM_SRV_TO);
+		return;
+	}
+	stream_arm_timer(s);
+}
+
+void stream_wakeup(struct stream *s)
+{
+	task_wakeup(&s->task);
+}
+
+/* Reads a PROXY protocol header without consuming payload bytes. Returns 1
+ * when done, 0 to wait, -1 on error.
+ */
+static int read_proxy_header(struct stream *s)
+{
+	uint8_t buf[536];
+	struct pp_info pp;
+	size_t used = 0;
+
+	ssize_t n = recv(s->cli.fd, buf, sizeof(buf), MSG_PEEK);
+	if (n < 0)
+		return errno == EAGAIN ? (s->cli.rd_ready = 0, 0) : -1;
+	if (n == 0)
+		return -1;
+	enum pp_status st = pp_parse(buf, (size_t)n, &pp, &used);
+	if (st == PP_INVALID)
+		return -1;
+	if (st == PP_NEED_MORE) {
+		if ((size_t)n == sizeof(buf))
+			return -1;
+		s->cli.rd_ready = 0;
+		return 0;
+	}
+	if (recv(s->cli.fd, buf, used, 0) != (ssize_t)used)
+		return -1;
+	if (!pp.local && pp.src.ss_family != AF_UNSPEC) {
+		s->cli_addr = pp.src;
+		s->dst_addr = pp.dst;
+	}
+	return 1;
+}
+
+/* Compacts and returns the free room at the tail of <b>. */
+static uint32_t sbuf_room(struct sbuf *b)
+{
+	if (b->head == b->tail)
+		b->head = b->tail = 0;
+	if (b->tail == b->size && b->head) {
+		memmove(b->data, b->data + b->head, b->tail - b->head);
+		b->tail -= b->head;
+		b->head = 0;
+	}
+	return b->size - b->tail;
+}
+
+/* One round of buffered forwarding from <from> to <to>. Returns 1 if
+ * something moved, 0 if not, -1 on a fatal error of either side.
+ */
+static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to_ready,
+		      uint64_t *count)
+{
+	int moved = 0;
+	if (to_ready && b->tail > b->head && to->wr_ready && !to->shutw) {
+		ssize_t n = send(to->fd, b->data + b->head, b->tail - b->head, MSG_NOSIGNAL);
+		if (n > 0) {
+			b->head += (uint32_t)n;
+			moved = 1;
+		} else if (n < 0 && errno == EAGAIN) {
+			to->wr_ready = 0;
+		} else if (n < 0) {
+			to->err = 1;
+			return -1;
+		}
+	}
+	if (!from->shutr && from->rd_ready && sbuf_room(b)) {
+		ssize_t n = recv(from->fd, b->data + b->tail, b->size - b->tail, 0);
+		if (n > 0) {
+			b->tail += (uint32_t)n;
+			*count += (uint64_t)n;
+			moved = 1;
+		} else if (n == 0) {
+			from->shutr = 1;
+			moved = 1;
+		} else if (errno == EAGAIN) {
+			from->rd_ready = 0;
+		} else {
+			from->err = 1;
+			return -1;
+		}
+	}
+	return moved;
+}
+
+/* One round of spliced forwarding through from->pipe. Same returns. */
+static int fwd_splice(struct side *from, struct side *to, uint64_t *count)
+{
+	int moved = 0;
+	if (from->pipe_len && to->wr_ready && !to->shutw) {
+		ssize_t n = splice(from->pipe[0], NULL, to->fd, NULL, from->pipe_len,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			from->pipe_len -= (size_t)n;
+			moved = 1;
+		} else if (n < 0 && errno == EAGAIN) {
+			to->wr_ready = 0;
+		} else if (n < 0) {
+			to->err = 1;
+			return -1;
+		}
+	}
+	if (!from->shutr && from->rd_ready && from->pipe_len < PIPE_SIZE) {
+		ssize_t n = splice(from->fd, NULL, from->pipe[1], NULL, PIPE_SIZE - from->pipe_len,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			from->pipe_len += (size_t)n;
+			*count += (uint64_t)n;
+			moved = 1;
+		} else if (n == 0) {
+			from->shutr = 1;
+			moved = 1;
+		} else if (errno == EAGAIN) {
+			/* either the socket is empty or the pipe is full */
+			if (from->pipe_len == 0)
+				from->rd_ready = 0;
+			else if (!to->wr_ready)
+				return moved;
+			else
+				from->rd_ready = 0;
+		} else {
+			from->err = 1;
+			return -1;
+		}
+	}
+	return moved;
+}
+
+/* Opens the splice pipe of <sd> if splicing is wanted; 0 when usable. */
+static int side_want_splice(struct side *sd)
+{
+	if (sd->pipe[0] >= 0)
+		return 0;
+	if (pipe2(sd->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		sd->pipe[0] = sd->pipe[1] = -1;
+		return -1;
+	}
+	fcntl(sd->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	return 0;
+}
+
+/* Forwards one direction; sends FIN downstream once the upstream EOF has
+ * been fully relayed. Returns 1 on progress, 0, or -1 on error.
+ */
+static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int use_splice,
+		       uint64_t *count)
+{
+	int progress = 0;
+	for (int round = 0; round < MAX_IO_ROUNDS; round++) {
+		int r;
+		if (use_splice && b->head == b->tail && side_want_splice(from) == 0)
+			r = fwd_splice(from, to, count);
+		else
+			r = fwd_buffer(from, to, b, 1, count);
+		if (r < 0)
+			return -1;
+		if (!r)
+			break;
+		progress = 1;
+	}
+	if (from->shutr && b->head == b->tail && !from->pipe_len && !to->shutw) {
+		shutdown(to->fd, SHUT_WR);
+		to->shutw = 1;
+		progress = 1;
+	}
+	return progress;
+}
+
+/* Buffers early client data while no server is connected yet. */
+static int buffer_early_request(struct stream *s)
+{
+	struct side none = {.fd = -1};
+	int r = fwd_buffer(&s->cli, &none, &s->req, 0, &s->bytes_in);
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		s->cli_exp = deadline(cli_timeout(s));
+	return 0;
+}
+
+/* Forwarding in both directions once the server is connected. */
+static void stream_forward(struct stream *s)
+{
+	int up = forward_dir(&s->cli, &s->srv, &s->req, s->splice_req, &s->bytes_in);
+	int down = up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, s->splice_rsp,
+					     &s->bytes_out);
+	if (up < 0 || down < 0) {
+		stream_end(s, s->cli.err ? TERM_CLI_ERR : TERM_SRV_ERR);
+		return;
+	}
+	if (s->cli.shutw && s->srv.shutw) {
+		stream_end(s, TERM_NONE);
+		return;
+	}
+	/* a side that cannot be written anymore makes its inbound data useless */
+	if ((s->cli.shutr && s->srv.shutr) ||
+	    (s->srv.shutw && s->srv.shutr && s->rsp.head == s->rsp.tail && !s->srv.pipe_len)) {
+		if (s->cli.shutw || s->cli.shutr) {
+			stream_end(s, TERM_NONE);
+			return;
+		}
+	}
+	if (up)
+		s->cli_exp = deadline(cli_timeout(s));
+	if (up || down)
+		s->srv_exp = deadline(srv_timeout(s));
+	if (down)
+		s->cli_exp = deadline(cli_timeout(s));
+	if ((s->cli.rd_ready && !s->cli.shutr) || (s->srv.rd_ready && !s->srv.shutr)) {
+		/* more to do but yield to other streams first */
+		if ((up || down))
+			task_wakeup(&s->task);
+	}
+	stream_arm_timer(s);
+}
+
+/* The state machine. May free <s>. */
+static void stream_process(struct stream *s)
+{
+	switch (s->state) {
+	case ST_PROXY_HDR: {
+		int r = read_proxy_header(s);
+		if (r < 0) {
+			stream_end(s, TERM_PROXY_HDR);
+			return;
+		}
+		if (r == 0) {
+			stream_arm_timer(s);
+			return;
+		}
+		s->state = ST_ASSIGN;
+	}
+		/* fall through */
+	case ST_ASSIGN:
+		if (backend_assign_and_connect(s) < 0)
+			return; /* stream freed */
+		if (s->state != ST_CONNECTING && s->state != ST_ESTABLISHED) {
+			stream_arm_timer(s);
+			return;
+		}
+		break;
+	case ST_QUEUED:
+	case ST_TURNAROUND:
+		if (buffer_early_request(s) < 0 || s->cli.shutr) {
+			stream_end(s, TERM_CLI_ERR);
+			return;
+		}
+		stream_arm_timer(s);
+		return;
+	default:
+		break;
+	}
+	if (s->state == ST_CONNECTING) {
+		if (buffer_early_request(s) < 0) {
+			stream_end(s, TERM_CLI_ERR);
+			return;
+		}
+		if (!s->srv.wr_ready) {
+			stream_arm_timer(s);
+			return;
+		}
+		int r = backend_connect_check(s);
+		if (r < 0)
+			return; /* freed */
+		if (r == 0) {
+			stream_process(s); /* retry path changed the state */
+			return;
+		}
+	}
+	if (s->state == ST_ESTABLISHED)
+		stream_forward(s);
+}
+
+/* Called by the backend once the server connection is established. */
+void stream_established(struct stream *s)
+{
+	s->state = ST_ESTABLISHED;
+	s->conn_exp = 0;
+	s->srv_exp = deadline(srv_timeout(s));
+	s->cli_exp = deadline(cli_timeout(s));
+}
+
+void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr)
+{
+	struct stream *s = xcalloc(1, sizeof(*s));
+	socklen_t sl = sizeof(s->dst_addr);
+
+	s->thr = curthr;
+	s->lst = l;
+	s->fe = l->fe;
+	s->cli.fd = fd;
+	s->srv.fd = -1;
+	s->cli.pipe[0] = s->cli.pipe[1] = s->srv.pipe[0] = s->srv.pipe[1] = -1;
+	s->cli_addr = *addr;
+	getsockname(fd, (struct sockaddr *)&s->dst_addr, &sl);
+	s->ch.cb = cli_cb;
+	s->sh.cb = srv_cb;
+	s->task.cb = task_cb;
+	timer_init(&s->tmo, tmo_cb);
+	s->accept_ms = curthr->now_ms;
+	s->be = s->fe->default_be;
+	curthr->cur_conns++;
+	counters_fe_accept(s->fe);
+	sbuf_alloc(&s->req);
+	sbuf_alloc(&s->rsp);
+	if (s->fe->conf->options & PXO_CLITCPKA) {
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	}
+	s->cli.rd_ready = 1;
+	s->cli.wr_ready = 1;
+	if (loop_add(fd, IO_EVENTS, &s->ch) < 0) {
+		stream_end(s, TERM_CLI_ERR);
+		return;
+	}
+	s->cli_exp = deadline(s->fe->conf->to.client);
+	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
+	if (!s->be) {
+		stream_end(s, TERM_NO_SRV);
+		return;
+	}
+	s->retries_left = s->be->conf->retries;
+	unsigned opts = s->fe->conf->options | s->be->conf->options;
+	s->splice_req = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_REQ | PXO_SPLICE_AUTO));
+	s->splice_rsp = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_RSP | PXO_SPLICE_AUTO));
+	stream_process(s);
+}
+
+void stream_end_cause(struct stream *s, enum term_cause why)
+{
+	stream_end(s, why);
+}
+
+int stream_count(void)
+{
+	return curthr ? curthr->cur_conns : 0;
+}

@@ -1,0 +1,90 @@
+/* A TCP-mode stream: one client connection, at most one server connection,
+ * and one buffer (or pipe, with splice) per direction.
+ *
+ * Invariants:
+ *  - a stream lives on the thread that accepted it (s->thr);
+ *  - a side's shutr means EOF was read from it, shutw that we sent FIN to it;
+ *  - the stream ends when data can no longer move in either direction;
+ *  - s->server holds one slot of srv->cur_conns from the connection attempt
+ *    until the server side is closed (srv_release()).
+ */
+#pragma once
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "worker/loop.h"
+#include "worker/proxy-proto.h"
+#include "worker/runtime.h"
+
+struct sbuf {
+	char *data;
+	uint32_t head, tail, size;
+};
+
+struct side {
+	int fd;
+	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
+	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
+	size_t pipe_len;
+};
+
+enum stream_state {
+	ST_PROXY_HDR, /* waiting for the PROXY protocol header */
+	ST_ASSIGN,    /* choosing a server */
+	ST_QUEUED,    /* waiting for a server slot */
+	ST_TURNAROUND, /* waiting before retrying the same server */
+	ST_CONNECTING,
+	ST_ESTABLISHED,
+	ST_CLOSED,
+};
+
+/* Termination causes, first letter of HAProxy's termination states. */
+enum term_cause { TERM_NONE = 0, TERM_CLI_TO, TERM_SRV_TO, TERM_CLI_ERR, TERM_SRV_ERR,
+		  TERM_CONN_FAIL, TERM_NO_SRV, TERM_QUEUE_TO, TERM_PROXY_HDR, TERM_KILLED };
+
+struct stream {
+	struct ev_handler ch, sh;
+	struct task task;
+	struct timer tmo;
+	struct mail mail;
+	struct wthread *thr;
+	enum stream_state state;
+	enum term_cause term;
+	struct side cli, srv;
+	struct sbuf req, rsp;
+	struct listener *lst;
+	struct fe_rt *fe;
+	struct be_rt *be;
+	struct srv_rt *server; /* assigned server, holds one of its slots */
+	const struct srv_rt *failed_srv;
+	struct sockaddr_storage cli_addr, dst_addr;
+	int retries_left;
+	int attempts;
+	uint64_t cli_exp, srv_exp, conn_exp, queue_exp;
+	uint64_t accept_ms;
+	uint64_t bytes_in, bytes_out;
+	struct stream *qprev, *qnext; /* backend queue links */
+	int in_queue;
+	int mail_pending; /* popped from the queue, wake-up mail not run yet */
+	int zombie;       /* ended while mail_pending: the mail frees it */
+	struct srv_rt *retry_srv; /* server to retry after the turn-around */
+	int splice_req, splice_rsp;
+};
+
+/* Creates a stream for the accepted client <fd> on the current thread. */
+void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr);
+
+/* Re-runs the stream state machine (used by the queue and timers). */
+void stream_wakeup(struct stream *s);
+
+/* Thread-local count of live streams. */
+int stream_count(void);
+
+/* Marks the server connection established (backend.c). */
+void stream_established(struct stream *s);
+
+/* Closes the server side and releases its slot (backend.c retries). */
+void stream_close_server(struct stream *s);
+
+/* Ends the stream with <why> and frees it. */
+void stream_end_cause(struct stream *s, enum term_cause why);

@@ -57,9 +57,9 @@ static struct srv_rt *first_pick(const struct lb_cfg *cfg, const struct lb_snaps
 }
 
 static const struct lb_ops first_ops = {
-	.build = first_build,
-	.free_data = first_free,
-	.pick = first_pick,
+    .build = first_build,
+    .free_data = first_free,
+    .pick = first_pick,
 };
 static struct lb_algo first_algo = {.name = "first", .parse = NULL, .ops = &first_ops};
 LB_REGISTER_ALGO(first_algo)

@@ -124,7 +124,7 @@ static void ring_build(struct lb_hash_data *d, const struct lb_snapshot *snap)
 		for (long long j = 0; j < snap->weight[i] * per_w; j++) {
 			uint64_t key = ((uint64_t)puid << 32) | (uint64_t)j;
 			d->ring[d->len++] =
-				(struct lb_ring_pt){(uint32_t)(mix64(key) >> 32), puid, i};
+			    (struct lb_ring_pt){(uint32_t)(mix64(key) >> 32), puid, i};
 		}
 	}
 	qsort(d->ring, (size_t)d->len, sizeof(*d->ring), ring_cmp);
@@ -152,8 +152,7 @@ long long lb_snap_conns(const struct lb_snapshot *snap)
 	return total;
 }
 
-int lb_bounded_ok(const struct lb_cfg *cfg, const struct lb_snapshot *snap, int i,
-		  long long total)
+int lb_bounded_ok(const struct lb_cfg *cfg, const struct lb_snapshot *snap, int i, long long total)
 {
 	long long f = cfg->hash_balance_factor, tw = snap->total_weight;
 	if (f <= 0 || tw <= 0)
@@ -243,8 +242,8 @@ struct srv_rt *lb_hash_pick(const struct lb_cfg *cfg, const struct lb_snapshot *
 /* ---- Configuration keywords ---- */
 
 static const char *const hash_fn_names[] = {
-	[HASH_FN_SDBM] = "sdbm", [HASH_FN_DJB2] = "djb2", [HASH_FN_WT6] = "wt6",
-	[HASH_FN_CRC32] = "crc32", [HASH_FN_NONE] = "none",
+    [HASH_FN_SDBM] = "sdbm",   [HASH_FN_DJB2] = "djb2", [HASH_FN_WT6] = "wt6",
+    [HASH_FN_CRC32] = "crc32", [HASH_FN_NONE] = "none",
 };
 
 /* hash-type <map-based|consistent> [<function> [avalanche]]
@@ -255,8 +254,10 @@ static int parse_hash_type(struct cfg_ctx *ctx, char **args, int nargs, char **e
 	struct lb_cfg *lb = &ctx->px->lb;
 	enum hash_type_method method;
 	if (nargs < 2 || nargs > 4) {
-		memprintf(err, "'%s' expects 'map-based' or 'consistent', optionally followed by "
-			  "a hash function and the 'avalanche' modifier.", args[0]);
+		memprintf(err,
+			  "'%s' expects 'map-based' or 'consistent', optionally followed by "
+			  "a hash function and the 'avalanche' modifier.",
+			  args[0]);
 		return CFG_ALERT;
 	}
 	if (strcmp(args[1], "map-based") == 0)
@@ -274,8 +275,10 @@ static int parse_hash_type(struct cfg_ctx *ctx, char **args, int nargs, char **e
 			if (strcmp(args[2], hash_fn_names[fn]) == 0)
 				break;
 		if (fn == (int)ARRAY_SIZE(hash_fn_names)) {
-			memprintf(err, "'%s': unknown hash function '%s'; expects 'sdbm', 'djb2', "
-				  "'wt6', 'crc32' or 'none'.", args[0], args[2]);
+			memprintf(err,
+				  "'%s': unknown hash function '%s'; expects 'sdbm', 'djb2', "
+				  "'wt6', 'crc32' or 'none'.",
+				  args[0], args[2]);
 			return CFG_ALERT;
 		}
 	}
@@ -298,15 +301,16 @@ static int parse_hash_balance_factor(struct cfg_ctx *ctx, char **args, int nargs
 {
 	char *end;
 	if (nargs != 2) {
-		memprintf(err, "'%s' expects a percentage (0 to disable, or above 100).",
-			  args[0]);
+		memprintf(err, "'%s' expects a percentage (0 to disable, or above 100).", args[0]);
 		return CFG_ALERT;
 	}
 	errno = 0;
 	long v = strtol(args[1], &end, 10);
 	if (!*args[1] || *end || errno || v < 0 || v > 1000000 || (v > 0 && v <= 100)) {
-		memprintf(err, "'%s': invalid value '%s'; expects 0 (disabled) or a percentage "
-			  "between 101 and 1000000.", args[0], args[1]);
+		memprintf(err,
+			  "'%s': invalid value '%s'; expects 0 (disabled) or a percentage "
+			  "between 101 and 1000000.",
+			  args[0], args[1]);
 		return CFG_ALERT;
 	}
 	ctx->px->lb.hash_balance_factor = (int)v;
@@ -314,9 +318,13 @@ static int parse_hash_balance_factor(struct cfg_ctx *ctx, char **args, int nargs
 }
 
 static const struct cfg_kw lb_hash_kws[] = {
-	{.name = "hash-type", .sections = SECT_PROXY, .cap = PX_CAP_DEF | PX_CAP_BE,
-	 .parse = parse_hash_type},
-	{.name = "hash-balance-factor", .sections = SECT_PROXY, .cap = PX_CAP_DEF | PX_CAP_BE,
-	 .parse = parse_hash_balance_factor},
+    {.name = "hash-type",
+     .sections = SECT_PROXY,
+     .cap = PX_CAP_DEF | PX_CAP_BE,
+     .parse = parse_hash_type},
+    {.name = "hash-balance-factor",
+     .sections = SECT_PROXY,
+     .cap = PX_CAP_DEF | PX_CAP_BE,
+     .parse = parse_hash_balance_factor},
 };
 CFG_REGISTER_KEYWORDS(lb_hash_kws)

@@ -50,5 +50,4 @@ struct srv_rt *lb_hash_pick(const struct lb_cfg *cfg, const struct lb_snapshot *
  * the factor is off (0).
  */
 long long lb_snap_conns(const struct lb_snapshot *snap);
-int lb_bounded_ok(const struct lb_cfg *cfg, const struct lb_snapshot *snap, int i,
-		  long long total);
+int lb_bounded_ok(const struct lb_cfg *cfg, const struct lb_snapshot *snap, int i, long long total);

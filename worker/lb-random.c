@@ -32,8 +32,10 @@ static int random_parse(struct lb_cfg *lb, const char *paren_arg, char **args, i
 		char *end;
 		draws = strtol(paren_arg, &end, 10);
 		if (!*paren_arg || *end || draws < 1 || draws > RANDOM_MAX_DRAWS) {
-			memprintf(err, "'balance random(%s)': the number of draws must be an "
-				  "integer between 1 and %d.", paren_arg, RANDOM_MAX_DRAWS);
+			memprintf(err,
+				  "'balance random(%s)': the number of draws must be an "
+				  "integer between 1 and %d.",
+				  paren_arg, RANDOM_MAX_DRAWS);
 			return -1;
 		}
 		lb->arg = xstrdup(paren_arg);
@@ -155,9 +157,9 @@ static struct srv_rt *random_pick(const struct lb_cfg *cfg, const struct lb_snap
 }
 
 static const struct lb_ops random_ops = {
-	.build = random_build,
-	.free_data = random_free,
-	.pick = random_pick,
+    .build = random_build,
+    .free_data = random_free,
+    .pick = random_pick,
 };
 static struct lb_algo random_algo = {.name = "random", .parse = random_parse, .ops = &random_ops};
 LB_REGISTER_ALGO(random_algo)

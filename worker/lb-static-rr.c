@@ -59,9 +59,9 @@ static struct srv_rt *srr_pick(const struct lb_cfg *cfg, const struct lb_snapsho
 }
 
 static const struct lb_ops srr_ops = {
-	.build = srr_build,
-	.free_data = srr_free,
-	.pick = srr_pick,
+    .build = srr_build,
+    .free_data = srr_free,
+    .pick = srr_pick,
 };
 static struct lb_algo srr_algo = {.name = "static-rr", .parse = NULL, .ops = &srr_ops};
 LB_REGISTER_ALGO(srr_algo)

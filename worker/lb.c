@@ -111,8 +111,7 @@ void lb_thread_state_free(struct lb_thread_state *ts)
 	memset(ts, 0, sizeof(*ts));
 }
 
-const struct srv_rt *lb_effective_avoid(const struct lb_snapshot *snap,
-					const struct srv_rt *avoid)
+const struct srv_rt *lb_effective_avoid(const struct lb_snapshot *snap, const struct srv_rt *avoid)
 {
 	if (!avoid)
 		return NULL;
@@ -226,7 +225,10 @@ uint32_t hash_crc32(const void *key, size_t len)
 	return (uint32_t)c;
 }
 
-/* Bob Jenkins' 32-bit integer mix: every input bit affects every output bit. */
+/* Bob Jenkins' 32-bit integer mix (every input bit affects every output
+ * bit), followed like in HAProxy by a multiplication by an odd constant close
+ * to 3/4 of 2^32, so that results match HAProxy's "avalanche" modifier.
+ */
 uint32_t hash_avalanche(uint32_t a)
 {
 	a = (a + 0x7ed55d16U) + (a << 12);
@@ -235,7 +237,7 @@ uint32_t hash_avalanche(uint32_t a)
 	a = (a + 0xd3a2646cU) ^ (a << 9);
 	a = (a + 0xfd7046c5U) + (a << 3);
 	a = (a ^ 0xb55a4f09U) ^ (a >> 16);
-	return a;
+	return a * 3221225473U;
 }
 
 /* "hash-type ... none": the key is taken as a decimal number (leading

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
+#include "common/mem.h"
 #include "conf/kw.h"
 #include "tests/unit/test.h"
 #include "worker/lb-hash.h"
@@ -63,8 +64,8 @@ static void fake_free(struct fake *f)
  */
 static int pick_full(struct fake *f, int has_hash, uint64_t hash, int avoid)
 {
-	struct lb_pick req = {.hash = hash, .has_hash = has_hash,
-			      .avoid = avoid >= 0 ? &f->srv[avoid] : NULL};
+	struct lb_pick req = {
+	    .hash = hash, .has_hash = has_hash, .avoid = avoid >= 0 ? &f->srv[avoid] : NULL};
 	struct srv_rt *s = f->snap->ops->pick(&f->px.lb, f->snap, &f->ts, &req);
 	return s ? s->idx : -1;
 }
@@ -81,7 +82,7 @@ static int pick_key(struct fake *f, const char *key)
 }
 
 static const char *const all_algos[] = {"roundrobin", "static-rr", "leastconn",
-					"first", "random", "source"};
+					"first",      "random",    "source"};
 
 TEST(roundrobin_exact_and_smooth)
 {
@@ -453,6 +454,11 @@ TEST(hash_functions)
 	CHECK_INT(hash_crc32("hello", 5), crc32(0, (const Bytef *)"hello", 5));
 	CHECK_INT(hash_crc32("hello", 5), 0x3610a686u);
 	CHECK_INT(hash_wt6("", 0), 0xa53c965au ^ 0x5ca6953au);
+	/* values printed by HAProxy 2.6's sdbm/wt6/wt6(1) converters */
+	CHECK_INT(hash_sdbm("hello", 5), 684824882u);
+	CHECK_INT(hash_wt6("hello", 5), 3538347703u);
+	CHECK_INT(hash_wt6("abcdefghijklmnop", 16), 2269216868u);
+	CHECK_INT(hash_avalanche(hash_wt6("hello", 5)), 140457739u);
 	CHECK(hash_wt6("hello", 5) != hash_wt6("hellp", 5));
 	/* avalanche: one flipped input bit changes about half the output bits */
 	long long flips = 0;

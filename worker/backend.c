@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "common/rcu.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
 
@@ -205,7 +206,7 @@ static struct srv_rt *pick_server(struct stream *s)
 	struct srv_rt *srv = NULL;
 
 	rcu_read_lock();
-	struct lb_snapshot *snap = rcu_dereference(be->lb);
+	struct lb_snapshot *snap = hl_rcu_deref(be->lb);
 	if (snap && snap->nsrv) {
 		if (snap->ops->needs_hash && snap->ops->hash_on_source) {
 			const void *key = NULL;
@@ -283,9 +284,10 @@ static int start_connect(struct stream *s, struct srv_rt *srv)
 	}
 	s->srv.fd = fd;
 	s->srv.rd_ready = s->srv.wr_ready = 0;
-	if (loop_add(fd, IO_EVENTS, &s->sh) < 0)
-		return -1;
+	/* registered only after connect(): an unconnected socket reports HUP */
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
+		return -1;
+	if (loop_add(fd, IO_EVENTS, &s->sh) < 0)
 		return -1;
 	return 0;
 }
@@ -305,7 +307,7 @@ int backend_assign_and_connect(struct stream *s)
 		/* all usable servers full: wait in the queue, else give up */
 		int usable = 0;
 		rcu_read_lock();
-		struct lb_snapshot *snap = rcu_dereference(be->lb);
+		struct lb_snapshot *snap = hl_rcu_deref(be->lb);
 		usable = snap && snap->nsrv;
 		rcu_read_unlock();
 		if (usable && enqueue(s, s->attempts > 0) == 0) {

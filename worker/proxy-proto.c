@@ -35,7 +35,7 @@
 #define PP2_VER_PROXY 0x21
 
 static const uint8_t pp2_sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
-				    0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+                                    0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -130,7 +130,7 @@ static bool v1_proto(const uint8_t *s, size_t n, bool whole, struct v1_ctx *c)
  * must pass inet_pton and is stored in <ss>. Returns false on error.
  */
 static bool v1_addr(const uint8_t *s, size_t n, bool whole, const struct v1_ctx *c,
-		    struct sockaddr_storage *ss)
+                    struct sockaddr_storage *ss)
 {
 	const char *set = c->family == AF_INET ? "0123456789." : "0123456789abcdefABCDEF:.";
 	size_t max = c->family == AF_INET ? INET_ADDRSTRLEN - 1 : INET6_ADDRSTRLEN - 1;
@@ -234,7 +234,7 @@ static enum pp_status v1_check(const uint8_t *s, size_t n, bool eol, struct v1_c
  * the line with its CRLF fits in 107) and refuses any earlier LF.
  */
 static enum pp_status v1_parse(const uint8_t *buf, size_t len, struct pp_info *out,
-			       size_t *consumed)
+                               size_t *consumed)
 {
 	size_t lim = len < PP1_MAX_LINE - 1 ? len : PP1_MAX_LINE - 1;
 	struct v1_ctx c;
@@ -295,7 +295,7 @@ static int v2_addr_len(uint8_t fam)
  * PP_DONE.
  */
 static enum pp_status tlv_walk(const uint8_t *buf, size_t off, size_t end, size_t avail,
-			       size_t *crc_at)
+                               size_t *crc_at)
 {
 	while (off < end) {
 		size_t vlen;
@@ -351,7 +351,7 @@ static void v2_addrs(const uint8_t *a, uint8_t fam, struct pp_info *out)
 
 /* Parses a v2 header, checking each field as soon as its bytes are there. */
 static enum pp_status v2_parse(const uint8_t *buf, size_t len, struct pp_info *out,
-			       size_t *consumed)
+                               size_t *consumed)
 {
 	size_t total, crc_at = 0;
 	enum pp_status st;
@@ -375,8 +375,8 @@ static enum pp_status v2_parse(const uint8_t *buf, size_t len, struct pp_info *o
 	if (total < PP2_HDR_LEN + (size_t)alen)
 		return PP_INVALID;
 	st = skip ? PP_DONE
-		  : tlv_walk(buf, PP2_HDR_LEN + (size_t)alen, total, len < total ? len : total,
-			     &crc_at);
+	          : tlv_walk(buf, PP2_HDR_LEN + (size_t)alen, total, len < total ? len : total,
+	                     &crc_at);
 	if (st == PP_INVALID)
 		return PP_INVALID;
 	if (len < total)
@@ -420,7 +420,7 @@ static bool same_inet(const struct sockaddr_storage *a, const struct sockaddr_st
 }
 
 size_t pp_build_v1(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
-		   char *out, size_t outlen)
+                   char *out, size_t outlen)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	unsigned sp, dp;
@@ -477,10 +477,10 @@ static void put_inet6(const struct sockaddr_storage *ss, uint8_t *a, uint8_t *p)
  * <fam> receives the family/protocol byte. <a> has room for 36 bytes.
  */
 static size_t put_addrs(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
-			uint8_t *fam, uint8_t *a)
+                        uint8_t *fam, uint8_t *a)
 {
 	bool ip = src && dst && (src->ss_family == AF_INET || src->ss_family == AF_INET6) &&
-		  (dst->ss_family == AF_INET || dst->ss_family == AF_INET6);
+	          (dst->ss_family == AF_INET || dst->ss_family == AF_INET6);
 
 	if (!ip) {
 		*fam = 0x00;
@@ -503,7 +503,7 @@ static size_t put_addrs(const struct sockaddr_storage *src, const struct sockadd
 }
 
 size_t pp_build_v2(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
-		   const uint8_t *tlv, size_t tlv_len, uint8_t *out, size_t outlen)
+                   const uint8_t *tlv, size_t tlv_len, uint8_t *out, size_t outlen)
 {
 	uint8_t fam, addr[PP2_ADDR_INET6];
 	size_t alen, total, crc_at = 0;

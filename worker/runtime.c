@@ -1,7 +1,7 @@
 /* Builds the runtime state from the configuration and publishes LB
  * snapshots. Writers (runtime API, health checks) serialise on
  * publish_lock, swap the snapshot pointer and free the old version after an
- * RCU grace period; readers only use rcu_dereference() inside the
+ * RCU grace period; readers only use hl_rcu_deref() (common/rcu.h) inside the
  * QSBR read side of their event loop.
  */
 #include "worker/runtime.h"
@@ -14,6 +14,7 @@
 
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/rcu.h"
 #include "conf/kw.h"
 #include "worker/lb.h"
 
@@ -37,7 +38,7 @@ void backend_publish(struct be_rt *be)
 {
 	pthread_mutex_lock(&publish_lock);
 	struct lb_snapshot *snap = lb_snapshot_build(be);
-	struct lb_snapshot *old = rcu_xchg_pointer(&be->lb, snap);
+	struct lb_snapshot *old = hl_rcu_xchg(be->lb, snap);
 	pthread_mutex_unlock(&publish_lock);
 	if (old) {
 		struct snap_free *f = xcalloc(1, sizeof(*f));

@@ -37,7 +37,7 @@ struct be_rt {
 	int idx;                        /* index among backends */
 	int nsrv;
 	struct srv_rt *srv;             /* all servers, configuration order */
-	struct lb_snapshot *lb;         /* RCU-protected: read with rcu_dereference */
+	struct lb_snapshot *lb;         /* RCU-protected: read with hl_rcu_deref() */
 	_Atomic uint64_t lb_gen;        /* generation of the published snapshot */
 	_Atomic int queued;             /* streams waiting in the backend queue */
 	_Atomic int cur_conns;

@@ -322,12 +322,10 @@ static int fwd_splice(struct side *from, struct side *to, uint64_t *count)
 			from->shutr = 1;
 			moved = 1;
 		} else if (errno == EAGAIN) {
-			/* either the socket is empty or the pipe is full */
+			/* an empty pipe means an empty socket; otherwise the pipe
+			 * may be full: keep the readiness and retry once drained
+			 */
 			if (from->pipe_len == 0)
-				from->rd_ready = 0;
-			else if (!to->wr_ready)
-				return moved;
-			else
 				from->rd_ready = 0;
 		} else {
 			from->err = 1;
@@ -399,17 +397,10 @@ static void stream_forward(struct stream *s)
 		stream_end(s, s->cli.err ? TERM_CLI_ERR : TERM_SRV_ERR);
 		return;
 	}
+	/* both directions relayed their end of stream: nothing can move anymore */
 	if (s->cli.shutw && s->srv.shutw) {
 		stream_end(s, TERM_NONE);
 		return;
-	}
-	/* a side that cannot be written anymore makes its inbound data useless */
-	if ((s->cli.shutr && s->srv.shutr) ||
-	    (s->srv.shutw && s->srv.shutr && s->rsp.head == s->rsp.tail && !s->srv.pipe_len)) {
-		if (s->cli.shutw || s->cli.shutr) {
-			stream_end(s, TERM_NONE);
-			return;
-		}
 	}
 	if (up)
 		s->cli_exp = deadline(cli_timeout(s));
@@ -452,7 +443,8 @@ static void stream_process(struct stream *s)
 		break;
 	case ST_QUEUED:
 	case ST_TURNAROUND:
-		if (buffer_early_request(s) < 0 || s->cli.shutr) {
+		/* a half-closed client still gets its answer (no abortonclose) */
+		if (buffer_early_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}

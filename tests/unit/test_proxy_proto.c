@@ -105,8 +105,7 @@ static const char *fmt(const struct sockaddr_storage *ss)
 /* Builds a v2 header by hand: signature, <vc>, <fam>, length <l>, then the
  * <n> body bytes of <body>. Returns the total size written to <out>.
  */
-static size_t v2_raw(uint8_t *out, uint8_t vc, uint8_t fam, unsigned l, const void *body,
-		     size_t n)
+static size_t v2_raw(uint8_t *out, uint8_t vc, uint8_t fam, unsigned l, const void *body, size_t n)
 {
 	memcpy(out, SIG, SIGLEN);
 	out[12] = vc;
@@ -162,7 +161,7 @@ TEST(v1_tcp6_roundtrip)
 
 	/* longest TCP6 line from the specification: 104 bytes */
 	const char *big = "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-			  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
+	                  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
 	CHECK_INT(strlen(big), 104);
 	CHECK_INT(parse_s(big), PP_DONE);
 	CHECK_INT(t_used, 104);
@@ -254,53 +253,53 @@ TEST(v1_max_length)
 TEST(v1_bad_tokens)
 {
 	static const char *const bad[] = {
-		"proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY tcp4 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
-		" PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1  2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8\r\n",
-		"PROXY TCP4\r\n",
-		"PROXY\r\n",
-		"PROXY \r\n",
-		"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY UNKNOWNX\r\n",
-		"PROXY unknown\r\n",
-		"PROXY\tTCP4 1.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 100000\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 +1 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 080 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 00 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 0x50 2\r\n",
-		"PROXY TCP4 ::1 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3.4 ::ffff:1.2.3.4 1 2\r\n",
-		"PROXY TCP6 1.2.3.4 ::1 1 2\r\n",
-		"PROXY TCP6 ::1 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 256.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n",
-		"PROXY TCP4 localhost 5.6.7.8 1 2\r\n",
-		"PROXY TCP6 1::2::3 ::1 1 2\r\n",
-		"PROXY TCP6 [::1] ::1 1 2\r\n",
-		"PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",  /* LF only */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX", /* CR not followed by LF */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n\r\n",
-		"PROXY UNKNOWN\n",
-		"PROXY UNKNOWN a\nb\r\n", /* LF before the CRLF */
-		"PROXY UNKNOWN a\rb\r\n", /* CR not followed by LF */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2GET / HTTP/1.1\r\n",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 GET / HTTP/1.1\r\n",
+	    "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY tcp4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    " PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1  2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8\r\n",
+	    "PROXY TCP4\r\n",
+	    "PROXY\r\n",
+	    "PROXY \r\n",
+	    "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY UNKNOWNX\r\n",
+	    "PROXY unknown\r\n",
+	    "PROXY\tTCP4 1.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 100000\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 +1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 080 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 00 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 0x50 2\r\n",
+	    "PROXY TCP4 ::1 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 ::ffff:1.2.3.4 1 2\r\n",
+	    "PROXY TCP6 1.2.3.4 ::1 1 2\r\n",
+	    "PROXY TCP6 ::1 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 256.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n",
+	    "PROXY TCP4 localhost 5.6.7.8 1 2\r\n",
+	    "PROXY TCP6 1::2::3 ::1 1 2\r\n",
+	    "PROXY TCP6 [::1] ::1 1 2\r\n",
+	    "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",  /* LF only */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX", /* CR not followed by LF */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n\r\n",
+	    "PROXY UNKNOWN\n",
+	    "PROXY UNKNOWN a\nb\r\n", /* LF before the CRLF */
+	    "PROXY UNKNOWN a\rb\r\n", /* CR not followed by LF */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2GET / HTTP/1.1\r\n",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 GET / HTTP/1.1\r\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -320,41 +319,41 @@ TEST(v1_invalid_early)
 {
 	/* rejected before any CR arrives */
 	static const char *const early[] = {
-		"GET / HTTP/1.1",
-		"G",
-		"PRI * HTTP/2.0",
-		"PROX ",
-		"PROXYTCP4",
-		"PROXY  ",
-		"PROXY TCP5",
-		"PROXY TCP4x",
-		"PROXY UNKNOWNx",
-		"PROXY TCP4 1.2.3.x",
-		"PROXY TCP4 1234567890123456",
-		"PROXY TCP4 1.2.3.4 ",
-		"PROXY TCP4 1.2.3.4  ",
-		"PROXY TCP6 ::1 1.2.3.4 ",
-		"PROXY TCP6 ::g",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 99999",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 123456",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 00",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 ",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2x",
-		"PROXY TCP4 1.2.3.4\n",
+	    "GET / HTTP/1.1",
+	    "G",
+	    "PRI * HTTP/2.0",
+	    "PROX ",
+	    "PROXYTCP4",
+	    "PROXY  ",
+	    "PROXY TCP5",
+	    "PROXY TCP4x",
+	    "PROXY UNKNOWNx",
+	    "PROXY TCP4 1.2.3.x",
+	    "PROXY TCP4 1234567890123456",
+	    "PROXY TCP4 1.2.3.4  ",
+	    "PROXY TCP6 ::1 1.2.3.4 ",
+	    "PROXY TCP6 ::g",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 99999",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 123456",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 00",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 ",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2x",
+	    "PROXY TCP4 1.2.3.4\n",
 	};
 	static const char *const partial[] = {
-		"P",
-		"PROXY",
-		"PROXY ",
-		"PROXY T",
-		"PROXY UNKNOWN",
-		"PROXY UNKNOWN ",
-		"PROXY TCP4 ",
-		"PROXY TCP4 1.2.3.4",
-		"PROXY TCP6 ::ffff:1.2",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 0",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 6553",
-		"PROXY TCP4 1.2.3.4 5.6.7.8 65535 ",
+	    "P",
+	    "PROXY",
+	    "PROXY ",
+	    "PROXY T",
+	    "PROXY UNKNOWN",
+	    "PROXY UNKNOWN ",
+	    "PROXY TCP4 ",
+	    "PROXY TCP4 1.2.3.4",
+	    "PROXY TCP4 1.2.3.4 ",
+	    "PROXY TCP6 ::ffff:1.2",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 0",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 6553",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 65535 ",
 	};
 
 	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
@@ -377,8 +376,8 @@ TEST(v1_build_small_buffer)
 	CHECK_INT(pp_build_v1(&s, &d, line, 10), 0);
 	CHECK_INT(pp_build_v1(NULL, NULL, line, 15), 0); /* no room for the NUL */
 	CHECK_INT(pp_build_v1(NULL, NULL, line, 16), 15);
-	CHECK_INT(pp_build_v1(&s, &d, line, 31), 0);
-	CHECK_INT(pp_build_v1(&s, &d, line, 32), 31);
+	CHECK_INT(pp_build_v1(&s, &d, line, 32), 0);
+	CHECK_INT(pp_build_v1(&s, &d, line, 33), 32);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -389,7 +388,7 @@ TEST(v2_tcp4_roundtrip)
 {
 	struct sockaddr_storage s = mk4("192.0.2.1", 51000), d = mk4("198.51.100.7", 443);
 	static const uint8_t expect[] = SIG "\x21\x11\x00\x0c"
-					    "\xc0\x00\x02\x01\xc6\x33\x64\x07\xc7\x38\x01\xbb";
+	                                    "\xc0\x00\x02\x01\xc6\x33\x64\x07\xc7\x38\x01\xbb";
 	uint8_t buf[64];
 	size_t n = pp_build_v2(&s, &d, NULL, 0, buf, sizeof(buf));
 
@@ -409,9 +408,9 @@ TEST(v2_tcp6_roundtrip_tlvs)
 {
 	struct sockaddr_storage s = mk6("2001:db8::1", 1234), d = mk6("2001:db8::2", 8443);
 	static const uint8_t tlv[] = "\x01\x00\x02h2"
-				     "\x02\x00\x0b"
-				     "example.com"
-				     "\x04\x00\x00";
+	                             "\x02\x00\x0b"
+	                             "example.com"
+	                             "\x04\x00\x00";
 	size_t tl = sizeof(tlv) - 1;
 	uint8_t buf[128];
 	size_t n = pp_build_v2(&s, &d, tlv, tl, buf, sizeof(buf));
@@ -538,8 +537,8 @@ TEST(v2_bytewise)
 	struct sockaddr_storage s4 = mk4("10.0.0.1", 1), d4 = mk4("10.0.0.2", 2);
 	struct sockaddr_storage s6 = mk6("fe80::1", 3), d6 = mk6("fe80::2", 4);
 	static const uint8_t tlv[] = "\x02\x00\x03"
-				     "abc"
-				     "\xe0\x00\x00";
+	                             "abc"
+	                             "\xe0\x00\x00";
 	uint8_t buf[128];
 	size_t n;
 
@@ -644,14 +643,14 @@ TEST(v2_tlv_framing)
 		size_t len;
 		enum pp_status full;
 	} t[] = {
-		{"\x04", 1, PP_INVALID},                 /* 1 byte left: no room for a TLV */
-		{"\x04\x00", 2, PP_INVALID},             /* 2 bytes left */
-		{"\x04\x00\x01", 3, PP_INVALID},         /* value runs past the end */
-		{"\x04\x00\x00\x05", 4, PP_INVALID},     /* trailing byte */
-		{"\x04\x00\x01z\x04\x00\x05zz", 9, PP_INVALID},
-		{"\x04\xff\xff", 3, PP_INVALID},
-		{"\x04\x00\x00", 3, PP_DONE},
-		{"\x04\x00\x01z\x05\x00\x02zz", 9, PP_DONE},
+	    {"\x04", 1, PP_INVALID},             /* 1 byte left: no room for a TLV */
+	    {"\x04\x00", 2, PP_INVALID},         /* 2 bytes left */
+	    {"\x04\x00\x01", 3, PP_INVALID},     /* value runs past the end */
+	    {"\x04\x00\x00\x05", 4, PP_INVALID}, /* trailing byte */
+	    {"\x04\x00\x01z\x04\x00\x05zz", 9, PP_INVALID},
+	    {"\x04\xff\xff", 3, PP_INVALID},
+	    {"\x04\x00\x00", 3, PP_DONE},
+	    {"\x04\x00\x01z\x05\x00\x02zz", 9, PP_DONE},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -673,7 +672,7 @@ TEST(v2_tlv_framing)
 
 	/* the builder refuses badly framed TLVs too */
 	CHECK_INT(pp_build_v2(NULL, NULL, (const uint8_t *)"\x04\x00\x02z", 4, buf, sizeof(buf)),
-		  0);
+	          0);
 	CHECK_INT(pp_build_v2(NULL, NULL, (const uint8_t *)"\x04\x00", 2, buf, sizeof(buf)), 0);
 }
 
@@ -713,11 +712,11 @@ TEST(v2_crc32c)
 	 * a CRC32C TLV holding 0x79f770d5
 	 */
 	static const uint8_t ref[] = SIG "\x21\x11\x00\x18\xc0\x00\x02\x01\xc6\x33\x64\x07"
-					 "\xc7\x38\x01\xbb\x04\x00\x02\x61\x62\x03\x00\x04"
-					 "\x79\xf7\x70\xd5";
+	                                 "\xc7\x38\x01\xbb\x04\x00\x02\x61\x62\x03\x00\x04"
+	                                 "\x79\xf7\x70\xd5";
 	static const uint8_t tlv[] = "\x04\x00\x02"
-				     "ab"
-				     "\x03\x00\x04\x00\x00\x00\x00";
+	                             "ab"
+	                             "\x03\x00\x04\x00\x00\x00\x00";
 	struct sockaddr_storage s = mk4("192.0.2.1", 51000), d = mk4("198.51.100.7", 443);
 	uint8_t buf[128];
 	size_t n = sizeof(ref) - 1;
@@ -740,16 +739,18 @@ TEST(v2_crc32c)
 	CHECK_INT(parse_n(buf, n - 1), PP_NEED_MORE); /* checked once complete */
 
 	/* wrong CRC32C length, or two of them */
-	CHECK_INT(pp_build_v2(&s, &d, (const uint8_t *)"\x03\x00\x03\x00\x00\x00", 6, buf,
-			      sizeof(buf)),
-		  0);
+	CHECK_INT(
+	    pp_build_v2(&s, &d, (const uint8_t *)"\x03\x00\x03\x00\x00\x00", 6, buf, sizeof(buf)),
+	    0);
 	memcpy(buf, ref, n);
-	buf[15] = 0x17;
-	memcpy(buf + n, "\x03\x00\x03\x00\x00\x00", 6);
-	CHECK_INT(parse_n(buf, n + 6), PP_INVALID);
-	buf[15] = 0x18;
-	buf[35] = 0x03; /* the NOOP becomes a 2-byte CRC32C */
+	buf[15] = 0x18 + 7;
+	memcpy(buf + n, "\x03\x00\x04\x00\x00\x00\x00", 7);
+	CHECK_INT(parse_n(buf, n + 7), PP_INVALID);
+	CHECK_INT(parse_n(buf, n + 3), PP_INVALID); /* framing error: seen early */
+	memcpy(buf, ref, n);
+	buf[28] = 0x03; /* the NOOP becomes a 2-byte CRC32C */
 	CHECK_INT(parse_n(buf, n), PP_INVALID);
+	CHECK_INT(parse_n(buf, 31), PP_INVALID);
 	static const uint8_t two[] = "\x03\x00\x04\x00\x00\x00\x00\x03\x00\x04\x00\x00\x00\x00";
 	CHECK_INT(pp_build_v2(&s, &d, two, sizeof(two) - 1, buf, sizeof(buf)), 0);
 }
@@ -757,7 +758,7 @@ TEST(v2_crc32c)
 TEST(v2_build_limits)
 {
 	struct sockaddr_storage s = mk4("10.0.0.1", 1), d = mk4("10.0.0.2", 2);
-	static uint8_t tlv[65535], buf[65536 + 16];
+	static uint8_t tlv[65535 + 3], buf[65536 + 16];
 
 	CHECK_INT(pp_build_v2(&s, &d, NULL, 0, buf, 27), 0);
 	CHECK_INT(pp_build_v2(&s, &d, NULL, 0, buf, 28), 28);
@@ -787,20 +788,19 @@ TEST(garbage_invalid_early)
 		const char *s;
 		size_t len;
 	} bad[] = {
-		{"GET / HTTP/1.1\r\n", 16},
-		{"G", 1},
-		{"\x16\x03\x01\x02\x00", 5}, /* TLS ClientHello */
-		{"SSH-2.0-OpenSSH\r\n", 17},
-		{"\r\n\r\n\x01", 5},
-		{"\r\nX", 3},
-		{"\r\n\r\n\r\n", 6}, /* blank lines */
-		{"\r\n\r\n\x00\r\nQUIT\n\r", 12},
-		{"\0", 1},
-		{"p", 1},
-		{"PROXY", 5 + 0},
+	    {"GET / HTTP/1.1\r\n", 16},
+	    {"G", 1},
+	    {"\x16\x03\x01\x02\x00", 5}, /* TLS ClientHello */
+	    {"SSH-2.0-OpenSSH\r\n", 17},
+	    {"\r\n\r\n\x01", 5},
+	    {"\r\nX", 3},
+	    {"\r\n\r\n\r\n", 6}, /* blank lines */
+	    {"\r\n\r\n\x00\r\nQUIX\n", 12},
+	    {"\0", 1},
+	    {"p", 1},
 	};
 
-	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT(parse_n(bad[i].s, bad[i].len), PP_INVALID);
 
 	CHECK_INT(parse_n("", 0), PP_NEED_MORE);

@@ -153,7 +153,7 @@ static int load_config(struct config *cfg, const struct cmdline *cl)
 
 int main(int argc, char **argv)
 {
-	struct cmdline cl;
+	static struct cmdline cl;
 	static struct config cfg;
 
 	if (!realpath("/proc/self/exe", exe_path))

@@ -514,7 +514,7 @@ size_t pp_build_v2(const struct sockaddr_storage *src, const struct sockaddr_sto
 	if (tlv_len > 65535 - alen)
 		return 0;
 	total = PP2_HDR_LEN + alen + tlv_len;
-	if (outlen < total)
+	if (outlen < total || tlv_walk(tlv, 0, tlv_len, tlv_len, &crc_at) != PP_DONE)
 		return 0;
 	memcpy(out, pp2_sig, sizeof(pp2_sig));
 	out[12] = alen ? PP2_VER_PROXY : PP2_VER_LOCAL;
@@ -523,10 +523,11 @@ size_t pp_build_v2(const struct sockaddr_storage *src, const struct sockaddr_sto
 	memcpy(out + PP2_HDR_LEN, addr, alen);
 	if (tlv_len)
 		memcpy(out + PP2_HDR_LEN + alen, tlv, tlv_len);
-	if (tlv_walk(out, PP2_HDR_LEN + alen, total, total, &crc_at) != PP_DONE)
-		return 0;
 	if (crc_at) {
-		uint32_t crc = crc32c_hdr(out, total, crc_at);
+		uint32_t crc;
+
+		crc_at += PP2_HDR_LEN + alen;
+		crc = crc32c_hdr(out, total, crc_at);
 
 		wr16(out + crc_at, (uint16_t)(crc >> 16));
 		wr16(out + crc_at + 2, (uint16_t)crc);

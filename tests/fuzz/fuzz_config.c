@@ -188,7 +188,8 @@ static void free_model(struct config *cfg)
 		add(&s, cfg->files[i]);
 	add(&s, cfg->files);
 
-	qsort(s.p, s.n, sizeof(*s.p), cmp_ptr);
+	if (s.n)
+		qsort(s.p, s.n, sizeof(*s.p), cmp_ptr);
 	for (size_t i = 0; i < s.n; i++)
 		if (i == 0 || s.p[i] != s.p[i - 1])
 			free(s.p[i]);

@@ -673,7 +673,9 @@ TEST(v2_tlv_framing)
 	/* the builder refuses badly framed TLVs too */
 	CHECK_INT(pp_build_v2(NULL, NULL, (const uint8_t *)"\x04\x00\x02z", 4, buf, sizeof(buf)),
 	          0);
+	memset(buf, 0xaa, sizeof(buf));
 	CHECK_INT(pp_build_v2(NULL, NULL, (const uint8_t *)"\x04\x00", 2, buf, sizeof(buf)), 0);
+	CHECK_INT(buf[0], 0xaa); /* nothing written on failure */
 }
 
 TEST(v2_tlv_truncation)

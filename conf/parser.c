@@ -438,7 +438,8 @@ static int add_dir_files(struct config *cfg, const char *dir)
 		names[n++] = full;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (int i = 0; i < n; i++) {
 		cfg->files = xrealloc(cfg->files, sizeof(char *) * (cfg->nb_files + 1));
 		cfg->files[cfg->nb_files++] = names[i];

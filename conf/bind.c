@@ -195,11 +195,14 @@ static int bopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_OK;
 	}
 	if (!strcmp(n, "shards")) {
-		if (!strcmp(v, "by-thread") || !strcmp(v, "by-group")) {
-			b->shards = 0;
+		/* one socket per address, shared by every thread (EPOLLEXCLUSIVE) */
+		if (!strcmp(v, "1") || !strcmp(v, "by-group")) {
+			b->shards = 1;
 			return CFG_OK;
 		}
-		return opt_int(n, v, 1, 64, &b->shards, err);
+		memprintf(err, "'shards %s' is not supported yet: every listener uses one socket "
+			  "shared by all threads.", v);
+		return CFG_ALERT;
 	}
 	memprintf(err, "internal error: no handler for '%s'.", n);
 	return CFG_ALERT;

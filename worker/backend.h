@@ -32,5 +32,3 @@ int backend_dequeue_stream(struct stream *s);
 /* Frees a stream that ended while its wake-up mail was in flight. */
 void stream_release_zombie(struct stream *s);
 
-/* Effective maxconn of <s> considering minconn/fullconn (0 = unlimited). */
-int srv_dynamic_maxconn(const struct srv_rt *s);

@@ -55,11 +55,18 @@ struct lb_ops {
 	int hash_on_source; /* the key is the client address (balance source) */
 };
 
-/* Returns 1 when <s> has reached its maxconn. */
+/* Effective maxconn of <s>: maxconn, or the dynamic limit between minconn
+ * and maxconn driven by the backend's load and fullconn (worker/backend.c).
+ */
+int srv_dynamic_maxconn(const struct srv_rt *s);
+
+/* Returns 1 when <s> has reached its (dynamic) maxconn. */
 static inline int srv_is_full(const struct srv_rt *s)
 {
-	return s->maxconn && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >=
-				     s->maxconn;
+	if (!s->maxconn)
+		return 0;
+	int limit = s->conf && s->conf->cfg.minconn ? srv_dynamic_maxconn(s) : s->maxconn;
+	return atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= limit;
 }
 
 /* Effective weight of a usable server (user weight, 0 if not usable). */

@@ -1,0 +1,667 @@
+#!/usr/bin/env python3
+"""TCP-mode benchmark driver: Halyard against Debian's haproxy, side by side.
+
+Called by tests/bench/run.sh, which builds the binaries first; see that
+script's header and tests/bench/README.md for usage.  Standard library only.
+
+For every scenario and round it starts the origin (build/bench/origin), then
+one proxy, waits for its listening socket, reads the proxy's CPU time, runs
+the load client (build/bench/load), reads the CPU time again, and stops the
+proxy and the origin.  Proxies alternate A B A B.  The result is a Markdown
+table of medians and halyard/haproxy ratios, printed and written to
+build/bench/results-<date>.md.
+
+Exit status: 0 when every measurement was taken (whatever the numbers and
+the errors counted by the load client); 1 when some measurement could not be
+taken (a proxy did not start or died, the load client failed); 2 on usage.
+"""
+
+import datetime
+import os
+import platform
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "build", "bench")
+GIB = 1 << 30
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    try:
+        return int(v) if v else default
+    except ValueError:
+        sys.exit(f"bench: {name}={v!r} is not an integer")
+
+
+ROUNDS = env_int("BENCH_ROUNDS", 3)
+BULK_BYTES = env_int("BENCH_BULK_BYTES", GIB)
+CONNRATE_SECONDS = env_int("BENCH_CONNRATE_SECONDS", 10)
+CONNRATE_CONNS = env_int("BENCH_CONNRATE_CONNS", 64)
+NBTHREAD = env_int("BENCH_NBTHREAD", 1)
+SOURCES = env_int("BENCH_SOURCES", 8)
+QUIET_WAIT = env_int("BENCH_QUIET_WAIT", 0)
+PIN = os.environ.get("BENCH_PIN", "1") != "0"
+PROXY_CPUS = os.environ.get("BENCH_PROXY_CPUS", "0")
+LOAD_CPUS = os.environ.get("BENCH_LOAD_CPUS", "1")
+
+# name -> (kind, splice)
+SCENARIOS = {
+    "tcp-bulk-splice": ("bulk", True),
+    "tcp-bulk-nosplice": ("bulk", False),
+    "tcp-connrate": ("connrate", False),
+    "tcp-upload-splice": ("upload", True),
+    "tcp-upload-nosplice": ("upload", False),
+}
+DEFAULT = ["tcp-bulk-splice", "tcp-bulk-nosplice", "tcp-connrate"]
+ALIASES = {
+    "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-nosplice"],
+    "tcp-upload": ["tcp-upload-splice", "tcp-upload-nosplice"],
+    "default": DEFAULT,
+    "all": list(SCENARIOS),
+}
+
+# metric key -> (label, better)
+METRICS = {
+    "bulk": [("mbps", "throughput, MB/s", "higher"),
+             ("cpu_per_gib", "proxy CPU s per GiB", "lower"),
+             ("busy", "proxy CPU busy, %", "info"),
+             ("load_busy", "origin+client CPU busy, %", "info")],
+    "connrate": [("rate", "connections/s", "higher"),
+                 ("cpu_per_conn", "proxy CPU µs per connection", "lower"),
+                 ("busy", "proxy CPU busy, %", "info"),
+                 ("load_busy", "origin+client CPU busy, %", "info")],
+}
+METRICS["upload"] = METRICS["bulk"]
+
+PROXIES = ["halyard", "haproxy"]
+OTHER_WARN = 10  # %: a round where other processes took more is flagged
+
+started = []  # Popen objects still to stop on exit
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def pinned(cpus, argv):
+    return (["taskset", "-c", cpus] if PIN else []) + argv
+
+
+# ---------------------------------------------------------------- processes
+
+def proc_cpu_ticks(pid):
+    """utime+stime (all threads) of <pid> and of its descendants, in ticks."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(rest[1]), []).append(int(d))
+        except (OSError, IndexError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            total += int(rest[11]) + int(rest[12])  # fields 14 and 15
+        except (OSError, IndexError):
+            continue
+        todo.extend(children.get(p, []))
+    return total
+
+
+def parse_cpus(spec):
+    """CPU numbers of a taskset list such as "0", "0,1" or "0-3"."""
+    out = set()
+    for part in spec.split(","):
+        a, _, b = part.partition("-")
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+
+
+def cpu_busy_ticks(cpus):
+    """Non-idle ticks of the given CPUs since boot, from /proc/stat."""
+    total = 0
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                v = [int(x) for x in vals]
+                total += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]  # not idle/iowait
+    return total
+
+
+def proc_fds_rss(pid):
+    """(open fds, VmRSS in KiB) of <pid>, None where unreadable."""
+    try:
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        fds = None
+    rss = None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return fds, rss
+
+
+def listening(port):
+    """True when something listens on 127.0.0.1:<port> (or *:<port>)."""
+    want = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                if parts[1] in want and parts[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def free_port(avoid):
+    """A port below the ephemeral range that binds now."""
+    lo, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    top = max(lo - 1, 20001)
+    for _ in range(200):
+        port = random.randint(20000, top)
+        if port in avoid:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    sys.exit("bench: no free port found")
+
+
+def stop(proc, grace=5.0):
+    """SIGTERM, then SIGKILL; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc in started:
+        started.remove(proc)
+    return proc.returncode
+
+
+def describe_status(rc):
+    if rc is None:
+        return "running"
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit {rc}"
+
+
+def cleanup(*_):
+    for p in list(started):
+        try:
+            stop(p, 2.0)
+        except Exception:
+            pass
+
+
+def wait_quiet():
+    """Waits up to BENCH_QUIET_WAIT s for the benchmark CPUs to be (nearly)
+    idle, sampled over half a second.  Returns a note, or None."""
+    if QUIET_WAIT <= 0:
+        return None
+    cpus = parse_cpus(PROXY_CPUS) | parse_cpus(LOAD_CPUS) if PIN else set(range(os.cpu_count()))
+    t0 = time.monotonic()
+    while True:
+        b0 = cpu_busy_ticks(cpus)
+        time.sleep(0.5)
+        busy = 100 * (cpu_busy_ticks(cpus) - b0) / CLK_TCK / (0.5 * len(cpus))
+        waited = time.monotonic() - t0
+        if busy < OTHER_WARN:
+            return f"waited {waited:.0f} s for idle CPUs" if waited > 1 else None
+        if waited >= QUIET_WAIT:
+            return f"CPUs still {busy:.0f}% busy after waiting {waited:.0f} s"
+
+
+# ---------------------------------------------------------------- configs
+
+def make_config(proxy, scenario, port, oport):
+    kind, splice = SCENARIOS[scenario]
+    lines = [
+        f"# {proxy}: {scenario} (tests/bench/run.sh)",
+        "global",
+        f"    nbthread {NBTHREAD}",
+        "    maxconn 4096",
+        "",
+        "defaults",
+        "    mode tcp",
+        "    timeout connect 5s",
+        "    timeout client 30s",
+        "    timeout server 30s",
+        "",
+        "listen bench",
+        f"    bind 127.0.0.1:{port}",
+        "    balance roundrobin",
+    ]
+    if splice:
+        lines.append("    option splice-auto")
+    lines.append(f"    server origin 127.0.0.1:{oport}")
+    return "\n".join(lines) + "\n"
+
+
+def side_by_side(left, right, ltitle, rtitle):
+    ll, rl = left.splitlines(), right.splitlines()
+    w = max(len(x) for x in ll + [ltitle]) + 3
+    out = [f"{ltitle:<{w}}{rtitle}", f"{'-' * len(ltitle):<{w}}{'-' * len(rtitle)}"]
+    for i in range(max(len(ll), len(rl))):
+        a = ll[i] if i < len(ll) else ""
+        b = rl[i] if i < len(rl) else ""
+        out.append(f"{a:<{w}}{b}".rstrip())
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- one measurement
+
+class Failure(Exception):
+    pass
+
+
+def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
+    kind, _ = SCENARIOS[scenario]
+    tag = f"{scenario}-{proxy}-r{rnd}"
+    res = {"proxy": proxy, "scenario": scenario, "round": rnd, "notes": []}
+
+    omode = {"bulk": "source", "upload": "sink", "connrate": "rr"}[kind]
+    oargs = [tools["origin"], "-p", str(oport), "-m", omode, "-n", str(BULK_BYTES)]
+    origin = subprocess.Popen(pinned(LOAD_CPUS, oargs), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    started.append(origin)
+    plog = open(os.path.join(logdir, f"{tag}.log"), "w")
+    px = None
+    try:
+        t0 = time.monotonic()
+        while not listening(oport):
+            if origin.poll() is not None or time.monotonic() - t0 > 5:
+                raise Failure(f"origin did not start ({describe_status(origin.poll())})")
+            time.sleep(0.02)
+
+        px = subprocess.Popen(pinned(PROXY_CPUS, [binary, "-db", "-f", cfg]),
+                              stdout=plog, stderr=subprocess.STDOUT)
+        started.append(px)
+        t0 = time.monotonic()
+        while not listening(port):
+            if px.poll() is not None:
+                raise Failure(f"{proxy} failed to start ({describe_status(px.returncode)}), "
+                              f"see {plog.name}")
+            if time.monotonic() - t0 > 10:
+                raise Failure(f"{proxy} not listening after 10 s, see {plog.name}")
+            time.sleep(0.02)
+
+        largs = [tools["load"], "-c", f"127.0.0.1:{port}"]
+        if kind == "connrate":
+            largs += ["-m", "connrate", "-d", str(CONNRATE_SECONDS),
+                      "-k", str(CONNRATE_CONNS), "-S", str(SOURCES)]
+            limit = CONNRATE_SECONDS + 60
+        else:
+            largs += ["-m", kind, "-n", str(BULK_BYTES)]
+            limit = 600
+        fds0, rss0 = proc_fds_rss(px.pid)
+        pcpus, lcpus = parse_cpus(PROXY_CPUS), parse_cpus(LOAD_CPUS)
+        pbusy0, lbusy0 = cpu_busy_ticks(pcpus), cpu_busy_ticks(lcpus)
+        cpu0 = proc_cpu_ticks(px.pid)
+        ocpu0 = proc_cpu_ticks(origin.pid)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.monotonic()
+        try:
+            lp = subprocess.run(pinned(LOAD_CPUS, largs), capture_output=True, text=True,
+                                timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"load client did not finish in {limit} s")
+        wall = time.monotonic() - w0
+        cpu1 = proc_cpu_ticks(px.pid)
+        ocpu1 = proc_cpu_ticks(origin.pid)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        pbusy1, lbusy1 = cpu_busy_ticks(pcpus), cpu_busy_ticks(lcpus)
+        load_cpu = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+                    + (ocpu1 - ocpu0) / CLK_TCK)
+        # connections the client closed must be gone from the proxy shortly after
+        t0 = time.monotonic()
+        while True:
+            fds1, rss1 = proc_fds_rss(px.pid)
+            if fds1 is None or fds0 is None or fds1 <= fds0 + 2 or time.monotonic() - t0 > 2:
+                break
+            time.sleep(0.1)
+        res["fds"], res["rss"] = (fds0, fds1), (rss0, rss1)
+        if fds0 is not None and fds1 is not None and fds1 > fds0 + 2:
+            res["notes"].append(f"{proxy} holds {fds1} fds 2 s after the run, {fds0} before")
+        if px.poll() is not None:
+            raise Failure(f"{proxy} died during the run ({describe_status(px.returncode)}), "
+                          f"see {plog.name}")
+        if lp.returncode != 0:
+            raise Failure(f"load client failed ({describe_status(lp.returncode)}): "
+                          f"{lp.stderr.strip()}")
+        kv = dict(tok.split("=", 1) for tok in lp.stdout.split() if "=" in tok)
+        try:
+            ok = int(kv["ok"])
+            secs = float(kv["seconds"])
+            errs = {k: int(kv[k]) for k in ("connect_fail", "short_read", "reset", "timeout")}
+        except (KeyError, ValueError):
+            raise Failure(f"unexpected load client output: {lp.stdout.strip()!r}")
+        cpu = (cpu1 - cpu0) / CLK_TCK
+        if PIN and not pcpus & lcpus and wall > 0:
+            # what else ran on the pinned CPUs meanwhile (other jobs on the box)
+            other_p = ((pbusy1 - pbusy0) / CLK_TCK - cpu) / (wall * len(pcpus))
+            other_l = ((lbusy1 - lbusy0) / CLK_TCK - load_cpu) / (wall * len(lcpus))
+            res["other"] = (max(0.0, 100 * other_p), max(0.0, 100 * other_l))
+            if max(res["other"]) > OTHER_WARN:
+                res["notes"].append(
+                    f"the rest of the system used {res['other'][0]:.0f}% of the proxy CPU "
+                    f"and {res['other'][1]:.0f}% of the origin/client CPU")
+        res.update(errors=errs, ok=ok, seconds=secs, cpu=cpu, wall=wall,
+                   busy=100.0 * cpu / wall if wall > 0 else 0.0,
+                   load_busy=100.0 * load_cpu / wall if wall > 0 else 0.0,
+                   raw=lp.stdout.strip())
+        if kind == "connrate":
+            res["rate"] = float(kv["rate"])
+            res["cpu_per_conn"] = cpu * 1e6 / ok if ok else float("nan")
+        else:
+            nbytes = int(kv["bytes"])
+            res["mbps"] = float(kv["mbps"])
+            res["cpu_per_gib"] = cpu / (nbytes / GIB) if nbytes else float("nan")
+    finally:
+        if px is not None:
+            rc = stop(px)
+            # SIGTERM is how we stop it; any other signal is a crash
+            if rc is not None and rc < 0 and rc != -signal.SIGTERM:
+                res["notes"].append(f"{proxy} {describe_status(rc)} when stopped")
+            elif rc not in (0, -signal.SIGTERM, 143, None):
+                res["notes"].append(f"{proxy} {describe_status(rc)} when stopped")
+        plog.close()
+        stop(origin)
+        oerr = origin.stderr.read() if origin.stderr else ""
+        for line in oerr.splitlines():
+            if line.startswith("origin: conns="):
+                kv = dict(t.split("=", 1) for t in line.split()[1:] if "=" in t)
+                odd = [f"{k} {v}" for k, v in kv.items()
+                       if k in ("resets", "unanswered", "errors") and v != "0"]
+                if odd:
+                    res["notes"].append(f"origin saw {', '.join(odd)} "
+                                        f"(of {kv.get('conns', '?')} connections)")
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(v):
+    if v is None or v != v:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
+
+
+def err_text(runs):
+    if not runs:
+        return "n/a"
+    tot = {}
+    for r in runs:
+        for k, v in r["errors"].items():
+            tot[k] = tot.get(k, 0) + v
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in tot.items() if v]
+    return ", ".join(parts) if parts else "0"
+
+
+def table(results, scenarios):
+    rows = ["| scenario | metric | better | halyard | haproxy | halyard/haproxy "
+            "| errors halyard | errors haproxy |",
+            "|---|---|---|---:|---:|---:|---|---|"]
+    for sc in scenarios:
+        kind, _ = SCENARIOS[sc]
+        runs = {p: [r for r in results if r["scenario"] == sc and r["proxy"] == p
+                    and "cpu" in r] for p in PROXIES}
+        eh, ep = err_text(runs["halyard"]), err_text(runs["haproxy"])
+        for key, label, better in METRICS[kind]:
+            med = {}
+            for p in PROXIES:
+                vals = [r[key] for r in runs[p] if r[key] == r[key]]
+                med[p] = statistics.median(vals) if vals else None
+            h, a = med["halyard"], med["haproxy"]
+            ratio = f"{h / a:.2f}" if h is not None and a else "n/a"
+            rows.append(f"| {sc} | {label} | {better} | {fmt(h)} | {fmt(a)} | {ratio} "
+                        f"| {eh} | {ep} |")
+    return "\n".join(rows)
+
+
+def raw_rounds(results):
+    out = ["| scenario | proxy | round | result | proxy CPU s | proxy busy | "
+           "origin+client busy | other load (proxy CPU / load CPU) | proxy fds before/after "
+           "| proxy RSS MiB before/after | client errors | notes |",
+           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        if "cpu" in r:
+            main = (f"{r['rate']:,.0f} conn/s" if "rate" in r else f"{r['mbps']:,.0f} MB/s")
+            main += f", {r['ok']} ok in {r['seconds']:.2f} s"
+            cpu = f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}%"
+            cpu += (f" | {r['other'][0]:.0f}% / {r['other'][1]:.0f}%" if "other" in r
+                    else " | n/a")
+            f0, f1 = r["fds"]
+            m0, m1 = (f"{x / 1024:.1f}" if x is not None else "?" for x in r["rss"])
+            cpu += f" | {f0}/{f1} | {m0}/{m1}"
+            errs = err_text([r])
+        else:
+            main, cpu, errs = "**not measured**", " | ".join(["n/a"] * 6), "n/a"
+        notes = "; ".join(r["notes"]) or ""
+        out.append(f"| {r['scenario']} | {r['proxy']} | {r['round']} | {main} | {cpu} "
+                   f"| {errs} | {notes} |")
+    return "\n".join(out)
+
+
+def first_line(argv):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (p.stdout or p.stderr).splitlines()[0].strip()
+    except Exception as e:  # noqa: BLE001 - informative only
+        return f"unknown ({e})"
+
+
+def environment(tools):
+    git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    hb = tools["halyard"]
+    mtime = datetime.datetime.fromtimestamp(os.stat(hb).st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+    return [
+        f"- halyard: {first_line([hb, '-v'])} ({os.path.relpath(hb, ROOT)}, built {mtime}; "
+        f"tree at {git}{' with local changes' if dirty else ''})",
+        f"- haproxy: {first_line([tools['haproxy'], '-v'])} ({tools['haproxy']})",
+        f"- machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu})",
+        f"- pinning: " + (f"proxy on CPU {PROXY_CPUS}, origin and load client on CPU {LOAD_CPUS}"
+                          if PIN else "none (BENCH_PIN=0)"),
+        f"- parameters: {ROUNDS} rounds per proxy, alternating; nbthread {NBTHREAD}; "
+        f"bulk {BULK_BYTES} bytes on one connection; connrate {CONNRATE_SECONDS} s with "
+        f"{CONNRATE_CONNS} connections in flight, 64 B request and reply, "
+        f"{SOURCES} client source addresses"
+        + (f"; waits up to {QUIET_WAIT} s for idle CPUs before each round" if QUIET_WAIT else ""),
+    ]
+
+
+# ---------------------------------------------------------------- main
+
+def parse_scenarios(args):
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__)
+        print("scenarios: " + ", ".join(SCENARIOS) + "; aliases: " +
+              ", ".join(f"{k} ({' '.join(v)})" for k, v in ALIASES.items()))
+        sys.exit(0)
+    out = []
+    for a in args or DEFAULT:
+        names = ALIASES.get(a, [a] if a in SCENARIOS else None)
+        if names is None:
+            print(f"bench: unknown scenario '{a}'; known: {', '.join(SCENARIOS)}; "
+                  f"aliases: {', '.join(ALIASES)}", file=sys.stderr)
+            sys.exit(2)
+        out += [n for n in names if n not in out]
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    tools = {}
+    while args and args[0].startswith("--") and "=" in args[0]:
+        k, v = args.pop(0)[2:].split("=", 1)
+        tools[k] = v
+    for k in ("halyard", "haproxy", "origin", "load"):
+        if k not in tools:
+            sys.exit(f"bench: --{k}=PATH missing (run tests/bench/run.sh)")
+    scenarios = parse_scenarios(args)
+    if ROUNDS < 1:
+        sys.exit("bench: BENCH_ROUNDS must be at least 1")
+
+    signal.signal(signal.SIGTERM, lambda *_: (cleanup(), sys.exit(1)))
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logdir = os.path.join(OUT, "logs", stamp)
+    os.makedirs(logdir, exist_ok=True)
+
+    env = environment(tools)
+    load_start = os.getloadavg()
+    log("# Halyard vs haproxy, TCP mode\n")
+    log("\n".join(env))
+    if load_start[0] > 0.5:
+        log(f"- note: load average {load_start[0]:.2f} at start: something else is running, "
+            "numbers will be noisy")
+
+    port = free_port(set())
+    oport = free_port({port})
+    cfgs = {}
+    shown = []
+    for sc in scenarios:
+        for p in PROXIES:
+            path = os.path.join(OUT, f"{sc}.{p}.cfg")
+            with open(path, "w") as f:
+                f.write(make_config(p, sc, port, oport))
+            cfgs[(sc, p)] = path
+        text = {p: open(cfgs[(sc, p)]).read() for p in PROXIES}
+        same = ([x for x in text["halyard"].splitlines() if not x.startswith("#")] ==
+                [x for x in text["haproxy"].splitlines() if not x.startswith("#")])
+        shown.append(f"{sc}" + (" (identical apart from the comment line)" if same else "") +
+                     ":\n\n```\n" +
+                     side_by_side(text["halyard"], text["haproxy"],
+                                  os.path.relpath(cfgs[(sc, 'halyard')], ROOT),
+                                  os.path.relpath(cfgs[(sc, 'haproxy')], ROOT)) + "\n```")
+    log("\n## Configurations\n")
+    log("\n\n".join(shown))
+    log(f"\nproxy logs: {os.path.relpath(logdir, ROOT)}/\n")
+
+    results, failures = [], []
+    try:
+        for sc in scenarios:
+            for rnd in range(1, ROUNDS + 1):
+                for p in PROXIES:
+                    if SCENARIOS[sc][0] == "connrate":
+                        time.sleep(1)  # lets the previous run's TIME_WAITs age past 1 s
+                    quiet = wait_quiet()
+                    try:
+                        r = measure(p, tools[p], sc, rnd, cfgs[(sc, p)], port, oport,
+                                    tools, logdir)
+                        if quiet:
+                            r["notes"].insert(0, quiet)
+                        if "rate" in r:
+                            what = f"{r['rate']:,.0f} conn/s"
+                        else:
+                            what = f"{r['mbps']:,.0f} MB/s"
+                        log(f"{sc} round {rnd} {p:8s} {what}, proxy CPU {r['cpu']:.2f} s"
+                            f" ({r['busy']:.0f}% busy, origin+client {r['load_busy']:.0f}%),"
+                            f" errors {err_text([r])}"
+                            + (f"; {'; '.join(r['notes'])}" if r["notes"] else ""))
+                    except Failure as e:
+                        r = {"proxy": p, "scenario": sc, "round": rnd, "notes": [str(e)]}
+                        failures.append(f"{sc} round {rnd} {p}: {e}")
+                        log(f"{sc} round {rnd} {p:8s} NOT MEASURED: {e}")
+                    results.append(r)
+    except KeyboardInterrupt:
+        cleanup()
+        log("\ninterrupted")
+        return 1
+    finally:
+        cleanup()
+
+    # proxy log lines are worth a look (warnings, alerts)
+    notable = []
+    for name in sorted(os.listdir(logdir)):
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            for line in f:
+                line = line.rstrip()
+                if line:
+                    notable.append(f"{name}: {line}")
+
+    load_end = os.getloadavg()
+    md = ["# Halyard vs haproxy, TCP mode", "",
+          f"Run {datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S')} by tests/bench/run.sh "
+          f"{' '.join(scenarios)}", ""]
+    md += env
+    md.append(f"- load average: {load_start[0]:.2f} at start, {load_end[0]:.2f} at end")
+    md += ["", "Medians over the rounds; ratio = halyard / haproxy. For `higher` metrics a "
+           "ratio above 1 favours Halyard, for `lower` metrics below 1 does. Errors are the "
+           "load client's counts summed over all rounds.", "",
+           table(results, scenarios), "", "## Rounds", "", raw_rounds(results), ""]
+    if failures:
+        md += ["## Not measured", ""] + [f"- {f}" for f in failures] + [""]
+    if notable:
+        md += ["## Proxy output", "", "```"] + notable[:40]
+        if len(notable) > 40:
+            md.append(f"... {len(notable) - 40} more lines in {os.path.relpath(logdir, ROOT)}/")
+        md += ["```", ""]
+    md += ["## Configurations", ""] + shown + [""]
+    text = "\n".join(md)
+    path = os.path.join(OUT, f"results-{stamp}.md")
+    with open(path, "w") as f:
+        f.write(text)
+
+    log("\n## Results\n")
+    log(table(results, scenarios))
+    if failures:
+        log("\nNot measured:\n" + "\n".join(f"- {f}" for f in failures))
+    if notable:
+        log("\nProxy output (first lines):\n" + "\n".join(notable[:10]))
+    log(f"\nfull report: {os.path.relpath(path, ROOT)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# TCP-mode benchmark: Halyard and Debian's haproxy measured in the same run,
+# with the same configuration, reported as halyard/haproxy ratios.  A
+# measuring tool, not a test: slow numbers never make it fail.
+#
+#   tests/bench/run.sh [scenario...]        (default: tcp-bulk tcp-connrate)
+#
+# Scenarios
+#   tcp-bulk-splice     one connection, the origin streams 1 GiB to the client
+#                       through the proxy, `option splice-auto`
+#   tcp-bulk-nosplice   the same without splice-auto
+#   tcp-bulk            both of the above
+#   tcp-connrate        10 s of short connections (connect, send 64 B, read
+#                       the 64 B reply, close), 64 in flight
+#   tcp-upload-splice, tcp-upload-nosplice, tcp-upload (not in the default
+#                       run): the client streams 1 GiB to the origin
+#   all                 every scenario
+#
+# Reported per scenario: MB/s or connections/s, proxy CPU time (utime+stime
+# of the proxy process from /proc/<pid>/stat) per GiB or per connection, how
+# busy the proxy CPU was, and the errors the load client counted.
+#
+# What it does
+#   1. builds build/halyard if missing (packaging/build.sh normal); runs
+#      packaging/install-deps.sh if haproxy or cc is missing
+#   2. compiles tests/bench/origin.c and tests/bench/load.c with `cc -O2`
+#      into build/bench/ (when the source is newer than the binary)
+#   3. hands over to tests/bench/bench.py, which writes the two proxies'
+#      configurations to build/bench/<scenario>.<proxy>.cfg, runs the rounds
+#      (halyard, haproxy, halyard, haproxy, ...), prints the table and writes
+#      it to build/bench/results-<date>-<time>.md; proxy output goes to
+#      build/bench/logs/<date>-<time>/
+#
+# Knobs (environment)
+#   BENCH_ROUNDS=3             rounds per proxy and scenario
+#   BENCH_BULK_BYTES=1073741824  bytes per bulk/upload connection
+#   BENCH_CONNRATE_SECONDS=10  duration of one connrate round
+#   BENCH_CONNRATE_CONNS=64    connections in flight during connrate
+#   BENCH_NBTHREAD=1           nbthread of both proxies
+#   BENCH_PIN=1                0: no taskset pinning
+#   BENCH_PROXY_CPUS=0         CPU list for the proxy (taskset -c)
+#   BENCH_LOAD_CPUS=1          CPU list for the origin and the load client
+#   BENCH_SOURCES=8            connrate client source addresses 127.0.0.1..N
+#   BENCH_QUIET_WAIT=0         before each round wait up to N s for the
+#                              benchmark CPUs to be idle (shared machines)
+#   HALYARD_BIN=build/halyard  HAPROXY_BIN=$(command -v haproxy)
+#
+# Exit status: 0 when every measurement was taken, whatever the numbers and
+# the client-side error counts; 1 when the benchmark could not run or some
+# measurement could not be taken (build failure, a proxy that does not start
+# or dies); 2 on a bad argument.
+#
+# The default run (3 scenarios x 3 rounds x 2 proxies) takes about 2 minutes.
+# Run it on an otherwise idle machine: the bench prints a note when the load
+# average says otherwise.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ] ||
+	! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1 ||
+	! command -v taskset >/dev/null 2>&1; then
+	say "haproxy, cc, python3 or taskset missing: running packaging/install-deps.sh"
+	packaging/install-deps.sh
+fi
+
+HALYARD_BIN=${HALYARD_BIN:-build/halyard}
+if [ ! -x "$HALYARD_BIN" ]; then
+	if [ "$HALYARD_BIN" != build/halyard ]; then
+		say "HALYARD_BIN=$HALYARD_BIN is not an executable"
+		exit 1
+	fi
+	say "build/halyard missing: building it"
+	packaging/build.sh normal >&2 || { say "build failed"; exit 1; }
+fi
+HAPROXY_BIN=${HAPROXY_BIN:-$(command -v haproxy 2>/dev/null || echo /usr/sbin/haproxy)}
+if [ ! -x "$HAPROXY_BIN" ]; then
+	say "haproxy not found (HAPROXY_BIN=$HAPROXY_BIN)"
+	exit 1
+fi
+
+mkdir -p build/bench
+for tool in origin load; do
+	src=tests/bench/$tool.c bin=build/bench/$tool
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		say "compiling $src"
+		cc -O2 -Wall -Wextra -o "$bin" "$src" || { say "cannot compile $src"; exit 1; }
+	fi
+done
+
+exec python3 tests/bench/bench.py \
+	--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
+	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" "$@"

@@ -38,6 +38,10 @@ expect() {
 		ko "$name: crashed or timed out (exit $rc)"
 		return
 	fi
+	if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$tmp/err"; then
+		ko "$name: sanitizer report"
+		return
+	fi
 	if [ "$rc" != "$want" ]; then
 		ko "$name: exit $rc, expected $want"
 		return

@@ -112,6 +112,10 @@ static int parse_bind(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_ALERT;
 	}
 	int ret = bind_expand(ctx, args[1], &list, err);
+	if (!(ret & CFG_ALERT) && !list) {
+		memprintf(err, "'bind' : '%s' resolves to an empty address list.", args[1]);
+		ret = CFG_ALERT;
+	}
 	if (ret & CFG_ALERT) {
 		bind_free_list(list);
 		return ret;

@@ -229,7 +229,8 @@ struct cfg_ctx {
 	const char *file;
 	int line;
 	const struct cfg_section *sect; /* current section type, NULL before the first */
-	const char *sect_name;          /* its name argument, "" when none */
+	const char *sect_name;          /* its name, or its type when unnamed */
+	char sect_name_buf[256];
 	struct proxy *px;               /* current proxy (proxy sections) */
 	void *target;                   /* bind/server options: object being set */
 	struct userlist *ul;            /* current userlist */

@@ -189,7 +189,10 @@ static int begin_section(struct cfg_ctx *ctx, const struct cfg_section *sect, ch
 {
 	int ret = end_section(ctx);
 	ctx->sect = sect;
-	ctx->sect_name = nargs > 1 ? args[1] : "";
+	/* the tokenizer reuses its buffer on the next line: keep a copy */
+	snprintf(ctx->sect_name_buf, sizeof(ctx->sect_name_buf), "%s",
+		 nargs > 1 ? args[1] : sect->name);
+	ctx->sect_name = ctx->sect_name_buf;
 	if (sect->flags & KWF_PENDING) {
 		ha_alert("config : " CFG_LOC_FMT "'%s' sections are not supported yet.\n",
 			 ctx->file, ctx->line, sect->name);

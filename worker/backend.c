@@ -44,10 +44,10 @@ void backend_queues_init(int nbe)
 int srv_dynamic_maxconn(const struct srv_rt *s)
 {
 	const struct server_cfg *c = &s->conf->cfg;
-	if (!c->minconn || !s->be->conf->fullconn)
+	if (!c->minconn || !s->be->fullconn)
 		return s->maxconn;
 	int be_conns = atomic_load_explicit(&s->be->cur_conns, memory_order_relaxed);
-	long dyn = (long)s->maxconn * be_conns / s->be->conf->fullconn;
+	long dyn = (long)s->maxconn * be_conns / s->be->fullconn;
 	if (dyn < c->minconn)
 		dyn = c->minconn;
 	if (s->maxconn && dyn > s->maxconn)

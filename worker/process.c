@@ -18,6 +18,7 @@
 #include "common/mem.h"
 #include "common/msg.h"
 #include "worker/counters.h"
+#include "worker/cpu-map.h"
 #include "worker/lb.h"
 #include "worker/listener.h"
 #include "worker/runtime.h"
@@ -101,6 +102,7 @@ static void *thread_main(void *arg)
 {
 	struct wthread *t = arg;
 	curthr = t;
+	cpu_map_apply(t->id);
 	t->now_ms = now_ms();
 	t->lb_state = xcalloc((size_t)rt.nbe + 1, sizeof(struct lb_thread_state));
 	listeners_enable_thread();

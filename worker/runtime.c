@@ -92,6 +92,37 @@ static int default_maxconn(void)
 
 void backend_queues_init(int nbe);
 
+/* Whether frontend <fe> may send traffic to backend <be>. */
+static int fe_routes_to(const struct fe_rt *fe, const struct be_rt *be)
+{
+	const struct proxy *px = fe->conf;
+	if (px == be->conf || px->default_backend == be->conf)
+		return 1;
+	for (const struct switching_rule *r = px->switching_rules; r; r = r->next)
+		if (r->be == be->conf)
+			return 1;
+	return 0;
+}
+
+/* Sets each backend's fullconn: configured, else 10% of the sum of the
+ * maxconn of the frontends that may route to it (at least 1).
+ */
+static void compute_fullconn(void)
+{
+	for (int b = 0; b < rt.nbe; b++) {
+		struct be_rt *be = &rt.bes[b];
+		long sum = 0;
+		if (be->conf->fullconn) {
+			be->fullconn = be->conf->fullconn;
+			continue;
+		}
+		for (int f = 0; f < rt.nfe; f++)
+			if (fe_routes_to(&rt.fes[f], be))
+				sum += rt.fes[f].maxconn;
+		be->fullconn = sum / 10 > 0 ? (int)(sum / 10) : 1;
+	}
+}
+
 int runtime_build(struct config *cfg)
 {
 	int nfe = 0, nbe = 0;
@@ -129,5 +160,6 @@ int runtime_build(struct config *cfg)
 		else if (px->cap & PX_CAP_BE)
 			fe->default_be = runtime_backend_of(px);
 	}
+	compute_fullconn();
 	return 0;
 }

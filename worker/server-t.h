@@ -41,4 +41,5 @@ struct be_rt {
 	_Atomic uint64_t lb_gen;        /* generation of the published snapshot */
 	_Atomic int queued;             /* streams waiting in the backend queue */
 	_Atomic int cur_conns;
+	int fullconn; /* configured, or 10% of the maxconn of frontends routing here */
 };

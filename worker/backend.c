@@ -14,6 +14,7 @@
 #include "common/rcu.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
+#include "worker/pool.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define TURNAROUND_MS 1000
@@ -174,7 +175,7 @@ void srv_release(struct srv_rt *srv)
 }
 
 /* Fills <ss> with the address to connect to for <s> on server <srv>. */
-static socklen_t server_target(const struct stream *s, const struct srv_rt *srv,
+static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 			       struct sockaddr_storage *ss)
 {
 	const struct hl_addr *a = &srv->conf->addr;
@@ -184,10 +185,11 @@ static socklen_t server_target(const struct stream *s, const struct srv_rt *srv,
 	uint16_t port = a->port_lo;
 	if (!(a->flags & ADDR_F_PORT_SET)) {
 		uint16_t dport = 0;
-		if (s->dst_addr.ss_family == AF_INET)
-			dport = ntohs(((const struct sockaddr_in *)&s->dst_addr)->sin_port);
-		else if (s->dst_addr.ss_family == AF_INET6)
-			dport = ntohs(((const struct sockaddr_in6 *)&s->dst_addr)->sin6_port);
+		const struct sockaddr_storage *dst = stream_dst_addr(s);
+		if (dst->ss_family == AF_INET)
+			dport = ntohs(((const struct sockaddr_in *)dst)->sin_port);
+		else if (dst->ss_family == AF_INET6)
+			dport = ntohs(((const struct sockaddr_in6 *)dst)->sin6_port);
 		port = (uint16_t)(dport + ((a->flags & ADDR_F_PORT_OFFSET) ? a->port_offset : 0));
 	}
 	if (a->kind == ADDR_INET4)
@@ -233,17 +235,24 @@ static struct srv_rt *pick_server(struct stream *s)
 static int prepend_proxy_header(struct stream *s, int version)
 {
 	uint8_t hdr[536];
-	size_t len = version == 2 ? pp_build_v2(&s->cli_addr, &s->dst_addr, NULL, 0, hdr,
-						sizeof(hdr))
-				  : pp_build_v1(&s->cli_addr, &s->dst_addr, (char *)hdr,
-						sizeof(hdr));
+	const struct sockaddr_storage *dst = stream_dst_addr(s);
+	size_t len = version == 2 ? pp_build_v2(&s->cli_addr, dst, NULL, 0, hdr, sizeof(hdr))
+				  : pp_build_v1(&s->cli_addr, dst, (char *)hdr, sizeof(hdr));
 	struct sbuf *b = &s->req;
+	if (!b->data) {
+		b->data = pool_buf_get();
+		if (!b->data)
+			return -1;
+		b->size = (uint32_t)pool_buf_size();
+		b->head = b->tail = 0;
+	}
 	if (!len || (b->tail - b->head) + len > b->size)
 		return -1;
 	memmove(b->data + len, b->data + b->head, b->tail - b->head);
 	b->tail = (uint32_t)(b->tail - b->head + len);
 	b->head = 0;
 	memcpy(b->data, hdr, len);
+	s->pp_hdr_len = (uint32_t)len;
 	return 0;
 }
 
@@ -372,6 +381,9 @@ int backend_connect_failed(struct stream *s, enum term_cause why)
 	if (srv)
 		counters_srv_conn_error(srv);
 	stream_close_server(s);
+	/* nothing was sent: the next attempt builds its own PROXY header */
+	s->req.head += s->pp_hdr_len;
+	s->pp_hdr_len = 0;
 	s->conn_exp = 0;
 	if (s->retries_left <= 0) {
 		stream_end_cause(s, why);

@@ -156,12 +156,14 @@ static int write_pidfile(const char *path)
 }
 
 static struct mail stop_mails[MAX_THREADS];
+static _Atomic int stop_acks;
 
 static void stop_accepting_cb(struct mail *m)
 {
 	(void)m;
 	listeners_disable_thread();
 	cli_disable_thread();
+	atomic_fetch_add(&stop_acks, 1);
 }
 
 /* Soft stop: stop accepting, wait for streams to end or hard-stop-after. */
@@ -173,6 +175,15 @@ static int soft_stop(const struct global_cfg *g)
 		mail_post(&rt.threads[i], &stop_mails[i]);
 	}
 	uint64_t start = now_ms();
+	/* once no thread polls them, release the listening sockets so that new
+	 * connections are refused (or go to a new process) instead of waiting
+	 * in a backlog nobody serves
+	 */
+	while (atomic_load(&stop_acks) < rt.nbthread) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	listeners_close_all();
 	for (;;) {
 		if (atomic_load(&rt.cur_conns) == 0)
 			return 0;

@@ -18,6 +18,7 @@
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/listener.h"
+#include "worker/pool.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define MAX_IO_ROUNDS 16
@@ -72,11 +73,25 @@ static void stream_arm_timer(struct stream *s)
 	timer_set(&s->tmo, e);
 }
 
-static void sbuf_alloc(struct sbuf *b)
+/* Makes sure <b> has storage; returns -1 on memory exhaustion. */
+static int sbuf_take(struct sbuf *b)
 {
-	if (!b->data) {
-		b->size = rt.cfg->global.tune_bufsize;
-		b->data = xmalloc(b->size);
+	if (b->data)
+		return 0;
+	b->data = pool_buf_get();
+	if (!b->data)
+		return -1;
+	b->size = (uint32_t)pool_buf_size();
+	b->head = b->tail = 0;
+	return 0;
+}
+
+/* Gives the storage of <b> back to the pool once it holds no data. */
+static void sbuf_release_if_empty(struct sbuf *b)
+{
+	if (b->data && b->head == b->tail) {
+		pool_buf_put(b->data);
+		b->data = NULL;
 		b->head = b->tail = 0;
 	}
 }
@@ -115,8 +130,8 @@ static void stream_free(struct stream *s)
 	timer_set(&s->tmo, 0);
 	stream_close_server(s);
 	side_close(&s->cli);
-	free(s->req.data);
-	free(s->rsp.data);
+	pool_buf_put(s->req.data);
+	pool_buf_put(s->rsp.data);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
 	atomic_fetch_sub(&s->lst->cur_conns, 1);
 	atomic_fetch_sub(&rt.cur_conns, 1);
@@ -243,9 +258,13 @@ static int read_proxy_header(struct stream *s)
 	return 1;
 }
 
-/* Compacts and returns the free room at the tail of <b>. */
+/* Compacts and returns the free room at the tail of <b> (0 when it has no
+ * storage and none can be had).
+ */
 static uint32_t sbuf_room(struct sbuf *b)
 {
+	if (sbuf_take(b) < 0)
+		return 0;
 	if (b->head == b->tail)
 		b->head = b->tail = 0;
 	if (b->tail == b->size && b->head) {
@@ -268,6 +287,7 @@ static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to
 		if (n > 0) {
 			b->head += (uint32_t)n;
 			moved = 1;
+			sbuf_release_if_empty(b);
 		} else if (n < 0 && errno == EAGAIN) {
 			to->wr_ready = 0;
 		} else if (n < 0) {
@@ -290,6 +310,7 @@ static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to
 			from->err = 1;
 			return -1;
 		}
+		sbuf_release_if_empty(b);
 	}
 	return moved;
 }
@@ -479,6 +500,7 @@ void stream_established(struct stream *s)
 {
 	s->state = ST_ESTABLISHED;
 	s->conn_exp = 0;
+	s->pp_hdr_len = 0;
 	s->srv_exp = deadline(srv_timeout(s));
 	s->cli_exp = deadline(cli_timeout(s));
 }
@@ -486,7 +508,6 @@ void stream_established(struct stream *s)
 void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
-	socklen_t sl = sizeof(s->dst_addr);
 
 	s->thr = curthr;
 	s->lst = l;
@@ -495,7 +516,6 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	s->srv.fd = -1;
 	s->cli.pipe[0] = s->cli.pipe[1] = s->srv.pipe[0] = s->srv.pipe[1] = -1;
 	s->cli_addr = *addr;
-	getsockname(fd, (struct sockaddr *)&s->dst_addr, &sl);
 	s->ch.cb = cli_cb;
 	s->sh.cb = srv_cb;
 	s->task.cb = task_cb;
@@ -504,8 +524,6 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	s->be = s->fe->default_be;
 	curthr->cur_conns++;
 	counters_fe_accept(s->fe);
-	sbuf_alloc(&s->req);
-	sbuf_alloc(&s->rsp);
 	if (s->fe->conf->options & PXO_CLITCPKA) {
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
@@ -527,6 +545,16 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	s->splice_req = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_REQ | PXO_SPLICE_AUTO));
 	s->splice_rsp = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_RSP | PXO_SPLICE_AUTO));
 	stream_process(s);
+}
+
+const struct sockaddr_storage *stream_dst_addr(struct stream *s)
+{
+	if (s->dst_addr.ss_family == AF_UNSPEC) {
+		socklen_t sl = sizeof(s->dst_addr);
+		if (getsockname(s->cli.fd, (struct sockaddr *)&s->dst_addr, &sl) < 0)
+			s->dst_addr.ss_family = AF_UNSPEC;
+	}
+	return &s->dst_addr;
 }
 
 void stream_end_cause(struct stream *s, enum term_cause why)

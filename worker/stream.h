@@ -69,6 +69,7 @@ struct stream {
 	int zombie;       /* ended while mail_pending: the mail frees it */
 	struct srv_rt *retry_srv; /* server to retry after the turn-around */
 	int splice_req, splice_rsp;
+	uint32_t pp_hdr_len; /* PROXY header bytes at the head of req, not yet sent */
 };
 
 /* Creates a stream for the accepted client <fd> on the current thread. */
@@ -79,6 +80,11 @@ void stream_wakeup(struct stream *s);
 
 /* Thread-local count of live streams. */
 int stream_count(void);
+
+/* The address the client connected to (from the PROXY header, else read
+ * from the socket on first use).
+ */
+const struct sockaddr_storage *stream_dst_addr(struct stream *s);
 
 /* Marks the server connection established (backend.c). */
 void stream_established(struct stream *s);

@@ -138,7 +138,8 @@ expect "-f DIR loads its visible *.cfg files only" 0 "out:Configuration file is 
 
 hl -c -f order
 expect "-f DIR uses C lexical order (100-first before 20-second)" 1 \
-	"err:parsing [order/20-second.cfg:1] : proxy 'dup' has the same name as listen 'dup' declared at order/100-first.cfg:5." \
+	"err:[order/20-second.cfg:1]" "err:proxy 'dup' has the same name as" \
+	"err:'dup' declared at order/100-first.cfg:5." \
 	"err:Error(s) found in configuration file : order/20-second.cfg" \
 	"!err:Error(s) found in configuration file : order/100-first.cfg"
 
@@ -152,9 +153,8 @@ else
 	ko "-f DIR: uppercase sorts before lowercase, \${.FILE}/\${.LINE} per file"
 fi
 
-hl -c -f empty
-expect "-f on an empty directory loads nothing (no listener)" 2 \
-	"out:Configuration file has no error but will not start (no listener) => exit(2)."
+hl -c -f empty -f conf.d -f empty
+expect "-f on an empty directory adds no file" 0 "out:Configuration file is valid" "!err:[ALERT]"
 
 hl -c -f "$tmp/nonexistent-dir"
 expect "-f on a missing path fails" 1 \
@@ -167,7 +167,7 @@ expect "several -f are loaded in order (defaults apply to the next file)" 0 \
 
 hl -c -f conf.d/20-listen.cfg -f conf.d/10-defaults.cfg
 expect "several -f: a later file's defaults do not apply to earlier proxies" 0 \
-	"out:Warnings were found." "err:missing timeouts for listen 'app'."
+	"out:Warnings were found." "err:missing timeouts for " "err:'app'"
 
 hl -c -f conf.d -f other/bad.cfg
 expect "-f DIR mixed with -f FILE; errors name the file and line" 1 \
@@ -189,7 +189,7 @@ rc=0
 env -u HAPROXY_CFGFILES timeout -k 5 30 "$bin" -c -f other/files.cfg -f conf.d \
 	>"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
 expect "\${.FILE} and \${.LINE} in .notice; HAPROXY_CFGFILES not usable while parsing" 0 \
-	"err:[NOTICE]" "err:parsing [other/files.cfg:1] : file=other/files.cfg line=1" \
+	"err:[NOTICE]" "err:parsing [other/files.cfg:1]" "err:file=other/files.cfg line=1" \
 	"err:HAPROXY_CFGFILES is not set while parsing"
 
 rc=0
@@ -220,7 +220,7 @@ expect "-cc false condition exits 1" 1
 hl -cc 'streq(a,b) || version_before(1.0)'
 expect "-cc false predicates exit 1" 1
 hl -cc 'no_such_predicate(1)'
-expect "-cc unknown predicate exits 2" 2 "err:[ALERT]" "err:unknown predicate 'no_such_predicate'"
+expect "-cc unknown predicate exits 2" 2 "err:[ALERT]" "err:no_such_predicate"
 hl -cc 'streq(a'
 expect "-cc syntax error exits 2" 2 "err:[ALERT]"
 hl -cc '"unterminated'

@@ -270,7 +270,7 @@ TEST(no_option_clears_inherited_option)
 				 "backend drop\n"
 				 "    no option redispatch\n"
 				 "    no option srvtcpka\n"
-				 "    default option allbackups\n"
+				 "    no option allbackups\n"
 				 "backend again\n"
 				 "    no option redispatch\n"
 				 "    option redispatch -1\n",

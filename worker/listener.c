@@ -110,7 +110,49 @@ static int bind_one(const struct bind_conf *b, int backlog)
 	return fd;
 }
 
-/* Whether this thread may accept now given the limits. */
+/* Takes one slot of <counter> below <limit> (0 = unlimited); 0 if full. */
+static int take_slot(_Atomic int *counter, int limit)
+{
+	if (!limit) {
+		atomic_fetch_add(counter, 1);
+		return 1;
+	}
+	if (atomic_fetch_add(counter, 1) < limit)
+		return 1;
+	atomic_fetch_sub(counter, 1);
+	return 0;
+}
+
+/* Reserves a connection slot globally, on the frontend and on the listener,
+ * before accepting, so that concurrent threads never exceed a maxconn.
+ * Returns 1 when reserved; the stream releases the slots when it ends.
+ */
+static int reserve_slots(struct listener *l)
+{
+	if (atomic_load(&rt.stopping))
+		return 0;
+	if (!take_slot(&rt.cur_conns, rt.maxconn))
+		return 0;
+	if (!take_slot(&l->fe->cur_conns, l->fe->maxconn)) {
+		atomic_fetch_sub(&rt.cur_conns, 1);
+		return 0;
+	}
+	if (!take_slot(&l->cur_conns, l->maxconn)) {
+		atomic_fetch_sub(&l->fe->cur_conns, 1);
+		atomic_fetch_sub(&rt.cur_conns, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void release_slots(struct listener *l)
+{
+	atomic_fetch_sub(&l->cur_conns, 1);
+	atomic_fetch_sub(&l->fe->cur_conns, 1);
+	atomic_fetch_sub(&rt.cur_conns, 1);
+}
+
+/* Whether a slot is free right now (no reservation). */
 static int under_limits(const struct listener *l)
 {
 	if (atomic_load(&rt.stopping))
@@ -136,6 +178,18 @@ static void listener_poll(struct listener *l, int on)
 	}
 }
 
+/* Stops polling <l> on this thread because a limit is reached. The paused
+ * flag is published before the limits are checked again, so that a slot
+ * freed meanwhile is either seen here or triggers a resume (no lost wake-up).
+ */
+static void pause_listener(struct listener *l)
+{
+	listener_poll(l, 0);
+	atomic_store(&rt.paused, 1);
+	if (under_limits(l))
+		listener_poll(l, 1);
+}
+
 /* Accepts a batch of connections (tune.maxaccept) on the current thread. */
 static void listener_cb(struct ev_handler *h, uint32_t ev)
 {
@@ -143,30 +197,25 @@ static void listener_cb(struct ev_handler *h, uint32_t ev)
 	int batch = rt.cfg->global.tune_maxaccept > 0 ? rt.cfg->global.tune_maxaccept : 64;
 
 	for (int i = 0; i < batch; i++) {
-		if (!under_limits(l)) {
-			listener_poll(l, 0);
-			atomic_store(&rt.paused, 1);
+		if (!reserve_slots(l)) {
+			if (!atomic_load(&rt.stopping))
+				pause_listener(l);
 			return;
 		}
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* resources exhausted: retry when a connection ends */
-				listener_poll(l, 0);
-				atomic_store(&rt.paused, 1);
-			}
+			int err = errno;
+			release_slots(l);
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+				pause_listener(l); /* resources exhausted: retry when one ends */
 			return;
 		}
 		if (sl == 0 || ss.ss_family == AF_UNSPEC)
 			ss.ss_family = AF_UNIX;
-		atomic_fetch_add(&rt.cur_conns, 1);
 		atomic_fetch_add(&rt.cum_conns, 1);
-		atomic_fetch_add(&l->fe->cur_conns, 1);
 		atomic_fetch_add(&l->fe->cum_conns, 1);
-		atomic_fetch_add(&l->cur_conns, 1);
 		stream_accept(l, fd, &ss);
 	}
 }
@@ -200,9 +249,14 @@ int listeners_bind_all(void)
 
 void listeners_enable_thread(void)
 {
-	for (int i = 0; i < rt.nlst; i++)
+	for (int i = 0; i < rt.nlst; i++) {
+		if (atomic_load(&rt.stopping))
+			return;
 		if (under_limits(&rt.lsts[i]))
 			listener_poll(&rt.lsts[i], 1);
+		else
+			pause_listener(&rt.lsts[i]); /* still full: ask to be woken again */
+	}
 }
 
 void listeners_disable_thread(void)

@@ -151,6 +151,27 @@ int loop_init(struct wthread *t, int id)
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->evfd, &ev);
 }
 
+void loop_defer_free(void *p)
+{
+	struct wthread *th = curthr;
+	if (!th) {
+		free(p);
+		return;
+	}
+	if (th->grave_len == th->grave_cap) {
+		th->grave_cap = th->grave_cap ? th->grave_cap * 2 : 64;
+		th->graveyard = xrealloc(th->graveyard, sizeof(void *) * th->grave_cap);
+	}
+	th->graveyard[th->grave_len++] = p;
+}
+
+static void flush_graveyard(struct wthread *th)
+{
+	for (int i = 0; i < th->grave_len; i++)
+		free(th->graveyard[i]);
+	th->grave_len = 0;
+}
+
 void task_wakeup(struct task *t)
 {
 	struct wthread *th = curthr;
@@ -208,6 +229,7 @@ void loop_run(struct wthread *t)
 		t->now_ms = now_ms();
 		int timeout = run_timers(t);
 		run_tasks(t);
+		flush_graveyard(t);
 		if (t->runq_head)
 			timeout = 0;
 		rcu_quiescent_state();
@@ -219,6 +241,7 @@ void loop_run(struct wthread *t)
 			struct ev_handler *h = evs[i].data.ptr;
 			h->cb(h, evs[i].events);
 		}
+		flush_graveyard(t);
 	}
 	rcu_unregister_thread();
 }

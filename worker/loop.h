@@ -50,6 +50,8 @@ struct wthread {
 	void *counters;         /* per-thread counters (worker/counters.h) */
 	int cur_conns;          /* streams owned by this thread */
 	struct task *runq_head, *runq_tail;
+	void **graveyard; /* freed after the current batch of events */
+	int grave_len, grave_cap;
 };
 
 extern __thread struct wthread *curthr;
@@ -69,6 +71,12 @@ void loop_del(int fd);
 /* Arms <t> to fire at absolute time <expire> (ms), or disarms it if 0. */
 void timer_set(struct timer *t, uint64_t expire);
 void timer_init(struct timer *t, void (*cb)(struct timer *t));
+
+/* Frees <p> once the current batch of events is processed: an object whose
+ * fds are registered may still be the target of an event fetched in the
+ * same batch.
+ */
+void loop_defer_free(void *p);
 
 /* Queues <t> to run on the current thread at the next loop turn. */
 void task_wakeup(struct task *t);

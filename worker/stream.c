@@ -99,7 +99,7 @@ static void sbuf_release_if_empty(struct sbuf *b)
 static void side_close(struct side *sd)
 {
 	if (sd->fd >= 0) {
-		loop_del(sd->fd);
+		/* never duplicated, so close() also removes it from epoll */
 		close(sd->fd);
 		sd->fd = -1;
 	}
@@ -143,12 +143,12 @@ static void stream_free(struct stream *s)
 		s->zombie = 1;
 		return;
 	}
-	free(s);
+	loop_defer_free(s);
 }
 
 void stream_release_zombie(struct stream *s)
 {
-	free(s);
+	loop_defer_free(s);
 }
 
 static void stream_end(struct stream *s, enum term_cause why)
@@ -164,6 +164,8 @@ static void side_events(struct side *sd, uint32_t ev)
 {
 	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		sd->rd_ready = 1;
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		sd->rdhup = 1;
 	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		sd->wr_ready = 1;
 }
@@ -171,6 +173,8 @@ static void side_events(struct side *sd, uint32_t ev)
 static void cli_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct stream *s = caa_container_of(h, struct stream, ch);
+	if (s->state == ST_CLOSED)
+		return; /* ended earlier in this batch */
 	side_events(&s->cli, ev);
 	stream_process(s);
 }
@@ -178,6 +182,8 @@ static void cli_cb(struct ev_handler *h, uint32_t ev)
 static void srv_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct stream *s = caa_container_of(h, struct stream, sh);
+	if (s->state == ST_CLOSED)
+		return; /* ended earlier in this batch */
 	side_events(&s->srv, ev);
 	stream_process(s);
 }
@@ -296,11 +302,17 @@ static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to
 		}
 	}
 	if (!from->shutr && from->rd_ready && sbuf_room(b)) {
-		ssize_t n = recv(from->fd, b->data + b->tail, b->size - b->tail, 0);
+		size_t room = b->size - b->tail;
+		ssize_t n = recv(from->fd, b->data + b->tail, room, 0);
 		if (n > 0) {
 			b->tail += (uint32_t)n;
 			*count += (uint64_t)n;
 			moved = 1;
+			/* edge-triggered: a short read drained the socket, and new
+			 * data raises a new event; a signalled FIN is read to 0
+			 */
+			if ((size_t)n < room && !from->rdhup)
+				from->rd_ready = 0;
 		} else if (n == 0) {
 			from->shutr = 1;
 			moved = 1;
@@ -375,6 +387,11 @@ static int side_want_splice(struct side *sd)
 static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int use_splice,
 		       uint64_t *count)
 {
+	/* the opposite direction is over: once this one ends, the stream
+	 * closes both sockets and close() sends the FIN (nothing is left
+	 * unread on <to>, whose end of stream was already read)
+	 */
+	int last = to->shutr && from->shutw;
 	int progress = 0;
 	for (int round = 0; round < MAX_IO_ROUNDS; round++) {
 		int r;
@@ -389,7 +406,8 @@ static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int u
 		progress = 1;
 	}
 	if (from->shutr && b->head == b->tail && !from->pipe_len && !to->shutw) {
-		shutdown(to->fd, SHUT_WR);
+		if (!last)
+			shutdown(to->fd, SHUT_WR);
 		to->shutw = 1;
 		progress = 1;
 	}

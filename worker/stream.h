@@ -24,6 +24,7 @@ struct sbuf {
 struct side {
 	int fd;
 	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
+	unsigned rdhup : 1; /* the peer's FIN was signalled: read until 0 */
 	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
 };

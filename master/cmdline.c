@@ -7,9 +7,12 @@
 
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/version.h"
 
 void cmdline_usage(const char *progname)
 {
+	print_version();
+	fflush(stdout);
 	fprintf(stderr,
 		"Usage : %s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]\n"
 		"        [ -p <pidfile> ] [ -C <dir> ] [-- <cfgfile>*]\n"
@@ -123,20 +126,21 @@ static int is_pending_option(const char *opt)
 	return 0;
 }
 
-/* Handles options that take a value; returns the new index or -1. */
-static int parse_valued(struct cmdline *cl, int argc, char **argv, int i)
+/* Options taking a value in the next argument. */
+static int is_valued_option(const char *opt)
 {
-	const char *opt = argv[i];
-	char *val = i + 1 < argc ? argv[i + 1] : NULL;
+	static const char *const valued[] = {"-f", "-cc", "-p", "-x", "-L", "-C", "-n", "-N", "-S"};
+	for (size_t i = 0; i < ARRAY_SIZE(valued); i++)
+		if (strcmp(opt, valued[i]) == 0)
+			return 1;
+	return 0;
+}
 
-	if (!strcmp(opt, "-sf") || !strcmp(opt, "-st")) {
-		cl->terminate_old = opt[2] == 't';
-		return collect_pids(cl, argc, argv, i);
-	}
-	if (!val) {
-		ha_alert("Option '%s' expects an argument.\n", opt);
-		return -1;
-	}
+/* Stores value <val> of valued option <opt>; returns 0, or -1 after an
+ * alert.
+ */
+static int set_valued(struct cmdline *cl, const char *opt, char *val)
+{
 	if (!strcmp(opt, "-f"))
 		add_cfgfile(cl, val);
 	else if (!strcmp(opt, "-cc"))
@@ -149,19 +153,36 @@ static int parse_valued(struct cmdline *cl, int argc, char **argv, int i)
 		cl->localpeer = val;
 	else if (!strcmp(opt, "-C"))
 		cl->chdir_to = val;
-	else if (!strcmp(opt, "-n")) {
-		if (int_arg(opt, val, &cl->maxconn) < 0)
-			return -1;
-	} else if (!strcmp(opt, "-N")) {
-		if (int_arg(opt, val, &cl->px_maxconn) < 0)
-			return -1;
-	} else if (!strcmp(opt, "-S")) {
+	else if (!strcmp(opt, "-n"))
+		return int_arg(opt, val, &cl->maxconn);
+	else if (!strcmp(opt, "-N"))
+		return int_arg(opt, val, &cl->px_maxconn);
+	else {
 		cl->master_cli = xrealloc(cl->master_cli, sizeof(char *) * (cl->nb_master_cli + 1));
 		cl->master_cli[cl->nb_master_cli++] = val;
-	} else {
-		return -2;
 	}
-	return i + 1;
+	return 0;
+}
+
+/* Handles the option at argv[i] that is neither a flag nor -v: returns the
+ * index of the last argument it used, -1 after an alert, or -2 when it is
+ * not an option taking a value (only those consume the next argument).
+ */
+static int parse_valued(struct cmdline *cl, int argc, char **argv, int i)
+{
+	const char *opt = argv[i];
+
+	if (!strcmp(opt, "-sf") || !strcmp(opt, "-st")) {
+		cl->terminate_old = opt[2] == 't';
+		return collect_pids(cl, argc, argv, i);
+	}
+	if (!is_valued_option(opt))
+		return -2;
+	if (i + 1 >= argc) {
+		ha_alert("Option '%s' expects an argument.\n", opt);
+		return -1;
+	}
+	return set_valued(cl, opt, argv[i + 1]) < 0 ? -1 : i + 1;
 }
 
 int cmdline_parse(struct cmdline *cl, int argc, char **argv)

@@ -43,4 +43,7 @@ struct cmdline {
  */
 int cmdline_parse(struct cmdline *cl, int argc, char **argv);
 
+/* Prints the version banner (stdout) and the usage (stderr), as HAProxy
+ * does when it cannot start with the arguments given.
+ */
 void cmdline_usage(const char *progname);

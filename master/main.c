@@ -124,15 +124,18 @@ static int has_listeners(const struct config *cfg)
 	return 0;
 }
 
-/* Loads and validates the configuration; returns 0 when usable. */
-static int load_config(struct config *cfg, const struct cmdline *cl)
+/* Loads and validates the configuration; returns 0 when usable, -1 after
+ * alerts, or -2 after printing the usage because no file was given (or only
+ * empty directories), as HAProxy does.
+ */
+static int load_config(struct config *cfg, const struct cmdline *cl, const char *progname)
 {
 	cfg_init(cfg);
-	if (cl->nb_cfgfiles == 0) {
-		ha_alert("No configuration file was given (use -f <file|dir>).\n");
-		return -1;
+	int err = cl->nb_cfgfiles ? cfg_load(cfg, cl->cfgfiles, cl->nb_cfgfiles) : 0;
+	if (err == 0 && cfg->nb_files == 0) {
+		cmdline_usage(progname);
+		return -2;
 	}
-	int err = cfg_load(cfg, cl->cfgfiles, cl->nb_cfgfiles);
 	set_cfgfiles_env(cfg);
 	if (cfg->global.quiet && !cl->verbose)
 		msg_state.quiet = 1;
@@ -179,7 +182,7 @@ int main(int argc, char **argv)
 	set_startup_env(&cl);
 	if (cl.check_cond)
 		return check_condition(cl.check_cond);
-	if (load_config(&cfg, &cl) < 0)
+	if (load_config(&cfg, &cl, argv[0]) < 0)
 		return 1;
 	if (cl.check) {
 		if (!has_listeners(&cfg)) {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "common/mem.h"
 #include "common/rcu.h"
+#include "conf/kw.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/pool.h"
@@ -411,3 +414,44 @@ int backend_connect_failed(struct stream *s, enum term_cause why)
 	s->retry_srv = srv;
 	return 0;
 }
+
+/* source <addr>[:<port>] in defaults/backend/listen: local address of the
+ * connections to every server that has no "source" of its own.
+ */
+static int parse_px_source(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct hl_addr a;
+	char *aerr = NULL;
+
+	if (nargs < 2) {
+		memprintf(err, "'source' expects <addr>[:<port>] as argument.");
+		return CFG_ALERT;
+	}
+	if (nargs > 2) {
+		memprintf(err, "'source %s': option '%s' is not supported yet.", args[1], args[2]);
+		return CFG_ALERT;
+	}
+	if (addr_parse(args[1], PA_PORT_OK | PA_NO_FD, &a, &aerr) < 0) {
+		memprintf(err, "'source' : %s", aerr ? aerr : "invalid address");
+		free(aerr);
+		return CFG_ALERT;
+	}
+	if (a.kind != ADDR_INET4 && a.kind != ADDR_INET6) {
+		memprintf(err, "'source' expects an IPv4 or IPv6 address, got '%s'.", args[1]);
+		addr_release(&a);
+		return CFG_ALERT;
+	}
+	addr_release(&ctx->px->source);
+	ctx->px->source = a;
+	ctx->px->source_set = 1;
+	return CFG_OK;
+}
+
+static const struct cfg_kw backend_kws[] = {
+	{.name = "source",
+	 .sections = SECT_PROXY,
+	 .cap = PX_CAP_DEF | PX_CAP_BE,
+	 .parse = parse_px_source,
+	 .flags = KWF_CAP_WARN},
+};
+CFG_REGISTER_KEYWORDS(backend_kws)

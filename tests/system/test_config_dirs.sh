@@ -156,6 +156,23 @@ fi
 hl -c -f empty -f conf.d -f empty
 expect "-f on an empty directory adds no file" 0 "out:Configuration file is valid" "!err:[ALERT]"
 
+hl -c -f empty
+expect "-f on an empty directory alone: no file, usage (as HAProxy)" 1 "err:Usage :" \
+	"out:version" "!err:[ALERT]"
+
+hl -c
+expect "no -f at all: usage" 1 "err:Usage :" "!err:[ALERT]"
+
+# Only options that take a value consume the next argument: a last option
+# without one is not "missing its argument".
+hl -Z
+expect "unknown option alone" 1 "err:Unknown option '-Z'." "err:Usage :" "!err:expects an argument"
+hl -c -f conf.d -dM
+expect "pending option after the files" 1 "err:Option '-dM' is not supported yet." \
+	"!err:expects an argument"
+hl -c -f
+expect "valued option without its value" 1 "err:Option '-f' expects an argument."
+
 hl -c -f "$tmp/nonexistent-dir"
 expect "-f on a missing path fails" 1 \
 	"err:Cannot open configuration file/directory $tmp/nonexistent-dir : No such file or directory"

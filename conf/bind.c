@@ -11,11 +11,10 @@
 
 #include "common/addr.h"
 #include "common/mem.h"
+#include "conf/bind.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "conf/parser.h"
-
-#define MAX_PORTS_PER_RANGE 1024
 
 /* Builds the bind_conf list for the comma-separated addresses of <text>. */
 static int bind_expand(struct cfg_ctx *ctx, const char *text, struct bind_conf **out, char **err)
@@ -36,13 +35,6 @@ static int bind_expand(struct cfg_ctx *ctx, const char *text, struct bind_conf *
 		}
 		if (a.socktype != SOCK_STREAM) {
 			memprintf(err, "'bind %s' : datagram listeners are not supported yet.", tok);
-			addr_release(&a);
-			ret = CFG_ALERT;
-			break;
-		}
-		if (a.port_hi - a.port_lo >= MAX_PORTS_PER_RANGE) {
-			memprintf(err, "'bind %s' : port range too large (at most %d ports).", tok,
-				  MAX_PORTS_PER_RANGE);
 			addr_release(&a);
 			ret = CFG_ALERT;
 			break;
@@ -70,15 +62,21 @@ static int bind_expand(struct cfg_ctx *ctx, const char *text, struct bind_conf *
 	return ret;
 }
 
+void bind_conf_release(struct bind_conf *b)
+{
+	addr_release(&b->addr);
+	free(b->name);
+	free(b->file);
+	free(b->interface);
+	b->name = b->file = b->interface = NULL;
+}
+
 /* Releases a bind_conf list that was not attached to a proxy. */
 static void bind_free_list(struct bind_conf *b)
 {
 	while (b) {
 		struct bind_conf *n = b->next;
-		addr_release(&b->addr);
-		free(b->name);
-		free(b->file);
-		free(b->interface);
+		bind_conf_release(b);
 		free(b);
 		b = n;
 	}
@@ -185,7 +183,7 @@ static int bopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	if (!strcmp(n, "backlog"))
 		return opt_int(n, v, 1, 1000000, &b->backlog, err);
 	if (!strcmp(n, "maxconn"))
-		return opt_int(n, v, 0, 10000000, &b->maxconn, err);
+		return opt_int(n, v, 0, 0x7fffffff, &b->maxconn, err);
 	if (!strcmp(n, "mss"))
 		return opt_int(n, v, -65535, 65535, &b->mss, err);
 	if (!strcmp(n, "name")) {

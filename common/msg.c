@@ -88,6 +88,14 @@ void ha_vmsg(enum msg_level level, const char *fmt, va_list ap)
 		va_end(ap);                                                                        \
 	}
 
+void msg_emit(enum msg_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ha_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
 DEFINE_MSG_FN(ha_alert, MSG_ALERT)
 DEFINE_MSG_FN(ha_warning, MSG_WARNING)
 DEFINE_MSG_FN(ha_notice, MSG_NOTICE)

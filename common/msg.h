@@ -27,6 +27,9 @@ void ha_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ha_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Emits one message at <level>; <fmt> is expected to end with "\n". */
+void msg_emit(enum msg_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Same as msg_emit() with a va_list. */
 void ha_vmsg(enum msg_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Startup log: everything emitted so far, NUL-terminated (never NULL). */

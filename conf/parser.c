@@ -53,27 +53,45 @@ static int eval_directive_cond(struct cfg_ctx *ctx, char **args, int nargs)
 	char *err = NULL;
 	int r = cfg_eval_cond(args + 1, nargs - 1, &err);
 	if (r < 0) {
-		ha_alert("config : " CFG_LOC_FMT "failed to evaluate condition: %s\n", ctx->file,
-			 ctx->line, err ? err : "invalid expression");
+		ha_alert("config : " CFG_DIR_LOC_FMT "failed to evaluate condition: %s\n",
+		         ctx->file, ctx->line, err ? err : "invalid expression");
 		free(err);
 	}
 	return r;
 }
 
-/* Joins words <args>[1..] with spaces for .notice and friends. */
-static char *join_words(char **args, int nargs)
+/* .diag, .notice, .warning and .alert: one (quoted) message. Returns CFG_*
+ * flags; .alert stops the parsing.
+ */
+static int message_directive(struct cfg_ctx *ctx, char **args, int nargs)
 {
-	size_t len = 1;
-	for (int i = 1; i < nargs; i++)
-		len += strlen(args[i]) + 1;
-	char *out = xmalloc(len);
-	out[0] = 0;
-	for (int i = 1; i < nargs; i++) {
-		if (i > 1)
-			strcat(out, " ");
-		strcat(out, args[i]);
+	static const struct {
+		const char *name;
+		enum msg_level level;
+		int ret;
+	} dirs[] = {
+	    {".diag", MSG_DIAG, CFG_OK},
+	    {".notice", MSG_NOTICE, CFG_OK},
+	    {".warning", MSG_WARNING, CFG_WARN},
+	    {".alert", MSG_ALERT, CFG_ALERT | CFG_ABORT},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (strcmp(args[0], dirs[i].name) != 0)
+			continue;
+		if (nargs > 2) {
+			ha_alert("config : " CFG_DIR_LOC_FMT
+			         "Unexpected argument '%s' for '%s'. Use "
+			         "quotes if the message should contain spaces.\n",
+			         ctx->file, ctx->line, args[2], args[0]);
+			return CFG_ALERT;
+		}
+		msg_emit(dirs[i].level, "config : " CFG_DIR_LOC_FMT "'%s'.\n", ctx->file, ctx->line,
+		         nargs > 1 ? args[1] : "");
+		return dirs[i].ret;
 	}
-	return out;
+	ha_alert("config : " CFG_DIR_LOC_FMT "unknown directive '%s'.\n", ctx->file, ctx->line,
+	         args[0]);
+	return CFG_ALERT;
 }
 
 /* Handles a line whose first word starts with '.'. Returns CFG_* flags. */
@@ -85,8 +103,8 @@ static int handle_directive(struct line_state *ls, char **args, int nargs)
 
 	if (strcmp(d, ".if") == 0) {
 		if (ls->depth >= MAX_COND_NEST) {
-			ha_alert("config : " CFG_LOC_FMT "too many nested '.if', max is %d.\n",
-				 ctx->file, ctx->line, MAX_COND_NEST);
+			ha_alert("config : " CFG_DIR_LOC_FMT "too many nested '.if', max is %d.\n",
+			         ctx->file, ctx->line, MAX_COND_NEST);
 			return CFG_ALERT | CFG_ABORT;
 		}
 		int parent = lines_active(ls);
@@ -105,21 +123,23 @@ static int handle_directive(struct line_state *ls, char **args, int nargs)
 	if (strcmp(d, ".elif") == 0 || strcmp(d, ".else") == 0) {
 		int is_else = d[3] == 's';
 		if (!lvl) {
-			ha_alert("config : " CFG_LOC_FMT "'%s' without matching '.if'.\n", ctx->file,
-				 ctx->line, d);
+			ha_alert("config : " CFG_DIR_LOC_FMT "lone '%s' with no matching '.if'.\n",
+			         ctx->file, ctx->line, d);
 			return CFG_ALERT | CFG_ABORT;
 		}
 		if (lvl->seen_else) {
-			ha_alert("config : " CFG_LOC_FMT "'%s' after '.else' is not allowed.\n",
-				 ctx->file, ctx->line, d);
+			ha_alert("config : " CFG_DIR_LOC_FMT
+			         "'%s' after '.else' is not permitted.\n",
+			         ctx->file, ctx->line, d);
 			return CFG_ALERT | CFG_ABORT;
 		}
 		lvl->active = 0;
 		if (is_else) {
 			lvl->seen_else = 1;
 			if (nargs > 1) {
-				ha_alert("config : " CFG_LOC_FMT "'.else' takes no argument.\n",
-					 ctx->file, ctx->line);
+				ha_alert("config : " CFG_DIR_LOC_FMT
+				         "Unexpected argument '%s' for '.else'.\n",
+				         ctx->file, ctx->line, args[1]);
 				return CFG_ALERT | CFG_ABORT;
 			}
 			lvl->active = lvl->parent_active && !lvl->taken;
@@ -134,8 +154,9 @@ static int handle_directive(struct line_state *ls, char **args, int nargs)
 	}
 	if (strcmp(d, ".endif") == 0) {
 		if (!lvl) {
-			ha_alert("config : " CFG_LOC_FMT "'.endif' without matching '.if'.\n",
-				 ctx->file, ctx->line);
+			ha_alert("config : " CFG_DIR_LOC_FMT
+			         "lone '.endif' with no matching '.if'.\n",
+			         ctx->file, ctx->line);
 			return CFG_ALERT | CFG_ABORT;
 		}
 		ls->depth--;
@@ -144,25 +165,7 @@ static int handle_directive(struct line_state *ls, char **args, int nargs)
 	if (!lines_active(ls))
 		return CFG_OK;
 
-	char *text = join_words(args, nargs);
-	int ret = CFG_OK;
-	if (strcmp(d, ".diag") == 0)
-		ha_diag("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
-	else if (strcmp(d, ".notice") == 0)
-		ha_notice("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
-	else if (strcmp(d, ".warning") == 0) {
-		ha_warning("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
-		ret = CFG_WARN;
-	} else if (strcmp(d, ".alert") == 0) {
-		ha_alert("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, text);
-		ret = CFG_ALERT;
-	} else {
-		ha_alert("config : " CFG_LOC_FMT "unknown directive '%s'\n", ctx->file, ctx->line,
-			 d);
-		ret = CFG_ALERT;
-	}
-	free(text);
-	return ret;
+	return message_directive(ctx, args, nargs);
 }
 
 /* Closes the current section, running its end hook. */
@@ -347,6 +350,30 @@ static int handle_line(struct line_state *ls, char **args, int nargs)
 	return handle_keyword(ctx, args, nargs);
 }
 
+/* Reports tokenizer error <msg> found at offset <pos> of line <line> (<len>
+ * bytes): the message with the 1-based position, then the line (leading
+ * blanks removed, non-printable bytes shown as '?', at most 80 bytes around
+ * the position) and a caret under the offending byte.
+ */
+static void report_tok_error(struct cfg_ctx *ctx, const char *line, size_t len, size_t pos,
+                             const char *msg)
+{
+	char shown[81];
+	size_t skip = 0, n = 0;
+
+	while (skip < len && skip < pos && (line[skip] == ' ' || line[skip] == '\t'))
+		skip++;
+	if (pos - skip > 60)
+		skip = pos - 60;
+	for (size_t i = skip; i < len && n < sizeof(shown) - 1; i++) {
+		unsigned char c = (unsigned char)line[i];
+		shown[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	shown[n] = 0;
+	ha_alert("config : " CFG_DIR_LOC_FMT "%s at position %zu:\n  %s\n  %*s\n", ctx->file,
+	         ctx->line, msg ? msg : "parse error", pos + 1, shown, (int)(pos - skip + 1), "^");
+}
+
 /* Tokenizes and handles every line of <data>. */
 int cfg_parse_buffer(struct config *cfg, const char *name, const char *data, size_t len)
 {
@@ -364,23 +391,22 @@ int cfg_parse_buffer(struct config *cfg, const char *name, const char *data, siz
 		char *err = NULL;
 
 		enum cfg_tok_status st = cfg_tokenize(p, llen, &tctx, &toks, &errpos, &err);
-		p += llen + (eol ? 1 : 0);
 		if (st != TOK_OK) {
-			if (lines_active(&ls)) {
-				ha_alert("config : " CFG_LOC_FMT "%s at position %zu\n", name,
-					 ctx->line, err ? err : "parse error", errpos + 1);
-				ls.flags |= CFG_ALERT;
-			}
-			free(err);
-			continue;
+			/* reported even in a branch not taken, as HAProxy does */
+			report_tok_error(ctx, p, llen, errpos, err);
+			ls.flags |= CFG_ALERT;
 		}
+		p += llen + (eol ? 1 : 0);
+		free(err);
+		if (st != TOK_OK)
+			continue;
 		if (toks.nargs == 0)
 			continue;
 		ls.flags |= handle_line(&ls, toks.args, toks.nargs);
 	}
 	if (ls.depth && !(ls.flags & CFG_ABORT)) {
-		ha_alert("config : parsing [%s:%d]: non-terminated '.if' block.\n", name,
-			 ls.levels[ls.depth - 1].line);
+		ha_alert("config : " CFG_DIR_LOC_FMT "non-terminated '.if' block.\n", name,
+		         ls.levels[ls.depth - 1].line);
 		ls.flags |= CFG_ALERT;
 	}
 	ls.flags |= end_section(ctx);

@@ -6,6 +6,8 @@
 
 /* Message prefix helpers for keyword parsers. */
 #define CFG_LOC_FMT "parsing [%s:%d] : "
+/* Location prefix of directives and tokenizer errors (HAProxy's layout). */
+#define CFG_DIR_LOC_FMT "parsing [%s:%d]: "
 
 /* Loads the files or directories <paths> (directory: its "*.cfg" files that
  * do not start with '.', in C lexical order) into <cfg>, which must be zeroed

@@ -13,6 +13,9 @@
 
 #include "common/mem.h"
 
+#define TOK_XSTR(x) #x
+#define TOK_STR(x) TOK_XSTR(x)
+
 /* What unused args[] slots point to. Never written to. */
 static char tok_empty[1];
 
@@ -71,7 +74,7 @@ static void tok_fail(struct tok_state *st, enum cfg_tok_status status, size_t po
 		return;
 	st->status = status;
 	st->errpos = pos;
-	st->errmsg = xasprintf("%s at column %zu", what, pos + 1);
+	st->errmsg = xstrdup(what);
 }
 
 /* Appends one byte to the word storage, growing it as needed. */
@@ -96,7 +99,8 @@ static void tok_word_begin(struct tok_state *st)
 	if (st->in_word || st->status != TOK_OK)
 		return;
 	if (st->nargs >= CFG_MAX_ARGS) {
-		tok_fail(st, TOK_ERR_TOO_MANY, st->tokpos, "too many words on the line");
+		tok_fail(st, TOK_ERR_TOO_MANY, st->tokpos,
+		         "too many words, truncating after word " TOK_STR(CFG_MAX_ARGS));
 		return;
 	}
 	st->starts[st->nargs] = st->used;
@@ -158,7 +162,7 @@ static void tok_escape(struct tok_state *st)
 	case 'x':
 		if (p + 3 >= st->len || !tok_is_hex(l[p + 2]) || !tok_is_hex(l[p + 3])) {
 			tok_fail(st, TOK_ERR_ESCAPE, p,
-			         "invalid \\x escape (two hex digits needed)");
+			         "truncated or invalid hexadecimal sequence");
 			return;
 		}
 		tok_emit(st, (char)(tok_hex_val(l[p + 2]) * 16 + tok_hex_val(l[p + 3])));
@@ -183,7 +187,7 @@ static void tok_squote(struct tok_state *st)
 	size_t close;
 
 	if (!end) {
-		tok_fail(st, TOK_ERR_QUOTE, open, "unterminated single quote");
+		tok_fail(st, TOK_ERR_QUOTE, open, "unmatched quote");
 		return;
 	}
 	close = (size_t)(end - st->line);
@@ -253,7 +257,8 @@ static size_t tok_brace_tail(struct tok_state *st, size_t p, size_t brace, int *
 
 	if (p < st->len && l[p] == '[') {
 		if (p + 2 >= st->len || l[p + 1] != '*' || l[p + 2] != ']') {
-			tok_fail(st, TOK_ERR_VARNAME, p, "only [*] may follow a variable name");
+			tok_fail(st, TOK_ERR_VARNAME, p,
+			         "only [*] may follow an environment variable name");
 			return 0;
 		}
 		*split = 1;
@@ -262,7 +267,8 @@ static size_t tok_brace_tail(struct tok_state *st, size_t p, size_t brace, int *
 	if (p < st->len && l[p] == '-') {
 		end = memchr(l + p + 1, '}', st->len - p - 1);
 		if (!end) {
-			tok_fail(st, TOK_ERR_BRACE, brace, "missing '}' after '${'");
+			tok_fail(st, TOK_ERR_BRACE, brace,
+			         "unmatched brace in environment variable name");
 			return 0;
 		}
 		*def = l + p + 1;
@@ -270,7 +276,7 @@ static size_t tok_brace_tail(struct tok_state *st, size_t p, size_t brace, int *
 		return (size_t)(end - l) + 1;
 	}
 	if (p >= st->len || l[p] != '}') {
-		tok_fail(st, TOK_ERR_BRACE, brace, "missing '}' after '${'");
+		tok_fail(st, TOK_ERR_BRACE, brace, "unmatched brace in environment variable name");
 		return 0;
 	}
 	return p + 1;
@@ -307,9 +313,11 @@ static void tok_variable(struct tok_state *st, int *force)
 			return;
 		}
 		if (name >= st->len)
-			tok_fail(st, TOK_ERR_BRACE, brace, "missing '}' after '${'");
+			tok_fail(st, TOK_ERR_BRACE, brace,
+			         "unmatched brace in environment variable name");
 		else
-			tok_fail(st, TOK_ERR_VARNAME, name, "invalid variable name after '${'");
+			tok_fail(st, TOK_ERR_VARNAME, name,
+			         "forbidden first char in environment variable name");
 		return;
 	}
 	found = tok_lookup(st, l + name, p - name, &val, &vlen, num);
@@ -346,7 +354,7 @@ static void tok_dquote(struct tok_state *st)
 		char c;
 
 		if (st->pos >= st->len) {
-			tok_fail(st, TOK_ERR_QUOTE, open, "unterminated double quote");
+			tok_fail(st, TOK_ERR_QUOTE, open, "unmatched quote");
 			return;
 		}
 		c = st->line[st->pos];

@@ -18,7 +18,8 @@
  *    (e.g. "a b"'c'd is the single word "a bcd"); "" is an empty word.
  * Errors (unterminated quote, bad \x escape, unterminated ${, bad variable
  * name, more than CFG_MAX_ARGS words) are reported with the byte offset in
- * the input line where they were detected.
+ * the input line where they were detected; the message itself does not
+ * include the position (HAProxy's wording, e.g. "unmatched quote").
  *
  * Details of this implementation:
  *  - CR and LF outside quotes are blanks like space and tab (CRLF files);

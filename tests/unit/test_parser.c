@@ -852,12 +852,26 @@ TEST(conditional_blocks_select_sections)
 
 TEST(directive_flags)
 {
-	struct parsed r = parse2(".warning be careful\n", 0);
+	startup_logs_reset();
+	struct parsed r = parse2(".warning \"be careful\"\n", 0);
 	CHECK_INT(r.flags, CFG_WARN);
 	CHECK_INT(r.warnings, 1);
+	CHECK(strstr(startup_logs(), "config : parsing [test.cfg:1]: 'be careful'.\n") != NULL);
 
-	r = parse2(".alert stop\n", 0);
+	/* one argument only, as in HAProxy: several words are an error */
+	r = parse2(".warning be careful\nbackend after\n", 0);
 	CHECK(r.flags & CFG_ALERT);
+	CHECK_INT(r.warnings, 0);
+	CHECK_INT(count_proxies(r.cfg), 1);
+	CHECK(strstr(startup_logs(), "parsing [test.cfg:1]: Unexpected argument 'careful' for "
+	                             "'.warning'. Use quotes if the message should contain "
+	                             "spaces.") != NULL);
+
+	/* .alert stops the parsing of the file */
+	r = parse2(".alert stop\nbackend after\n", 0);
+	CHECK(r.flags & CFG_ALERT);
+	CHECK(r.flags & CFG_ABORT);
+	CHECK_INT(count_proxies(r.cfg), 0);
 
 	r = parse2(".notice \"hello from ${.FILE}:${.LINE}\"\n.diag quiet\n", 0);
 	CHECK_INT(r.flags, CFG_OK);

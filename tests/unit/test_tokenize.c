@@ -46,6 +46,8 @@ static void tok_err_at(int at, const char *line, enum cfg_tok_status status, siz
 	CHECK_INT(cfg_tokenize(line, strlen(line), NULL, &T, &ep, &err), status);
 	CHECK_INT(ep, pos);
 	CHECK(err != NULL && *err);
+	/* the position is the caller's to print, once */
+	CHECK(err && !strstr(err, "column") && !strstr(err, "position"));
 	CHECK_INT(T.nargs, 0);
 	CHECK_STR(T.args[0], "");
 	if (t_fails != before)
@@ -54,6 +56,33 @@ static void tok_err_at(int at, const char *line, enum cfg_tok_status status, siz
 }
 
 #define TOK_ERR(line, status, pos) tok_err_at(__LINE__, line, status, pos)
+
+/* Returns the message of the error <line> fails with. */
+static char *tok_message(const char *line)
+{
+	size_t ep = 0;
+	char *err = NULL;
+	cfg_tokenize(line, strlen(line), NULL, &T, &ep, &err);
+	return err;
+}
+
+TEST(messages_use_haproxy_wording)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+	    {"a 'b", "unmatched quote"},
+	    {"a \"b", "unmatched quote"},
+	    {"a \\xZ", "truncated or invalid hexadecimal sequence"},
+	    {"a \"${NAME\"", "unmatched brace in environment variable name"},
+	    {"a \"${1A}\"", "forbidden first char in environment variable name"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err = tok_message(cases[i].line);
+		CHECK_STR(err, cases[i].msg);
+		free(err);
+	}
+}
 
 TEST(plain_words)
 {

@@ -193,7 +193,7 @@ static int parse_env(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 #define G_PENDING(n) {.name = n, .sections = SECT_GLOBAL, .flags = KWF_PENDING}
 
 static const struct cfg_kw global_kws[] = {
-	G_INT("maxconn", maxconn, 1, 10000000),
+	G_INT("maxconn", maxconn, 0, 0x7fffffff), /* 0: automatic, as in HAProxy */
 	G_INT("nbthread", nbthread, 1, MAX_THREADS),
 	G_FN("thread-groups", parse_thread_groups),
 	G_FLAG("daemon", daemon),

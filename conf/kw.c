@@ -39,20 +39,56 @@ void cfg_foreach_kw(void (*fn)(const struct cfg_kw *kw, void *arg), void *arg)
 			fn(&l->kws[i], arg);
 }
 
+/* Returns the length of the word of <name> starting at <p> (up to a space or
+ * the end of the name).
+ */
+static size_t name_word_len(const char *p)
+{
+	const char *sp = strchr(p, ' ');
+	return sp ? (size_t)(sp - p) : strlen(p);
+}
+
+/* Returns the number of words of keyword name <name>. */
+static int name_words(const char *name)
+{
+	int n = 1;
+	for (const char *p = name; (p = strchr(p, ' ')); p++)
+		n++;
+	return n;
+}
+
+/* Returns how many leading words <name> and <args> have in common (at most
+ * <nargs>, at most the number of words of <name>).
+ */
+static int common_words(const char *name, char *const *args, int nargs)
+{
+	int w = 0;
+	for (const char *p = name; w < nargs; w++) {
+		size_t l = name_word_len(p);
+		if (strlen(args[w]) != l || memcmp(p, args[w], l) != 0)
+			break;
+		if (!p[l])
+			return w + 1;
+		p += l + 1;
+	}
+	return w;
+}
+
 /* Returns how many words of <args> keyword name <name> matches entirely
- * (1 or 2), or 0 when it does not match.
+ * (its number of words), or 0 when it does not match.
  */
 static int kw_match(const char *name, char *const *args, int nargs)
 {
-	const char *sp = strchr(name, ' ');
-	if (!sp)
-		return strcmp(name, args[0]) == 0 ? 1 : 0;
-	if (nargs < 2)
-		return 0;
-	size_t l0 = (size_t)(sp - name);
-	if (strlen(args[0]) != l0 || memcmp(name, args[0], l0) != 0)
-		return 0;
-	return strcmp(sp + 1, args[1]) == 0 ? 2 : 0;
+	int n = name_words(name);
+	return common_words(name, args, nargs) == n ? n : 0;
+}
+
+/* Returns a pointer to word <w> (0-based) of keyword name <name>. */
+static const char *name_word(const char *name, int w)
+{
+	while (w-- > 0)
+		name = strchr(name, ' ') + 1;
+	return name;
 }
 
 /* Finds the best keyword matching <args> among those valid in <sect_mask>,
@@ -93,22 +129,149 @@ const struct cfg_kw *cfg_find_kw(unsigned sect, char *const *args, int nargs, in
 	return find_kw_in(sect, args, nargs, words);
 }
 
-const char *cfg_kw_other_section(unsigned sect, char *const *args, int nargs)
+/* Growable list of words (pointers into keyword names, not NUL-terminated). */
+struct word_list {
+	const char **words;
+	size_t *lens;
+	int count;
+};
+
+/* Adds word <w> of length <l> to <wl> unless it is already there. */
+static void word_list_add(struct word_list *wl, const char *w, size_t l)
+{
+	for (int i = 0; i < wl->count; i++)
+		if (wl->lens[i] == l && memcmp(wl->words[i], w, l) == 0)
+			return;
+	wl->words = xrealloc(wl->words, sizeof(*wl->words) * (wl->count + 1));
+	wl->lens = xrealloc(wl->lens, sizeof(*wl->lens) * (wl->count + 1));
+	wl->words[wl->count] = w;
+	wl->lens[wl->count++] = l;
+}
+
+/* Formats <wl> as "'a'", "'a' and 'b'" or "'a', 'b' and 'c'" (allocated),
+ * then releases the list.
+ */
+static char *word_list_join(struct word_list *wl)
+{
+	char *out = NULL;
+	memprintf(&out, "%s", "");
+	for (int i = 0; i < wl->count; i++) {
+		const char *sep = i == 0 ? "" : i == wl->count - 1 ? " and " : ", ";
+		memprintf(&out, "%s%s'%.*s'", out, sep, (int)wl->lens[i], wl->words[i]);
+	}
+	free(wl->words);
+	free(wl->lens);
+	return out;
+}
+
+/* Sorts <wl> alphabetically (insertion sort: the lists are short). */
+static void word_list_sort(struct word_list *wl)
+{
+	for (int i = 1; i < wl->count; i++) {
+		for (int j = i; j > 0; j--) {
+			size_t la = wl->lens[j - 1], lb = wl->lens[j];
+			int c = memcmp(wl->words[j - 1], wl->words[j], la < lb ? la : lb);
+			if (c < 0 || (c == 0 && la <= lb))
+				break;
+			const char *tw = wl->words[j];
+			wl->words[j] = wl->words[j - 1];
+			wl->words[j - 1] = tw;
+			wl->lens[j] = la;
+			wl->lens[j - 1] = lb;
+		}
+	}
+}
+
+/* Longest number of leading words of <args> that start a longer keyword
+ * name valid in <sect>; 0 if none.
+ */
+static int longest_prefix(unsigned sect, char *const *args, int nargs)
+{
+	int best = 0;
+	for (struct cfg_kw_list *l = kw_lists; l; l = l->next) {
+		for (size_t i = 0; i < l->count; i++) {
+			const struct cfg_kw *kw = &l->kws[i];
+			if (!(kw->sections & sect))
+				continue;
+			int c = common_words(kw->name, args, nargs);
+			if (c < name_words(kw->name) && c > best)
+				best = c;
+		}
+	}
+	return best;
+}
+
+char *cfg_kw_subwords(unsigned sect, char *const *args, int nargs, int *nprefix)
+{
+	struct word_list wl = {0};
+	int k = nargs > 0 ? longest_prefix(sect, args, nargs) : 0;
+
+	*nprefix = k;
+	if (!k)
+		return NULL;
+	for (struct cfg_kw_list *l = kw_lists; l; l = l->next) {
+		for (size_t i = 0; i < l->count; i++) {
+			const struct cfg_kw *kw = &l->kws[i];
+			if (!(kw->sections & sect) || name_words(kw->name) <= k ||
+			    common_words(kw->name, args, k) != k)
+				continue;
+			const char *w = name_word(kw->name, k);
+			word_list_add(&wl, w, name_word_len(w));
+		}
+	}
+	word_list_sort(&wl);
+	return word_list_join(&wl);
+}
+
+/* Real sections where <kw> is valid, as SECT_* bits: proxy sections are
+ * filtered by the keyword's capabilities (a listen has both sides).
+ */
+static unsigned kw_places(const struct cfg_kw *kw)
+{
+	unsigned s = kw->sections & SECT_REAL;
+	unsigned cap = kw->cap ? kw->cap : PX_CAP_ALL;
+
+	if (!(cap & PX_CAP_DEF))
+		s &= ~SECT_DEFAULTS;
+	if (!(cap & PX_CAP_FE))
+		s &= ~SECT_FRONTEND;
+	if (!(cap & PX_CAP_BE))
+		s &= ~SECT_BACKEND;
+	if (!(cap & PX_CAP_LISTEN))
+		s &= ~SECT_LISTEN;
+	return s;
+}
+
+char *cfg_kw_valid_places(unsigned sect, char *const *args, int nargs, const char **name)
 {
 	static const struct {
 		unsigned id;
 		const char *name;
 	} names[] = {
-		{SECT_GLOBAL, "global"},     {SECT_DEFAULTS, "defaults"}, {SECT_FRONTEND, "frontend"},
-		{SECT_BACKEND, "backend"},   {SECT_LISTEN, "listen"},     {SECT_USERLIST, "userlist"},
+	    {SECT_GLOBAL, "global"},   {SECT_DEFAULTS, "defaults"}, {SECT_FRONTEND, "frontend"},
+	    {SECT_BACKEND, "backend"}, {SECT_LISTEN, "listen"},     {SECT_USERLIST, "userlist"},
 	};
-	const struct cfg_kw *kw = find_kw_in(~sect & SECT_REAL, args, nargs, NULL);
-	if (!kw)
+	const struct cfg_kw *best = find_kw_in(~sect & SECT_REAL, args, nargs, NULL);
+	struct word_list wl = {0};
+	unsigned places = 0;
+
+	if (!best)
+		return NULL;
+	for (struct cfg_kw_list *l = kw_lists; l; l = l->next)
+		for (size_t i = 0; i < l->count; i++)
+			if (strcmp(l->kws[i].name, best->name) == 0)
+				places |= kw_places(&l->kws[i]);
+	places &= ~sect;
+	if (!places)
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (kw->sections & names[i].id)
-			return names[i].name;
-	return NULL;
+		if (places & names[i].id)
+			word_list_add(&wl, names[i].name, strlen(names[i].name));
+	int several = wl.count > 1;
+	char *out = word_list_join(&wl);
+	memprintf(&out, "%s section%s", out, several ? "s" : "");
+	*name = best->name;
+	return out;
 }
 
 int cfg_word_distance(const char *a, const char *b)
@@ -141,42 +304,49 @@ int cfg_word_distance(const char *a, const char *b)
 
 struct suggest_state {
 	unsigned sect;
-	const char *first; /* NULL: compare first words; else compare the word after it */
+	const char *first; /* NULL: compare first words; else the prefix words */
 	const char *word;
 	const char *best;
 	int best_dist;
 	char buf[128];
 };
 
-/* Candidate name compared with the typed word: the first word of one-word
- * lookups, or the second word of "<first> <word>" sub-keywords.
+/* Returns the candidate word of <name> compared with the typed word: its
+ * first word, or the word following prefix <first>; NULL if <name> does not
+ * start with that prefix. Sets *<len> to the candidate's length.
+ */
+static const char *suggest_candidate(const char *name, const char *first, size_t *len)
+{
+	if (first) {
+		size_t l = strlen(first);
+		if (strncmp(name, first, l) != 0 || name[l] != ' ')
+			return NULL;
+		name += l + 1;
+	}
+	*len = name_word_len(name);
+	return name;
+}
+
+/* Keeps <kw> as the best suggestion if its candidate word is closer to the
+ * typed word than the previous best, and is not the typed word itself.
  */
 static void suggest_visit(const struct cfg_kw *kw, void *arg)
 {
 	struct suggest_state *st = arg;
-	const char *cand = kw->name;
-	char tmp[128];
+	char cand[128];
+	size_t l;
 
 	if (!(kw->sections & st->sect))
 		return;
-	const char *sp = strchr(cand, ' ');
-	if (st->first) {
-		size_t l = strlen(st->first);
-		if (!sp || (size_t)(sp - cand) != l || memcmp(cand, st->first, l) != 0)
-			return;
-		cand = sp + 1;
-	} else if (sp) {
-		size_t l = (size_t)(sp - cand);
-		if (l >= sizeof(tmp))
-			return;
-		memcpy(tmp, cand, l);
-		tmp[l] = 0;
-		cand = tmp;
-	}
+	const char *c = suggest_candidate(kw->name, st->first, &l);
+	if (!c || l >= sizeof(cand))
+		return;
+	memcpy(cand, c, l);
+	cand[l] = 0;
 	int dist = cfg_word_distance(st->word, cand);
 	size_t wl = strlen(st->word);
 	int limit = wl <= 4 ? 1 : (int)(wl / 3) + 1;
-	if (dist <= limit && dist < st->best_dist) {
+	if (dist > 0 && dist <= limit && dist < st->best_dist) {
 		st->best_dist = dist;
 		snprintf(st->buf, sizeof(st->buf), "%s", cand);
 		st->best = st->buf;
@@ -219,6 +389,47 @@ static int slot_error(char **err, const char *kwname, const char *arg, enum pars
 	return CFG_ALERT;
 }
 
+/* Reports error <st> of time value <arg> of <kw> in HAProxy's words, which
+ * differ between the "timeout" keywords and the others.
+ */
+static int time_error(const struct cfg_kw *kw, const char *arg, enum parse_status st,
+                      const char *bad, char **err)
+{
+	int is_timeout = strncmp(kw->name, "timeout ", 8) == 0;
+
+	if (st == PARSE_OVERFLOW)
+		memprintf(err,
+		          "timer overflow in argument '%s' to '%s' (maximum value is %u ms or "
+		          "~24.8 days)",
+		          arg, kw->name, TIME_MAX_MS);
+	else if (st == PARSE_EMPTY && is_timeout)
+		memprintf(err, "'%s' expects an integer value (in milliseconds)", kw->name);
+	else if (st == PARSE_BAD_CHAR && !is_timeout)
+		memprintf(err, "unexpected character '%c' in argument to <%s>.",
+		          bad && *bad ? *bad : '?', kw->name);
+	else
+		return slot_error(err, kw->name, arg, st, bad, "a time");
+	return CFG_ALERT;
+}
+
+/* Parses time <arg> in milliseconds like parse_time_ms(), except that a
+ * value given in microseconds is rounded up to the next millisecond (so a
+ * non-zero value never becomes zero), as HAProxy does.
+ */
+static enum parse_status parse_time_ms_ceil(const char *arg, uint32_t *out, const char **bad)
+{
+	size_t l = strlen(arg);
+	uint64_t us;
+
+	if (l < 3 || strcmp(arg + l - 2, "us") != 0)
+		return parse_time_ms(arg, out, bad);
+	enum parse_status st =
+	    parse_time(arg, TIME_BASE_US, (uint64_t)TIME_MAX_MS * 1000, &us, bad);
+	if (st == PARSE_OK)
+		*out = (uint32_t)((us + 999) / 1000);
+	return st;
+}
+
 int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, char **args,
 		   int nargs, int words, char **err)
 {
@@ -236,6 +447,8 @@ int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, c
 		*(int *)slot = !ctx->inverse;
 		return CFG_OK;
 	}
+	if (nvals == 0 && kw->type == KWT_UINT_TIME)
+		return time_error(kw, "", PARSE_EMPTY, NULL, err);
 	if (nvals != 1) {
 		memprintf(err, "'%s' expects exactly one argument.", kw->name);
 		return CFG_ALERT;
@@ -251,9 +464,9 @@ int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, c
 	}
 	case KWT_UINT_TIME: {
 		uint32_t v;
-		st = parse_time_ms(arg, &v, &bad);
+		st = parse_time_ms_ceil(arg, &v, &bad);
 		if (st != PARSE_OK)
-			return slot_error(err, kw->name, arg, st, bad, "a time");
+			return time_error(kw, arg, st, bad, err);
 		*(uint32_t *)slot = v;
 		return CFG_OK;
 	}

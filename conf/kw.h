@@ -6,9 +6,10 @@
  * describes a typed slot (offsetof into struct global_cfg or struct proxy)
  * filled by the generic parsers with bounds checking.
  *
- * Keywords may be made of two words ("timeout client", "option redispatch",
- * "stats uri"): the longest registered match wins. The prefixes "no" and
- * "default" are accepted in front of keywords flagged KWF_NO / KWF_DEFAULT.
+ * Keywords may be made of several words ("timeout client", "option redispatch",
+ * "capture request header"): the longest registered match wins. The prefixes
+ * "no" and "default" are accepted in front of keywords flagged KWF_NO /
+ * KWF_DEFAULT.
  */
 #pragma once
 #include <stddef.h>
@@ -59,7 +60,7 @@ enum kw_slot_type {
 typedef int (*cfg_kw_parse_fn)(struct cfg_ctx *ctx, char **args, int nargs, char **err);
 
 struct cfg_kw {
-	const char *name;      /* one or two words separated by one space */
+	const char *name;      /* words separated by single spaces */
 	unsigned sections;     /* SECT_* where it is valid */
 	unsigned cap;          /* PX_CAP_* (proxy sections only) */
 	enum kw_slot_type type;
@@ -108,18 +109,35 @@ void cfg_register_section(struct cfg_section *sect);
 const struct cfg_section *cfg_find_section(const char *name);
 
 /* Finds the keyword for <args> in section <sect>: the longest match among
- * the registered names (two words before one). Returns NULL if none. Sets
- * *<words> to the number of words the keyword name takes.
+ * the registered names (a name of N words matches when the first N words of
+ * <args> are its words). Returns NULL if none. Sets *<words> to the number of
+ * words the keyword name takes.
  */
 const struct cfg_kw *cfg_find_kw(unsigned sect, char *const *args, int nargs, int *words);
 
-/* Finds the registered keyword closest to <word> in <sect> (prefix
- * "<first> " for sub-keywords such as "option"), or NULL if none is close.
+/* Finds the registered keyword closest to <word> in <sect>, never <word>
+ * itself, or NULL if none is close. With <first> NULL, <word> is compared
+ * with the first word of the names; otherwise <first> is a prefix of one or
+ * more words ("option", "capture request") and <word> is compared with the
+ * word that follows it in the names starting with that prefix.
  */
 const char *cfg_suggest_kw(unsigned sect, const char *first, const char *word);
 
-/* Returns the name of a section where keyword <args> is valid, or NULL. */
-const char *cfg_kw_other_section(unsigned sect, char *const *args, int nargs);
+/* When <args> are not a keyword of <sect> but their first words start longer
+ * keywords of <sect> ("timeout" in "timeout foo 1s"), sets *<nprefix> to the
+ * number of such words (the longest such prefix) and returns an allocated
+ * list of the words that may follow them, sorted, as "'a', 'b' and 'c'".
+ * Returns NULL (and *<nprefix> = 0) otherwise.
+ */
+char *cfg_kw_subwords(unsigned sect, char *const *args, int nargs, int *nprefix);
+
+/* When <args> start with a keyword of another real section than <sect>
+ * (longest match, as cfg_find_kw()), returns an allocated list of the places
+ * where that keyword is valid, such as "'global' section" or "'frontend' and
+ * 'listen' sections" (proxy types filtered by the keyword's capabilities),
+ * and sets *<name> to the keyword's name. Returns NULL otherwise.
+ */
+char *cfg_kw_valid_places(unsigned sect, char *const *args, int nargs, const char **name);
 
 /* Runs the slot parser of <kw> on <target> (the section's struct). */
 int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, char **args,

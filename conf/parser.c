@@ -211,33 +211,72 @@ static int begin_section(struct cfg_ctx *ctx, const struct cfg_section *sect, ch
 	return ret | r;
 }
 
-/* Reports a keyword that is not known in the current section. */
+/* Reports an unknown "option <word>" (<nargs> words) the HAProxy way, with
+ * a suggestion when a registered option is close.
+ */
+static int unknown_option(struct cfg_ctx *ctx, char **args, int nargs)
+{
+	if (nargs < 2) {
+		ha_alert("config : " CFG_LOC_FMT "'option' expects an option name.\n", ctx->file,
+		         ctx->line);
+		return CFG_ALERT;
+	}
+	const char *sugg = cfg_suggest_kw(ctx->sect->id, "option", args[1]);
+	if (sugg)
+		ha_alert("config : " CFG_LOC_FMT "unknown option '%s'; did you mean '%s' maybe ?\n",
+		         ctx->file, ctx->line, args[1], sugg);
+	else
+		ha_alert("config : " CFG_LOC_FMT "unknown option '%s'.\n", ctx->file, ctx->line,
+		         args[1]);
+	return CFG_ALERT;
+}
+
+/* Reports <args> whose first <nprefix> words start longer keywords of the
+ * section ("timeout foo") but that match none; <subs> lists the words that
+ * may follow the prefix.
+ */
+static int unknown_subkeyword(struct cfg_ctx *ctx, char **args, int nargs, int nprefix,
+                              const char *subs)
+{
+	char prefix[256];
+	size_t n = 0;
+
+	if (nprefix == 1 && strcmp(args[0], "option") == 0)
+		return unknown_option(ctx, args, nargs);
+	prefix[0] = 0;
+	for (int i = 0; i < nprefix && n < sizeof(prefix); i++)
+		n +=
+		    (size_t)snprintf(prefix + n, sizeof(prefix) - n, "%s%s", i ? " " : "", args[i]);
+	ha_alert("config : " CFG_LOC_FMT "'%s' supports %s (got '%s')\n", ctx->file, ctx->line,
+	         prefix, subs, nprefix < nargs ? args[nprefix] : "");
+	return CFG_ALERT;
+}
+
+/* Reports a keyword that is not known in the current section: where it is
+ * valid if another section has it, the sub-keywords when its first words
+ * start longer keywords, else a close keyword of the section if any.
+ */
 static int unknown_keyword(struct cfg_ctx *ctx, char **args, int nargs)
 {
 	const char *sname = ctx->sect->name;
-	const char *other = cfg_kw_other_section(ctx->sect->id, args, nargs);
-	const char *first_sub = NULL;
-	const char *sugg = NULL;
-	char two[256];
+	const char *kwname = NULL;
+	char *places = cfg_kw_valid_places(ctx->sect->id, args, nargs, &kwname);
+	int nprefix = 0;
 
-	if (other) {
+	if (places) {
 		ha_alert("config : " CFG_LOC_FMT
-			 "unknown keyword '%s' in '%s' section; it is only valid in '%s' sections.\n",
-			 ctx->file, ctx->line, args[0], sname, other);
+		         "unknown keyword '%s' in '%s' section; it is only valid in %s.\n",
+		         ctx->file, ctx->line, kwname, sname, places);
+		free(places);
 		return CFG_ALERT;
 	}
-	/* "option foo", "timeout foo": suggest among the sub-keywords */
-	if (nargs > 1 && cfg_suggest_kw(ctx->sect->id, args[0], args[1]))
-		first_sub = args[0];
-	if (first_sub) {
-		sugg = cfg_suggest_kw(ctx->sect->id, args[0], args[1]);
-		snprintf(two, sizeof(two), "%s %s", args[0], args[1]);
-		ha_alert("config : " CFG_LOC_FMT
-			 "unknown keyword '%s' in '%s' section; did you mean '%s %s' maybe ?\n",
-			 ctx->file, ctx->line, two, sname, args[0], sugg);
-		return CFG_ALERT;
+	char *subs = cfg_kw_subwords(ctx->sect->id, args, nargs, &nprefix);
+	if (subs) {
+		int r = unknown_subkeyword(ctx, args, nargs, nprefix, subs);
+		free(subs);
+		return r;
 	}
-	sugg = cfg_suggest_kw(ctx->sect->id, NULL, args[0]);
+	const char *sugg = cfg_suggest_kw(ctx->sect->id, NULL, args[0]);
 	if (sugg)
 		ha_alert("config : " CFG_LOC_FMT
 			 "unknown keyword '%s' in '%s' section; did you mean '%s' maybe ?\n",

@@ -138,7 +138,6 @@ static const struct cfg_kw pending_global_kws[] = {
 	P("ssl-security-level", SECT_GLOBAL, 0),
 	P("ssl-server-verify", SECT_GLOBAL, 0),
 	P("ssl-skip-self-issued-ca", SECT_GLOBAL, 0),
-	P("stats", SECT_GLOBAL, 0),
 	P("stats-file", SECT_GLOBAL, 0),
 	P("strict-limits", SECT_GLOBAL, 0),
 	P("tune.applet.zero-copy-forwarding", SECT_GLOBAL, 0),

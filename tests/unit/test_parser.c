@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/msg.h"
+#include "conf/bind.h"
 #include "conf/kw.h"
 #include "conf/lb-registry.h"
 #include "conf/parser.h"
@@ -748,11 +749,11 @@ TEST(time_and_size_units)
 	CHECK_INT(d->to.server_fin, 4000);
 
 	static const char *const bad[] = {
-		"defaults\n    timeout client 1w\n",  "defaults\n    timeout client 25d\n",
-		"defaults\n    timeout client 1us\n", "defaults\n    timeout client -1\n",
-		"defaults\n    timeout client\n",     "global\n    tune.bufsize 1.5k\n",
-		"global\n    tune.bufsize 1g\n",      "global\n    maxconn 0\n",
-		"global\n    maxconn 12x\n",          "global\n    nbthread 65\n",
+	    "defaults\n    timeout client 1w\n",  "defaults\n    timeout client 25d\n",
+	    "defaults\n    timeout client 1ux\n", "defaults\n    timeout client -1\n",
+	    "defaults\n    timeout client\n",     "global\n    tune.bufsize 1.5k\n",
+	    "global\n    tune.bufsize 1g\n",      "global\n    maxconn -1\n",
+	    "global\n    maxconn 12x\n",          "global\n    nbthread 65\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int before = t_fails;
@@ -761,6 +762,39 @@ TEST(time_and_size_units)
 		if (t_fails != before)
 			fprintf(stderr, "  ^ with: %s", bad[i]);
 	}
+}
+
+TEST(microseconds_round_up_like_haproxy)
+{
+	struct parsed r = parse2("defaults\n"
+	                         "    timeout connect 999us\n"
+	                         "    timeout queue 1us\n"
+	                         "    timeout tunnel 1500us\n"
+	                         "    timeout client 0us\n"
+	                         "    timeout server 2000us\n",
+	                         0);
+	struct proxy *d = r.cfg->defaults;
+
+	CHECK_INT(r.alerts, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_INT(d->to.connect, 1);
+	CHECK_INT(d->to.queue, 1);
+	CHECK_INT(d->to.tunnel, 2);
+	CHECK_INT(d->to.client, 0);
+	CHECK_INT(d->to.server, 2);
+	/* global time keywords too */
+	r = parse2("global\n    hard-stop-after 999us\n", 0);
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(r.cfg->global.hard_stop_after, 1);
+}
+
+TEST(global_maxconn_zero_is_automatic)
+{
+	struct parsed r = parse2("global\n    maxconn 0\n", 0);
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(r.cfg->global.maxconn, 0);
 }
 
 TEST(setenv_then_quoted_expansion)
@@ -1066,9 +1100,30 @@ TEST(other_section_and_sections)
 	char *server[] = {"server", "s", "1.2.3.4"};
 	char *nothing[] = {"no-such-keyword"};
 
-	CHECK_STR(cfg_kw_other_section(SECT_FRONTEND, daemon, 1), "global");
-	CHECK(cfg_kw_other_section(SECT_GLOBAL, nothing, 1) == NULL);
-	CHECK(cfg_kw_other_section(SECT_GLOBAL, server, 3) != NULL);
+	char *bind[] = {"bind", ":80"};
+	char *stats_socket[] = {"stats", "socket", "/x"};
+	char *stats_other[] = {"stats", "qqqq"};
+	const char *name = NULL;
+	char *p;
+
+	p = cfg_kw_valid_places(SECT_FRONTEND, daemon, 1, &name);
+	CHECK_STR(p, "'global' section");
+	CHECK_STR(name, "daemon");
+	free(p);
+	CHECK(cfg_kw_valid_places(SECT_GLOBAL, nothing, 1, &name) == NULL);
+	/* proxy keywords name the proxy types their capabilities allow */
+	p = cfg_kw_valid_places(SECT_GLOBAL, server, 3, &name);
+	CHECK_STR(p, "'backend' and 'listen' sections");
+	free(p);
+	p = cfg_kw_valid_places(SECT_GLOBAL, bind, 2, &name);
+	CHECK_STR(p, "'frontend' and 'listen' sections");
+	free(p);
+	p = cfg_kw_valid_places(SECT_DEFAULTS, stats_socket, 3, &name);
+	CHECK_STR(p, "'global' section");
+	CHECK_STR(name, "stats socket");
+	free(p);
+	/* only a keyword matching the words typed counts */
+	CHECK(cfg_kw_valid_places(SECT_DEFAULTS, stats_other, 2, &name) == NULL);
 
 	CHECK(cfg_find_section("global") != NULL);
 	CHECK(cfg_find_section("defaults") != NULL);
@@ -1080,6 +1135,108 @@ TEST(other_section_and_sections)
 	      (cfg_find_section("resolvers")->flags & KWF_PENDING));
 	CHECK(cfg_find_section("no-such-section") == NULL);
 	CHECK_INT(cfg_find_section("listen")->id, SECT_LISTEN);
+}
+
+TEST(keywords_of_three_words)
+{
+	const struct cfg_kw *kw;
+	int words;
+	char *cap[] = {"capture", "request", "header", "Host", "len", "20"};
+	char *half[] = {"capture", "request"};
+	char *bad[] = {"capture", "foo"};
+	int nprefix = -1;
+	char *subs;
+
+	kw = cfg_find_kw(SECT_FRONTEND, cap, 6, &words);
+	CHECK_STR(kw ? kw->name : NULL, "capture request header");
+	CHECK_INT(words, 3);
+	CHECK(cfg_find_kw(SECT_FRONTEND, half, 2, &words) == NULL);
+
+	/* the words that may follow a prefix, longest prefix first */
+	subs = cfg_kw_subwords(SECT_FRONTEND, half, 2, &nprefix);
+	CHECK_INT(nprefix, 2);
+	CHECK_STR(subs, "'header'");
+	free(subs);
+	subs = cfg_kw_subwords(SECT_FRONTEND, bad, 2, &nprefix);
+	CHECK_INT(nprefix, 1);
+	CHECK_STR(subs, "'cookie', 'request' and 'response'");
+	free(subs);
+	CHECK(cfg_kw_subwords(SECT_FRONTEND, cap + 3, 1, &nprefix) == NULL);
+	CHECK_INT(nprefix, 0);
+}
+
+TEST(suggestions_never_repeat_the_word)
+{
+	CHECK(cfg_suggest_kw(SECT_FRONTEND, NULL, "option") == NULL);
+	CHECK(cfg_suggest_kw(SECT_DEFAULTS, NULL, "timeout") == NULL);
+	CHECK(cfg_suggest_kw(SECT_LISTEN, "option", "redispatch") == NULL);
+	CHECK_STR(cfg_suggest_kw(SECT_FRONTEND, "capture request", "heder"), "header");
+}
+
+/* Parses <text> and returns 1 if the messages contain <expected>. */
+static int says(const char *text, const char *expected)
+{
+	startup_logs_reset();
+	parse2(text, 0);
+	if (strstr(startup_logs(), expected))
+		return 1;
+	fprintf(stderr, "expected \"%s\" in:\n%s", expected, startup_logs());
+	return 0;
+}
+
+TEST(unknown_keyword_messages)
+{
+	CHECK(says("listen l\n    option foo\n", "parsing [test.cfg:2] : unknown option 'foo'.\n"));
+	CHECK(says("listen l\n    option redispach\n",
+	           "unknown option 'redispach'; did you mean 'redispatch' maybe ?"));
+	CHECK(says("listen l\n    no option foo\n", "unknown option 'foo'.\n"));
+	CHECK(says("listen l\n    option\n", "'option' expects an option name."));
+	CHECK(says("defaults\n    timeout foo 1s\n",
+	           "'timeout' supports 'check', 'client', 'client-fin', 'client-hs', "
+	           "'connect', 'http-keep-alive', 'http-request', 'queue', 'server', "
+	           "'server-fin', 'tarpit' and 'tunnel' (got 'foo')"));
+	CHECK(says("defaults\n    timeout\n", "'timeout' supports 'check', "));
+	CHECK(says("defaults\n    timeout\n", "(got '')"));
+	CHECK(says("frontend f\n    capture request foo\n",
+	           "'capture request' supports 'header' (got 'foo')"));
+	/* the other-section hint comes from a keyword matching the words typed */
+	CHECK(says("global\n    bind :80\n", "unknown keyword 'bind' in 'global' section; it is "
+	                                     "only valid in 'frontend' and 'listen' sections."));
+	CHECK(says("userlist u\n    maxconn 3\n",
+	           "it is only valid in 'global', 'defaults', 'frontend' and 'listen' sections."));
+	CHECK(says("defaults\n    stats qqqq\n", "'stats' supports 'admin', "));
+	CHECK(says("global\n    stats qqqq\n",
+	           "'stats' supports 'bind-process', 'maxconn', 'socket' and 'timeout' (got "
+	           "'qqqq')"));
+	CHECK(says("backend b\n    daemon\n",
+	           "unknown keyword 'daemon' in 'backend' section; it is only valid in 'global' "
+	           "section."));
+}
+
+TEST(bind_conf_release_frees_and_resets)
+{
+	struct bind_conf b = {0};
+	b.name = strdup("n");
+	b.file = strdup("f");
+	b.interface = strdup("i");
+	bind_conf_release(&b);
+	CHECK(b.name == NULL && b.file == NULL && b.interface == NULL);
+	bind_conf_release(&b); /* idempotent */
+	struct bind_conf zero = {0};
+	bind_conf_release(&zero);
+	CHECK(zero.name == NULL);
+}
+
+TEST(tokenizer_errors_show_the_line)
+{
+	CHECK(says("global\n    description 'abc\n",
+	           "parsing [test.cfg:2]: unmatched quote at position 17:\n"
+	           "  description 'abc\n"
+	           "              ^\n"));
+	/* a branch not taken is still tokenized */
+	struct parsed r = parse2(".if 0\n    description \"x\n.endif\n", 0);
+	CHECK(r.flags & CFG_ALERT);
+	CHECK_INT(r.alerts, 1);
 }
 
 struct kw_census {

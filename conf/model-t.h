@@ -144,12 +144,16 @@ struct userlist_user {
 	char *pass;
 	int insecure; /* insecure-password: clear text */
 	char *groups;
+	const char *file; /* where it is declared (the userlist's file) */
+	int line;
 	struct userlist_user *next;
 };
 
 struct userlist_group {
 	char *name;
 	char *users;
+	const char *file; /* where it is declared (the userlist's file) */
+	int line;
 	struct userlist_group *next;
 };
 

@@ -36,11 +36,18 @@ static int lines_active(const struct line_state *ls)
 	return ls->depth == 0 || ls->levels[ls->depth - 1].active;
 }
 
-/* Prints the message of a keyword parser as an alert or warning. */
-static void report(struct cfg_ctx *ctx, int flags, const char *msg)
+/* Prints the message <msg> of a keyword parser as an alert or warning
+ * according to <flags>. A parser that failed without a message and without
+ * emitting an alert itself (msg_state.alerts still <alerts_before>) gets a
+ * generic one, so that no failure goes unreported.
+ */
+static void report(struct cfg_ctx *ctx, int flags, const char *msg, unsigned alerts_before)
 {
-	if (!msg || !*msg)
+	if (!msg || !*msg) {
+		if (!(flags & (CFG_ALERT | CFG_ABORT)) || msg_state.alerts != alerts_before)
+			return;
 		msg = "error";
+	}
 	if (flags & (CFG_ALERT | CFG_ABORT))
 		ha_alert("config : " CFG_LOC_FMT "%s\n", ctx->file, ctx->line, msg);
 	else if (flags & CFG_WARN)
@@ -174,8 +181,9 @@ static int end_section(struct cfg_ctx *ctx)
 	int ret = CFG_OK;
 	if (ctx->sect && !ctx->skip_section && ctx->sect->end) {
 		char *err = NULL;
+		unsigned before = msg_state.alerts;
 		ret = ctx->sect->end(ctx, &err);
-		report(ctx, ret, err);
+		report(ctx, ret, err, before);
 		free(err);
 	}
 	ctx->sect = NULL;
@@ -203,8 +211,9 @@ static int begin_section(struct cfg_ctx *ctx, const struct cfg_section *sect, ch
 		return ret | CFG_ALERT;
 	}
 	char *err = NULL;
+	unsigned before = msg_state.alerts;
 	int r = sect->begin(ctx, args, nargs, &err);
-	report(ctx, r, err);
+	report(ctx, r, err, before);
 	free(err);
 	if (r & CFG_ALERT)
 		ctx->skip_section = 1; /* no object to fill: avoid cascading errors */
@@ -357,12 +366,13 @@ static int handle_keyword(struct cfg_ctx *ctx, char **args, int nargs)
 			return r; /* CFG_WARN: the keyword is not applied */
 	}
 	char *err = NULL;
+	unsigned before = msg_state.alerts;
 	int ret;
 	if (kw->type == KWT_PARSER)
 		ret = kw->parse(ctx, kargs, knargs, &err);
 	else
 		ret = cfg_parse_slot(kw, slot_target(ctx), ctx, kargs, knargs, words, &err);
-	report(ctx, ret, err);
+	report(ctx, ret, err, before);
 	free(err);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/msg.h"
 #include "conf/kw.h"
 #include "conf/parser.h"
 
@@ -68,7 +69,10 @@ static int user_exists(struct userlist *ul, const char *name)
 	return 0;
 }
 
-/* Checks cross references between users and groups once the section ends. */
+/* Checks cross references between users and groups once the section ends.
+ * The first unknown name is reported at the line of the user or group that
+ * refers to it, in HAProxy's words.
+ */
 static int userlist_end(struct cfg_ctx *ctx, char **err)
 {
 	struct userlist *ul = ctx->ul;
@@ -77,16 +81,18 @@ static int userlist_end(struct cfg_ctx *ctx, char **err)
 		return CFG_OK;
 	for (struct userlist_user *u = ul->users; u; u = u->next) {
 		if (u->groups && !names_exist(ul, u->groups, group_exists, &bad)) {
-			memprintf(err, "userlist '%s': user '%s' belongs to unknown group '%s'.",
-				  ul->name, u->name, bad);
+			ha_alert("config : " CFG_LOC_FMT
+			         "userlist '%s': no such group '%s' specified in user '%s'\n",
+			         u->file, u->line, ul->name, bad, u->name);
 			free(bad);
 			return CFG_ALERT;
 		}
 	}
 	for (struct userlist_group *g = ul->groups; g; g = g->next) {
 		if (g->users && !names_exist(ul, g->users, user_exists, &bad)) {
-			memprintf(err, "userlist '%s': group '%s' lists unknown user '%s'.", ul->name,
-				  g->name, bad);
+			ha_alert("config : " CFG_LOC_FMT
+			         "userlist '%s': no such user '%s' specified in group '%s'\n",
+			         g->file, g->line, ul->name, bad, g->name);
 			free(bad);
 			return CFG_ALERT;
 		}
@@ -107,11 +113,14 @@ static int parse_user(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_ALERT;
 	}
 	if (user_exists(ul, args[1])) {
-		memprintf(err, "userlist '%s': user '%s' is declared twice.", ul->name, args[1]);
-		return CFG_ALERT;
+		memprintf(err, "ignoring duplicated user '%s' in userlist '%s'.", args[1],
+		          ul->name);
+		return CFG_WARN;
 	}
 	struct userlist_user *u = xcalloc(1, sizeof(*u));
 	u->name = xstrdup(args[1]);
+	u->file = ul->file;
+	u->line = ctx->line;
 	for (int i = 2; i < nargs; i += 2) {
 		const char *k = args[i];
 		if (i + 1 >= nargs) {
@@ -157,11 +166,14 @@ static int parse_group(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_ALERT;
 	}
 	if (group_exists(ul, args[1])) {
-		memprintf(err, "userlist '%s': group '%s' is declared twice.", ul->name, args[1]);
-		return CFG_ALERT;
+		memprintf(err, "ignoring duplicated group '%s' in userlist '%s'.", args[1],
+		          ul->name);
+		return CFG_WARN;
 	}
 	struct userlist_group *g = xcalloc(1, sizeof(*g));
 	g->name = xstrdup(args[1]);
+	g->file = ul->file;
+	g->line = ctx->line;
 	g->users = nargs == 4 ? xstrdup(args[3]) : NULL;
 	struct userlist_group **tail = &ul->groups;
 	while (*tail)

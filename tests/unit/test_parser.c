@@ -1213,6 +1213,29 @@ TEST(unknown_keyword_messages)
 	           "section."));
 }
 
+TEST(userlist_references_reported_where_written)
+{
+	CHECK(says("userlist u\n"
+	           "    group g\n"
+	           "    user a insecure-password x groups g,nope\n"
+	           "backend b\n",
+	           "parsing [test.cfg:3] : userlist 'u': no such group 'nope' specified in user "
+	           "'a'\n"));
+	CHECK(says("userlist u\n"
+	           "    user a insecure-password x\n"
+	           "    group g users a,bob\n",
+	           "parsing [test.cfg:3] : userlist 'u': no such user 'bob' specified in group "
+	           "'g'\n"));
+	struct parsed r = parse2("userlist u\n"
+	                         "    user a insecure-password x\n"
+	                         "    user a insecure-password y\n",
+	                         0);
+	CHECK_INT(r.flags, CFG_WARN);
+	CHECK_INT(r.warnings, 1);
+	CHECK_STR(r.cfg->userlists ? r.cfg->userlists->users->pass : NULL, "x");
+	CHECK(r.cfg->userlists && r.cfg->userlists->users->next == NULL);
+}
+
 TEST(bind_conf_release_frees_and_resets)
 {
 	struct bind_conf b = {0};

@@ -39,8 +39,7 @@ int cfg_parse_options(struct cfg_ctx *ctx, unsigned optsect, void *target, char 
 			break;
 		}
 		if (kw->nvals && i + kw->nvals >= nargs) {
-			memprintf(err, "'%s' : option '%s' expects %d argument%s.", what, args[i],
-				  kw->nvals, kw->nvals > 1 ? "s" : "");
+			memprintf(err, "'%s' : '%s' : missing value", what, args[i]);
 			ret |= CFG_ALERT;
 			break;
 		}

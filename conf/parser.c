@@ -11,6 +11,7 @@
 #include "common/msg.h"
 #include "conf/cond.h"
 #include "conf/kw.h"
+#include "conf/proxy.h"
 #include "conf/tokenize.h"
 
 #define MAX_COND_NEST 32
@@ -296,7 +297,36 @@ static int unknown_keyword(struct cfg_ctx *ctx, char **args, int nargs)
 	return CFG_ALERT;
 }
 
-/* Checks that the keyword applies to the current proxy's capabilities. */
+/* Warns that keyword <name> is ignored by proxy <px>, which lacks the
+ * capability it needs, in HAProxy's words: options are named without
+ * "option", timeouts have their own sentence, maxconn and fullconn a hint.
+ */
+static void warn_missing_cap(struct cfg_ctx *ctx, const char *name, const char *need)
+{
+	struct proxy *px = ctx->px;
+	const char *type = proxy_type_str(px);
+	const char *hint = "";
+
+	if (strncmp(name, "timeout ", 8) == 0) {
+		ha_warning("config : " CFG_LOC_FMT
+		           "'%s' will be ignored because %s '%s' has no %s capability\n",
+		           ctx->file, ctx->line, name, type, px->id, need);
+		return;
+	}
+	if (strncmp(name, "option ", 7) == 0)
+		name += 7;
+	else if (strcmp(name, "maxconn") == 0)
+		hint = " Maybe you want 'fullconn' instead ?";
+	else if (strcmp(name, "fullconn") == 0)
+		hint = " Maybe you want 'maxconn' instead ?";
+	ha_warning("config : " CFG_LOC_FMT "'%s' ignored because %s '%s' has no %s capability.%s\n",
+	           ctx->file, ctx->line, name, type, px->id, need, hint);
+}
+
+/* Checks that the keyword applies to the current proxy's capabilities.
+ * Returns CFG_OK, CFG_WARN (keyword flagged KWF_CAP_WARN: not applied) or
+ * CFG_ALERT, the message being emitted here.
+ */
 static int check_proxy_cap(struct cfg_ctx *ctx, const struct cfg_kw *kw, const char *name)
 {
 	struct proxy *px = ctx->px;
@@ -307,17 +337,28 @@ static int check_proxy_cap(struct cfg_ctx *ctx, const struct cfg_kw *kw, const c
 			 ctx->file, ctx->line, name);
 		return CFG_ALERT;
 	}
-	int want_be = !(kw->cap & PX_CAP_FE);
+	const char *need = (kw->cap & PX_CAP_FE) ? "frontend" : "backend";
 	if (kw->flags & KWF_CAP_WARN) {
-		ha_warning("config : " CFG_LOC_FMT
-			   "'%s' ignored because %s '%s' has no %s capability.\n",
-			   ctx->file, ctx->line, name, ctx->sect->name, px->id,
-			   want_be ? "backend" : "frontend");
+		warn_missing_cap(ctx, name, need);
 		return CFG_WARN;
 	}
 	ha_alert("config : " CFG_LOC_FMT "'%s' not allowed because %s '%s' has no %s capability.\n",
-		 ctx->file, ctx->line, name, ctx->sect->name, px->id,
-		 want_be ? "backend" : "frontend");
+	         ctx->file, ctx->line, name, proxy_type_str(px), px->id, need);
+	return CFG_ALERT;
+}
+
+/* Reports keyword <kw> used with prefix <prefix> ("no" or "default") that it
+ * does not accept.
+ */
+static int bad_prefix(struct cfg_ctx *ctx, const struct cfg_kw *kw, const char *prefix)
+{
+	if (strncmp(kw->name, "option ", 7) == 0 && !(kw->flags & (KWF_NO | KWF_DEFAULT)))
+		ha_alert("config : " CFG_DIR_LOC_FMT
+		         "negation/default is not supported for option '%s'.\n",
+		         ctx->file, ctx->line, kw->name + 7);
+	else
+		ha_alert("config : " CFG_LOC_FMT "'%s' cannot be prefixed with '%s'.\n", ctx->file,
+		         ctx->line, kw->name, prefix);
 	return CFG_ALERT;
 }
 
@@ -355,11 +396,8 @@ static int handle_keyword(struct cfg_ctx *ctx, char **args, int nargs)
 			 ctx->line, name);
 		return CFG_ALERT;
 	}
-	if ((ctx->inverse && !(kw->flags & KWF_NO)) || (ctx->reset && !(kw->flags & KWF_DEFAULT))) {
-		ha_alert("config : " CFG_LOC_FMT "'%s' cannot be prefixed with '%s'.\n", ctx->file,
-			 ctx->line, name, args[0]);
-		return CFG_ALERT;
-	}
+	if ((ctx->inverse && !(kw->flags & KWF_NO)) || (ctx->reset && !(kw->flags & KWF_DEFAULT)))
+		return bad_prefix(ctx, kw, args[0]);
 	if (ctx->sect->id & SECT_PROXY) {
 		int r = check_proxy_cap(ctx, kw, name);
 		if (r)

@@ -32,13 +32,19 @@ const struct lb_algo *lb_find_algo(const char *name)
 	return NULL;
 }
 
+/* Printable type of a proxy with capabilities <cap>, as HAProxy names it. */
+static const char *cap_type_str(unsigned cap)
+{
+	if (cap & PX_CAP_DEF)
+		return "defaults";
+	if ((cap & PX_CAP_LISTEN) == PX_CAP_LISTEN)
+		return "proxy";
+	return (cap & PX_CAP_FE) ? "frontend" : "backend";
+}
+
 const char *proxy_type_str(const struct proxy *px)
 {
-	if (px->cap & PX_CAP_DEF)
-		return "defaults";
-	if ((px->cap & PX_CAP_LISTEN) == PX_CAP_LISTEN)
-		return "listen";
-	return (px->cap & PX_CAP_FE) ? "frontend" : "backend";
+	return cap_type_str(px->cap);
 }
 
 struct proxy *proxy_find(struct config *cfg, const char *name, unsigned cap)
@@ -92,7 +98,7 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 static int check_name(const char *type, const char *name, char **err)
 {
 	if (!*name) {
-		memprintf(err, "'%s' expects <name> as argument.", type);
+		memprintf(err, "'%s' expects an <id> argument", type);
 		return -1;
 	}
 	for (const char *p = name; *p; p++) {
@@ -111,8 +117,8 @@ static int check_unique(struct cfg_ctx *ctx, const char *name, unsigned cap, cha
 	struct proxy *other = proxy_find(ctx->cfg, name, cap & PX_CAP_LISTEN);
 	if (!other)
 		return 0;
-	memprintf(err, "proxy '%s' has the same name as %s '%s' declared at %s:%d.", name,
-		  proxy_type_str(other), other->id, other->file, other->line);
+	memprintf(err, "%s '%s' has the same name as %s '%s' declared at %s:%d.", cap_type_str(cap),
+	          name, proxy_type_str(other), other->id, other->file, other->line);
 	return -1;
 }
 
@@ -124,45 +130,56 @@ static void proxy_append(struct proxy **head, struct proxy *px)
 	*head = px;
 }
 
-/* Header of a proxy section: "<type> <name> [from <defaults>]". */
-static int proxy_begin(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+/* Checks the words after the name of a proxy header (<name_words> words
+ * are the type and the name): only "from <defaults>" may follow. Sets
+ * *<from> to the defaults name, if any.
+ */
+static int check_header_tail(char **args, int nargs, int name_words, unsigned cap,
+                             const char **from, char **err)
 {
-	const char *type = args[0];
-	unsigned cap = strcmp(type, "frontend") == 0   ? PX_CAP_FE
-		       : strcmp(type, "backend") == 0  ? PX_CAP_BE
-		       : strcmp(type, "listen") == 0   ? PX_CAP_LISTEN
-						       : PX_CAP_DEF;
-	const char *name = nargs > 1 ? args[1] : "";
-	const char *from = NULL;
-	int is_def = cap == PX_CAP_DEF;
-
-	if (nargs > 1 && strcmp(args[1], "from") == 0 && is_def)
-		name = ""; /* anonymous defaults inheriting from a named one */
-	int name_words = *name ? 2 : 1;
-	if (nargs > name_words) {
-		if (strcmp(args[name_words], "from") != 0 || nargs != name_words + 2) {
-			memprintf(err, "'%s %s' : unexpected argument '%s'; only 'from <defaults>' "
-				  "may follow the name.", type, name, args[name_words]);
-			return CFG_ALERT;
+	*from = NULL;
+	if (nargs == name_words)
+		return 0;
+	if (strcmp(args[name_words], "from") == 0) {
+		if (nargs == name_words + 2) {
+			*from = args[name_words + 1];
+			return 0;
 		}
-		from = args[name_words + 1];
+		if (nargs == name_words + 1)
+			memprintf(err, "'%s' : 'from' expects a defaults section name.", args[0]);
+		else
+			memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0],
+			          args[name_words + 2]);
+		return -1;
 	}
-	if (!is_def && check_name(type, name, err) < 0)
-		return CFG_ALERT;
-	if (is_def && *name && check_name(type, name, err) < 0)
-		return CFG_ALERT;
-	if (!is_def && check_unique(ctx, name, cap, err) < 0)
-		return CFG_ALERT;
+	/* HAProxy ignores these words with an alert; they are refused here */
+	if (cap & PX_CAP_FE)
+		memprintf(err, "please use the 'bind' keyword for listening addresses.");
+	else
+		memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0],
+		          args[name_words]);
+	return -1;
+}
 
-	struct proxy *def = ctx->cfg->cur_defaults;
-	if (from) {
-		def = defaults_find(ctx->cfg, from);
-		if (!def) {
-			memprintf(err, "%s '%s': unable to find defaults section '%s'.", type, name,
-				  from);
-			return CFG_ALERT;
-		}
-	}
+/* Capabilities of proxy section type <type>. */
+static unsigned section_cap(const char *type)
+{
+	if (strcmp(type, "frontend") == 0)
+		return PX_CAP_FE;
+	if (strcmp(type, "backend") == 0)
+		return PX_CAP_BE;
+	if (strcmp(type, "listen") == 0)
+		return PX_CAP_LISTEN;
+	return PX_CAP_DEF;
+}
+
+/* Creates the proxy of a section header and makes it current: it starts
+ * from the built-in settings, then copies those of defaults section <def>
+ * (may be NULL).
+ */
+static struct proxy *proxy_new(struct cfg_ctx *ctx, const char *name, unsigned cap,
+                               const struct proxy *def)
+{
 	struct proxy *px = xcalloc(1, sizeof(*px));
 	px->id = xstrdup(name);
 	px->cap = cap;
@@ -171,13 +188,51 @@ static int proxy_begin(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	proxy_set_builtin_defaults(px);
 	if (def)
 		proxy_inherit(px, def);
-	if (is_def) {
+	if (cap == PX_CAP_DEF) {
 		proxy_append(&ctx->cfg->defaults, px);
 		ctx->cfg->cur_defaults = px;
 	} else {
 		proxy_append(&ctx->cfg->proxies, px);
 	}
 	ctx->px = px;
+	return px;
+}
+
+/* Header of a proxy section: "<type> <name> [from <defaults>]". A defaults
+ * section starts from the built-in settings unless "from" names another one
+ * (it never inherits from the previous defaults section); other proxies
+ * inherit from the last defaults section, or from the one "from" names.
+ */
+static int proxy_begin(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	const char *type = args[0];
+	unsigned cap = section_cap(type);
+	const char *name = nargs > 1 ? args[1] : "";
+	const char *from = NULL;
+	int is_def = cap == PX_CAP_DEF;
+
+	int name_words = nargs > 1 ? 2 : 1;
+	if (nargs > 1 && strcmp(args[1], "from") == 0 && is_def) {
+		name = ""; /* anonymous defaults inheriting from a named one */
+		name_words = 1;
+	}
+	if (check_header_tail(args, nargs, name_words, cap, &from, err) < 0)
+		return CFG_ALERT;
+	if ((!is_def || *name) && check_name(type, name, err) < 0)
+		return CFG_ALERT;
+	if (!is_def && check_unique(ctx, name, cap, err) < 0)
+		return CFG_ALERT;
+
+	struct proxy *def = is_def ? NULL : ctx->cfg->cur_defaults;
+	if (from) {
+		def = defaults_find(ctx->cfg, from);
+		if (!def) {
+			memprintf(err, "defaults section '%s' not found for %s '%s'.", from, type,
+			          name);
+			return CFG_ALERT;
+		}
+	}
+	proxy_new(ctx, name, cap, def);
 	return CFG_OK;
 }
 
@@ -206,7 +261,7 @@ static int parse_mode(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		memprintf(err, "'mode %s' is not supported yet.", args[1]);
 		return CFG_ALERT;
 	}
-	memprintf(err, "unknown proxy mode '%s'; expected 'tcp' or 'http'.", args[1]);
+	memprintf(err, "unknown proxy mode '%s'.", args[1]);
 	return CFG_ALERT;
 }
 
@@ -243,7 +298,9 @@ static int parse_balance(struct cfg_ctx *ctx, char **args, int nargs, char **err
 		if (is_known)
 			memprintf(err, "'balance %s' is not supported yet.", name);
 		else
-			memprintf(err, "unknown balance algorithm '%s'.", name);
+			memprintf(err, "balance only supports 'roundrobin', 'static-rr', "
+			               "'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and "
+			               "'rdp-cookie(name)' options.");
 		free(name);
 		return CFG_ALERT;
 	}
@@ -316,9 +373,9 @@ static int parse_px_id(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	}
 	for (struct proxy *p = ctx->cfg->proxies; p; p = p->next) {
 		if (p != ctx->px && p->uuid_set && p->uuid == v) {
-			memprintf(err, "%s '%s' has the same id %ld as %s '%s'.",
-				  proxy_type_str(ctx->px), ctx->px->id, v, proxy_type_str(p),
-				  p->id);
+			memprintf(err, "%s %s reuses same custom id as %s %s (declared at %s:%d).",
+			          proxy_type_str(ctx->px), ctx->px->id, proxy_type_str(p), p->id,
+			          p->file, p->line);
 			return CFG_ALERT;
 		}
 	}
@@ -358,27 +415,34 @@ static int parse_px_description(struct cfg_ctx *ctx, char **args, int nargs, cha
 	return CFG_OK;
 }
 
-/* option redispatch [<interval>] */
+/* option redispatch [<interval>]: redispatch on every <interval>-th retry
+ * (> 0), or on the <interval>-th retry before the last (< 0, default -1: the
+ * last one); 0 disables it like "no option redispatch". "default option
+ * redispatch" restores the built-in setting (disabled).
+ */
 static int parse_opt_redispatch(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct proxy *px = ctx->px;
-	int interval = 1;
+	int interval = -1;
 	if (nargs > 3) {
-		memprintf(err, "'option redispatch' takes at most one argument.");
+		memprintf(err, "'option redispatch' cannot handle unexpected argument '%s'.",
+		          args[3]);
 		return CFG_ALERT;
 	}
 	if (nargs == 3) {
 		char *end = NULL;
 		long v = strtol(args[2], &end, 10);
-		if (*end || v == 0 || v < -1000 || v > 1000) {
-			memprintf(err, "'option redispatch' expects a non-zero interval, got '%s'.",
-				  args[2]);
+		if (!*args[2] || *end || v < -1000 || v > 1000) {
+			memprintf(err,
+			          "'option redispatch' expects an integer interval between "
+			          "-1000 and 1000, got '%s'.",
+			          args[2]);
 			return CFG_ALERT;
 		}
 		interval = (int)v;
 	}
 	px->options_set |= PXO_REDISPATCH;
-	if (ctx->inverse) {
+	if (ctx->inverse || ctx->reset || interval == 0) {
 		px->options &= ~PXO_REDISPATCH;
 		px->redispatch_interval = 0;
 	} else {
@@ -401,7 +465,8 @@ static int parse_opt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **er
 		{"srvtcpka", PXO_SRVTCPKA},
 	};
 	if (nargs != 2) {
-		memprintf(err, "'option %s' takes no argument.", args[1]);
+		memprintf(err, "'option %s' cannot handle unexpected argument '%s'.", args[1],
+		          args[2]);
 		return CFG_ALERT;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
@@ -409,8 +474,6 @@ static int parse_opt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **er
 			continue;
 		ctx->px->options_set |= map[i].bit;
 		if (ctx->inverse)
-			ctx->px->options &= ~map[i].bit;
-		else if (ctx->reset)
 			ctx->px->options &= ~map[i].bit;
 		else
 			ctx->px->options |= map[i].bit;
@@ -420,27 +483,30 @@ static int parse_opt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **er
 	return CFG_ALERT;
 }
 
-#define PX_KW(n, c, fn) {.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn}
-#define PX_OPT(n, c, fn)                                                                           \
-	{.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn, .flags = KWF_NO | KWF_DEFAULT}
+/* Proxy keywords. KWF_CAP_WARN marks those that HAProxy only warns about
+ * (and ignores) in a proxy lacking the capability they need.
+ */
+#define PX_KW(n, c, fn, fl) {.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn, .flags = fl}
+#define PX_OPT(n, c, fn, fl)                                                                       \
+	{.name = n, .sections = SECT_PROXY, .cap = c, .parse = fn, .flags = KWF_CAP_WARN | (fl)}
 #define PX_INT(n, c, f, lo, hi)                                                                    \
 	{.name = n, .sections = SECT_PROXY, .cap = c, .type = KWT_INT,                             \
-	 .offset = offsetof(struct proxy, f), .min = lo, .max = hi}
+	 .offset = offsetof(struct proxy, f), .min = lo, .max = hi, .flags = KWF_CAP_WARN}
 #define PX_TIME(n, c, f)                                                                           \
 	{.name = n, .sections = SECT_PROXY, .cap = c, .type = KWT_UINT_TIME,                       \
 	 .offset = offsetof(struct proxy, to.f), .flags = KWF_CAP_WARN}
 
 static const struct cfg_kw proxy_kws[] = {
-	PX_KW("mode", PX_CAP_ALL, parse_mode),
-	PX_KW("balance", PX_CAP_DEF | PX_CAP_BE, parse_balance),
-	PX_KW("default_backend", PX_CAP_DEF | PX_CAP_FE, parse_default_backend),
-	PX_KW("use_backend", PX_CAP_FE, parse_use_backend),
-	PX_KW("id", PX_CAP_FE | PX_CAP_BE, parse_px_id),
-	PX_KW("disabled", PX_CAP_ALL, parse_disabled),
-	PX_KW("enabled", PX_CAP_ALL, parse_disabled),
-	PX_KW("description", PX_CAP_FE | PX_CAP_BE, parse_px_description),
-	PX_INT("maxconn", PX_CAP_DEF | PX_CAP_FE, maxconn, 0, 10000000),
-	PX_INT("fullconn", PX_CAP_DEF | PX_CAP_BE, fullconn, 0, 10000000),
+	PX_KW("mode", PX_CAP_ALL, parse_mode, 0),
+	PX_KW("balance", PX_CAP_DEF | PX_CAP_BE, parse_balance, KWF_CAP_WARN),
+	PX_KW("default_backend", PX_CAP_DEF | PX_CAP_FE, parse_default_backend, KWF_CAP_WARN),
+	PX_KW("use_backend", PX_CAP_FE, parse_use_backend, KWF_CAP_WARN),
+	PX_KW("id", PX_CAP_FE | PX_CAP_BE, parse_px_id, 0),
+	PX_KW("disabled", PX_CAP_ALL, parse_disabled, 0),
+	PX_KW("enabled", PX_CAP_ALL, parse_disabled, 0),
+	PX_KW("description", PX_CAP_FE | PX_CAP_BE, parse_px_description, 0),
+	PX_INT("maxconn", PX_CAP_DEF | PX_CAP_FE, maxconn, 0, 0x7fffffff),
+	PX_INT("fullconn", PX_CAP_DEF | PX_CAP_BE, fullconn, 0, 0x7fffffff),
 	PX_INT("retries", PX_CAP_DEF | PX_CAP_BE, retries, 0, 1000),
 	PX_TIME("timeout client", PX_CAP_DEF | PX_CAP_FE, client),
 	PX_TIME("timeout client-fin", PX_CAP_DEF | PX_CAP_FE, client_fin),
@@ -449,13 +515,15 @@ static const struct cfg_kw proxy_kws[] = {
 	PX_TIME("timeout connect", PX_CAP_DEF | PX_CAP_BE, connect),
 	PX_TIME("timeout queue", PX_CAP_DEF | PX_CAP_BE, queue),
 	PX_TIME("timeout tunnel", PX_CAP_DEF | PX_CAP_BE, tunnel),
-	PX_OPT("option redispatch", PX_CAP_DEF | PX_CAP_BE, parse_opt_redispatch),
-	PX_OPT("option splice-auto", PX_CAP_ALL, parse_opt_flag),
-	PX_OPT("option splice-request", PX_CAP_ALL, parse_opt_flag),
-	PX_OPT("option splice-response", PX_CAP_ALL, parse_opt_flag),
-	PX_OPT("option allbackups", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag),
-	PX_OPT("option tcpka", PX_CAP_ALL, parse_opt_flag),
-	PX_OPT("option clitcpka", PX_CAP_DEF | PX_CAP_FE, parse_opt_flag),
-	PX_OPT("option srvtcpka", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag),
+	/* like HAProxy 2.6: "default" only for redispatch, neither prefix for tcpka */
+	PX_OPT("option redispatch", PX_CAP_DEF | PX_CAP_BE, parse_opt_redispatch,
+	       KWF_NO | KWF_DEFAULT),
+	PX_OPT("option splice-auto", PX_CAP_ALL, parse_opt_flag, KWF_NO),
+	PX_OPT("option splice-request", PX_CAP_ALL, parse_opt_flag, KWF_NO),
+	PX_OPT("option splice-response", PX_CAP_ALL, parse_opt_flag, KWF_NO),
+	PX_OPT("option allbackups", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag, KWF_NO),
+	PX_OPT("option tcpka", PX_CAP_ALL, parse_opt_flag, 0),
+	PX_OPT("option clitcpka", PX_CAP_DEF | PX_CAP_FE, parse_opt_flag, KWF_NO),
+	PX_OPT("option srvtcpka", PX_CAP_DEF | PX_CAP_BE, parse_opt_flag, KWF_NO),
 };
 CFG_REGISTER_KEYWORDS(proxy_kws)

@@ -7,7 +7,7 @@
  */
 struct proxy *proxy_find(struct config *cfg, const char *name, unsigned cap);
 
-/* Returns the printable type of <px>: "frontend", "backend", "listen" or
- * "defaults".
+/* Returns the printable type of <px> as HAProxy's messages name it:
+ * "frontend", "backend", "proxy" (a listen section) or "defaults".
  */
 const char *proxy_type_str(const struct proxy *px);

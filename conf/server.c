@@ -9,6 +9,7 @@
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "conf/parser.h"
+#include "conf/proxy.h"
 
 /* Checks the characters of a server name. */
 static int check_server_name(const char *name, char **err)
@@ -51,7 +52,7 @@ static int parse_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	char what[512];
 	char *aerr = NULL;
 
-	if (nargs < 3) {
+	if (nargs < 3 || !*args[2]) {
 		memprintf(err, "'server' expects <name> and <addr>[:<port>] as arguments.");
 		return CFG_ALERT;
 	}
@@ -59,8 +60,10 @@ static int parse_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_ALERT;
 	struct server *dup = server_find(px, args[1]);
 	if (dup) {
-		memprintf(err, "%s '%s' : server '%s' has the same name as another server declared "
-			  "at %s:%d.", ctx->sect->name, px->id, args[1], dup->file, dup->line);
+		memprintf(err,
+		          "%s '%s', another server named '%s' was already defined at line %d, "
+		          "please use distinct names.",
+		          proxy_type_str(px), px->id, args[1], dup->line);
 		return CFG_ALERT;
 	}
 	struct server *s = xcalloc(1, sizeof(*s));
@@ -78,7 +81,13 @@ static int parse_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		server_free(s);
 		return CFG_ALERT;
 	}
-	if (s->addr.socktype != SOCK_STREAM || s->addr.kind == ADDR_FD) {
+	if (s->addr.kind == ADDR_FD) {
+		memprintf(err, "'server %s/%s' : a file descriptor is not acceptable here in '%s'",
+		          px->id, args[1], args[2]);
+		server_free(s);
+		return CFG_ALERT;
+	}
+	if (s->addr.socktype != SOCK_STREAM) {
 		memprintf(err, "'server %s/%s' : address '%s' cannot be used to connect to a "
 			  "server.", px->id, args[1], args[2]);
 		server_free(s);
@@ -115,7 +124,7 @@ static const struct cfg_kw server_kws[] = {
 	{.name = "server", .sections = SECT_PROXY, .cap = PX_CAP_BE, .parse = parse_server},
 	{.name = "default-server",
 	 .sections = SECT_PROXY,
-	 .cap = PX_CAP_ALL,
+	 .cap = PX_CAP_DEF | PX_CAP_BE,
 	 .parse = parse_default_server},
 };
 CFG_REGISTER_KEYWORDS(server_kws)
@@ -134,6 +143,30 @@ static int sopt_int(const char *name, const char *val, long lo, long hi, int *ou
 	return CFG_OK;
 }
 
+/* id <number>: unique among the servers of the proxy; refused on
+ * default-server (HAProxy ignores it there with an alert).
+ */
+static int sopt_id(struct server *s, const char *val, char **err)
+{
+	int id = 0;
+	if (!s->file) {
+		memprintf(err, "'id' option is not accepted in default-server sections");
+		return CFG_ALERT;
+	}
+	if (sopt_int("id", val, 1, 0x7fffffff, &id, err))
+		return CFG_ALERT;
+	for (struct server *o = s->px->servers; o; o = o->next) {
+		if (o->puid_set && o->puid == id) {
+			memprintf(err, "'id' : custom id %d already used at %s:%d ('server %s').",
+			          id, o->file, o->line, o->id);
+			return CFG_ALERT;
+		}
+	}
+	s->puid = id;
+	s->puid_set = 1;
+	return CFG_OK;
+}
+
 static int sopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct server *s = ctx->target;
@@ -142,19 +175,13 @@ static int sopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	if (!strcmp(n, "weight"))
 		return sopt_int(n, v, 0, 256, &s->cfg.weight, err);
 	if (!strcmp(n, "maxconn"))
-		return sopt_int(n, v, 0, 10000000, &s->cfg.maxconn, err);
+		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.maxconn, err);
 	if (!strcmp(n, "minconn"))
-		return sopt_int(n, v, 0, 10000000, &s->cfg.minconn, err);
+		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.minconn, err);
 	if (!strcmp(n, "maxqueue"))
-		return sopt_int(n, v, 0, 10000000, &s->cfg.maxqueue, err);
-	if (!strcmp(n, "id")) {
-		if (!s->file) {
-			memprintf(err, "'id' cannot be set on default-server.");
-			return CFG_ALERT;
-		}
-		s->puid_set = 1;
-		return sopt_int(n, v, 1, 0x7fffffff, &s->puid, err);
-	}
+		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.maxqueue, err);
+	if (!strcmp(n, "id"))
+		return sopt_id(s, v, err);
 	if (!strcmp(n, "slowstart")) {
 		const char *bad = NULL;
 		if (parse_time_ms(v, &s->cfg.slowstart, &bad) != PARSE_OK) {

@@ -70,23 +70,6 @@ static void assign_ids(struct config *cfg)
 	}
 }
 
-/* Checks duplicate explicit server ids inside a backend. */
-static int check_server_ids(struct proxy *px)
-{
-	int errors = 0;
-	for (struct server *s = px->servers; s; s = s->next) {
-		for (struct server *o = s->next; o; o = o->next) {
-			if (s->puid_set && o->puid_set && s->puid == o->puid) {
-				ha_alert("config : %s '%s': server '%s' has the same id %d as server "
-					 "'%s'.\n", proxy_type_str(px), px->id, o->id, o->puid,
-					 s->id);
-				errors++;
-			}
-		}
-	}
-	return errors;
-}
-
 /* Warns about timeouts that a proxy of this kind really needs. */
 static void check_timeouts(struct proxy *px)
 {
@@ -112,7 +95,6 @@ int cfg_validate(struct config *cfg)
 				   "as a backend if this was intended.\n", px->id);
 		if (px->cap & PX_CAP_FE)
 			errors += resolve_backends(cfg, px);
-		errors += check_server_ids(px);
 		check_timeouts(px);
 	}
 	assign_ids(cfg);

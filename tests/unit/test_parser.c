@@ -285,7 +285,8 @@ TEST(no_option_clears_inherited_option)
 	if (!keep || !drop || !again)
 		return;
 	CHECK(keep->options & PXO_REDISPATCH);
-	CHECK_INT(keep->redispatch_interval, 1);
+	/* like HAProxy, the default interval is the last retry */
+	CHECK_INT(keep->redispatch_interval, -1);
 	CHECK_INT(keep->options & PXO_ALLBACKUPS, PXO_ALLBACKUPS);
 	CHECK_INT(drop->options & PXO_REDISPATCH, 0);
 	CHECK_INT(drop->redispatch_interval, 0);
@@ -535,12 +536,16 @@ TEST(duplicate_ids_are_errors)
 	struct parsed r = parse2("backend a\n    id 3\nbackend b\n    id 3\n", 0);
 	CHECK(r.flags & CFG_ALERT);
 
-	r = parse("backend a\n"
-		  "    server x 127.0.0.1:80 id 5\n"
-		  "    server y 127.0.0.1:81 id 5\n");
-	CHECK_INT(r.flags & CFG_ALERT, 0);
-	CHECK_INT(r.valid, -1);
+	/* reported on the line of the second server, as HAProxy does */
+	startup_logs_reset();
+	r = parse2("backend a\n"
+	           "    server x 127.0.0.1:80 id 5\n"
+	           "    server y 127.0.0.1:81 id 5\n",
+	           0);
+	CHECK(r.flags & CFG_ALERT);
 	CHECK_INT(r.alerts, 1);
+	CHECK(strstr(startup_logs(), "parsing [test.cfg:3] : 'server a/y' : 'id' : custom id 5 "
+	                             "already used at test.cfg:2 ('server x').") != NULL);
 }
 
 /*************************************************************** proxies */
@@ -574,7 +579,7 @@ TEST(proxy_names_and_capabilities)
 	CHECK_INT(lst->cap, PX_CAP_LISTEN);
 	CHECK_STR(proxy_type_str(fe), "frontend");
 	CHECK_STR(proxy_type_str(be), "backend");
-	CHECK_STR(proxy_type_str(lst), "listen");
+	CHECK_STR(proxy_type_str(lst), "proxy"); /* HAProxy's name for a listen */
 	CHECK_STR(proxy_type_str(r.cfg->defaults), "defaults");
 	CHECK(proxy_find(r.cfg, "app", PX_CAP_BE) == be);
 	CHECK(proxy_find(r.cfg, "app", PX_CAP_FE) == fe);
@@ -1213,6 +1218,84 @@ TEST(unknown_keyword_messages)
 	           "section."));
 }
 
+TEST(capability_warnings_and_errors)
+{
+	struct parsed r = parse2("frontend f\n"
+	                         "    retries 3\n"
+	                         "    option redispatch\n"
+	                         "    timeout server 1s\n"
+	                         "backend b\n"
+	                         "    maxconn 3\n"
+	                         "    default_backend b\n",
+	                         0);
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(r.warnings, 5);
+	CHECK_INT(r.flags, CFG_WARN);
+	/* ignored: not applied */
+	CHECK_INT(px_any(r.cfg, "b") ? px_any(r.cfg, "b")->maxconn : -1, 0);
+
+	r = parse2("frontend f\n    default-server weight 3\n", 0);
+	CHECK(r.flags & CFG_ALERT);
+	r = parse2("frontend f\n    server s 127.0.0.1:80\n", 0);
+	CHECK(r.flags & CFG_ALERT);
+	r = parse2("defaults\n    default-server weight 3\n", 0);
+	CHECK_INT(r.flags, CFG_OK);
+}
+
+TEST(prefixes_no_and_default)
+{
+	CHECK(says("defaults\n    no option tcpka\n",
+	           "parsing [test.cfg:2]: negation/default is not supported for option 'tcpka'."));
+	CHECK(says("defaults\n    default option tcpka\n",
+	           "negation/default is not supported for option 'tcpka'."));
+	CHECK(says("backend b\n    default option allbackups\n",
+	           "'option allbackups' cannot be prefixed with 'default'."));
+
+	struct parsed r = parse2("defaults\n"
+	                         "    option redispatch 3\n"
+	                         "backend reset\n"
+	                         "    default option redispatch\n"
+	                         "backend zero\n"
+	                         "    option redispatch 0\n",
+	                         0);
+	struct proxy *reset = px_any(r.cfg, "reset"), *zero = px_any(r.cfg, "zero");
+	CHECK_INT(r.alerts, 0);
+	CHECK(reset && zero);
+	if (!reset || !zero)
+		return;
+	/* "default" restores the built-in setting, 0 disables redispatching */
+	CHECK_INT(reset->options & PXO_REDISPATCH, 0);
+	CHECK_INT(zero->options & PXO_REDISPATCH, 0);
+	CHECK_INT(zero->redispatch_interval, 0);
+}
+
+TEST(each_defaults_section_starts_afresh)
+{
+	struct parsed r = parse2("defaults first\n"
+	                         "    retries 7\n"
+	                         "    timeout client 5s\n"
+	                         "defaults second\n"
+	                         "    maxconn 50\n"
+	                         "backend plain\n"
+	                         "defaults third from first\n"
+	                         "backend inherited\n",
+	                         0);
+	struct proxy *plain = px_any(r.cfg, "plain"), *inh = px_any(r.cfg, "inherited");
+
+	CHECK_INT(r.alerts, 0);
+	CHECK(plain && inh);
+	if (!plain || !inh)
+		return;
+	/* "second" does not inherit from "first" */
+	CHECK_INT(plain->retries, 3);
+	CHECK_INT(plain->to.client, 0);
+	CHECK_INT(plain->maxconn, 50);
+	/* "from" still copies a named defaults section */
+	CHECK_INT(inh->retries, 7);
+	CHECK_INT(inh->to.client, 5000);
+	CHECK_INT(inh->maxconn, 0);
+}
+
 TEST(userlist_references_reported_where_written)
 {
 	CHECK(says("userlist u\n"
@@ -1234,6 +1317,17 @@ TEST(userlist_references_reported_where_written)
 	CHECK_INT(r.warnings, 1);
 	CHECK_STR(r.cfg->userlists ? r.cfg->userlists->users->pass : NULL, "x");
 	CHECK(r.cfg->userlists && r.cfg->userlists->users->next == NULL);
+}
+
+TEST(servers_and_binds)
+{
+	CHECK(says("backend b\n    server s \"\"\n",
+	           "'server' expects <name> and <addr>[:<port>] as arguments."));
+	CHECK(says("backend b\n    server s 127.0.0.1:80 weight\n",
+	           "'server b/s' : 'weight' : missing value"));
+	struct parsed r = parse2("frontend f\n    bind :20000-22047\n", 0);
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(count_binds(px_any(r.cfg, "f")), 2048);
 }
 
 TEST(bind_conf_release_frees_and_resets)

@@ -17,10 +17,12 @@ taken (a proxy did not start or died, the load client failed); 2 on usage.
 """
 
 import datetime
+import fcntl
 import os
 import platform
 import random
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -53,18 +55,22 @@ PIN = os.environ.get("BENCH_PIN", "1") != "0"
 PROXY_CPUS = os.environ.get("BENCH_PROXY_CPUS", "0")
 LOAD_CPUS = os.environ.get("BENCH_LOAD_CPUS", "1")
 
-# name -> (kind, splice)
+# name -> (kind, splice options)
+SPLICE_AUTO = ["option splice-auto"]
+SPLICE_FORCED = ["option splice-request", "option splice-response"]
 SCENARIOS = {
-    "tcp-bulk-splice": ("bulk", True),
-    "tcp-bulk-nosplice": ("bulk", False),
-    "tcp-connrate": ("connrate", False),
-    "tcp-upload-splice": ("upload", True),
-    "tcp-upload-nosplice": ("upload", False),
+    "tcp-bulk-splice": ("bulk", SPLICE_AUTO),
+    "tcp-bulk-splice-forced": ("bulk", SPLICE_FORCED),
+    "tcp-bulk-nosplice": ("bulk", []),
+    "tcp-connrate": ("connrate", []),
+    "tcp-upload-splice": ("upload", SPLICE_AUTO),
+    "tcp-upload-splice-forced": ("upload", SPLICE_FORCED),
+    "tcp-upload-nosplice": ("upload", []),
 }
-DEFAULT = ["tcp-bulk-splice", "tcp-bulk-nosplice", "tcp-connrate"]
+DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
-    "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-nosplice"],
-    "tcp-upload": ["tcp-upload-splice", "tcp-upload-nosplice"],
+    "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice"],
+    "tcp-upload": ["tcp-upload-splice", "tcp-upload-splice-forced", "tcp-upload-nosplice"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -83,7 +89,7 @@ METRICS = {
 METRICS["upload"] = METRICS["bulk"]
 
 PROXIES = ["halyard", "haproxy"]
-OTHER_WARN = 10  # %: a round where other processes took more is flagged
+OTHER_WARN = 10  # % of one CPU: a round where other processes took more is flagged
 
 started = []  # Popen objects still to stop on exit
 
@@ -123,25 +129,50 @@ def proc_cpu_ticks(pid):
     return total
 
 
-def parse_cpus(spec):
-    """CPU numbers of a taskset list such as "0", "0,1" or "0-3"."""
-    out = set()
-    for part in spec.split(","):
-        a, _, b = part.partition("-")
-        out.update(range(int(a), int(b or a) + 1))
+def busy_ticks():
+    """Non-idle ticks of all CPUs since boot, from /proc/stat: the sum of
+    every task's utime+stime, short-lived ones included."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]  # all but idle and iowait
+
+
+def kthread_ticks():
+    """utime+stime of every kernel thread, as (pid, starttime) -> ticks."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            if d == "2" or rest[1] == "2":
+                out[(d, rest[19])] = int(rest[11]) + int(rest[12])
+        except (OSError, IndexError, ValueError):
+            continue
     return out
 
 
-def cpu_busy_ticks(cpus):
-    """Non-idle ticks of the given CPUs since boot, from /proc/stat."""
-    total = 0
-    with open("/proc/stat") as f:
-        for line in f:
-            name, *vals = line.split()
-            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
-                v = [int(x) for x in vals]
-                total += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]  # not idle/iowait
-    return total
+def self_ticks():
+    t = os.times()
+    return (t.user + t.system) * CLK_TCK
+
+
+class Others:
+    """CPU used by the rest of the system between start() and stop():
+    everything busy on the machine minus our own processes, split into
+    user-space processes (other jobs: they compete with us) and kernel
+    threads (partly working for our own traffic)."""
+
+    def start(self):
+        self.b0, self.k0, self.s0 = busy_ticks(), kthread_ticks(), self_ticks()
+
+    def stop(self, ours_ticks):
+        busy = busy_ticks() - self.b0
+        k1 = kthread_ticks()
+        kern = sum(max(0, t - self.k0.get(k, 0)) for k, t in k1.items())
+        mine = ours_ticks + self_ticks() - self.s0
+        return max(0.0, busy - kern - mine), kern
 
 
 def proc_fds_rss(pid):
@@ -161,19 +192,60 @@ def proc_fds_rss(pid):
     return fds, rss
 
 
-def listening(port):
-    """True when something listens on 127.0.0.1:<port> (or *:<port>)."""
+def listening(port, pid):
+    """True when process <pid> listens on 127.0.0.1:<port> (or *:<port>): the
+    listening socket's inode must be one of its fds, so that nothing else on
+    the port (another benchmark run, say) is mistaken for it."""
     want = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}
+    inodes = set()
     try:
         with open("/proc/net/tcp") as f:
             next(f)
             for line in f:
                 parts = line.split()
                 if parts[1] in want and parts[3] == "0A":
+                    inodes.add(f"socket:[{parts[9]}]")
+    except OSError:
+        return False
+    if not inodes:
+        return False
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
                     return True
+            except OSError:
+                continue
     except OSError:
         pass
     return False
+
+
+def take_lock():
+    """One benchmark at a time: a second run would disturb the first and
+    compete for its ports.  Waits up to BENCH_LOCK_WAIT s (default 900)."""
+    path = os.path.join(OUT, ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+        limit = env_int("BENCH_LOCK_WAIT", 900)
+        log(f"bench: another benchmark run (pid {holder}) holds {os.path.relpath(path, ROOT)};"
+            f" waiting up to {limit} s")
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() - t0 > limit:
+                    log("bench: still locked, giving up")
+                    sys.exit(1)
+                time.sleep(1)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd  # kept open (and locked) until the process exits
 
 
 def free_port(avoid):
@@ -229,21 +301,21 @@ def cleanup(*_):
 
 
 def wait_quiet():
-    """Waits up to BENCH_QUIET_WAIT s for the benchmark CPUs to be (nearly)
-    idle, sampled over half a second.  Returns a note, or None."""
+    """Waits up to BENCH_QUIET_WAIT s until other processes stay under
+    OTHER_WARN % of a CPU for half a second.  Returns a note, or None."""
     if QUIET_WAIT <= 0:
         return None
-    cpus = parse_cpus(PROXY_CPUS) | parse_cpus(LOAD_CPUS) if PIN else set(range(os.cpu_count()))
     t0 = time.monotonic()
     while True:
-        b0 = cpu_busy_ticks(cpus)
+        o = Others()
+        o.start()
         time.sleep(0.5)
-        busy = 100 * (cpu_busy_ticks(cpus) - b0) / CLK_TCK / (0.5 * len(cpus))
+        busy = 100 * o.stop(0)[0] / CLK_TCK / 0.5
         waited = time.monotonic() - t0
         if busy < OTHER_WARN:
-            return f"waited {waited:.0f} s for idle CPUs" if waited > 1 else None
+            return f"waited {waited:.0f} s for other processes to calm down" if waited > 1 else None
         if waited >= QUIET_WAIT:
-            return f"CPUs still {busy:.0f}% busy after waiting {waited:.0f} s"
+            return f"other processes still used {busy:.0f}% of a CPU after waiting {waited:.0f} s"
 
 
 # ---------------------------------------------------------------- configs
@@ -266,8 +338,7 @@ def make_config(proxy, scenario, port, oport):
         f"    bind 127.0.0.1:{port}",
         "    balance roundrobin",
     ]
-    if splice:
-        lines.append("    option splice-auto")
+    lines += [f"    {opt}" for opt in splice]
     lines.append(f"    server origin 127.0.0.1:{oport}")
     return "\n".join(lines) + "\n"
 
@@ -303,7 +374,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
     px = None
     try:
         t0 = time.monotonic()
-        while not listening(oport):
+        while not listening(oport, origin.pid):
             if origin.poll() is not None or time.monotonic() - t0 > 5:
                 raise Failure(f"origin did not start ({describe_status(origin.poll())})")
             time.sleep(0.02)
@@ -312,7 +383,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                               stdout=plog, stderr=subprocess.STDOUT)
         started.append(px)
         t0 = time.monotonic()
-        while not listening(port):
+        while not listening(port, px.pid):
             if px.poll() is not None:
                 raise Failure(f"{proxy} failed to start ({describe_status(px.returncode)}), "
                               f"see {plog.name}")
@@ -329,8 +400,8 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
             largs += ["-m", kind, "-n", str(BULK_BYTES)]
             limit = 600
         fds0, rss0 = proc_fds_rss(px.pid)
-        pcpus, lcpus = parse_cpus(PROXY_CPUS), parse_cpus(LOAD_CPUS)
-        pbusy0, lbusy0 = cpu_busy_ticks(pcpus), cpu_busy_ticks(lcpus)
+        others = Others()
+        others.start()
         cpu0 = proc_cpu_ticks(px.pid)
         ocpu0 = proc_cpu_ticks(origin.pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -344,9 +415,11 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
         cpu1 = proc_cpu_ticks(px.pid)
         ocpu1 = proc_cpu_ticks(origin.pid)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        pbusy1, lbusy1 = cpu_busy_ticks(pcpus), cpu_busy_ticks(lcpus)
         load_cpu = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
                     + (ocpu1 - ocpu0) / CLK_TCK)
+        # what else ran meanwhile: other jobs on the box compete with us;
+        # kernel threads partly work for our own traffic (shown for info)
+        other_user, other_kern = others.stop((cpu1 - cpu0) + load_cpu * CLK_TCK)
         # connections the client closed must be gone from the proxy shortly after
         t0 = time.monotonic()
         while True:
@@ -371,15 +444,11 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
         except (KeyError, ValueError):
             raise Failure(f"unexpected load client output: {lp.stdout.strip()!r}")
         cpu = (cpu1 - cpu0) / CLK_TCK
-        if PIN and not pcpus & lcpus and wall > 0:
-            # what else ran on the pinned CPUs meanwhile (other jobs on the box)
-            other_p = ((pbusy1 - pbusy0) / CLK_TCK - cpu) / (wall * len(pcpus))
-            other_l = ((lbusy1 - lbusy0) / CLK_TCK - load_cpu) / (wall * len(lcpus))
-            res["other"] = (max(0.0, 100 * other_p), max(0.0, 100 * other_l))
-            if max(res["other"]) > OTHER_WARN:
-                res["notes"].append(
-                    f"the rest of the system used {res['other'][0]:.0f}% of the proxy CPU "
-                    f"and {res['other'][1]:.0f}% of the origin/client CPU")
+        if wall > 0:
+            res["other"] = (100 * other_user / CLK_TCK / wall,
+                            100 * other_kern / CLK_TCK / wall)
+            if res["other"][0] > OTHER_WARN:
+                res["notes"].append(f"other processes used {res['other'][0]:.0f}% of a CPU")
         res.update(errors=errs, ok=ok, seconds=secs, cpu=cpu, wall=wall,
                    busy=100.0 * cpu / wall if wall > 0 else 0.0,
                    load_busy=100.0 * load_cpu / wall if wall > 0 else 0.0,
@@ -440,13 +509,16 @@ def err_text(runs):
 
 def table(results, scenarios):
     rows = ["| scenario | metric | better | halyard | haproxy | halyard/haproxy "
-            "| errors halyard | errors haproxy |",
-            "|---|---|---|---:|---:|---:|---|---|"]
+            "| errors halyard | errors haproxy | disturbed rounds halyard, haproxy |",
+            "|---|---|---|---:|---:|---:|---|---|---|"]
     for sc in scenarios:
         kind, _ = SCENARIOS[sc]
         runs = {p: [r for r in results if r["scenario"] == sc and r["proxy"] == p
                     and "cpu" in r] for p in PROXIES}
         eh, ep = err_text(runs["halyard"]), err_text(runs["haproxy"])
+        dist = ", ".join(
+            f"{sum(1 for r in runs[p] if r.get('other', (0, 0))[0] > OTHER_WARN)}"
+            f"/{len(runs[p])}" for p in PROXIES)
         for key, label, better in METRICS[kind]:
             med = {}
             for p in PROXIES:
@@ -455,13 +527,14 @@ def table(results, scenarios):
             h, a = med["halyard"], med["haproxy"]
             ratio = f"{h / a:.2f}" if h is not None and a else "n/a"
             rows.append(f"| {sc} | {label} | {better} | {fmt(h)} | {fmt(a)} | {ratio} "
-                        f"| {eh} | {ep} |")
+                        f"| {eh} | {ep} | {dist} |")
     return "\n".join(rows)
 
 
 def raw_rounds(results):
     out = ["| scenario | proxy | round | result | proxy CPU s | proxy busy | "
-           "origin+client busy | other load (proxy CPU / load CPU) | proxy fds before/after "
+           "origin+client busy | other processes / kernel threads, % of a CPU "
+           "| proxy fds before/after "
            "| proxy RSS MiB before/after | client errors | notes |",
            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in results:
@@ -469,7 +542,7 @@ def raw_rounds(results):
             main = (f"{r['rate']:,.0f} conn/s" if "rate" in r else f"{r['mbps']:,.0f} MB/s")
             main += f", {r['ok']} ok in {r['seconds']:.2f} s"
             cpu = f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}%"
-            cpu += (f" | {r['other'][0]:.0f}% / {r['other'][1]:.0f}%" if "other" in r
+            cpu += (f" | {r['other'][0]:.0f} / {r['other'][1]:.0f}" if "other" in r
                     else " | n/a")
             f0, f1 = r["fds"]
             m0, m1 = (f"{x / 1024:.1f}" if x is not None else "?" for x in r["rss"])
@@ -507,7 +580,8 @@ def environment(tools):
     hb = tools["halyard"]
     mtime = datetime.datetime.fromtimestamp(os.stat(hb).st_mtime).strftime("%Y-%m-%d %H:%M:%S")
     return [
-        f"- halyard: {first_line([hb, '-v'])} ({os.path.relpath(hb, ROOT)}, built {mtime}; "
+        f"- halyard: {first_line([hb, '-v'])} ({os.path.relpath(tools['halyard_src'], ROOT)} "
+        f"built {mtime}, run from a copy in {os.path.relpath(os.path.dirname(hb), ROOT)}/; "
         f"tree at {git}{' with local changes' if dirty else ''})",
         f"- haproxy: {first_line([tools['haproxy'], '-v'])} ({tools['haproxy']})",
         f"- machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu})",
@@ -517,7 +591,8 @@ def environment(tools):
         f"bulk {BULK_BYTES} bytes on one connection; connrate {CONNRATE_SECONDS} s with "
         f"{CONNRATE_CONNS} connections in flight, 64 B request and reply, "
         f"{SOURCES} client source addresses"
-        + (f"; waits up to {QUIET_WAIT} s for idle CPUs before each round" if QUIET_WAIT else ""),
+        + (f"; waits up to {QUIET_WAIT} s before each round for other processes to go quiet"
+           if QUIET_WAIT else ""),
     ]
 
 
@@ -554,10 +629,17 @@ def main():
         sys.exit("bench: BENCH_ROUNDS must be at least 1")
 
     signal.signal(signal.SIGTERM, lambda *_: (cleanup(), sys.exit(1)))
+    os.makedirs(OUT, exist_ok=True)
+    lock = take_lock()  # noqa: F841 - held until exit
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    logdir = os.path.join(OUT, "logs", stamp)
+    rundir = os.path.join(OUT, "runs", stamp)
+    logdir = os.path.join(rundir, "logs")
     os.makedirs(logdir, exist_ok=True)
 
+    # others may rebuild build/halyard meanwhile: every round runs one copy
+    snap = os.path.join(rundir, "halyard")
+    shutil.copy2(tools["halyard"], snap)
+    tools["halyard_src"], tools["halyard"] = tools["halyard"], snap
     env = environment(tools)
     load_start = os.getloadavg()
     log("# Halyard vs haproxy, TCP mode\n")
@@ -572,7 +654,7 @@ def main():
     shown = []
     for sc in scenarios:
         for p in PROXIES:
-            path = os.path.join(OUT, f"{sc}.{p}.cfg")
+            path = os.path.join(rundir, f"{sc}.{p}.cfg")
             with open(path, "w") as f:
                 f.write(make_config(p, sc, port, oport))
             cfgs[(sc, p)] = path
@@ -638,7 +720,9 @@ def main():
     md.append(f"- load average: {load_start[0]:.2f} at start, {load_end[0]:.2f} at end")
     md += ["", "Medians over the rounds; ratio = halyard / haproxy. For `higher` metrics a "
            "ratio above 1 favours Halyard, for `lower` metrics below 1 does. Errors are the "
-           "load client's counts summed over all rounds.", "",
+           "load client's counts summed over all rounds. A disturbed round is one where "
+           f"other processes used more than {OTHER_WARN}% of a CPU (see Rounds).",
+           "",
            table(results, scenarios), "", "## Rounds", "", raw_rounds(results), ""]
     if failures:
         md += ["## Not measured", ""] + [f"- {f}" for f in failures] + [""]

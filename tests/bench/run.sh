@@ -8,12 +8,16 @@
 # Scenarios
 #   tcp-bulk-splice     one connection, the origin streams 1 GiB to the client
 #                       through the proxy, `option splice-auto`
-#   tcp-bulk-nosplice   the same without splice-auto
-#   tcp-bulk            both of the above
+#   tcp-bulk-splice-forced  the same with `option splice-request` and
+#                       `option splice-response` (haproxy 2.6's splice-auto
+#                       heuristic does not splice this stream; this one does)
+#   tcp-bulk-nosplice   the same without any splice option
+#   tcp-bulk            the three above
 #   tcp-connrate        10 s of short connections (connect, send 64 B, read
 #                       the 64 B reply, close), 64 in flight
-#   tcp-upload-splice, tcp-upload-nosplice, tcp-upload (not in the default
-#                       run): the client streams 1 GiB to the origin
+#   tcp-upload-splice, tcp-upload-splice-forced, tcp-upload-nosplice,
+#   tcp-upload          (not in the default run): the client streams 1 GiB
+#                       to the origin
 #   all                 every scenario
 #
 # Reported per scenario: MB/s or connections/s, proxy CPU time (utime+stime
@@ -25,11 +29,13 @@
 #      packaging/install-deps.sh if haproxy or cc is missing
 #   2. compiles tests/bench/origin.c and tests/bench/load.c with `cc -O2`
 #      into build/bench/ (when the source is newer than the binary)
-#   3. hands over to tests/bench/bench.py, which writes the two proxies'
-#      configurations to build/bench/<scenario>.<proxy>.cfg, runs the rounds
+#   3. hands over to tests/bench/bench.py, which takes build/bench/.lock (a
+#      second run waits for the first: they would disturb each other), writes
+#      the two proxies' configurations to
+#      build/bench/runs/<date>-<time>/<scenario>.<proxy>.cfg, runs the rounds
 #      (halyard, haproxy, halyard, haproxy, ...), prints the table and writes
 #      it to build/bench/results-<date>-<time>.md; proxy output goes to
-#      build/bench/logs/<date>-<time>/
+#      build/bench/runs/<date>-<time>/logs/
 #
 # Knobs (environment)
 #   BENCH_ROUNDS=3             rounds per proxy and scenario
@@ -41,8 +47,9 @@
 #   BENCH_PROXY_CPUS=0         CPU list for the proxy (taskset -c)
 #   BENCH_LOAD_CPUS=1          CPU list for the origin and the load client
 #   BENCH_SOURCES=8            connrate client source addresses 127.0.0.1..N
-#   BENCH_QUIET_WAIT=0         before each round wait up to N s for the
-#                              benchmark CPUs to be idle (shared machines)
+#   BENCH_QUIET_WAIT=0         before each round wait up to N s for other
+#                              processes to go quiet (shared machines)
+#   BENCH_LOCK_WAIT=900        how long to wait for another run to finish
 #   HALYARD_BIN=build/halyard  HAPROXY_BIN=$(command -v haproxy)
 #
 # Exit status: 0 when every measurement was taken, whatever the numbers and
@@ -50,7 +57,7 @@
 # measurement could not be taken (build failure, a proxy that does not start
 # or dies); 2 on a bad argument.
 #
-# The default run (3 scenarios x 3 rounds x 2 proxies) takes about 2 minutes.
+# The default run (4 scenarios x 3 rounds x 2 proxies) takes about 2 minutes.
 # Run it on an otherwise idle machine: the bench prints a note when the load
 # average says otherwise.
 set -euo pipefail
@@ -89,6 +96,6 @@ for tool in origin load; do
 	fi
 done
 
-exec python3 tests/bench/bench.py \
+exec python3 -B tests/bench/bench.py \
 	--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
 	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" "$@"

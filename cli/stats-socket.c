@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "common/addr.h"
 #include "common/mem.h"
+#include "conf/bind.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "conf/tokenize.h"
@@ -46,12 +47,14 @@ static int parse_stats_socket(struct cfg_ctx *ctx, char **args, int nargs, char 
 			else {
 				memprintf(err, "'level' only supports 'user', 'operator', and "
 					  "'admin' (got '%s').", l);
+				bind_conf_release(&sc->bind);
 				free(sc);
 				return CFG_ALERT;
 			}
 		} else if (!strcmp(args[i], "expose-fd") && i + 1 < nargs &&
 			   !strcmp(args[i + 1], "listeners")) {
 			memprintf(err, "'expose-fd listeners' is not supported yet.");
+			bind_conf_release(&sc->bind);
 			free(sc);
 			return CFG_ALERT;
 		} else {
@@ -63,6 +66,7 @@ static int parse_stats_socket(struct cfg_ctx *ctx, char **args, int nargs, char 
 	snprintf(what, sizeof(what), "stats socket %s", args[2]);
 	int ret = cfg_parse_options(ctx, SECT_BINDOPT, &sc->bind, rest, 1, nrest, what, err);
 	if (ret & CFG_ALERT) {
+		bind_conf_release(&sc->bind);
 		free(sc);
 		return ret;
 	}

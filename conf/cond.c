@@ -208,9 +208,19 @@ static int pred_version_cmp(const char *name, const char *cur, const char *arg, 
 	return cmp >= 0;
 }
 
+/* version_atleast()/version_before(): as in HAProxy 2.6, an argument that is
+ * not a version compares as older than the running version (so
+ * version_atleast(abc) is true and version_before(abc) false).
+ */
 static int pred_version(const char *name, char *const *args, char **err)
 {
-	return pred_version_cmp(name, halyard_compat_version(), args[0], err);
+	int ok, cmp = cfg_compare_versions(halyard_compat_version(), args[0], &ok);
+
+	if (!ok)
+		cmp = 1;
+	if (strstr(name, "_before"))
+		return cmp < 0;
+	return cmp >= 0;
 }
 
 /* The version of the OpenSSL library in use (not the headers'). */

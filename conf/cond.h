@@ -28,6 +28,9 @@
  *  - "&&" and "||" stop evaluating once the result is known: the remaining
  *    operands are parsed (syntax errors are reported) but not evaluated;
  *  - parentheses may nest 64 levels deep, more is an error;
+ *  - version_atleast()/version_before() treat an argument that is not a
+ *    version as older than the running version, like HAProxy 2.6 (true and
+ *    false respectively); the openssl_* ones report it as an error;
  *  - ssllib_name_startswith() compares with "OpenSSL", ignoring case;
  *    awslc_api_atleast()/awslc_api_before() are always false (not AWS-LC);
  *  - as with memprintf(), a previous message in *<err> is freed.

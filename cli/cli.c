@@ -242,6 +242,17 @@ struct cli_listener {
 static struct cli_listener *cli_lsts;
 static int nb_cli_lsts;
 
+void cli_adopt(int fd, int level)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	struct cli_conn *c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->level = level;
+	c->h.cb = cli_conn_cb;
+	if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0)
+		cli_conn_free(c);
+}
+
 static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_listener *l = caa_container_of(h, struct cli_listener, h);
@@ -249,12 +260,7 @@ static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct cli_conn *c = xcalloc(1, sizeof(*c));
-		c->fd = fd;
-		c->level = l->level;
-		c->h.cb = cli_conn_cb;
-		if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0)
-			cli_conn_free(c);
+		cli_adopt(fd, l->level);
 	}
 }
 

@@ -46,6 +46,9 @@ void cli_printf(struct cli_conn *c, const char *fmt, ...) __attribute__((format(
  */
 int cli_execute_line(const char *line, int level, int *prompt, char **out);
 
+/* Serves a CLI session on the connected socket <fd> (current thread). */
+void cli_adopt(int fd, int level);
+
 /* Binds the stats sockets of <cfg>; 0 or -1 (alerted). */
 int cli_bind_all(const struct config *cfg);
 /* Starts/stops accepting CLI connections on the current thread. */

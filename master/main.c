@@ -12,6 +12,7 @@
 #include "conf/parser.h"
 #include "conf/tokenize.h"
 #include "master/cmdline.h"
+#include "master/mworker.h"
 #include "worker/process.h"
 
 static char exe_path[PATH_MAX];
@@ -182,7 +183,11 @@ int main(int argc, char **argv)
 	set_startup_env(&cl);
 	if (cl.check_cond)
 		return check_condition(cl.check_cond);
-	if (load_config(&cfg, &cl, argv[0]) < 0)
+	int reexec = !cl.check && mworker_restore_state(argv);
+	int cfg_ok = load_config(&cfg, &cl, argv[0]) == 0;
+	if (!cl.check && (reexec || cl.master_worker || (cfg_ok && cfg.global.master_worker)))
+		return mworker_run(&cfg, &cl, cfg_ok && has_listeners(&cfg));
+	if (!cfg_ok)
 		return 1;
 	if (cl.check) {
 		if (!has_listeners(&cfg)) {

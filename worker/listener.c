@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "common/msg.h"
 #include "conf/kw.h"
+#include "worker/inherit.h"
 #include "worker/stream.h"
 
 /* Applies the socket options of <b> before bind(). */
@@ -70,6 +72,14 @@ static int bind_one(const struct bind_conf *b, int backlog)
 	int fd;
 
 	addr_to_str(a, abuf, sizeof(abuf));
+	fd = inherit_take(abuf);
+	if (fd >= 0) {
+		/* kept open by the master across a reload: already listening */
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		listen(fd, backlog);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		return fd;
+	}
 	if (a->kind == ADDR_FD) {
 		fd = a->fd;
 		if (fcntl(fd, F_GETFD) < 0) {
@@ -291,6 +301,25 @@ void listeners_resume_all(void)
 		resume_mails[t].cb = resume_mail_cb;
 		mail_post(&rt.threads[t], &resume_mails[t]);
 	}
+}
+
+int listeners_export(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < rt.nlst; i++) {
+		char abuf[160];
+		int fd = rt.lsts[i].fd;
+		if (fd < 0 || rt.lsts[i].bind->addr.kind == ADDR_FD)
+			continue;
+		addr_to_str(&rt.lsts[i].bind->addr, abuf, sizeof(abuf));
+		int n = snprintf(buf + off, len - off, "%s%d=%s", off ? ";" : "", fd, abuf);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+		fcntl(fd, F_SETFD, 0); /* survive the master's exec */
+	}
+	return 0;
 }
 
 void listeners_close_all(void)

@@ -4,6 +4,8 @@
  * kernel backlog instead of being refused).
  */
 #pragma once
+#include <stddef.h>
+
 #include "worker/runtime.h"
 
 /* Creates the listening sockets of every enabled frontend. 0 or -1. */
@@ -17,6 +19,11 @@ void listeners_resume_all(void);
 
 /* Stops polling every listener in the current thread (soft stop). */
 void listeners_disable_thread(void);
+
+/* Writes "fd=addr;..." for every bound listener into <buf> and clears their
+ * close-on-exec flag, for a master about to re-execute itself. 0 or -1.
+ */
+int listeners_export(char *buf, size_t len);
 
 /* Closes every listening socket (soft stop, after all threads stopped
  * polling them).

@@ -21,6 +21,7 @@
 #include "worker/cpu-map.h"
 #include "worker/lb.h"
 #include "worker/listener.h"
+#include "worker/mwlink.h"
 #include "worker/runtime.h"
 
 /* Raises RLIMIT_NOFILE to what maxconn needs (or to ulimit-n). */
@@ -98,6 +99,8 @@ static int choose_nbthread(const struct global_cfg *g)
 	return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
+static _Atomic int threads_started;
+
 static void *thread_main(void *arg)
 {
 	struct wthread *t = arg;
@@ -106,8 +109,11 @@ static void *thread_main(void *arg)
 	t->now_ms = now_ms();
 	t->lb_state = xcalloc((size_t)rt.nbe + 1, sizeof(struct lb_thread_state));
 	listeners_enable_thread();
-	if (t->id == 0)
+	if (t->id == 0) {
 		cli_enable_thread();
+		mwlink_enable_thread();
+	}
+	atomic_fetch_add(&threads_started, 1);
 	loop_run(t);
 	return NULL;
 }
@@ -223,39 +229,50 @@ static int signal_loop(const struct global_cfg *g)
 	}
 }
 
-/* Refuses options that belong to the master-worker mode (not there yet). */
+/* Refuses options this process model does not implement. */
 static int check_unsupported(const struct config *cfg, const struct cmdline *cl)
 {
-	if (cl->master_worker || cfg->global.master_worker) {
-		ha_alert("master-worker mode (-W / 'master-worker') is not supported yet.\n");
-		return -1;
-	}
-	if (cl->nb_master_cli) {
-		ha_alert("The master CLI (-S) is not supported yet.\n");
-		return -1;
-	}
 	if (cl->xfer_sock) {
 		ha_alert("Fetching listening sockets with -x is not supported yet.\n");
+		return -1;
+	}
+	if (cl->nb_master_cli && !(cl->master_worker || cfg->global.master_worker)) {
+		ha_alert("The master CLI (-S) requires the master-worker mode (-W).\n");
 		return -1;
 	}
 	return 0;
 }
 
-int process_run(struct config *cfg, const struct cmdline *cl)
+int process_prepare(struct config *cfg, const struct cmdline *cl)
+{
+	if (check_unsupported(cfg, cl) < 0 || runtime_build(cfg) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return listeners_bind_all();
+}
+
+/* Waits until every worker thread polls its listeners. */
+static void wait_threads_started(void)
+{
+	while (atomic_load(&threads_started) < rt.nbthread) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 {
 	struct global_cfg *g = &cfg->global;
 	sigset_t set;
+	int is_worker = ctl_fd >= 0;
 
-	if (check_unsupported(cfg, cl) < 0 || runtime_build(cfg) < 0)
-		return 1;
-	signal(SIGPIPE, SIG_IGN);
-	if (listeners_bind_all() < 0 || cli_bind_all(cfg) < 0)
+	if (cli_bind_all(cfg) < 0)
 		return 1;
 	if (set_fd_limit(cfg) < 0 || drop_privileges(g) < 0)
 		return 1;
-	if (g->daemon && daemonize(g->pidfile) < 0)
+	if (!is_worker && g->daemon && daemonize(g->pidfile) < 0)
 		return 1;
-	if (!g->daemon && g->pidfile && write_pidfile(g->pidfile) < 0)
+	if (!is_worker && !g->daemon && g->pidfile && write_pidfile(g->pidfile) < 0)
 		return 1;
 	rt.nbthread = choose_nbthread(g);
 	rt.start_ms = now_ms();
@@ -268,6 +285,8 @@ int process_run(struct config *cfg, const struct cmdline *cl)
 		}
 		counters_init_thread(&rt.threads[i]);
 	}
+	if (is_worker)
+		mwlink_init(ctl_fd);
 	sigfillset(&set);
 	sigdelset(&set, SIGSEGV);
 	sigdelset(&set, SIGBUS);
@@ -277,10 +296,20 @@ int process_run(struct config *cfg, const struct cmdline *cl)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < rt.nbthread; i++)
 		pthread_create(&rt.threads[i].tid, NULL, thread_main, &rt.threads[i]);
+	wait_threads_started();
+	if (is_worker)
+		mwlink_send_ready();
 	signal_old_pids(cl);
 	int status = signal_loop(g);
-	if (g->pidfile && !g->daemon)
+	if (!is_worker && g->pidfile && !g->daemon)
 		unlink(g->pidfile);
 	fflush(NULL);
 	_exit(status);
+}
+
+int process_run(struct config *cfg, const struct cmdline *cl)
+{
+	if (process_prepare(cfg, cl) < 0)
+		return 1;
+	return process_serve(cfg, cl, -1);
 }

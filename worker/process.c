@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,17 +55,49 @@ static int set_fd_limit(const struct config *cfg)
 	return 0;
 }
 
-/* chroot, setgid/setuid and no-new-privileges, in that order. */
+/* Creates an empty directory, enters it and unlinks it, so that it has no
+ * name and nothing can ever be created in it ("chroot auto"). Returns 0 with
+ * the process inside it (cwd), or -1.
+ */
+static int enter_anonymous_dir(void)
+{
+	char tmpl[] = "/tmp/halyard-chroot-XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	if (chmod(tmpl, 0555) < 0 || chdir(tmpl) < 0 || rmdir(tmpl) < 0) {
+		rmdir(tmpl);
+		return -1;
+	}
+	return 0;
+}
+
+/* chroot() to the current directory, from a new user namespace when we lack
+ * the privilege (unprivileged start on Linux).
+ */
+static int chroot_here(void)
+{
+	if (chroot(".") == 0)
+		return chdir("/");
+	if (errno != EPERM || unshare(CLONE_NEWUSER) < 0)
+		return -1;
+	if (chroot(".") < 0)
+		return -1;
+	return chdir("/");
+}
+
+/* chroot (a directory, or "auto"), then setgid/setuid, then
+ * no-new-privileges, in that order.
+ */
 static int drop_privileges(const struct global_cfg *g)
 {
 	if (g->chroot) {
-		if (strcmp(g->chroot, "auto") == 0) {
-			ha_alert("'chroot auto' is not supported yet.\n");
-			return -1;
-		}
-		if (chroot(g->chroot) < 0 || chdir("/") < 0) {
-			ha_alert("[%s.main()] Cannot chroot(%s): %s.\n", "halyard", g->chroot,
-				 strerror(errno));
+		int is_auto = strcmp(g->chroot, "auto") == 0;
+		int r = is_auto ? enter_anonymous_dir() : chdir(g->chroot);
+		if (r == 0)
+			r = chroot_here();
+		if (r < 0) {
+			ha_alert("[%s.main()] Cannot chroot(%s): %s.\n", "halyard",
+				 is_auto ? "auto" : g->chroot, strerror(errno));
 			return -1;
 		}
 	}

@@ -37,7 +37,10 @@ struct cli_conn {
 	char *out;
 	size_t out_len, out_cap, out_off;
 	int closing;
+	int expose_fd; /* "_getsocks" allowed (expose-fd listeners) */
 };
+
+int (*cli_getsocks_hook)(int fd);
 
 void cli_printf(struct cli_conn *c, const char *fmt, ...)
 {
@@ -181,6 +184,13 @@ static int cli_handle_input(struct cli_conn *c)
 	while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
 		*nl = 0;
 		size_t used = (size_t)(nl - c->in) + 1;
+		if (!strcmp(c->in, "_getsocks") && c->expose_fd && cli_getsocks_hook) {
+			/* the peer is a new process taking our sockets over (-x) */
+			cli_getsocks_hook(c->fd);
+			c->in_len = 0;
+			c->closing = 1;
+			break;
+		}
 		char *res = NULL;
 		int was_prompt = c->prompt;
 		int quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
@@ -238,19 +248,27 @@ struct cli_listener {
 	int fd;
 	int level;
 	int polled;
+	int expose_fd;
 };
 static struct cli_listener *cli_lsts;
 static int nb_cli_lsts;
 
-void cli_adopt(int fd, int level)
+/* Serves a session on <fd>; <expose> allows "_getsocks". */
+static void cli_adopt_ex(int fd, int level, int expose)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	struct cli_conn *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->level = level;
+	c->expose_fd = expose;
 	c->h.cb = cli_conn_cb;
 	if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0)
 		cli_conn_free(c);
+}
+
+void cli_adopt(int fd, int level)
+{
+	cli_adopt_ex(fd, level, 0);
 }
 
 static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
@@ -260,7 +278,7 @@ static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		cli_adopt(fd, l->level);
+		cli_adopt_ex(fd, l->level, l->expose_fd);
 	}
 }
 
@@ -314,6 +332,7 @@ int cli_bind_all(const struct config *cfg)
 		}
 		cli_lsts[nb_cli_lsts].fd = fd;
 		cli_lsts[nb_cli_lsts].level = sc->level;
+		cli_lsts[nb_cli_lsts].expose_fd = sc->expose_fd;
 		cli_lsts[nb_cli_lsts].h.cb = cli_accept_cb;
 		nb_cli_lsts++;
 	}

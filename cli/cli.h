@@ -46,6 +46,12 @@ void cli_printf(struct cli_conn *c, const char *fmt, ...) __attribute__((format(
  */
 int cli_execute_line(const char *line, int level, int *prompt, char **out);
 
+/* Sends the listening sockets to the peer of CLI session socket <fd> (the
+ * "_getsocks" command of sessions on an "expose-fd listeners" socket); set
+ * by the module that owns the listeners. Returns 0 or -1.
+ */
+extern int (*cli_getsocks_hook)(int fd);
+
 /* Serves a CLI session on the connected socket <fd> (current thread). */
 void cli_adopt(int fd, int level);
 

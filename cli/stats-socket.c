@@ -53,10 +53,8 @@ static int parse_stats_socket(struct cfg_ctx *ctx, char **args, int nargs, char 
 			}
 		} else if (!strcmp(args[i], "expose-fd") && i + 1 < nargs &&
 			   !strcmp(args[i + 1], "listeners")) {
-			memprintf(err, "'expose-fd listeners' is not supported yet.");
-			bind_conf_release(&sc->bind);
-			free(sc);
-			return CFG_ALERT;
+			sc->expose_fd = 1; /* a new process may fetch our sockets (-x) */
+			i++;
 		} else {
 			rest[nrest++] = args[i];
 		}

@@ -395,7 +395,6 @@ int mworker_run(struct config *cfg, const struct cmdline *cl, int cfg_ok)
 		cur_cfg = cfg;
 		ok = process_prepare(cfg, cl) == 0;
 		if (ok) {
-			inherit_close_unclaimed();
 			free(mw.listen_env);
 			mw.listen_env = NULL;
 		}

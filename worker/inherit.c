@@ -34,6 +34,17 @@ void inherit_load(void)
 	unsetenv("HALYARD_LISTEN_FDS");
 }
 
+void inherit_add(int fd, const char *key)
+{
+	if (nb_inherited >= MAX_INHERITED) {
+		close(fd);
+		return;
+	}
+	inherited[nb_inherited].fd = fd;
+	inherited[nb_inherited].key = xstrdup(key);
+	nb_inherited++;
+}
+
 int inherit_take(const char *key)
 {
 	for (int i = 0; i < nb_inherited; i++) {

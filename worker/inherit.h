@@ -8,6 +8,9 @@
 /* Reads and removes HALYARD_LISTEN_FDS from the environment. */
 void inherit_load(void);
 
+/* Adds socket <fd> listening on address <key> to the inherited table. */
+void inherit_add(int fd, const char *key);
+
 /* Returns the inherited fd for address key <key> (and forgets it), or -1. */
 int inherit_take(const char *key);
 

@@ -23,6 +23,8 @@
 #include "worker/lb.h"
 #include "worker/listener.h"
 #include "worker/mwlink.h"
+#include "worker/inherit.h"
+#include "worker/xfer.h"
 #include "worker/runtime.h"
 
 /* Raises RLIMIT_NOFILE to what maxconn needs (or to ulimit-n). */
@@ -265,10 +267,6 @@ static int signal_loop(const struct global_cfg *g)
 /* Refuses options this process model does not implement. */
 static int check_unsupported(const struct config *cfg, const struct cmdline *cl)
 {
-	if (cl->xfer_sock) {
-		ha_alert("Fetching listening sockets with -x is not supported yet.\n");
-		return -1;
-	}
 	if (cl->nb_master_cli && !(cl->master_worker || cfg->global.master_worker)) {
 		ha_alert("The master CLI (-S) requires the master-worker mode (-W).\n");
 		return -1;
@@ -281,7 +279,11 @@ int process_prepare(struct config *cfg, const struct cmdline *cl)
 	if (check_unsupported(cfg, cl) < 0 || runtime_build(cfg) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
-	return listeners_bind_all();
+	if (cl->xfer_sock && xfer_fetch(cl->xfer_sock) < 0)
+		return -1;
+	int r = listeners_bind_all();
+	inherit_close_unclaimed();
+	return r;
 }
 
 /* Waits until every worker thread polls its listeners. */

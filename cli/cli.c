@@ -181,6 +181,8 @@ static int cli_flush(struct cli_conn *c)
 static int cli_handle_input(struct cli_conn *c)
 {
 	char *nl;
+	if (!c->in)
+		return 0; /* nothing received yet */
 	while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
 		*nl = 0;
 		size_t used = (size_t)(nl - c->in) + 1;

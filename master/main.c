@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 	set_startup_env(&cl);
 	if (cl.check_cond)
 		return check_condition(cl.check_cond);
-	int reexec = !cl.check && mworker_restore_state(argv);
+	int reexec = !cl.check && mworker_restore_state(argv, exe_path);
 	int cfg_ok = load_config(&cfg, &cl, argv[0]) == 0;
 	if (!cl.check && (reexec || cl.master_worker || (cfg_ok && cfg.global.master_worker)))
 		return mworker_run(&cfg, &cl, cfg_ok && has_listeners(&cfg));

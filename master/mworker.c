@@ -49,9 +49,10 @@ static void restore_procs(const char *env)
 	free(copy);
 }
 
-int mworker_restore_state(char **argv)
+int mworker_restore_state(char **argv, const char *exe_path)
 {
 	mw.argv = argv;
+	snprintf(mw.exe, sizeof(mw.exe), "%s", exe_path);
 	const char *st = getenv("HALYARD_MW_STATE");
 	if (!st)
 		return 0;
@@ -216,7 +217,8 @@ void mworker_reload(int cli_fd, int hard)
 	}
 	if (hard)
 		setenv("HALYARD_RELOAD_HARD", "1", 1);
-	execv("/proc/self/exe", mw.argv);
+	/* the file now at the start-up path: a new binary takes effect */
+	execv(mw.exe, mw.argv);
 	ha_alert("Cannot re-execute the master: %s.\n", strerror(errno));
 	unsetenv("HALYARD_MW_STATE");
 }

@@ -37,6 +37,7 @@ struct mw_state {
 	int reload_hard;
 	char *listen_env; /* inherited listener list when the config failed */
 	char **argv;      /* to re-execute */
+	char exe[4096];   /* path of the binary at start-up: an upgrade replaces it */
 };
 
 extern struct mw_state mw;
@@ -44,7 +45,7 @@ extern struct mw_state mw;
 /* Reads the state a previous master left in the environment; returns 1 if
  * this process is a re-executed master.
  */
-int mworker_restore_state(char **argv);
+int mworker_restore_state(char **argv, const char *exe_path);
 
 /* Runs the master. <cfg_ok> tells whether the configuration loaded. Never
  * returns on success; returns the exit status on failure.

@@ -27,7 +27,6 @@
 #include "master/mworker.h"
 
 #define MCLI_MAX_LISTENERS 16
-#define MCLI_MAX_CONNS 256
 #define MCLI_MAX_INPUT 65536
 #define FWD_TIMEOUT_MS 10000
 
@@ -55,8 +54,8 @@ struct mconn {
 
 static struct mcli_lst lsts[MCLI_MAX_LISTENERS];
 static int nlsts;
-static struct mconn *conns[MCLI_MAX_CONNS];
-static int nconns;
+static struct mconn **conns; /* grows as needed: no session cap */
+static int nconns, conns_cap;
 
 static long long mono_ms(void)
 {
@@ -603,9 +602,9 @@ static void accept_conns(struct mcli_lst *l)
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (nconns >= MCLI_MAX_CONNS) {
-			close(fd);
-			continue;
+		if (nconns == conns_cap) {
+			conns_cap = conns_cap ? conns_cap * 2 : 16;
+			conns = xrealloc(conns, sizeof(*conns) * (size_t)conns_cap);
 		}
 		struct mconn *c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
@@ -613,6 +612,11 @@ static void accept_conns(struct mcli_lst *l)
 		c->fwd_fd = -1;
 		conns[nconns++] = c;
 	}
+}
+
+int mcli_pollfd_count(void)
+{
+	return nlsts + 2 * nconns;
 }
 
 /* pollfd layout: listeners, then per session its socket and its forward. */

@@ -23,7 +23,6 @@
 #include "worker/runtime.h"
 
 #define READY_TIMEOUT_MS 30000
-#define MAX_POLL 1024
 
 struct mw_state mw = {.reload_fd = -1};
 
@@ -293,12 +292,17 @@ static int handle_signal(int sig, const struct config *cfg, int *exit_code)
 /* The master's event loop: signals, master CLI, worker links. */
 static int master_loop(const struct config *cfg)
 {
-	struct pollfd pfds[MAX_POLL];
-	int exit_code = -1;
+	struct pollfd *pfds = NULL;
+	int cap = 0, exit_code = -1;
 	for (;;) {
+		int want = 1 + mcli_pollfd_count();
+		if (want > cap) {
+			cap = want * 2;
+			pfds = xrealloc(pfds, sizeof(*pfds) * (size_t)cap);
+		}
 		pfds[0].fd = sig_fd;
 		pfds[0].events = POLLIN;
-		int n = 1 + mcli_fill_pollfds(pfds + 1, MAX_POLL - 1);
+		int n = 1 + mcli_fill_pollfds(pfds + 1, cap - 1);
 		if (poll(pfds, (nfds_t)n, 1000) < 0 && errno != EINTR)
 			return 1;
 		if (pfds[0].revents & POLLIN) {

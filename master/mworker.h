@@ -58,6 +58,7 @@ void mworker_reload(int cli_fd, int hard);
 /* Master CLI (master/mcli.c). */
 int mcli_bind(const struct cmdline *cl);
 void mcli_export_env(void);
+int mcli_pollfd_count(void);
 int mcli_fill_pollfds(void *pfds, int max);
 void mcli_handle_pollfds(void *pfds, int n);
 void mcli_close_all_in_child(void);

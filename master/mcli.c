@@ -48,6 +48,9 @@ struct mconn {
 	char **queue;    /* commands waiting to run */
 	int qlen, qhead;
 	int fwd_fd;      /* answer of a forwarded command, -1 */
+	int tunnel;      /* "@@": bytes relayed both ways with the worker */
+	int eof;         /* the client closed its side */
+	int hold;        /* an "@@" is queued: later input is the worker's */
 	long long fwd_deadline;
 	int closing;
 };
@@ -322,6 +325,7 @@ static void master_help(struct mconn *c)
 		{"@!<pid>", "send a command to the <pid> process"},
 		{"@<relative pid>", "send a command to the <relative pid> process"},
 		{"@master", "send a command to the master process"},
+		{"@@<relative pid> [commands]", "open a session on a worker (until it closes)"},
 		{"operator", "lower the level of the current CLI session to operator"},
 		{"reload", "reload the configuration (new worker, old ones finish)"},
 		{"hard-reload", "reload and stop the old workers at once"},
@@ -366,7 +370,7 @@ static int resolve_target(const char *spec)
 }
 
 /* Hands a new CLI session to worker <pid> and sends it <cmd>. */
-static int forward_start(struct mconn *c, int pid, const char *cmd)
+static int forward_start(struct mconn *c, int pid, const char *cmd, int keep_open)
 {
 	struct mw_proc *p = NULL;
 	int sv[2];
@@ -391,15 +395,19 @@ static int forward_start(struct mconn *c, int pid, const char *cmd)
 		close(sv[0]);
 		return -1;
 	}
-	size_t len = strlen(cmd);
-	if (write(sv[0], cmd, len) != (ssize_t)len || write(sv[0], "\n", 1) != 1) {
+	size_t len = strlen(cmd) - strspn(cmd, " \t");
+	cmd += strspn(cmd, " \t");
+	/* a bare "@@N" sends nothing: the worker waits for the client's lines */
+	if (len && (write(sv[0], cmd, len) != (ssize_t)len || write(sv[0], "\n", 1) != 1)) {
 		close(sv[0]);
 		return -1;
 	}
-	shutdown(sv[0], SHUT_WR);
+	if (!keep_open)
+		shutdown(sv[0], SHUT_WR);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	c->fwd_fd = sv[0];
-	c->fwd_deadline = mono_ms() + FWD_TIMEOUT_MS;
+	c->tunnel = keep_open;
+	c->fwd_deadline = keep_open ? 0 : mono_ms() + FWD_TIMEOUT_MS;
 	return 0;
 }
 
@@ -457,7 +465,19 @@ static int run_command(struct mconn *c, char *cmd)
 		goto done;
 	if (w[0][0] == '@') {
 		if (w[0][1] == '@') {
-			out(c, "'@@' sessions are not supported yet.\n");
+			/* "@@<n> [commands]": a session on the worker, kept open */
+			int tpid = resolve_target(w[0] + 2);
+			const char *rest = strstr(cmd, w[0]) + strlen(w[0]);
+			int bare = !rest[strspn(rest, " \t")];
+			char *first = xasprintf("%s%s", c->prompt ? (bare ? "prompt" : "prompt;") : "",
+						rest);
+			if (tpid <= 0)
+				out(c, "Can't find the target PID matching the prefix '%s'\n", w[0]);
+			else if (forward_start(c, tpid, first, 1) < 0)
+				out(c, "Cannot reach process %d.\n", tpid);
+			if (!c->tunnel)
+				c->hold = 0;
+			free(first);
 			goto done;
 		}
 		int pid = resolve_target(w[0] + 1);
@@ -472,12 +492,12 @@ static int run_command(struct mconn *c, char *cmd)
 		const char *rest = cmd + (strstr(cmd, w[0]) - cmd) + strlen(w[0]);
 		if (!pid) {
 			ret = master_command(c, w + 1, n - 1);
-		} else if (forward_start(c, pid, rest) < 0)
+		} else if (forward_start(c, pid, rest, 0) < 0)
 			out(c, "Cannot reach process %d.\n", pid);
 		goto done;
 	}
 	if (c->target) {
-		if (forward_start(c, c->target, cmd) < 0)
+		if (forward_start(c, c->target, cmd, 0) < 0)
 			out(c, "Cannot reach process %d.\n", c->target);
 		goto done;
 	}
@@ -496,6 +516,14 @@ static void run_queue(struct mconn *c)
 		if (run_command(c, cmd))
 			c->closing = 1;
 		free(cmd);
+		if (c->tunnel) {
+			/* input already received goes to the worker session */
+			if (c->in_len && write(c->fwd_fd, c->in, c->in_len) != (ssize_t)c->in_len)
+				c->closing = 1;
+			c->in_len = 0;
+			if (c->eof)
+				shutdown(c->fwd_fd, SHUT_WR);
+		}
 		if (c->fwd_fd >= 0)
 			return;
 		if (!c->closing && c->prompt && was_prompt)
@@ -513,9 +541,19 @@ static void run_queue(struct mconn *c)
 static void parse_input(struct mconn *c)
 {
 	char *nl;
-	while ((nl = memchr(c->in, '\n', c->in_len))) {
+	while (!c->hold && c->in && (nl = memchr(c->in, '\n', c->in_len))) {
 		*nl = 0;
-		char *save = NULL;
+		char *save = NULL, *start = c->in + strspn(c->in, " \t");
+		if (!strncmp(start, "@@", 2)) {
+			/* delivered as-is, semicolons included */
+			c->queue = xrealloc(c->queue, sizeof(char *) * (size_t)(c->qlen + 1));
+			c->queue[c->qlen++] = xstrdup(start);
+			size_t used = (size_t)(nl - c->in) + 1;
+			memmove(c->in, c->in + used, c->in_len - used);
+			c->in_len -= used;
+			c->hold = 1; /* what follows belongs to the worker session */
+			break;
+		}
 		for (char *t = strtok_r(c->in, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
 			c->queue = xrealloc(c->queue, sizeof(char *) * (size_t)(c->qlen + 1));
 			c->queue[c->qlen++] = xstrdup(t);
@@ -542,6 +580,7 @@ static void conn_read(struct mconn *c)
 			continue;
 		}
 		if (n == 0) {
+			c->eof = 1;
 			if (c->in_len) {
 				c->in = xrealloc(c->in, c->in_len + 2);
 				c->in[c->in_len++] = '\n';
@@ -558,6 +597,29 @@ static void conn_read(struct mconn *c)
 	}
 }
 
+/* "@@" session: relays what the client sends to the worker; the client's
+ * end of input ends the worker session's input too.
+ */
+static void tunnel_from_client(struct mconn *c)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			if (write(c->fwd_fd, buf, (size_t)n) != n) {
+				c->closing = 1;
+				return;
+			}
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN) {
+			shutdown(c->fwd_fd, SHUT_WR);
+			c->prompt = 0;
+		}
+		return;
+	}
+}
+
 /* Relays a forwarded command's answer; ends it on EOF or timeout. */
 static void fwd_read(struct mconn *c)
 {
@@ -570,12 +632,14 @@ static void fwd_read(struct mconn *c)
 			c->out_len += (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EAGAIN && mono_ms() < c->fwd_deadline)
+		if (n < 0 && errno == EAGAIN && (c->tunnel || mono_ms() < c->fwd_deadline))
 			return;
 		if (n < 0 && errno == EAGAIN)
 			out(c, "Timeout while waiting for the worker's answer.\n");
 		close(c->fwd_fd);
 		c->fwd_fd = -1;
+		c->tunnel = 0;
+		c->hold = 0;
 		if (c->prompt)
 			print_prompt(c);
 		run_queue(c);
@@ -648,11 +712,16 @@ void mcli_handle_pollfds(void *vp, int n)
 		if (p[k].fd != c->fd)
 			break; /* a session was added while polling: handled next turn */
 		if (p[k].revents & (POLLIN | POLLHUP | POLLERR)) {
-			conn_read(c);
-			parse_input(c);
-			run_queue(c);
+			if (c->tunnel)
+				tunnel_from_client(c);
+			else {
+				conn_read(c);
+				parse_input(c);
+				run_queue(c);
+			}
 		}
-		if (c->fwd_fd >= 0 && (p[k + 1].revents || mono_ms() >= c->fwd_deadline))
+		if (c->fwd_fd >= 0 &&
+		    (p[k + 1].revents || (!c->tunnel && mono_ms() >= c->fwd_deadline)))
 			fwd_read(c);
 	}
 	for (int i = 0; i < nconns;) {

@@ -277,6 +277,12 @@ static int handle_signal(int sig, const struct config *cfg, int *exit_code)
 	case SIGHUP:
 		mworker_reload(-1, 0);
 		return 0;
+	case SIGTTOU:
+	case SIGTTIN:
+		for (int i = 0; i < mw.nprocs; i++)
+			if (mw.procs[i].current)
+				kill(mw.procs[i].pid, sig);
+		return 0;
 	case SIGTERM:
 	case SIGINT:
 	case SIGUSR1:
@@ -327,6 +333,8 @@ static void setup_signals(void)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGTTIN);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);

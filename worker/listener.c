@@ -248,6 +248,7 @@ int listeners_bind_all(void)
 			if (l->fd < 0)
 				return -1;
 			l->bind = b;
+			l->backlog = backlog;
 			l->fe = fe;
 			l->maxconn = b->maxconn;
 			l->h.cb = listener_cb;
@@ -320,6 +321,21 @@ int listeners_export(char *buf, size_t len)
 		fcntl(fd, F_SETFD, 0); /* survive the master's exec */
 	}
 	return 0;
+}
+
+int listeners_set_listening(int on)
+{
+	int ret = 0;
+	for (int i = 0; i < rt.nlst; i++) {
+		struct listener *l = &rt.lsts[i];
+		if (l->fd < 0)
+			continue;
+		if (!on)
+			shutdown(l->fd, SHUT_RD);
+		else if (listen(l->fd, l->backlog) < 0)
+			ret = -1;
+	}
+	return ret;
 }
 
 void listeners_close_all(void)

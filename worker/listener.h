@@ -25,6 +25,11 @@ void listeners_disable_thread(void);
  */
 int listeners_export(char *buf, size_t len);
 
+/* Stops (0) or restarts (1) listening on every socket, keeping them bound;
+ * pollers must be disabled first when stopping. 0, or -1 if one failed.
+ */
+int listeners_set_listening(int on);
+
 /* Closes every listening socket (soft stop, after all threads stopped
  * polling them).
  */

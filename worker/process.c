@@ -1,6 +1,7 @@
 #include "worker/process.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -18,6 +19,7 @@
 #include "cli/cli.h"
 #include "common/mem.h"
 #include "common/msg.h"
+#include "conf/kw.h"
 #include "worker/counters.h"
 #include "worker/cpu-map.h"
 #include "worker/lb.h"
@@ -210,6 +212,13 @@ static void stop_accepting_cb(struct mail *m)
 /* Soft stop: stop accepting, wait for streams to end or hard-stop-after. */
 static int soft_stop(const struct global_cfg *g)
 {
+	if (g->grace) {
+		/* keep serving new connections for a while (e.g. while a load
+		 * balancer in front notices the stop)
+		 */
+		struct timespec ts = {g->grace / 1000, (long)(g->grace % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
 	atomic_store(&rt.stopping, 1);
 	for (int i = 0; i < rt.nbthread; i++) {
 		stop_mails[i].cb = stop_accepting_cb;
@@ -238,6 +247,49 @@ static int soft_stop(const struct global_cfg *g)
 	}
 }
 
+/* Runs <fn> on every worker thread and waits until all have run it. */
+static void (*all_threads_fn)(void);
+static _Atomic int all_threads_acks;
+static struct mail all_threads_mails[MAX_THREADS];
+
+static void all_threads_cb(struct mail *m)
+{
+	(void)m;
+	all_threads_fn();
+	atomic_fetch_add(&all_threads_acks, 1);
+}
+
+static void run_on_all_threads(void (*fn)(void))
+{
+	all_threads_fn = fn;
+	atomic_store(&all_threads_acks, 0);
+	for (int i = 0; i < rt.nbthread; i++) {
+		all_threads_mails[i].cb = all_threads_cb;
+		mail_post(&rt.threads[i], &all_threads_mails[i]);
+	}
+	while (atomic_load(&all_threads_acks) < rt.nbthread) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* SIGTTOU: stop listening (the ports may be taken by another process);
+ * SIGTTIN: listen again. Connections in progress are not affected.
+ */
+static void pause_listening(int pause)
+{
+	if (pause) {
+		run_on_all_threads(listeners_disable_thread);
+		listeners_set_listening(0);
+		ha_notice("Listeners paused (SIGTTOU).\n");
+	} else {
+		if (listeners_set_listening(1) < 0)
+			ha_warning("Some listeners could not listen again (SIGTTIN).\n");
+		run_on_all_threads(listeners_enable_thread);
+		ha_notice("Listeners resumed (SIGTTIN).\n");
+	}
+}
+
 /* Signals old processes given with -sf/-st. */
 static void signal_old_pids(const struct cmdline *cl)
 {
@@ -254,12 +306,16 @@ static int signal_loop(const struct global_cfg *g)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGTTIN);
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGTERM || sig == SIGINT)
 			return 0;
 		if (sig == SIGUSR1)
 			return soft_stop(g);
+		if (sig == SIGTTOU || sig == SIGTTIN)
+			pause_listening(sig == SIGTTOU);
 		/* SIGHUP: nothing to dump yet */
 	}
 }
@@ -348,3 +404,12 @@ int process_run(struct config *cfg, const struct cmdline *cl)
 		return 1;
 	return process_serve(cfg, cl, -1);
 }
+
+static const struct cfg_kw process_kws[] = {
+	/* delay between SIGUSR1 and the actual soft stop */
+	{.name = "grace",
+	 .sections = SECT_GLOBAL,
+	 .type = KWT_UINT_TIME,
+	 .offset = offsetof(struct global_cfg, grace)},
+};
+CFG_REGISTER_KEYWORDS(process_kws)

@@ -29,6 +29,7 @@ struct listener {
 	const struct bind_conf *bind;
 	struct fe_rt *fe;
 	int maxconn;
+	int backlog;
 	_Atomic int cur_conns;
 	uint8_t polled[MAX_THREADS]; /* registered in that thread's epoll */
 	int is_cli;                  /* stats socket: accepted by thread 0 only */

@@ -1,0 +1,179 @@
+"""Master CLI and signal behaviours beyond the basic reload cases:
+@@ worker sessions (with commands, bare, in prompt mode), show proc json,
+hard-reload, SIGTTOU/SIGTTIN pausing and resuming the listeners, and the
+grace delay before a soft stop."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HALYARD = os.environ.get("HALYARD")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    passed += bool(cond)
+    failed += not cond
+    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def echo_backend():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+
+    def serve(c):
+        with c:
+            while True:
+                d = c.recv(4096)
+                if not d:
+                    return
+                c.sendall(d)
+
+    def run():
+        while True:
+            c, _ = srv.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=run, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def mcli(sock, text, wait=3.0):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(wait)
+    s.connect(sock)
+    s.sendall(text.encode())
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except socket.timeout:
+        pass
+    s.close()
+    return out.decode(errors="replace")
+
+
+def try_connect(port, timeout=1.0):
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        c.sendall(b"ping")
+        ok = c.recv(4) == b"ping"
+        c.close()
+        return ok
+    except OSError:
+        return False
+
+
+def start(tmp, port, bport, glob="", master=True):
+    cfg = f"{tmp}/h.cfg"
+    open(cfg, "w").write(f"""global
+    nbthread 2
+{glob}
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen l
+    bind 127.0.0.1:{port}
+    server s 127.0.0.1:{bport}
+""")
+    args = [HALYARD, "-f", cfg] + (["-W", "-S", f"{tmp}/m.sock"] if master else [])
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.time() + 5
+    while time.time() < end and not try_connect(port, 0.2):
+        time.sleep(0.05)
+    return p
+
+
+def workers(sock):
+    info = json.loads(mcli(sock, "show proc json\n"))
+    return [p for p in info if p["type"] == "worker"]
+
+
+def test_master(tmp, bport):
+    port = free_port()
+    sock = f"{tmp}/m.sock"
+    p = start(tmp, port, bport)
+    try:
+        info = json.loads(mcli(sock, "show proc json\n"))
+        check("show proc json parses", info[0]["type"] == "master" and len(info) == 2, info)
+        wpid = workers(sock)[0]["pid"]
+        out = mcli(sock, "@@1 show info; show info\n")
+        check("@@1 with commands runs them all in the worker",
+              out.count(f"Pid: {wpid}") == 2, out[:300])
+        out = mcli(sock, "@@1\nshow info\n")
+        check("bare @@1 relays the next lines to the worker", f"Pid: {wpid}" in out, out[:300])
+        out = mcli(sock, "prompt\n@@1\nshow info\nquit\n")
+        check("@@1 in prompt mode gives the worker a prompt",
+              f"Pid: {wpid}" in out and "\n> " in out, out[-200:])
+        out = mcli(sock, "@@9 show info\n")
+        check("@@ to a missing worker is refused", "Can't find the target" in out, out)
+        out = mcli(sock, "hard-reload\n", wait=15)
+        check("hard-reload succeeds", out.startswith("Success=1"), out[:200])
+        end = time.time() + 5
+        while time.time() < end and (len(workers(sock)) != 1 or workers(sock)[0]["pid"] == wpid):
+            time.sleep(0.1)
+        ws = workers(sock)
+        check("hard-reload leaves only the new worker",
+              len(ws) == 1 and ws[0]["pid"] != wpid, ws)
+        check("traffic flows after hard-reload", try_connect(port))
+        os.kill(p.pid, 22)  # SIGTTOU
+        time.sleep(0.5)
+        check("SIGTTOU (via the master) stops listening", not try_connect(port, 0.5))
+        os.kill(p.pid, 21)  # SIGTTIN
+        time.sleep(0.5)
+        check("SIGTTIN listens again", try_connect(port))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_grace(tmp, bport):
+    port = free_port()
+    p = start(tmp, port, bport, glob="    grace 1500", master=False)
+    try:
+        os.kill(p.pid, 10)  # SIGUSR1
+        time.sleep(0.5)
+        check("during grace new connections are still served", try_connect(port))
+        end = time.time() + 5
+        while time.time() < end and p.poll() is None:
+            time.sleep(0.05)
+        check("after grace the process stops", p.poll() is not None)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
+def main():
+    if not HALYARD:
+        print("HALYARD must point to the halyard binary")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="halyard-mcli-")
+    bport = echo_backend()
+    test_master(tmp, bport)
+    test_grace(tmp, bport)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

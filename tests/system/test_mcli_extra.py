@@ -163,6 +163,71 @@ def test_grace(tmp, bport):
         p.wait()
 
 
+def test_systemd_notify(tmp, bport):
+    """-Ws sends READY=1 with MAINPID to $NOTIFY_SOCKET, and RELOADING=1 then
+    READY=1 again around a reload."""
+    path = f"{tmp}/notify.sock"
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(path)
+    ns.settimeout(5)
+    port, sock = free_port(), f"{tmp}/n.sock"
+    cfg = f"{tmp}/n.cfg"
+    open(cfg, "w").write(f"""defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen l
+    bind 127.0.0.1:{port}
+    server s 127.0.0.1:{bport}
+""")
+    env = dict(os.environ, NOTIFY_SOCKET=path)
+    p = subprocess.Popen([HALYARD, "-Ws", "-S", sock, "-f", cfg], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        msg = ns.recv(512).decode()
+        check("-Ws: READY=1 with the master's MAINPID",
+              "READY=1" in msg and f"MAINPID={p.pid}" in msg, msg)
+        mcli(sock, "reload\n", wait=15)
+        msgs = []
+        try:
+            while len(msgs) < 2:
+                msgs.append(ns.recv(512).decode())
+        except socket.timeout:
+            pass
+        check("-Ws: RELOADING=1 then READY=1 on reload",
+              len(msgs) == 2 and "RELOADING=1" in msgs[0] and "READY=1" in msgs[1], msgs)
+    finally:
+        p.kill()
+        p.wait()
+        ns.close()
+
+
+def test_max_reloads(tmp, bport):
+    """mworker-max-reloads 1: an old worker kept alive by a connection is
+    stopped once it has survived more than one reload."""
+    port = free_port()
+    sock = f"{tmp}/m.sock"
+    p = start(tmp, port, bport, glob="    mworker-max-reloads 1")
+    try:
+        held = socket.create_connection(("127.0.0.1", port), timeout=2)
+        first = workers(sock)[0]["pid"]
+        mcli(sock, "reload\n", wait=15)
+        time.sleep(0.3)
+        check("an old worker with a connection survives one reload",
+              any(w["pid"] == first for w in workers(sock)))
+        mcli(sock, "reload\n", wait=15)
+        end = time.time() + 5
+        while time.time() < end and any(w["pid"] == first for w in workers(sock)):
+            time.sleep(0.1)
+        check("it is stopped after more reloads than mworker-max-reloads",
+              not any(w["pid"] == first for w in workers(sock)))
+        held.close()
+    finally:
+        p.kill()
+        p.wait()
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
@@ -171,6 +236,8 @@ def main():
     bport = echo_backend()
     test_master(tmp, bport)
     test_grace(tmp, bport)
+    test_systemd_notify(tmp, bport)
+    test_max_reloads(tmp, bport)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

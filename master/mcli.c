@@ -266,8 +266,10 @@ static void fmt_uptime(long start, char *buf, size_t len)
 		 up % 3600 / 60, up % 60);
 }
 
-/* One "show proc" row per worker that is (or is not) current. */
-static void show_workers(struct mconn *c, int current)
+/* One "show proc" row per worker that is (or is not) current; <debug>
+ * adds the master's end of the worker link.
+ */
+static void show_workers(struct mconn *c, int current, int debug)
 {
 	char up[32], rel[32];
 	for (int i = 0; i < mw.nprocs; i++) {
@@ -276,13 +278,15 @@ static void show_workers(struct mconn *c, int current)
 			continue;
 		fmt_uptime(p->start, up, sizeof(up));
 		snprintf(rel, sizeof(rel), "%d", p->reloads);
-		out(c, "%-15d %-15s %-15s %-15s %s\n", p->pid, "worker", rel, up,
-		    halyard_version());
+		out(c, "%-15d %-15s %-15s %-15s %s", p->pid, "worker", rel, up, halyard_version());
+		if (debug)
+			out(c, "  [ipc_fd=%d ready=%d]", p->ctl_fd, p->ready);
+		out(c, "\n");
 	}
 }
 
 /* "show proc": the master, current workers, then old workers. */
-static void show_proc(struct mconn *c)
+static void show_proc(struct mconn *c, int debug)
 {
 	char up[32], rel[32];
 	int old = 0;
@@ -293,12 +297,12 @@ static void show_proc(struct mconn *c)
 	out(c, "%-15d %-15s %-15s %-15s %s\n", (int)getpid(), "master", rel, up,
 	    halyard_version());
 	out(c, "# workers\n");
-	show_workers(c, 1);
+	show_workers(c, 1, debug);
 	for (int i = 0; i < mw.nprocs; i++)
 		old |= !mw.procs[i].current;
 	if (old) {
 		out(c, "# old workers\n");
-		show_workers(c, 0);
+		show_workers(c, 0, debug);
 	}
 	out(c, "# programs\n");
 }
@@ -329,7 +333,7 @@ static void master_help(struct mconn *c)
 		{"operator", "lower the level of the current CLI session to operator"},
 		{"reload", "reload the configuration (new worker, old ones finish)"},
 		{"hard-reload", "reload and stop the old workers at once"},
-		{"show proc [json]", "show processes status"},
+		{"show proc [debug|json]", "show processes status"},
 		{"show startup-logs", "show the messages of the last start or reload"},
 		{"show version", "show version of the current process"},
 		{"user", "lower the level of the current CLI session to user"},
@@ -426,8 +430,14 @@ static int master_command(struct mconn *c, char **w, int n)
 		c->prompt = !c->prompt;
 	else if (!strcmp(w[0], "quit"))
 		return 1;
-	else if (!strcmp(w[0], "show") && n > 1 && !strcmp(w[1], "proc"))
-		n > 2 && !strcmp(w[2], "json") ? show_proc_json(c) : show_proc(c);
+	else if (!strcmp(w[0], "show") && n > 1 && !strcmp(w[1], "proc")) {
+		if (n > 2 && !strcmp(w[2], "json"))
+			show_proc_json(c);
+		else if (n > 2 && strcmp(w[2], "debug"))
+			out(c, "'show proc' only accepts 'debug' or 'json'.\n");
+		else
+			show_proc(c, n > 2);
+	}
 	else if (!strcmp(w[0], "show") && n > 1 && !strcmp(w[1], "startup-logs"))
 		out(c, "%s", startup_logs());
 	else if (!strcmp(w[0], "show") && n > 1 && !strcmp(w[1], "version"))

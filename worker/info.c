@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/msg.h"
 #include "common/version.h"
 #include "worker/counters.h"
 #include "worker/runtime.h"
@@ -53,7 +54,15 @@ static void show_info(struct cli_conn *c, char **args, int nargs)
 	cli_printf(c, "Start_time_sec: %ld\nTainted: 0\n", rt.start_time);
 }
 
+/* The messages emitted while this process (or its master) started. */
+static void show_startup_logs(struct cli_conn *c, char **args, int nargs)
+{
+	cli_printf(c, "%s", startup_logs());
+}
+
 static const struct cli_cmd info_cmds[] = {
+	{{"show", "startup-logs"}, "show startup-logs", "report the messages of the start-up",
+	 CLI_LEVEL_OPER, show_startup_logs},
 	{{"show", "info"}, "show info", "report information about the running process",
 	 CLI_LEVEL_USER, show_info},
 };

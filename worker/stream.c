@@ -384,7 +384,7 @@ static int side_want_splice(struct side *sd)
 /* Forwards one direction; sends FIN downstream once the upstream EOF has
  * been fully relayed. Returns 1 on progress, 0, or -1 on error.
  */
-static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int use_splice,
+static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int *splice_mode,
 		       uint64_t *count)
 {
 	/* the opposite direction is over: once this one ends, the stream
@@ -395,10 +395,13 @@ static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int u
 	int progress = 0;
 	for (int round = 0; round < MAX_IO_ROUNDS; round++) {
 		int r;
-		if (use_splice && b->head == b->tail && side_want_splice(from) == 0)
+		if (*splice_mode == SPLICE_ON && b->head == b->tail && side_want_splice(from) == 0)
 			r = fwd_splice(from, to, count);
 		else
 			r = fwd_buffer(from, to, b, 1, count);
+		/* splice-auto: a full buffer means bulk data, worth splicing */
+		if (*splice_mode == SPLICE_AUTO && b->data && b->tail - b->head == b->size)
+			*splice_mode = SPLICE_ON;
 		if (r < 0)
 			return -1;
 		if (!r)
@@ -429,8 +432,8 @@ static int buffer_early_request(struct stream *s)
 /* Forwarding in both directions once the server is connected. */
 static void stream_forward(struct stream *s)
 {
-	int up = forward_dir(&s->cli, &s->srv, &s->req, s->splice_req, &s->bytes_in);
-	int down = up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, s->splice_rsp,
+	int up = forward_dir(&s->cli, &s->srv, &s->req, &s->splice_req, &s->bytes_in);
+	int down = up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, &s->splice_rsp,
 					     &s->bytes_out);
 	if (up < 0 || down < 0) {
 		stream_end(s, s->cli.err ? TERM_CLI_ERR : TERM_SRV_ERR);
@@ -523,6 +526,18 @@ void stream_established(struct stream *s)
 	s->cli_exp = deadline(cli_timeout(s));
 }
 
+/* Splice mode of one direction: forced by splice-request/response, else
+ * automatic (on bulk data) with splice-auto, never with nosplice or -dS.
+ */
+static int splice_mode(unsigned opts, unsigned forced_bit)
+{
+	if (rt.cfg->global.nosplice)
+		return SPLICE_OFF;
+	if (opts & forced_bit)
+		return SPLICE_ON;
+	return (opts & PXO_SPLICE_AUTO) ? SPLICE_AUTO : SPLICE_OFF;
+}
+
 void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
@@ -560,8 +575,8 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	}
 	s->retries_left = s->be->conf->retries;
 	unsigned opts = s->fe->conf->options | s->be->conf->options;
-	s->splice_req = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_REQ | PXO_SPLICE_AUTO));
-	s->splice_rsp = !rt.cfg->global.nosplice && (opts & (PXO_SPLICE_RSP | PXO_SPLICE_AUTO));
+	s->splice_req = splice_mode(opts, PXO_SPLICE_REQ);
+	s->splice_rsp = splice_mode(opts, PXO_SPLICE_RSP);
 	stream_process(s);
 }
 

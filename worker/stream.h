@@ -16,6 +16,8 @@
 #include "worker/proxy-proto.h"
 #include "worker/runtime.h"
 
+enum { SPLICE_OFF = 0, SPLICE_AUTO, SPLICE_ON };
+
 struct sbuf {
 	char *data;
 	uint32_t head, tail, size;
@@ -69,7 +71,7 @@ struct stream {
 	int mail_pending; /* popped from the queue, wake-up mail not run yet */
 	int zombie;       /* ended while mail_pending: the mail frees it */
 	struct srv_rt *retry_srv; /* server to retry after the turn-around */
-	int splice_req, splice_rsp;
+	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
 	uint32_t pp_hdr_len; /* PROXY header bytes at the head of req, not yet sent */
 };
 

@@ -143,20 +143,6 @@ static const struct cfg_kw bind_kws[] = {
 };
 CFG_REGISTER_KEYWORDS(bind_kws)
 
-/* Parses a decimal integer option value in [lo, hi]. */
-static int opt_int(const char *name, const char *val, long lo, long hi, int *out, char **err)
-{
-	char *end = NULL;
-	long v = strtol(val, &end, 10);
-	if (!*val || *end || v < lo || v > hi) {
-		memprintf(err, "'%s' expects an integer between %ld and %ld, got '%s'.", name, lo, hi,
-			  val);
-		return CFG_ALERT;
-	}
-	*out = (int)v;
-	return CFG_OK;
-}
-
 static int bopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct bind_conf *b = ctx->target;
@@ -181,11 +167,11 @@ static int bopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	struct bind_conf *b = ctx->target;
 	const char *n = args[0], *v = args[1];
 	if (!strcmp(n, "backlog"))
-		return opt_int(n, v, 1, 1000000, &b->backlog, err);
+		return cfg_opt_int(n, v, 1, 1000000, &b->backlog, err);
 	if (!strcmp(n, "maxconn"))
-		return opt_int(n, v, 0, 0x7fffffff, &b->maxconn, err);
+		return cfg_opt_int(n, v, 0, 0x7fffffff, &b->maxconn, err);
 	if (!strcmp(n, "mss"))
-		return opt_int(n, v, -65535, 65535, &b->mss, err);
+		return cfg_opt_int(n, v, -65535, 65535, &b->mss, err);
 	if (!strcmp(n, "name")) {
 		free(b->name);
 		b->name = xstrdup(v);
@@ -232,7 +218,7 @@ static int bopt_unix(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		return CFG_OK;
 	}
 	if (!strcmp(n, "uid") || !strcmp(n, "gid")) {
-		int r = opt_int(n, v, 0, 0x7fffffff, &iv, err);
+		int r = cfg_opt_int(n, v, 0, 0x7fffffff, &iv, err);
 		if (r)
 			return r;
 		if (n[0] == 'u') {

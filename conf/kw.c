@@ -489,3 +489,17 @@ int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, c
 		return CFG_ALERT;
 	}
 }
+
+char *cfg_join_words(char *const *args, int first, int nargs)
+{
+	size_t len = 1;
+	for (int i = first; i < nargs; i++)
+		len += strlen(args[i]) + 1;
+	char *out = xcalloc(1, len);
+	for (int i = first; i < nargs; i++) {
+		if (i > first)
+			strcat(out, " ");
+		strcat(out, args[i]);
+	}
+	return out;
+}

@@ -148,5 +148,10 @@ int cfg_parse_slot(const struct cfg_kw *kw, void *target, struct cfg_ctx *ctx, c
  */
 int cfg_word_distance(const char *a, const char *b);
 
+/* Returns the words args[first..nargs-1] joined with single spaces
+ * (allocated; "" when there are none).
+ */
+char *cfg_join_words(char *const *args, int first, int nargs);
+
 /* Iterates every registered keyword (for -dK style dumps and tests). */
 void cfg_foreach_kw(void (*fn)(const struct cfg_kw *kw, void *arg), void *arg);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/mem.h"
 #include "conf/kw.h"
 
@@ -56,4 +57,33 @@ int cfg_parse_options(struct cfg_ctx *ctx, unsigned optsect, void *target, char 
 	}
 	ctx->target = saved;
 	return ret;
+}
+
+int cfg_opt_int(const char *name, const char *val, long lo, long hi, int *out, char **err)
+{
+	char *end = NULL;
+	long v = strtol(val, &end, 10);
+	if (!*val || *end || v < lo || v > hi) {
+		memprintf(err, "'%s' expects an integer between %ld and %ld, got '%s'.", name, lo, hi,
+			  val);
+		return CFG_ALERT;
+	}
+	*out = (int)v;
+	return CFG_OK;
+}
+
+int cfg_parse_source(const char *text, struct hl_addr *out, char **err)
+{
+	char *aerr = NULL;
+	if (addr_parse(text, PA_PORT_OK | PA_NO_FD, out, &aerr) < 0) {
+		memprintf(err, "'source' : %s", aerr ? aerr : "invalid address");
+		free(aerr);
+		return CFG_ALERT;
+	}
+	if (out->kind != ADDR_INET4 && out->kind != ADDR_INET6) {
+		memprintf(err, "'source' expects an IPv4 or IPv6 address, got '%s'.", text);
+		addr_release(out);
+		return CFG_ALERT;
+	}
+	return CFG_OK;
 }

@@ -11,5 +11,16 @@
  * <what> names the line for messages (e.g. "bind :80" or "server be/s1").
  * Returns CFG_* flags with *err set on warning or alert.
  */
+/* Parses option value <val> of option <name> as a decimal integer in
+ * [lo, hi] into *<out>. Returns CFG_OK or CFG_ALERT with *err set.
+ */
+int cfg_opt_int(const char *name, const char *val, long lo, long hi, int *out, char **err);
+
+/* Parses the address of a "source" setting (server option or backend
+ * keyword): IPv4 or IPv6 with an optional port. Returns CFG_OK with *<out>
+ * filled, or CFG_ALERT with *err set.
+ */
+int cfg_parse_source(const char *text, struct hl_addr *out, char **err);
+
 int cfg_parse_options(struct cfg_ctx *ctx, unsigned optsect, void *target, char **args, int first,
 		      int nargs, const char *what, char **err);

@@ -401,15 +401,7 @@ static int parse_px_description(struct cfg_ctx *ctx, char **args, int nargs, cha
 		memprintf(err, "'description' expects a string argument.");
 		return CFG_ALERT;
 	}
-	size_t len = 1;
-	for (int i = 1; i < nargs; i++)
-		len += strlen(args[i]) + 1;
-	char *d = xcalloc(1, len);
-	for (int i = 1; i < nargs; i++) {
-		if (i > 1)
-			strcat(d, " ");
-		strcat(d, args[i]);
-	}
+	char *d = cfg_join_words(args, 1, nargs);
 	free(ctx->px->description);
 	ctx->px->description = d;
 	return CFG_OK;

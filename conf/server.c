@@ -129,20 +129,6 @@ static const struct cfg_kw server_kws[] = {
 };
 CFG_REGISTER_KEYWORDS(server_kws)
 
-/* Integer option value in [lo, hi]. */
-static int sopt_int(const char *name, const char *val, long lo, long hi, int *out, char **err)
-{
-	char *end = NULL;
-	long v = strtol(val, &end, 10);
-	if (!*val || *end || v < lo || v > hi) {
-		memprintf(err, "'%s' expects an integer between %ld and %ld, got '%s'.", name, lo, hi,
-			  val);
-		return CFG_ALERT;
-	}
-	*out = (int)v;
-	return CFG_OK;
-}
-
 /* id <number>: unique among the servers of the proxy; refused on
  * default-server (HAProxy ignores it there with an alert).
  */
@@ -153,7 +139,7 @@ static int sopt_id(struct server *s, const char *val, char **err)
 		memprintf(err, "'id' option is not accepted in default-server sections");
 		return CFG_ALERT;
 	}
-	if (sopt_int("id", val, 1, 0x7fffffff, &id, err))
+	if (cfg_opt_int("id", val, 1, 0x7fffffff, &id, err))
 		return CFG_ALERT;
 	for (struct server *o = s->px->servers; o; o = o->next) {
 		if (o->puid_set && o->puid == id) {
@@ -173,13 +159,13 @@ static int sopt_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	const char *n = args[0], *v = args[1];
 
 	if (!strcmp(n, "weight"))
-		return sopt_int(n, v, 0, 256, &s->cfg.weight, err);
+		return cfg_opt_int(n, v, 0, 256, &s->cfg.weight, err);
 	if (!strcmp(n, "maxconn"))
-		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.maxconn, err);
+		return cfg_opt_int(n, v, 0, 0x7fffffff, &s->cfg.maxconn, err);
 	if (!strcmp(n, "minconn"))
-		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.minconn, err);
+		return cfg_opt_int(n, v, 0, 0x7fffffff, &s->cfg.minconn, err);
 	if (!strcmp(n, "maxqueue"))
-		return sopt_int(n, v, 0, 0x7fffffff, &s->cfg.maxqueue, err);
+		return cfg_opt_int(n, v, 0, 0x7fffffff, &s->cfg.maxqueue, err);
 	if (!strcmp(n, "id"))
 		return sopt_id(s, v, err);
 	if (!strcmp(n, "slowstart")) {
@@ -217,17 +203,8 @@ static int sopt_source(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct server *s = ctx->target;
 	struct hl_addr a;
-	char *aerr = NULL;
-	if (addr_parse(args[1], PA_PORT_OK | PA_NO_FD, &a, &aerr) < 0) {
-		memprintf(err, "'source' : %s", aerr ? aerr : "invalid address");
-		free(aerr);
+	if (cfg_parse_source(args[1], &a, err) != CFG_OK)
 		return CFG_ALERT;
-	}
-	if (a.kind != ADDR_INET4 && a.kind != ADDR_INET6) {
-		memprintf(err, "'source' expects an IPv4 or IPv6 address, got '%s'.", args[1]);
-		addr_release(&a);
-		return CFG_ALERT;
-	}
 	addr_release(&s->cfg.source);
 	s->cfg.source = a;
 	s->cfg.source_set = 1;

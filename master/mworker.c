@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "common/mem.h"
 #include "common/msg.h"
 #include "master/sdnotify.h"
@@ -340,39 +341,6 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Daemonizes the master (-D) and writes its pidfile. */
-static int master_detach(const struct config *cfg)
-{
-	const char *pidfile = cfg->global.pidfile;
-	if (cfg->global.daemon) {
-		pid_t pid = fork();
-		if (pid < 0)
-			return -1;
-		if (pid > 0)
-			_exit(0);
-		setsid();
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-	}
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "w");
-		if (!f) {
-			ha_alert("[%s.main()] Cannot create pidfile %s: %s.\n", "halyard", pidfile,
-				 strerror(errno));
-			return -1;
-		}
-		fprintf(f, "%d\n", (int)getpid());
-		fclose(f);
-	}
-	return 0;
-}
-
 /* After a reload: answer the CLI, stop old workers, or keep them on failure. */
 static void finish_reload(int ok)
 {
@@ -413,7 +381,7 @@ int mworker_run(struct config *cfg, const struct cmdline *cl, int cfg_ok)
 			mw.listen_env = NULL;
 		}
 	}
-	if (!mw.reexec && (!ok || master_detach(cfg) < 0))
+	if (!mw.reexec && (!ok || daemon_start(cfg->global.daemon, cfg->global.pidfile) < 0))
 		return 1;
 	if (ok)
 		ok = start_new_worker(cfg, cl) == 0;

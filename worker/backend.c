@@ -15,6 +15,7 @@
 #include "common/mem.h"
 #include "common/rcu.h"
 #include "conf/kw.h"
+#include "conf/opts.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/pool.h"
@@ -421,7 +422,6 @@ int backend_connect_failed(struct stream *s, enum term_cause why)
 static int parse_px_source(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct hl_addr a;
-	char *aerr = NULL;
 
 	if (nargs < 2) {
 		memprintf(err, "'source' expects <addr>[:<port>] as argument.");
@@ -431,16 +431,8 @@ static int parse_px_source(struct cfg_ctx *ctx, char **args, int nargs, char **e
 		memprintf(err, "'source %s': option '%s' is not supported yet.", args[1], args[2]);
 		return CFG_ALERT;
 	}
-	if (addr_parse(args[1], PA_PORT_OK | PA_NO_FD, &a, &aerr) < 0) {
-		memprintf(err, "'source' : %s", aerr ? aerr : "invalid address");
-		free(aerr);
+	if (cfg_parse_source(args[1], &a, err) != CFG_OK)
 		return CFG_ALERT;
-	}
-	if (a.kind != ADDR_INET4 && a.kind != ADDR_INET6) {
-		memprintf(err, "'source' expects an IPv4 or IPv6 address, got '%s'.", args[1]);
-		addr_release(&a);
-		return CFG_ALERT;
-	}
 	addr_release(&ctx->px->source);
 	ctx->px->source = a;
 	ctx->px->source_set = 1;

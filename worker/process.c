@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/daemon.h"
 #include "common/mem.h"
 #include "common/msg.h"
 #include "conf/kw.h"
@@ -153,49 +154,6 @@ static void *thread_main(void *arg)
 	atomic_fetch_add(&threads_started, 1);
 	loop_run(t);
 	return NULL;
-}
-
-/* Forks into the background; the parent writes the pidfile and exits. */
-static int daemonize(const char *pidfile)
-{
-	pid_t pid = fork();
-	if (pid < 0) {
-		ha_alert("[%s.main()] Cannot fork: %s.\n", "halyard", strerror(errno));
-		return -1;
-	}
-	if (pid > 0) {
-		if (pidfile) {
-			FILE *f = fopen(pidfile, "w");
-			if (f) {
-				fprintf(f, "%d\n", (int)pid);
-				fclose(f);
-			}
-		}
-		_exit(0);
-	}
-	setsid();
-	int fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		ha_alert("[%s.main()] Cannot create pidfile %s: %s.\n", "halyard", path,
-			 strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
-	return 0;
 }
 
 static struct mail stop_mails[MAX_THREADS];
@@ -361,9 +319,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 		return 1;
 	if (set_fd_limit(cfg) < 0 || drop_privileges(g) < 0)
 		return 1;
-	if (!is_worker && g->daemon && daemonize(g->pidfile) < 0)
-		return 1;
-	if (!is_worker && !g->daemon && g->pidfile && write_pidfile(g->pidfile) < 0)
+	if (!is_worker && daemon_start(g->daemon, g->pidfile) < 0)
 		return 1;
 	rt.nbthread = choose_nbthread(g);
 	rt.start_ms = now_ms();

@@ -1,0 +1,170 @@
+"""Server changes through the stats socket while traffic flows: disable /
+enable, drain, weight changes (absolute and percent), get weight, error
+messages and levels. Every change goes through the RCU write path; no
+client connection may fail while servers are switched in and out."""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+
+HALYARD = os.environ.get("HALYARD")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    passed += bool(cond)
+    failed += not cond
+    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def named_backend(name):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(256)
+
+    def run():
+        while True:
+            c, _ = srv.accept()
+            try:
+                c.sendall(name.encode())
+            except OSError:
+                pass
+            c.close()
+    threading.Thread(target=run, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def cli(sock, cmd):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sock)
+    s.sendall(cmd.encode() + b"\n")
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()
+
+
+def hit(port):
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=2)
+        d = c.recv(16).decode()
+        c.close()
+        return d or None
+    except OSError:
+        return None
+
+
+def spread(port, n=300):
+    return Counter(hit(port) for _ in range(n))
+
+
+def main():
+    if not HALYARD:
+        print("HALYARD must point to the halyard binary")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="halyard-rt-")
+    ports = [named_backend(f"s{i}") for i in (1, 2, 3)]
+    port, sock, usock = free_port(), f"{tmp}/admin.sock", f"{tmp}/user.sock"
+    cfg = f"{tmp}/h.cfg"
+    open(cfg, "w").write(f"""global
+    nbthread 1
+    stats socket {sock} level admin
+    stats socket {usock} level user
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen l
+    bind 127.0.0.1:{port}
+    balance roundrobin
+    server s1 127.0.0.1:{ports[0]}
+    server s2 127.0.0.1:{ports[1]}
+    server s3 127.0.0.1:{ports[2]} weight 2
+""")
+    p = subprocess.Popen([HALYARD, "-f", cfg], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.6)
+        c = spread(port, 400)
+        check("initial weights 1:1:2", c["s1"] == 100 and c["s2"] == 100 and c["s3"] == 200, c)
+        check("get weight", cli(sock, "get weight l/s3") == "2 (initial 2)\n\n")
+        cli(sock, "disable server l/s1")
+        c = spread(port, 300)
+        check("a disabled server gets no traffic", c["s1"] == 0 and None not in c, c)
+        cli(sock, "enable server l/s1")
+        cli(sock, "set server l/s2 state drain")
+        c = spread(port, 300)
+        check("a draining server gets no new traffic", c["s2"] == 0 and c["s1"] > 0, c)
+        cli(sock, "set server l/s2 state ready")
+        cli(sock, "set server l/s3 weight 6")
+        c = spread(port, 800)
+        check("a new weight takes effect at once", c["s3"] == 600 and c["s1"] == 100, c)
+        cli(sock, "set weight l/s3 50%")
+        check("percent weights are relative to the initial one",
+              cli(sock, "get weight l/s3") == "1 (initial 2)\n\n")
+        check("unknown server", cli(sock, "disable server l/nope") == "No such server.\n\n")
+        check("unknown backend", cli(sock, "get weight x/s1") == "No such backend.\n\n")
+        check("weight bounds",
+              "between 0 and 256" in cli(sock, "set server l/s1 weight 300"))
+        check("bad state", "expects 'ready', 'drain' and 'maint'" in
+              cli(sock, "set server l/s1 state foo"))
+        check("a user-level socket cannot disable a server",
+              cli(usock, "disable server l/s2") == "Permission denied\n\n")
+        check("a user-level socket can read weights", "(initial" in cli(usock, "get weight l/s1"))
+
+        # flip servers continuously while clients run: nothing may fail
+        stop = threading.Event()
+        results = Counter()
+
+        def client():
+            while not stop.is_set():
+                results["ok" if hit(port) else "fail"] += 1
+
+        def flipper():
+            i = 0
+            while not stop.is_set():
+                srv = f"l/s{i % 3 + 1}"
+                cli(sock, f"disable server {srv}")
+                cli(sock, f"set server {srv} weight {i % 5 + 1}")
+                cli(sock, f"enable server {srv}")
+                i += 1
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        threads.append(threading.Thread(target=flipper))
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join(10)
+        print(f"     under changes: {results['ok']} ok, {results['fail']} failed")
+        check("no request fails while servers change", results["fail"] == 0 and
+              results["ok"] > 200, results)
+        check("the process is still alive", p.poll() is None)
+    finally:
+        p.kill()
+        p.wait()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+/* Runtime API commands that change servers: "disable/enable server",
+ * "set server <b>/<s> state|weight", "set weight", "get weight". Every change
+ * writes the server's atomic fields and publishes a new LB snapshot of its
+ * backend through RCU (backend_publish()); readers never lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "worker/lb.h"
+#include "worker/runtime.h"
+
+/* Finds "backend/server"; prints HAProxy's message and returns NULL if
+ * there is none.
+ */
+static struct srv_rt *lookup_server(struct cli_conn *c, const char *arg)
+{
+	const char *slash = arg ? strchr(arg, '/') : NULL;
+	if (!slash) {
+		cli_printf(c, "Require 'backend/server'.\n");
+		return NULL;
+	}
+	size_t blen = (size_t)(slash - arg);
+	for (int b = 0; b < rt.nbe; b++) {
+		struct be_rt *be = &rt.bes[b];
+		if (strlen(be->conf->id) != blen || strncmp(be->conf->id, arg, blen) != 0)
+			continue;
+		for (int i = 0; i < be->nsrv; i++)
+			if (!strcmp(be->srv[i].conf->id, slash + 1))
+				return &be->srv[i];
+		cli_printf(c, "No such server.\n");
+		return NULL;
+	}
+	cli_printf(c, "No such backend.\n");
+	return NULL;
+}
+
+/* Sets or clears administrative bits, then publishes the backend. */
+static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
+{
+	unsigned cur = atomic_load(&s->admin);
+	atomic_store(&s->admin, (cur & ~clear) | set);
+	backend_publish(s->be);
+}
+
+static void cmd_disable_server(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	if (s)
+		set_admin(s, SRV_ADMIN_MAINT, 0);
+}
+
+static void cmd_enable_server(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	if (s)
+		set_admin(s, 0, SRV_ADMIN_MAINT);
+}
+
+/* Applies "<n>" (absolute, 0..256) or "<n>%" (of the configured weight). */
+static void apply_weight(struct cli_conn *c, struct srv_rt *s, const char *arg)
+{
+	char *end = NULL;
+	long v = arg ? strtol(arg, &end, 10) : -1;
+	if (!arg || end == arg || (*end && strcmp(end, "%") != 0) || v < 0) {
+		cli_printf(c, "Require <weight> or <weight%%>.\n");
+		return;
+	}
+	if (*end == '%') {
+		v = (long)s->conf->cfg.weight * v / 100;
+		if (v > 256)
+			v = 256;
+	} else if (v > 256) {
+		cli_printf(c, "Absolute weight can only be between 0 and 256 inclusive.\n");
+		return;
+	}
+	atomic_store(&s->uweight, (int)v);
+	backend_publish(s->be);
+}
+
+static void cmd_set_weight(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	if (s)
+		apply_weight(c, s, nargs > 3 ? args[3] : NULL);
+}
+
+static void cmd_get_weight(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	if (s)
+		cli_printf(c, "%d (initial %d)\n", atomic_load(&s->uweight), s->conf->cfg.weight);
+}
+
+/* set server <b>/<s> state ready|drain|maint | weight <w> */
+static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	const char *what = nargs > 3 ? args[3] : "";
+	const char *val = nargs > 4 ? args[4] : NULL;
+	if (!s)
+		return;
+	if (!strcmp(what, "weight")) {
+		apply_weight(c, s, val);
+	} else if (!strcmp(what, "state")) {
+		if (val && !strcmp(val, "ready"))
+			set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
+		else if (val && !strcmp(val, "drain"))
+			set_admin(s, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT);
+		else if (val && !strcmp(val, "maint"))
+			set_admin(s, SRV_ADMIN_MAINT, SRV_ADMIN_DRAIN);
+		else
+			cli_printf(c, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
+	} else {
+		cli_printf(c, "'set server <srv>' only supports 'state' and 'weight' for now.\n");
+	}
+}
+
+static const struct cli_cmd srv_cmds[] = {
+	{{"disable", "server"}, "disable server <bk>/<srv>", "disable a server for maintenance",
+	 CLI_LEVEL_ADMIN, cmd_disable_server},
+	{{"enable", "server"}, "enable server <bk>/<srv>", "enable a disabled server",
+	 CLI_LEVEL_ADMIN, cmd_enable_server},
+	{{"set", "weight"}, "set weight <bk>/<srv> (DEPRECATED)", "change a server's weight",
+	 CLI_LEVEL_ADMIN, cmd_set_weight},
+	{{"get", "weight"}, "get weight <bk>/<srv>", "report a server's current weight",
+	 CLI_LEVEL_USER, cmd_get_weight},
+	{{"set", "server"}, "set server <bk>/<srv> [opts]", "change a server's state or weight",
+	 CLI_LEVEL_ADMIN, cmd_set_server},
+};
+CLI_REGISTER(srv_cmds)

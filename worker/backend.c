@@ -339,6 +339,7 @@ int backend_assign_and_connect(struct stream *s)
 	atomic_fetch_add(&srv->cur_conns, 1);
 	atomic_fetch_add(&be->cur_conns, 1);
 	s->server = srv;
+	s->acct_srv = srv;
 	s->attempts++;
 	counters_srv_connect(srv);
 	if (srv->conf->cfg.send_proxy && prepend_proxy_header(s, srv->conf->cfg.send_proxy) < 0) {

@@ -72,6 +72,11 @@ void counters_add_bytes(struct stream *s)
 		c->be[s->be->idx].bytes_in += s->bytes_in;
 		c->be[s->be->idx].bytes_out += s->bytes_out;
 	}
+	if (s->acct_srv) {
+		int g = srv_global_index(s->acct_srv);
+		c->srv[g].bytes_in += s->bytes_in;
+		c->srv[g].bytes_out += s->bytes_out;
+	}
 }
 
 /* Adds <b> into <a> field by field. */
@@ -113,6 +118,8 @@ struct srv_counters counters_srv_sum(const struct srv_rt *srv)
 		sum.econ += c->srv[g].econ;
 		sum.retries += c->srv[g].retries;
 		sum.redisp += c->srv[g].redisp;
+		sum.bytes_in += c->srv[g].bytes_in;
+		sum.bytes_out += c->srv[g].bytes_out;
 	}
 	return sum;
 }

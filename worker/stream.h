@@ -59,6 +59,7 @@ struct stream {
 	struct fe_rt *fe;
 	struct be_rt *be;
 	struct srv_rt *server; /* assigned server, holds one of its slots */
+	struct srv_rt *acct_srv; /* last server used, for byte accounting */
 	const struct srv_rt *failed_srv;
 	struct sockaddr_storage cli_addr, dst_addr;
 	int retries_left;

@@ -76,6 +76,65 @@ def spread(port, n=300):
     return Counter(hit(port) for _ in range(n))
 
 
+# "show stat" header printed by HAProxy 2.6 (Debian 12), the compatibility target
+HAPROXY_26_HEADER = ("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wr"
+                     "edis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lb"
+                     "tot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hr"
+                     "sp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_ab"
+                     "rt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtim"
+                     "e,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall"
+                     ",check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate"
+                     "_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,s"
+                     "rc_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn"
+                     "_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ss"
+                     "l_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,"
+                     "h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protoc"
+                     "ol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2"
+                     "_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_c"
+                     "onnections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_"
+                     "out,")
+
+
+def stat_rows(sock):
+    lines = cli(sock, "show stat").splitlines()
+    rows = {}
+    for line in lines[1:]:
+        if line:
+            f = line.split(",")
+            rows[(f[0], f[1])] = f
+    return lines[0], rows
+
+
+def check_show_stat(sock, port):
+    header, rows = stat_rows(sock)
+    check("show stat header is HAProxy 2.6's", header == HAPROXY_26_HEADER, header[:120])
+    ncols = len(header.split(","))
+    check("every row has every column", all(len(f) == ncols for f in rows.values()),
+          {k: len(f) for k, f in rows.items()})
+    cols = header[2:].split(",")
+    idx = {name: i for i, name in enumerate(cols)}
+    before = int(rows[("l", "FRONTEND")][idx["stot"]])
+    payload = 0
+    for _ in range(10):
+        payload += len(hit(port) or "")
+    _, rows = stat_rows(sock)
+    fe, be = rows[("l", "FRONTEND")], rows[("l", "BACKEND")]
+    check("frontend stot counts connections", int(fe[idx["stot"]]) == before + 10,
+          fe[idx["stot"]])
+    check("frontend bout counts bytes sent to clients", int(fe[idx["bout"]]) >= payload,
+          (fe[idx["bout"]], payload))
+    srv_stot = sum(int(rows[("l", f"s{i}")][idx["stot"]]) for i in (1, 2, 3))
+    check("server stot adds up to the backend's", srv_stot == int(be[idx["stot"]]),
+          (srv_stot, be[idx["stot"]]))
+    cli(sock, "disable server l/s1")
+    _, rows = stat_rows(sock)
+    check("a disabled server shows MAINT", rows[("l", "s1")][idx["status"]] == "MAINT")
+    check("the backend weight drops with it", rows[("l", "BACKEND")][idx["weight"]] != be[idx["weight"]])
+    cli(sock, "enable server l/s1")
+    check("an enabled server without checks shows 'no check'",
+          stat_rows(sock)[1][("l", "s1")][idx["status"]] == "no check")
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
@@ -130,6 +189,8 @@ listen l
         check("a user-level socket cannot disable a server",
               cli(usock, "disable server l/s2") == "Permission denied\n\n")
         check("a user-level socket can read weights", "(initial" in cli(usock, "get weight l/s1"))
+
+        check_show_stat(sock, port)
 
         # flip servers continuously while clients run: nothing may fail
         stop = threading.Event()

@@ -1,0 +1,183 @@
+/* "show stat": one CSV line per frontend, server and backend, with HAProxy's
+ * columns in HAProxy's order (worker/stats-cols.c). A column that HAProxy
+ * fills for that kind of row but that Halyard does not measure yet is left
+ * empty rather than given a made-up value.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "worker/counters.h"
+#include "worker/lb.h"
+#include "worker/runtime.h"
+#include "worker/stats-cols.h"
+
+#define VAL_LEN 64
+
+struct stat_row {
+	char vals[STAT_NCOLS][VAL_LEN];
+	const char *present; /* stat_present_fe/be/srv */
+};
+
+/* Index of column <name>; -1 if unknown (a programming error). */
+static int col(const char *name)
+{
+	for (int i = 0; i < STAT_NCOLS; i++)
+		if (!strcmp(stat_cols[i], name))
+			return i;
+	return -1;
+}
+
+__attribute__((format(printf, 3, 4))) static void set(struct stat_row *r, const char *name,
+						      const char *fmt, ...)
+{
+	int i = col(name);
+	if (i < 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->vals[i], VAL_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static void emit(struct cli_conn *c, const struct stat_row *r)
+{
+	for (int i = 0; i < STAT_NCOLS; i++)
+		cli_printf(c, "%s,", r->present[i] == '1' ? r->vals[i] : "");
+	cli_printf(c, "\n");
+}
+
+/* Columns common to every row of proxy <px>. */
+static void set_common(struct stat_row *r, const struct proxy *px, const char *svname, int sid,
+		       int type)
+{
+	memset(r->vals, 0, sizeof(r->vals));
+	set(r, "pxname", "%s", px->id);
+	set(r, "svname", "%s", svname);
+	set(r, "pid", "1");
+	set(r, "iid", "%d", px->uuid);
+	set(r, "sid", "%d", sid);
+	set(r, "type", "%d", type);
+	set(r, "mode", "tcp");
+}
+
+static void frontend_row(struct cli_conn *c, const struct fe_rt *fe)
+{
+	struct stat_row r = {.present = stat_present_fe};
+	struct px_counters pc = counters_fe_sum(fe->idx);
+	set_common(&r, fe->conf, "FRONTEND", 0, 0);
+	set(&r, "scur", "%d", atomic_load(&fe->cur_conns));
+	set(&r, "slim", "%d", fe->maxconn);
+	set(&r, "stot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
+	set(&r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
+	set(&r, "bin", "%llu", (unsigned long long)pc.bytes_in);
+	set(&r, "bout", "%llu", (unsigned long long)pc.bytes_out);
+	set(&r, "status", "%s", atomic_load(&rt.stopping) ? "STOP" : "OPEN");
+	emit(c, &r);
+}
+
+/* HAProxy's status word of a server without health checks. */
+static const char *server_status(const struct srv_rt *s)
+{
+	unsigned admin = atomic_load(&s->admin);
+	if (admin & SRV_ADMIN_MAINT)
+		return "MAINT";
+	if (admin & SRV_ADMIN_DRAIN)
+		return "DRAIN";
+	return "no check";
+}
+
+static void server_row(struct cli_conn *c, const struct srv_rt *s)
+{
+	struct stat_row r = {.present = stat_present_srv};
+	struct srv_counters sc = counters_srv_sum(s);
+	char abuf[160];
+	set_common(&r, s->be->conf, s->conf->id, s->conf->puid, 2);
+	set(&r, "qcur", "%d", atomic_load(&s->queued));
+	set(&r, "scur", "%d", atomic_load(&s->cur_conns));
+	if (s->maxconn)
+		set(&r, "slim", "%d", s->maxconn);
+	set(&r, "stot", "%llu", (unsigned long long)sc.conns);
+	set(&r, "lbtot", "%llu", (unsigned long long)sc.conns);
+	set(&r, "bin", "%llu", (unsigned long long)sc.bytes_in);
+	set(&r, "bout", "%llu", (unsigned long long)sc.bytes_out);
+	set(&r, "econ", "%llu", (unsigned long long)sc.econ);
+	set(&r, "wretr", "%llu", (unsigned long long)sc.retries);
+	set(&r, "wredis", "%llu", (unsigned long long)sc.redisp);
+	set(&r, "status", "%s", server_status(s));
+	set(&r, "weight", "%d", srv_effective_weight(s));
+	set(&r, "uweight", "%d", atomic_load(&s->uweight));
+	set(&r, "act", "%d", !s->backup);
+	set(&r, "bck", "%d", s->backup);
+	set(&r, "addr", "%s", addr_to_str(&s->conf->addr, abuf, sizeof(abuf)));
+	emit(c, &r);
+}
+
+static void backend_row(struct cli_conn *c, const struct be_rt *be)
+{
+	struct stat_row r = {.present = stat_present_be};
+	struct px_counters pc = counters_be_sum(be->idx);
+	unsigned long long econ = 0, retr = 0, redis = 0;
+	int weight = 0, act = 0, bck = 0;
+	for (int i = 0; i < be->nsrv; i++) {
+		const struct srv_rt *s = &be->srv[i];
+		struct srv_counters sc = counters_srv_sum(s);
+		econ += sc.econ;
+		retr += sc.retries;
+		redis += sc.redisp;
+		if (!srv_effective_weight(s))
+			continue;
+		s->backup ? bck++ : act++;
+		weight += s->backup ? 0 : srv_effective_weight(s);
+	}
+	set_common(&r, be->conf, "BACKEND", 0, 1);
+	set(&r, "qcur", "%d", atomic_load(&be->queued));
+	set(&r, "scur", "%d", atomic_load(&be->cur_conns));
+	set(&r, "slim", "%d", be->fullconn);
+	set(&r, "stot", "%llu", (unsigned long long)pc.sess);
+	set(&r, "lbtot", "%llu", (unsigned long long)pc.sess);
+	set(&r, "bin", "%llu", (unsigned long long)pc.bytes_in);
+	set(&r, "bout", "%llu", (unsigned long long)pc.bytes_out);
+	set(&r, "econ", "%llu", econ);
+	set(&r, "wretr", "%llu", retr);
+	set(&r, "wredis", "%llu", redis);
+	set(&r, "status", "%s", act || bck ? "UP" : "DOWN");
+	set(&r, "weight", "%d", weight);
+	set(&r, "uweight", "%d", weight);
+	set(&r, "act", "%d", act);
+	set(&r, "bck", "%d", bck);
+	set(&r, "algo", "%s", be->conf->lb.algo ? be->conf->lb.algo->name : "");
+	emit(c, &r);
+}
+
+/* Proxies in configuration order: frontend row, servers, backend row. */
+static void show_stat(struct cli_conn *c, char **args, int nargs)
+{
+	if (nargs > 2) {
+		cli_printf(c, "'show stat' options (typed, json, filters) are not supported yet.\n");
+		return;
+	}
+	cli_printf(c, "# ");
+	for (int i = 0; i < STAT_NCOLS; i++)
+		cli_printf(c, "%s,", stat_cols[i]);
+	cli_printf(c, "\n");
+	for (const struct proxy *px = rt.cfg->proxies; px; px = px->next) {
+		for (int f = 0; f < rt.nfe; f++)
+			if (rt.fes[f].conf == px)
+				frontend_row(c, &rt.fes[f]);
+		for (int b = 0; b < rt.nbe; b++) {
+			if (rt.bes[b].conf != px)
+				continue;
+			for (int i = 0; i < rt.bes[b].nsrv; i++)
+				server_row(c, &rt.bes[b].srv[i]);
+			backend_row(c, &rt.bes[b]);
+		}
+	}
+}
+
+static const struct cli_cmd stat_cmds[] = {
+	{{"show", "stat"}, "show stat", "report counters for each proxy and server",
+	 CLI_LEVEL_USER, show_stat},
+};
+CLI_REGISTER(stat_cmds)

@@ -3,6 +3,7 @@
  * algorithms, and the hash functions of "hash-type".
  */
 #include "worker/lb.h"
+#include "worker/slowstart.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@ int srv_effective_weight(const struct srv_rt *s)
 	if (!atomic_load_explicit(&s->oper_up, memory_order_relaxed))
 		return 0;
 	int w = atomic_load_explicit(&s->uweight, memory_order_relaxed);
-	return w > 0 ? w : 0;
+	if (w <= 0)
+		return 0;
+	return slowstart_scale(s, w);
 }
 
 /* Appends server <s> with weight <w> to <snap>. */

@@ -28,6 +28,8 @@ struct srv_rt {
 	int maxconn;               /* 0 = unlimited */
 	int maxqueue;              /* 0 = unlimited */
 	int backup;
+	_Atomic uint64_t ramp_start_ms; /* slowstart: when it became usable, 0 = no ramp */
+	int ramp_armed;                  /* slowstart timer running (thread 0 only) */
 };
 
 struct lb_snapshot;

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/slowstart.h"
 
 /* Finds "backend/server"; prints HAProxy's message and returns NULL if
  * there is none.
@@ -36,11 +37,16 @@ static struct srv_rt *lookup_server(struct cli_conn *c, const char *arg)
 	return NULL;
 }
 
-/* Sets or clears administrative bits, then publishes the backend. */
+/* Sets or clears administrative bits, then publishes the backend; a server
+ * leaving maintenance starts its slow start.
+ */
 static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 {
 	unsigned cur = atomic_load(&s->admin);
-	atomic_store(&s->admin, (cur & ~clear) | set);
+	unsigned next = (cur & ~clear) | set;
+	atomic_store(&s->admin, next);
+	if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
+		slowstart_begin(s);
 	backend_publish(s->be);
 }
 

@@ -135,6 +135,41 @@ def check_show_stat(sock, port):
           stat_rows(sock)[1][("l", "s1")][idx["status"]] == "no check")
 
 
+def check_slowstart(tmp):
+    """slowstart: a server leaving maintenance ramps its weight up."""
+    ports = [named_backend(f"r{i}") for i in (1, 2)]
+    port, sock, cfg = free_port(), f"{tmp}/ss.sock", f"{tmp}/ss.cfg"
+    open(cfg, "w").write(f"""global
+    nbthread 1
+    stats socket {sock} level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen l
+    bind 127.0.0.1:{port}
+    server r1 127.0.0.1:{ports[0]} weight 100
+    server r2 127.0.0.1:{ports[1]} weight 100 slowstart 3s
+""")
+    p = subprocess.Popen([HALYARD, "-f", cfg], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        cli(sock, "disable server l/r2")
+        cli(sock, "enable server l/r2")
+        early = spread(port, 200)
+        time.sleep(3.5)
+        late = spread(port, 200)
+        check("slowstart: a re-enabled server starts with a small share",
+              early["r2"] < 60, early)
+        check("slowstart: full share once the ramp is over",
+              80 <= late["r2"] <= 120, late)
+    finally:
+        p.kill()
+        p.wait()
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
@@ -191,6 +226,7 @@ listen l
         check("a user-level socket can read weights", "(initial" in cli(usock, "get weight l/s1"))
 
         check_show_stat(sock, port)
+        check_slowstart(tmp)
 
         # flip servers continuously while clients run: nothing may fail
         stop = threading.Event()

@@ -38,7 +38,17 @@ struct cli_conn {
 	size_t out_len, out_cap, out_off;
 	int closing;
 	int expose_fd; /* "_getsocks" allowed (expose-fd listeners) */
+	int counted;   /* accepted on a stats socket (counts toward stats maxconn) */
+	struct timer idle; /* "stats timeout" */
 };
+
+#define CLI_DEFAULT_TIMEOUT_MS 10000
+#define CLI_DEFAULT_MAXCONN 10
+
+static uint32_t cli_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+static int cli_maxconn = CLI_DEFAULT_MAXCONN;
+static int cli_active; /* sessions accepted on stats sockets (thread 0 only) */
+static void cli_listeners_poll(int on);
 
 int (*cli_getsocks_hook)(int fd);
 
@@ -157,6 +167,9 @@ int cli_execute_line(const char *line, int level, int *prompt, char **out)
 
 static void cli_conn_free(struct cli_conn *c)
 {
+	timer_set(&c->idle, 0);
+	if (c->counted && cli_active-- >= cli_maxconn)
+		cli_listeners_poll(1); /* below the limit again */
 	loop_del(c->fd);
 	close(c->fd);
 	free(c->in);
@@ -208,9 +221,16 @@ static int cli_handle_input(struct cli_conn *c)
 	return 0;
 }
 
+/* An idle session reached "stats timeout". */
+static void cli_idle_cb(struct timer *t)
+{
+	cli_conn_free(caa_container_of(t, struct cli_conn, idle));
+}
+
 static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_conn *c = caa_container_of(h, struct cli_conn, h);
+	timer_set(&c->idle, curthr->now_ms + cli_timeout_ms);
 	char buf[4096];
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
@@ -256,6 +276,8 @@ static struct cli_listener *cli_lsts;
 static int nb_cli_lsts;
 
 /* Serves a session on <fd>; <expose> allows "_getsocks". */
+static struct cli_conn *last_adopted;
+
 static void cli_adopt_ex(int fd, int level, int expose)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -264,8 +286,14 @@ static void cli_adopt_ex(int fd, int level, int expose)
 	c->level = level;
 	c->expose_fd = expose;
 	c->h.cb = cli_conn_cb;
-	if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0)
+	timer_init(&c->idle, cli_idle_cb);
+	timer_set(&c->idle, curthr->now_ms + cli_timeout_ms);
+	last_adopted = NULL;
+	if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		cli_conn_free(c);
+		return;
+	}
+	last_adopted = c;
 }
 
 void cli_adopt(int fd, int level)
@@ -277,10 +305,18 @@ static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_listener *l = caa_container_of(h, struct cli_listener, h);
 	for (int i = 0; i < 16; i++) {
+		if (cli_active >= cli_maxconn) {
+			cli_listeners_poll(0); /* the rest waits in the backlog */
+			return;
+		}
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		cli_active++;
 		cli_adopt_ex(fd, l->level, l->expose_fd);
+		/* the newest session is the last one of the list */
+		if (last_adopted)
+			last_adopted->counted = 1;
 	}
 }
 
@@ -320,6 +356,10 @@ static int cli_bind_one(const struct stats_socket_cfg *sc)
 
 int cli_bind_all(const struct config *cfg)
 {
+	if (cfg->global.stats_timeout)
+		cli_timeout_ms = cfg->global.stats_timeout;
+	if (cfg->global.stats_maxconn)
+		cli_maxconn = cfg->global.stats_maxconn;
 	int n = 0;
 	for (const struct stats_socket_cfg *sc = cfg->global.stats_sockets; sc; sc = sc->next)
 		n++;
@@ -339,6 +379,19 @@ int cli_bind_all(const struct config *cfg)
 		nb_cli_lsts++;
 	}
 	return 0;
+}
+
+/* Starts or stops polling the stats sockets (thread 0). */
+static void cli_listeners_poll(int on)
+{
+	for (int i = 0; i < nb_cli_lsts; i++) {
+		if (on && !cli_lsts[i].polled && loop_add(cli_lsts[i].fd, EPOLLIN, &cli_lsts[i].h) == 0)
+			cli_lsts[i].polled = 1;
+		else if (!on && cli_lsts[i].polled) {
+			loop_del(cli_lsts[i].fd);
+			cli_lsts[i].polled = 0;
+		}
+	}
 }
 
 void cli_enable_thread(void)

@@ -204,16 +204,16 @@ static const struct cfg_kw global_kws[] = {
 	G_FLAG("quiet", quiet),
 	G_FLAG("nosplice", nosplice),
 	G_FLAG("noreuseport", noreuseport),
-	G_FLAG("noepoll", noepoll),
-	G_FLAG("nogetaddrinfo", nogetaddrinfo),
+	G_PENDING("noepoll"), /* epoll is the only poller */
+	G_PENDING("nogetaddrinfo"), /* getaddrinfo() is the only resolver */
 	G_STR("node", node),
 	G_FN("description", parse_description),
-	G_STR("localpeer", localpeer),
+	G_PENDING("localpeer"), /* comes with peers sections */
 	G_SIZE("tune.bufsize", tune_bufsize, 1024, 16 * 1024 * 1024),
-	G_SIZE("tune.maxrewrite", tune_maxrewrite, 0, 1024 * 1024),
+	G_PENDING("tune.maxrewrite"), /* comes with the HTTP engine */
 	G_INT("tune.maxaccept", tune_maxaccept, -1, 1000000),
 	G_INT("tune.maxpollevents", tune_maxpollevents, 1, 100000),
-	G_INT("tune.http.maxhdr", tune_http_maxhdr, 1, 32767),
+	G_PENDING("tune.http.maxhdr"), /* comes with the HTTP engine */
 	G_FN("setenv", parse_env),
 	G_FN("presetenv", parse_env),
 	G_FN("unsetenv", parse_env),

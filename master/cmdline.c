@@ -96,8 +96,6 @@ static int parse_flag(struct cmdline *cl, const char *opt)
 		{"-dW", offsetof(struct cmdline, zero_warning)},
 		{"-dS", offsetof(struct cmdline, no_splice)},
 		{"-dR", offsetof(struct cmdline, no_reuseport)},
-		{"-de", offsetof(struct cmdline, no_epoll)},
-		{"-dG", offsetof(struct cmdline, no_getaddrinfo)},
 		{"-dr", offsetof(struct cmdline, ignore_resolve_err)},
 		{"-dI", offsetof(struct cmdline, insecure_fork)},
 	};
@@ -119,7 +117,7 @@ static int is_pending_option(const char *opt)
 {
 	static const char *const pending[] = {"-m", "-4", "-dM", "-dA", "-dC", "-dF", "-dK",
 					      "-dL", "-dV", "-dZ", "-dc", "-dk", "-dp", "-dt",
-					      "-dv", "-dT"};
+					      "-dv", "-dT", "-de", "-dG"};
 	for (size_t i = 0; i < ARRAY_SIZE(pending); i++)
 		if (strncmp(opt, pending[i], strlen(pending[i])) == 0)
 			return 1;

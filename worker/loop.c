@@ -10,8 +10,9 @@
 #include <urcu-qsbr.h>
 
 #include "common/mem.h"
+#include "worker/runtime.h"
 
-#define MAX_EVENTS 256
+#define MAX_EVENTS 4096
 
 __thread struct wthread *curthr;
 
@@ -222,6 +223,11 @@ static void run_tasks(struct wthread *th)
 void loop_run(struct wthread *t)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	/* tune.maxpollevents: events handled per poll, at most MAX_EVENTS */
+	int max_events = rt.cfg && rt.cfg->global.tune_maxpollevents > 0 &&
+				 rt.cfg->global.tune_maxpollevents < MAX_EVENTS
+			 ? rt.cfg->global.tune_maxpollevents
+			 : MAX_EVENTS;
 
 	curthr = t;
 	rcu_register_thread();
@@ -234,7 +240,7 @@ void loop_run(struct wthread *t)
 			timeout = 0;
 		rcu_quiescent_state();
 		rcu_thread_offline();
-		int n = epoll_wait(t->epfd, evs, MAX_EVENTS, timeout);
+		int n = epoll_wait(t->epfd, evs, max_events, timeout);
 		rcu_thread_online();
 		t->now_ms = now_ms();
 		for (int i = 0; i < n; i++) {

@@ -170,6 +170,51 @@ listen l
         p.wait()
 
 
+def check_cli_limits(tmp):
+    """stats timeout closes idle sessions; stats maxconn makes extra
+    sessions wait until one ends."""
+    port, sock, cfg = free_port(), f"{tmp}/lim.sock", f"{tmp}/lim.cfg"
+    open(cfg, "w").write(f"""global
+    stats socket {sock} level admin
+    stats timeout 1s
+    stats maxconn 1
+listen l
+    bind 127.0.0.1:{port}
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+    server s 127.0.0.1:1
+""")
+    p = subprocess.Popen([HALYARD, "-f", cfg], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        a = socket.socket(socket.AF_UNIX)
+        a.connect(sock)
+        a.sendall(b"prompt\n")
+        time.sleep(0.2)
+        a.recv(100)
+        b = socket.socket(socket.AF_UNIX)
+        b.settimeout(0.5)
+        b.connect(sock)
+        b.sendall(b"show info\n")
+        try:
+            early = b.recv(20)
+        except socket.timeout:
+            early = None
+        check("stats maxconn: a second session waits", early is None, early)
+        a.settimeout(3)
+        t0 = time.time()
+        closed = a.recv(100) == b""
+        check("stats timeout: an idle session is closed", closed and time.time() - t0 < 2.5)
+        b.settimeout(3)
+        check("stats maxconn: the waiting session is served next",
+              b.recv(14) == b"Name: Halyard\n")
+    finally:
+        p.kill()
+        p.wait()
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
@@ -227,6 +272,7 @@ listen l
 
         check_show_stat(sock, port)
         check_slowstart(tmp)
+        check_cli_limits(tmp)
 
         # flip servers continuously while clients run: nothing may fail
         stop = threading.Event()

@@ -79,6 +79,11 @@ struct server_cfg {
 	int send_proxy;     /* 0, 1 (v1) or 2 (v2) */
 	int redir_port;
 	int check;          /* health checks requested */
+	uint32_t inter, fastinter, downinter; /* check intervals (ms), 0 = default */
+	int rise, fall;     /* consecutive results to change state, 0 = default */
+	int check_port;     /* 0 = the server's port */
+	struct hl_addr check_addr;
+	int check_addr_set;
 	struct hl_addr source;
 	int source_set;
 };

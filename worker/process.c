@@ -21,6 +21,7 @@
 #include "common/mem.h"
 #include "common/msg.h"
 #include "conf/kw.h"
+#include "worker/check.h"
 #include "worker/counters.h"
 #include "worker/cpu-map.h"
 #include "worker/lb.h"
@@ -151,6 +152,7 @@ static void *thread_main(void *arg)
 		cli_enable_thread();
 		mwlink_enable_thread();
 	}
+	checks_start_thread();
 	atomic_fetch_add(&threads_started, 1);
 	loop_run(t);
 	return NULL;
@@ -332,6 +334,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 		}
 		counters_init_thread(&rt.threads[i]);
 	}
+	checks_init();
 	if (is_worker)
 		mwlink_init(ctl_fd);
 	sigfillset(&set);

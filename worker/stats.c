@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "worker/check.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
@@ -77,22 +79,53 @@ static void frontend_row(struct cli_conn *c, const struct fe_rt *fe)
 	emit(c, &r);
 }
 
-/* HAProxy's status word of a server without health checks. */
-static const char *server_status(const struct srv_rt *s)
+/* HAProxy's status of a server: MAINT, DRAIN, "no check" without checks,
+ * else UP/DOWN, with "n/m" while a change is under way.
+ */
+static void server_status(const struct srv_rt *s, const struct check_state *ck, char *out,
+			  size_t len)
 {
 	unsigned admin = atomic_load(&s->admin);
+	const struct server_cfg *c = &s->conf->cfg;
+	int up = atomic_load(&s->oper_up);
 	if (admin & SRV_ADMIN_MAINT)
-		return "MAINT";
-	if (admin & SRV_ADMIN_DRAIN)
-		return "DRAIN";
-	return "no check";
+		snprintf(out, len, "MAINT");
+	else if (admin & SRV_ADMIN_DRAIN)
+		snprintf(out, len, "DRAIN");
+	else if (!ck)
+		snprintf(out, len, "no check");
+	else if (ck->consecutive)
+		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
+			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+	else
+		snprintf(out, len, "%s", up ? "UP" : "DOWN");
+}
+
+/* Check columns of a server that has a health check. */
+static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
+{
+	static const char *const cols[] = {"chkfail", "chkdown", "lastchg", "downtime",
+					   "check_status", "check_duration"};
+	long now = (long)time(NULL);
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		present[col(cols[i])] = '1';
+	set(r, "chkfail", "%llu", (unsigned long long)ck->checks_failed);
+	set(r, "chkdown", "%llu", (unsigned long long)ck->downs);
+	set(r, "lastchg", "%ld", now - ck->last_change);
+	set(r, "downtime", "%llu",
+	    (unsigned long long)(ck->downtime_s + (ck->down_since ? now - ck->down_since : 0)));
+	set(r, "check_status", "%s", check_result_str(ck->last));
+	set(r, "check_duration", "%u", ck->duration_ms);
 }
 
 static void server_row(struct cli_conn *c, const struct srv_rt *s)
 {
-	struct stat_row r = {.present = stat_present_srv};
+	char present[STAT_NCOLS + 1];
+	struct stat_row r = {.present = present};
 	struct srv_counters sc = counters_srv_sum(s);
-	char abuf[160];
+	const struct check_state *ck = check_of(s);
+	char abuf[160], status[32];
+	memcpy(present, stat_present_srv, sizeof(present));
 	set_common(&r, s->be->conf, s->conf->id, s->conf->puid, 2);
 	set(&r, "qcur", "%d", atomic_load(&s->queued));
 	set(&r, "scur", "%d", atomic_load(&s->cur_conns));
@@ -105,7 +138,10 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	set(&r, "econ", "%llu", (unsigned long long)sc.econ);
 	set(&r, "wretr", "%llu", (unsigned long long)sc.retries);
 	set(&r, "wredis", "%llu", (unsigned long long)sc.redisp);
-	set(&r, "status", "%s", server_status(s));
+	server_status(s, ck, status, sizeof(status));
+	set(&r, "status", "%s", status);
+	if (ck)
+		check_columns(&r, present, ck);
 	set(&r, "weight", "%d", srv_effective_weight(s));
 	set(&r, "uweight", "%d", atomic_load(&s->uweight));
 	set(&r, "act", "%d", !s->backup);

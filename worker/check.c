@@ -1,0 +1,300 @@
+#include "worker/check.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "conf/opts.h"
+#include "common/units.h"
+#include "worker/loop.h"
+#include "worker/runtime.h"
+#include "worker/slowstart.h"
+
+#define DEF_INTER 2000
+#define DEF_RISE 2
+#define DEF_FALL 3
+
+struct check {
+	struct ev_handler h;
+	struct timer t;
+	struct srv_rt *srv;
+	int fd;
+	uint64_t started;
+	struct check_state st;
+	char info[96];
+};
+
+static struct check **checks; /* indexed by global server index, NULL without check */
+static int nb_checks_slots;
+
+static uint32_t inter_of(const struct server_cfg *c)
+{
+	return c->inter ? c->inter : DEF_INTER;
+}
+
+/* Interval before the next check, per the server's state. */
+static uint32_t next_interval(const struct check *ck)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	int up = atomic_load(&ck->srv->oper_up);
+	if (!up)
+		return c->downinter ? c->downinter : inter_of(c);
+	if (ck->st.consecutive)
+		return c->fastinter ? c->fastinter : inter_of(c);
+	return inter_of(c);
+}
+
+const char *check_result_str(enum check_result r)
+{
+	switch (r) {
+	case CHK_L4OK:
+		return "L4OK";
+	case CHK_L4CON:
+		return "L4CON";
+	case CHK_L4TOUT:
+		return "L4TOUT";
+	default:
+		return "INI";
+	}
+}
+
+/* Counts the usable active and backup servers of <be> after a change. */
+static void count_usable(const struct be_rt *be, int *act, int *bck)
+{
+	*act = *bck = 0;
+	for (int i = 0; i < be->nsrv; i++) {
+		const struct srv_rt *s = &be->srv[i];
+		if (!atomic_load(&s->oper_up) || (atomic_load(&s->admin) & SRV_ADMIN_MAINT))
+			continue;
+		s->backup ? (*bck)++ : (*act)++;
+	}
+}
+
+/* Applies an UP/DOWN transition and logs it as HAProxy does. */
+static void change_state(struct check *ck, int up)
+{
+	struct srv_rt *s = ck->srv;
+	long now = (long)time(NULL);
+	int act, bck;
+
+	atomic_store(&s->oper_up, up);
+	if (up) {
+		ck->st.downtime_s += ck->st.down_since ? (uint64_t)(now - ck->st.down_since) : 0;
+		ck->st.down_since = 0;
+		slowstart_begin(s);
+	} else {
+		ck->st.downs++;
+		ck->st.down_since = now;
+	}
+	ck->st.last_change = now;
+	backend_publish(s->be);
+	count_usable(s->be, &act, &bck);
+	if (up)
+		ha_warning("Server %s/%s is UP, reason: Layer4 check passed, check duration: %ums. "
+			   "%d active and %d backup servers online. 0 sessions requeued, %d total in "
+			   "queue.\n", s->be->conf->id, s->conf->id, ck->st.duration_ms, act, bck,
+			   atomic_load(&s->be->queued));
+	else
+		ha_warning("Server %s/%s is DOWN, reason: Layer4 %s, info: \"%s\", check duration: "
+			   "%ums. %d active and %d backup servers left. %d sessions active, 0 "
+			   "requeued, 0 remaining in queue.\n", s->be->conf->id, s->conf->id,
+			   ck->st.last == CHK_L4TOUT ? "timeout" : "connection problem", ck->info,
+			   ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
+	if (!up && !act && !bck)
+		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+}
+
+/* Records one result and changes state after rise/fall of them in a row. */
+static void record(struct check *ck, enum check_result r)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	int up = atomic_load(&ck->srv->oper_up);
+	int ok = r == CHK_L4OK;
+
+	ck->st.last = r;
+	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
+	if (!ok)
+		ck->st.checks_failed++;
+	if (ok == up) {
+		ck->st.consecutive = 0;
+		return;
+	}
+	ck->st.consecutive++;
+	int needed = up ? (c->fall ? c->fall : DEF_FALL) : (c->rise ? c->rise : DEF_RISE);
+	if (ck->st.consecutive >= needed) {
+		ck->st.consecutive = 0;
+		change_state(ck, !up);
+	}
+}
+
+/* Ends the current attempt and schedules the next one. */
+static void finish(struct check *ck, enum check_result r)
+{
+	if (ck->fd >= 0) {
+		close(ck->fd);
+		ck->fd = -1;
+	}
+	record(ck, r);
+	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
+}
+
+static void check_io_cb(struct ev_handler *h, uint32_t ev)
+{
+	struct check *ck = caa_container_of(h, struct check, h);
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (ck->fd < 0)
+		return;
+	if (getsockopt(ck->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		return;
+	snprintf(ck->info, sizeof(ck->info), "%s", err ? strerror(err) : "");
+	finish(ck, err ? CHK_L4CON : CHK_L4OK);
+}
+
+/* Address the check connects to: "addr" and "port" override the server's. */
+static socklen_t check_target(const struct check *ck, struct sockaddr_storage *ss)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : &ck->srv->conf->addr;
+	uint16_t port = c->check_port ? (uint16_t)c->check_port : ck->srv->conf->addr.port_lo;
+	*ss = a->ss;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	return a->sslen;
+}
+
+/* Timer: start an attempt, or give up on one that timed out. */
+static void check_timer_cb(struct timer *t)
+{
+	struct check *ck = caa_container_of(t, struct check, t);
+	struct sockaddr_storage ss;
+
+	if (ck->fd >= 0) {
+		snprintf(ck->info, sizeof(ck->info), "Connection timed out");
+		finish(ck, CHK_L4TOUT);
+		return;
+	}
+	socklen_t sl = check_target(ck, &ss);
+	ck->started = curthr->now_ms;
+	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ck->fd < 0 || (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
+		snprintf(ck->info, sizeof(ck->info), "%s", strerror(errno));
+		finish(ck, CHK_L4CON);
+		return;
+	}
+	loop_add(ck->fd, EPOLLOUT | EPOLLET, &ck->h);
+	const struct px_timeouts *to = &ck->srv->be->conf->to;
+	uint32_t tmo = to->check ? to->check : to->connect ? to->connect : inter_of(&ck->srv->conf->cfg);
+	timer_set(&ck->t, curthr->now_ms + tmo);
+}
+
+void checks_start_thread(void)
+{
+	int g = 0, started = 0;
+	for (int b = 0; b < rt.nbe; b++) {
+		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
+			struct srv_rt *s = &rt.bes[b].srv[i];
+			if (!s->conf->cfg.check || g % rt.nbthread != curthr->id)
+				continue;
+			struct check *ck = xcalloc(1, sizeof(*ck));
+			ck->srv = s;
+			ck->fd = -1;
+			ck->h.cb = check_io_cb;
+			timer_init(&ck->t, check_timer_cb);
+			ck->st.last_change = (long)time(NULL);
+			/* spread the first checks over one interval */
+			uint32_t inter = inter_of(&s->conf->cfg);
+			timer_set(&ck->t, curthr->now_ms + 1 + (uint32_t)(started++ * 97) % inter);
+			if (g < nb_checks_slots)
+				checks[g] = ck;
+		}
+	}
+}
+
+const struct check_state *check_of(const struct srv_rt *s)
+{
+	int g = 0;
+	for (int b = 0; b < rt.nbe; b++) {
+		if (&rt.bes[b] == s->be) {
+			g += s->idx;
+			return g < nb_checks_slots && checks[g] ? &checks[g]->st : NULL;
+		}
+		g += rt.bes[b].nsrv;
+	}
+	return NULL;
+}
+
+
+void checks_init(void)
+{
+	nb_checks_slots = 0;
+	for (int b = 0; b < rt.nbe; b++)
+		nb_checks_slots += rt.bes[b].nsrv;
+	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
+}
+
+/* Server options of the checks. */
+static int sopt_check(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	s->cfg.check = strcmp(args[0], "no-check") != 0;
+	return CFG_OK;
+}
+
+static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server_cfg *c = &((struct server *)ctx->target)->cfg;
+	const char *n = args[0], *v = args[1];
+	const char *bad = NULL;
+	uint32_t *times[] = {&c->inter, &c->fastinter, &c->downinter};
+	const char *tnames[] = {"inter", "fastinter", "downinter"};
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(n, tnames[i]) != 0)
+			continue;
+		if (parse_time_ms(v, times[i], &bad) != PARSE_OK || !*times[i]) {
+			memprintf(err, "'%s' expects a positive delay in milliseconds, got '%s'.", n,
+				  v);
+			return CFG_ALERT;
+		}
+		return CFG_OK;
+	}
+	if (!strcmp(n, "rise") || !strcmp(n, "fall"))
+		return cfg_opt_int(n, v, 1, 100000, n[0] == 'r' ? &c->rise : &c->fall, err);
+	if (!strcmp(n, "port"))
+		return cfg_opt_int(n, v, 1, 65535, &c->check_port, err);
+	/* addr */
+	if (cfg_parse_source(v, &c->check_addr, err) != CFG_OK)
+		return CFG_ALERT;
+	c->check_addr_set = 1;
+	return CFG_OK;
+}
+
+#define CO(n, fn, nv) {.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv}
+static const struct cfg_kw check_opts[] = {
+	CO("check", sopt_check, 0),           CO("no-check", sopt_check, 0),
+	CO("inter", sopt_check_value, 1),     CO("fastinter", sopt_check_value, 1),
+	CO("downinter", sopt_check_value, 1), CO("rise", sopt_check_value, 1),
+	CO("fall", sopt_check_value, 1),      CO("port", sopt_check_value, 1),
+	CO("addr", sopt_check_value, 1),
+	{.name = "timeout check",
+	 .sections = SECT_PROXY,
+	 .cap = PX_CAP_DEF | PX_CAP_BE,
+	 .type = KWT_UINT_TIME,
+	 .offset = offsetof(struct proxy, to.check),
+	 .flags = KWF_CAP_WARN},
+};
+CFG_REGISTER_KEYWORDS(check_opts)

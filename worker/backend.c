@@ -49,14 +49,15 @@ void backend_queues_init(int nbe)
 int srv_dynamic_maxconn(const struct srv_rt *s)
 {
 	const struct server_cfg *c = &s->conf->cfg;
+	int max = atomic_load_explicit(&s->maxconn, memory_order_relaxed);
 	if (!c->minconn || !s->be->fullconn)
-		return s->maxconn;
+		return max;
 	int be_conns = atomic_load_explicit(&s->be->cur_conns, memory_order_relaxed);
-	long dyn = (long)s->maxconn * be_conns / s->be->fullconn;
+	long dyn = (long)max * be_conns / s->be->fullconn;
 	if (dyn < c->minconn)
 		dyn = c->minconn;
-	if (s->maxconn && dyn > s->maxconn)
-		dyn = s->maxconn;
+	if (max && dyn > max)
+		dyn = max;
 	return (int)dyn;
 }
 
@@ -169,6 +170,12 @@ static void wake_one_queued(struct be_rt *be)
 		mail_post(s->thr, &s->mail);
 	}
 	pthread_mutex_unlock(&queue_lock);
+}
+
+void backend_wake_queued(struct be_rt *be, int n)
+{
+	while (n-- > 0 && atomic_load(&be->queued))
+		wake_one_queued(be);
 }
 
 void srv_release(struct srv_rt *srv)

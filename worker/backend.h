@@ -24,6 +24,11 @@ int backend_connect_failed(struct stream *s, enum term_cause why);
 /* Gives back one connection slot of <srv> and wakes a queued stream. */
 void srv_release(struct srv_rt *srv);
 
+/* Wakes up to <n> streams waiting in <be>'s queue (after a limit was
+ * raised); each one runs server assignment again on its own thread.
+ */
+void backend_wake_queued(struct be_rt *be, int n);
+
 /* Removes <s> from its backend queue if it is queued. Returns 1 when a
  * wake-up mail for <s> is in flight: the caller must not free it then.
  */

@@ -88,7 +88,7 @@ static void px_add(struct px_counters *a, const struct px_counters *b)
 	a->errors += b->errors;
 }
 
-struct px_counters counters_fe_sum(int idx)
+static struct px_counters fe_raw(int idx)
 {
 	struct px_counters sum = {0};
 	for (int i = 0; i < rt.nbthread; i++)
@@ -97,7 +97,7 @@ struct px_counters counters_fe_sum(int idx)
 	return sum;
 }
 
-struct px_counters counters_be_sum(int idx)
+static struct px_counters be_raw(int idx)
 {
 	struct px_counters sum = {0};
 	for (int i = 0; i < rt.nbthread; i++)
@@ -106,10 +106,9 @@ struct px_counters counters_be_sum(int idx)
 	return sum;
 }
 
-struct srv_counters counters_srv_sum(const struct srv_rt *srv)
+static struct srv_counters srv_raw(int g)
 {
 	struct srv_counters sum = {0};
-	int g = srv_global_index(srv);
 	for (int i = 0; i < rt.nbthread; i++) {
 		struct thr_counters *c = rt.threads[i].counters;
 		if (!c)
@@ -122,4 +121,66 @@ struct srv_counters counters_srv_sum(const struct srv_rt *srv)
 		sum.bytes_out += c->srv[g].bytes_out;
 	}
 	return sum;
+}
+
+/* "clear counters all": the threads keep incrementing their own counters
+ * without atomics, so instead of writing into them the reader (the CLI
+ * thread, the only one summing) records the current sums as a baseline and
+ * subtracts it from later sums.
+ */
+static struct px_counters *fe_zero, *be_zero;
+static struct srv_counters *srv_zero;
+
+static struct px_counters px_sub(struct px_counters a, const struct px_counters *z)
+{
+	if (z) {
+		a.sess -= z->sess;
+		a.bytes_in -= z->bytes_in;
+		a.bytes_out -= z->bytes_out;
+		a.errors -= z->errors;
+	}
+	return a;
+}
+
+struct px_counters counters_fe_sum(int idx)
+{
+	return px_sub(fe_raw(idx), fe_zero ? &fe_zero[idx] : NULL);
+}
+
+struct px_counters counters_be_sum(int idx)
+{
+	return px_sub(be_raw(idx), be_zero ? &be_zero[idx] : NULL);
+}
+
+struct srv_counters counters_srv_sum(const struct srv_rt *srv)
+{
+	int g = srv_global_index(srv);
+	struct srv_counters a = srv_raw(g);
+	if (srv_zero) {
+		const struct srv_counters *z = &srv_zero[g];
+		a.conns -= z->conns;
+		a.econ -= z->econ;
+		a.retries -= z->retries;
+		a.redisp -= z->redisp;
+		a.bytes_in -= z->bytes_in;
+		a.bytes_out -= z->bytes_out;
+	}
+	return a;
+}
+
+void counters_clear_all(void)
+{
+	if (!fe_zero) {
+		fe_zero = xcalloc((size_t)rt.nfe + 1, sizeof(*fe_zero));
+		be_zero = xcalloc((size_t)rt.nbe + 1, sizeof(*be_zero));
+		srv_zero = xcalloc((size_t)nb_srv_total + 1, sizeof(*srv_zero));
+	}
+	for (int i = 0; i < rt.nfe; i++) {
+		fe_zero[i] = fe_raw(i);
+		atomic_store(&rt.fes[i].cum_conns, 0);
+	}
+	for (int i = 0; i < rt.nbe; i++)
+		be_zero[i] = be_raw(i);
+	for (int g = 0; g < nb_srv_total; g++)
+		srv_zero[g] = srv_raw(g);
 }

@@ -46,5 +46,8 @@ struct px_counters counters_fe_sum(int fe_idx);
 struct px_counters counters_be_sum(int be_idx);
 struct srv_counters counters_srv_sum(const struct srv_rt *srv);
 
+/* Resets every counter above to zero as seen by the sums (CLI thread). */
+void counters_clear_all(void);
+
 /* Global index of a server across all backends. */
 int srv_global_index(const struct srv_rt *srv);

@@ -63,9 +63,10 @@ int srv_dynamic_maxconn(const struct srv_rt *s);
 /* Returns 1 when <s> has reached its (dynamic) maxconn. */
 static inline int srv_is_full(const struct srv_rt *s)
 {
-	if (!s->maxconn)
+	int max = atomic_load_explicit(&s->maxconn, memory_order_relaxed);
+	if (!max)
 		return 0;
-	int limit = s->conf && s->conf->cfg.minconn ? srv_dynamic_maxconn(s) : s->maxconn;
+	int limit = s->conf && s->conf->cfg.minconn ? srv_dynamic_maxconn(s) : max;
 	return atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= limit;
 }
 

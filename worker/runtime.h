@@ -17,7 +17,7 @@ struct listener;
 struct fe_rt {
 	const struct proxy *conf;
 	int idx;
-	int maxconn;
+	_Atomic int maxconn;       /* runtime-settable ("set maxconn frontend") */
 	_Atomic int cur_conns;
 	_Atomic uint64_t cum_conns;
 	struct be_rt *default_be;
@@ -43,7 +43,7 @@ struct runtime {
 	struct fe_rt *fes;
 	struct be_rt *bes;
 	struct listener *lsts;
-	int maxconn;               /* global */
+	_Atomic int maxconn;       /* global, runtime-settable ("set maxconn global") */
 	_Atomic int cur_conns;     /* global */
 	_Atomic uint64_t cum_conns;
 	_Atomic int paused;        /* some thread paused its listeners */

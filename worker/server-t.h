@@ -25,11 +25,13 @@ struct srv_rt {
 	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
 	_Atomic unsigned admin;    /* SRV_ADMIN_* */
 	_Atomic int oper_up;       /* 1 when operationally up (health checks) */
-	int maxconn;               /* 0 = unlimited */
+	_Atomic int maxconn;       /* 0 = unlimited; runtime-settable ("set maxconn server") */
 	int maxqueue;              /* 0 = unlimited */
 	int backup;
 	_Atomic uint64_t ramp_start_ms; /* slowstart: when it became usable, 0 = no ramp */
 	int ramp_armed;                  /* slowstart timer running (thread 0 only) */
+	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
+	_Atomic int maint_seen;    /* has been in maintenance (no check restores health) */
 };
 
 struct lb_snapshot;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "worker/lb.h"
@@ -45,6 +46,10 @@ static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 	unsigned cur = atomic_load(&s->admin);
 	unsigned next = (cur & ~clear) | set;
 	atomic_store(&s->admin, next);
+	if (next != cur)
+		atomic_store(&s->last_change, (long)time(NULL));
+	if (next & SRV_ADMIN_MAINT)
+		atomic_store(&s->maint_seen, 1);
 	if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
 		slowstart_begin(s);
 	backend_publish(s->be);

@@ -129,8 +129,11 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	set_common(&r, s->be->conf, s->conf->id, s->conf->puid, 2);
 	set(&r, "qcur", "%d", atomic_load(&s->queued));
 	set(&r, "scur", "%d", atomic_load(&s->cur_conns));
-	if (s->maxconn)
-		set(&r, "slim", "%d", s->maxconn);
+	int maxconn = atomic_load(&s->maxconn);
+	if (maxconn) { /* HAProxy leaves the column empty for unlimited servers */
+		present[col("slim")] = '1';
+		set(&r, "slim", "%d", maxconn);
+	}
 	set(&r, "stot", "%llu", (unsigned long long)sc.conns);
 	set(&r, "lbtot", "%llu", (unsigned long long)sc.conns);
 	set(&r, "bin", "%llu", (unsigned long long)sc.bytes_in);

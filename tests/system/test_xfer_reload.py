@@ -102,7 +102,7 @@ listen l
         def loop():
             while not stop.is_set():
                 try:
-                    c = socket.create_connection(("127.0.0.1", port), timeout=2)
+                    c = socket.create_connection(("127.0.0.1", port), timeout=10)
                     ok = c.recv(16).startswith(b"hello")
                     c.close()
                 except OSError:

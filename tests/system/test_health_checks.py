@@ -13,23 +13,9 @@ import threading
 import time
 from collections import Counter
 
+from halyard_test import check, summary, free_port, cli
+
 HALYARD = os.environ.get("HALYARD")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    passed += bool(cond)
-    failed += not cond
-    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Backend:
@@ -62,21 +48,6 @@ class Backend:
         if self.srv:
             self.srv.close()
             self.srv = None
-
-
-def cli(sock, cmd):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall(cmd.encode() + b"\n")
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def status_of(sock, srv):
@@ -203,8 +174,7 @@ listen l
         p.kill()
         p.wait()
         errf.close()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -11,23 +11,9 @@ import tempfile
 import threading
 import time
 
+from halyard_test import check, summary, free_port
+
 HALYARD = os.environ.get("HALYARD")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    passed += bool(cond)
-    failed += not cond
-    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def echo_backend():
@@ -238,8 +224,7 @@ def main():
     test_grace(tmp, bport)
     test_systemd_notify(tmp, bport)
     test_max_reloads(tmp, bport)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -9,23 +9,9 @@ import sys
 import tempfile
 import time
 
+from halyard_test import check, summary, free_port
+
 HALYARD = os.environ.get("HALYARD")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    passed += bool(cond)
-    failed += not cond
-    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def status(pid, field):
@@ -126,8 +112,7 @@ def main():
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -11,23 +11,9 @@ import threading
 import time
 from collections import Counter
 
+from halyard_test import check, summary, free_port, cli
+
 HALYARD = os.environ.get("HALYARD")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    passed += bool(cond)
-    failed += not cond
-    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def named_backend(name):
@@ -45,21 +31,6 @@ def named_backend(name):
             c.close()
     threading.Thread(target=run, daemon=True).start()
     return srv.getsockname()[1]
-
-
-def cli(sock, cmd):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall(cmd.encode() + b"\n")
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def hit(port):
@@ -305,8 +276,7 @@ listen l
     finally:
         p.kill()
         p.wait()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -10,26 +10,9 @@ import tempfile
 import threading
 import time
 
+from halyard_test import check, summary, free_port
+
 HALYARD = os.environ.get("HALYARD")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def backend(stop):
@@ -141,8 +124,7 @@ listen l
         for p in pids:
             if p and alive(p):
                 os.kill(p, 9)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

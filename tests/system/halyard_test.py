@@ -1,0 +1,43 @@
+"""Helpers shared by the Python system tests: result reporting, free ports,
+and one-shot CLI commands over a unix socket."""
+import socket
+
+_counts = {"passed": 0, "failed": 0}
+
+
+def check(name, cond, detail=""):
+    """Records and prints one result ("ok"/"FAIL" line)."""
+    _counts["passed" if cond else "failed"] += 1
+    print(f"{'ok  ' if cond else 'FAIL'} {name} {'' if cond else detail}")
+
+
+def summary():
+    """Prints the final "N passed, N failed" line; returns the exit status."""
+    print(f"{_counts['passed']} passed, {_counts['failed']} failed")
+    return 1 if _counts["failed"] else 0
+
+
+def free_port():
+    """A loopback TCP port that is free right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cli(sock, cmd, timeout=5):
+    """Sends one command line to the CLI at unix socket <sock>; returns the
+    whole answer (the session closes after one line)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(sock)
+    s.sendall(cmd.encode() + b"\n")
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()

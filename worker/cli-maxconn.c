@@ -11,6 +11,7 @@
 #include "worker/backend.h"
 #include "worker/listener.h"
 #include "worker/runtime.h"
+#include "worker/srv-cmds.h"
 
 static void resume_listeners(void)
 {
@@ -45,32 +46,9 @@ static void set_maxconn_frontend(struct cli_conn *c, char **args, int nargs)
 	resume_listeners();
 }
 
-/* Same lookup and messages as the other server commands. */
-static struct srv_rt *find_server(struct cli_conn *c, const char *arg)
-{
-	const char *slash = arg ? strchr(arg, '/') : NULL;
-	if (!slash) {
-		cli_printf(c, "Require 'backend/server'.\n");
-		return NULL;
-	}
-	size_t blen = (size_t)(slash - arg);
-	for (int b = 0; b < rt.nbe; b++) {
-		struct be_rt *be = &rt.bes[b];
-		if (strlen(be->conf->id) != blen || strncmp(be->conf->id, arg, blen) != 0)
-			continue;
-		for (int i = 0; i < be->nsrv; i++)
-			if (!strcmp(be->srv[i].conf->id, slash + 1))
-				return &be->srv[i];
-		cli_printf(c, "No such server.\n");
-		return NULL;
-	}
-	cli_printf(c, "No such backend.\n");
-	return NULL;
-}
-
 static void set_maxconn_server(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = find_server(c, nargs > 3 ? args[3] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 3 ? args[3] : NULL);
 	if (!s)
 		return;
 	if (nargs < 5) {

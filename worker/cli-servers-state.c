@@ -75,9 +75,7 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 {
 	const struct be_rt *only = NULL;
 	if (nargs > 3) {
-		for (int b = 0; b < rt.nbe && !only; b++)
-			if (!strcmp(rt.bes[b].conf->id, args[3]))
-				only = &rt.bes[b];
+		only = runtime_backend_by_name(args[3], strlen(args[3]));
 		if (!only) {
 			cli_printf(c, "Can't find backend.\n");
 			return;

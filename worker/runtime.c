@@ -16,6 +16,7 @@
 #include "common/msg.h"
 #include "common/rcu.h"
 #include "conf/kw.h"
+#include "worker/backend.h"
 #include "worker/lb.h"
 
 struct runtime rt;
@@ -55,6 +56,16 @@ struct be_rt *runtime_backend_of(const struct proxy *px)
 	return NULL;
 }
 
+struct be_rt *runtime_backend_by_name(const char *name, size_t len)
+{
+	for (int i = 0; i < rt.nbe; i++) {
+		const char *id = rt.bes[i].conf->id;
+		if (strlen(id) == len && strncmp(id, name, len) == 0)
+			return &rt.bes[i];
+	}
+	return NULL;
+}
+
 /* Creates the runtime servers of backend <be>. */
 static void build_servers(struct be_rt *be)
 {
@@ -89,8 +100,6 @@ static int default_maxconn(void)
 	}
 	return 4096;
 }
-
-void backend_queues_init(int nbe);
 
 /* Whether frontend <fe> may send traffic to backend <be>. */
 static int fe_routes_to(const struct fe_rt *fe, const struct be_rt *be)

@@ -4,6 +4,7 @@
  */
 #pragma once
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf/model-t.h"
@@ -60,6 +61,9 @@ int runtime_build(struct config *cfg);
 
 /* Looks up the runtime backend of configuration proxy <px>. */
 struct be_rt *runtime_backend_of(const struct proxy *px);
+
+/* Looks up the runtime backend named by the <len> first bytes of <name>. */
+struct be_rt *runtime_backend_by_name(const char *name, size_t len);
 
 /* Publishes a new LB snapshot for <be> (any thread, writers serialised). */
 void backend_publish(struct be_rt *be);

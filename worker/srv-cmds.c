@@ -12,29 +12,24 @@
 #include "worker/lb.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
+#include "worker/srv-cmds.h"
 
-/* Finds "backend/server"; prints HAProxy's message and returns NULL if
- * there is none.
- */
-static struct srv_rt *lookup_server(struct cli_conn *c, const char *arg)
+struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
 {
 	const char *slash = arg ? strchr(arg, '/') : NULL;
 	if (!slash) {
 		cli_printf(c, "Require 'backend/server'.\n");
 		return NULL;
 	}
-	size_t blen = (size_t)(slash - arg);
-	for (int b = 0; b < rt.nbe; b++) {
-		struct be_rt *be = &rt.bes[b];
-		if (strlen(be->conf->id) != blen || strncmp(be->conf->id, arg, blen) != 0)
-			continue;
-		for (int i = 0; i < be->nsrv; i++)
-			if (!strcmp(be->srv[i].conf->id, slash + 1))
-				return &be->srv[i];
-		cli_printf(c, "No such server.\n");
+	struct be_rt *be = runtime_backend_by_name(arg, (size_t)(slash - arg));
+	if (!be) {
+		cli_printf(c, "No such backend.\n");
 		return NULL;
 	}
-	cli_printf(c, "No such backend.\n");
+	for (int i = 0; i < be->nsrv; i++)
+		if (!strcmp(be->srv[i].conf->id, slash + 1))
+			return &be->srv[i];
+	cli_printf(c, "No such server.\n");
 	return NULL;
 }
 
@@ -57,14 +52,14 @@ static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 
 static void cmd_disable_server(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
 		set_admin(s, SRV_ADMIN_MAINT, 0);
 }
 
 static void cmd_enable_server(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
 		set_admin(s, 0, SRV_ADMIN_MAINT);
 }
@@ -92,14 +87,14 @@ static void apply_weight(struct cli_conn *c, struct srv_rt *s, const char *arg)
 
 static void cmd_set_weight(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
 		apply_weight(c, s, nargs > 3 ? args[3] : NULL);
 }
 
 static void cmd_get_weight(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
 		cli_printf(c, "%d (initial %d)\n", atomic_load(&s->uweight), s->conf->cfg.weight);
 }
@@ -107,7 +102,7 @@ static void cmd_get_weight(struct cli_conn *c, char **args, int nargs)
 /* set server <b>/<s> state ready|drain|maint | weight <w> */
 static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
 {
-	struct srv_rt *s = lookup_server(c, nargs > 2 ? args[2] : NULL);
+	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	const char *what = nargs > 3 ? args[3] : "";
 	const char *val = nargs > 4 ? args[4] : NULL;
 	if (!s)

@@ -202,21 +202,13 @@ struct global_cfg {
 	int quiet;
 	int nosplice;
 	int noreuseport;
-	int noepoll;
-	int nogetaddrinfo;
-	int spread_checks;
 	uint32_t stats_timeout;
 	int stats_maxconn;
 	char *node;
 	char *description;
-	char *localpeer;
 	uint32_t tune_bufsize;
-	uint32_t tune_maxrewrite;
 	int tune_maxaccept;
 	int tune_maxpollevents;
-	int tune_http_maxhdr;
-	int tune_runqueue_depth;
-	int tune_idle_pool_shared;
 	struct stats_socket_cfg *stats_sockets;
 };
 

@@ -105,9 +105,7 @@ void cfg_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->global.tune_bufsize = 16384;
-	cfg->global.tune_maxrewrite = 1024;
 	cfg->global.tune_maxaccept = 64;
 	cfg->global.tune_maxpollevents = 200;
-	cfg->global.tune_http_maxhdr = 101;
 	cfg->global.thread_groups = 1;
 }

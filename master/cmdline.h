@@ -31,8 +31,6 @@ struct cmdline {
 	int zero_warning; /* -dW */
 	int no_splice;   /* -dS */
 	int no_reuseport; /* -dR */
-	int no_epoll;    /* -de */
-	int no_getaddrinfo; /* -dG */
 	int ignore_resolve_err; /* -dr */
 	int insecure_fork; /* -dI */
 	int show_version; /* 1: -v, 2: -vv */

@@ -99,10 +99,6 @@ static void apply_cmdline(struct config *cfg, const struct cmdline *cl)
 		g->nosplice = 1;
 	if (cl->no_reuseport)
 		g->noreuseport = 1;
-	if (cl->no_epoll)
-		g->noepoll = 1;
-	if (cl->no_getaddrinfo)
-		g->nogetaddrinfo = 1;
 	if (cl->insecure_fork)
 		g->insecure_fork_wanted = 1;
 	if (cl->pidfile) {

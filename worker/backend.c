@@ -39,8 +39,6 @@ static struct be_queue *queue_of(struct be_rt *be)
 	return &queues[be->idx];
 }
 
-void backend_queues_init(int nbe);
-
 void backend_queues_init(int nbe)
 {
 	queues = calloc((size_t)(nbe ? nbe : 1), sizeof(*queues));

@@ -21,6 +21,9 @@ int backend_connect_check(struct stream *s);
  */
 int backend_connect_failed(struct stream *s, enum term_cause why);
 
+/* Allocates the queues of <nbe> backends; once, before traffic. */
+void backend_queues_init(int nbe);
+
 /* Gives back one connection slot of <srv> and wakes a queued stream. */
 void srv_release(struct srv_rt *srv);
 

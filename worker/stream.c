@@ -595,7 +595,3 @@ void stream_end_cause(struct stream *s, enum term_cause why)
 	stream_end(s, why);
 }
 
-int stream_count(void)
-{
-	return curthr ? curthr->cur_conns : 0;
-}

@@ -82,8 +82,6 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 /* Re-runs the stream state machine (used by the queue and timers). */
 void stream_wakeup(struct stream *s);
 
-/* Thread-local count of live streams. */
-int stream_count(void);
 
 /* The address the client connected to (from the PROXY header, else read
  * from the socket on first use).

@@ -179,7 +179,6 @@ static void free_model(struct config *cfg)
 	add(&s, g->chroot);
 	add(&s, g->node);
 	add(&s, g->description);
-	add(&s, g->localpeer);
 	for (const struct stats_socket_cfg *sc = g->stats_sockets; sc; sc = sc->next) {
 		add(&s, sc);
 		collect_bind(&s, &sc->bind);

@@ -41,3 +41,15 @@ def cli(sock, cmd, timeout=5):
         out += d
     s.close()
     return out.decode()
+
+
+def hit(port, timeout=2):
+    """Connects to the proxy on <port> and returns the first bytes the
+    server sends (its name in these tests), or None on failure."""
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        d = c.recv(16).decode()
+        c.close()
+        return d or None
+    except OSError:
+        return None

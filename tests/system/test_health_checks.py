@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import check, summary, free_port, cli, hit
 
 HALYARD = os.environ.get("HALYARD")
 
@@ -58,16 +58,6 @@ def status_of(sock, srv):
         if len(f) > 1 and f[1] == srv:
             return dict(zip(cols, f))
     return {}
-
-
-def hit(port):
-    try:
-        c = socket.create_connection(("127.0.0.1", port), timeout=2)
-        d = c.recv(16).decode()
-        c.close()
-        return d or None
-    except OSError:
-        return None
 
 
 def wait_for(pred, timeout):

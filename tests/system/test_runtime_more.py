@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 
+from halyard_test import cli
+
 HALYARD = os.environ.get("HALYARD")
 passed = failed = 0
 
@@ -59,21 +61,6 @@ def holding_server(name):
             threading.Thread(target=serve, args=(c,), daemon=True).start()
     threading.Thread(target=run, daemon=True).start()
     return srv.getsockname()[1]
-
-
-def cli(sock, cmd):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall(cmd.encode() + b"\n")
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def connect(port):

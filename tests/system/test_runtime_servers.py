@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import check, summary, free_port, cli, hit
 
 HALYARD = os.environ.get("HALYARD")
 
@@ -31,16 +31,6 @@ def named_backend(name):
             c.close()
     threading.Thread(target=run, daemon=True).start()
     return srv.getsockname()[1]
-
-
-def hit(port):
-    try:
-        c = socket.create_connection(("127.0.0.1", port), timeout=2)
-        d = c.recv(16).decode()
-        c.close()
-        return d or None
-    except OSError:
-        return None
 
 
 def spread(port, n=300):

@@ -9,6 +9,7 @@
 #include "common/addr.h"
 
 struct proxy;
+struct h1_case_map;
 struct lb_algo;
 
 /* Timeouts in milliseconds; 0 means "not set". */
@@ -32,6 +33,67 @@ enum px_mode { PX_MODE_TCP = 0, PX_MODE_HTTP };
 #define PXO_CLITCPKA 0x0200
 #define PXO_SRVTCPKA 0x0400
 #define PXO_ABORTONCLOSE 0x0800
+
+/* HTTP connection handling (option http-keep-alive|http-server-close|httpclose) */
+enum http_conn_mode { HTTP_CM_KAL = 0, HTTP_CM_SCL, HTTP_CM_CLO };
+
+/* http-reuse never|safe|aggressive|always (safe is the default) */
+enum http_reuse_mode { HTTP_REUSE_SAFE = 0, HTTP_REUSE_NEVER, HTTP_REUSE_AGGRESSIVE,
+		       HTTP_REUSE_ALWAYS };
+
+/* px_http.flags bits */
+#define PXH_BUFFER_REQUEST 0x0001 /* option http-buffer-request */
+#define PXH_NO_DELAY 0x0002       /* option http-no-delay */
+#define PXH_ACCEPT_INV_REQ 0x0004 /* option accept-invalid-http-request */
+#define PXH_ACCEPT_INV_RSP 0x0008 /* option accept-invalid-http-response */
+#define PXH_CASE_BOGUS_CLI 0x0010 /* option h1-case-adjust-bogus-client */
+#define PXH_CASE_BOGUS_SRV 0x0020 /* option h1-case-adjust-bogus-server */
+
+/* A network for "except" clauses: address family, address and prefix. */
+struct hl_net {
+	int family; /* AF_INET or AF_INET6, 0 = unset */
+	uint8_t addr[16];
+	int prefix;
+};
+
+/* A complete error reply: raw HTTP/1.x response bytes, ready to send. */
+struct http_reply {
+	int status;
+	char *raw;
+	size_t len;
+};
+
+/* The statuses Halyard can produce itself and lets errorfile override. */
+#define HTTP_ERR_SLOTS 17
+extern const int http_err_codes[HTTP_ERR_SLOTS];
+
+/* One errorfile/errorfiles/http-error line, resolved at validation. */
+struct http_err_ref {
+	int kind;     /* 0 errorfile, 1 errorfiles, 2 http-error */
+	int status;   /* errorfile/http-error status; errorfiles: -1 = every status */
+	char *arg;    /* file path, http-errors section name, or NULL */
+	struct http_reply *reply; /* errorfile/http-error: loaded reply */
+	char *file;
+	int line;
+	struct http_err_ref *next;
+};
+
+/* HTTP settings of a proxy (conf/http.c), inherited from defaults. */
+struct px_http {
+	enum http_conn_mode conn_mode;
+	enum http_reuse_mode reuse;
+	unsigned flags;    /* PXH_* */
+	unsigned flags_set;
+	char *fwdfor_hdr;  /* option forwardfor: header name, NULL = off */
+	struct hl_net fwdfor_except;
+	int fwdfor_if_none;
+	char *origto_hdr;  /* option originalto: header name, NULL = off */
+	struct hl_net origto_except;
+	char *monitor_uri;
+	struct http_err_ref *err_refs; /* in file order */
+	/* resolved at validation: reply per http_err_codes slot, NULL = built-in */
+	const struct http_reply *errmsg[HTTP_ERR_SLOTS];
+};
 
 enum hash_type_method { HASH_MAP_BASED = 0, HASH_CONSISTENT };
 enum hash_fn { HASH_FN_SDBM = 0, HASH_FN_DJB2, HASH_FN_WT6, HASH_FN_CRC32, HASH_FN_NONE };
@@ -86,6 +148,9 @@ struct server_cfg {
 	int check_addr_set;
 	struct hl_addr source;
 	int source_set;
+	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
+	int pool_low_conn;         /* idle connections before reuse is preferred */
+	uint32_t pool_purge_delay; /* ms between idle pool purges */
 };
 
 struct server {
@@ -133,6 +198,7 @@ struct proxy {
 	struct hl_addr source;
 	int source_set;
 	char *default_backend_name;
+	struct px_http http;
 
 	/* own content, never inherited */
 	struct bind_conf *binds;
@@ -207,6 +273,9 @@ struct global_cfg {
 	char *node;
 	char *description;
 	uint32_t tune_bufsize;
+	uint32_t tune_maxrewrite;  /* 0 = automatic (1024, at most bufsize/2) */
+	int tune_http_maxhdr;      /* default 101 */
+	struct h1_case_map *h1_case_adjust; /* h1-case-adjust entries, NULL = none */
 	int tune_maxaccept;
 	int tune_maxpollevents;
 	struct stats_socket_cfg *stats_sockets;

@@ -256,7 +256,11 @@ static int parse_mode(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		ctx->px->mode = PX_MODE_TCP;
 		return CFG_OK;
 	}
-	if (strcmp(args[1], "http") == 0 || strcmp(args[1], "log") == 0 ||
+	if (strcmp(args[1], "http") == 0) {
+		ctx->px->mode = PX_MODE_HTTP;
+		return CFG_OK;
+	}
+	if (strcmp(args[1], "log") == 0 ||
 	    strcmp(args[1], "spop") == 0) {
 		memprintf(err, "'mode %s' is not supported yet.", args[1]);
 		return CFG_ALERT;

@@ -17,6 +17,7 @@
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "worker/counters.h"
+#include "worker/http-txn.h"
 #include "worker/lb.h"
 #include "worker/pool.h"
 
@@ -219,7 +220,10 @@ static struct srv_rt *pick_server(struct stream *s)
 	rcu_read_lock();
 	struct lb_snapshot *snap = hl_rcu_deref(be->lb);
 	if (snap && snap->nsrv) {
-		if (snap->ops->needs_hash && snap->ops->hash_on_source) {
+		if (snap->ops->needs_hash && s->txn && s->txn->has_hash) {
+			req.hash = s->txn->lb_hash;
+			req.has_hash = 1;
+		} else if (snap->ops->needs_hash && snap->ops->hash_on_source) {
 			const void *key = NULL;
 			size_t len = 0;
 			if (s->cli_addr.ss_family == AF_INET) {
@@ -346,6 +350,10 @@ int backend_assign_and_connect(struct stream *s)
 	s->server = srv;
 	s->acct_srv = srv;
 	s->attempts++;
+	if (s->txn && http_use_idle_conn(s, srv)) {
+		stream_established(s);
+		return 0;
+	}
 	counters_srv_connect(srv);
 	if (srv->conf->cfg.send_proxy && prepend_proxy_header(s, srv->conf->cfg.send_proxy) < 0) {
 		stream_end_cause(s, TERM_SRV_ERR);

@@ -13,6 +13,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "common/http-msg.h"
 #include "conf/lb-registry.h"
 #include "worker/server-t.h"
 
@@ -53,6 +54,10 @@ struct lb_ops {
 			       struct lb_thread_state *ts, const struct lb_pick *req);
 	int needs_hash; /* the caller must provide req->hash (source, uri, hdr...) */
 	int hash_on_source; /* the key is the client address (balance source) */
+	/* HTTP algorithms: finds the key in request <req>; key->p stays NULL
+	 * when the request has none (the pick falls back to round-robin).
+	 */
+	void (*http_key)(const struct lb_cfg *cfg, const struct http_msg *req, struct ist *key);
 };
 
 /* Effective maxconn of <s>: maxconn, or the dynamic limit between minconn

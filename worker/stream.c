@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "worker/backend.h"
 #include "worker/counters.h"
+#include "worker/http-txn.h"
 #include "worker/listener.h"
 #include "worker/pool.h"
 
@@ -26,7 +27,7 @@
 
 static void stream_process(struct stream *s);
 
-static uint64_t deadline(uint32_t to_ms)
+uint64_t deadline(uint32_t to_ms)
 {
 	return to_ms ? curthr->now_ms + to_ms : 0;
 }
@@ -63,7 +64,7 @@ static uint32_t srv_timeout(const struct stream *s)
 }
 
 /* Re-arms the stream's single timer at the earliest of its deadlines. */
-static void stream_arm_timer(struct stream *s)
+void stream_arm_timer(struct stream *s)
 {
 	uint64_t e = 0;
 	e = min_nonzero(e, s->cli_exp);
@@ -74,7 +75,7 @@ static void stream_arm_timer(struct stream *s)
 }
 
 /* Makes sure <b> has storage; returns -1 on memory exhaustion. */
-static int sbuf_take(struct sbuf *b)
+int sbuf_take(struct sbuf *b)
 {
 	if (b->data)
 		return 0;
@@ -87,7 +88,7 @@ static int sbuf_take(struct sbuf *b)
 }
 
 /* Gives the storage of <b> back to the pool once it holds no data. */
-static void sbuf_release_if_empty(struct sbuf *b)
+void sbuf_release_if_empty(struct sbuf *b)
 {
 	if (b->data && b->head == b->tail) {
 		pool_buf_put(b->data);
@@ -132,6 +133,7 @@ static void stream_free(struct stream *s)
 	side_close(&s->cli);
 	pool_buf_put(s->req.data);
 	pool_buf_put(s->rsp.data);
+	http_txn_free(s);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
 	atomic_fetch_sub(&s->lst->cur_conns, 1);
 	atomic_fetch_sub(&rt.cur_conns, 1);
@@ -153,6 +155,8 @@ void stream_release_zombie(struct stream *s)
 
 static void stream_end(struct stream *s, enum term_cause why)
 {
+	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
+		return; /* answering the client first */
 	if (s->term == TERM_NONE)
 		s->term = why;
 	s->state = ST_CLOSED;
@@ -267,7 +271,7 @@ static int read_proxy_header(struct stream *s)
 /* Compacts and returns the free room at the tail of <b> (0 when it has no
  * storage and none can be had).
  */
-static uint32_t sbuf_room(struct sbuf *b)
+uint32_t sbuf_room(struct sbuf *b)
 {
 	if (sbuf_take(b) < 0)
 		return 0;
@@ -281,6 +285,53 @@ static uint32_t sbuf_room(struct sbuf *b)
 	return b->size - b->tail;
 }
 
+int sbuf_send(struct side *to, struct sbuf *b)
+{
+	if (b->tail <= b->head || !to->wr_ready || to->shutw)
+		return 0;
+	ssize_t n = send(to->fd, b->data + b->head, b->tail - b->head, MSG_NOSIGNAL);
+	if (n > 0) {
+		b->head += (uint32_t)n;
+		sbuf_release_if_empty(b);
+		return 1;
+	}
+	if (n < 0 && errno == EAGAIN) {
+		to->wr_ready = 0;
+		return 0;
+	}
+	to->err = 1;
+	return -1;
+}
+
+int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count)
+{
+	if (from->shutr || !from->rd_ready || !sbuf_room(b))
+		return 0;
+	int moved = 0;
+	size_t room = b->size - b->tail;
+	ssize_t n = recv(from->fd, b->data + b->tail, room, 0);
+	if (n > 0) {
+		b->tail += (uint32_t)n;
+		*count += (uint64_t)n;
+		moved = 1;
+		/* edge-triggered: a short read drained the socket, and new
+		 * data raises a new event; a signalled FIN is read to 0
+		 */
+		if ((size_t)n < room && !from->rdhup)
+			from->rd_ready = 0;
+	} else if (n == 0) {
+		from->shutr = 1;
+		moved = 1;
+	} else if (errno == EAGAIN) {
+		from->rd_ready = 0;
+	} else {
+		from->err = 1;
+		return -1;
+	}
+	sbuf_release_if_empty(b);
+	return moved;
+}
+
 /* One round of buffered forwarding from <from> to <to>. Returns 1 if
  * something moved, 0 if not, -1 on a fatal error of either side.
  */
@@ -288,43 +339,15 @@ static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to
 		      uint64_t *count)
 {
 	int moved = 0;
-	if (to_ready && b->tail > b->head && to->wr_ready && !to->shutw) {
-		ssize_t n = send(to->fd, b->data + b->head, b->tail - b->head, MSG_NOSIGNAL);
-		if (n > 0) {
-			b->head += (uint32_t)n;
-			moved = 1;
-			sbuf_release_if_empty(b);
-		} else if (n < 0 && errno == EAGAIN) {
-			to->wr_ready = 0;
-		} else if (n < 0) {
-			to->err = 1;
+	if (to_ready) {
+		moved = sbuf_send(to, b);
+		if (moved < 0)
 			return -1;
-		}
 	}
-	if (!from->shutr && from->rd_ready && sbuf_room(b)) {
-		size_t room = b->size - b->tail;
-		ssize_t n = recv(from->fd, b->data + b->tail, room, 0);
-		if (n > 0) {
-			b->tail += (uint32_t)n;
-			*count += (uint64_t)n;
-			moved = 1;
-			/* edge-triggered: a short read drained the socket, and new
-			 * data raises a new event; a signalled FIN is read to 0
-			 */
-			if ((size_t)n < room && !from->rdhup)
-				from->rd_ready = 0;
-		} else if (n == 0) {
-			from->shutr = 1;
-			moved = 1;
-		} else if (errno == EAGAIN) {
-			from->rd_ready = 0;
-		} else {
-			from->err = 1;
-			return -1;
-		}
-		sbuf_release_if_empty(b);
-	}
-	return moved;
+	int r = sbuf_recv(from, b, count);
+	if (r < 0)
+		return -1;
+	return moved | r;
 }
 
 /* One round of spliced forwarding through from->pipe. Same returns. */
@@ -430,7 +453,7 @@ static int buffer_early_request(struct stream *s)
 }
 
 /* Forwarding in both directions once the server is connected. */
-static void stream_forward(struct stream *s)
+void stream_forward(struct stream *s)
 {
 	int up = forward_dir(&s->cli, &s->srv, &s->req, &s->splice_req, &s->bytes_in);
 	int down = up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, &s->splice_rsp,
@@ -461,6 +484,11 @@ static void stream_forward(struct stream *s)
 /* The state machine. May free <s>. */
 static void stream_process(struct stream *s)
 {
+	if (s->txn && (s->state == ST_HTTP_REQ || s->state == ST_HTTP_FLUSH)) {
+		http_process(s);
+		if (s->state != ST_ASSIGN)
+			return; /* waiting, answered, or freed (ST_CLOSED) */
+	}
 	switch (s->state) {
 	case ST_PROXY_HDR: {
 		int r = read_proxy_header(s);
@@ -470,6 +498,11 @@ static void stream_process(struct stream *s)
 		}
 		if (r == 0) {
 			stream_arm_timer(s);
+			return;
+		}
+		if (s->txn) {
+			s->state = ST_HTTP_REQ;
+			stream_process(s);
 			return;
 		}
 		s->state = ST_ASSIGN;
@@ -486,7 +519,7 @@ static void stream_process(struct stream *s)
 	case ST_QUEUED:
 	case ST_TURNAROUND:
 		/* a half-closed client still gets its answer (no abortonclose) */
-		if (buffer_early_request(s) < 0) {
+		if (!s->txn && buffer_early_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -496,7 +529,7 @@ static void stream_process(struct stream *s)
 		break;
 	}
 	if (s->state == ST_CONNECTING) {
-		if (buffer_early_request(s) < 0) {
+		if (!s->txn && buffer_early_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -512,8 +545,12 @@ static void stream_process(struct stream *s)
 			return;
 		}
 	}
-	if (s->state == ST_ESTABLISHED)
-		stream_forward(s);
+	if (s->state == ST_ESTABLISHED) {
+		if (s->txn)
+			http_forward(s);
+		else
+			stream_forward(s);
+	}
 }
 
 /* Called by the backend once the server connection is established. */
@@ -569,6 +606,16 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	}
 	s->cli_exp = deadline(s->fe->conf->to.client);
 	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
+	if (s->fe->conf->mode == PX_MODE_HTTP) {
+		if (http_txn_new(s) < 0) {
+			stream_end(s, TERM_CLI_ERR);
+			return;
+		}
+		if (s->state == ST_ASSIGN)
+			s->state = ST_HTTP_REQ;
+		if (s->fe->conf->to.http_request)
+			s->cli_exp = deadline(s->fe->conf->to.http_request);
+	}
 	if (!s->be) {
 		stream_end(s, TERM_NO_SRV);
 		return;

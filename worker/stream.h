@@ -16,6 +16,8 @@
 #include "worker/proxy-proto.h"
 #include "worker/runtime.h"
 
+struct http_txn;
+
 enum { SPLICE_OFF = 0, SPLICE_AUTO, SPLICE_ON };
 
 struct sbuf {
@@ -38,6 +40,8 @@ enum stream_state {
 	ST_TURNAROUND, /* waiting before retrying the same server */
 	ST_CONNECTING,
 	ST_ESTABLISHED,
+	ST_HTTP_REQ,   /* HTTP: waiting for (the head of) the next request */
+	ST_HTTP_FLUSH, /* HTTP: sending a reply before closing */
 	ST_CLOSED,
 };
 
@@ -74,6 +78,7 @@ struct stream {
 	struct srv_rt *retry_srv; /* server to retry after the turn-around */
 	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
 	uint32_t pp_hdr_len; /* PROXY header bytes at the head of req, not yet sent */
+	struct http_txn *txn; /* HTTP mode state, NULL in TCP mode */
 };
 
 /* Creates a stream for the accepted client <fd> on the current thread. */
@@ -96,3 +101,22 @@ void stream_close_server(struct stream *s);
 
 /* Ends the stream with <why> and frees it. */
 void stream_end_cause(struct stream *s, enum term_cause why);
+
+/* Building blocks shared with the HTTP layer (worker/http-*.c). */
+
+/* Absolute deadline <to_ms> from now, 0 when <to_ms> is 0 (no timeout). */
+uint64_t deadline(uint32_t to_ms);
+void stream_arm_timer(struct stream *s);
+/* Gets storage for <b> from the pool; -1 on memory exhaustion. */
+int sbuf_take(struct sbuf *b);
+void sbuf_release_if_empty(struct sbuf *b);
+/* Compacts <b> and returns its free room at the tail (0: no storage). */
+uint32_t sbuf_room(struct sbuf *b);
+/* Sends what <b> holds to <to>: 1 on progress, 0, -1 on error. */
+int sbuf_send(struct side *to, struct sbuf *b);
+/* Reads from <from> into <b>, adding to *count: 1 on progress (data or
+ * EOF, then from->shutr is set), 0, -1 on error.
+ */
+int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count);
+/* Raw forwarding in both directions (TCP mode, HTTP tunnels). */
+void stream_forward(struct stream *s);

@@ -1,0 +1,327 @@
+/* HTTP forwarding of one transaction once the server connection is up:
+ * request body toward the server, response head parsing and rewriting,
+ * response body toward the client, switching to a tunnel (101, CONNECT),
+ * and the end of the transaction (keep-alive, server connection kept).
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/h1.h"
+#include "worker/backend.h"
+#include "worker/http-txn.h"
+
+#define MAX_ROUNDS 16
+
+long http_move_body(struct http_body *b, struct sbuf *in, struct sbuf *out)
+{
+	uint32_t avail = in->tail - in->head;
+	if (!avail || b->done)
+		return 0;
+	uint32_t room = sbuf_room(out);
+	if (!room)
+		return 0;
+	long n = h1_body_scan(b, in->data + in->head, avail < room ? avail : room);
+	if (n <= 0)
+		return n;
+	if (out->head == out->tail && (uint32_t)n == avail) {
+		struct sbuf tmp = *out; /* hand the whole buffer over */
+		*out = *in;
+		*in = tmp;
+		in->head = in->tail = 0;
+		sbuf_release_if_empty(in);
+		return n;
+	}
+	memcpy(out->data + out->tail, in->data + in->head, (size_t)n);
+	out->tail += (uint32_t)n;
+	in->head += (uint32_t)n;
+	sbuf_release_if_empty(in);
+	return n;
+}
+
+/* Appends <len> raw bytes to <out>; -1 when they do not fit. */
+static int sbuf_append(struct sbuf *out, const char *p, uint32_t len)
+{
+	if (sbuf_room(out) < len)
+		return -1;
+	memcpy(out->data + out->tail, p, len);
+	out->tail += len;
+	return 0;
+}
+
+/* Moves everything left in <in> to <out> (tunnel start). */
+static int drain_into(struct sbuf *in, struct sbuf *out)
+{
+	uint32_t n = in->tail - in->head;
+	if (n && sbuf_append(out, in->data + in->head, n) < 0)
+		return -1;
+	in->head = in->tail;
+	sbuf_release_if_empty(in);
+	return 0;
+}
+
+/* Switches the stream to a raw tunnel after a 101 or a CONNECT 2xx. */
+static int start_tunnel(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (drain_into(&t->cin, &s->req) < 0 || drain_into(&t->sin, &s->rsp) < 0)
+		return -1;
+	t->tunnel = 1;
+	t->req_state = HRQ_DONE;
+	t->rsp_state = HRS_DONE;
+	s->splice_req = s->splice_rsp = SPLICE_OFF;
+	return 0;
+}
+
+/* Sets the Connection header of the response to the client. */
+static void set_response_connection(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	struct http_msg *m = &t->rsp;
+	if ((m->flags & HMF_CONN_CLOSE) || (!(m->flags & HMF_VER11) && !(m->flags & HMF_CONN_KAL)))
+		t->srv_close = 1;
+	if (m->body.mode == HB_CLOSE)
+		t->srv_close = t->cli_close = 1; /* only the close delimits this body */
+	http_del_hdr(m, "connection");
+	if (m->body.mode == HB_TUNNEL) {
+		if (m->status == 101)
+			http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"upgrade", 7});
+	} else if (t->cli_close) {
+		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"close", 5});
+	} else if (!(t->req.flags & HMF_VER11) || !(m->flags & HMF_VER11)) {
+		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"keep-alive", 10});
+	}
+}
+
+/* Writes the parsed response head to s->rsp and consumes it from sin. */
+static int emit_response_head(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	uint32_t room = sbuf_room(&s->rsp);
+	long n = h1_write_head(&t->rsp, s->rsp.data + s->rsp.tail, room, NULL, NULL);
+	if (n < 0)
+		return -1;
+	s->rsp.tail += (uint32_t)n;
+	t->sin.head += t->rsp.head_len;
+	t->rscan_from = 0;
+	sbuf_release_if_empty(&t->sin);
+	return 0;
+}
+
+/* Parses response heads in sin: interim (1xx) ones are forwarded as they
+ * come, the final one is rewritten. Returns 1 when the final head was
+ * emitted, 0 to wait, -1 when the stream was taken over by an error.
+ */
+static int response_head(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	for (;;) {
+		uint32_t have = t->sin.tail - t->sin.head;
+		if (!http_head_ready(&t->sin, &t->rscan_from)) {
+			if ((t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite) ||
+			    s->srv.shutr) {
+				http_reply_error(s, 502, TERM_SRV_ERR);
+				return -1;
+			}
+			return 0;
+		}
+		int lenient = (s->be->conf->http.flags & PXH_ACCEPT_INV_RSP) != 0;
+		t->rsp.maxhdrs = t->maxhdrs;
+		if (h1_parse_head(t->sin.data + t->sin.head, have, &t->rsp, 1, lenient) <= 0) {
+			http_reply_error(s, 502, TERM_SRV_ERR);
+			return -1;
+		}
+		if (t->rsp.status >= 200 || t->rsp.status == 101)
+			break;
+		if (emit_response_head(s) < 0) { /* interim: 100 Continue, 103... */
+			http_reply_error(s, 502, TERM_SRV_ERR);
+			return -1;
+		}
+	}
+	t->rsp.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	h1_set_response_body(&t->rsp, t->req.meth);
+	set_response_connection(s);
+	if (emit_response_head(s) < 0) {
+		http_reply_error(s, 502, TERM_SRV_ERR);
+		return -1;
+	}
+	t->rsp_started = 1;
+	t->status = t->rsp.status;
+	t->rsp_state = t->rsp.body.done ? HRS_DONE : HRS_BODY;
+	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0)
+		return -1;
+	return 1;
+}
+
+/* Request direction: client -> cin -> s->req -> server. Returns 1 on
+ * progress, 0, or -1 when the stream was ended or taken over.
+ */
+static int forward_request(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	int progress = 0;
+	if (t->req_state == HRQ_BODY) {
+		int r = sbuf_recv(&s->cli, &t->cin, &s->bytes_in);
+		if (r < 0) {
+			stream_end_cause(s, TERM_CLI_ERR);
+			return -1;
+		}
+		long n = http_move_body(&t->req.body, &t->cin, &s->req);
+		if (n < 0) {
+			http_reply_error(s, 400, TERM_CLI_ERR);
+			return -1;
+		}
+		if (t->req.body.done)
+			t->req_state = HRQ_DONE;
+		else if (s->cli.shutr && t->cin.tail == t->cin.head) {
+			stream_end_cause(s, TERM_CLI_ERR); /* aborted in the middle of the body */
+			return -1;
+		}
+		progress = r || n;
+		if (progress)
+			s->cli_exp = deadline(s->fe->conf->to.client);
+	}
+	int w = sbuf_send(&s->srv, &s->req);
+	if (w < 0) {
+		stream_end_cause(s, TERM_SRV_ERR);
+		return -1;
+	}
+	if (w)
+		s->srv_exp = deadline(s->be->conf->to.server);
+	return progress || w;
+}
+
+/* Response direction: server -> sin -> s->rsp -> client. Same returns. */
+static int forward_response(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	int progress = 0;
+	if (t->rsp_state != HRS_DONE) {
+		int r = sbuf_recv(&s->srv, &t->sin, &s->bytes_out);
+		if (r < 0) {
+			stream_end_cause(s, TERM_SRV_ERR);
+			return -1;
+		}
+		if (r)
+			s->srv_exp = deadline(s->be->conf->to.server);
+		progress = r;
+	}
+	if (t->rsp_state == HRS_WAIT) {
+		int h = response_head(s);
+		if (h < 0)
+			return -1;
+		if (t->tunnel)
+			return 1;
+		progress |= h;
+	}
+	if (t->rsp_state == HRS_BODY) {
+		long n = http_move_body(&t->rsp.body, &t->sin, &s->rsp);
+		if (n < 0) {
+			stream_end_cause(s, TERM_SRV_ERR); /* response already started */
+			return -1;
+		}
+		if (t->rsp.body.done) {
+			t->rsp_state = HRS_DONE;
+		} else if (s->srv.shutr && t->sin.tail == t->sin.head) {
+			if (t->rsp.body.mode != HB_CLOSE) {
+				t->cli_close = 1; /* truncated: the client must see a close */
+				t->pending_term = TERM_SRV_ERR;
+			}
+			t->rsp_state = HRS_DONE;
+		}
+		progress |= n > 0;
+	}
+	int w = sbuf_send(&s->cli, &s->rsp);
+	if (w < 0) {
+		stream_end_cause(s, TERM_CLI_ERR);
+		return -1;
+	}
+	if (w)
+		s->cli_exp = deadline(s->fe->conf->to.client);
+	return progress || w;
+}
+
+/* Whether the server connection can serve another request. */
+static int server_reusable(const struct stream *s)
+{
+	const struct http_txn *t = s->txn;
+	return !t->srv_close && s->server && s->srv.fd >= 0 && !s->srv.shutr && !s->srv.err &&
+	       t->sin.tail == t->sin.head;
+}
+
+/* Ends the transaction: keeps or closes the server connection, then closes
+ * the client or waits for its next request. Returns -1 if <s> was freed.
+ */
+static int end_transaction(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (server_reusable(s)) {
+		t->idle_srv = s->server;
+		srv_release(s->server);
+		s->server = NULL;
+	} else {
+		stream_close_server(s);
+		t->idle_srv = NULL;
+	}
+	s->srv_exp = 0;
+	if (t->cli_close || t->req_state != HRQ_DONE) {
+		s->state = ST_HTTP_FLUSH; /* close gracefully */
+		http_flush(s);
+		return -1;
+	}
+	t->nb_txn++;
+	t->req_state = HRQ_HEAD;
+	t->rsp_state = HRS_WAIT;
+	t->rsp_started = t->srv_close = 0;
+	t->status = 0;
+	t->rscan_from = 0;
+	s->state = ST_HTTP_REQ;
+	s->attempts = 0;
+	s->failed_srv = NULL;
+	s->retries_left = s->be->conf->retries;
+	s->be = s->fe->default_be;
+	s->cli_exp = deadline(s->fe->conf->to.http_keep_alive ? s->fe->conf->to.http_keep_alive
+							      : s->fe->conf->to.client);
+	if (t->cin.tail != t->cin.head || s->cli.rd_ready)
+		stream_wakeup(s); /* a pipelined request may be waiting */
+	stream_arm_timer(s);
+	return 0;
+}
+
+void http_forward(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (t->tunnel) {
+		stream_forward(s);
+		return;
+	}
+	int busy = 0;
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		busy = 0;
+		int up = forward_request(s);
+		if (up < 0)
+			return;
+		int down = forward_response(s);
+		if (down < 0)
+			return;
+		if (t->tunnel) {
+			stream_forward(s);
+			return;
+		}
+		if (!up && !down)
+			break;
+		busy = 1;
+	}
+	int flushed = (!s->rsp.data || s->rsp.tail == s->rsp.head) &&
+		      (!s->req.data || s->req.tail == s->req.head);
+	if (t->rsp_state == HRS_DONE && flushed) {
+		if (t->req_state != HRQ_DONE)
+			t->cli_close = 1; /* answered before the request ended */
+		end_transaction(s);
+		return;
+	}
+	if (t->req_state == HRQ_DONE && t->rsp_state == HRS_WAIT)
+		s->cli_exp = 0; /* only the server timeout runs while it thinks */
+	if (busy)
+		stream_wakeup(s); /* more to move: yield to other streams first */
+	stream_arm_timer(s);
+}

@@ -1,0 +1,233 @@
+/* HTTP stream glue: transaction state allocation, the HTTP branch of the
+ * stream state machine, error and local replies, graceful close (flush the
+ * reply, shut the write side, drain until the client closes), and reuse of
+ * the stream's idle server connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/mem.h"
+#include "worker/backend.h"
+#include "worker/http-txn.h"
+#include "worker/pool.h"
+
+#define LINGER_MS 1000 /* how long a closing connection waits for the client's FIN */
+
+int http_txn_new(struct stream *s)
+{
+	int maxhdrs = rt.cfg->global.tune_http_maxhdr > 0 ? rt.cfg->global.tune_http_maxhdr : 101;
+	int slots = maxhdrs + HTTP_EXTRA_HDRS;
+	struct http_txn *t = calloc(1, sizeof(*t) + 2 * (size_t)slots * sizeof(struct http_hdr));
+	if (!t)
+		return -1;
+	t->maxhdrs = maxhdrs;
+	t->req.hdrs = t->hdrs;
+	t->rsp.hdrs = t->hdrs + slots;
+	s->txn = t;
+	return 0;
+}
+
+void http_txn_free(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (!t)
+		return;
+	pool_buf_put(t->cin.data);
+	pool_buf_put(t->sin.data);
+	free(t);
+	s->txn = NULL;
+}
+
+/* Appends <len> bytes to <out>; -1 when they do not fit. */
+static int append(struct sbuf *out, const char *p, size_t len)
+{
+	if (sbuf_room(out) < len)
+		return -1;
+	memcpy(out->data + out->tail, p, len);
+	out->tail += (uint32_t)len;
+	return 0;
+}
+
+/* Drops whatever was prepared for the server and closes its connection. */
+static void forget_server_side(struct stream *s)
+{
+	stream_close_server(s);
+	s->txn->idle_srv = NULL;
+	backend_dequeue_stream(s);
+	s->conn_exp = s->srv_exp = s->queue_exp = 0;
+	s->pp_hdr_len = 0;
+	if (s->req.data) {
+		s->req.head = s->req.tail = 0;
+		sbuf_release_if_empty(&s->req);
+	}
+}
+
+void http_reply_error(struct stream *s, int status, enum term_cause why)
+{
+	struct http_txn *t = s->txn;
+	if (s->term == TERM_NONE)
+		s->term = why;
+	forget_server_side(s);
+	const struct http_reply *r = http_error_reply(s->be ? s->be->conf : s->fe->conf, status);
+	t->status = status;
+	t->cli_close = 1;
+	s->state = ST_HTTP_FLUSH;
+	s->cli_exp = deadline(s->fe->conf->to.client);
+	if (!t->rsp_started && r && append(&s->rsp, r->raw, r->len) == 0)
+		t->rsp_started = 1;
+	http_flush(s);
+}
+
+void http_reply_local(struct stream *s, const char *raw, size_t len, int close)
+{
+	struct http_txn *t = s->txn;
+	if (append(&s->rsp, raw, len) < 0) {
+		http_reply_error(s, 500, TERM_NONE);
+		return;
+	}
+	t->status = 200;
+	t->nb_txn++;
+	t->req_state = HRQ_HEAD;
+	if (close) {
+		t->cli_close = 1;
+		s->state = ST_HTTP_FLUSH;
+		http_flush(s);
+		return;
+	}
+	s->state = ST_HTTP_REQ;
+	stream_wakeup(s); /* sends it, then looks at the next request */
+}
+
+/* Reads and drops what the client still sends. Returns 1 once it closed. */
+static int drain_client(struct stream *s)
+{
+	char junk[4096];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(s->cli.fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		return n == 0 || errno != EAGAIN;
+	}
+	return 0;
+}
+
+void http_flush(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (!t->lingering) {
+		int w = sbuf_send(&s->cli, &s->rsp);
+		if (w < 0) {
+			stream_end_cause(s, TERM_CLI_ERR);
+			return;
+		}
+		if (s->rsp.data && s->rsp.tail > s->rsp.head) {
+			if (w)
+				s->cli_exp = deadline(s->fe->conf->to.client);
+			stream_arm_timer(s);
+			return;
+		}
+		shutdown(s->cli.fd, SHUT_WR);
+		s->cli.shutw = 1;
+		t->lingering = 1;
+		uint32_t to = s->fe->conf->to.client;
+		s->cli_exp = deadline(to && to < LINGER_MS ? to : LINGER_MS);
+	}
+	if (drain_client(s)) {
+		stream_end_cause(s, t->pending_term);
+		return;
+	}
+	stream_arm_timer(s);
+}
+
+int http_end_hook(struct stream *s, enum term_cause why)
+{
+	struct http_txn *t = s->txn;
+	int status = 0;
+	switch (s->state) {
+	case ST_HTTP_REQ:
+		if (why == TERM_CLI_TO && t->cin.tail > t->cin.head)
+			status = 408;
+		break;
+	case ST_ASSIGN:
+	case ST_QUEUED:
+	case ST_TURNAROUND:
+	case ST_CONNECTING:
+		if (why != TERM_CLI_ERR && why != TERM_CLI_TO && why != TERM_KILLED)
+			status = 503;
+		break;
+	case ST_ESTABLISHED:
+		if (t->tunnel || t->rsp_started)
+			break;
+		if (why == TERM_SRV_TO)
+			status = 504;
+		else if (why == TERM_SRV_ERR)
+			status = 502;
+		break;
+	default:
+		break;
+	}
+	if (!status)
+		return 0;
+	http_reply_error(s, status, why);
+	return 1;
+}
+
+int http_use_idle_conn(struct stream *s, const struct srv_rt *srv)
+{
+	struct http_txn *t = s->txn;
+	if (s->srv.fd < 0) {
+		t->idle_srv = NULL;
+		return 0;
+	}
+	if (t->idle_srv == srv && !s->srv.shutr && !s->srv.err) {
+		t->idle_srv = NULL;
+		return 1;
+	}
+	stream_close_server(s); /* idle toward another server */
+	t->idle_srv = NULL;
+	return 0;
+}
+
+/* Between transactions: the idle server connection may only report its
+ * close; anything else is unexpected and closes it too.
+ */
+static void watch_idle_server(struct stream *s)
+{
+	char c;
+	if (s->srv.fd < 0 || !s->srv.rd_ready)
+		return;
+	ssize_t n = recv(s->srv.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN) {
+		s->srv.rd_ready = 0;
+		return;
+	}
+	stream_close_server(s);
+	s->txn->idle_srv = NULL;
+}
+
+void http_process(struct stream *s)
+{
+	switch (s->state) {
+	case ST_HTTP_FLUSH:
+		http_flush(s);
+		return;
+	case ST_HTTP_REQ:
+		watch_idle_server(s);
+		if (http_wait_request(s) <= 0) {
+			if (s->state == ST_HTTP_REQ)
+				stream_arm_timer(s);
+			return;
+		}
+		s->state = ST_ASSIGN;
+		s->retries_left = s->be->conf->retries;
+		return;
+	case ST_ESTABLISHED:
+		http_forward(s);
+		return;
+	default:
+		return;
+	}
+}

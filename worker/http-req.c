@@ -1,0 +1,292 @@
+/* HTTP request side: waiting for a request head (timeouts http-request and
+ * http-keep-alive), parsing it, the request analysers (monitor-uri,
+ * connection mode, forwardfor, originalto, LB hash key) and writing the
+ * head out toward the server.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/h1.h"
+#include "worker/backend.h"
+#include "worker/http-txn.h"
+#include "worker/lb.h"
+
+static const char monitor_reply[] = "HTTP/1.1 200 OK\r\n"
+				    "content-length: 58\r\n"
+				    "cache-control: no-cache\r\n"
+				    "content-type: text/html\r\n"
+				    "\r\n"
+				    "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
+
+enum http_conn_mode http_conn_mode(const struct stream *s)
+{
+	enum http_conn_mode m = s->fe->conf->http.conn_mode;
+	if (s->be && s->be->conf->http.conn_mode > m)
+		m = s->be->conf->http.conn_mode;
+	return m;
+}
+
+/* Whether <ss> belongs to network <net>. */
+static int net_match(const struct hl_net *net, const struct sockaddr_storage *ss)
+{
+	const uint8_t *a;
+	int bits;
+	if (!net->family || net->family != ss->ss_family)
+		return 0;
+	if (ss->ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		bits = 32;
+	} else {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		bits = 128;
+	}
+	int p = net->prefix < bits ? net->prefix : bits;
+	for (int i = 0; i < p / 8; i++)
+		if (a[i] != net->addr[i])
+			return 0;
+	if (p % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - p % 8));
+		if ((a[p / 8] & mask) != (net->addr[p / 8] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* Writes the address of <ss> (no port) into <buf>; its length, 0 if none. */
+static uint32_t ip_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a;
+	if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else
+		return 0;
+	if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)len))
+		return 0;
+	return (uint32_t)strlen(buf);
+}
+
+/* Adds <name>: <ip of ss> unless <ss> is in <except>. */
+static void add_ip_header(struct http_msg *m, const char *name, const struct hl_net *except,
+			  const struct sockaddr_storage *ss, char *store, size_t len)
+{
+	if (!name || net_match(except, ss))
+		return;
+	uint32_t l = ip_text(ss, store, len);
+	if (!l)
+		return;
+	http_add_hdr(m, (struct ist){name, (uint32_t)strlen(name)}, (struct ist){store, l});
+}
+
+/* option forwardfor / originalto. */
+static void add_forwarding_headers(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	const struct px_http *fh = &s->fe->conf->http, *bh = &s->be->conf->http;
+	const struct px_http *ff = fh->fwdfor_hdr ? fh : (bh->fwdfor_hdr ? bh : NULL);
+	if (ff && !(ff->fwdfor_if_none && http_find_hdr(&t->req, ff->fwdfor_hdr, 0) >= 0)) {
+		if (!ff->fwdfor_if_none)
+			http_del_hdr(&t->req, ff->fwdfor_hdr);
+		add_ip_header(&t->req, ff->fwdfor_hdr, &ff->fwdfor_except, &s->cli_addr, t->xff,
+			      sizeof(t->xff));
+	}
+	const struct px_http *ot = fh->origto_hdr ? fh : (bh->origto_hdr ? bh : NULL);
+	if (ot) {
+		http_del_hdr(&t->req, ot->origto_hdr);
+		add_ip_header(&t->req, ot->origto_hdr, &ot->origto_except, stream_dst_addr(s),
+			      t->xot, sizeof(t->xot));
+	}
+}
+
+/* Decides what happens to both connections after this transaction and
+ * sets the Connection header sent to the server.
+ */
+static void set_connection_mode(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	struct http_msg *m = &t->req;
+	enum http_conn_mode mode = http_conn_mode(s);
+	int upgrade = (m->flags & HMF_CONN_UPG) && (m->flags & HMF_UPGRADE);
+
+	if ((m->flags & HMF_CONN_CLOSE) || (!(m->flags & HMF_VER11) && !(m->flags & HMF_CONN_KAL)))
+		t->cli_close = 1;
+	if (m->flags & HMF_CL_TE)
+		t->cli_close = 1; /* a message that was ambiguous: no reuse after it */
+	if (mode == HTTP_CM_CLO)
+		t->cli_close = 1;
+	if (mode != HTTP_CM_KAL || t->cli_close)
+		t->srv_close = 1;
+	http_del_hdr(m, "connection");
+	if (upgrade)
+		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"upgrade", 7});
+	else if (t->srv_close)
+		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"close", 5});
+	else if (!(m->flags & HMF_VER11))
+		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"keep-alive", 10});
+}
+
+/* Computes the LB hash of this request for uri/url_param/hdr balancing. */
+static void set_lb_key(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	const struct lb_cfg *lb = &s->be->conf->lb;
+	t->has_hash = 0;
+	const struct lb_ops *ops = lb->algo ? lb->algo->ops : NULL;
+	if (!ops || !ops->http_key)
+		return;
+	struct ist key = {NULL, 0};
+	ops->http_key(lb, &t->req, &key);
+	if (!key.p)
+		return;
+	t->lb_hash = (uint32_t)lb_hash(lb, key.p, key.len);
+	t->has_hash = 1;
+}
+
+/* Writes the request head into s->req and consumes it from cin. */
+static int emit_request_head(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (sbuf_take(&s->req) < 0 || s->req.tail != s->req.head)
+		return -1;
+	s->req.head = s->req.tail = 0;
+	long n = h1_write_head(&t->req, s->req.data, s->req.size, NULL, NULL);
+	if (n < 0)
+		return -1;
+	s->req.tail = (uint32_t)n;
+	t->cin.head += t->req.skip + t->req.head_len;
+	t->scan_from = 0;
+	return 0;
+}
+
+/* The client sent something that is not a valid request head. */
+static int refuse_request(struct stream *s, int status)
+{
+	http_reply_error(s, status, TERM_CLI_ERR);
+	return 0;
+}
+
+/* Runs the analysers on a parsed request head; 1 when it goes to a server,
+ * 0 when answered locally.
+ */
+static int analyse_request(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	const struct px_http *fh = &s->fe->conf->http;
+
+	if (fh->monitor_uri && t->req.uri.len == strlen(fh->monitor_uri) &&
+	    memcmp(t->req.uri.p, fh->monitor_uri, t->req.uri.len) == 0) {
+		int close = (t->req.body.mode != HB_NONE) || (t->req.flags & HMF_CONN_CLOSE) ||
+			    !(t->req.flags & HMF_VER11);
+		t->cin.head += t->req.skip + t->req.head_len;
+		t->scan_from = 0;
+		http_reply_local(s, monitor_reply, sizeof(monitor_reply) - 1, close);
+		return 0;
+	}
+	s->be = s->fe->default_be;
+	set_connection_mode(s);
+	add_forwarding_headers(s);
+	set_lb_key(s);
+	if (emit_request_head(s) < 0) {
+		http_reply_error(s, 500, TERM_NONE);
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads what the client sent into cin. Returns -1 on error. */
+static int read_client(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	for (int i = 0; i < 4; i++) {
+		int r = sbuf_recv(&s->cli, &t->cin, &s->bytes_in);
+		if (r <= 0 || s->cli.shutr)
+			return r;
+	}
+	return 0;
+}
+
+/* Timeout while waiting for a request: http-request for a request under
+ * way or the first one, http-keep-alive between requests.
+ */
+static uint32_t wait_timeout(const struct stream *s)
+{
+	const struct px_timeouts *to = &s->fe->conf->to;
+	if (s->txn->nb_txn && s->txn->cin.tail == s->txn->cin.head && to->http_keep_alive)
+		return to->http_keep_alive;
+	return to->http_request ? to->http_request : to->client;
+}
+
+int http_wait_request(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (s->rsp.data && s->rsp.tail > s->rsp.head) {
+		/* a local reply is still going out: answer in order */
+		if (sbuf_send(&s->cli, &s->rsp) < 0) {
+			stream_end_cause(s, TERM_CLI_ERR);
+			return -1;
+		}
+		if (s->rsp.data && s->rsp.tail > s->rsp.head)
+			return 0;
+		if (t->cli_close) {
+			stream_end_cause(s, TERM_NONE);
+			return -1;
+		}
+	}
+	uint32_t before = t->cin.tail - t->cin.head;
+	if (read_client(s) < 0) {
+		stream_end_cause(s, TERM_CLI_ERR);
+		return -1;
+	}
+	uint32_t have = t->cin.tail - t->cin.head;
+	if (!before && have)
+		s->cli_exp = deadline(wait_timeout(s)); /* a request starts */
+	if (!http_head_ready(&t->cin, &t->scan_from)) {
+		uint32_t max = t->cin.size - rt.cfg->global.tune_maxrewrite;
+		if (t->cin.data && have >= max) {
+			t->req.maxhdrs = t->maxhdrs;
+			h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, 0);
+			return refuse_request(s, h1_head_too_large(&t->req, 0));
+		}
+		if (s->cli.shutr) {
+			if (have)
+				return refuse_request(s, 400);
+			stream_end_cause(s, TERM_NONE);
+			return -1;
+		}
+		return 0;
+	}
+	int lenient = (s->fe->conf->http.flags & PXH_ACCEPT_INV_REQ) != 0;
+	t->req.maxhdrs = t->maxhdrs;
+	int r = h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, lenient);
+	if (r < 0)
+		return refuse_request(s, t->req.err_status);
+	if (r == 0)
+		return 0; /* only empty lines so far */
+	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	h1_set_request_body(&t->req);
+	t->req_state = t->req.body.done ? HRQ_DONE : HRQ_BODY;
+	return analyse_request(s);
+}
+
+int http_head_ready(const struct sbuf *b, uint32_t *scanned)
+{
+	if (!b->data)
+		return 0;
+	const char *p = b->data + b->head;
+	uint32_t len = b->tail - b->head;
+	uint32_t from = *scanned > 2 ? *scanned - 2 : 0;
+	for (const char *lf = memchr(p + from, '\n', len - from); lf;
+	     lf = memchr(lf + 1, '\n', (size_t)(p + len - lf - 1))) {
+		uint32_t i = (uint32_t)(lf - p);
+		if (i + 1 < len && p[i + 1] == '\n')
+			return 1;
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return 1;
+	}
+	*scanned = len;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* HTTP mode of a stream: a client connection carries a sequence of
+ * transactions, each one parsed by the HTTP/1.x mux (common/h1.c) into a
+ * struct http_msg, analysed, written back out and forwarded.
+ *
+ * Buffers of an HTTP stream:
+ *   client --> txn->cin --(analysers: head rewritten, body scanned)--> s->req --> server
+ *   client <-- s->rsp <--(head rewritten, body scanned)-- txn->sin <-- server
+ * Raw bytes land in cin/sin; only the bytes of the current message move to
+ * s->req/s->rsp, so pipelined requests wait in cin for their turn. Message
+ * heads are parsed in place: header slices point into cin/sin until the
+ * head has been written out and consumed, in the same call.
+ *
+ * Invariants:
+ *  - the head of a request is analysed only once the previous response was
+ *    completely sent (responses go out in request order);
+ *  - between transactions, a reusable server connection stays in s->srv
+ *    with txn->idle_srv set and no server slot held (s->server is NULL);
+ *  - once part of a response went to the client, no error page can be sent
+ *    any more: errors then close the connection.
+ */
+#pragma once
+#include <stdint.h>
+
+#include "common/http-msg.h"
+#include "worker/stream.h"
+
+#define HTTP_EXTRA_HDRS 8 /* header slots for what the analysers add */
+
+enum http_req_state { HRQ_HEAD = 0, HRQ_BODY, HRQ_DONE };
+enum http_rsp_state { HRS_WAIT = 0, HRS_BODY, HRS_DONE };
+
+struct http_txn {
+	struct sbuf cin; /* raw client bytes not analysed yet */
+	struct sbuf sin; /* raw server bytes not analysed yet */
+	struct http_msg req, rsp;
+	enum http_req_state req_state;
+	enum http_rsp_state rsp_state;
+	uint32_t scan_from;  /* bytes of cin already searched for the end of a head */
+	uint32_t rscan_from; /* same for sin */
+	unsigned cli_close : 1; /* close the client connection after this transaction */
+	unsigned srv_close : 1; /* do not keep the server connection */
+	unsigned rsp_started : 1;
+	unsigned tunnel : 1;
+	unsigned lingering : 1; /* reply sent, waiting for the client to close */
+	unsigned has_hash : 1;
+	int nb_txn; /* transactions completed on this connection */
+	int maxhdrs; /* header fields a message may have (tune.http.maxhdr) */
+	int status; /* status of the response sent */
+	uint32_t lb_hash;        /* LB key of this request when has_hash */
+	struct srv_rt *idle_srv; /* server of the idle connection in s->srv */
+	enum term_cause pending_term; /* why the stream ends after a reply */
+	char xff[64], xot[64];   /* values of added headers */
+	struct http_hdr hdrs[];  /* request then response slots */
+};
+
+/* Allocates the HTTP state of <s> (HTTP frontends); -1 on failure. */
+int http_txn_new(struct stream *s);
+void http_txn_free(struct stream *s);
+
+/* Runs the HTTP side of the state machine for ST_HTTP_REQ, ST_HTTP_FLUSH and
+ * ST_ESTABLISHED. May free <s>.
+ */
+void http_process(struct stream *s);
+
+/* Called when the stream is about to end with <why>: answers the client
+ * with an error (503, 504, 502, 408) when the transaction still allows it.
+ * Returns 1 when it took the stream over (not freed), 0 to end it now.
+ */
+int http_end_hook(struct stream *s, enum term_cause why);
+
+/* Before connecting to <srv>: reuses the stream's idle connection to that
+ * server if it has one. Returns 1 when s->srv is ready to use.
+ */
+int http_use_idle_conn(struct stream *s, const struct srv_rt *srv);
+
+/* http-req.c: waits for and analyses a request head. Returns -1 when the
+ * stream was freed, 0 to wait, 1 when the request goes to a server.
+ */
+int http_wait_request(struct stream *s);
+
+/* http-fwd.c: forwards the current transaction once connected. */
+void http_forward(struct stream *s);
+
+/* http-reply.c: sends <status>'s error page, then closes after <why>. */
+void http_reply_error(struct stream *s, int status, enum term_cause why);
+/* Sends a complete local response; keeps the connection unless <close>. */
+void http_reply_local(struct stream *s, const char *raw, size_t len, int close);
+/* Flushing and lingering after a reply (ST_HTTP_FLUSH). May free <s>. */
+void http_flush(struct stream *s);
+
+/* Moves the body bytes of <b> from <in> to <out> (zero copy when <out> is
+ * empty and takes all of <in>). Returns bytes moved or -1 on bad framing.
+ */
+long http_move_body(struct http_body *b, struct sbuf *in, struct sbuf *out);
+
+/* Finds the end of a message head in <b>, resuming at *scanned. */
+int http_head_ready(const struct sbuf *b, uint32_t *scanned);
+
+/* The error reply of <px> for <status> (its errorfile, else built in). */
+const struct http_reply *http_error_reply(const struct proxy *px, int status);
+
+/* The connection mode of this stream: the strongest of frontend and backend. */
+enum http_conn_mode http_conn_mode(const struct stream *s);

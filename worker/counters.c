@@ -11,6 +11,11 @@ int srv_global_index(const struct srv_rt *srv)
 	return srv_base[srv->be->idx] + srv->idx;
 }
 
+int srv_total_count(void)
+{
+	return nb_srv_total;
+}
+
 void counters_init_thread(struct wthread *t)
 {
 	if (!srv_base) {

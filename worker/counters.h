@@ -51,3 +51,5 @@ void counters_clear_all(void);
 
 /* Global index of a server across all backends. */
 int srv_global_index(const struct srv_rt *srv);
+/* Number of servers across all backends (once a thread's counters exist). */
+int srv_total_count(void);

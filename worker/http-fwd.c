@@ -117,6 +117,8 @@ static int response_head(struct stream *s)
 	for (;;) {
 		uint32_t have = t->sin.tail - t->sin.head;
 		if (!http_head_ready(&t->sin, &t->rscan_from)) {
+			if (s->srv.shutr && !have && http_retry_on_new_conn(s))
+				return -1;
 			if ((t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite) ||
 			    s->srv.shutr) {
 				http_reply_error(s, 502, TERM_SRV_ERR);

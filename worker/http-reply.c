@@ -7,14 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/mem.h"
 #include "worker/backend.h"
+#include "worker/http-pool.h"
 #include "worker/http-txn.h"
 #include "worker/pool.h"
 
+#define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define LINGER_MS 1000 /* how long a closing connection waits for the client's FIN */
+
+static void park_idle_conn(struct stream *s);
 
 int http_txn_new(struct stream *s)
 {
@@ -35,6 +41,8 @@ void http_txn_free(struct stream *s)
 	struct http_txn *t = s->txn;
 	if (!t)
 		return;
+	park_idle_conn(s);
+	free(t->req_copy);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
 	free(t);
@@ -161,6 +169,8 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	case ST_ESTABLISHED:
 		if (t->tunnel || t->rsp_started)
 			break;
+		if (why == TERM_SRV_ERR && http_retry_on_new_conn(s))
+			return 1;
 		if (why == TERM_SRV_TO)
 			status = 504;
 		else if (why == TERM_SRV_ERR)
@@ -175,20 +185,103 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	return 1;
 }
 
-int http_use_idle_conn(struct stream *s, const struct srv_rt *srv)
+/* Gives the stream's idle server connection, if any, to the thread pool,
+ * or closes it when reuse is disabled. The server slot held by s->server
+ * (a new request's) is not touched.
+ */
+static void park_idle_conn(struct stream *s)
 {
 	struct http_txn *t = s->txn;
-	if (s->srv.fd < 0) {
-		t->idle_srv = NULL;
+	if (!t->idle_srv || s->srv.fd < 0)
+		return;
+	if (!s->srv.shutr && !s->srv.err && t->idle_srv->be->conf->http.reuse != HTTP_REUSE_NEVER)
+		http_pool_put(t->idle_srv, s->srv.fd);
+	else
+		close(s->srv.fd);
+	s->srv.fd = -1;
+	s->srv.rd_ready = s->srv.wr_ready = s->srv.shutr = s->srv.shutw = s->srv.err = 0;
+	t->idle_srv = NULL;
+}
+
+/* Whether this request may use a connection another stream left idle. */
+static int may_take_shared(const struct stream *s, const struct srv_rt *srv)
+{
+	switch (srv->be->conf->http.reuse) {
+	case HTTP_REUSE_NEVER:
 		return 0;
+	case HTTP_REUSE_SAFE:
+		return s->txn->nb_txn > 0; /* never for the first request */
+	default:
+		return 1; /* pooled connections have all served requests already */
 	}
-	if (t->idle_srv == srv && !s->srv.shutr && !s->srv.err) {
+}
+
+/* A request without body sent over a reused connection is kept, so that
+ * it can be sent again on a new connection if the server had just closed
+ * the idle one (the usual race with server-side keep-alive timeouts).
+ */
+static void keep_request_copy(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	free(t->req_copy);
+	t->req_copy = NULL;
+	uint32_t len = s->req.data ? s->req.tail - s->req.head : 0;
+	if (t->req_state != HRQ_DONE || t->req.body.mode != HB_NONE || !len)
+		return;
+	t->req_copy = malloc(len);
+	if (!t->req_copy)
+		return;
+	memcpy(t->req_copy, s->req.data + s->req.head, len);
+	t->req_copy_len = len;
+}
+
+int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
+{
+	struct http_txn *t = s->txn;
+	t->reused = 0;
+	if (s->srv.fd >= 0 && t->idle_srv == srv && !s->srv.shutr && !s->srv.err) {
 		t->idle_srv = NULL;
+		t->reused = 1;
+		keep_request_copy(s);
 		return 1;
 	}
-	stream_close_server(s); /* idle toward another server */
-	t->idle_srv = NULL;
-	return 0;
+	park_idle_conn(s);
+	if (!may_take_shared(s, srv))
+		return 0;
+	int fd = http_pool_take(srv, srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE);
+	if (fd < 0)
+		return 0;
+	if (loop_mod(fd, IO_EVENTS, &s->sh) < 0) {
+		close(fd);
+		return 0;
+	}
+	s->srv.fd = fd;
+	s->srv.rd_ready = s->srv.shutr = s->srv.shutw = s->srv.err = s->srv.rdhup = 0;
+	s->srv.wr_ready = 1;
+	t->reused = 1;
+	keep_request_copy(s);
+	return 1;
+}
+
+int http_retry_on_new_conn(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (!t->reused || !t->req_copy || t->rsp_started || t->sin.tail != t->sin.head ||
+	    s->state != ST_ESTABLISHED || sbuf_room(&s->req) < t->req_copy_len)
+		return 0;
+	stream_close_server(s);
+	s->req.head = s->req.tail = 0;
+	memcpy(s->req.data, t->req_copy, t->req_copy_len);
+	s->req.tail = t->req_copy_len;
+	free(t->req_copy);
+	t->req_copy = NULL;
+	t->reused = 0;
+	t->rscan_from = 0;
+	s->srv_exp = 0;
+	s->state = ST_ASSIGN;
+	s->retry_srv = NULL;
+	stream_wakeup(s);
+	return 1;
 }
 
 /* Between transactions: the idle server connection may only report its
@@ -230,4 +323,13 @@ void http_process(struct stream *s)
 	default:
 		return;
 	}
+}
+
+void http_soft_stop(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	t->cli_close = 1;
+	if (s->state == ST_HTTP_REQ && t->cin.tail == t->cin.head &&
+	    (!s->rsp.data || s->rsp.tail == s->rsp.head))
+		stream_end_cause(s, TERM_NONE);
 }

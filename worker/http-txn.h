@@ -43,6 +43,7 @@ struct http_txn {
 	unsigned tunnel : 1;
 	unsigned lingering : 1; /* reply sent, waiting for the client to close */
 	unsigned has_hash : 1;
+	unsigned reused : 1;    /* the server connection served a request before */
 	int nb_txn; /* transactions completed on this connection */
 	int maxhdrs; /* header fields a message may have (tune.http.maxhdr) */
 	int status; /* status of the response sent */
@@ -50,6 +51,8 @@ struct http_txn {
 	struct srv_rt *idle_srv; /* server of the idle connection in s->srv */
 	enum term_cause pending_term; /* why the stream ends after a reply */
 	char xff[64], xot[64];   /* values of added headers */
+	char *req_copy;          /* request head kept to retry on a reused connection */
+	uint32_t req_copy_len;
 	struct http_hdr hdrs[];  /* request then response slots */
 };
 
@@ -71,7 +74,17 @@ int http_end_hook(struct stream *s, enum term_cause why);
 /* Before connecting to <srv>: reuses the stream's idle connection to that
  * server if it has one. Returns 1 when s->srv is ready to use.
  */
-int http_use_idle_conn(struct stream *s, const struct srv_rt *srv);
+int http_use_idle_conn(struct stream *s, struct srv_rt *srv);
+
+/* Soft stop: closes <s> if it waits for a request with nothing received,
+ * else makes its current transaction the last one.
+ */
+void http_soft_stop(struct stream *s);
+
+/* After a reused server connection failed before any response byte:
+ * sends the request again on a new connection. Returns 1 when it did.
+ */
+int http_retry_on_new_conn(struct stream *s);
 
 /* http-req.c: waits for and analyses a request head. Returns -1 when the
  * stream was freed, 0 to wait, 1 when the request goes to a server.

@@ -30,6 +30,7 @@
 #include "worker/inherit.h"
 #include "worker/xfer.h"
 #include "worker/runtime.h"
+#include "worker/stream.h"
 
 /* Raises RLIMIT_NOFILE to what maxconn needs (or to ulimit-n). */
 static int set_fd_limit(const struct config *cfg)
@@ -166,6 +167,7 @@ static void stop_accepting_cb(struct mail *m)
 	(void)m;
 	listeners_disable_thread();
 	cli_disable_thread();
+	streams_soft_stop();
 	atomic_fetch_add(&stop_acks, 1);
 }
 

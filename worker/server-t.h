@@ -32,6 +32,7 @@ struct srv_rt {
 	int ramp_armed;                  /* slowstart timer running (thread 0 only) */
 	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
 	_Atomic int maint_seen;    /* has been in maintenance (no check restores health) */
+	_Atomic int idle_conns;    /* idle HTTP connections kept in the thread pools */
 };
 
 struct lb_snapshot;

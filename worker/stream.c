@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "worker/backend.h"
 #include "worker/counters.h"
+#include "worker/http-pool.h"
 #include "worker/http-txn.h"
 #include "worker/listener.h"
 #include "worker/pool.h"
@@ -26,6 +27,37 @@
 #define PIPE_SIZE (64 * 1024)
 
 static void stream_process(struct stream *s);
+
+static __thread struct stream *thr_streams; /* every stream of this thread */
+
+static void thr_link(struct stream *s)
+{
+	s->tnext = thr_streams;
+	if (thr_streams)
+		thr_streams->tprev = s;
+	thr_streams = s;
+}
+
+static void thr_unlink(struct stream *s)
+{
+	if (s->tprev)
+		s->tprev->tnext = s->tnext;
+	else if (thr_streams == s)
+		thr_streams = s->tnext;
+	if (s->tnext)
+		s->tnext->tprev = s->tprev;
+	s->tprev = s->tnext = NULL;
+}
+
+void streams_soft_stop(void)
+{
+	for (struct stream *s = thr_streams, *next; s; s = next) {
+		next = s->tnext;
+		if (s->txn)
+			http_soft_stop(s);
+	}
+	http_pool_flush();
+}
 
 uint64_t deadline(uint32_t to_ms)
 {
@@ -129,11 +161,12 @@ static void stream_free(struct stream *s)
 	int keep = backend_dequeue_stream(s);
 	task_cancel(&s->task);
 	timer_set(&s->tmo, 0);
+	thr_unlink(s);
+	http_txn_free(s); /* may keep an idle server connection for others */
 	stream_close_server(s);
 	side_close(&s->cli);
 	pool_buf_put(s->req.data);
 	pool_buf_put(s->rsp.data);
-	http_txn_free(s);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
 	atomic_fetch_sub(&s->lst->cur_conns, 1);
 	atomic_fetch_sub(&rt.cur_conns, 1);
@@ -580,6 +613,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	struct stream *s = xcalloc(1, sizeof(*s));
 
 	s->thr = curthr;
+	thr_link(s);
 	s->lst = l;
 	s->fe = l->fe;
 	s->cli.fd = fd;

@@ -79,7 +79,14 @@ struct stream {
 	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
 	uint32_t pp_hdr_len; /* PROXY header bytes at the head of req, not yet sent */
 	struct http_txn *txn; /* HTTP mode state, NULL in TCP mode */
+	struct stream *tprev, *tnext; /* streams of the thread */
 };
+
+/* Soft stop on the current thread: idle HTTP connections are closed, busy
+ * ones close after their current transaction; idle server connections are
+ * released.
+ */
+void streams_soft_stop(void);
 
 /* Creates a stream for the accepted client <fd> on the current thread. */
 void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr);

@@ -350,11 +350,11 @@ int backend_assign_and_connect(struct stream *s)
 	s->server = srv;
 	s->acct_srv = srv;
 	s->attempts++;
+	counters_srv_connect(srv);
 	if (s->txn && http_use_idle_conn(s, srv)) {
 		stream_established(s);
 		return 0;
 	}
-	counters_srv_connect(srv);
 	if (srv->conf->cfg.send_proxy && prepend_proxy_header(s, srv->conf->cfg.send_proxy) < 0) {
 		stream_end_cause(s, TERM_SRV_ERR);
 		return -1;

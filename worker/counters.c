@@ -68,6 +68,47 @@ void counters_srv_redispatch(struct srv_rt *srv)
 	tc()->srv[srv_global_index(srv)].redisp++;
 }
 
+/* Index of the hrsp_* counter of <status>: 1xx..5xx, then other. */
+static int status_class(int status)
+{
+	return status >= 100 && status < 600 ? status / 100 - 1 : 5;
+}
+
+void counters_http_req(struct fe_rt *fe)
+{
+	tc()->fe[fe->idx].req_tot++;
+}
+
+void counters_http_bad_req(struct fe_rt *fe)
+{
+	tc()->fe[fe->idx].ereq++;
+}
+
+void counters_http_intercepted(struct fe_rt *fe)
+{
+	tc()->fe[fe->idx].intercepted++;
+}
+
+void counters_http_status(struct fe_rt *fe, struct be_rt *be, struct srv_rt *srv, int status)
+{
+	struct thr_counters *c = tc();
+	int k = status_class(status);
+	c->fe[fe->idx].hrsp[k]++;
+	if (be) {
+		c->be[be->idx].hrsp[k]++;
+		c->be[be->idx].req_tot++;
+	}
+	if (srv)
+		c->srv[srv_global_index(srv)].hrsp[k]++;
+}
+
+void counters_http_bad_rsp(struct be_rt *be, struct srv_rt *srv)
+{
+	tc()->be[be->idx].eresp++;
+	if (srv)
+		tc()->srv[srv_global_index(srv)].eresp++;
+}
+
 void counters_add_bytes(struct stream *s)
 {
 	struct thr_counters *c = tc();
@@ -84,13 +125,26 @@ void counters_add_bytes(struct stream *s)
 	}
 }
 
-/* Adds <b> into <a> field by field. */
+/* Counter structs hold only uint64_t fields: adds or subtracts them all. */
+static void u64_add(void *a, const void *b, size_t size)
+{
+	uint64_t *x = a;
+	const uint64_t *y = b;
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		x[i] += y[i];
+}
+
+static void u64_sub(void *a, const void *b, size_t size)
+{
+	uint64_t *x = a;
+	const uint64_t *y = b;
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		x[i] -= y[i];
+}
+
 static void px_add(struct px_counters *a, const struct px_counters *b)
 {
-	a->sess += b->sess;
-	a->bytes_in += b->bytes_in;
-	a->bytes_out += b->bytes_out;
-	a->errors += b->errors;
+	u64_add(a, b, sizeof(*a));
 }
 
 static struct px_counters fe_raw(int idx)
@@ -118,12 +172,7 @@ static struct srv_counters srv_raw(int g)
 		struct thr_counters *c = rt.threads[i].counters;
 		if (!c)
 			continue;
-		sum.conns += c->srv[g].conns;
-		sum.econ += c->srv[g].econ;
-		sum.retries += c->srv[g].retries;
-		sum.redisp += c->srv[g].redisp;
-		sum.bytes_in += c->srv[g].bytes_in;
-		sum.bytes_out += c->srv[g].bytes_out;
+		u64_add(&sum, &c->srv[g], sizeof(sum));
 	}
 	return sum;
 }
@@ -138,12 +187,8 @@ static struct srv_counters *srv_zero;
 
 static struct px_counters px_sub(struct px_counters a, const struct px_counters *z)
 {
-	if (z) {
-		a.sess -= z->sess;
-		a.bytes_in -= z->bytes_in;
-		a.bytes_out -= z->bytes_out;
-		a.errors -= z->errors;
-	}
+	if (z)
+		u64_sub(&a, z, sizeof(a));
 	return a;
 }
 
@@ -161,15 +206,8 @@ struct srv_counters counters_srv_sum(const struct srv_rt *srv)
 {
 	int g = srv_global_index(srv);
 	struct srv_counters a = srv_raw(g);
-	if (srv_zero) {
-		const struct srv_counters *z = &srv_zero[g];
-		a.conns -= z->conns;
-		a.econ -= z->econ;
-		a.retries -= z->retries;
-		a.redisp -= z->redisp;
-		a.bytes_in -= z->bytes_in;
-		a.bytes_out -= z->bytes_out;
-	}
+	if (srv_zero)
+		u64_sub(&a, &srv_zero[g], sizeof(a));
 	return a;
 }
 

@@ -11,6 +11,11 @@ struct px_counters {
 	uint64_t bytes_in;  /* from clients */
 	uint64_t bytes_out; /* to clients */
 	uint64_t errors;    /* backend: no server / queue timeout */
+	uint64_t req_tot;   /* HTTP requests (frontend: received; backend: sent) */
+	uint64_t hrsp[6];   /* HTTP responses by class: 1xx..5xx, other */
+	uint64_t ereq;      /* frontend: invalid requests */
+	uint64_t eresp;     /* backend: invalid or aborted responses */
+	uint64_t intercepted; /* frontend: answered locally (monitor-uri) */
 };
 
 struct srv_counters {
@@ -19,6 +24,8 @@ struct srv_counters {
 	uint64_t retries;
 	uint64_t redisp;
 	uint64_t bytes_in, bytes_out;
+	uint64_t hrsp[6]; /* HTTP responses by class: 1xx..5xx, other */
+	uint64_t eresp;
 };
 
 struct thr_counters {
@@ -38,6 +45,14 @@ void counters_srv_connect(struct srv_rt *srv);
 void counters_srv_conn_error(struct srv_rt *srv);
 void counters_srv_retry(struct srv_rt *srv);
 void counters_srv_redispatch(struct srv_rt *srv);
+/* HTTP: a request was parsed, refused, or answered locally. */
+void counters_http_req(struct fe_rt *fe);
+void counters_http_bad_req(struct fe_rt *fe);
+void counters_http_intercepted(struct fe_rt *fe);
+/* HTTP: a response with <status> went to the client (from <srv> if any). */
+void counters_http_status(struct fe_rt *fe, struct be_rt *be, struct srv_rt *srv, int status);
+/* HTTP: a server sent an invalid response or aborted it. */
+void counters_http_bad_rsp(struct be_rt *be, struct srv_rt *srv);
 /* Adds the stream's byte counts to its frontend, backend and server. */
 void counters_add_bytes(struct stream *s);
 

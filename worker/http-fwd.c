@@ -8,6 +8,8 @@
 
 #include "common/h1.h"
 #include "worker/backend.h"
+#include "worker/counters.h"
+#include "worker/http-errcap.h"
 #include "worker/http-txn.h"
 
 #define MAX_ROUNDS 16
@@ -121,6 +123,7 @@ static int response_head(struct stream *s)
 				return -1;
 			if ((t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite) ||
 			    s->srv.shutr) {
+				counters_http_bad_rsp(s->be, s->server);
 				http_reply_error(s, 502, TERM_SRV_ERR);
 				return -1;
 			}
@@ -129,6 +132,8 @@ static int response_head(struct stream *s)
 		int lenient = (s->be->conf->http.flags & PXH_ACCEPT_INV_RSP) != 0;
 		t->rsp.maxhdrs = t->maxhdrs;
 		if (h1_parse_head(t->sin.data + t->sin.head, have, &t->rsp, 1, lenient) <= 0) {
+			counters_http_bad_rsp(s->be, s->server);
+			http_errcap_record(s, 1, t->sin.data + t->sin.head, have, t->rsp.err_pos);
 			http_reply_error(s, 502, TERM_SRV_ERR);
 			return -1;
 		}
@@ -148,6 +153,7 @@ static int response_head(struct stream *s)
 	}
 	t->rsp_started = 1;
 	t->status = t->rsp.status;
+	counters_http_status(s->fe, s->be, s->server, t->status);
 	t->rsp_state = t->rsp.body.done ? HRS_DONE : HRS_BODY;
 	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0)
 		return -1;
@@ -218,6 +224,7 @@ static int forward_response(struct stream *s)
 	if (t->rsp_state == HRS_BODY) {
 		long n = http_move_body(&t->rsp.body, &t->sin, &s->rsp);
 		if (n < 0) {
+			counters_http_bad_rsp(s->be, s->server);
 			stream_end_cause(s, TERM_SRV_ERR); /* response already started */
 			return -1;
 		}

@@ -13,6 +13,7 @@
 
 #include "common/mem.h"
 #include "worker/backend.h"
+#include "worker/counters.h"
 #include "worker/http-pool.h"
 #include "worker/http-txn.h"
 #include "worker/pool.h"
@@ -76,6 +77,7 @@ static void forget_server_side(struct stream *s)
 void http_reply_error(struct stream *s, int status, enum term_cause why)
 {
 	struct http_txn *t = s->txn;
+	struct be_rt *be = s->state == ST_HTTP_REQ ? NULL : s->be; /* routed yet? */
 	if (s->term == TERM_NONE)
 		s->term = why;
 	forget_server_side(s);
@@ -84,8 +86,10 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	t->cli_close = 1;
 	s->state = ST_HTTP_FLUSH;
 	s->cli_exp = deadline(s->fe->conf->to.client);
-	if (!t->rsp_started && r && append(&s->rsp, r->raw, r->len) == 0)
+	if (!t->rsp_started && r && append(&s->rsp, r->raw, r->len) == 0) {
 		t->rsp_started = 1;
+		counters_http_status(s->fe, be, NULL, status);
+	}
 	http_flush(s);
 }
 

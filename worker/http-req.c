@@ -11,6 +11,8 @@
 
 #include "common/h1.h"
 #include "worker/backend.h"
+#include "worker/counters.h"
+#include "worker/http-errcap.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
 
@@ -165,6 +167,11 @@ static int emit_request_head(struct stream *s)
 /* The client sent something that is not a valid request head. */
 static int refuse_request(struct stream *s, int status)
 {
+	struct http_txn *t = s->txn;
+	counters_http_bad_req(s->fe);
+	if (t->cin.data)
+		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head,
+				   t->req.err_pos);
 	http_reply_error(s, status, TERM_CLI_ERR);
 	return 0;
 }
@@ -183,6 +190,8 @@ static int analyse_request(struct stream *s)
 			    !(t->req.flags & HMF_VER11);
 		t->cin.head += t->req.skip + t->req.head_len;
 		t->scan_from = 0;
+		counters_http_intercepted(s->fe);
+		counters_http_status(s->fe, NULL, NULL, 200);
 		http_reply_local(s, monitor_reply, sizeof(monitor_reply) - 1, close);
 		return 0;
 	}
@@ -267,6 +276,7 @@ int http_wait_request(struct stream *s)
 	if (r == 0)
 		return 0; /* only empty lines so far */
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	counters_http_req(s->fe);
 	h1_set_request_body(&t->req);
 	t->req_state = t->req.body.done ? HRQ_DONE : HRQ_BODY;
 	return analyse_request(s);

@@ -13,9 +13,20 @@ struct lb_algo {
 	 */
 	int (*parse)(struct lb_cfg *lb, const char *paren_arg, char **args, int nargs, char **err);
 	int needs_http; /* only meaningful in HTTP mode */
+	/* Error for a "(" without its closing ")" (e.g. "hdr(a b)" split into
+	 * two words), after "balance "; NULL: a generic message.
+	 */
+	const char *unclosed_err;
 	const void *ops; /* runtime operations (worker/lb.h), opaque here */
 	struct lb_algo *next;
 };
+
+/* HAProxy's error for an unknown algorithm (or a known one in the wrong form,
+ * e.g. "hdr" without a header name).
+ */
+#define LB_UNKNOWN_ALGO_ERR                                                                        \
+	"balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', "          \
+	"'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
 
 void lb_register_algo(struct lb_algo *algo);
 const struct lb_algo *lb_find_algo(const char *name);

@@ -103,6 +103,9 @@ struct lb_cfg {
 	const struct lb_algo *algo; /* registered algorithm (worker/lb-*.c) */
 	char *arg;                  /* algorithm argument, e.g. "2" for random(2) */
 	int arg_int;
+	int arg_opt;   /* algorithm flags, e.g. uri "whole" (worker/lb-http.c) */
+	int arg_len;   /* uri "len": characters hashed at most, 0 = all */
+	int arg_depth; /* uri "depth": directory levels hashed at most, 0 = all */
 	enum hash_type_method hash_method;
 	enum hash_fn hash_fn;
 	int hash_avalanche;

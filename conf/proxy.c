@@ -283,18 +283,22 @@ static int parse_balance(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	char *name = xstrdup(args[1]);
 	char *paren = strchr(name, '(');
 	char *parg = NULL;
+	if (paren)
+		*paren = 0;
+	const struct lb_algo *algo = lb_find_algo(name);
 	if (paren) {
-		size_t l = strlen(paren);
-		if (paren[l - 1] != ')') {
-			memprintf(err, "'balance %s': missing closing parenthesis.", args[1]);
+		size_t l = strlen(paren + 1);
+		if (!l || paren[l] != ')') {
+			if (algo && algo->unclosed_err)
+				memprintf(err, "balance %s", algo->unclosed_err);
+			else
+				memprintf(err, "'balance %s': missing closing parenthesis.", args[1]);
 			free(name);
 			return CFG_ALERT;
 		}
-		paren[l - 1] = 0;
-		*paren = 0;
+		paren[l] = 0;
 		parg = paren + 1;
 	}
-	const struct lb_algo *algo = lb_find_algo(name);
 	if (!algo) {
 		int is_known = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(known); i++)
@@ -302,16 +306,14 @@ static int parse_balance(struct cfg_ctx *ctx, char **args, int nargs, char **err
 		if (is_known)
 			memprintf(err, "'balance %s' is not supported yet.", name);
 		else
-			memprintf(err, "balance only supports 'roundrobin', 'static-rr', "
-			               "'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and "
-			               "'rdp-cookie(name)' options.");
+			memprintf(err, "%s", LB_UNKNOWN_ALGO_ERR);
 		free(name);
 		return CFG_ALERT;
 	}
 	struct lb_cfg lb = ctx->px->lb;
 	lb.algo = algo;
 	lb.arg = NULL;
-	lb.arg_int = 0;
+	lb.arg_int = lb.arg_opt = lb.arg_len = lb.arg_depth = 0;
 	if (algo->parse && algo->parse(&lb, parg, args + 2, nargs - 2, err) < 0) {
 		free(name);
 		return CFG_ALERT;

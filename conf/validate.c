@@ -8,6 +8,7 @@
 #include "common/mem.h"
 #include "common/msg.h"
 #include "conf/kw.h"
+#include "conf/lb-registry.h"
 #include "conf/parser.h"
 #include "conf/proxy.h"
 
@@ -83,6 +84,23 @@ static void check_timeouts(struct proxy *px)
 	}
 }
 
+/* Layer 7 algorithms (uri, url_param, hdr...) of a backend that is not in
+ * HTTP mode: warns and falls back to roundrobin, as HAProxy does.
+ */
+static void check_lb_mode(struct proxy *px)
+{
+	const struct lb_algo *algo = px->lb.algo;
+	if (!(px->cap & PX_CAP_BE) || px->mode == PX_MODE_HTTP || !algo || !algo->needs_http)
+		return;
+	ha_warning("config : Layer 7 hash not possible for %s '%s' (needs 'mode http'). "
+		   "Falling back to round robin.\n",
+		   proxy_type_str(px), px->id);
+	free(px->lb.arg);
+	px->lb.arg = NULL;
+	px->lb.arg_int = px->lb.arg_opt = px->lb.arg_len = px->lb.arg_depth = 0;
+	px->lb.algo = lb_find_algo("roundrobin");
+}
+
 int cfg_validate(struct config *cfg)
 {
 	int errors = 0;
@@ -90,6 +108,7 @@ int cfg_validate(struct config *cfg)
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		if (px->disabled)
 			continue;
+		check_lb_mode(px);
 		if ((px->cap & PX_CAP_FE) && !px->binds)
 			ha_warning("config : proxy '%s' has no 'bind' directive. Please declare it "
 				   "as a backend if this was intended.\n", px->id);

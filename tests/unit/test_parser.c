@@ -673,7 +673,7 @@ TEST(balance_uses_registered_algorithms)
 	struct parsed r = parse2("backend be\n    balance no-such-algorithm\n", 0);
 
 	CHECK(r.flags & CFG_ALERT);
-	r = parse2("backend be\n    balance uri\n", 0);
+	r = parse2("backend be\n    balance rdp-cookie\n", 0);
 	CHECK(r.flags & CFG_ALERT);
 	if (!rr) {
 		fprintf(stderr, "note: no load-balancing algorithm registered, skipping part\n");

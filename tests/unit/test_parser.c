@@ -963,7 +963,7 @@ TEST(unknown_keywords_and_sections)
 	CHECK(px_any(r.cfg, "after") != NULL);
 
 	/* pending keywords fail with one alert each */
-	r = parse2("frontend fe\n    bind :80\n    mode http\n    option httplog\n    acl a src 1\n",
+	r = parse2("frontend fe\n    bind :80\n    http-request deny\n    option httplog\n    acl a src 1\n",
 		   0);
 	CHECK(r.flags & CFG_ALERT);
 	CHECK_INT(r.alerts, 3);

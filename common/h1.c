@@ -41,12 +41,38 @@ static int is_ows(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-/* A byte allowed in a request-target; strict: visible ASCII only. */
+/* A byte allowed in a request-target; strict: visible ASCII except '#'
+ * (a fragment is never sent in a request).
+ */
 static int is_uri_char(unsigned char c, int lenient)
 {
 	if (lenient)
 		return c > 0x20 && c != 0x7f;
-	return c > 0x20 && c < 0x7f;
+	return c > 0x20 && c < 0x7f && c != '#';
+}
+
+/* The request-target must have one of the forms of RFC 9112 §3.2:
+ * origin ("/..."), absolute ("scheme://..."), asterisk ("*"), or authority
+ * ("host:port", CONNECT only, where nothing else is allowed).
+ */
+static int valid_target_form(struct ist u, enum http_meth meth)
+{
+	if (meth == HTTP_METH_CONNECT) {
+		const char *colon = memrchr(u.p, ':', u.len);
+		if (!colon || colon == u.p || colon + 1 == u.p + u.len || memchr(u.p, '/', u.len))
+			return 0;
+		for (const char *c = colon + 1; c < u.p + u.len; c++)
+			if (!isdigit((unsigned char)*c))
+				return 0;
+		return 1;
+	}
+	if (u.p[0] == '/' || (u.len == 1 && u.p[0] == '*'))
+		return 1;
+	uint32_t i = 0;
+	while (i < u.len && (isalnum((unsigned char)u.p[i]) || strchr("+-.", u.p[i])))
+		i++;
+	return i > 0 && isalpha((unsigned char)u.p[0]) && i + 3 <= u.len &&
+	       memcmp(u.p + i, "://", 3) == 0;
 }
 
 static int fail(struct http_msg *m, int status, long pos)
@@ -110,6 +136,8 @@ static int parse_request_line(const char *buf, size_t pos, size_t end, struct ht
 	if (p == u || p >= end)
 		return fail(m, 400, (long)p);
 	m->uri = (struct ist){buf + u, (uint32_t)(p - u)};
+	if (!valid_target_form(m->uri, m->meth))
+		return fail(m, 400, (long)u);
 	p++;
 	if (end - p != 8 || parse_version(buf + p, m) < 0)
 		return fail(m, 400, (long)p);
@@ -175,6 +203,15 @@ static int parse_content_length(struct ist v, uint64_t *out)
 		return -1;
 	*out = val;
 	return 0;
+}
+
+/* Keeps only the first number of a "5, 5" Content-Length list. */
+static void normalize_cl_value(struct http_hdr *h)
+{
+	uint32_t n = 0;
+	while (n < h->v.len && isdigit((unsigned char)h->v.p[n]))
+		n++;
+	h->v.len = n;
 }
 
 /* Calls <fn> for each comma-separated token of <v>, trimmed. */
@@ -263,6 +300,7 @@ static int header_semantics(struct http_msg *m, int i, long pos)
 		}
 		m->flags |= HMF_CL;
 		m->content_len = cl;
+		normalize_cl_value(h);
 	} else if (http_name_is(h->n, "transfer-encoding")) {
 		int err = bad;
 		m->flags |= HMF_TE;
@@ -319,8 +357,8 @@ static int finish_head(struct http_msg *m)
 	if (m->flags & HMF_TE) {
 		if (!is_resp && !(m->flags & HMF_VER11))
 			return fail(m, 400, 0);
-		if (!is_resp && !(m->flags & HMF_CHUNKED))
-			return fail(m, 400, 0);
+		if (!(m->flags & HMF_CHUNKED)) /* no framing we can trust */
+			return fail(m, is_resp ? 502 : 400, 0);
 		if (m->flags & HMF_CL) {
 			http_del_hdr(m, "content-length");
 			m->flags &= ~HMF_CL;
@@ -599,7 +637,7 @@ long h1_write_head(const struct http_msg *m, char *out, size_t room, h1_case_fn 
 {
 	char ver[16] = "HTTP/1.1";
 	ver[5] = (char)('0' + m->vmaj);
-	ver[7] = (char)('0' + m->vmin);
+	ver[7] = (char)('0' + (m->vmin > 1 ? 1 : m->vmin));
 	long at = 0;
 	if (m->flags & HMF_RESP) {
 		char st[8] = {' ', (char)('0' + m->status / 100 % 10),

@@ -31,7 +31,7 @@ const struct http_reply *http_error_reply(const struct proxy *px, int status)
 			  reason_of(status));
 	int n = snprintf(buf, sizeof(buf),
 			 "HTTP/1.1 %d %s\r\ncontent-length: %d\r\ncache-control: no-cache\r\n"
-			 "content-type: text/html\r\nconnection: close\r\n\r\n%s",
+			 "content-type: text/html\r\n\r\n%s",
 			 status, reason_of(status), bl, body);
 	r.status = status;
 	r.raw = buf;

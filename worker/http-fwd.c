@@ -83,12 +83,12 @@ static void set_response_connection(struct stream *s)
 		t->srv_close = 1;
 	if (m->body.mode == HB_CLOSE)
 		t->srv_close = t->cli_close = 1; /* only the close delimits this body */
+	if (m->body.mode == HB_TUNNEL)
+		return; /* a 101 keeps its "Connection: upgrade" */
 	http_del_hdr(m, "connection");
-	if (m->body.mode == HB_TUNNEL) {
-		if (m->status == 101)
-			http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"upgrade", 7});
-	} else if (t->cli_close) {
-		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"close", 5});
+	if (t->cli_close) {
+		if (m->flags & HMF_VER11) /* a 1.0 response without keep-alive says it */
+			http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"close", 5});
 	} else if (!(t->req.flags & HMF_VER11) || !(m->flags & HMF_VER11)) {
 		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"keep-alive", 10});
 	}
@@ -137,6 +137,12 @@ static int response_head(struct stream *s)
 			http_reply_error(s, 502, TERM_SRV_ERR);
 			return -1;
 		}
+		if (t->rsp.status == 101 && http_is_websocket(&t->req) &&
+		    http_find_hdr(&t->rsp, "sec-websocket-accept", 0) < 0) {
+			counters_http_bad_rsp(s->be, s->server);
+			http_reply_error(s, 502, TERM_SRV_ERR); /* an incomplete handshake */
+			return -1;
+		}
 		if (t->rsp.status >= 200 || t->rsp.status == 101)
 			break;
 		if (emit_response_head(s) < 0) { /* interim: 100 Continue, 103... */
@@ -175,6 +181,7 @@ static int forward_request(struct stream *s)
 		}
 		long n = http_move_body(&t->req.body, &t->cin, &s->req);
 		if (n < 0) {
+			t->close_hdr = 1;
 			http_reply_error(s, 400, TERM_CLI_ERR);
 			return -1;
 		}
@@ -277,23 +284,28 @@ static int end_transaction(struct stream *s)
 		http_flush(s);
 		return -1;
 	}
+	http_next_transaction(s);
+	return 0;
+}
+
+void http_next_transaction(struct stream *s)
+{
+	struct http_txn *t = s->txn;
 	t->nb_txn++;
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
-	t->rsp_started = t->srv_close = 0;
+	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = 0;
 	t->status = 0;
 	t->rscan_from = 0;
 	s->state = ST_HTTP_REQ;
 	s->attempts = 0;
 	s->failed_srv = NULL;
-	s->retries_left = s->be->conf->retries;
 	s->be = s->fe->default_be;
+	s->retries_left = s->be ? s->be->conf->retries : 0;
 	s->cli_exp = deadline(s->fe->conf->to.http_keep_alive ? s->fe->conf->to.http_keep_alive
 							      : s->fe->conf->to.client);
-	if (t->cin.tail != t->cin.head || s->cli.rd_ready)
-		stream_wakeup(s); /* a pipelined request may be waiting */
+	stream_wakeup(s); /* sends what is pending, then a pipelined request */
 	stream_arm_timer(s);
-	return 0;
 }
 
 void http_forward(struct stream *s)

@@ -72,24 +72,56 @@ static void forget_server_side(struct stream *s)
 		s->req.head = s->req.tail = 0;
 		sbuf_release_if_empty(&s->req);
 	}
+	if (s->txn->sin.data) { /* what that server sent is of no use now */
+		s->txn->sin.head = s->txn->sin.tail = 0;
+		sbuf_release_if_empty(&s->txn->sin);
+	}
+	s->txn->rscan_from = 0;
+}
+
+/* Appends error reply <r> to s->rsp, with "connection: close" after its
+ * status line when the transaction asks for it.
+ */
+static int append_reply(struct stream *s, const struct http_reply *r)
+{
+	static const char hdr[] = "connection: close\r\n";
+	const char *eol = memchr(r->raw, '\n', r->len);
+	if (!s->txn->close_hdr || !eol)
+		return append(&s->rsp, r->raw, r->len);
+	size_t first = (size_t)(eol - r->raw) + 1;
+	if (sbuf_room(&s->rsp) < r->len + sizeof(hdr) - 1)
+		return -1;
+	append(&s->rsp, r->raw, first);
+	append(&s->rsp, hdr, sizeof(hdr) - 1);
+	return append(&s->rsp, r->raw + first, r->len - first);
 }
 
 void http_reply_error(struct stream *s, int status, enum term_cause why)
 {
 	struct http_txn *t = s->txn;
-	struct be_rt *be = s->state == ST_HTTP_REQ ? NULL : s->be; /* routed yet? */
+	int routed = s->state != ST_HTTP_REQ && s->state != ST_HTTP_FLUSH;
+	struct be_rt *be = routed ? s->be : NULL;
+	/* an error about a complete request leaves the connection usable */
+	int keep = routed && !t->close_hdr && !t->cli_close && t->req_state == HRQ_DONE &&
+		   !atomic_load(&rt.stopping);
+	forget_server_side(s);
+	const struct http_reply *r = http_error_reply(be ? be->conf : s->fe->conf, status);
+	t->status = status;
+	if (!t->rsp_started && r && append_reply(s, r) == 0) {
+		t->rsp_started = 1;
+		counters_http_status(s->fe, be, NULL, status);
+	} else {
+		keep = 0;
+	}
+	if (keep) {
+		http_next_transaction(s);
+		return;
+	}
 	if (s->term == TERM_NONE)
 		s->term = why;
-	forget_server_side(s);
-	const struct http_reply *r = http_error_reply(s->be ? s->be->conf : s->fe->conf, status);
-	t->status = status;
 	t->cli_close = 1;
 	s->state = ST_HTTP_FLUSH;
 	s->cli_exp = deadline(s->fe->conf->to.client);
-	if (!t->rsp_started && r && append(&s->rsp, r->raw, r->len) == 0) {
-		t->rsp_started = 1;
-		counters_http_status(s->fe, be, NULL, status);
-	}
 	http_flush(s);
 }
 
@@ -101,16 +133,13 @@ void http_reply_local(struct stream *s, const char *raw, size_t len, int close)
 		return;
 	}
 	t->status = 200;
-	t->nb_txn++;
-	t->req_state = HRQ_HEAD;
 	if (close) {
 		t->cli_close = 1;
 		s->state = ST_HTTP_FLUSH;
 		http_flush(s);
 		return;
 	}
-	s->state = ST_HTTP_REQ;
-	stream_wakeup(s); /* sends it, then looks at the next request */
+	http_next_transaction(s);
 }
 
 /* Reads and drops what the client still sends. Returns 1 once it closed. */
@@ -160,8 +189,10 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	int status = 0;
 	switch (s->state) {
 	case ST_HTTP_REQ:
-		if (why == TERM_CLI_TO && t->cin.tail > t->cin.head)
+		if (why == TERM_CLI_TO && t->cin.tail > t->cin.head) {
 			status = 408;
+			t->close_hdr = 1;
+		}
 		break;
 	case ST_ASSIGN:
 	case ST_QUEUED:

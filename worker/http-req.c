@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "common/h1.h"
@@ -116,16 +117,17 @@ static void set_connection_mode(struct stream *s)
 
 	if ((m->flags & HMF_CONN_CLOSE) || (!(m->flags & HMF_VER11) && !(m->flags & HMF_CONN_KAL)))
 		t->cli_close = 1;
+	if (upgrade)
+		return; /* "Connection: upgrade" goes as it came */
 	if (m->flags & HMF_CL_TE)
 		t->cli_close = 1; /* a message that was ambiguous: no reuse after it */
 	if (mode == HTTP_CM_CLO)
 		t->cli_close = 1;
-	if (mode != HTTP_CM_KAL || t->cli_close)
+	/* the server connection outlives a client that leaves (idle pools) */
+	if (mode != HTTP_CM_KAL || (m->flags & HMF_CL_TE))
 		t->srv_close = 1;
 	http_del_hdr(m, "connection");
-	if (upgrade)
-		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"upgrade", 7});
-	else if (t->srv_close)
+	if (t->srv_close)
 		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"close", 5});
 	else if (!(m->flags & HMF_VER11))
 		http_add_hdr(m, (struct ist){"connection", 10}, (struct ist){"keep-alive", 10});
@@ -146,6 +148,76 @@ static void set_lb_key(struct stream *s)
 		return;
 	t->lb_hash = (uint32_t)lb_hash(lb, key.p, key.len);
 	t->has_hash = 1;
+}
+
+/* Length of <a> without a trailing ":<port>" equal to <port>. */
+static uint32_t without_port(struct ist a, const char *port)
+{
+	size_t pl = strlen(port);
+	if (a.len > pl + 1 && a.p[a.len - pl - 1] == ':' && memcmp(a.p + a.len - pl, port, pl) == 0)
+		return a.len - (uint32_t)pl - 1;
+	return a.len;
+}
+
+static int same_authority(struct ist a, struct ist b)
+{
+	return a.len == b.len && strncasecmp(a.p, b.p, a.len) == 0;
+}
+
+/* Host checks and scheme-based normalisation (RFC 3986 §6.2.3): several
+ * Host headers must agree (one is kept); an absolute-form target loses
+ * its scheme's default port, so does Host, and both must name the same
+ * authority; a CONNECT target must match Host. Returns 0 or a status.
+ */
+static int check_authority(struct http_msg *m)
+{
+	int h = http_find_hdr(m, "host", 0);
+	for (int i = h >= 0 ? http_find_hdr(m, "host", h + 1) : -1; i >= 0;
+	     i = http_find_hdr(m, "host", i + 1)) {
+		if (!same_authority(m->hdrs[i].v, m->hdrs[h].v))
+			return 400;
+		m->hdrs[i].n.len = 0;
+	}
+	struct ist auth, *host = h >= 0 ? &m->hdrs[h].v : NULL;
+	const char *defport = NULL;
+	if (m->meth == HTTP_METH_CONNECT) {
+		auth = m->uri;
+		defport = "443";
+	} else if (m->uri.p[0] != '/' && m->uri.p[0] != '*') {
+		const char *sep = memchr(m->uri.p, ':', m->uri.len);
+		struct ist scheme = {m->uri.p, (uint32_t)(sep - m->uri.p)};
+		auth.p = sep + 3;
+		auth.len = 0;
+		while (auth.p + auth.len < m->uri.p + m->uri.len && !strchr("/?", auth.p[auth.len]))
+			auth.len++;
+		defport = http_name_is(scheme, "http") ? "80" : http_name_is(scheme, "https") ? "443" : NULL;
+		uint32_t keep = defport ? without_port(auth, defport) : auth.len;
+		if (keep < auth.len) { /* drop ":port" from the target, in place */
+			char *w = (char *)auth.p;
+			uint32_t cut = auth.len - keep;
+			size_t tail = (size_t)(m->uri.p + m->uri.len - (auth.p + auth.len));
+			memmove(w + keep, w + auth.len, tail);
+			m->uri.len -= cut;
+			auth.len = keep;
+		}
+	} else {
+		return 0;
+	}
+	if (!host)
+		return 0;
+	if (defport)
+		host->len = without_port(*host, defport);
+	if (m->meth == HTTP_METH_CONNECT)
+		auth.len = without_port(auth, defport);
+	return same_authority(auth, *host) ? 0 : 400;
+}
+
+int http_is_websocket(const struct http_msg *req)
+{
+	if (!(req->flags & HMF_CONN_UPG) || !(req->flags & HMF_UPGRADE))
+		return 0;
+	int i = http_find_hdr(req, "upgrade", 0);
+	return i >= 0 && http_name_is(req->hdrs[i].v, "websocket");
 }
 
 /* Writes the request head into s->req and consumes it from cin. */
@@ -172,6 +244,7 @@ static int refuse_request(struct stream *s, int status)
 	if (t->cin.data)
 		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head,
 				   t->req.err_pos);
+	t->close_hdr = 1; /* the client must know nothing more is read */
 	http_reply_error(s, status, TERM_CLI_ERR);
 	return 0;
 }
@@ -195,6 +268,11 @@ static int analyse_request(struct stream *s)
 		http_reply_local(s, monitor_reply, sizeof(monitor_reply) - 1, close);
 		return 0;
 	}
+	int st = check_authority(&t->req);
+	if (!st && http_is_websocket(&t->req) && http_find_hdr(&t->req, "sec-websocket-key", 0) < 0)
+		st = 400; /* a WebSocket handshake without its key */
+	if (st)
+		return refuse_request(s, st);
 	s->be = s->fe->default_be;
 	set_connection_mode(s);
 	add_forwarding_headers(s);
@@ -216,6 +294,31 @@ static int read_client(struct stream *s)
 			return r;
 	}
 	return 0;
+}
+
+/* option http-buffer-request: whether to wait for more of the body before
+ * going further (until it is complete or the buffer is full). A client
+ * that expects "100 Continue" gets it from us then.
+ */
+static int wait_for_body(struct stream *s, uint32_t have)
+{
+	struct http_txn *t = s->txn;
+	const struct be_rt *be = s->fe->default_be;
+	unsigned f = s->fe->conf->http.flags | (be ? be->conf->http.flags : 0);
+	if (!(f & PXH_BUFFER_REQUEST) || t->req.body.done || s->cli.shutr)
+		return 0;
+	uint32_t head = t->req.skip + t->req.head_len;
+	struct http_body b = t->req.body;
+	long n = h1_body_scan(&b, t->cin.data + t->cin.head + head, have - head);
+	if (n < 0 || b.done || have >= t->cin.size - rt.cfg->global.tune_maxrewrite)
+		return 0; /* framing errors are reported when the body moves */
+	if ((t->req.flags & HMF_EXPECT_100) && !t->sent_100) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		if (send(s->cli.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+		    (ssize_t)sizeof(cont) - 1)
+			t->sent_100 = 1;
+	}
+	return 1;
 }
 
 /* Timeout while waiting for a request: http-request for a request under
@@ -276,10 +379,21 @@ int http_wait_request(struct stream *s)
 	if (r == 0)
 		return 0; /* only empty lines so far */
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
-	counters_http_req(s->fe);
 	h1_set_request_body(&t->req);
+	if (wait_for_body(s, have))
+		return 0;
+	counters_http_req(s->fe);
 	t->req_state = t->req.body.done ? HRQ_DONE : HRQ_BODY;
-	return analyse_request(s);
+	if (t->sent_100)
+		http_del_hdr(&t->req, "expect");
+	if (analyse_request(s) <= 0)
+		return 0;
+	/* what already came of the body is checked before a server is chosen */
+	if (http_move_body(&t->req.body, &t->cin, &s->req) < 0)
+		return refuse_request(s, 400);
+	if (t->req.body.done)
+		t->req_state = HRQ_DONE;
+	return 1;
 }
 
 int http_head_ready(const struct sbuf *b, uint32_t *scanned)

@@ -43,7 +43,9 @@ struct http_txn {
 	unsigned tunnel : 1;
 	unsigned lingering : 1; /* reply sent, waiting for the client to close */
 	unsigned has_hash : 1;
-	unsigned reused : 1;    /* the server connection served a request before */
+	unsigned reused : 1;
+	unsigned sent_100 : 1;
+	unsigned close_hdr : 1; /* the error reply announces "connection: close" */  /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a request before */
 	int nb_txn; /* transactions completed on this connection */
 	int maxhdrs; /* header fields a message may have (tune.http.maxhdr) */
 	int status; /* status of the response sent */
@@ -90,6 +92,12 @@ int http_retry_on_new_conn(struct stream *s);
  * stream was freed, 0 to wait, 1 when the request goes to a server.
  */
 int http_wait_request(struct stream *s);
+
+/* Whether request <req> asks for a WebSocket upgrade. */
+int http_is_websocket(const struct http_msg *req);
+
+/* Prepares <s> for the next request on the same client connection. */
+void http_next_transaction(struct stream *s);
 
 /* http-fwd.c: forwards the current transaction once connected. */
 void http_forward(struct stream *s);

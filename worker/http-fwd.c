@@ -109,6 +109,18 @@ static int emit_response_head(struct stream *s)
 	return 0;
 }
 
+/* Checks the framing of the body bytes that came with head <m> in <in>,
+ * before anything is committed to the other side.
+ */
+static int body_start_valid(const struct http_msg *m, const struct sbuf *in)
+{
+	if (m->body.mode != HB_CHUNKED)
+		return 1;
+	struct http_body b = m->body;
+	uint32_t have = in->tail - in->head - m->head_len;
+	return h1_body_scan(&b, in->data + in->head + m->head_len, have) >= 0;
+}
+
 /* Parses response heads in sin: interim (1xx) ones are forwarded as they
  * come, the final one is rewritten. Returns 1 when the final head was
  * emitted, 0 to wait, -1 when the stream was taken over by an error.
@@ -152,6 +164,11 @@ static int response_head(struct stream *s)
 	}
 	t->rsp.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
 	h1_set_response_body(&t->rsp, t->req.meth);
+	if (!body_start_valid(&t->rsp, &t->sin)) {
+		counters_http_bad_rsp(s->be, s->server);
+		http_reply_error(s, 502, TERM_SRV_ERR);
+		return -1;
+	}
 	set_response_connection(s);
 	if (emit_response_head(s) < 0) {
 		http_reply_error(s, 502, TERM_SRV_ERR);

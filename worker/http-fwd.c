@@ -10,6 +10,7 @@
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
+#include "worker/pool.h"
 #include "worker/http-txn.h"
 
 #define MAX_ROUNDS 16
@@ -222,11 +223,59 @@ static int forward_request(struct stream *s)
 	return progress || w;
 }
 
+/* Whether the response body goes through the kernel (splice-response, or
+ * splice-auto for a body larger than a buffer): only a body of known
+ * length whose bytes nobody needs to look at, once the buffers are empty.
+ */
+static int use_splice(const struct stream *s)
+{
+	const struct http_txn *t = s->txn;
+	if (t->rsp_state != HRS_BODY || t->rsp.body.mode != HB_CL || s->splice_rsp == SPLICE_OFF)
+		return 0;
+	if (s->srv.pipe_len)
+		return 1;
+	if (t->sin.tail != t->sin.head || (s->rsp.data && s->rsp.tail != s->rsp.head))
+		return 0;
+	return s->splice_rsp == SPLICE_ON || t->rsp.body.left > pool_buf_size();
+}
+
+/* Spliced response body. Returns 1 on progress, 0, or -1 when ended. */
+static int splice_response(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	struct http_body *b = &t->rsp.body;
+	uint64_t before = s->bytes_out;
+	int r = stream_splice(&s->srv, &s->cli, b->left, &s->bytes_out);
+	if (r < 0) {
+		stream_end_cause(s, s->cli.err ? TERM_CLI_ERR : TERM_SRV_ERR);
+		return -1;
+	}
+	uint64_t n = s->bytes_out - before;
+	b->left -= n;
+	b->total += n;
+	b->done = b->left == 0;
+	if (b->done && !s->srv.pipe_len) {
+		t->rsp_state = HRS_DONE;
+	} else if (s->srv.shutr && !b->done) {
+		t->cli_close = 1; /* truncated: the client must see a close */
+		t->pending_term = TERM_SRV_ERR;
+		if (!s->srv.pipe_len)
+			t->rsp_state = HRS_DONE;
+	}
+	if (r) {
+		s->srv_exp = deadline(s->be->conf->to.server);
+		s->cli_exp = deadline(s->fe->conf->to.client);
+	}
+	return r;
+}
+
 /* Response direction: server -> sin -> s->rsp -> client. Same returns. */
 static int forward_response(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	int progress = 0;
+	if (use_splice(s))
+		return splice_response(s);
 	if (t->rsp_state != HRS_DONE) {
 		int r = sbuf_recv(&s->srv, &t->sin, &s->bytes_out);
 		if (r < 0) {
@@ -350,7 +399,7 @@ void http_forward(struct stream *s)
 		busy = 1;
 	}
 	int flushed = (!s->rsp.data || s->rsp.tail == s->rsp.head) &&
-		      (!s->req.data || s->req.tail == s->req.head);
+		      (!s->req.data || s->req.tail == s->req.head) && !s->srv.pipe_len;
 	if (t->rsp_state == HRS_DONE && flushed) {
 		if (t->req_state != HRQ_DONE)
 			t->cli_close = 1; /* answered before the request ended */

@@ -384,7 +384,7 @@ static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to
 }
 
 /* One round of spliced forwarding through from->pipe. Same returns. */
-static int fwd_splice(struct side *from, struct side *to, uint64_t *count)
+static int fwd_splice(struct side *from, struct side *to, uint64_t *count, uint64_t limit)
 {
 	int moved = 0;
 	if (from->pipe_len && to->wr_ready && !to->shutw) {
@@ -400,8 +400,11 @@ static int fwd_splice(struct side *from, struct side *to, uint64_t *count)
 			return -1;
 		}
 	}
-	if (!from->shutr && from->rd_ready && from->pipe_len < PIPE_SIZE) {
-		ssize_t n = splice(from->fd, NULL, from->pipe[1], NULL, PIPE_SIZE - from->pipe_len,
+	if (!from->shutr && from->rd_ready && from->pipe_len < PIPE_SIZE && limit) {
+		size_t want = PIPE_SIZE - from->pipe_len;
+		if (want > limit)
+			want = (size_t)limit;
+		ssize_t n = splice(from->fd, NULL, from->pipe[1], NULL, want,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			from->pipe_len += (size_t)n;
@@ -452,7 +455,7 @@ static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int *
 	for (int round = 0; round < MAX_IO_ROUNDS; round++) {
 		int r;
 		if (*splice_mode == SPLICE_ON && b->head == b->tail && side_want_splice(from) == 0)
-			r = fwd_splice(from, to, count);
+			r = fwd_splice(from, to, count, UINT64_MAX);
 		else
 			r = fwd_buffer(from, to, b, 1, count);
 		/* splice-auto: a full buffer means bulk data, worth splicing */
@@ -471,6 +474,13 @@ static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int *
 		progress = 1;
 	}
 	return progress;
+}
+
+int stream_splice(struct side *from, struct side *to, uint64_t limit, uint64_t *count)
+{
+	if (side_want_splice(from) < 0)
+		return -1;
+	return fwd_splice(from, to, count, limit);
 }
 
 /* Buffers early client data while no server is connected yet. */

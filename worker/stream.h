@@ -125,5 +125,10 @@ int sbuf_send(struct side *to, struct sbuf *b);
  * EOF, then from->shutr is set), 0, -1 on error.
  */
 int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count);
+/* One round of kernel-side forwarding from <from> to <to> through
+ * from->pipe, reading at most <limit> bytes (added to *count). Returns 1 on
+ * progress, 0, or -1 on error or when no pipe can be had (errno is kept).
+ */
+int stream_splice(struct side *from, struct side *to, uint64_t limit, uint64_t *count);
 /* Raw forwarding in both directions (TCP mode, HTTP tunnels). */
 void stream_forward(struct stream *s);

@@ -67,10 +67,13 @@ HTTP_CONNS = env_int("BENCH_HTTP_CONNS", 64)
 HTTP_SMALL = env_int("BENCH_HTTP_SMALL_BYTES", 100)
 HTTP_LARGE = env_int("BENCH_HTTP_LARGE_BYTES", MIB)
 WRK_THREADS = env_int("BENCH_WRK_THREADS", 1)
+LATENCY_PERCENT = env_int("BENCH_LATENCY_PERCENT", 25)
+LATENCY_RATE = env_int("BENCH_LATENCY_RATE", 0)
 
 # name -> (kind, options): for the TCP kinds (bulk, upload, connrate) the
-# splice options; for http the response body size and whether every request
-# asks to close its connection
+# splice options; for http (wrk, as fast as it goes) and http-rate (httprate,
+# at a fixed rate) the response body size and whether every request asks to
+# close its connection
 SPLICE_AUTO = ["option splice-auto"]
 SPLICE_FORCED = ["option splice-request", "option splice-response"]
 SCENARIOS = {
@@ -84,12 +87,13 @@ SCENARIOS = {
     "http-ka": ("http", {"body": HTTP_SMALL, "close": False}),
     "http-close": ("http", {"body": HTTP_SMALL, "close": True}),
     "http-1m": ("http", {"body": HTTP_LARGE, "close": False}),
+    "http-ka-latency": ("http-rate", {"body": HTTP_SMALL, "close": False}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
     "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice"],
     "tcp-upload": ["tcp-upload-splice", "tcp-upload-splice-forced", "tcp-upload-nosplice"],
-    "http": ["http-ka", "http-close", "http-1m"],
+    "http": ["http-ka", "http-close", "http-1m", "http-ka-latency"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -114,6 +118,17 @@ METRICS["http"] = [("rps", "requests/s", "higher"),
                    ("hwm", "proxy peak RSS, MiB", "lower"),
                    ("busy", "proxy CPU busy, %", "info"),
                    ("load_busy", "origin+client CPU busy, %", "info")]
+METRICS["http-rate"] = [("target", "fixed rate asked, requests/s", "info"),
+                        ("rps", "requests/s achieved", "info"),
+                        ("cpu_per_req", "proxy CPU µs per request", "lower"),
+                        ("p50", "latency p50, µs", "lower"),
+                        ("p90", "latency p90, µs", "lower"),
+                        ("p99", "latency p99, µs", "lower"),
+                        ("p999", "latency p99.9, µs", "lower"),
+                        ("late", "requests sent over 1 ms late, %", "info"),
+                        ("hwm", "proxy peak RSS, MiB", "lower"),
+                        ("busy", "proxy CPU busy, %", "info"),
+                        ("load_busy", "origin+client CPU busy, %", "info")]
 
 TCP_PROXIES = ["halyard", "haproxy"]
 HTTP_PROXIES = ["halyard", "haproxy", "nginx"]
@@ -131,7 +146,7 @@ def pinned(cpus, argv):
 
 
 def is_http(scenario):
-    return SCENARIOS[scenario][0] == "http"
+    return SCENARIOS[scenario][0] in ("http", "http-rate")
 
 
 def proxies_for(scenario):
@@ -575,15 +590,19 @@ class Failure(Exception):
 def origin_argv(scenario, oport, tools):
     """The origin's command line for <scenario>."""
     kind, opts = SCENARIOS[scenario]
-    if kind == "http":
+    if is_http(scenario):
         return [tools["origin"], "-p", str(oport), "-m", "http", "-n", str(opts["body"])]
     omode = {"bulk": "source", "upload": "sink", "connrate": "rr"}[kind]
     return [tools["origin"], "-p", str(oport), "-m", omode, "-n", str(BULK_BYTES)]
 
 
-def client_argv(scenario, port, tools):
-    """(command line, time limit in s) of the client for <scenario>."""
+def client_argv(scenario, port, tools, rate):
+    """(command line, time limit in s) of the client for <scenario>; <rate>
+    is the request rate of the http-rate kind."""
     kind, opts = SCENARIOS[scenario]
+    if kind == "http-rate":
+        return [tools["httprate"], "-c", f"127.0.0.1:{port}", "-R", f"{rate:.0f}",
+                "-d", str(HTTP_SECONDS), "-k", str(HTTP_CONNS)], HTTP_SECONDS + 60
     if kind == "http":
         argv = [tools["wrk"], f"-t{WRK_THREADS}", f"-c{HTTP_CONNS}", f"-d{HTTP_SECONDS}s",
                 "--timeout", "10s", "-s", tools["wrk_script"]]
@@ -602,11 +621,13 @@ def client_result(scenario, out, cpu):
     round, given the proxy's CPU seconds <cpu>; raises Failure when the
     line is not there."""
     kind, _ = SCENARIOS[scenario]
-    lines = [x for x in out.splitlines() if x.startswith(("load:", "wrk:"))]
+    lines = [x for x in out.splitlines() if x.startswith(("load:", "wrk:", "httprate:"))]
     kv = dict(tok.split("=", 1) for tok in (lines or [""])[-1].split() if "=" in tok)
     try:
         if kind == "http":
             return http_figures(kv, cpu)
+        if kind == "http-rate":
+            return rate_figures(kv, cpu)
         ok = int(kv["ok"])
         res = {"ok": ok, "seconds": float(kv["seconds"]),
                "errors": {k: int(kv[k]) for k in ("connect_fail", "short_read", "reset",
@@ -636,9 +657,39 @@ def http_figures(kv, cpu):
                        "timeout": int(kv["timeout"])}}
 
 
-def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
-    """One round: origin, <proxy> on <cfg>, client.  Returns the round's
-    figures; raises Failure when a measurement could not be taken."""
+def rate_figures(kv, cpu):
+    """The figures of a fixed-rate HTTP round from httprate's line <kv>."""
+    reqs, secs = int(kv["requests"]), float(kv["seconds"])
+    return {"ok": reqs, "seconds": secs, "target": float(kv["target"]),
+            "rps": float(kv["rate"]),
+            "cpu_per_req": cpu * 1e6 / reqs if reqs else float("nan"),
+            "p50": float(kv["p50_us"]), "p90": float(kv["p90_us"]),
+            "p99": float(kv["p99_us"]), "p999": float(kv["p999_us"]),
+            "late": 100.0 * int(kv["late"]) / reqs if reqs else float("nan"),
+            "errors": {"non-2xx": int(kv["non_2xx"]), "connect": int(kv["connect"]),
+                       "read": int(kv["read"]), "timeout": int(kv["timeout"])}}
+
+
+def latency_rate(results):
+    """The request rate of http-ka-latency: BENCH_LATENCY_RATE when set,
+    else BENCH_LATENCY_PERCENT % of the lowest of the proxies' median
+    requests/s in this run's http-ka, so that every proxy can sustain it;
+    None when http-ka measured nothing."""
+    if LATENCY_RATE > 0:
+        return float(LATENCY_RATE)
+    medians = []
+    for p in HTTP_PROXIES:
+        vals = [r["rps"] for r in results
+                if r["scenario"] == "http-ka" and r["proxy"] == p and "rps" in r]
+        if vals:
+            medians.append(statistics.median(vals))
+    return min(medians) * LATENCY_PERCENT / 100 if medians else None
+
+
+def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=None):
+    """One round: origin, <proxy> on <cfg>, client (at <rate> requests/s in
+    the http-rate kind).  Returns the round's figures; raises Failure when a
+    measurement could not be taken."""
     tag = f"{scenario}-{proxy}-r{rnd}"
     res = {"proxy": proxy, "scenario": scenario, "round": rnd, "notes": []}
 
@@ -667,7 +718,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                 raise Failure(f"{proxy} not listening after 10 s, see {plog.name}")
             time.sleep(0.02)
 
-        largs, limit = client_argv(scenario, port, tools)
+        largs, limit = client_argv(scenario, port, tools, rate)
         fds0, rss0 = proc_fds_rss(px.pid)
         others = Others()
         others.start()
@@ -713,6 +764,8 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                           f"{lp.stderr.strip()}")
         cpu = (cpu1 - cpu0) / CLK_TCK
         res.update(client_result(scenario, lp.stdout, cpu))
+        if "target" in res and (res["rps"] < 0.98 * res["target"] or res["late"] > 1):
+            res["notes"].append("the fixed rate was not held: queueing is in the latencies")
         if wall > 0:
             res["other"] = (100 * other_user / CLK_TCK / wall,
                             100 * other_kern / CLK_TCK / wall)
@@ -822,6 +875,9 @@ def tables(results, scenarios, refused):
 
 def round_summary(r):
     """The main figure of a measured round, in words."""
+    if "target" in r:
+        return (f"{r['rps']:,.0f} req/s of {r['target']:,.0f} asked, p50 {r['p50']:.0f} µs, "
+                f"p99 {r['p99']:.0f} µs, p99.9 {r['p999']:.0f} µs")
     if "rps" in r:
         text = f"{r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
         return text + (f", {r['mbps']:,.0f} MB/s" if r["mbps"] >= 100 else "")
@@ -895,7 +951,10 @@ def environment(tools, scenarios):
         f"{CONNRATE_CONNS} connections in flight, 64 B request and reply, "
         f"{SOURCES} client source addresses"
         + (f"; http: wrk for {HTTP_SECONDS} s, {WRK_THREADS} thread(s), {HTTP_CONNS} "
-           f"connections, bodies of {HTTP_SMALL} B (ka, close) and {HTTP_LARGE} B (1m)"
+           f"connections, bodies of {HTTP_SMALL} B (ka, close) and {HTTP_LARGE} B (1m); "
+           f"latency at " + (f"{LATENCY_RATE} requests/s" if LATENCY_RATE > 0 else
+                             f"{LATENCY_PERCENT}% of the slowest proxy's http-ka rate")
+           + f" for {HTTP_SECONDS} s over {HTTP_CONNS} connections"
            if any(is_http(s) for s in scenarios) else "")
         + (f"; waits up to {QUIET_WAIT} s before each round for other processes to go quiet"
            if QUIET_WAIT else ""),
@@ -918,6 +977,12 @@ def parse_scenarios(args):
                   f"aliases: {', '.join(ALIASES)}", file=sys.stderr)
             sys.exit(2)
         out += [n for n in names if n not in out]
+    lat = out.index("http-ka-latency") if "http-ka-latency" in out else None
+    if lat is not None and LATENCY_RATE <= 0 and "http-ka" not in out[:lat]:
+        # its rate is a fraction of http-ka's, which must run first
+        if "http-ka" in out:
+            out.remove("http-ka")
+        out.insert(out.index("http-ka-latency"), "http-ka")
     return out
 
 
@@ -978,6 +1043,14 @@ def run_rounds(scenarios, cfgs, refused, tools, port, oport, logdir):
     results, failures = [], []
     for sc in scenarios:
         kind, opts = SCENARIOS[sc]
+        rate = None
+        if kind == "http-rate":
+            rate = latency_rate(results)
+            if rate is None:
+                failures.append(f"{sc}: no http-ka rate measured to take a fraction of")
+                log(f"{sc}: NOT MEASURED: no http-ka rate measured to take a fraction of")
+                continue
+            log(f"{sc}: {rate:,.0f} requests/s for every proxy")
         for rnd in range(1, ROUNDS + 1):
             for p in proxies_for(sc):
                 if (sc, p) in refused:
@@ -987,7 +1060,7 @@ def run_rounds(scenarios, cfgs, refused, tools, port, oport, logdir):
                 quiet = wait_quiet()
                 try:
                     r = measure(p, tools[p], sc, rnd, cfgs[(sc, p)], port, oport,
-                                tools, logdir)
+                                tools, logdir, rate)
                     if quiet:
                         r["notes"].insert(0, quiet)
                     log(f"{sc} round {rnd} {p:8s} {round_summary(r)}, proxy CPU {r['cpu']:.2f} s"
@@ -1023,7 +1096,7 @@ def main():
     scenarios = parse_scenarios(args)
     needed = ["halyard", "haproxy", "origin", "load"]
     if any(is_http(s) for s in scenarios):
-        needed += ["nginx", "wrk"]
+        needed += ["nginx", "wrk", "httprate"]
     for k in needed:
         if not tools.get(k):
             sys.exit(f"bench: --{k}=PATH missing (run tests/bench/run.sh)")

@@ -25,7 +25,11 @@
 #   http-close          the same with one request per connection
 #                       (wrk -H 'Connection: close')
 #   http-1m             1 MiB responses over keep-alive
-#   http                the three above
+#   http-ka-latency     latency of http-ka's requests at a fixed rate: a
+#                       quarter of the slowest proxy's http-ka requests/s
+#                       (build/bench/httprate instead of wrk; http-ka runs
+#                       first)
+#   http                the four above
 #   all                 every scenario
 #
 # Reported per scenario: MB/s, connections/s or requests/s, proxy CPU time
@@ -38,7 +42,7 @@
 # What it does
 #   1. builds build/halyard if missing (packaging/build.sh normal); runs
 #      packaging/install-deps.sh if haproxy, nginx, wrk or cc is missing
-#   2. compiles tests/bench/origin.c and tests/bench/load.c with `cc -O2`
+#   2. compiles tests/bench/origin.c, load.c and httprate.c with `cc -O2`
 #      into build/bench/ (when the source is newer than the binary)
 #   3. hands over to tests/bench/bench.py, which takes build/bench/.lock (a
 #      second run waits for the first: they would disturb each other), writes
@@ -64,6 +68,9 @@
 #   BENCH_WRK_THREADS=1        wrk threads (wrk -t)
 #   BENCH_HTTP_SMALL_BYTES=100 response body of http-ka and http-close
 #   BENCH_HTTP_LARGE_BYTES=1048576  response body of http-1m
+#   BENCH_LATENCY_PERCENT=25   http-ka-latency's rate, in % of the slowest
+#                              proxy's median http-ka requests/s
+#   BENCH_LATENCY_RATE=0       if set, http-ka-latency's rate in requests/s
 #   BENCH_QUIET_WAIT=0         before each round wait up to N s for other
 #                              processes to go quiet (shared machines)
 #   BENCH_LOCK_WAIT=900        how long to wait for another run to finish
@@ -78,7 +85,7 @@
 # for another reason); 2 on a bad argument.
 #
 # The default run (4 scenarios x 3 rounds x 2 proxies) takes about 2 minutes;
-# `http` (3 scenarios x 3 rounds x 3 proxies x 10 s) about 5 minutes.
+# `http` (4 scenarios x 3 rounds x 3 proxies x 10 s) about 7 minutes.
 # Run it on an otherwise idle machine: the bench prints a note when the load
 # average says otherwise.
 set -euo pipefail
@@ -117,7 +124,7 @@ WRK_BIN=${WRK_BIN:-$(command -v wrk 2>/dev/null || true)}
 [ -n "$WRK_BIN" ] && [ -x "$WRK_BIN" ] || WRK_BIN=
 
 mkdir -p build/bench
-for tool in origin load; do
+for tool in origin load httprate; do
 	src=tests/bench/$tool.c bin=build/bench/$tool
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		say "compiling $src"
@@ -128,4 +135,5 @@ done
 exec python3 -B tests/bench/bench.py \
 	--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
 	--nginx="${NGINX_BIN:+$(realpath "$NGINX_BIN")}" --wrk="${WRK_BIN:+$(realpath "$WRK_BIN")}" \
-	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" "$@"
+	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" \
+	--httprate="$PWD/build/bench/httprate" "$@"

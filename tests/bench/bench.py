@@ -736,8 +736,8 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=
         hwm = proc_hwm(px.pid)
         ocpu1 = proc_cpu_ticks(origin.pid)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_cpu = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-                    + (ocpu1 - ocpu0) / CLK_TCK)
+        client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        load_cpu = client_cpu + (ocpu1 - ocpu0) / CLK_TCK
         # what else ran meanwhile: other jobs on the box compete with us;
         # kernel threads partly work for our own traffic (shown for info)
         other_user, other_kern = others.stop((cpu1 - cpu0) + load_cpu * CLK_TCK)
@@ -774,6 +774,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=
         res.update(cpu=cpu, wall=wall,
                    busy=100.0 * cpu / wall if wall > 0 else 0.0,
                    load_busy=100.0 * load_cpu / wall if wall > 0 else 0.0,
+                   client_busy=100.0 * client_cpu / wall if wall > 0 else 0.0,
                    raw=lp.stdout.strip())
     finally:
         if px is not None:
@@ -895,7 +896,8 @@ def raw_rounds(results):
     for r in results:
         if "cpu" in r:
             main = round_summary(r) + f", {r['ok']} ok in {r['seconds']:.2f} s"
-            cpu = f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}%"
+            cpu = (f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}% "
+                   f"(client {r['client_busy']:.0f}%)")
             cpu += (f" | {r['other'][0]:.0f} / {r['other'][1]:.0f}" if "other" in r
                     else " | n/a")
             f0, f1 = r["fds"]

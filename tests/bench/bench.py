@@ -989,6 +989,7 @@ def parse_scenarios(args):
 
 
 def title(scenarios):
+    """The report's first line."""
     if any(is_http(s) for s in scenarios):
         return "# Halyard vs haproxy and nginx"
     return "# Halyard vs haproxy, TCP mode"

@@ -267,15 +267,15 @@ struct request {
 };
 
 /* Builds <r>: a 200 response with a body of <body> bytes of obuf's pattern,
- * with "Connection: close" when <close>.
+ * with "Connection: close" when <closing>.
  */
-static void response_build(struct response *r, uint64_t body, int close)
+static void response_build(struct response *r, uint64_t body, int closing)
 {
 	char head[256];
 	int hl = snprintf(head, sizeof(head),
 			  "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
 			  "Content-Length: %llu\r\n%s\r\n",
-			  (unsigned long long)body, close ? "Connection: close\r\n" : "");
+			  (unsigned long long)body, closing ? "Connection: close\r\n" : "");
 	r->len = (size_t)hl + body;
 	r->buf = malloc(r->len);
 	if (!r->buf)

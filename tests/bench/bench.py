@@ -792,7 +792,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=
                 kv = dict(t.split("=", 1) for t in line.split()[1:] if "=" in t)
                 odd = [f"{k} {v}" for k, v in kv.items()
                        if k in ("resets", "unanswered", "errors") and v != "0"]
-                if "requests" in kv:
+                if is_http(scenario) and "requests" in kv:
                     res["origin"] = f"{kv.get('conns', '?')} conns, {kv['requests']} requests"
                 if odd:
                     res["notes"].append(f"origin saw {', '.join(odd)} "

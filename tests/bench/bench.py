@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
-"""TCP-mode benchmark driver: Halyard against Debian's haproxy, side by side.
+"""Benchmark driver: Halyard against Debian's haproxy (TCP and HTTP
+scenarios) and Debian's nginx (HTTP scenarios), side by side.
 
 Called by tests/bench/run.sh, which builds the binaries first; see that
 script's header and tests/bench/README.md for usage.  Standard library only.
 
-For every scenario and round it starts the origin (build/bench/origin), then
-one proxy, waits for its listening socket, reads the proxy's CPU time, runs
-the load client (build/bench/load), reads the CPU time again, and stops the
-proxy and the origin.  Proxies alternate A B A B.  The result is a Markdown
-table of medians and halyard/haproxy ratios, printed and written to
+Before the rounds, every proxy checks its configuration (`-c`, nginx `-t`);
+a proxy that refuses it is "not runnable" for that scenario and the others
+still run.  For every scenario and round it starts the origin
+(build/bench/origin), then one proxy, waits for its listening socket, reads
+the proxy's CPU time, runs the client (build/bench/load for TCP, wrk for
+HTTP), reads the CPU time again, and stops the proxy and the origin.  Proxies
+alternate A B A B (TCP) or A B C A B C (HTTP).  The result is a Markdown table
+of medians and halyard/<other proxy> ratios, printed and written to
 build/bench/results-<date>.md.
 
 Exit status: 0 when every measurement was taken (whatever the numbers and
-the errors counted by the load client); 1 when some measurement could not be
-taken (a proxy did not start or died, the load client failed); 2 on usage.
+the errors counted by the client), Halyard rows refused for a feature it
+does not support yet included; 1 when some measurement could not be taken (a
+proxy did not start, died or refused its configuration for another reason,
+the client failed); 2 on usage.
 """
 
 import datetime
@@ -21,6 +27,7 @@ import fcntl
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import signal
@@ -33,6 +40,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "build", "bench")
 GIB = 1 << 30
+MIB = 1 << 20
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,8 +62,18 @@ QUIET_WAIT = env_int("BENCH_QUIET_WAIT", 0)
 PIN = os.environ.get("BENCH_PIN", "1") != "0"
 PROXY_CPUS = os.environ.get("BENCH_PROXY_CPUS", "0")
 LOAD_CPUS = os.environ.get("BENCH_LOAD_CPUS", "1")
+HTTP_SECONDS = env_int("BENCH_HTTP_SECONDS", 10)
+HTTP_CONNS = env_int("BENCH_HTTP_CONNS", 64)
+HTTP_SMALL = env_int("BENCH_HTTP_SMALL_BYTES", 100)
+HTTP_LARGE = env_int("BENCH_HTTP_LARGE_BYTES", MIB)
+WRK_THREADS = env_int("BENCH_WRK_THREADS", 1)
+LATENCY_PERCENT = env_int("BENCH_LATENCY_PERCENT", 25)
+LATENCY_RATE = env_int("BENCH_LATENCY_RATE", 0)
 
-# name -> (kind, splice options)
+# name -> (kind, options): for the TCP kinds (bulk, upload, connrate) the
+# splice options; for http (wrk, as fast as it goes) and http-rate (httprate,
+# at a fixed rate) the response body size and whether every request asks to
+# close its connection
 SPLICE_AUTO = ["option splice-auto"]
 SPLICE_FORCED = ["option splice-request", "option splice-response"]
 SCENARIOS = {
@@ -66,11 +84,16 @@ SCENARIOS = {
     "tcp-upload-splice": ("upload", SPLICE_AUTO),
     "tcp-upload-splice-forced": ("upload", SPLICE_FORCED),
     "tcp-upload-nosplice": ("upload", []),
+    "http-ka": ("http", {"body": HTTP_SMALL, "close": False}),
+    "http-close": ("http", {"body": HTTP_SMALL, "close": True}),
+    "http-1m": ("http", {"body": HTTP_LARGE, "close": False}),
+    "http-ka-latency": ("http-rate", {"body": HTTP_SMALL, "close": False}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
     "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice"],
     "tcp-upload": ["tcp-upload-splice", "tcp-upload-splice-forced", "tcp-upload-nosplice"],
+    "http": ["http-ka", "http-close", "http-1m", "http-ka-latency"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -87,8 +110,28 @@ METRICS = {
                  ("load_busy", "origin+client CPU busy, %", "info")],
 }
 METRICS["upload"] = METRICS["bulk"]
+METRICS["http"] = [("rps", "requests/s", "higher"),
+                   ("mbps", "throughput, MB/s", "higher"),  # large bodies only
+                   ("cpu_per_req", "proxy CPU µs per request", "lower"),
+                   ("p50", "latency p50 at full load, ms", "lower"),
+                   ("p99", "latency p99 at full load, ms", "lower"),
+                   ("hwm", "proxy peak RSS, MiB", "lower"),
+                   ("busy", "proxy CPU busy, %", "info"),
+                   ("load_busy", "origin+client CPU busy, %", "info")]
+METRICS["http-rate"] = [("target", "fixed rate asked, requests/s", "info"),
+                        ("rps", "requests/s achieved", "info"),
+                        ("cpu_per_req", "proxy CPU µs per request", "lower"),
+                        ("p50", "latency p50, µs", "lower"),
+                        ("p90", "latency p90, µs", "lower"),
+                        ("p99", "latency p99, µs", "lower"),
+                        ("p999", "latency p99.9, µs", "lower"),
+                        ("late", "requests sent over 1 ms late, %", "info"),
+                        ("hwm", "proxy peak RSS, MiB", "lower"),
+                        ("busy", "proxy CPU busy, %", "info"),
+                        ("load_busy", "origin+client CPU busy, %", "info")]
 
-PROXIES = ["halyard", "haproxy"]
+TCP_PROXIES = ["halyard", "haproxy"]
+HTTP_PROXIES = ["halyard", "haproxy", "nginx"]
 OTHER_WARN = 10  # % of one CPU: a round where other processes took more is flagged
 
 started = []  # Popen objects still to stop on exit
@@ -102,10 +145,28 @@ def pinned(cpus, argv):
     return (["taskset", "-c", cpus] if PIN else []) + argv
 
 
+def is_http(scenario):
+    return SCENARIOS[scenario][0] in ("http", "http-rate")
+
+
+def proxies_for(scenario):
+    """The proxies measured in <scenario>: nginx takes part in HTTP only."""
+    return HTTP_PROXIES if is_http(scenario) else TCP_PROXIES
+
+
+def metrics_for(scenario):
+    """(key, label, better) of the rows <scenario> reports: throughput in
+    MB/s only where bodies are large enough for it to mean something."""
+    kind, opts = SCENARIOS[scenario]
+    if kind == "http" and opts["body"] < 64 * 1024:
+        return [m for m in METRICS[kind] if m[0] != "mbps"]
+    return METRICS[kind]
+
+
 # ---------------------------------------------------------------- processes
 
-def proc_cpu_ticks(pid):
-    """utime+stime (all threads) of <pid> and of its descendants, in ticks."""
+def proc_tree(pid):
+    """<pid> and its living descendants (nginx: master and worker)."""
     children = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -116,17 +177,43 @@ def proc_cpu_ticks(pid):
             children.setdefault(int(rest[1]), []).append(int(d))
         except (OSError, IndexError):
             continue
-    total, todo = 0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def proc_cpu_ticks(pid):
+    """utime+stime (all threads) of <pid> and of its descendants, in ticks."""
+    total = 0
+    for p in proc_tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 rest = f.read().rsplit(")", 1)[1].split()
             total += int(rest[11]) + int(rest[12])  # fields 14 and 15
         except (OSError, IndexError):
             continue
-        todo.extend(children.get(p, []))
     return total
+
+
+def proc_status_kib(pid, field):
+    """<field> (VmRSS, VmHWM...) of <pid> in KiB, None where unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def tree_sum(pids, value):
+    """Sum of value(pid) over <pids>; None when no pid gave a value."""
+    vals = [v for v in (value(p) for p in pids) if v is not None]
+    return sum(vals) if vals else None
 
 
 def busy_ticks():
@@ -176,20 +263,21 @@ class Others:
 
 
 def proc_fds_rss(pid):
-    """(open fds, VmRSS in KiB) of <pid>, None where unreadable."""
-    try:
-        fds = len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        fds = None
-    rss = None
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return fds, rss
+    """(open fds, VmRSS in KiB) of <pid> and its descendants added up, None
+    where unreadable."""
+    def nfds(p):
+        try:
+            return len(os.listdir(f"/proc/{p}/fd"))
+        except OSError:
+            return None
+    pids = proc_tree(pid)
+    return tree_sum(pids, nfds), tree_sum(pids, lambda p: proc_status_kib(p, "VmRSS"))
+
+
+def proc_hwm(pid):
+    """Peak RSS (VmHWM, KiB) of <pid> and its descendants added up: pages
+    the nginx master and worker share count twice."""
+    return tree_sum(proc_tree(pid), lambda p: proc_status_kib(p, "VmHWM"))
 
 
 def listening(port, pid):
@@ -320,7 +408,22 @@ def wait_quiet():
 
 # ---------------------------------------------------------------- configs
 
-def make_config(proxy, scenario, port, oport):
+# The configurations of one scenario are written next to each other so
+# that what one proxy is asked to do can be checked against the others.
+
+def make_config(proxy, scenario, port, oport, rundir):
+    """The configuration text of <proxy> for <scenario>: the proxy listens
+    on 127.0.0.1:<port> and forwards to the origin on 127.0.0.1:<oport>.
+    nginx keeps its pid and temporary files under <rundir>/nginx/."""
+    if not is_http(scenario):
+        return tcp_config(proxy, scenario, port, oport)
+    if proxy == "nginx":
+        return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"))
+    return haproxy_http_config(proxy, scenario, port, oport)
+
+
+def tcp_config(proxy, scenario, port, oport):
+    """Halyard and haproxy, TCP mode: the same text for both."""
     kind, splice = SCENARIOS[scenario]
     lines = [
         f"# {proxy}: {scenario} (tests/bench/run.sh)",
@@ -343,7 +446,131 @@ def make_config(proxy, scenario, port, oport):
     return "\n".join(lines) + "\n"
 
 
+def haproxy_http_config(proxy, scenario, port, oport):
+    """Halyard and haproxy, HTTP mode: the same text for both.  Keep-alive
+    on both sides (the default, written out) and idle server connections
+    shared between client connections when safe (also the default)."""
+    return "\n".join([
+        f"# {proxy}: {scenario} (tests/bench/run.sh)",
+        "global",
+        f"    nbthread {NBTHREAD}",
+        "    maxconn 4096",
+        "",
+        "defaults",
+        "    mode http",
+        "    timeout connect 5s",
+        "    timeout client 30s",
+        "    timeout server 30s",
+        "    option http-keep-alive",
+        "",
+        "frontend bench",
+        f"    bind 127.0.0.1:{port}",
+        "    default_backend origin",
+        "",
+        "backend origin",
+        "    http-reuse safe",
+        f"    server s1 127.0.0.1:{oport}",
+    ]) + "\n"
+
+
+def nginx_http_config(scenario, port, oport, home):
+    """nginx doing what haproxy_http_config() asks of the other two: one
+    worker (nbthread 1), HTTP/1.1 keep-alive towards the origin with idle
+    connections kept, the same timeouts, no access log, and responses
+    streamed through a 16 KiB buffer (haproxy's bufsize) instead of being
+    buffered whole.  The request caps per connection (1000 by default) are
+    lifted: haproxy has none.  Runs in the foreground; pid file and
+    temporary directories go to <home>, never to the system's paths."""
+    temp = "".join(f"    {d}_temp_path {home}/{d};\n"
+                   for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""# nginx: {scenario} (tests/bench/run.sh)
+daemon off;
+master_process on;
+worker_processes {NBTHREAD};
+error_log stderr warn;
+pid {home}/nginx.pid;
+
+events {{
+    worker_connections 4096;
+}}
+
+http {{
+    access_log off;
+{temp}    client_header_timeout 30s;
+    send_timeout 30s;
+    keepalive_timeout 30s;
+    keepalive_requests 1000000;
+
+    upstream origin {{
+        server 127.0.0.1:{oport};
+        keepalive 1024;
+        keepalive_requests 1000000;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_buffer_size 16k;
+            proxy_buffers 8 16k;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout 30s;
+            proxy_send_timeout 30s;
+        }}
+    }}
+}}
+"""
+
+
+def proxy_argv(proxy, binary, cfg, check=False):
+    """The command that runs <proxy> in the foreground on <cfg>, or with
+    <check> the one that only checks <cfg>."""
+    if proxy == "nginx":
+        # -p: nothing relative resolves to the system's prefix; -e: errors
+        # before the configuration is read go to stderr, not /var/log
+        argv = [binary, "-p", os.path.dirname(cfg) + "/", "-e", "stderr", "-c", cfg]
+        return argv + (["-t"] if check else [])
+    return [binary, "-c" if check else "-db", "-f", cfg]
+
+
+def check_config(proxy, binary, cfg):
+    """Lets <proxy> check <cfg>.  Returns None when it accepts it, else the
+    errors it printed, one string each."""
+    try:
+        p = subprocess.run(proxy_argv(proxy, binary, cfg, check=True), capture_output=True,
+                           text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return [f"configuration check failed to run: {e}"]
+    if p.returncode == 0:
+        return None
+    errs = []
+    for line in (p.stderr + p.stdout).splitlines():
+        m = CHECK_ERROR.search(line)
+        msg = m and (m.group(1) or m.group(2)).strip()
+        if msg and not msg.startswith(("Error(s) found", "Fatal errors found")) \
+                and msg not in errs:
+            errs.append(msg)
+    return errs or [f"configuration check exited with status {p.returncode}"]
+
+
+# an error line of a configuration check, without its decoration:
+#   [ALERT]    (123) : config : parsing [f.cfg:4] : 'mode http' is not ...
+#   nginx: [emerg] 123#123: unknown directive "x" in f.cfg:3
+CHECK_ERROR = re.compile(r"\[ALERT\][^:]*: (?:config : )?(?:parsing \[[^]]*\] : )?(.*)$"
+                         r"|\[emerg\] (?:\d+#\d+: )?(.*)$")
+
+
+def expected_refusal(proxy, errs):
+    """True when <proxy> refused a configuration only for features it says it
+    does not support yet: Halyard while its HTTP engine is being written."""
+    return proxy == "halyard" and all("not supported yet" in e for e in errs)
+
+
 def side_by_side(left, right, ltitle, rtitle):
+    """Two texts in two columns, with their titles on top."""
     ll, rl = left.splitlines(), right.splitlines()
     w = max(len(x) for x in ll + [ltitle]) + 3
     out = [f"{ltitle:<{w}}{rtitle}", f"{'-' * len(ltitle):<{w}}{'-' * len(rtitle)}"]
@@ -360,13 +587,113 @@ class Failure(Exception):
     pass
 
 
-def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
+def origin_argv(scenario, oport, tools):
+    """The origin's command line for <scenario>."""
+    kind, opts = SCENARIOS[scenario]
+    if is_http(scenario):
+        return [tools["origin"], "-p", str(oport), "-m", "http", "-n", str(opts["body"])]
+    omode = {"bulk": "source", "upload": "sink", "connrate": "rr"}[kind]
+    return [tools["origin"], "-p", str(oport), "-m", omode, "-n", str(BULK_BYTES)]
+
+
+def client_argv(scenario, port, tools, rate):
+    """(command line, time limit in s) of the client for <scenario>; <rate>
+    is the request rate of the http-rate kind."""
+    kind, opts = SCENARIOS[scenario]
+    if kind == "http-rate":
+        return [tools["httprate"], "-c", f"127.0.0.1:{port}", "-R", f"{rate:.0f}",
+                "-d", str(HTTP_SECONDS), "-k", str(HTTP_CONNS)], HTTP_SECONDS + 60
+    if kind == "http":
+        argv = [tools["wrk"], f"-t{WRK_THREADS}", f"-c{HTTP_CONNS}", f"-d{HTTP_SECONDS}s",
+                "--timeout", "10s", "-s", tools["wrk_script"]]
+        if opts["close"]:
+            argv += ["-H", "Connection: close"]
+        return argv + [f"http://127.0.0.1:{port}/"], HTTP_SECONDS + 60
+    argv = [tools["load"], "-c", f"127.0.0.1:{port}"]
+    if kind == "connrate":
+        return argv + ["-m", "connrate", "-d", str(CONNRATE_SECONDS), "-k",
+                       str(CONNRATE_CONNS), "-S", str(SOURCES)], CONNRATE_SECONDS + 60
+    return argv + ["-m", kind, "-n", str(BULK_BYTES)], 600
+
+
+def client_result(scenario, out, cpu):
+    """Reads the client's key=value output line into the figures of the
+    round, given the proxy's CPU seconds <cpu>; raises Failure when the
+    line is not there."""
     kind, _ = SCENARIOS[scenario]
+    lines = [x for x in out.splitlines() if x.startswith(("load:", "wrk:", "httprate:"))]
+    kv = dict(tok.split("=", 1) for tok in (lines or [""])[-1].split() if "=" in tok)
+    try:
+        if kind == "http":
+            return http_figures(kv, cpu)
+        if kind == "http-rate":
+            return rate_figures(kv, cpu)
+        ok = int(kv["ok"])
+        res = {"ok": ok, "seconds": float(kv["seconds"]),
+               "errors": {k: int(kv[k]) for k in ("connect_fail", "short_read", "reset",
+                                                  "timeout")}}
+        if kind == "connrate":
+            res["rate"] = float(kv["rate"])
+            res["cpu_per_conn"] = cpu * 1e6 / ok if ok else float("nan")
+        else:
+            nbytes = int(kv["bytes"])
+            res["mbps"] = float(kv["mbps"])
+            res["cpu_per_gib"] = cpu / (nbytes / GIB) if nbytes else float("nan")
+        return res
+    except (KeyError, ValueError):
+        raise Failure(f"unexpected client output: {out.strip()!r}")
+
+
+def http_figures(kv, cpu):
+    """The figures of an HTTP round from wrk-report.lua's line <kv>."""
+    reqs, secs = int(kv["requests"]), int(kv["duration_us"]) / 1e6
+    return {"ok": reqs, "seconds": secs,
+            "rps": reqs / secs if secs else float("nan"),
+            "mbps": int(kv["bytes"]) / secs / 1e6 if secs else float("nan"),
+            "cpu_per_req": cpu * 1e6 / reqs if reqs else float("nan"),
+            "p50": float(kv["p50_us"]) / 1000, "p99": float(kv["p99_us"]) / 1000,
+            "errors": {"non-2xx": int(kv["status"]), "connect": int(kv["connect"]),
+                       "read": int(kv["read"]), "write": int(kv["write"]),
+                       "timeout": int(kv["timeout"])}}
+
+
+def rate_figures(kv, cpu):
+    """The figures of a fixed-rate HTTP round from httprate's line <kv>."""
+    reqs, secs = int(kv["requests"]), float(kv["seconds"])
+    return {"ok": reqs, "seconds": secs, "target": float(kv["target"]),
+            "rps": float(kv["rate"]),
+            "cpu_per_req": cpu * 1e6 / reqs if reqs else float("nan"),
+            "p50": float(kv["p50_us"]), "p90": float(kv["p90_us"]),
+            "p99": float(kv["p99_us"]), "p999": float(kv["p999_us"]),
+            "late": 100.0 * int(kv["late"]) / reqs if reqs else float("nan"),
+            "errors": {"non-2xx": int(kv["non_2xx"]), "connect": int(kv["connect"]),
+                       "read": int(kv["read"]), "timeout": int(kv["timeout"])}}
+
+
+def latency_rate(results):
+    """The request rate of http-ka-latency: BENCH_LATENCY_RATE when set,
+    else BENCH_LATENCY_PERCENT % of the lowest of the proxies' median
+    requests/s in this run's http-ka, so that every proxy can sustain it;
+    None when http-ka measured nothing."""
+    if LATENCY_RATE > 0:
+        return float(LATENCY_RATE)
+    medians = []
+    for p in HTTP_PROXIES:
+        vals = [r["rps"] for r in results
+                if r["scenario"] == "http-ka" and r["proxy"] == p and "rps" in r]
+        if vals:
+            medians.append(statistics.median(vals))
+    return min(medians) * LATENCY_PERCENT / 100 if medians else None
+
+
+def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=None):
+    """One round: origin, <proxy> on <cfg>, client (at <rate> requests/s in
+    the http-rate kind).  Returns the round's figures; raises Failure when a
+    measurement could not be taken."""
     tag = f"{scenario}-{proxy}-r{rnd}"
     res = {"proxy": proxy, "scenario": scenario, "round": rnd, "notes": []}
 
-    omode = {"bulk": "source", "upload": "sink", "connrate": "rr"}[kind]
-    oargs = [tools["origin"], "-p", str(oport), "-m", omode, "-n", str(BULK_BYTES)]
+    oargs = origin_argv(scenario, oport, tools)
     origin = subprocess.Popen(pinned(LOAD_CPUS, oargs), stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     started.append(origin)
@@ -379,7 +706,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                 raise Failure(f"origin did not start ({describe_status(origin.poll())})")
             time.sleep(0.02)
 
-        px = subprocess.Popen(pinned(PROXY_CPUS, [binary, "-db", "-f", cfg]),
+        px = subprocess.Popen(pinned(PROXY_CPUS, proxy_argv(proxy, binary, cfg)),
                               stdout=plog, stderr=subprocess.STDOUT)
         started.append(px)
         t0 = time.monotonic()
@@ -391,14 +718,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                 raise Failure(f"{proxy} not listening after 10 s, see {plog.name}")
             time.sleep(0.02)
 
-        largs = [tools["load"], "-c", f"127.0.0.1:{port}"]
-        if kind == "connrate":
-            largs += ["-m", "connrate", "-d", str(CONNRATE_SECONDS),
-                      "-k", str(CONNRATE_CONNS), "-S", str(SOURCES)]
-            limit = CONNRATE_SECONDS + 60
-        else:
-            largs += ["-m", kind, "-n", str(BULK_BYTES)]
-            limit = 600
+        largs, limit = client_argv(scenario, port, tools, rate)
         fds0, rss0 = proc_fds_rss(px.pid)
         others = Others()
         others.start()
@@ -413,53 +733,49 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
             raise Failure(f"load client did not finish in {limit} s")
         wall = time.monotonic() - w0
         cpu1 = proc_cpu_ticks(px.pid)
+        hwm = proc_hwm(px.pid)
         ocpu1 = proc_cpu_ticks(origin.pid)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_cpu = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-                    + (ocpu1 - ocpu0) / CLK_TCK)
+        client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        load_cpu = client_cpu + (ocpu1 - ocpu0) / CLK_TCK
         # what else ran meanwhile: other jobs on the box compete with us;
         # kernel threads partly work for our own traffic (shown for info)
         other_user, other_kern = others.stop((cpu1 - cpu0) + load_cpu * CLK_TCK)
-        # connections the client closed must be gone from the proxy shortly after
+        # connections the client closed must be gone from the proxy shortly
+        # after; in HTTP, idle server connections may stay (one per client
+        # connection that was in flight at most)
+        spare = 2 + (HTTP_CONNS if is_http(scenario) else 0)
         t0 = time.monotonic()
         while True:
             fds1, rss1 = proc_fds_rss(px.pid)
-            if fds1 is None or fds0 is None or fds1 <= fds0 + 2 or time.monotonic() - t0 > 2:
+            if (fds1 is None or fds0 is None or fds1 <= fds0 + spare
+                    or time.monotonic() - t0 > 2):
                 break
             time.sleep(0.1)
         res["fds"], res["rss"] = (fds0, fds1), (rss0, rss1)
-        if fds0 is not None and fds1 is not None and fds1 > fds0 + 2:
+        res["hwm"] = hwm / 1024 if hwm is not None else float("nan")
+        if fds0 is not None and fds1 is not None and fds1 > fds0 + spare:
             res["notes"].append(f"{proxy} holds {fds1} fds 2 s after the run, {fds0} before")
         if px.poll() is not None:
             raise Failure(f"{proxy} died during the run ({describe_status(px.returncode)}), "
                           f"see {plog.name}")
         if lp.returncode != 0:
-            raise Failure(f"load client failed ({describe_status(lp.returncode)}): "
+            raise Failure(f"client failed ({describe_status(lp.returncode)}): "
                           f"{lp.stderr.strip()}")
-        kv = dict(tok.split("=", 1) for tok in lp.stdout.split() if "=" in tok)
-        try:
-            ok = int(kv["ok"])
-            secs = float(kv["seconds"])
-            errs = {k: int(kv[k]) for k in ("connect_fail", "short_read", "reset", "timeout")}
-        except (KeyError, ValueError):
-            raise Failure(f"unexpected load client output: {lp.stdout.strip()!r}")
         cpu = (cpu1 - cpu0) / CLK_TCK
+        res.update(client_result(scenario, lp.stdout, cpu))
+        if "target" in res and (res["rps"] < 0.98 * res["target"] or res["late"] > 1):
+            res["notes"].append("the fixed rate was not held: queueing is in the latencies")
         if wall > 0:
             res["other"] = (100 * other_user / CLK_TCK / wall,
                             100 * other_kern / CLK_TCK / wall)
             if res["other"][0] > OTHER_WARN:
                 res["notes"].append(f"other processes used {res['other'][0]:.0f}% of a CPU")
-        res.update(errors=errs, ok=ok, seconds=secs, cpu=cpu, wall=wall,
+        res.update(cpu=cpu, wall=wall,
                    busy=100.0 * cpu / wall if wall > 0 else 0.0,
                    load_busy=100.0 * load_cpu / wall if wall > 0 else 0.0,
+                   client_busy=100.0 * client_cpu / wall if wall > 0 else 0.0,
                    raw=lp.stdout.strip())
-        if kind == "connrate":
-            res["rate"] = float(kv["rate"])
-            res["cpu_per_conn"] = cpu * 1e6 / ok if ok else float("nan")
-        else:
-            nbytes = int(kv["bytes"])
-            res["mbps"] = float(kv["mbps"])
-            res["cpu_per_gib"] = cpu / (nbytes / GIB) if nbytes else float("nan")
     finally:
         if px is not None:
             rc = stop(px)
@@ -476,6 +792,8 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir):
                 kv = dict(t.split("=", 1) for t in line.split()[1:] if "=" in t)
                 odd = [f"{k} {v}" for k, v in kv.items()
                        if k in ("resets", "unanswered", "errors") and v != "0"]
+                if is_http(scenario) and "requests" in kv:
+                    res["origin"] = f"{kv.get('conns', '?')} conns, {kv['requests']} requests"
                 if odd:
                     res["notes"].append(f"origin saw {', '.join(odd)} "
                                         f"(of {kv.get('conns', '?')} connections)")
@@ -507,50 +825,88 @@ def err_text(runs):
     return ", ".join(parts) if parts else "0"
 
 
-def table(results, scenarios):
-    rows = ["| scenario | metric | better | halyard | haproxy | halyard/haproxy "
-            "| errors halyard | errors haproxy | disturbed rounds halyard, haproxy |",
-            "|---|---|---|---:|---:|---:|---|---|---|"]
+def table(results, scenarios, proxies, refused):
+    """Markdown table of the medians of <scenarios>, one column per proxy of
+    <proxies> and one ratio column halyard/<other> per other proxy.  A proxy
+    that refused the scenario's configuration (<refused>, keyed by
+    (scenario, proxy)) shows "not runnable"."""
+    others = proxies[1:]
+    rows = ["| scenario | metric | better | " + " | ".join(proxies) + " | "
+            + " | ".join(f"halyard/{o}" for o in others) + " | "
+            + " | ".join(f"errors {p}" for p in proxies)
+            + f" | disturbed rounds {', '.join(proxies)} |",
+            "|---|---|---|" + "---:|" * (len(proxies) + len(others)) + "---|" * len(proxies)
+            + "---|"]
     for sc in scenarios:
-        kind, _ = SCENARIOS[sc]
         runs = {p: [r for r in results if r["scenario"] == sc and r["proxy"] == p
-                    and "cpu" in r] for p in PROXIES}
-        eh, ep = err_text(runs["halyard"]), err_text(runs["haproxy"])
+                    and "cpu" in r] for p in proxies}
+        errs = " | ".join("not runnable" if (sc, p) in refused else err_text(runs[p])
+                          for p in proxies)
         dist = ", ".join(
             f"{sum(1 for r in runs[p] if r.get('other', (0, 0))[0] > OTHER_WARN)}"
-            f"/{len(runs[p])}" for p in PROXIES)
-        for key, label, better in METRICS[kind]:
+            f"/{len(runs[p])}" for p in proxies)
+        for key, label, better in metrics_for(sc):
             med = {}
-            for p in PROXIES:
+            for p in proxies:
                 vals = [r[key] for r in runs[p] if r[key] == r[key]]
                 med[p] = statistics.median(vals) if vals else None
-            h, a = med["halyard"], med["haproxy"]
-            ratio = f"{h / a:.2f}" if h is not None and a else "n/a"
-            rows.append(f"| {sc} | {label} | {better} | {fmt(h)} | {fmt(a)} | {ratio} "
-                        f"| {eh} | {ep} | {dist} |")
+            cells = " | ".join("not runnable" if (sc, p) in refused else fmt(med[p])
+                               for p in proxies)
+            h = med["halyard"]
+            ratios = " | ".join(f"{h / med[o]:.2f}" if h is not None and med[o] else "n/a"
+                                for o in others)
+            rows.append(f"| {sc} | {label} | {better} | {cells} | {ratios} | {errs} | {dist} |")
     return "\n".join(rows)
+
+
+def tables(results, scenarios, refused):
+    """The TCP table and the HTTP table (each only when it has scenarios),
+    and under them one line per proxy that could not run a scenario."""
+    out = []
+    for title, proxies, group in (
+            ("TCP", TCP_PROXIES, [s for s in scenarios if not is_http(s)]),
+            ("HTTP", HTTP_PROXIES, [s for s in scenarios if is_http(s)])):
+        if group:
+            out += [f"### {title}", "", table(results, group, proxies, refused), ""]
+    for (sc, p), errs in refused.items():
+        more = f" (and {len(errs) - 1} more: {'; '.join(errs[1:])})" if len(errs) > 1 else ""
+        out.append(f"- {p} in {sc}: not runnable: {errs[0]}{more}")
+    return "\n".join(out).rstrip()
+
+
+def round_summary(r):
+    """The main figure of a measured round, in words."""
+    if "target" in r:
+        return (f"{r['rps']:,.0f} req/s of {r['target']:,.0f} asked, p50 {r['p50']:.0f} µs, "
+                f"p99 {r['p99']:.0f} µs, p99.9 {r['p999']:.0f} µs")
+    if "rps" in r:
+        text = f"{r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
+        return text + (f", {r['mbps']:,.0f} MB/s" if r["mbps"] >= 100 else "")
+    if "rate" in r:
+        return f"{r['rate']:,.0f} conn/s"
+    return f"{r['mbps']:,.0f} MB/s"
 
 
 def raw_rounds(results):
     out = ["| scenario | proxy | round | result | proxy CPU s | proxy busy | "
            "origin+client busy | other processes / kernel threads, % of a CPU "
            "| proxy fds before/after "
-           "| proxy RSS MiB before/after | client errors | notes |",
+           "| proxy RSS MiB before/after, peak | client errors | notes |",
            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in results:
         if "cpu" in r:
-            main = (f"{r['rate']:,.0f} conn/s" if "rate" in r else f"{r['mbps']:,.0f} MB/s")
-            main += f", {r['ok']} ok in {r['seconds']:.2f} s"
-            cpu = f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}%"
+            main = round_summary(r) + f", {r['ok']} ok in {r['seconds']:.2f} s"
+            cpu = (f"{r['cpu']:.2f} | {r['busy']:.0f}% | {r['load_busy']:.0f}% "
+                   f"(client {r['client_busy']:.0f}%)")
             cpu += (f" | {r['other'][0]:.0f} / {r['other'][1]:.0f}" if "other" in r
                     else " | n/a")
             f0, f1 = r["fds"]
             m0, m1 = (f"{x / 1024:.1f}" if x is not None else "?" for x in r["rss"])
-            cpu += f" | {f0}/{f1} | {m0}/{m1}"
+            cpu += f" | {f0}/{f1} | {m0}/{m1}, {r['hwm']:.1f}"
             errs = err_text([r])
         else:
             main, cpu, errs = "**not measured**", " | ".join(["n/a"] * 6), "n/a"
-        notes = "; ".join(r["notes"]) or ""
+        notes = "; ".join(r["notes"] + ([f"origin: {r['origin']}"] if "origin" in r else []))
         out.append(f"| {r['scenario']} | {r['proxy']} | {r['round']} | {main} | {cpu} "
                    f"| {errs} | {notes} |")
     return "\n".join(out)
@@ -564,7 +920,8 @@ def first_line(argv):
         return f"unknown ({e})"
 
 
-def environment(tools):
+def environment(tools, scenarios):
+    """The header lines: versions, tree, machine, pinning, parameters."""
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True).stdout.strip() or "unknown"
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
@@ -584,6 +941,10 @@ def environment(tools):
         f"built {mtime}, run from a copy in {os.path.relpath(os.path.dirname(hb), ROOT)}/; "
         f"tree at {git}{' with local changes' if dirty else ''})",
         f"- haproxy: {first_line([tools['haproxy'], '-v'])} ({tools['haproxy']})",
+    ] + ([
+        f"- nginx: {first_line([tools['nginx'], '-v'])} ({tools['nginx']})",
+        f"- wrk: {first_line([tools['wrk'], '-v'])} ({tools['wrk']})",
+    ] if any(is_http(s) for s in scenarios) else []) + [
         f"- machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu})",
         f"- pinning: " + (f"proxy on CPU {PROXY_CPUS}, origin and load client on CPU {LOAD_CPUS}"
                           if PIN else "none (BENCH_PIN=0)"),
@@ -591,6 +952,12 @@ def environment(tools):
         f"bulk {BULK_BYTES} bytes on one connection; connrate {CONNRATE_SECONDS} s with "
         f"{CONNRATE_CONNS} connections in flight, 64 B request and reply, "
         f"{SOURCES} client source addresses"
+        + (f"; http: wrk for {HTTP_SECONDS} s, {WRK_THREADS} thread(s), {HTTP_CONNS} "
+           f"connections, bodies of {HTTP_SMALL} B (ka, close) and {HTTP_LARGE} B (1m); "
+           f"latency at " + (f"{LATENCY_RATE} requests/s" if LATENCY_RATE > 0 else
+                             f"{LATENCY_PERCENT}% of the slowest proxy's http-ka rate")
+           + f" for {HTTP_SECONDS} s over {HTTP_CONNS} connections"
+           if any(is_http(s) for s in scenarios) else "")
         + (f"; waits up to {QUIET_WAIT} s before each round for other processes to go quiet"
            if QUIET_WAIT else ""),
     ]
@@ -612,7 +979,115 @@ def parse_scenarios(args):
                   f"aliases: {', '.join(ALIASES)}", file=sys.stderr)
             sys.exit(2)
         out += [n for n in names if n not in out]
+    lat = out.index("http-ka-latency") if "http-ka-latency" in out else None
+    if lat is not None and LATENCY_RATE <= 0 and "http-ka" not in out[:lat]:
+        # its rate is a fraction of http-ka's, which must run first
+        if "http-ka" in out:
+            out.remove("http-ka")
+        out.insert(out.index("http-ka-latency"), "http-ka")
     return out
+
+
+def title(scenarios):
+    """The report's first line."""
+    if any(is_http(s) for s in scenarios):
+        return "# Halyard vs haproxy and nginx"
+    return "# Halyard vs haproxy, TCP mode"
+
+
+def write_configs(scenarios, rundir, port, oport):
+    """Writes every proxy's configuration of every scenario to <rundir>.
+    Returns ({(scenario, proxy): path}, [Markdown blocks showing them])."""
+    os.makedirs(os.path.join(rundir, "nginx"), exist_ok=True)
+    cfgs, shown = {}, []
+    for sc in scenarios:
+        for p in proxies_for(sc):
+            path = os.path.join(rundir, f"{sc}.{p}.cfg")
+            with open(path, "w") as f:
+                f.write(make_config(p, sc, port, oport, rundir))
+            cfgs[(sc, p)] = path
+        text = {p: open(cfgs[(sc, p)]).read() for p in proxies_for(sc)}
+        same = ([x for x in text["halyard"].splitlines() if not x.startswith("#")] ==
+                [x for x in text["haproxy"].splitlines() if not x.startswith("#")])
+        block = (f"{sc}" + (" (halyard and haproxy identical apart from the comment line)"
+                            if same else "") + ":\n\n```\n" +
+                 side_by_side(text["halyard"], text["haproxy"],
+                              os.path.relpath(cfgs[(sc, 'halyard')], ROOT),
+                              os.path.relpath(cfgs[(sc, 'haproxy')], ROOT)) + "\n```")
+        if "nginx" in text:
+            block += (f"\n\n```\n{os.path.relpath(cfgs[(sc, 'nginx')], ROOT)}\n"
+                      f"{'-' * len(os.path.relpath(cfgs[(sc, 'nginx')], ROOT))}\n"
+                      f"{text['nginx'].rstrip()}\n```")
+        shown.append(block)
+    return cfgs, shown
+
+
+def check_configs(scenarios, cfgs, tools):
+    """Asks every proxy to check its configurations.  Returns
+    ({(scenario, proxy): errors} of those refused, [failures]): a refusal is
+    a failure unless expected_refusal() says otherwise."""
+    refused, failures = {}, []
+    for sc in scenarios:
+        for p in proxies_for(sc):
+            errs = check_config(p, tools[p], cfgs[(sc, p)])
+            if errs is None:
+                continue
+            refused[(sc, p)] = errs
+            log(f"{sc}: {p} not runnable: {errs[0]}"
+                + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""))
+            if not expected_refusal(p, errs):
+                failures.append(f"{sc} {p}: configuration refused: {'; '.join(errs)}")
+    return refused, failures
+
+
+def run_rounds(scenarios, cfgs, refused, tools, port, oport, logdir):
+    """Every round of every scenario, proxies alternating, the refused ones
+    left out.  Returns (results, failures)."""
+    results, failures = [], []
+    for sc in scenarios:
+        kind, opts = SCENARIOS[sc]
+        rate = None
+        if kind == "http-rate":
+            rate = latency_rate(results)
+            if rate is None:
+                failures.append(f"{sc}: no http-ka rate measured to take a fraction of")
+                log(f"{sc}: NOT MEASURED: no http-ka rate measured to take a fraction of")
+                continue
+            log(f"{sc}: {rate:,.0f} requests/s for every proxy")
+        for rnd in range(1, ROUNDS + 1):
+            for p in proxies_for(sc):
+                if (sc, p) in refused:
+                    continue
+                if kind == "connrate" or (kind == "http" and opts["close"]):
+                    time.sleep(1)  # lets the previous run's TIME_WAITs age past 1 s
+                quiet = wait_quiet()
+                try:
+                    r = measure(p, tools[p], sc, rnd, cfgs[(sc, p)], port, oport,
+                                tools, logdir, rate)
+                    if quiet:
+                        r["notes"].insert(0, quiet)
+                    log(f"{sc} round {rnd} {p:8s} {round_summary(r)}, proxy CPU {r['cpu']:.2f} s"
+                        f" ({r['busy']:.0f}% busy, origin+client {r['load_busy']:.0f}%),"
+                        f" errors {err_text([r])}"
+                        + (f"; {'; '.join(r['notes'])}" if r["notes"] else ""))
+                except Failure as e:
+                    r = {"proxy": p, "scenario": sc, "round": rnd, "notes": [str(e)]}
+                    failures.append(f"{sc} round {rnd} {p}: {e}")
+                    log(f"{sc} round {rnd} {p:8s} NOT MEASURED: {e}")
+                results.append(r)
+    return results, failures
+
+
+def proxy_output(logdir):
+    """Every non-empty line the proxies printed (warnings, alerts)."""
+    notable = []
+    for name in sorted(os.listdir(logdir)):
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            for line in f:
+                line = line.rstrip()
+                if line:
+                    notable.append(f"{name}: {line}")
+    return notable
 
 
 def main():
@@ -621,10 +1096,15 @@ def main():
     while args and args[0].startswith("--") and "=" in args[0]:
         k, v = args.pop(0)[2:].split("=", 1)
         tools[k] = v
-    for k in ("halyard", "haproxy", "origin", "load"):
-        if k not in tools:
-            sys.exit(f"bench: --{k}=PATH missing (run tests/bench/run.sh)")
     scenarios = parse_scenarios(args)
+    needed = ["halyard", "haproxy", "origin", "load"]
+    if any(is_http(s) for s in scenarios):
+        needed += ["nginx", "wrk", "httprate"]
+    for k in needed:
+        if not tools.get(k):
+            sys.exit(f"bench: --{k}=PATH missing (run tests/bench/run.sh)")
+    tools["wrk_script"] = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       "wrk-report.lua")
     if ROUNDS < 1:
         sys.exit("bench: BENCH_ROUNDS must be at least 1")
 
@@ -640,9 +1120,9 @@ def main():
     snap = os.path.join(rundir, "halyard")
     shutil.copy2(tools["halyard"], snap)
     tools["halyard_src"], tools["halyard"] = tools["halyard"], snap
-    env = environment(tools)
+    env = environment(tools, scenarios)
     load_start = os.getloadavg()
-    log("# Halyard vs haproxy, TCP mode\n")
+    log(title(scenarios) + "\n")
     log("\n".join(env))
     if load_start[0] > 0.5:
         log(f"- note: load average {load_start[0]:.2f} at start: something else is running, "
@@ -650,52 +1130,16 @@ def main():
 
     port = free_port(set())
     oport = free_port({port})
-    cfgs = {}
-    shown = []
-    for sc in scenarios:
-        for p in PROXIES:
-            path = os.path.join(rundir, f"{sc}.{p}.cfg")
-            with open(path, "w") as f:
-                f.write(make_config(p, sc, port, oport))
-            cfgs[(sc, p)] = path
-        text = {p: open(cfgs[(sc, p)]).read() for p in PROXIES}
-        same = ([x for x in text["halyard"].splitlines() if not x.startswith("#")] ==
-                [x for x in text["haproxy"].splitlines() if not x.startswith("#")])
-        shown.append(f"{sc}" + (" (identical apart from the comment line)" if same else "") +
-                     ":\n\n```\n" +
-                     side_by_side(text["halyard"], text["haproxy"],
-                                  os.path.relpath(cfgs[(sc, 'halyard')], ROOT),
-                                  os.path.relpath(cfgs[(sc, 'haproxy')], ROOT)) + "\n```")
+    cfgs, shown = write_configs(scenarios, rundir, port, oport)
     log("\n## Configurations\n")
     log("\n\n".join(shown))
     log(f"\nproxy logs: {os.path.relpath(logdir, ROOT)}/\n")
 
-    results, failures = [], []
+    refused, failures = check_configs(scenarios, cfgs, tools)
     try:
-        for sc in scenarios:
-            for rnd in range(1, ROUNDS + 1):
-                for p in PROXIES:
-                    if SCENARIOS[sc][0] == "connrate":
-                        time.sleep(1)  # lets the previous run's TIME_WAITs age past 1 s
-                    quiet = wait_quiet()
-                    try:
-                        r = measure(p, tools[p], sc, rnd, cfgs[(sc, p)], port, oport,
-                                    tools, logdir)
-                        if quiet:
-                            r["notes"].insert(0, quiet)
-                        if "rate" in r:
-                            what = f"{r['rate']:,.0f} conn/s"
-                        else:
-                            what = f"{r['mbps']:,.0f} MB/s"
-                        log(f"{sc} round {rnd} {p:8s} {what}, proxy CPU {r['cpu']:.2f} s"
-                            f" ({r['busy']:.0f}% busy, origin+client {r['load_busy']:.0f}%),"
-                            f" errors {err_text([r])}"
-                            + (f"; {'; '.join(r['notes'])}" if r["notes"] else ""))
-                    except Failure as e:
-                        r = {"proxy": p, "scenario": sc, "round": rnd, "notes": [str(e)]}
-                        failures.append(f"{sc} round {rnd} {p}: {e}")
-                        log(f"{sc} round {rnd} {p:8s} NOT MEASURED: {e}")
-                    results.append(r)
+        results, round_failures = run_rounds(scenarios, cfgs, refused, tools, port, oport,
+                                             logdir)
+        failures += round_failures
     except KeyboardInterrupt:
         cleanup()
         log("\ninterrupted")
@@ -703,27 +1147,21 @@ def main():
     finally:
         cleanup()
 
-    # proxy log lines are worth a look (warnings, alerts)
-    notable = []
-    for name in sorted(os.listdir(logdir)):
-        with open(os.path.join(logdir, name), errors="replace") as f:
-            for line in f:
-                line = line.rstrip()
-                if line:
-                    notable.append(f"{name}: {line}")
-
+    notable = proxy_output(logdir)
     load_end = os.getloadavg()
-    md = ["# Halyard vs haproxy, TCP mode", "",
+    ratios = "halyard/haproxy" + (", and halyard/nginx in HTTP"
+                                  if any(is_http(s) for s in scenarios) else "")
+    md = [title(scenarios), "",
           f"Run {datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S')} by tests/bench/run.sh "
           f"{' '.join(scenarios)}", ""]
     md += env
     md.append(f"- load average: {load_start[0]:.2f} at start, {load_end[0]:.2f} at end")
-    md += ["", "Medians over the rounds; ratio = halyard / haproxy. For `higher` metrics a "
+    md += ["", f"Medians over the rounds; ratio = {ratios}. For `higher` metrics a "
            "ratio above 1 favours Halyard, for `lower` metrics below 1 does. Errors are the "
-           "load client's counts summed over all rounds. A disturbed round is one where "
+           "client's counts summed over all rounds. A disturbed round is one where "
            f"other processes used more than {OTHER_WARN}% of a CPU (see Rounds).",
            "",
-           table(results, scenarios), "", "## Rounds", "", raw_rounds(results), ""]
+           tables(results, scenarios, refused), "", "## Rounds", "", raw_rounds(results), ""]
     if failures:
         md += ["## Not measured", ""] + [f"- {f}" for f in failures] + [""]
     if notable:
@@ -738,7 +1176,7 @@ def main():
         f.write(text)
 
     log("\n## Results\n")
-    log(table(results, scenarios))
+    log(tables(results, scenarios, refused))
     if failures:
         log("\nNot measured:\n" + "\n".join(f"- {f}" for f in failures))
     if notable:

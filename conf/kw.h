@@ -15,6 +15,8 @@
 #include <stddef.h>
 
 struct cfg_ctx;
+struct config;
+struct proxy;
 
 /* Section types (bit values, so a keyword may live in several). */
 #define SECT_GLOBAL 0x0001
@@ -107,6 +109,25 @@ void cfg_register_section(struct cfg_section *sect);
 	}
 
 const struct cfg_section *cfg_find_section(const char *name);
+
+/* Whole-configuration checks of a module, run by cfg_validate() once every
+ * file is parsed: <config> once (may be NULL), then <proxy> for every enabled
+ * frontend, backend and listen in file order (may be NULL). Each returns the
+ * number of errors it reported with ha_alert(), 0 when all is well.
+ */
+struct cfg_checker {
+	int (*config)(struct config *cfg);
+	int (*proxy)(struct config *cfg, struct proxy *px);
+	struct cfg_checker *next;
+};
+
+void cfg_register_checker(struct cfg_checker *checker);
+
+#define CFG_REGISTER_CHECKER(checker)                                                              \
+	__attribute__((constructor)) static void checker##_register(void)                          \
+	{                                                                                          \
+		cfg_register_checker(&checker);                                                    \
+	}
 
 /* Finds the keyword for <args> in section <sect>: the longest match among
  * the registered names (a name of N words matches when the first N words of

@@ -12,6 +12,14 @@
 #include "conf/parser.h"
 #include "conf/proxy.h"
 
+static struct cfg_checker *checkers;
+
+void cfg_register_checker(struct cfg_checker *checker)
+{
+	checker->next = checkers;
+	checkers = checker;
+}
+
 /* Resolves default_backend and use_backend names of frontend <px>. */
 static int resolve_backends(struct config *cfg, struct proxy *px)
 {
@@ -101,6 +109,24 @@ static void check_lb_mode(struct proxy *px)
 	px->lb.algo = lb_find_algo("roundrobin");
 }
 
+/* Runs the registered module checks; returns the number of errors. */
+static int run_checkers(struct config *cfg)
+{
+	int errors = 0;
+
+	for (struct cfg_checker *c = checkers; c; c = c->next)
+		if (c->config)
+			errors += c->config(cfg);
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->disabled)
+			continue;
+		for (struct cfg_checker *c = checkers; c; c = c->next)
+			if (c->proxy)
+				errors += c->proxy(cfg, px);
+	}
+	return errors;
+}
+
 int cfg_validate(struct config *cfg)
 {
 	int errors = 0;
@@ -116,6 +142,7 @@ int cfg_validate(struct config *cfg)
 			errors += resolve_backends(cfg, px);
 		check_timeouts(px);
 	}
+	errors += run_checkers(cfg);
 	assign_ids(cfg);
 	return errors ? -1 : 0;
 }

@@ -210,10 +210,8 @@ static const struct cfg_kw global_kws[] = {
 	G_FN("description", parse_description),
 	G_PENDING("localpeer"), /* comes with peers sections */
 	G_SIZE("tune.bufsize", tune_bufsize, 1024, 16 * 1024 * 1024),
-	G_PENDING("tune.maxrewrite"), /* comes with the HTTP engine */
 	G_INT("tune.maxaccept", tune_maxaccept, -1, 1000000),
 	G_INT("tune.maxpollevents", tune_maxpollevents, 1, 100000),
-	G_PENDING("tune.http.maxhdr"), /* comes with the HTTP engine */
 	G_FN("setenv", parse_env),
 	G_FN("presetenv", parse_env),
 	G_FN("unsetenv", parse_env),

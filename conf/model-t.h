@@ -276,7 +276,8 @@ struct global_cfg {
 	char *node;
 	char *description;
 	uint32_t tune_bufsize;
-	uint32_t tune_maxrewrite;  /* 0 = automatic (1024, at most bufsize/2) */
+	uint32_t tune_maxrewrite;  /* resolved at validation (1024, at most bufsize/2) */
+	int tune_maxrewrite_set;   /* tune.maxrewrite given */
 	int tune_http_maxhdr;      /* default 101 */
 	struct h1_case_map *h1_case_adjust; /* h1-case-adjust entries, NULL = none */
 	int tune_maxaccept;

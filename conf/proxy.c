@@ -12,6 +12,7 @@
 
 #include "common/mem.h"
 #include "common/msg.h"
+#include "conf/http.h"
 #include "conf/kw.h"
 #include "conf/lb-registry.h"
 #include "conf/parser.h"
@@ -70,6 +71,8 @@ static void proxy_set_builtin_defaults(struct proxy *px)
 	px->mode = PX_MODE_TCP;
 	px->retries = 3;
 	px->defsrv.weight = 1;
+	px->defsrv.pool_max_conn = -1;
+	px->defsrv.pool_purge_delay = 5000;
 	px->lb.algo = lb_find_algo("roundrobin");
 }
 
@@ -91,6 +94,7 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->source_set = def->source_set;
 	px->default_backend_name =
 		def->default_backend_name ? xstrdup(def->default_backend_name) : NULL;
+	http_inherit(&px->http, &def->http);
 	px->defaults = (struct proxy *)def;
 }
 

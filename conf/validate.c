@@ -20,6 +20,25 @@ void cfg_register_checker(struct cfg_checker *checker)
 	checkers = checker;
 }
 
+static const char *mode_str(enum px_mode mode)
+{
+	return mode == PX_MODE_HTTP ? "http" : "tcp";
+}
+
+/* Checks that frontend <fe> may hand its streams to backend <be>: an HTTP
+ * frontend needs an HTTP backend (a TCP frontend may use either). <how>
+ * ends the message. Returns 1 after an alert, 0 otherwise.
+ */
+static int check_backend_mode(const struct proxy *fe, const struct proxy *be, const char *how)
+{
+	if (fe->mode != PX_MODE_HTTP || be->mode == PX_MODE_HTTP)
+		return 0;
+	ha_alert("config : %s %s '%s' (%s:%d) tries to use incompatible %s %s '%s' (%s:%d) %s "
+		 "(see 'mode').\n", mode_str(fe->mode), proxy_type_str(fe), fe->id, fe->file,
+		 fe->line, mode_str(be->mode), proxy_type_str(be), be->id, be->file, be->line, how);
+	return 1;
+}
+
 /* Resolves default_backend and use_backend names of frontend <px>. */
 static int resolve_backends(struct config *cfg, struct proxy *px)
 {
@@ -31,6 +50,9 @@ static int resolve_backends(struct config *cfg, struct proxy *px)
 			ha_alert("config : Proxy '%s': unable to find required default_backend: "
 				 "'%s'.\n", px->id, px->default_backend_name);
 			errors++;
+		} else {
+			errors += check_backend_mode(px, px->default_backend,
+						     "as its default backend");
 		}
 	}
 	for (struct switching_rule *r = px->switching_rules; r; r = r->next) {
@@ -39,6 +61,8 @@ static int resolve_backends(struct config *cfg, struct proxy *px)
 			ha_alert("config : Proxy '%s': unable to find required use_backend: '%s'.\n",
 				 px->id, r->be_name);
 			errors++;
+		} else {
+			errors += check_backend_mode(px, r->be, "in a 'use_backend' rule");
 		}
 	}
 	return errors;
@@ -151,6 +175,7 @@ void cfg_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->global.tune_bufsize = 16384;
+	cfg->global.tune_http_maxhdr = 101;
 	cfg->global.tune_maxaccept = 64;
 	cfg->global.tune_maxpollevents = 200;
 	cfg->global.thread_groups = 1;

@@ -1,5 +1,6 @@
 /* HTTP mode keywords: proxy options and settings, server connection pool
- * options, and the global tuning of the HTTP engine.
+ * options, and the global tuning of the HTTP engine. Error replies live in
+ * conf/http-errors.c.
  *
  * The proxy settings go to px->http and are copied from defaults sections
  * by http_inherit(). Keywords that only make sense in HTTP mode are accepted
@@ -41,7 +42,7 @@ void http_inherit(struct px_http *dst, const struct px_http *def)
 	dst->fwdfor_hdr = def->fwdfor_hdr ? xstrdup(def->fwdfor_hdr) : NULL;
 	dst->origto_hdr = def->origto_hdr ? xstrdup(def->origto_hdr) : NULL;
 	dst->monitor_uri = def->monitor_uri ? xstrdup(def->monitor_uri) : NULL;
-	dst->err_refs = NULL;
+	dst->err_refs = http_err_refs_dup(def->err_refs);
 	memset(dst->errmsg, 0, sizeof(dst->errmsg));
 }
 

@@ -1,7 +1,9 @@
 /* HTTP settings of the configuration.
  *
- * conf/http.c registers the proxy, server and global keywords of HTTP mode;
- * conf/h1-case.c holds the h1-case-adjust map.
+ * conf/http.c registers the proxy, server and global keywords of HTTP mode
+ * and the h1-case-adjust map; conf/http-errors.c the error replies
+ * (errorfile, errorfiles, http-error, "http-errors" sections) and the
+ * built-in pages; conf/http-reply.c loads and checks reply files.
  *
  * Everything here is built while parsing and read-only afterwards: the
  * worker may call the lookup functions from any thread.
@@ -59,8 +61,13 @@ int hl_net_parse(const char *text, struct hl_net *out);
  */
 int hl_net_match(const struct hl_net *net, const struct sockaddr *sa);
 
-/* Copies the HTTP settings of defaults section <def> into <dst> (strings
- * duplicated).
+/* Returns a copy of the error reference list <src> (strings duplicated,
+ * loaded replies shared).
+ */
+struct http_err_ref *http_err_refs_dup(const struct http_err_ref *src);
+
+/* Copies the HTTP settings of defaults section <def> into <dst> (strings and
+ * error references duplicated, loaded replies shared; nothing resolved).
  */
 void http_inherit(struct px_http *dst, const struct px_http *def);
 
@@ -68,3 +75,61 @@ void http_inherit(struct px_http *dst, const struct px_http *def);
  * value or 1024, at most half of tune.bufsize.
  */
 uint32_t http_maxrewrite(const struct global_cfg *g);
+
+/* Index of <status> in http_err_codes[], or -1 when errorfile cannot
+ * override it.
+ */
+int http_err_slot(int status);
+
+/* Standard reason phrase of <status> ("Service Unavailable"), or "Unknown"
+ * for a code without one.
+ */
+const char *http_reason(int status);
+
+/* Halyard's own page for <status>: 200 or any 4xx/5xx having a reason
+ * phrase. NULL for other codes.
+ */
+const struct http_reply *http_builtin_reply(int status);
+
+/* The reply <px> configured for <status> (errorfile, errorfiles,
+ * http-error), or NULL when it uses the built-in page. An empty reply
+ * (len 0) means "close without answering".
+ */
+const struct http_reply *http_error_override(const struct proxy *px, int status);
+
+/* The reply to send for <status> on behalf of <px> (may be NULL): its
+ * override, else the built-in page; NULL only when neither exists.
+ */
+const struct http_reply *http_error_reply(const struct proxy *px, int status);
+
+/* Loads errorfile <path> for slot status <status> the way HAProxy does:
+ * truncated to tune.bufsize (with a warning), then checked as a complete
+ * HTTP/1.x response fitting a buffer. Returns the reply, or NULL with *err
+ * set ("error opening file ...", "'<path>': unable to parse ...").
+ */
+struct http_reply *http_reply_load_file(const struct global_cfg *g, const char *path, int status,
+                                        char **err);
+
+/* Reads payload file <path> of "http-error ... file": at most tune.bufsize
+ * bytes. Returns 0 with *<out> (allocated) and *<len> set, or -1 with *err
+ * set in HAProxy's words.
+ */
+int http_read_payload_file(const struct global_cfg *g, const char *path, char **out, size_t *len,
+                           char **err);
+
+/* Releases <rep> (may be NULL) and its bytes. */
+void http_reply_free(struct http_reply *rep);
+
+/* Checks that <raw> (<len> bytes) is a usable error response: status line,
+ * headers, body matching content-length, no chunked encoding, fitting a
+ * buffer of tune.bufsize, at most tune.http.maxhdr headers. Returns the
+ * status code of its start line, or -1 with *err set.
+ */
+int http_reply_check(const struct global_cfg *g, const char *raw, size_t len, char **err);
+
+/* Builds the reply of "http-error status <status>" with body <body> (<blen>
+ * bytes, may be empty), content type <ctype> (may be NULL) and <nhdrs>
+ * extra headers <names>[i]: <values>[i] (names sent in lower case).
+ */
+struct http_reply *http_reply_build(int status, const char *ctype, const char *body, size_t blen,
+                                    char *const *names, char *const *values, int nhdrs);

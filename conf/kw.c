@@ -250,6 +250,7 @@ char *cfg_kw_valid_places(unsigned sect, char *const *args, int nargs, const cha
 	} names[] = {
 	    {SECT_GLOBAL, "global"},   {SECT_DEFAULTS, "defaults"}, {SECT_FRONTEND, "frontend"},
 	    {SECT_BACKEND, "backend"}, {SECT_LISTEN, "listen"},     {SECT_USERLIST, "userlist"},
+	    {SECT_HTTP_ERRORS, "http-errors"},
 	};
 	const struct cfg_kw *best = find_kw_in(~sect & SECT_REAL, args, nargs, NULL);
 	struct word_list wl = {0};

@@ -67,15 +67,30 @@ struct http_reply {
 #define HTTP_ERR_SLOTS 17
 extern const int http_err_codes[HTTP_ERR_SLOTS];
 
+/* http_err_ref.kind */
+#define HTTP_ERR_REF_FILE 0  /* errorfile <code> <file> */
+#define HTTP_ERR_REF_FILES 1 /* errorfiles <name> [<code>...], http-error ... errorfiles */
+#define HTTP_ERR_REF_HTTP 2  /* http-error status <code> ... */
+
 /* One errorfile/errorfiles/http-error line, resolved at validation. */
 struct http_err_ref {
 	int kind;     /* 0 errorfile, 1 errorfiles, 2 http-error */
 	int status;   /* errorfile/http-error status; errorfiles: -1 = every status */
+	unsigned slot_mask; /* errorfiles with codes: bit i for http_err_codes[i] */
 	char *arg;    /* file path, http-errors section name, or NULL */
-	struct http_reply *reply; /* errorfile/http-error: loaded reply */
+	struct http_reply *reply; /* errorfile/http-error: loaded reply, NULL = built-in */
 	char *file;
 	int line;
 	struct http_err_ref *next;
+};
+
+/* An "http-errors <name>" section: a reply per http_err_codes slot. */
+struct http_errors_sect {
+	char *name;
+	char *file;
+	int line;
+	struct http_reply *replies[HTTP_ERR_SLOTS]; /* owned; NULL = not declared */
+	struct http_errors_sect *next;
 };
 
 /* HTTP settings of a proxy (conf/http.c), inherited from defaults. */
@@ -291,6 +306,7 @@ struct config {
 	struct proxy *proxies;   /* frontends, backends and listens, in file order */
 	struct proxy *defaults;  /* every defaults section, in file order */
 	struct userlist *userlists;
+	struct http_errors_sect *http_errors; /* http-errors sections, in file order */
 	struct proxy *cur_defaults; /* while parsing: defaults new proxies inherit */
 	int next_uuid;              /* while parsing: next automatic proxy id */
 	char **files;            /* files loaded, in order */
@@ -308,6 +324,7 @@ struct cfg_ctx {
 	struct proxy *px;               /* current proxy (proxy sections) */
 	void *target;                   /* bind/server options: object being set */
 	struct userlist *ul;            /* current userlist */
+	void *sect_data;                /* object of the current section, for its module */
 	int inverse;                    /* keyword prefixed with "no" */
 	int reset;                      /* keyword prefixed with "default" */
 	int skip_section;               /* body of a section not supported yet */

@@ -191,6 +191,7 @@ static int end_section(struct cfg_ctx *ctx)
 	ctx->sect_name = "";
 	ctx->px = NULL;
 	ctx->ul = NULL;
+	ctx->sect_data = NULL;
 	ctx->skip_section = 0;
 	return ret;
 }

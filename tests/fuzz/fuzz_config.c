@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "common/msg.h"
+#include "conf/http.h"
 #include "conf/kw.h"
 #include "conf/model-t.h"
 #include "conf/parser.h"
@@ -121,6 +122,50 @@ static void collect_bind(struct ptrset *s, const struct bind_conf *b)
 	add(s, b->interface);
 }
 
+static void collect_reply(struct ptrset *s, const struct http_reply *rep)
+{
+	if (rep) {
+		add(s, rep);
+		add(s, rep->raw);
+	}
+}
+
+/* HTTP settings: strings and error references (replies may be shared). */
+static void collect_http(struct ptrset *s, const struct px_http *h)
+{
+	add(s, h->fwdfor_hdr);
+	add(s, h->origto_hdr);
+	add(s, h->monitor_uri);
+	for (const struct http_err_ref *r = h->err_refs; r; r = r->next) {
+		add(s, r);
+		add(s, r->arg);
+		add(s, r->file);
+		collect_reply(s, r->reply);
+	}
+}
+
+static void collect_http_global(struct ptrset *s, const struct config *cfg)
+{
+	const struct h1_case_map *m = cfg->global.h1_case_adjust;
+
+	for (const struct http_errors_sect *e = cfg->http_errors; e; e = e->next) {
+		add(s, e);
+		add(s, e->name);
+		add(s, e->file);
+		for (int i = 0; i < HTTP_ERR_SLOTS; i++)
+			collect_reply(s, e->replies[i]);
+	}
+	if (!m)
+		return;
+	add(s, m);
+	add(s, m->file);
+	add(s, m->entries);
+	for (size_t i = 0; i < m->count; i++) {
+		add(s, m->entries[i].from);
+		add(s, m->entries[i].to);
+	}
+}
+
 static void collect_proxies(struct ptrset *s, const struct proxy *px)
 {
 	for (; px; px = px->next) {
@@ -132,6 +177,7 @@ static void collect_proxies(struct ptrset *s, const struct proxy *px)
 		add(s, px->source.hostname);
 		add(s, px->defsrv.source.hostname);
 		add(s, px->default_backend_name);
+		collect_http(s, &px->http);
 		for (const struct bind_conf *b = px->binds; b; b = b->next) {
 			add(s, b);
 			collect_bind(s, b);
@@ -175,6 +221,7 @@ static void free_model(struct config *cfg)
 			add(&s, gr->users);
 		}
 	}
+	collect_http_global(&s, cfg);
 	add(&s, g->pidfile);
 	add(&s, g->chroot);
 	add(&s, g->node);

@@ -326,7 +326,7 @@ static int parse_header_line(const char *buf, size_t pos, size_t end, struct htt
 		return fail(m, (m->flags & HMF_RESP) ? 502 : 400, (long)p); /* obs-fold */
 	while (p < end && buf[p] != ':') {
 		unsigned char c = (unsigned char)buf[p];
-		if (!is_tchar(c) && !(lenient && c > 0x20 && c != 0x7f))
+		if (!is_tchar(c) && !(lenient && (c >= 0x20 || c == '\t') && c != 0x7f))
 			return fail(m, (m->flags & HMF_RESP) ? 502 : 400, (long)p);
 		p++;
 	}

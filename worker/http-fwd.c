@@ -100,7 +100,8 @@ static int emit_response_head(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	uint32_t room = sbuf_room(&s->rsp);
-	long n = h1_write_head(&t->rsp, s->rsp.data + s->rsp.tail, room, NULL, NULL);
+	long n = h1_write_head(&t->rsp, s->rsp.data + s->rsp.tail, room, http_case_fn(s, 0),
+			       rt.cfg->global.h1_case_adjust);
 	if (n < 0)
 		return -1;
 	s->rsp.tail += (uint32_t)n;
@@ -360,7 +361,7 @@ void http_next_transaction(struct stream *s)
 	t->nb_txn++;
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
-	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = 0;
+	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
 	t->status = 0;
 	t->rscan_from = 0;
 	s->state = ST_HTTP_REQ;
@@ -368,8 +369,9 @@ void http_next_transaction(struct stream *s)
 	s->failed_srv = NULL;
 	s->be = s->fe->default_be;
 	s->retries_left = s->be ? s->be->conf->retries : 0;
-	s->cli_exp = deadline(s->fe->conf->to.http_keep_alive ? s->fe->conf->to.http_keep_alive
-							      : s->fe->conf->to.client);
+	const struct px_timeouts *to = &s->fe->conf->to;
+	s->cli_exp = deadline(to->http_keep_alive ? to->http_keep_alive
+				: to->http_request ? to->http_request : to->client);
 	stream_wakeup(s); /* sends what is pending, then a pipelined request */
 	stream_arm_timer(s);
 }

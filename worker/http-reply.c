@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "conf/http.h"
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/http-pool.h"
@@ -23,6 +25,18 @@
 
 static void park_idle_conn(struct stream *s);
 
+static const char *case_lookup(const void *map, const char *lname, size_t len)
+{
+	return h1_case_adjust_lookup(map, lname, len);
+}
+
+h1_case_fn http_case_fn(const struct stream *s, int to_server)
+{
+	unsigned f = to_server ? (s->be ? s->be->conf->http.flags : 0) & PXH_CASE_BOGUS_SRV
+			       : s->fe->conf->http.flags & PXH_CASE_BOGUS_CLI;
+	return f && rt.cfg->global.h1_case_adjust ? case_lookup : NULL;
+}
+
 int http_txn_new(struct stream *s)
 {
 	int maxhdrs = rt.cfg->global.tune_http_maxhdr > 0 ? rt.cfg->global.tune_http_maxhdr : 101;
@@ -30,7 +44,7 @@ int http_txn_new(struct stream *s)
 	struct http_txn *t = calloc(1, sizeof(*t) + 2 * (size_t)slots * sizeof(struct http_hdr));
 	if (!t)
 		return -1;
-	t->maxhdrs = maxhdrs;
+	t->maxhdrs = maxhdrs - 1; /* the limit counts the end of the head, as HAProxy does */
 	t->req.hdrs = t->hdrs;
 	t->rsp.hdrs = t->hdrs + slots;
 	s->txn = t;
@@ -79,6 +93,24 @@ static void forget_server_side(struct stream *s)
 	s->txn->rscan_from = 0;
 }
 
+/* Whether the head of reply <r> carries "Connection: close". */
+static int reply_says_close(const struct http_reply *r)
+{
+	static const char name[] = "\nconnection:";
+	for (size_t i = 0; i + sizeof(name) < r->len; i++) {
+		if (r->raw[i] == '\n' && (r->raw[i + 1] == '\r' || r->raw[i + 1] == '\n'))
+			return 0; /* end of the head */
+		if (strncasecmp(r->raw + i, name, sizeof(name) - 1) != 0)
+			continue;
+		const char *v = r->raw + i + sizeof(name) - 1;
+		size_t left = r->len - (size_t)(v - r->raw);
+		while (left && (*v == ' ' || *v == '\t'))
+			v++, left--;
+		return left >= 5 && strncasecmp(v, "close", 5) == 0;
+	}
+	return 0;
+}
+
 /* Appends error reply <r> to s->rsp, with "connection: close" after its
  * status line when the transaction asks for it.
  */
@@ -105,7 +137,13 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	int keep = routed && !t->close_hdr && !t->cli_close && t->req_state == HRQ_DONE &&
 		   !atomic_load(&rt.stopping);
 	forget_server_side(s);
-	const struct http_reply *r = http_error_reply(be ? be->conf : s->fe->conf, status);
+	const struct http_reply *r;
+	if (t->close_hdr) /* the parser's own errors: always the built-in pages */
+		r = http_builtin_reply(status);
+	else if (!be || !(r = http_error_override(be->conf, status)))
+		r = http_error_reply(s->fe->conf, status); /* backend's, then frontend's */
+	if (r && reply_says_close(r))
+		keep = 0;
 	t->status = status;
 	if (!t->rsp_started && r && append_reply(s, r) == 0) {
 		t->rsp_started = 1;
@@ -189,9 +227,10 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	int status = 0;
 	switch (s->state) {
 	case ST_HTTP_REQ:
-		if (why == TERM_CLI_TO && t->cin.tail > t->cin.head) {
+		/* a request under way, or none yet: 408; idle between requests: silence */
+		if (why == TERM_CLI_TO && (t->cin.tail > t->cin.head || !t->nb_txn)) {
 			status = 408;
-			t->close_hdr = 1;
+			t->close_hdr = !t->waiting_body; /* the parser's own timeout */
 		}
 		break;
 	case ST_ASSIGN:

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "common/h1.h"
+#include "conf/http.h"
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
@@ -32,32 +33,6 @@ enum http_conn_mode http_conn_mode(const struct stream *s)
 	return m;
 }
 
-/* Whether <ss> belongs to network <net>. */
-static int net_match(const struct hl_net *net, const struct sockaddr_storage *ss)
-{
-	const uint8_t *a;
-	int bits;
-	if (!net->family || net->family != ss->ss_family)
-		return 0;
-	if (ss->ss_family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-		bits = 32;
-	} else {
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-		bits = 128;
-	}
-	int p = net->prefix < bits ? net->prefix : bits;
-	for (int i = 0; i < p / 8; i++)
-		if (a[i] != net->addr[i])
-			return 0;
-	if (p % 8) {
-		uint8_t mask = (uint8_t)(0xff << (8 - p % 8));
-		if ((a[p / 8] & mask) != (net->addr[p / 8] & mask))
-			return 0;
-	}
-	return 1;
-}
-
 /* Writes the address of <ss> (no port) into <buf>; its length, 0 if none. */
 static uint32_t ip_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -77,7 +52,7 @@ static uint32_t ip_text(const struct sockaddr_storage *ss, char *buf, size_t len
 static void add_ip_header(struct http_msg *m, const char *name, const struct hl_net *except,
 			  const struct sockaddr_storage *ss, char *store, size_t len)
 {
-	if (!name || net_match(except, ss))
+	if (!name || hl_net_match(except, (const struct sockaddr *)ss))
 		return;
 	uint32_t l = ip_text(ss, store, len);
 	if (!l)
@@ -92,14 +67,11 @@ static void add_forwarding_headers(struct stream *s)
 	const struct px_http *fh = &s->fe->conf->http, *bh = &s->be->conf->http;
 	const struct px_http *ff = fh->fwdfor_hdr ? fh : (bh->fwdfor_hdr ? bh : NULL);
 	if (ff && !(ff->fwdfor_if_none && http_find_hdr(&t->req, ff->fwdfor_hdr, 0) >= 0)) {
-		if (!ff->fwdfor_if_none)
-			http_del_hdr(&t->req, ff->fwdfor_hdr);
 		add_ip_header(&t->req, ff->fwdfor_hdr, &ff->fwdfor_except, &s->cli_addr, t->xff,
 			      sizeof(t->xff));
 	}
 	const struct px_http *ot = fh->origto_hdr ? fh : (bh->origto_hdr ? bh : NULL);
-	if (ot) {
-		http_del_hdr(&t->req, ot->origto_hdr);
+	if (ot) { /* added after any the client sent, like forwardfor */
 		add_ip_header(&t->req, ot->origto_hdr, &ot->origto_except, stream_dst_addr(s),
 			      t->xot, sizeof(t->xot));
 	}
@@ -227,7 +199,8 @@ static int emit_request_head(struct stream *s)
 	if (sbuf_take(&s->req) < 0 || s->req.tail != s->req.head)
 		return -1;
 	s->req.head = s->req.tail = 0;
-	long n = h1_write_head(&t->req, s->req.data, s->req.size, NULL, NULL);
+	long n = h1_write_head(&t->req, s->req.data, s->req.size, http_case_fn(s, 1),
+			       rt.cfg->global.h1_case_adjust);
 	if (n < 0)
 		return -1;
 	s->req.tail = (uint32_t)n;
@@ -259,13 +232,16 @@ static int analyse_request(struct stream *s)
 
 	if (fh->monitor_uri && t->req.uri.len == strlen(fh->monitor_uri) &&
 	    memcmp(t->req.uri.p, fh->monitor_uri, t->req.uri.len) == 0) {
-		int close = (t->req.body.mode != HB_NONE) || (t->req.flags & HMF_CONN_CLOSE) ||
-			    !(t->req.flags & HMF_VER11);
+		int close = (t->req.flags & HMF_CONN_CLOSE) || !(t->req.flags & HMF_VER11);
+		size_t len = sizeof(monitor_reply) - 1;
+		if (t->req.meth == HTTP_METH_HEAD)
+			len = (size_t)(strstr(monitor_reply, "\r\n\r\n") + 4 - monitor_reply);
 		t->cin.head += t->req.skip + t->req.head_len;
 		t->scan_from = 0;
+		t->discarding = !t->req.body.done; /* its body is read and dropped */
 		counters_http_intercepted(s->fe);
 		counters_http_status(s->fe, NULL, NULL, 200);
-		http_reply_local(s, monitor_reply, sizeof(monitor_reply) - 1, close);
+		http_reply_local(s, monitor_reply, len, close);
 		return 0;
 	}
 	int st = check_authority(&t->req);
@@ -318,7 +294,33 @@ static int wait_for_body(struct stream *s, uint32_t have)
 		    (ssize_t)sizeof(cont) - 1)
 			t->sent_100 = 1;
 	}
+	t->waiting_body = 1;
 	return 1;
+}
+
+/* Drops the body of a request answered locally. Returns 1 once it is all
+ * gone, 0 to wait, -1 when the stream was ended or taken over.
+ */
+static int discard_body(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	uint32_t have = t->cin.tail - t->cin.head;
+	long n = h1_body_scan(&t->req.body, t->cin.data ? t->cin.data + t->cin.head : "", have);
+	if (n < 0) {
+		refuse_request(s, 400);
+		return -1;
+	}
+	t->cin.head += (uint32_t)n;
+	sbuf_release_if_empty(&t->cin);
+	if (t->req.body.done) {
+		t->discarding = 0;
+		return 1;
+	}
+	if (s->cli.shutr) {
+		stream_end_cause(s, TERM_CLI_ERR);
+		return -1;
+	}
+	return 0;
 }
 
 /* Timeout while waiting for a request: http-request for a request under
@@ -352,6 +354,12 @@ int http_wait_request(struct stream *s)
 	if (read_client(s) < 0) {
 		stream_end_cause(s, TERM_CLI_ERR);
 		return -1;
+	}
+	if (t->discarding) {
+		int d = discard_body(s);
+		if (d <= 0)
+			return d;
+		before = t->cin.tail - t->cin.head;
 	}
 	uint32_t have = t->cin.tail - t->cin.head;
 	if (!before && have)

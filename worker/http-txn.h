@@ -21,6 +21,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "common/h1.h"
 #include "common/http-msg.h"
 #include "worker/stream.h"
 
@@ -45,7 +46,9 @@ struct http_txn {
 	unsigned has_hash : 1;
 	unsigned reused : 1;
 	unsigned sent_100 : 1;
-	unsigned close_hdr : 1; /* the error reply announces "connection: close" */  /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a request before */
+	unsigned close_hdr : 1;
+	unsigned discarding : 1;
+	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */ /* dropping the body of a request answered locally */ /* the error reply announces "connection: close" */  /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a request before */
 	int nb_txn; /* transactions completed on this connection */
 	int maxhdrs; /* header fields a message may have (tune.http.maxhdr) */
 	int status; /* status of the response sent */
@@ -117,8 +120,10 @@ long http_move_body(struct http_body *b, struct sbuf *in, struct sbuf *out);
 /* Finds the end of a message head in <b>, resuming at *scanned. */
 int http_head_ready(const struct sbuf *b, uint32_t *scanned);
 
-/* The error reply of <px> for <status> (its errorfile, else built in). */
-const struct http_reply *http_error_reply(const struct proxy *px, int status);
+/* The header name speller for messages to the server (<to_server>) or to
+ * the client: h1-case-adjust when the proxy's bogus-peer option asks for it.
+ */
+h1_case_fn http_case_fn(const struct stream *s, int to_server);
 
 /* The connection mode of this stream: the strongest of frontend and backend. */
 enum http_conn_mode http_conn_mode(const struct stream *s);

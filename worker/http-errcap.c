@@ -39,7 +39,7 @@ static int caps_init(void)
 }
 
 void http_errcap_record(const struct stream *s, int is_resp, const char *buf, uint32_t len,
-			long pos)
+                        long pos)
 {
 	char *copy = malloc(len ? len : 1);
 	if (!copy)

@@ -11,15 +11,15 @@
 struct stream;
 
 struct http_err_snap {
-	uint64_t when_ms;          /* wall clock, ms since the epoch */
-	unsigned event;            /* global event number */
+	uint64_t when_ms; /* wall clock, ms since the epoch */
+	unsigned event;   /* global event number */
 	int is_resp;
-	const struct proxy *px;    /* where it is recorded */
-	const struct proxy *other; /* request: backend if known; response: frontend */
-	const struct server *srv;  /* response: the server that sent it */
+	const struct proxy *px;      /* where it is recorded */
+	const struct proxy *other;   /* request: backend if known; response: frontend */
+	const struct server *srv;    /* response: the server that sent it */
 	struct sockaddr_storage src; /* client address */
-	long err_pos;              /* offset of the offending byte, -1 if none */
-	uint32_t len;              /* bytes captured */
+	long err_pos;                /* offset of the offending byte, -1 if none */
+	uint32_t len;                /* bytes captured */
 	char *data;
 };
 
@@ -27,7 +27,7 @@ struct http_err_snap {
  * when <is_resp>) with the error at <pos>. Any thread.
  */
 void http_errcap_record(const struct stream *s, int is_resp, const char *buf, uint32_t len,
-			long pos);
+                        long pos);
 
 /* Calls <fn> for each proxy's captured errors (request then response), in
  * proxy order, under the capture lock: <fn> must not block.

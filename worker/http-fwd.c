@@ -101,7 +101,7 @@ static int emit_response_head(struct stream *s)
 	struct http_txn *t = s->txn;
 	uint32_t room = sbuf_room(&s->rsp);
 	long n = h1_write_head(&t->rsp, s->rsp.data + s->rsp.tail, room, http_case_fn(s, 0),
-			       rt.cfg->global.h1_case_adjust);
+	                       rt.cfg->global.h1_case_adjust);
 	if (n < 0)
 		return -1;
 	s->rsp.tail += (uint32_t)n;
@@ -371,7 +371,8 @@ void http_next_transaction(struct stream *s)
 	s->retries_left = s->be ? s->be->conf->retries : 0;
 	const struct px_timeouts *to = &s->fe->conf->to;
 	s->cli_exp = deadline(to->http_keep_alive ? to->http_keep_alive
-				: to->http_request ? to->http_request : to->client);
+	                      : to->http_request  ? to->http_request
+	                                          : to->client);
 	stream_wakeup(s); /* sends what is pending, then a pipelined request */
 	stream_arm_timer(s);
 }
@@ -401,7 +402,7 @@ void http_forward(struct stream *s)
 		busy = 1;
 	}
 	int flushed = (!s->rsp.data || s->rsp.tail == s->rsp.head) &&
-		      (!s->req.data || s->req.tail == s->req.head) && !s->srv.pipe_len;
+	              (!s->req.data || s->req.tail == s->req.head) && !s->srv.pipe_len;
 	if (t->rsp_state == HRS_DONE && flushed) {
 		if (t->req_state != HRQ_DONE)
 			t->cli_close = 1; /* answered before the request ended */

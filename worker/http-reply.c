@@ -33,7 +33,7 @@ static const char *case_lookup(const void *map, const char *lname, size_t len)
 h1_case_fn http_case_fn(const struct stream *s, int to_server)
 {
 	unsigned f = to_server ? (s->be ? s->be->conf->http.flags : 0) & PXH_CASE_BOGUS_SRV
-			       : s->fe->conf->http.flags & PXH_CASE_BOGUS_CLI;
+	                       : s->fe->conf->http.flags & PXH_CASE_BOGUS_CLI;
 	return f && rt.cfg->global.h1_case_adjust ? case_lookup : NULL;
 }
 
@@ -135,7 +135,7 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	struct be_rt *be = routed ? s->be : NULL;
 	/* an error about a complete request leaves the connection usable */
 	int keep = routed && !t->close_hdr && !t->cli_close && t->req_state == HRQ_DONE &&
-		   !atomic_load(&rt.stopping);
+	           !atomic_load(&rt.stopping);
 	forget_server_side(s);
 	const struct http_reply *r;
 	if (t->close_hdr) /* the parser's own errors: always the built-in pages */

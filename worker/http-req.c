@@ -19,11 +19,11 @@
 #include "worker/lb.h"
 
 static const char monitor_reply[] = "HTTP/1.1 200 OK\r\n"
-				    "content-length: 58\r\n"
-				    "cache-control: no-cache\r\n"
-				    "content-type: text/html\r\n"
-				    "\r\n"
-				    "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
+                                    "content-length: 58\r\n"
+                                    "cache-control: no-cache\r\n"
+                                    "content-type: text/html\r\n"
+                                    "\r\n"
+                                    "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
 
 enum http_conn_mode http_conn_mode(const struct stream *s)
 {
@@ -50,7 +50,7 @@ static uint32_t ip_text(const struct sockaddr_storage *ss, char *buf, size_t len
 
 /* Adds <name>: <ip of ss> unless <ss> is in <except>. */
 static void add_ip_header(struct http_msg *m, const char *name, const struct hl_net *except,
-			  const struct sockaddr_storage *ss, char *store, size_t len)
+                          const struct sockaddr_storage *ss, char *store, size_t len)
 {
 	if (!name || hl_net_match(except, (const struct sockaddr *)ss))
 		return;
@@ -68,12 +68,12 @@ static void add_forwarding_headers(struct stream *s)
 	const struct px_http *ff = fh->fwdfor_hdr ? fh : (bh->fwdfor_hdr ? bh : NULL);
 	if (ff && !(ff->fwdfor_if_none && http_find_hdr(&t->req, ff->fwdfor_hdr, 0) >= 0)) {
 		add_ip_header(&t->req, ff->fwdfor_hdr, &ff->fwdfor_except, &s->cli_addr, t->xff,
-			      sizeof(t->xff));
+		              sizeof(t->xff));
 	}
 	const struct px_http *ot = fh->origto_hdr ? fh : (bh->origto_hdr ? bh : NULL);
 	if (ot) { /* added after any the client sent, like forwardfor */
 		add_ip_header(&t->req, ot->origto_hdr, &ot->origto_except, stream_dst_addr(s),
-			      t->xot, sizeof(t->xot));
+		              t->xot, sizeof(t->xot));
 	}
 }
 
@@ -162,7 +162,9 @@ static int check_authority(struct http_msg *m)
 		auth.len = 0;
 		while (auth.p + auth.len < m->uri.p + m->uri.len && !strchr("/?", auth.p[auth.len]))
 			auth.len++;
-		defport = http_name_is(scheme, "http") ? "80" : http_name_is(scheme, "https") ? "443" : NULL;
+		defport = http_name_is(scheme, "http")    ? "80"
+		          : http_name_is(scheme, "https") ? "443"
+		                                          : NULL;
 		uint32_t keep = defport ? without_port(auth, defport) : auth.len;
 		if (keep < auth.len) { /* drop ":port" from the target, in place */
 			char *w = (char *)auth.p;
@@ -200,7 +202,7 @@ static int emit_request_head(struct stream *s)
 		return -1;
 	s->req.head = s->req.tail = 0;
 	long n = h1_write_head(&t->req, s->req.data, s->req.size, http_case_fn(s, 1),
-			       rt.cfg->global.h1_case_adjust);
+	                       rt.cfg->global.h1_case_adjust);
 	if (n < 0)
 		return -1;
 	s->req.tail = (uint32_t)n;
@@ -216,7 +218,7 @@ static int refuse_request(struct stream *s, int status)
 	counters_http_bad_req(s->fe);
 	if (t->cin.data)
 		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head,
-				   t->req.err_pos);
+		                   t->req.err_pos);
 	t->close_hdr = 1; /* the client must know nothing more is read */
 	http_reply_error(s, status, TERM_CLI_ERR);
 	return 0;

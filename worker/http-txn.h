@@ -36,8 +36,8 @@ struct http_txn {
 	struct http_msg req, rsp;
 	enum http_req_state req_state;
 	enum http_rsp_state rsp_state;
-	uint32_t scan_from;  /* bytes of cin already searched for the end of a head */
-	uint32_t rscan_from; /* same for sin */
+	uint32_t scan_from;     /* bytes of cin already searched for the end of a head */
+	uint32_t rscan_from;    /* same for sin */
 	unsigned cli_close : 1; /* close the client connection after this transaction */
 	unsigned srv_close : 1; /* do not keep the server connection */
 	unsigned rsp_started : 1;
@@ -48,17 +48,21 @@ struct http_txn {
 	unsigned sent_100 : 1;
 	unsigned close_hdr : 1;
 	unsigned discarding : 1;
-	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */ /* dropping the body of a request answered locally */ /* the error reply announces "connection: close" */  /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a request before */
-	int nb_txn; /* transactions completed on this connection */
-	int maxhdrs; /* header fields a message may have (tune.http.maxhdr) */
-	int status; /* status of the response sent */
-	uint32_t lb_hash;        /* LB key of this request when has_hash */
-	struct srv_rt *idle_srv; /* server of the idle connection in s->srv */
+	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */
+	    /* dropping the body of a request answered locally */ /* the error reply announces
+	                                                             "connection: close" */
+	    /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a
+	                                                             request before */
+	int nb_txn;                   /* transactions completed on this connection */
+	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
+	int status;                   /* status of the response sent */
+	uint32_t lb_hash;             /* LB key of this request when has_hash */
+	struct srv_rt *idle_srv;      /* server of the idle connection in s->srv */
 	enum term_cause pending_term; /* why the stream ends after a reply */
-	char xff[64], xot[64];   /* values of added headers */
-	char *req_copy;          /* request head kept to retry on a reused connection */
+	char xff[64], xot[64];        /* values of added headers */
+	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
-	struct http_hdr hdrs[];  /* request then response slots */
+	struct http_hdr hdrs[]; /* request then response slots */
 };
 
 /* Allocates the HTTP state of <s> (HTTP frontends); -1 on failure. */

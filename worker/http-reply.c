@@ -402,8 +402,16 @@ void http_process(struct stream *s)
 void http_soft_stop(struct stream *s)
 {
 	struct http_txn *t = s->txn;
+	char c;
 	t->cli_close = 1;
-	if (s->state == ST_HTTP_REQ && t->cin.tail == t->cin.head &&
-	    (!s->rsp.data || s->rsp.tail == s->rsp.head))
-		stream_end_cause(s, TERM_NONE);
+	if (s->state != ST_HTTP_REQ || t->cin.tail != t->cin.head ||
+	    (s->rsp.data && s->rsp.tail != s->rsp.head))
+		return;
+	/* a request may already wait in the socket: then it is served first */
+	if (recv(s->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+		s->cli.rd_ready = 1;
+		stream_wakeup(s);
+		return;
+	}
+	stream_end_cause(s, TERM_NONE);
 }

@@ -88,6 +88,8 @@ static int fail(struct http_msg *m, int status, long pos)
  */
 static long line_end(const char *buf, size_t len, size_t pos, size_t *content_end)
 {
+	if (pos >= len)
+		return 0; /* nothing yet; <buf> may even be NULL */
 	const char *lf = memchr(buf + pos, '\n', len - pos);
 	size_t e = lf ? (size_t)(lf - buf) : len;
 	const char *cr = memchr(buf + pos, '\r', e - pos);
@@ -611,7 +613,8 @@ static long put(char *out, size_t room, long at, const char *s, size_t len)
 {
 	if (at < 0 || (size_t)at + len > room)
 		return -1;
-	memcpy(out + at, s, len);
+	if (len) /* an empty slice may be {NULL, 0} */
+		memcpy(out + at, s, len);
 	return at + (long)len;
 }
 

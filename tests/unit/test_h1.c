@@ -499,6 +499,16 @@ TEST(head_too_large)
 	CHECK_INT(parse_nh("", 0, 1, 0, MAXH), 0);
 }
 
+/* An empty buffer may have no storage at all (released to the pool). */
+TEST(empty_buffer_without_storage)
+{
+	struct http_msg m = {.hdrs = t_hdrs, .maxhdrs = MAXH};
+
+	CHECK_INT(h1_parse_head(NULL, 0, &m, 0, 0), 0);
+	CHECK_INT(m.line_done, 0);
+	CHECK_INT(h1_parse_head(NULL, 0, &m, 1, 1), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Framing headers                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1397,6 +1407,20 @@ TEST(write_deleted_and_added)
 	CHECK_INT(parse_nh("GET / HTTP/1.1\r\nA: 1\r\n\r\n", 24, 0, 0, 1), 24);
 	CHECK_INT(http_add_hdr(&t_m, (struct ist){"B", 1}, (struct ist){"2", 1}), -1);
 	CHECK_INT(t_m.nhdrs, 1);
+}
+
+/* A message built from scratch: empty slices may have no storage. */
+TEST(write_built_message)
+{
+	struct http_hdr h[2];
+	struct http_msg m = {.flags = HMF_RESP, .vmaj = 1, .vmin = 1, .status = 503};
+	char out[64];
+
+	m.hdrs = h;
+	m.maxhdrs = 2;
+	CHECK_INT(http_add_hdr(&m, (struct ist){"Retry-After", 11}, (struct ist){NULL, 0}), 0);
+	CHECK_INT(h1_write_head(&m, out, sizeof(out), NULL, NULL), 32);
+	CHECK(memcmp(out, "HTTP/1.1 503 \r\nretry-after: \r\n\r\n", 32) == 0);
 }
 
 /* A case map: a list of "lower\0Spelling\0" pairs ended by an empty name. */

@@ -380,8 +380,13 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 	m->flags = is_resp ? HMF_RESP : 0;
 
 	size_t pos = 0, end;
-	while (!is_resp && pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
-		pos++; /* empty lines before a request line */
+	/* Empty lines (CRLF or LF) before a request line are skipped. A CR that
+	 * is not followed by LF is left to line_end(), which refuses it (or
+	 * waits for the next byte when it is the last one).
+	 */
+	while (!is_resp && pos < len &&
+	       (buf[pos] == '\n' || (buf[pos] == '\r' && pos + 1 < len && buf[pos + 1] == '\n')))
+		pos += buf[pos] == '\r' ? 2 : 1;
 	m->skip = (uint32_t)pos;
 	long next = line_end(buf, len, pos, &end);
 	if (next < 0)

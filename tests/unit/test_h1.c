@@ -304,6 +304,15 @@ TEST(req_leading_empty_lines)
 
 	/* responses do not skip empty lines */
 	REFUSED(rsp, "\r\nHTTP/1.1 200 OK\r\n\r\n", 502, 0);
+
+	/* a bare CR is not an empty line */
+	REFUSED(req, "\rGET / HTTP/1.1\r\n\r\n", 400, 0);
+	REFUSED(req, "\r\n\rGET / HTTP/1.1\r\n\r\n", 400, 2);
+	REFUSED(req, "\n\r\rGET / HTTP/1.1\r\n\r\n", 400, 1);
+	REFUSED(req, "\r\r\n", 400, 0);
+	REFUSED(req, "\rX", 400, 0);
+	CHECK_INT(req("\r\n\r"), 0);
+	CHECK_INT(req("\r"), 0);
 }
 
 TEST(req_lf_only)

@@ -352,15 +352,18 @@ static int parse_header_line(const char *buf, size_t pos, size_t end, struct htt
 	return header_semantics(m, m->nhdrs - 1, (long)pos);
 }
 
-/* Framing checks once every header is known. */
-static int finish_head(struct http_msg *m)
+/* Framing checks once every header of the head at <buf> is known. */
+static int finish_head(const char *buf, struct http_msg *m)
 {
 	int is_resp = (m->flags & HMF_RESP) != 0;
 	if (m->flags & HMF_TE) {
+		/* a refusal points at the first Transfer-Encoding header */
+		int i = http_find_hdr(m, "transfer-encoding", 0);
+		long te = i >= 0 ? (long)(m->hdrs[i].n.p - buf) : 0;
 		if (!is_resp && !(m->flags & HMF_VER11))
-			return fail(m, 400, 0);
+			return fail(m, 400, te);
 		if (!(m->flags & HMF_CHUNKED)) /* no framing we can trust */
-			return fail(m, is_resp ? 502 : 400, 0);
+			return fail(m, is_resp ? 502 : 400, te);
 		if (m->flags & HMF_CL) {
 			http_del_hdr(m, "content-length");
 			m->flags &= ~HMF_CL;
@@ -409,7 +412,7 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 		if (parse_header_line(buf, pos, end, m, lenient) < 0)
 			return -1;
 	}
-	if (finish_head(m) < 0)
+	if (finish_head(buf, m) < 0)
 		return -1;
 	m->head_len = (uint32_t)next;
 	return (int)next;

@@ -686,23 +686,22 @@ TEST(transfer_encoding_refused_at_end)
 
 	/* a response body not ending with chunked has no framing to trust */
 	s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, br\r\n\r\n";
-	CHECK_INT(rsp(s), -1);
-	CHECK_INT(t_m.err_status, 502);
+	REFUSED(rsp, s, 502, 17);
 	s = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\n";
-	CHECK_INT(rsp(s), -1);
-	CHECK_INT(t_m.err_status, 502);
+	REFUSED(rsp, s, 502, 36);
 
 	/* no chunked at all */
 	s = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n";
-	CHECK_INT(req(s), -1);
-	CHECK_INT(t_m.err_status, 400);
-	s = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n";
-	CHECK_INT(req(s), -1);
-	CHECK_INT(t_m.err_status, 400);
+	REFUSED(req, s, 400, 26);
+	s = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\nA: b\r\n\r\n";
+	REFUSED(req, s, 400, 26);
+	s = "\r\nPOST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: x-gzip\r\n\r\n";
+	REFUSED(req, s, 400, 19);
 	/* HTTP/1.0 has no transfer codings */
 	s = "POST / HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
-	CHECK_INT(req(s), -1);
-	CHECK_INT(t_m.err_status, 400);
+	REFUSED(req, s, 400, 26);
+	s = "POST / HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n";
+	REFUSED(req, s, 400, 26);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -414,7 +414,7 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 	}
 	if (finish_head(buf, m) < 0)
 		return -1;
-	m->head_len = (uint32_t)next;
+	m->head_len = (uint32_t)next - m->skip;
 	return (int)next;
 }
 

@@ -17,12 +17,14 @@
  * <lenient> relaxes character checks (accept-invalid-http-*), never the
  * framing checks. Leading empty lines before a request line are skipped.
  *
- * Returns the length of the head including its final empty line (> 0), 0
- * when more bytes are needed, or -1 when the head is invalid: then
- * m->err_status holds the status to answer (400, 414, 431, 501 for
- * requests; 502 for responses) and m->err_pos the offset of the offending
- * byte. On 0, m->line_done tells whether the start line was complete, so a
- * caller whose buffer is full can tell 414 from 431 (h1_head_too_large()).
+ * Returns the number of bytes the head takes at <buf> (> 0): m->skip bytes
+ * of empty lines, then m->head_len bytes from the start line up to and
+ * including the final empty line. Returns 0 when more bytes are needed, or
+ * -1 when the head is invalid: then m->err_status holds the status to
+ * answer (400, 414, 431, 501 for requests; 502 for responses) and
+ * m->err_pos the offset of the offending byte. On 0, m->line_done tells
+ * whether the start line was complete, so a caller whose buffer is full can
+ * tell 414 from 431 (h1_head_too_large()).
  */
 int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, int lenient);
 

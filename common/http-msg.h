@@ -77,9 +77,9 @@ struct http_msg {
 	int nhdrs, maxhdrs;
 	uint64_t content_len;
 	struct http_body body;
-	uint32_t head_len;  /* bytes of the head on the wire */
+	uint32_t head_len;  /* bytes of the head on the wire, after <skip> */
 	int line_done;      /* the start line was complete */
-	uint32_t skip;      /* empty lines skipped before the request line */
+	uint32_t skip;      /* bytes of empty lines before the request line */
 	int err_status;     /* when parsing failed: status to answer */
 	long err_pos;       /* and offset of the offending byte */
 };

@@ -284,18 +284,23 @@ TEST(req_headers_ows)
 	CHECK_INT(http_find_hdr(&t_m, "x-obs", 6), -1);
 }
 
+/* The parser returns all the bytes to consume: the skipped empty lines,
+ * then head_len bytes of head.
+ */
 TEST(req_leading_empty_lines)
 {
 	CHECK_INT(req("\r\n\r\nGET / HTTP/1.1\r\n\r\n"), 22);
 	CHECK_INT(t_m.skip, 4);
-	CHECK_INT(t_m.head_len, 22);
+	CHECK_INT(t_m.head_len, 18);
 	CHECK_STR(S(t_m.uri), "/");
 	CHECK_INT(off(t_m.meth_s), 4);
 
 	CHECK_INT(req("\n\nGET / HTTP/1.1\r\n\r\n"), 20);
 	CHECK_INT(t_m.skip, 2);
-	CHECK_INT(req("\n\r\n\nGET / HTTP/1.1\n\n"), 20);
+	CHECK_INT(t_m.head_len, 18);
+	CHECK_INT(req("\n\r\n\nGET / HTTP/1.1\n\nbody"), 20);
 	CHECK_INT(t_m.skip, 4);
+	CHECK_INT(t_m.head_len, 16);
 
 	/* only empty lines so far: wait */
 	CHECK_INT(req("\r\n\r\n"), 0);
@@ -462,7 +467,8 @@ static void check_prefixes(const char *s, int r, const char *tail)
 	CHECK_INT(parse_nh(s, n, r, 0, MAXH), n);
 	snprintf(buf, sizeof(buf), "%s%s", s, tail);
 	CHECK_INT(parse_nh(buf, strlen(buf), r, 0, MAXH), n);
-	CHECK_INT(t_m.head_len, n);
+	CHECK_INT(t_m.skip + t_m.head_len, n);
+	CHECK_INT(t_m.skip, r ? 0 : strspn(s, "\r\n"));
 }
 
 TEST(incomplete_every_prefix)

@@ -437,6 +437,9 @@ TEST(rsp_headers_refused_502)
 	REFUSED(rsp, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 502, 36);
 	REFUSED(rsp, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 502, 17);
 	REFUSED(rsp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 502, 17);
+	REFUSED(rsp, "HTTP/1.1 200 OK\r\n: b\r\n\r\n", 502, 17);
+	REFUSED(rsp, "HTTP/1.1 200 OK\r\nA: b\x01\r\n\r\n", 502, 21);
+	REFUSED(rsp, "HTTP/1.1 200 OK\r\nA\x01: b\r\n\r\n", 502, 18);
 	CHECK_INT(parse_nh("HTTP/1.1 200 OK\r\nA: b\r\nB: c\r\n\r\n", 31, 1, 0, 1), -1);
 	CHECK_INT(t_m.err_status, 502);
 	CHECK_INT(t_m.err_pos, 23);
@@ -1467,6 +1470,19 @@ TEST(write_case_map)
 
 	CHECK_INT(rsp("HTTP/1.1 401 No\r\nwww-authenticate: Basic\r\n\r\n"), 44);
 	check_write("HTTP/1.1 401 No\r\nWWW-Authenticate: Basic\r\n\r\n", case_fn, map);
+
+	/* names longer than the writer's buffer for them go out in lower case */
+	char buf[600], expect[600], name[300];
+	memset(name, 'N', 299);
+	name[299] = 0;
+	snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n%s: v\r\nHost: h\r\n\r\n", name);
+	for (int i = 0; i < 299; i++)
+		name[i] = 'n';
+	snprintf(expect, sizeof(expect), "GET / HTTP/1.1\r\n%s: v\r\nHost: h\r\n\r\n", name);
+	CHECK_INT(req(buf), strlen(buf));
+	t_case_calls = 0;
+	check_write(expect, case_fn, map);
+	CHECK(t_case_calls >= 1);
 }
 
 TEST_MAIN()

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_CL_DIGITS 18  /* below 2^63 */
+#define MAX_CL_DIGITS 18 /* below 2^63 */
 #define MAX_CHUNK_DIGITS 15
 
 /* Character classes of RFC 9110 §5.6.2. */
@@ -120,7 +120,7 @@ static int parse_version(const char *p, struct http_msg *m)
 
 /* method SP request-target SP HTTP-version */
 static int parse_request_line(const char *buf, size_t pos, size_t end, struct http_msg *m,
-			      int lenient)
+                              int lenient)
 {
 	size_t p = pos;
 	while (p < end && is_tchar((unsigned char)buf[p]))
@@ -218,7 +218,7 @@ static void normalize_cl_value(struct http_hdr *h)
 
 /* Calls <fn> for each comma-separated token of <v>, trimmed. */
 static int for_each_token(struct ist v, int (*fn)(struct http_msg *, struct ist, void *),
-			  struct http_msg *m, void *arg)
+                          struct http_msg *m, void *arg)
 {
 	size_t i = 0;
 	while (i <= v.len) {
@@ -321,7 +321,7 @@ static int header_semantics(struct http_msg *m, int i, long pos)
 
 /* name ":" OWS value OWS */
 static int parse_header_line(const char *buf, size_t pos, size_t end, struct http_msg *m,
-			     int lenient)
+                             int lenient)
 {
 	size_t p = pos;
 	if (is_ows((unsigned char)buf[p]))
@@ -335,6 +335,10 @@ static int parse_header_line(const char *buf, size_t pos, size_t end, struct htt
 	if (p == pos || p >= end)
 		return fail(m, (m->flags & HMF_RESP) ? 502 : 400, (long)p);
 	struct ist n = {buf + pos, (uint32_t)(p - pos)};
+	while (n.len && is_ows((unsigned char)n.p[n.len - 1]))
+		n.len--; /* lenient: "Name : v" is Name, never a different header */
+	if (!n.len)
+		return fail(m, (m->flags & HMF_RESP) ? 502 : 400, (long)pos);
 	p++;
 	while (p < end && is_ows((unsigned char)buf[p]))
 		p++;
@@ -397,7 +401,7 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 	if (next == 0)
 		return 0;
 	int r = is_resp ? parse_status_line(buf, pos, end, m)
-			: parse_request_line(buf, pos, end, m, lenient);
+	                : parse_request_line(buf, pos, end, m, lenient);
 	if (r < 0)
 		return -1;
 	m->line_done = 1;
@@ -447,7 +451,7 @@ void h1_set_response_body(struct http_msg *m, enum http_meth req_meth)
 	} else if (m->status == 101) {
 		m->body.mode = HB_TUNNEL;
 	} else if (req_meth == HTTP_METH_HEAD || m->status < 200 || m->status == 204 ||
-		   m->status == 304) {
+	           m->status == 304) {
 		m->body.mode = HB_NONE;
 		m->body.done = 1;
 	} else if (m->flags & HMF_CHUNKED) {
@@ -626,8 +630,7 @@ static long put(char *out, size_t room, long at, const char *s, size_t len)
 	return at + (long)len;
 }
 
-static long put_name(char *out, size_t room, long at, struct ist n, h1_case_fn fn,
-		     const void *map)
+static long put_name(char *out, size_t room, long at, struct ist n, h1_case_fn fn, const void *map)
 {
 	char lname[256];
 	if (at < 0 || (size_t)at + n.len > room)
@@ -644,7 +647,7 @@ static long put_name(char *out, size_t room, long at, struct ist n, h1_case_fn f
 }
 
 long h1_write_head(const struct http_msg *m, char *out, size_t room, h1_case_fn case_fn,
-		   const void *case_map)
+                   const void *case_map)
 {
 	char ver[16] = "HTTP/1.1";
 	ver[5] = (char)('0' + m->vmaj);
@@ -652,7 +655,7 @@ long h1_write_head(const struct http_msg *m, char *out, size_t room, h1_case_fn 
 	long at = 0;
 	if (m->flags & HMF_RESP) {
 		char st[8] = {' ', (char)('0' + m->status / 100 % 10),
-			      (char)('0' + m->status / 10 % 10), (char)('0' + m->status % 10), ' '};
+		              (char)('0' + m->status / 10 % 10), (char)('0' + m->status % 10), ' '};
 		at = put(out, room, at, ver, 8);
 		at = put(out, room, at, st, 5);
 		at = put(out, room, at, m->reason.p, m->reason.len);

@@ -60,4 +60,4 @@ typedef const char *(*h1_case_fn)(const void *map, const char *lname, size_t len
  * written, or -1 when <room> is too small.
  */
 long h1_write_head(const struct http_msg *m, char *out, size_t room, h1_case_fn case_fn,
-		   const void *case_map);
+                   const void *case_map);

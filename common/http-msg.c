@@ -44,11 +44,11 @@ enum http_meth http_meth_of(struct ist s)
 		const char *name;
 		enum http_meth meth;
 	} known[] = {
-		{"GET", HTTP_METH_GET},         {"HEAD", HTTP_METH_HEAD},
-		{"POST", HTTP_METH_POST},       {"PUT", HTTP_METH_PUT},
-		{"DELETE", HTTP_METH_DELETE},   {"CONNECT", HTTP_METH_CONNECT},
-		{"OPTIONS", HTTP_METH_OPTIONS}, {"TRACE", HTTP_METH_TRACE},
-		{"PATCH", HTTP_METH_PATCH},
+	    {"GET", HTTP_METH_GET},         {"HEAD", HTTP_METH_HEAD},
+	    {"POST", HTTP_METH_POST},       {"PUT", HTTP_METH_PUT},
+	    {"DELETE", HTTP_METH_DELETE},   {"CONNECT", HTTP_METH_CONNECT},
+	    {"OPTIONS", HTTP_METH_OPTIONS}, {"TRACE", HTTP_METH_TRACE},
+	    {"PATCH", HTTP_METH_PATCH},
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (s.len == strlen(known[i].name) && memcmp(s.p, known[i].name, s.len) == 0)

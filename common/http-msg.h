@@ -56,32 +56,32 @@ enum http_body_mode {
 /* Body scanning state (common/h1.c h1_body_scan). */
 struct http_body {
 	enum http_body_mode mode;
-	uint64_t left;   /* HB_CL: bytes left; HB_CHUNKED: bytes left in chunk */
-	int cstate;      /* chunked parser state */
-	int digits;      /* hex digits of the current chunk size */
-	uint32_t tlen;   /* length of the current trailer line */
-	int done;        /* the whole body was seen */
-	uint64_t total;  /* body bytes seen, framing included */
+	uint64_t left;  /* HB_CL: bytes left; HB_CHUNKED: bytes left in chunk */
+	int cstate;     /* chunked parser state */
+	int digits;     /* hex digits of the current chunk size */
+	uint32_t tlen;  /* length of the current trailer line */
+	int done;       /* the whole body was seen */
+	uint64_t total; /* body bytes seen, framing included */
 	long err_pos;
 };
 
 struct http_msg {
-	unsigned flags;    /* HMF_* */
+	unsigned flags; /* HMF_* */
 	enum http_meth meth;
 	struct ist meth_s; /* request: method as sent */
 	struct ist uri;    /* request: request-target */
 	struct ist reason; /* response: reason phrase */
 	int vmaj, vmin;
-	int status;        /* response: status code */
+	int status; /* response: status code */
 	struct http_hdr *hdrs;
 	int nhdrs, maxhdrs;
 	uint64_t content_len;
 	struct http_body body;
-	uint32_t head_len;  /* bytes of the head on the wire, after <skip> */
-	int line_done;      /* the start line was complete */
-	uint32_t skip;      /* bytes of empty lines before the request line */
-	int err_status;     /* when parsing failed: status to answer */
-	long err_pos;       /* and offset of the offending byte */
+	uint32_t head_len; /* bytes of the head on the wire, after <skip> */
+	int line_done;     /* the start line was complete */
+	uint32_t skip;     /* bytes of empty lines before the request line */
+	int err_status;    /* when parsing failed: status to answer */
+	long err_pos;      /* and offset of the offending byte */
 };
 
 /* Case-insensitive comparison of a header name with lower-case <lname>. */

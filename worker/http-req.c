@@ -386,8 +386,11 @@ int http_wait_request(struct stream *s)
 	int r = h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, lenient);
 	if (r < 0)
 		return refuse_request(s, t->req.err_status);
-	if (r == 0)
-		return 0; /* only empty lines so far */
+	if (r == 0) { /* only empty lines so far */
+		if (have >= t->cin.size - rt.cfg->global.tune_maxrewrite)
+			return refuse_request(s, 414);
+		return 0;
+	}
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
 	h1_set_request_body(&t->req);
 	if (wait_for_body(s, have))

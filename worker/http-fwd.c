@@ -338,6 +338,7 @@ static int end_transaction(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	if (server_reusable(s)) {
+		t->conn_uses++;
 		t->idle_srv = s->server;
 		srv_release(s->server);
 		s->server = NULL;

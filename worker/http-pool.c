@@ -12,6 +12,7 @@
 struct idle_conn {
 	struct ev_handler h;
 	int fd;
+	uint32_t uses;
 	struct srv_rt *srv;
 	struct idle_conn *prev, *next;
 };
@@ -29,6 +30,18 @@ struct idle_pools {
 };
 
 static __thread struct idle_pools *pools;
+static _Atomic int idle_total; /* idle connections of every thread */
+
+#define POOL_LOW_FD_RATIO 20 /* % of the fds idle connections may hold */
+
+/* How many idle connections the process keeps at most, like HAProxy's
+ * default tune.pool-low-fd-ratio: a fifth of the file descriptors.
+ */
+static int idle_limit(void)
+{
+	long maxsock = rt.ulimit_n ? rt.ulimit_n : (long)rt.maxconn * 2 + rt.nlst + 200;
+	return (int)(maxsock * POOL_LOW_FD_RATIO / 100);
+}
 
 static void unlink_conn(struct idle_list *l, struct idle_conn *c)
 {
@@ -43,6 +56,7 @@ static void unlink_conn(struct idle_list *l, struct idle_conn *c)
 	c->prev = c->next = NULL;
 	l->n--;
 	pools->total--;
+	atomic_fetch_sub(&idle_total, 1);
 	atomic_fetch_sub(&c->srv->idle_conns, 1);
 }
 
@@ -116,25 +130,27 @@ static int pools_init(void)
 	return 0;
 }
 
-int http_pool_take(struct srv_rt *srv, int proven_only)
+int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses)
 {
-	(void)proven_only; /* parked connections have all served a request */
 	struct idle_list *l = list_of(srv);
-	if (!l || !l->last)
+	struct idle_conn *c = l ? l->last : NULL; /* the warmest one */
+	for (int n = 0; c && proven_only && c->uses < 2 && n < 8; n++)
+		c = c->prev;
+	if (!c || (proven_only && c->uses < 2))
 		return -1;
-	struct idle_conn *c = l->last; /* the warmest one */
 	int fd = c->fd;
+	*uses = c->uses;
 	unlink_conn(l, c);
 	c->fd = -1;
 	loop_defer_free(c);
 	return fd;
 }
 
-void http_pool_put(struct srv_rt *srv, int fd)
+void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 {
 	int max = srv->conf->cfg.pool_max_conn;
-	if (atomic_load(&rt.stopping) || max == 0 || pools_init() < 0 ||
-	    (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
+	if (atomic_load(&rt.stopping) || max == 0 || atomic_load(&idle_total) >= idle_limit() ||
+	    pools_init() < 0 || (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
 		close(fd);
 		return;
 	}
@@ -146,6 +162,7 @@ void http_pool_put(struct srv_rt *srv, int fd)
 	}
 	c->h.cb = idle_event;
 	c->fd = fd;
+	c->uses = uses;
 	c->srv = srv;
 	if (loop_mod(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		close(fd);
@@ -160,6 +177,7 @@ void http_pool_put(struct srv_rt *srv, int fd)
 	l->last = c;
 	l->n++;
 	pools->total++;
+	atomic_fetch_add(&idle_total, 1);
 	atomic_fetch_add(&srv->idle_conns, 1);
 	uint32_t d = purge_delay(srv);
 	if (d && !pools->purge.expire)

@@ -9,19 +9,24 @@
  * connections of a server across threads.
  */
 #pragma once
+#include <stdint.h>
+
 #include "worker/server-t.h"
 
-/* Takes an idle connection to <srv> from the current thread's pool.
- * <proven_only>: only one that has already served a request on another
- * stream (http-reuse aggressive). Returns the fd or -1; the caller must
- * re-register it with loop_mod().
+/* Takes an idle connection to <srv> from the current thread's pool, the
+ * most recently parked first. <proven_only>: only one that completed at
+ * least two transactions, proof that the server keeps connections alive
+ * (http-reuse aggressive for a first request). Returns the fd (and its
+ * transaction count in *uses) or -1; the caller must re-register the fd
+ * with loop_mod().
  */
-int http_pool_take(struct srv_rt *srv, int proven_only);
+int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses);
 
-/* Parks connection <fd> to <srv> (registered in this thread's epoll);
- * closes it instead when the pool is full, disabled or stopping.
+/* Parks connection <fd> to <srv> (registered in this thread's epoll),
+ * which completed <uses> transactions; closes it instead when the pool is
+ * full, disabled or stopping.
  */
-void http_pool_put(struct srv_rt *srv, int fd);
+void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses);
 
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);

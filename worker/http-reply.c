@@ -259,6 +259,27 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	return 1;
 }
 
+/* Whether the idle server connection of <s> is worth keeping for other
+ * streams: not with "never"; in "safe" mode, where only later requests of
+ * other clients may take it, when it comes from a client that made more
+ * than one request (one-request clients would fill the pools with
+ * connections nobody takes).
+ */
+static int worth_parking(const struct stream *s)
+{
+	const struct http_txn *t = s->txn;
+	if (s->srv.shutr || s->srv.err)
+		return 0;
+	switch (t->idle_srv->be->conf->http.reuse) {
+	case HTTP_REUSE_NEVER:
+		return 0;
+	case HTTP_REUSE_SAFE:
+		return t->nb_txn > 1 || s->state != ST_CLOSED;
+	default:
+		return 1;
+	}
+}
+
 /* Gives the stream's idle server connection, if any, to the thread pool,
  * or closes it when reuse is disabled. The server slot held by s->server
  * (a new request's) is not touched.
@@ -268,8 +289,8 @@ static void park_idle_conn(struct stream *s)
 	struct http_txn *t = s->txn;
 	if (!t->idle_srv || s->srv.fd < 0)
 		return;
-	if (!s->srv.shutr && !s->srv.err && t->idle_srv->be->conf->http.reuse != HTTP_REUSE_NEVER)
-		http_pool_put(t->idle_srv, s->srv.fd);
+	if (worth_parking(s))
+		http_pool_put(t->idle_srv, s->srv.fd, t->conn_uses);
 	else
 		close(s->srv.fd);
 	s->srv.fd = -1;
@@ -320,11 +341,15 @@ int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
 		return 1;
 	}
 	park_idle_conn(s);
+	t->conn_uses = 0;
 	if (!may_take_shared(s, srv))
 		return 0;
-	int fd = http_pool_take(srv, srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE);
-	if (fd < 0)
+	int fd = http_pool_take(
+	    srv, srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn, &t->conn_uses);
+	if (fd < 0) {
+		t->conn_uses = 0; /* a new connection */
 		return 0;
+	}
 	if (loop_mod(fd, IO_EVENTS, &s->sh) < 0) {
 		close(fd);
 		return 0;

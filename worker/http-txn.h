@@ -49,12 +49,13 @@ struct http_txn {
 	unsigned close_hdr : 1;
 	unsigned discarding : 1;
 	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */
-	    /* dropping the body of a request answered locally */ /* the error reply announces
-	                                                             "connection: close" */
-	    /* we answered "Expect: 100-continue" ourselves */    /* the server connection served a
-	                                                             request before */
+	/* dropping the body of a request answered locally */ /* the error reply announces
+	                                                         "connection: close" */
+	/* we answered "Expect: 100-continue" ourselves */    /* the server connection served a
+	                                                         request before */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
+	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */
 	int status;                   /* status of the response sent */
 	uint32_t lb_hash;             /* LB key of this request when has_hash */
 	struct srv_rt *idle_srv;      /* server of the idle connection in s->srv */

@@ -277,11 +277,7 @@ static int te_token(struct http_msg *m, struct ist t, void *arg)
 		}
 		m->flags &= ~HMF_CHUNKED;
 	}
-	if (!is_resp && !tok_is(t, "gzip") && !tok_is(t, "deflate") && !tok_is(t, "compress") &&
-	    !tok_is(t, "x-gzip") && !tok_is(t, "x-compress")) {
-		*err = 501;
-		return -1;
-	}
+	m->flags |= HMF_TE_OTHER;
 	return 0;
 }
 
@@ -368,6 +364,8 @@ static int finish_head(const char *buf, struct http_msg *m)
 			return fail(m, 400, te);
 		if (!(m->flags & HMF_CHUNKED)) /* no framing we can trust */
 			return fail(m, is_resp ? 502 : 400, te);
+		if (!is_resp && (m->flags & HMF_TE_OTHER))
+			return fail(m, 501, te); /* a coding we do not apply, then chunked */
 		if (m->flags & HMF_CL) {
 			http_del_hdr(m, "content-length");
 			m->flags &= ~HMF_CL;

@@ -43,6 +43,7 @@ struct http_hdr {
 #define HMF_EXPECT_100 0x0100 /* Expect: 100-continue */
 #define HMF_CL_TE 0x0200      /* had both CL and TE: CL dropped, close after */
 #define HMF_VER11 0x0400      /* version 1.1 or later (else 1.0) */
+#define HMF_TE_OTHER 0x0800   /* a transfer coding other than chunked */
 
 /* Body framing of a message. */
 enum http_body_mode {

@@ -68,6 +68,7 @@ static int parse_stats_socket(struct cfg_ctx *ctx, char **args, int nargs, char 
 		free(sc);
 		return ret;
 	}
+	ctx->cfg->global.cli_frontend = 1;
 	struct stats_socket_cfg **tail = &ctx->cfg->global.stats_sockets;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -75,17 +76,41 @@ static int parse_stats_socket(struct cfg_ctx *ctx, char **args, int nargs, char 
 	return ret;
 }
 
+static const struct cfg_kw stats_timeout_slot = {
+    .name = "stats timeout",
+    .type = KWT_UINT_TIME,
+    .offset = offsetof(struct global_cfg, stats_timeout),
+};
+
+static const struct cfg_kw stats_maxconn_slot = {
+    .name = "stats maxconn",
+    .type = KWT_INT,
+    .offset = offsetof(struct global_cfg, stats_maxconn),
+    .min = 1,
+    .max = 100000,
+};
+
+/* Typed "stats" values; like "stats socket" they create the CLI frontend. */
+static int parse_stats_slot(const struct cfg_kw *kw, struct cfg_ctx *ctx, char **args, int nargs,
+                            char **err)
+{
+	ctx->cfg->global.cli_frontend = 1;
+	return cfg_parse_slot(kw, &ctx->cfg->global, ctx, args, nargs, 2, err);
+}
+
+static int parse_stats_timeout(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	return parse_stats_slot(&stats_timeout_slot, ctx, args, nargs, err);
+}
+
+static int parse_stats_maxconn(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	return parse_stats_slot(&stats_maxconn_slot, ctx, args, nargs, err);
+}
+
 static const struct cfg_kw stats_socket_kws[] = {
-	{.name = "stats socket", .sections = SECT_GLOBAL, .parse = parse_stats_socket},
-	{.name = "stats timeout",
-	 .sections = SECT_GLOBAL,
-	 .type = KWT_UINT_TIME,
-	 .offset = offsetof(struct global_cfg, stats_timeout)},
-	{.name = "stats maxconn",
-	 .sections = SECT_GLOBAL,
-	 .type = KWT_INT,
-	 .offset = offsetof(struct global_cfg, stats_maxconn),
-	 .min = 1,
-	 .max = 100000},
+    {.name = "stats socket", .sections = SECT_GLOBAL, .parse = parse_stats_socket},
+    {.name = "stats timeout", .sections = SECT_GLOBAL, .parse = parse_stats_timeout},
+    {.name = "stats maxconn", .sections = SECT_GLOBAL, .parse = parse_stats_maxconn},
 };
 CFG_REGISTER_KEYWORDS(stats_socket_kws)

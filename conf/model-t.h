@@ -288,6 +288,8 @@ struct global_cfg {
 	int noreuseport;
 	uint32_t stats_timeout;
 	int stats_maxconn;
+	int cli_frontend; /* a "stats socket/timeout/maxconn" line was seen: HAProxy
+	                   * then creates its CLI frontend, which takes a proxy id */
 	char *node;
 	char *description;
 	uint32_t tune_bufsize;

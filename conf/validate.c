@@ -68,21 +68,32 @@ static int resolve_backends(struct config *cfg, struct proxy *px)
 	return errors;
 }
 
-/* Assigns automatic ids to proxies and servers that have none. */
+/* The first proxy id from <next> on that no proxy was given explicitly. */
+static int next_free_proxy_id(const struct config *cfg, int next)
+{
+	for (;;) {
+		int used = 0;
+		for (const struct proxy *o = cfg->proxies; o; o = o->next)
+			used |= o->uuid_set && o->uuid == next;
+		if (!used)
+			return next;
+		next++;
+	}
+}
+
+/* Assigns automatic ids to proxies and servers that have none. HAProxy's
+ * CLI frontend ("GLOBAL", never listed) comes first in its proxy list, so
+ * it takes the first free id when it exists.
+ */
 static void assign_ids(struct config *cfg)
 {
 	int next = 1;
+	if (cfg->global.cli_frontend)
+		next = next_free_proxy_id(cfg, next) + 1;
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		if (px->uuid_set)
 			continue;
-		for (;;) {
-			int used = 0;
-			for (struct proxy *o = cfg->proxies; o; o = o->next)
-				used |= o->uuid_set && o->uuid == next;
-			if (!used)
-				break;
-			next++;
-		}
+		next = next_free_proxy_id(cfg, next);
 		px->uuid = next++;
 	}
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {

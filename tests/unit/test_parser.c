@@ -531,6 +531,28 @@ TEST(automatic_ids_skip_explicit_ones)
 	CHECK_INT(srv_get(b1, "s2")->puid_set, 1);
 }
 
+/* With a "stats" line, HAProxy's hidden CLI frontend takes the first free
+ * proxy id (measured: fe1 gets 2, or 1 when given, the next backend 3).
+ */
+TEST(cli_frontend_takes_the_first_free_id)
+{
+	struct parsed r = parse("global\n    stats timeout 5s\n"
+	                        "frontend f1\n    bind :80\n    default_backend b1\n"
+	                        "backend b1\n");
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(r.cfg->global.stats_timeout, 5000);
+	CHECK_INT(px_any(r.cfg, "f1")->uuid, 2);
+	CHECK_INT(px_any(r.cfg, "b1")->uuid, 3);
+
+	r = parse("global\n    stats maxconn 4\n"
+	          "frontend f1\n    id 1\n    bind :80\n    default_backend b1\n"
+	          "backend b1\n");
+	CHECK_INT(r.alerts, 0);
+	CHECK_INT(r.cfg->global.stats_maxconn, 4);
+	CHECK_INT(px_any(r.cfg, "f1")->uuid, 1);
+	CHECK_INT(px_any(r.cfg, "b1")->uuid, 3);
+}
+
 TEST(duplicate_ids_are_errors)
 {
 	struct parsed r = parse2("backend a\n    id 3\nbackend b\n    id 3\n", 0);

@@ -24,11 +24,12 @@ static void show_env(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "%s\n", *v);
 }
 
-/* Without "all", only the maximum values are reset, and Halyard keeps none
- * yet (rates and peaks are not measured), so there is nothing to do.
+/* Without "all", only the maximum values are reset (the only one Halyard
+ * measures yet is req_rate_max).
  */
 static void clear_counters(struct cli_conn *c, char **args, int nargs)
 {
+	counters_clear_max();
 }
 
 static void clear_counters_all(struct cli_conn *c, char **args, int nargs)

@@ -74,9 +74,11 @@ static int status_class(int status)
 	return status >= 100 && status < 600 ? status / 100 - 1 : 5;
 }
 
-void counters_http_req(struct fe_rt *fe)
+void counters_http_req(struct fe_rt *fe, int accepted)
 {
 	tc()->fe[fe->idx].req_tot++;
+	tc()->fe[fe->idx].req_accepted += accepted != 0;
+	freq_ctr_update_max(&fe->req_rate_max, freq_ctr_add(&fe->req_per_sec, curthr->now_ms, 1));
 }
 
 void counters_http_bad_req(struct fe_rt *fe)
@@ -89,7 +91,7 @@ void counters_http_intercepted(struct fe_rt *fe)
 	tc()->fe[fe->idx].intercepted++;
 }
 
-void counters_http_status(struct fe_rt *fe, struct be_rt *be, struct srv_rt *srv, int status)
+void counters_http_status(struct fe_rt *fe, struct be_rt *be, int status)
 {
 	struct thr_counters *c = tc();
 	int k = status_class(status);
@@ -98,8 +100,13 @@ void counters_http_status(struct fe_rt *fe, struct be_rt *be, struct srv_rt *srv
 		c->be[be->idx].hrsp[k]++;
 		c->be[be->idx].req_tot++;
 	}
-	if (srv)
-		c->srv[srv_global_index(srv)].hrsp[k]++;
+}
+
+void counters_http_srv_rsp(struct srv_rt *srv, int status)
+{
+	struct srv_counters *c = &tc()->srv[srv_global_index(srv)];
+	c->hrsp[status_class(status)]++;
+	c->req_tot++;
 }
 
 void counters_http_bad_rsp(struct be_rt *be, struct srv_rt *srv)
@@ -177,6 +184,16 @@ static struct srv_counters srv_raw(int g)
 	return sum;
 }
 
+uint64_t counters_cum_streams(void)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < rt.nfe; i++) {
+		struct px_counters pc = fe_raw(i);
+		n += rt.fes[i].conf->mode == PX_MODE_HTTP ? pc.req_accepted : pc.sess;
+	}
+	return n;
+}
+
 /* "clear counters all": the threads keep incrementing their own counters
  * without atomics, so instead of writing into them the reader (the CLI
  * thread, the only one summing) records the current sums as a baseline and
@@ -211,8 +228,15 @@ struct srv_counters counters_srv_sum(const struct srv_rt *srv)
 	return a;
 }
 
+void counters_clear_max(void)
+{
+	for (int i = 0; i < rt.nfe; i++)
+		atomic_store(&rt.fes[i].req_rate_max, 0);
+}
+
 void counters_clear_all(void)
 {
+	counters_clear_max();
 	if (!fe_zero) {
 		fe_zero = xcalloc((size_t)rt.nfe + 1, sizeof(*fe_zero));
 		be_zero = xcalloc((size_t)rt.nbe + 1, sizeof(*be_zero));

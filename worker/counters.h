@@ -11,7 +11,10 @@ struct px_counters {
 	uint64_t bytes_in;  /* from clients */
 	uint64_t bytes_out; /* to clients */
 	uint64_t errors;    /* backend: no server / queue timeout */
-	uint64_t req_tot;   /* HTTP requests (frontend: received; backend: sent) */
+	uint64_t req_tot;   /* HTTP requests (frontend: received, refused ones too;
+	                     * backend: transactions that got a final status) */
+	uint64_t req_accepted; /* frontend: HTTP request heads accepted (each one a
+	                        * stream in HAProxy, counted in show info CumReq) */
 	uint64_t hrsp[6];   /* HTTP responses by class: 1xx..5xx, other */
 	uint64_t ereq;      /* frontend: invalid requests */
 	uint64_t eresp;     /* backend: invalid or aborted responses */
@@ -24,7 +27,8 @@ struct srv_counters {
 	uint64_t retries;
 	uint64_t redisp;
 	uint64_t bytes_in, bytes_out;
-	uint64_t hrsp[6]; /* HTTP responses by class: 1xx..5xx, other */
+	uint64_t hrsp[6]; /* HTTP response heads received by class: 1xx..5xx, other */
+	uint64_t req_tot; /* HTTP response heads received (HAProxy counts these) */
 	uint64_t eresp;
 };
 
@@ -45,12 +49,18 @@ void counters_srv_connect(struct srv_rt *srv);
 void counters_srv_conn_error(struct srv_rt *srv);
 void counters_srv_retry(struct srv_rt *srv);
 void counters_srv_redispatch(struct srv_rt *srv);
-/* HTTP: a request was parsed, refused, or answered locally. */
-void counters_http_req(struct fe_rt *fe);
+/* HTTP: a request was received (once per transaction; <accepted> when its
+ * head was valid), refused, or answered locally.
+ */
+void counters_http_req(struct fe_rt *fe, int accepted);
 void counters_http_bad_req(struct fe_rt *fe);
 void counters_http_intercepted(struct fe_rt *fe);
-/* HTTP: a response with <status> went to the client (from <srv> if any). */
-void counters_http_status(struct fe_rt *fe, struct be_rt *be, struct srv_rt *srv, int status);
+/* HTTP: the final response of a transaction, with <status>, went to the
+ * client; <be> is the backend it was routed to, if any.
+ */
+void counters_http_status(struct fe_rt *fe, struct be_rt *be, int status);
+/* HTTP: server <srv> sent a valid response head (interim ones too). */
+void counters_http_srv_rsp(struct srv_rt *srv, int status);
 /* HTTP: a server sent an invalid response or aborted it. */
 void counters_http_bad_rsp(struct be_rt *be, struct srv_rt *srv);
 /* Adds the stream's byte counts to its frontend, backend and server. */
@@ -60,6 +70,14 @@ void counters_add_bytes(struct stream *s);
 struct px_counters counters_fe_sum(int fe_idx);
 struct px_counters counters_be_sum(int be_idx);
 struct srv_counters counters_srv_sum(const struct srv_rt *srv);
+
+/* Streams started since the start, as HAProxy's CumReq counts them: TCP
+ * sessions and accepted HTTP request heads ("clear counters" keeps them).
+ */
+uint64_t counters_cum_streams(void);
+
+/* Resets the peak values ("clear counters"): req_rate_max. */
+void counters_clear_max(void);
 
 /* Resets every counter above to zero as seen by the sums (CLI thread). */
 void counters_clear_all(void);

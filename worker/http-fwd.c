@@ -151,6 +151,8 @@ static int response_head(struct stream *s)
 			http_reply_error(s, 502, TERM_SRV_ERR);
 			return -1;
 		}
+		if (s->server)
+			counters_http_srv_rsp(s->server, t->rsp.status);
 		if (t->rsp.status == 101 && http_is_websocket(&t->req) &&
 		    http_find_hdr(&t->rsp, "sec-websocket-accept", 0) < 0) {
 			counters_http_bad_rsp(s->be, s->server);
@@ -178,7 +180,7 @@ static int response_head(struct stream *s)
 	}
 	t->rsp_started = 1;
 	t->status = t->rsp.status;
-	counters_http_status(s->fe, s->be, s->server, t->status);
+	counters_http_status(s->fe, s->be, t->status);
 	t->rsp_state = t->rsp.body.done ? HRS_DONE : HRS_BODY;
 	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0)
 		return -1;
@@ -363,6 +365,7 @@ void http_next_transaction(struct stream *s)
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
 	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
+	t->req_counted = 0;
 	t->status = 0;
 	t->rscan_from = 0;
 	s->state = ST_HTTP_REQ;

@@ -147,7 +147,7 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	t->status = status;
 	if (!t->rsp_started && r && append_reply(s, r) == 0) {
 		t->rsp_started = 1;
-		counters_http_status(s->fe, be, NULL, status);
+		counters_http_status(s->fe, be, status);
 	} else {
 		keep = 0;
 	}
@@ -231,6 +231,9 @@ int http_end_hook(struct stream *s, enum term_cause why)
 		if (why == TERM_CLI_TO && (t->cin.tail > t->cin.head || !t->nb_txn)) {
 			status = 408;
 			t->close_hdr = !t->waiting_body; /* the parser's own timeout */
+			if (t->close_hdr) /* an invalid request for HAProxy's counters */
+				counters_http_bad_req(s->fe);
+			http_count_request(s, 0);
 		}
 		break;
 	case ST_ASSIGN:

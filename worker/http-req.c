@@ -211,16 +211,50 @@ static int emit_request_head(struct stream *s)
 	return 0;
 }
 
+void http_count_request(struct stream *s, int accepted)
+{
+	if (s->txn->req_counted)
+		return;
+	s->txn->req_counted = 1;
+	counters_http_req(s->fe, accepted);
+}
+
 /* The client sent something that is not a valid request head. */
 static int refuse_request(struct stream *s, int status)
 {
 	struct http_txn *t = s->txn;
+	http_count_request(s, 0);
 	counters_http_bad_req(s->fe);
 	if (t->cin.data)
 		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head,
 		                   t->req.err_pos);
 	t->close_hdr = 1; /* the client must know nothing more is read */
 	http_reply_error(s, status, TERM_CLI_ERR);
+	return 0;
+}
+
+/* The client closed (<can_reply>) or broke its connection before sending a
+ * complete request head. Unless it was idle between two requests, HAProxy
+ * counts this as an invalid request answered with a 400 (sent if it still
+ * can be), without capturing it for "show errors"; so do we. Returns 0, or
+ * -1 when the stream was ended.
+ */
+static int request_aborted(struct stream *s, int can_reply)
+{
+	struct http_txn *t = s->txn;
+	int idle = t->cin.tail == t->cin.head && t->nb_txn;
+	if (!idle) {
+		http_count_request(s, 0);
+		counters_http_bad_req(s->fe);
+	}
+	if (idle || !can_reply) {
+		if (!idle)
+			counters_http_status(s->fe, NULL, 400);
+		stream_end_cause(s, can_reply ? TERM_NONE : TERM_CLI_ERR);
+		return -1;
+	}
+	t->close_hdr = 1;
+	http_reply_error(s, 400, TERM_CLI_ERR);
 	return 0;
 }
 
@@ -242,7 +276,7 @@ static int analyse_request(struct stream *s)
 		t->scan_from = 0;
 		t->discarding = !t->req.body.done; /* its body is read and dropped */
 		counters_http_intercepted(s->fe);
-		counters_http_status(s->fe, NULL, NULL, 200);
+		counters_http_status(s->fe, NULL, 200);
 		http_reply_local(s, monitor_reply, len, close);
 		return 0;
 	}
@@ -353,10 +387,8 @@ int http_wait_request(struct stream *s)
 		}
 	}
 	uint32_t before = t->cin.tail - t->cin.head;
-	if (read_client(s) < 0) {
-		stream_end_cause(s, TERM_CLI_ERR);
-		return -1;
-	}
+	if (read_client(s) < 0)
+		return request_aborted(s, 0);
 	if (t->discarding) {
 		int d = discard_body(s);
 		if (d <= 0)
@@ -373,12 +405,8 @@ int http_wait_request(struct stream *s)
 			h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, 0);
 			return refuse_request(s, h1_head_too_large(&t->req, 0));
 		}
-		if (s->cli.shutr) {
-			if (have)
-				return refuse_request(s, 400);
-			stream_end_cause(s, TERM_NONE);
-			return -1;
-		}
+		if (s->cli.shutr)
+			return request_aborted(s, 1);
 		return 0;
 	}
 	int lenient = (s->fe->conf->http.flags & PXH_ACCEPT_INV_REQ) != 0;
@@ -393,9 +421,9 @@ int http_wait_request(struct stream *s)
 	}
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
 	h1_set_request_body(&t->req);
+	http_count_request(s, 1);
 	if (wait_for_body(s, have))
 		return 0;
-	counters_http_req(s->fe);
 	t->req_state = t->req.body.done ? HRQ_DONE : HRQ_BODY;
 	if (t->sent_100)
 		http_del_hdr(&t->req, "expect");

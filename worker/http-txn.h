@@ -44,15 +44,12 @@ struct http_txn {
 	unsigned tunnel : 1;
 	unsigned lingering : 1; /* reply sent, waiting for the client to close */
 	unsigned has_hash : 1;
-	unsigned reused : 1;
-	unsigned sent_100 : 1;
-	unsigned close_hdr : 1;
-	unsigned discarding : 1;
+	unsigned reused : 1; /* the server connection served a request before */
+	unsigned sent_100 : 1;     /* we answered "Expect: 100-continue" ourselves */
+	unsigned close_hdr : 1;    /* the error reply announces "connection: close" */
+	unsigned discarding : 1;   /* dropping the body of a request answered locally */
 	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */
-	/* dropping the body of a request answered locally */ /* the error reply announces
-	                                                         "connection: close" */
-	/* we answered "Expect: 100-continue" ourselves */    /* the server connection served a
-	                                                         request before */
+	unsigned req_counted : 1;  /* this transaction's request is in req_tot */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
 	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */
@@ -103,6 +100,11 @@ int http_wait_request(struct stream *s);
 
 /* Whether request <req> asks for a WebSocket upgrade. */
 int http_is_websocket(const struct http_msg *req);
+
+/* Counts the request of the current transaction in its frontend's req_tot,
+ * once; <accepted> when its head was valid.
+ */
+void http_count_request(struct stream *s, int accepted);
 
 /* Prepares <s> for the next request on the same client connection. */
 void http_next_transaction(struct stream *s);

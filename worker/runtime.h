@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/freq-ctr.h"
 #include "conf/model-t.h"
 #include "worker/loop.h"
 #include "worker/server-t.h"
@@ -21,6 +22,8 @@ struct fe_rt {
 	_Atomic int maxconn;       /* runtime-settable ("set maxconn frontend") */
 	_Atomic int cur_conns;
 	_Atomic uint64_t cum_conns;
+	struct freq_ctr req_per_sec;    /* HTTP requests counted in req_tot */
+	_Atomic uint32_t req_rate_max; /* most requests in one period ("clear counters") */
 	struct be_rt *default_be;
 };
 

@@ -1,6 +1,7 @@
 /* Columns of "show stat" in HAProxy 2.6 order, and for each kind of row
- * which columns hold a value ('1') and which stay empty ('0') in TCP mode,
- * as HAProxy prints them. Generated once from HAProxy 2.6's output.
+ * which columns hold a value ('1') and which stay empty ('0') in TCP mode
+ * and in HTTP mode (the proxy's own mode), as HAProxy prints them for a
+ * server without maxconn nor check. Generated once from HAProxy 2.6's output.
  */
 #include "worker/stats-cols.h"
 
@@ -39,4 +40,16 @@ const char stat_present_be[STAT_NCOLS + 1] =
 
 const char stat_present_srv[STAT_NCOLS + 1] =
 	"1111110111010111111110010011101011010000000000000110000100111100"
+	"0000000001010000000111001011111111110001111000000000000000000000";
+
+const char stat_present_fe_http[STAT_NCOLS + 1] =
+	"1100111111111000010000000011100011110001111110111001111000000000"
+	"0000000000010111111100110000001000000001111111111111111111111111";
+
+const char stat_present_be_http[STAT_NCOLS + 1] =
+	"1111111111110111111110111011101011010001111110001111111100111100"
+	"0000000000011000000111110011111000011111111111111111111111111111";
+
+const char stat_present_srv_http[STAT_NCOLS + 1] =
+	"1111110111010111111110010011101011010001111110001110000100111100"
 	"0000000001010000000111001011111111110001111000000000000000000000";

@@ -1,6 +1,7 @@
 /* "show stat": one CSV line per frontend, server and backend, with HAProxy's
- * columns in HAProxy's order (worker/stats-cols.c). A column that HAProxy
- * fills for that kind of row but that Halyard does not measure yet is left
+ * columns in HAProxy's order (worker/stats-cols.c). Which columns HAProxy
+ * fills depends on the kind of row and on the proxy's mode (tcp or http).
+ * A column that HAProxy fills but that Halyard does not measure yet is left
  * empty rather than given a made-up value.
  */
 #include <stdarg.h>
@@ -50,6 +51,11 @@ static void emit(struct cli_conn *c, const struct stat_row *r)
 	cli_printf(c, "\n");
 }
 
+static int is_http(const struct proxy *px)
+{
+	return px->mode == PX_MODE_HTTP;
+}
+
 /* Columns common to every row of proxy <px>. */
 static void set_common(struct stat_row *r, const struct proxy *px, const char *svname, int sid,
 		       int type)
@@ -61,14 +67,54 @@ static void set_common(struct stat_row *r, const struct proxy *px, const char *s
 	set(r, "iid", "%d", px->uuid);
 	set(r, "sid", "%d", sid);
 	set(r, "type", "%d", type);
-	set(r, "mode", "tcp");
+	set(r, "mode", "%s", is_http(px) ? "http" : "tcp");
 }
 
-static void frontend_row(struct cli_conn *c, const struct fe_rt *fe)
+/* hrsp_1xx..hrsp_other from counters by class. */
+static void set_hrsp(struct stat_row *r, const uint64_t hrsp[6])
 {
-	struct stat_row r = {.present = stat_present_fe};
+	static const char *const cols[] = {"hrsp_1xx", "hrsp_2xx", "hrsp_3xx",
+	                                   "hrsp_4xx", "hrsp_5xx", "hrsp_other"};
+	for (int i = 0; i < 6; i++)
+		set(r, cols[i], "%llu", (unsigned long long)hrsp[i]);
+}
+
+/* Columns of features Halyard refuses in its configuration ("compression",
+ * "cache"), so they are exactly 0; each is printed only where HAProxy has it.
+ */
+static void set_unsupported_zeros(struct stat_row *r)
+{
+	static const char *const cols[] = {"comp_in",  "comp_out",      "comp_byp",
+	                                   "comp_rsp", "cache_lookups", "cache_hits"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		set(r, cols[i], "0");
+}
+
+/* HTTP columns of a frontend or backend row (see worker/counters.h). */
+static void set_http_px(struct stat_row *r, const struct px_counters *pc, int fe)
+{
+	set_hrsp(r, pc->hrsp);
+	set(r, "req_tot", "%llu", (unsigned long long)pc->req_tot);
+	if (fe) {
+		set(r, "ereq", "%llu", (unsigned long long)pc->ereq);
+		set(r, "intercepted", "%llu", (unsigned long long)pc->intercepted);
+	} else {
+		set(r, "eresp", "%llu", (unsigned long long)pc->eresp);
+	}
+}
+
+static void frontend_row(struct cli_conn *c, struct fe_rt *fe)
+{
+	int http = is_http(fe->conf);
+	struct stat_row r = {.present = http ? stat_present_fe_http : stat_present_fe};
 	struct px_counters pc = counters_fe_sum(fe->idx);
 	set_common(&r, fe->conf, "FRONTEND", 0, 0);
+	set_unsupported_zeros(&r);
+	set(&r, "req_tot", "%llu", (unsigned long long)pc.req_tot); /* 0 in TCP mode */
+	set(&r, "req_rate", "%u", freq_ctr_read(&fe->req_per_sec, now_ms()));
+	set(&r, "req_rate_max", "%u", atomic_load(&fe->req_rate_max));
+	if (http)
+		set_http_px(&r, &pc, 1);
 	set(&r, "scur", "%d", atomic_load(&fe->cur_conns));
 	set(&r, "slim", "%d", fe->maxconn);
 	set(&r, "stot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
@@ -125,8 +171,14 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	struct srv_counters sc = counters_srv_sum(s);
 	const struct check_state *ck = check_of(s);
 	char abuf[160], status[32];
-	memcpy(present, stat_present_srv, sizeof(present));
+	memcpy(present, is_http(s->be->conf) ? stat_present_srv_http : stat_present_srv,
+	       sizeof(present));
 	set_common(&r, s->be->conf, s->conf->id, s->conf->puid, 2);
+	if (is_http(s->be->conf)) {
+		set_hrsp(&r, sc.hrsp);
+		set(&r, "req_tot", "%llu", (unsigned long long)sc.req_tot);
+		set(&r, "eresp", "%llu", (unsigned long long)sc.eresp);
+	}
 	set(&r, "qcur", "%d", atomic_load(&s->queued));
 	set(&r, "scur", "%d", atomic_load(&s->cur_conns));
 	int maxconn = atomic_load(&s->maxconn);
@@ -155,7 +207,8 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 
 static void backend_row(struct cli_conn *c, const struct be_rt *be)
 {
-	struct stat_row r = {.present = stat_present_be};
+	int http = is_http(be->conf);
+	struct stat_row r = {.present = http ? stat_present_be_http : stat_present_be};
 	struct px_counters pc = counters_be_sum(be->idx);
 	unsigned long long econ = 0, retr = 0, redis = 0;
 	int weight = 0, act = 0, bck = 0;
@@ -171,6 +224,9 @@ static void backend_row(struct cli_conn *c, const struct be_rt *be)
 		weight += s->backup ? 0 : srv_effective_weight(s);
 	}
 	set_common(&r, be->conf, "BACKEND", 0, 1);
+	set_unsupported_zeros(&r);
+	if (http)
+		set_http_px(&r, &pc, 0);
 	set(&r, "qcur", "%d", atomic_load(&be->queued));
 	set(&r, "scur", "%d", atomic_load(&be->cur_conns));
 	set(&r, "slim", "%d", be->fullconn);

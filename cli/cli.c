@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,8 +280,16 @@ static int nb_cli_lsts;
 /* Serves a session on <fd>; <expose> allows "_getsocks". */
 static struct cli_conn *last_adopted;
 
+static _Atomic uint64_t cli_sessions;
+
+uint64_t cli_sessions_total(void)
+{
+	return atomic_load(&cli_sessions);
+}
+
 static void cli_adopt_ex(int fd, int level, int expose)
 {
+	atomic_fetch_add(&cli_sessions, 1);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	struct cli_conn *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;

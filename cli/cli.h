@@ -4,6 +4,7 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/model-t.h"
 
@@ -54,6 +55,9 @@ extern int (*cli_getsocks_hook)(int fd);
 
 /* Serves a CLI session on the connected socket <fd> (current thread). */
 void cli_adopt(int fd, int level);
+
+/* CLI sessions served since the start (stats sockets and the master's). */
+uint64_t cli_sessions_total(void);
 
 /* Binds the stats sockets of <cfg>; 0 or -1 (alerted). */
 int cli_bind_all(const struct config *cfg);

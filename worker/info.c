@@ -9,7 +9,10 @@
 #include "worker/counters.h"
 #include "worker/runtime.h"
 
-/* Prints "Name: value" lines; fields we do not measure yet print 0. */
+/* Prints "Name: value" lines; fields we do not measure yet print 0.
+ * CumReq counts streams as HAProxy does: CLI sessions, TCP sessions and
+ * accepted HTTP requests (not the ones refused while parsing).
+ */
 static void show_info(struct cli_conn *c, char **args, int nargs)
 {
 	uint64_t up = (now_ms() - rt.start_ms) / 1000;
@@ -29,8 +32,11 @@ static void show_info(struct cli_conn *c, char **args, int nargs)
 	cli_printf(c, "Memmax_MB: 0\nPoolAlloc_MB: 0\nPoolUsed_MB: 0\nPoolFailed: 0\n");
 	cli_printf(c, "Ulimit-n: %d\nMaxsock: %d\nMaxconn: %d\nHard_maxconn: %d\n", rt.ulimit_n,
 		   rt.ulimit_n, rt.maxconn, rt.maxconn);
-	cli_printf(c, "CurrConns: %d\nCumConns: %llu\nCumReq: 0\n", atomic_load(&rt.cur_conns),
-		   (unsigned long long)atomic_load(&rt.cum_conns));
+	/* like HAProxy, CLI sessions count as connections and as streams */
+	uint64_t cli = cli_sessions_total();
+	cli_printf(c, "CurrConns: %d\nCumConns: %llu\nCumReq: %llu\n", atomic_load(&rt.cur_conns),
+		   (unsigned long long)(atomic_load(&rt.cum_conns) + cli),
+		   (unsigned long long)(counters_cum_streams() + cli));
 	cli_printf(c, "MaxSslConns: 0\nCurrSslConns: 0\nCumSslConns: 0\n");
 	cli_printf(c, "Maxpipes: 0\nPipesUsed: 0\nPipesFree: 0\n");
 	cli_printf(c, "ConnRate: 0\nConnRateLimit: 0\nMaxConnRate: 0\n");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "worker/http-txn.h"
 #include "worker/runtime.h"
 #include "worker/stream.h"
 
@@ -38,6 +39,15 @@ static int caps_init(void)
 	return 0;
 }
 
+/* Offset of <buf> in the stream's client (or server) input buffer. */
+static uint32_t buf_offset(const struct stream *s, int is_resp, const char *buf)
+{
+	const struct sbuf *b = !s->txn ? NULL : is_resp ? &s->txn->sin : &s->txn->cin;
+	if (!b || !b->data || buf < b->data || buf > b->data + b->size)
+		return 0;
+	return (uint32_t)(buf - b->data);
+}
+
 void http_errcap_record(const struct stream *s, int is_resp, const char *buf, uint32_t len,
                         long pos)
 {
@@ -62,6 +72,7 @@ void http_errcap_record(const struct stream *s, int is_resp, const char *buf, ui
 	e->src = s->cli_addr;
 	e->err_pos = pos;
 	e->len = len;
+	e->buf_off = buf_offset(s, is_resp, buf);
 	e->data = copy;
 	pthread_mutex_unlock(&cap_lock);
 }
@@ -69,13 +80,23 @@ void http_errcap_record(const struct stream *s, int is_resp, const char *buf, ui
 void http_errcap_foreach(void (*fn)(const struct http_err_snap *e, void *arg), void *arg)
 {
 	pthread_mutex_lock(&cap_lock);
-	for (int i = 0; fe_caps && i < rt.nfe; i++)
-		if (fe_caps[i].data)
-			fn(&fe_caps[i], arg);
-	for (int i = 0; be_caps && i < rt.nbe; i++)
-		if (be_caps[i].data)
-			fn(&be_caps[i], arg);
+	for (const struct proxy *px = rt.cfg->proxies; fe_caps && px; px = px->next) {
+		for (int i = 0; i < rt.nfe; i++)
+			if (rt.fes[i].conf == px && fe_caps[i].data)
+				fn(&fe_caps[i], arg);
+		for (int i = 0; i < rt.nbe; i++)
+			if (rt.bes[i].conf == px && be_caps[i].data)
+				fn(&be_caps[i], arg);
+	}
 	pthread_mutex_unlock(&cap_lock);
+}
+
+unsigned http_errcap_total(void)
+{
+	pthread_mutex_lock(&cap_lock);
+	unsigned n = next_event;
+	pthread_mutex_unlock(&cap_lock);
+	return n;
 }
 
 void http_errcap_clear(void)

@@ -20,6 +20,7 @@ struct http_err_snap {
 	struct sockaddr_storage src; /* client address */
 	long err_pos;                /* offset of the offending byte, -1 if none */
 	uint32_t len;                /* bytes captured */
+	uint32_t buf_off;            /* where they started in their buffer */
 	char *data;
 };
 
@@ -29,10 +30,16 @@ struct http_err_snap {
 void http_errcap_record(const struct stream *s, int is_resp, const char *buf, uint32_t len,
                         long pos);
 
-/* Calls <fn> for each proxy's captured errors (request then response), in
- * proxy order, under the capture lock: <fn> must not block.
+/* Calls <fn> for each proxy's captured errors, in configuration order and
+ * for each proxy its request capture (as a frontend) then its response one
+ * (as a backend), under the capture lock: <fn> must not block.
  */
 void http_errcap_foreach(void (*fn)(const struct http_err_snap *e, void *arg), void *arg);
 
-/* Forgets every capture ("clear counters all"). */
+/* Number of captures made since the start (the next event number). */
+unsigned http_errcap_total(void);
+
+/* Forgets every capture. HAProxy's "clear counters all" keeps them, so the
+ * CLI does not call this.
+ */
 void http_errcap_clear(void);

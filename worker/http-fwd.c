@@ -135,9 +135,11 @@ static int response_head(struct stream *s)
 		if (!http_head_ready(&t->sin, &t->rscan_from)) {
 			if (s->srv.shutr && !have && http_retry_on_new_conn(s))
 				return -1;
-			if ((t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite) ||
-			    s->srv.shutr) {
+			int full = t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite;
+			if (full || s->srv.shutr) {
 				counters_http_bad_rsp(s->be, s->server);
+				if (full) /* too large: captured, a truncated one is not */
+					http_errcap_record(s, 1, t->sin.data + t->sin.head, have, have);
 				http_reply_error(s, 502, TERM_SRV_ERR);
 				return -1;
 			}

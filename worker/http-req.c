@@ -219,18 +219,32 @@ void http_count_request(struct stream *s, int accepted)
 	counters_http_req(s->fe, accepted);
 }
 
-/* The client sent something that is not a valid request head. */
-static int refuse_request(struct stream *s, int status)
+/* The client sent an invalid request: answers <status> and captures the
+ * bytes not analysed yet for "show errors", with the offending byte at
+ * <pos> (from the start of those bytes).
+ */
+static int refuse_request_at(struct stream *s, int status, long pos)
 {
 	struct http_txn *t = s->txn;
 	http_count_request(s, 0);
 	counters_http_bad_req(s->fe);
 	if (t->cin.data)
-		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head,
-		                   t->req.err_pos);
+		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head, pos);
 	t->close_hdr = 1; /* the client must know nothing more is read */
 	http_reply_error(s, status, TERM_CLI_ERR);
 	return 0;
+}
+
+/* The request head is invalid where the parser stopped. */
+static int refuse_request(struct stream *s, int status)
+{
+	return refuse_request_at(s, status, s->txn->req.err_pos);
+}
+
+/* The body's chunk framing is invalid (the body scanner's position). */
+static int refuse_body(struct stream *s)
+{
+	return refuse_request_at(s, 400, s->txn->req.body.err_pos);
 }
 
 /* The client closed (<can_reply>) or broke its connection before sending a
@@ -283,8 +297,8 @@ static int analyse_request(struct stream *s)
 	int st = check_authority(&t->req);
 	if (!st && http_is_websocket(&t->req) && http_find_hdr(&t->req, "sec-websocket-key", 0) < 0)
 		st = 400; /* a WebSocket handshake without its key */
-	if (st)
-		return refuse_request(s, st);
+	if (st) /* found once the head was complete: its last byte */
+		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
 	s->be = s->fe->default_be;
 	set_connection_mode(s);
 	add_forwarding_headers(s);
@@ -343,7 +357,7 @@ static int discard_body(struct stream *s)
 	uint32_t have = t->cin.tail - t->cin.head;
 	long n = h1_body_scan(&t->req.body, t->cin.data ? t->cin.data + t->cin.head : "", have);
 	if (n < 0) {
-		refuse_request(s, 400);
+		refuse_body(s);
 		return -1;
 	}
 	t->cin.head += (uint32_t)n;
@@ -403,7 +417,7 @@ int http_wait_request(struct stream *s)
 		if (t->cin.data && have >= max) {
 			t->req.maxhdrs = t->maxhdrs;
 			h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, 0);
-			return refuse_request(s, h1_head_too_large(&t->req, 0));
+			return refuse_request_at(s, h1_head_too_large(&t->req, 0), have);
 		}
 		if (s->cli.shutr)
 			return request_aborted(s, 1);
@@ -416,7 +430,7 @@ int http_wait_request(struct stream *s)
 		return refuse_request(s, t->req.err_status);
 	if (r == 0) { /* only empty lines so far */
 		if (have >= t->cin.size - rt.cfg->global.tune_maxrewrite)
-			return refuse_request(s, 414);
+			return refuse_request_at(s, 414, have);
 		return 0;
 	}
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
@@ -431,7 +445,7 @@ int http_wait_request(struct stream *s)
 		return 0;
 	/* what already came of the body is checked before a server is chosen */
 	if (http_move_body(&t->req.body, &t->cin, &s->req) < 0)
-		return refuse_request(s, 400);
+		return refuse_body(s);
 	if (t->req.body.done)
 		t->req_state = HRQ_DONE;
 	return 1;

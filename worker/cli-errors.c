@@ -3,7 +3,7 @@
  * (worker/http-errcap.h), in HAProxy 2.6's layout. HAProxy adds three lines
  * of its H1 multiplexer's internal state (connection, stream and message
  * flags) that Halyard has no equivalent for: they are left out, as HAProxy
- * itself prints captures that carry no such state (docs/runtime-api.md).
+ * does for a capture that carries no such state (docs/runtime-api.md).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

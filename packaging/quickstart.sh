@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds Halyard and runs the quickstart demo in the
-# foreground: a TCP frontend on 127.0.0.1:8080 balancing over two small demo
-# origins on 127.0.0.1:8081 and :8082, and a stats socket for the CLI.
+# foreground in master-worker mode: an HTTP frontend on 127.0.0.1:8080
+# balancing over two small demo origins on 127.0.0.1:8081 and :8082, a stats
+# socket for the runtime API and a master CLI socket.
 # Stop it with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ bash packaging/build.sh normal >/dev/null
 
 port=${HALYARD_QS_PORT:-8080}
 sock=${HALYARD_QS_SOCK:-/tmp/halyard-quickstart.sock}
+msock=${HALYARD_QS_MASTER_SOCK:-/tmp/halyard-quickstart-master.sock}
 export HALYARD_QS_PORT=$port HALYARD_QS_SOCK=$sock
 demo=$(mktemp -d /tmp/halyard-quickstart.XXXXXX)
 pids=()
@@ -34,8 +36,10 @@ cat <<MSG
 
 Halyard is starting in the foreground (Ctrl-C stops it).
   Traffic : curl http://127.0.0.1:$port/   (repeat: the origins alternate)
-  CLI     : echo "show info" | socat - $sock
+  Health  : curl http://127.0.0.1:$port/health
+  CLI     : echo "show stat" | socat - $sock
+  Master  : echo "show proc" | socat - $msock      (also: echo reload | socat - $msock)
   Config  : docs/examples/quickstart.cfg
 
 MSG
-build/halyard -d -f docs/examples/quickstart.cfg
+build/halyard -W -S "$msock" -f docs/examples/quickstart.cfg

@@ -184,8 +184,10 @@ static int response_head(struct stream *s)
 	t->status = t->rsp.status;
 	counters_http_status(s->fe, s->be, t->status);
 	t->rsp_state = t->rsp.body.done ? HRS_DONE : HRS_BODY;
-	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0)
+	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0) {
+		stream_end_cause(s, TERM_SRV_ERR); /* leftovers larger than a buffer */
 		return -1;
+	}
 	return 1;
 }
 

@@ -458,6 +458,8 @@ int http_head_ready(const struct sbuf *b, uint32_t *scanned)
 	const char *p = b->data + b->head;
 	uint32_t len = b->tail - b->head;
 	uint32_t from = *scanned > 2 ? *scanned - 2 : 0;
+	if (from > len)
+		from = 0; /* the buffer was consumed since the last look */
 	for (const char *lf = memchr(p + from, '\n', len - from); lf;
 	     lf = memchr(lf + 1, '\n', (size_t)(p + len - lf - 1))) {
 		uint32_t i = (uint32_t)(lf - p);

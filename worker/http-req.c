@@ -300,6 +300,10 @@ static int analyse_request(struct stream *s)
 	if (st) /* found once the head was complete: its last byte */
 		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
 	s->be = s->fe->default_be;
+	if (!s->be) { /* a frontend without any backend */
+		http_reply_error(s, 503, TERM_NO_SRV);
+		return 0;
+	}
 	set_connection_mode(s);
 	add_forwarding_headers(s);
 	set_lb_key(s);

@@ -660,12 +660,12 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		if (s->fe->conf->to.http_request)
 			s->cli_exp = deadline(s->fe->conf->to.http_request);
 	}
-	if (!s->be) {
+	if (!s->be && !s->txn) {
 		stream_end(s, TERM_NO_SRV);
 		return;
 	}
-	s->retries_left = s->be->conf->retries;
-	unsigned opts = s->fe->conf->options | s->be->conf->options;
+	s->retries_left = s->be ? s->be->conf->retries : 0;
+	unsigned opts = s->fe->conf->options | (s->be ? s->be->conf->options : 0);
 	s->splice_req = splice_mode(opts, PXO_SPLICE_REQ);
 	s->splice_rsp = splice_mode(opts, PXO_SPLICE_RSP);
 	stream_process(s);

@@ -301,6 +301,7 @@ static int analyse_request(struct stream *s)
 		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
 	s->be = s->fe->default_be;
 	if (!s->be) { /* a frontend without any backend */
+		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
 		http_reply_error(s, 503, TERM_NO_SRV);
 		return 0;
 	}

@@ -11,34 +11,10 @@
 #include "conf/http.h"
 #include "conf/kw.h"
 #include "conf/parser.h"
+#include "tests/unit/test-config.h"
 #include "tests/unit/test.h"
 
-/* Configurations stay reachable so that leak checkers keep quiet. */
-static struct config *kept[64];
-static int nkept;
 static char tmpdir[] = "/tmp/halyard-test-errors-XXXXXX";
-
-/* Parses and validates <text>; *<ok> is 1 when both succeed. */
-static struct config *load(const char *text, int *ok)
-{
-	struct config *cfg = calloc(1, sizeof(*cfg));
-
-	if (nkept < (int)(sizeof(kept) / sizeof(kept[0])))
-		kept[nkept++] = cfg;
-	cfg_init(cfg);
-	int flags = cfg_parse_buffer(cfg, "test.cfg", text, strlen(text));
-	int valid = cfg_validate(cfg);
-	*ok = !(flags & CFG_ALERT) && valid == 0;
-	return cfg;
-}
-
-static struct proxy *px_named(struct config *cfg, const char *name)
-{
-	for (struct proxy *px = cfg->proxies; px; px = px->next)
-		if (strcmp(px->id, name) == 0)
-			return px;
-	return NULL;
-}
 
 /* Writes <content> (<len> bytes) to <name> in the test directory; returns
  * its path (static buffer rotated among four).

@@ -183,6 +183,7 @@ static int parse_opt_http_flag(struct cfg_ctx *ctx, char **args, int nargs, char
 	    {"accept-invalid-http-response", PXH_ACCEPT_INV_RSP},
 	    {"h1-case-adjust-bogus-client", PXH_CASE_BOGUS_CLI},
 	    {"h1-case-adjust-bogus-server", PXH_CASE_BOGUS_SRV},
+	    {"http-ignore-probes", PXH_IGNORE_PROBES},
 	};
 	struct px_http *h = &ctx->px->http;
 
@@ -324,6 +325,7 @@ static const struct cfg_kw http_proxy_kws[] = {
     HTTP_PX("option accept-invalid-http-response", DEF_BE, parse_opt_http_flag, KWF_NO),
     HTTP_PX("option h1-case-adjust-bogus-client", DEF_FE, parse_opt_http_flag, KWF_NO),
     HTTP_PX("option h1-case-adjust-bogus-server", DEF_BE, parse_opt_http_flag, KWF_NO),
+    HTTP_PX("option http-ignore-probes", DEF_FE, parse_opt_http_flag, KWF_NO),
     HTTP_PX("option forwardfor", PX_CAP_ALL, parse_opt_fwd, 0),
     HTTP_PX("option originalto", PX_CAP_ALL, parse_opt_fwd, 0),
     HTTP_PX("http-reuse", DEF_BE, parse_http_reuse, 0),
@@ -470,6 +472,7 @@ static int warn_tcp_proxy(struct config *cfg, struct proxy *px)
 	    {"accept-invalid-http-request", PXH_ACCEPT_INV_REQ, PX_CAP_FE},
 	    {"accept-invalid-http-response", PXH_ACCEPT_INV_RSP, PX_CAP_BE},
 	    {"http-no-delay", PXH_NO_DELAY, PX_CAP_LISTEN},
+	    {"http-ignore-probes", PXH_IGNORE_PROBES, PX_CAP_FE},
 	};
 	const char *type = proxy_type_str(px);
 

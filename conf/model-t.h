@@ -48,6 +48,7 @@ enum http_reuse_mode { HTTP_REUSE_SAFE = 0, HTTP_REUSE_NEVER, HTTP_REUSE_AGGRESS
 #define PXH_ACCEPT_INV_RSP 0x0008 /* option accept-invalid-http-response */
 #define PXH_CASE_BOGUS_CLI 0x0010 /* option h1-case-adjust-bogus-client */
 #define PXH_CASE_BOGUS_SRV 0x0020 /* option h1-case-adjust-bogus-server */
+#define PXH_IGNORE_PROBES 0x0040  /* option http-ignore-probes */
 
 /* A network for "except" clauses: address family, address and prefix. */
 struct hl_net {

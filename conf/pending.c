@@ -360,7 +360,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("option forwarded", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("option http-drop-request-trailers", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("option http-drop-response-trailers", SECT_PROXY, PX_CAP_DEF),
-	P("option http-ignore-probes", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
 	P("option http-pretend-keepalive", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("option http-restrict-req-hdr-names", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
 	P("option http-use-proxy-header", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),

@@ -228,7 +228,9 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	switch (s->state) {
 	case ST_HTTP_REQ:
 		/* a request under way, or none yet: 408; idle between requests: silence */
-		if (why == TERM_CLI_TO && (t->cin.tail > t->cin.head || !t->nb_txn)) {
+		if (why == TERM_CLI_TO &&
+		    (t->cin.tail > t->cin.head ||
+		     (!t->nb_txn && !(s->fe->conf->http.flags & PXH_IGNORE_PROBES)))) {
 			status = 408;
 			t->close_hdr = !t->waiting_body; /* the parser's own timeout */
 			if (t->close_hdr) /* an invalid request for HAProxy's counters */

@@ -256,7 +256,8 @@ static int refuse_body(struct stream *s)
 static int request_aborted(struct stream *s, int can_reply)
 {
 	struct http_txn *t = s->txn;
-	int idle = t->cin.tail == t->cin.head && t->nb_txn;
+	int idle = t->cin.tail == t->cin.head &&
+	           (t->nb_txn || (s->fe->conf->http.flags & PXH_IGNORE_PROBES));
 	if (!idle) {
 		http_count_request(s, 0);
 		counters_http_bad_req(s->fe);
@@ -297,10 +298,10 @@ static int analyse_request(struct stream *s)
 	int st = check_authority(&t->req);
 	if (!st && http_is_websocket(&t->req) && http_find_hdr(&t->req, "sec-websocket-key", 0) < 0)
 		st = 400; /* a WebSocket handshake without its key */
-	if (st) /* found once the head was complete: its last byte */
+	if (st)           /* found once the head was complete: its last byte */
 		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
 	s->be = s->fe->default_be;
-	if (!s->be) { /* a frontend without any backend */
+	if (!s->be) {                 /* a frontend without any backend */
 		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
 		http_reply_error(s, 503, TERM_NO_SRV);
 		return 0;

@@ -193,6 +193,35 @@ struct switching_rule {
 	struct switching_rule *next;
 };
 
+/* HTTP health checks of a backend ("option httpchk", "http-check ..."). */
+enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING };
+
+struct httpchk_expect {
+	enum httpchk_kind kind;
+	int inverse;     /* "!": the match must fail */
+	char *pattern;   /* as written */
+	void *re;        /* HCE_RSTATUS/HCE_RSTRING: compiled pcre2_code */
+	int (*ranges)[2]; /* HCE_STATUS: nranges [lo, hi] status ranges */
+	int nranges;
+	struct httpchk_expect *next;
+};
+
+struct httpchk_hdr {
+	char *name, *value;
+	struct httpchk_hdr *next;
+};
+
+struct px_httpchk {
+	int enabled;                     /* option httpchk */
+	char *meth, *uri, *ver;          /* NULL: "OPTIONS", "/", "HTTP/1.0" */
+	struct httpchk_hdr *hdrs;        /* http-check send hdr, in order */
+	char *body;                      /* http-check send body */
+	int send_seen;                   /* an "http-check send" in this proxy */
+	struct httpchk_expect *expects;  /* all must match; NULL: 2xx/3xx */
+	int own_expects;                 /* expects set here, not inherited */
+	int disable_on_404, send_state;
+};
+
 struct proxy {
 	char *id;
 	unsigned cap; /* PX_CAP_* */
@@ -218,6 +247,7 @@ struct proxy {
 	int source_set;
 	char *default_backend_name;
 	struct px_http http;
+	struct px_httpchk httpchk; /* shallow copy: parsers never modify shared parts */
 
 	/* own content, never inherited */
 	struct bind_conf *binds;

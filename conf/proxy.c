@@ -95,6 +95,9 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->default_backend_name =
 		def->default_backend_name ? xstrdup(def->default_backend_name) : NULL;
 	http_inherit(&px->http, &def->http);
+	px->httpchk = def->httpchk;
+	px->httpchk.own_expects = 0;
+	px->httpchk.send_seen = 0;
 	px->defaults = (struct proxy *)def;
 }
 

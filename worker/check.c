@@ -16,6 +16,7 @@
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "common/units.h"
+#include "worker/check-http.h"
 #include "worker/loop.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
@@ -31,7 +32,8 @@ struct check {
 	int fd;
 	uint64_t started;
 	struct check_state st;
-	char info[96];
+	int http;          /* connected: HTTP exchange under way (option httpchk) */
+	struct hchk_io io; /* its request and response */
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -63,9 +65,44 @@ const char *check_result_str(enum check_result r)
 		return "L4CON";
 	case CHK_L4TOUT:
 		return "L4TOUT";
+	case CHK_L7OK:
+		return "L7OK";
+	case CHK_L7OKC:
+		return "L7OKC";
+	case CHK_L7STS:
+		return "L7STS";
+	case CHK_L7RSP:
+		return "L7RSP";
+	case CHK_L7TOUT:
+		return "L7TOUT";
 	default:
 		return "INI";
 	}
+}
+
+const char *check_result_desc(enum check_result r)
+{
+	static const char *const desc[] = {
+		[CHK_NONE] = "Initializing",
+		[CHK_L4OK] = "Layer4 check passed",
+		[CHK_L4CON] = "Layer4 connection problem",
+		[CHK_L4TOUT] = "Layer4 timeout",
+		[CHK_L7OK] = "Layer7 check passed",
+		[CHK_L7OKC] = "Layer7 check conditionally passed",
+		[CHK_L7STS] = "Layer7 wrong status",
+		[CHK_L7RSP] = "Layer7 invalid response",
+		[CHK_L7TOUT] = "Layer7 timeout",
+	};
+	return desc[r];
+}
+
+/* Writes ", code: N, info: \"...\"" for the last result, as HAProxy logs it. */
+static void result_details(const struct check *ck, char *out, size_t len)
+{
+	int n = ck->st.code ? snprintf(out, len, ", code: %d", ck->st.code) : 0;
+	out[n] = 0;
+	if (ck->st.info[0])
+		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", ck->st.info);
 }
 
 /* Counts the usable active and backup servers of <be> after a change. */
@@ -74,10 +111,46 @@ static void count_usable(const struct be_rt *be, int *act, int *bck)
 	*act = *bck = 0;
 	for (int i = 0; i < be->nsrv; i++) {
 		const struct srv_rt *s = &be->srv[i];
-		if (!atomic_load(&s->oper_up) || (atomic_load(&s->admin) & SRV_ADMIN_MAINT))
+		if (!atomic_load(&s->oper_up) || atomic_load(&s->oper_nolb) ||
+		    (atomic_load(&s->admin) & SRV_ADMIN_MAINT))
 			continue;
 		s->backup ? (*bck)++ : (*act)++;
 	}
+}
+
+/* Logs a state change of the server of <ck> to <what> ("UP", "DOWN",
+ * "stopping") in HAProxy's words, <act>/<bck> being the usable servers.
+ */
+static void log_change(const struct check *ck, const char *what, int act, int bck)
+{
+	const struct srv_rt *s = ck->srv;
+	char det[160];
+	result_details(ck, det, sizeof(det));
+	if (strcmp(what, "DOWN") != 0)
+		ha_warning("Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
+			   "backup servers online. 0 sessions requeued, %d total in queue.\n",
+			   s->be->conf->id, s->conf->id, what, check_result_desc(ck->st.last), det,
+			   ck->st.duration_ms, act, bck, atomic_load(&s->be->queued));
+	else
+		ha_warning("Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
+			   "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
+			   "queue.\n", s->be->conf->id, s->conf->id, check_result_desc(ck->st.last),
+			   det, ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
+}
+
+/* Sets the NOLB state of an UP server (http-check disable-on-404). */
+static void set_nolb(struct check *ck, int nolb)
+{
+	struct srv_rt *s = ck->srv;
+	int act, bck;
+	if (atomic_exchange(&s->oper_nolb, nolb) == nolb)
+		return;
+	ck->st.last_change = (long)time(NULL);
+	backend_publish(s->be);
+	count_usable(s->be, &act, &bck);
+	log_change(ck, nolb ? "stopping" : "UP", act, bck);
+	if (nolb && !act && !bck)
+		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
 }
 
 /* Applies an UP/DOWN transition and logs it as HAProxy does. */
@@ -87,6 +160,7 @@ static void change_state(struct check *ck, int up)
 	long now = (long)time(NULL);
 	int act, bck;
 
+	int was_nolb = atomic_exchange(&s->oper_nolb, up && ck->st.last == CHK_L7OKC);
 	atomic_store(&s->oper_up, up);
 	if (up) {
 		ck->st.downtime_s += ck->st.down_since ? (uint64_t)(now - ck->st.down_since) : 0;
@@ -99,18 +173,8 @@ static void change_state(struct check *ck, int up)
 	ck->st.last_change = now;
 	backend_publish(s->be);
 	count_usable(s->be, &act, &bck);
-	if (up)
-		ha_warning("Server %s/%s is UP, reason: Layer4 check passed, check duration: %ums. "
-			   "%d active and %d backup servers online. 0 sessions requeued, %d total in "
-			   "queue.\n", s->be->conf->id, s->conf->id, ck->st.duration_ms, act, bck,
-			   atomic_load(&s->be->queued));
-	else
-		ha_warning("Server %s/%s is DOWN, reason: Layer4 %s, info: \"%s\", check duration: "
-			   "%ums. %d active and %d backup servers left. %d sessions active, 0 "
-			   "requeued, 0 remaining in queue.\n", s->be->conf->id, s->conf->id,
-			   ck->st.last == CHK_L4TOUT ? "timeout" : "connection problem", ck->info,
-			   ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
-	if (!up && !act && !bck)
+	log_change(ck, up ? "UP" : "DOWN", act, bck);
+	if (!up && !was_nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
 }
 
@@ -119,7 +183,7 @@ static void record(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	int up = atomic_load(&ck->srv->oper_up);
-	int ok = r == CHK_L4OK;
+	int ok = r == CHK_L4OK || r == CHK_L7OK || r == CHK_L7OKC;
 
 	ck->st.last = r;
 	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
@@ -127,6 +191,8 @@ static void record(struct check *ck, enum check_result r)
 		ck->st.checks_failed++;
 	if (ok == up) {
 		ck->st.consecutive = 0;
+		if (up)
+			set_nolb(ck, r == CHK_L7OKC);
 		return;
 	}
 	ck->st.consecutive++;
@@ -144,8 +210,27 @@ static void finish(struct check *ck, enum check_result r)
 		close(ck->fd);
 		ck->fd = -1;
 	}
+	ck->http = 0;
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
+}
+
+/* Progresses the HTTP exchange of a connected check; finishes it when done. */
+static void http_step(struct check *ck)
+{
+	enum check_result r = hchk_io(&ck->io, ck->fd, ck->srv, &ck->st.code, ck->st.info,
+				      sizeof(ck->st.info));
+	if (r != CHK_NONE)
+		finish(ck, r);
+}
+
+/* The TCP connection is up: starts the HTTP exchange (option httpchk). */
+static void http_start(struct check *ck)
+{
+	ck->http = 1;
+	hchk_prepare(&ck->io, ck->srv);
+	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
+	http_step(ck);
 }
 
 static void check_io_cb(struct ev_handler *h, uint32_t ev)
@@ -155,11 +240,20 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 	socklen_t len = sizeof(err);
 	if (ck->fd < 0)
 		return;
+	if (ck->http) {
+		http_step(ck);
+		return;
+	}
 	if (getsockopt(ck->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return;
-	snprintf(ck->info, sizeof(ck->info), "%s", err ? strerror(err) : "");
+	snprintf(ck->st.info, sizeof(ck->st.info), "%s", err ? strerror(err) : "");
+	ck->st.code = 0;
+	if (!err && ck->srv->be->conf->httpchk.enabled) {
+		http_start(ck);
+		return;
+	}
 	finish(ck, err ? CHK_L4CON : CHK_L4OK);
 }
 
@@ -184,15 +278,16 @@ static void check_timer_cb(struct timer *t)
 	struct sockaddr_storage ss;
 
 	if (ck->fd >= 0) {
-		snprintf(ck->info, sizeof(ck->info), "Connection timed out");
-		finish(ck, CHK_L4TOUT);
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", ck->http ? "" : "Connection timed out");
+		ck->st.code = 0;
+		finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
 		return;
 	}
 	socklen_t sl = check_target(ck, &ss);
 	ck->started = curthr->now_ms;
 	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ck->fd < 0 || (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
-		snprintf(ck->info, sizeof(ck->info), "%s", strerror(errno));
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		finish(ck, CHK_L4CON);
 		return;
 	}

@@ -16,7 +16,8 @@ int srv_effective_weight(const struct srv_rt *s)
 	unsigned admin = atomic_load_explicit(&s->admin, memory_order_relaxed);
 	if (admin & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN))
 		return 0;
-	if (!atomic_load_explicit(&s->oper_up, memory_order_relaxed))
+	if (!atomic_load_explicit(&s->oper_up, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->oper_nolb, memory_order_relaxed))
 		return 0;
 	int w = atomic_load_explicit(&s->uweight, memory_order_relaxed);
 	if (w <= 0)

@@ -81,6 +81,7 @@ static void build_servers(struct be_rt *be)
 		atomic_init(&r->uweight, s->cfg.weight);
 		atomic_init(&r->admin, s->cfg.disabled ? SRV_ADMIN_MAINT : 0);
 		atomic_init(&r->oper_up, 1);
+		atomic_init(&r->oper_nolb, 0);
 		r->maxconn = s->cfg.maxconn;
 		r->maxqueue = s->cfg.maxqueue;
 		r->backup = s->cfg.backup;

@@ -25,6 +25,7 @@ struct srv_rt {
 	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
 	_Atomic unsigned admin;    /* SRV_ADMIN_* */
 	_Atomic int oper_up;       /* 1 when operationally up (health checks) */
+	_Atomic int oper_nolb;     /* up but taking no new traffic (http-check disable-on-404) */
 	_Atomic int maxconn;       /* 0 = unlimited; runtime-settable ("set maxconn server") */
 	int maxqueue;              /* 0 = unlimited */
 	int backup;

@@ -140,6 +140,8 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "DRAIN");
 	else if (!ck)
 		snprintf(out, len, "no check");
+	else if (up && atomic_load(&s->oper_nolb))
+		snprintf(out, len, "NOLB");
 	else if (ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
 			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
@@ -150,8 +152,9 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 /* Check columns of a server that has a health check. */
 static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
 {
-	static const char *const cols[] = {"chkfail", "chkdown", "lastchg", "downtime",
-					   "check_status", "check_duration"};
+	static const char *const cols[] = {"chkfail",      "chkdown",        "lastchg",
+					   "downtime",     "check_status",   "check_duration",
+					   "check_desc",   "last_chk",       "check_code"};
 	long now = (long)time(NULL);
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
@@ -162,6 +165,12 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	    (unsigned long long)(ck->downtime_s + (ck->down_since ? now - ck->down_since : 0)));
 	set(r, "check_status", "%s", check_result_str(ck->last));
 	set(r, "check_duration", "%u", ck->duration_ms);
+	set(r, "check_desc", "%s", check_result_desc(ck->last));
+	set(r, "last_chk", "%s", ck->info);
+	if (ck->code)
+		set(r, "check_code", "%d", ck->code);
+	else
+		present[col("check_code")] = 0;
 }
 
 static void server_row(struct cli_conn *c, const struct srv_rt *s)

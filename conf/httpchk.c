@@ -1,0 +1,297 @@
+/* Configuration of HTTP health checks: "option httpchk", "http-check send",
+ * "http-check expect", "http-check disable-on-404" and "http-check
+ * send-state", with HAProxy 2.6's forms and messages. The settings live in
+ * proxy->httpchk (conf/model-t.h); worker/check-http.c runs the checks.
+ *
+ * A proxy inherits its defaults section's settings by a shallow copy, so the
+ * parsers here never modify a string or list they did not create: they
+ * replace pointers with fresh allocations instead.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "conf/parser.h"
+
+/* Appends header <name>: <value> to the send rule of <hc>. */
+static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const char *value,
+		    size_t vlen)
+{
+	struct httpchk_hdr *h = xcalloc(1, sizeof(*h)), **pp = &hc->hdrs;
+	h->name = strndup(name, nlen);
+	h->value = strndup(value, vlen);
+	if (!h->name || !h->value)
+		abort();
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = h;
+}
+
+/* The legacy form: <ver> may carry "\r\n"-separated headers, then an empty
+ * line and a body. Sets hc->ver to the version alone, adds the headers and
+ * sets the body. Returns 1 when <ver> held more than a version.
+ */
+static int split_legacy_version(struct px_httpchk *hc, const char *ver)
+{
+	const char *eol = strstr(ver, "\r\n");
+	hc->ver = eol ? strndup(ver, (size_t)(eol - ver)) : xstrdup(ver);
+	if (!hc->ver)
+		abort();
+	if (!eol)
+		return 0;
+	for (const char *p = eol + 2; *p;) {
+		const char *end = strstr(p, "\r\n");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (!len) { /* empty line: the body follows */
+			hc->body = xstrdup(p + 2);
+			break;
+		}
+		const char *colon = memchr(p, ':', len);
+		const char *v = colon ? colon + 1 : p + len;
+		while (v < p + len && (*v == ' ' || *v == '\t'))
+			v++;
+		add_hdr(hc, p, colon ? (size_t)(colon - p) : len, v, (size_t)(p + len - v));
+		p += len + (end ? 2 : 0);
+	}
+	return 1;
+}
+
+/* option httpchk [<uri>] | [<method> <uri> [<version>]] */
+static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	if (nargs > 5) {
+		memprintf(err, "'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1],
+			  args[5]);
+		return CFG_ALERT;
+	}
+	hc->enabled = 1;
+	hc->meth = hc->uri = hc->ver = hc->body = NULL;
+	hc->hdrs = NULL;
+	if (nargs == 3)
+		hc->uri = xstrdup(args[2]);
+	if (nargs >= 4) {
+		hc->meth = xstrdup(args[2]);
+		hc->uri = xstrdup(args[3]);
+	}
+	if (nargs == 5 && split_legacy_version(hc, args[4]))
+		ha_warning("config : parsing [%s:%d]: 'option httpchk' : hiding headers or body at "
+			   "the end of the version string is deprecated. Please, consider to use "
+			   "'http-check send' directive instead.\n",
+			   ctx->file, ctx->line);
+	return CFG_OK;
+}
+
+/* http-check disable-on-404 | send-state: flags without argument. */
+static int parse_hc_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	if (nargs > 2) {
+		memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0], args[2]);
+		return CFG_ALERT;
+	}
+	if (!strcmp(args[1], "disable-on-404"))
+		hc->disable_on_404 = 1;
+	else
+		hc->send_state = 1;
+	return CFG_OK;
+}
+
+/* Sets one "http-check send" field <*slot> from args[i + 1]. */
+static int send_value(char **args, int nargs, int i, char **slot, char **err)
+{
+	if (i + 1 >= nargs || !*args[i + 1]) {
+		memprintf(err, "'%s %s' : '%s' expects a string as argument.", args[0], args[1],
+			  args[i]);
+		return -1;
+	}
+	*slot = xstrdup(args[i + 1]);
+	return 0;
+}
+
+/* http-check send [meth <m>] [uri <u>] [ver <v>] [hdr <n> <v>]* [body <s>] */
+static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	if (hc->send_seen) {
+		memprintf(err, "'%s %s' : more than one send rule in a proxy is not supported yet.",
+			  args[0], args[1]);
+		return CFG_ALERT;
+	}
+	hc->send_seen = 1;
+	hc->hdrs = NULL; /* the headers of "option httpchk" (legacy) are replaced */
+	for (int i = 2; i < nargs; i += 2) {
+		const char *a = args[i];
+		char **slot = !strcmp(a, "meth")   ? &hc->meth
+			      : !strcmp(a, "uri")  ? &hc->uri
+			      : !strcmp(a, "ver")  ? &hc->ver
+			      : !strcmp(a, "body") ? &hc->body
+						   : NULL;
+		if (slot) {
+			if (send_value(args, nargs, i, slot, err) < 0)
+				return CFG_ALERT;
+		} else if (!strcmp(a, "hdr")) {
+			if (i + 2 >= nargs) {
+				memprintf(err, "'%s %s' : 'hdr' expects <name> and <value> as arguments.",
+					  args[0], args[1]);
+				return CFG_ALERT;
+			}
+			add_hdr(hc, args[i + 1], strlen(args[i + 1]), args[i + 2], strlen(args[i + 2]));
+			i++;
+		} else if (!strcmp(a, "uri-lf") || !strcmp(a, "body-lf") || !strcmp(a, "comment")) {
+			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], a);
+			return CFG_ALERT;
+		} else {
+			memprintf(err, "'%s %s' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', "
+				  "'hdr', 'body' or 'body-lf' but got '%s' as argument.",
+				  args[0], args[1], a);
+			return CFG_ALERT;
+		}
+	}
+	return CFG_OK;
+}
+
+/* Parses the status list <s> ("200", "200-299,301") into <e>. */
+static int parse_status_list(struct httpchk_expect *e, const char *s, char **err)
+{
+	for (const char *p = s; *p;) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+		if (end == p) {
+			memprintf(err, "'http-check expect' : invalid character '%c' in the list of "
+				  "status codes.", *p);
+			return -1;
+		}
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtol(p, &end, 10);
+			if (end == p) {
+				memprintf(err, "'http-check expect' : invalid character '%c' in the "
+					  "list of status codes.", *p ? *p : ' ');
+				return -1;
+			}
+		}
+		if (*end && *end != ',') {
+			memprintf(err, "'http-check expect' : invalid character '%c' in the list of "
+				  "status codes.", *end);
+			return -1;
+		}
+		e->ranges = xrealloc(e->ranges, (size_t)(e->nranges + 1) * sizeof(*e->ranges));
+		e->ranges[e->nranges][0] = (int)lo;
+		e->ranges[e->nranges++][1] = (int)hi;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Compiles regex <pat> into e->re. */
+static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		memprintf(err, "'http-check expect' : regex '%s' is invalid (error=%s, erroffset=%zu).",
+			  pat, (char *)msg, (size_t)off);
+		return -1;
+	}
+	e->re = re;
+	return 0;
+}
+
+/* Kind of expect rule named <w>, or -1 (with *pending set for the kinds
+ * HAProxy has that are not implemented here).
+ */
+static int expect_kind(const char *w, int *pending)
+{
+	static const char *const names[] = {"status", "rstatus", "string", "rstring"};
+	static const char *const later[] = {"min-recv", "string-lf", "hdr", "fhdr", "comment"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(w, names[i]))
+			return (int)i;
+	*pending = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
+		*pending |= !strcmp(w, later[i]);
+	return -1;
+}
+
+/* Builds expect rule <e> from "[!] <kind> <pattern>" at args[2..]. */
+static int parse_expect_rule(struct httpchk_expect *e, char **args, int nargs, char **err)
+{
+	int i = 2, pending = 0;
+	if (i < nargs && !strcmp(args[i], "!")) {
+		e->inverse = 1;
+		i++;
+	}
+	if (i >= nargs) {
+		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.", args[0],
+			  args[1]);
+		return -1;
+	}
+	int kind = expect_kind(args[i], &pending);
+	if (kind < 0 && pending)
+		memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], args[i]);
+	else if (kind < 0)
+		memprintf(err, "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
+			  "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but "
+			  "got '%s' as argument..", args[0], args[1], args[i]);
+	else if (i + 1 >= nargs)
+		memprintf(err, "'%s %s' : '%s' expects a <pattern> as argument.", args[0], args[1],
+			  args[i]);
+	else if (i + 2 < nargs)
+		memprintf(err, "'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1],
+			  args[i + 2]);
+	if (kind < 0 || i + 1 >= nargs || i + 2 < nargs)
+		return -1;
+	e->kind = (enum httpchk_kind)kind;
+	e->pattern = xstrdup(args[i + 1]);
+	if (e->kind == HCE_STATUS)
+		return parse_status_list(e, e->pattern, err);
+	if (e->kind == HCE_RSTATUS || e->kind == HCE_RSTRING)
+		return compile_regex(e, e->pattern, err);
+	return 0;
+}
+
+/* http-check expect [!] status|rstatus|string|rstring <pattern>: every
+ * rule of a proxy must match; a proxy's own rules replace inherited ones.
+ */
+static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	struct httpchk_expect *e = xcalloc(1, sizeof(*e));
+	if (parse_expect_rule(e, args, nargs, err) < 0) {
+		free(e->pattern);
+		free(e->ranges);
+		pcre2_code_free(e->re);
+		free(e);
+		return CFG_ALERT;
+	}
+	if (!hc->own_expects)
+		hc->expects = NULL;
+	hc->own_expects = 1;
+	struct httpchk_expect **pp = &hc->expects;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = e;
+	return CFG_OK;
+}
+
+#define HC(n, fn)                                                                                  \
+	{                                                                                          \
+		.name = n, .sections = SECT_PROXY, .cap = PX_CAP_DEF | PX_CAP_BE, .parse = fn,     \
+		.flags = KWF_CAP_WARN                                                              \
+	}
+static const struct cfg_kw httpchk_kws[] = {
+	HC("option httpchk", parse_option_httpchk),
+	HC("http-check disable-on-404", parse_hc_flag),
+	HC("http-check send-state", parse_hc_flag),
+	HC("http-check send", parse_hc_send),
+	HC("http-check expect", parse_hc_expect),
+};
+CFG_REGISTER_KEYWORDS(httpchk_kws)

@@ -1,0 +1,243 @@
+#include "worker/check-http.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <stdarg.h>
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/h1.h"
+#include "common/mem.h"
+#include "worker/lb.h"
+#include "worker/runtime.h"
+
+#define HCHK_BUFSIZE 16384
+#define HCHK_MAXHDRS 101
+
+/* Appends <fmt> to the growing request of <io>. */
+__attribute__((format(printf, 2, 3))) static void req_add(struct hchk_io *io, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	io->req = xrealloc(io->req, io->req_len + (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(io->req + io->req_len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	io->req_len += (size_t)n;
+}
+
+/* The X-Haproxy-Server-State header of "http-check send-state". */
+static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
+{
+	const struct check_state *ck = check_of(s);
+	const struct server_cfg *c = &s->conf->cfg;
+	int up = atomic_load(&s->oper_up), nolb = atomic_load(&s->oper_nolb);
+	const char *st = !up ? "DOWN" : nolb ? "NOLB" : "UP";
+	char node[256] = "";
+	int totw = 0;
+
+	if (rt.cfg->global.node)
+		snprintf(node, sizeof(node), "%s", rt.cfg->global.node);
+	else
+		gethostname(node, sizeof(node) - 1);
+	for (int i = 0; i < s->be->nsrv; i++)
+		totw += srv_effective_weight(&s->be->srv[i]);
+	if (ck && ck->consecutive)
+		req_add(io, "X-Haproxy-Server-State: %s %d/%d; ", st, ck->consecutive,
+			up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+	else
+		req_add(io, "X-Haproxy-Server-State: %s; ", st);
+	char abuf[160];
+	const char *a = addr_to_str(&s->conf->addr, abuf, sizeof(abuf));
+	const char *colon = strrchr(a, ':');
+	req_add(io, "address=%.*s; port=%u; ", colon ? (int)(colon - a) : (int)strlen(a), a,
+		(unsigned)s->conf->addr.port_lo);
+	req_add(io, "name=%s/%s; node=%s; weight=%d/%d; scur=%d/%d; qcur=%d\r\n",
+		s->be->conf->id, s->conf->id, node, atomic_load(&s->uweight), totw,
+		atomic_load(&s->cur_conns), atomic_load(&s->be->cur_conns),
+		atomic_load(&s->queued));
+}
+
+void hchk_prepare(struct hchk_io *io, const struct srv_rt *s)
+{
+	const struct px_httpchk *hc = &s->be->conf->httpchk;
+	const char *ver = hc->ver ? hc->ver : "HTTP/1.0";
+
+	io->req_len = io->sent = io->len = 0;
+	req_add(io, "%s %s %s\r\n", hc->meth ? hc->meth : "OPTIONS", hc->uri ? hc->uri : "/", ver);
+	for (const struct httpchk_hdr *h = hc->hdrs; h; h = h->next)
+		req_add(io, "%s: %s\r\n", h->name, h->value);
+	if (hc->send_state)
+		add_state_header(io, s);
+	if (hc->body)
+		req_add(io, "Content-Length: %zu\r\n", strlen(hc->body));
+	if (strcmp(ver, "HTTP/1.0") != 0)
+		req_add(io, "Connection: close\r\n");
+	req_add(io, "\r\n%s", hc->body ? hc->body : "");
+	if (!io->buf) {
+		io->cap = HCHK_BUFSIZE;
+		io->buf = xcalloc(1, io->cap + 1);
+	}
+}
+
+/* Whether status <st> matches the status list of <e>. */
+static int status_in(const struct httpchk_expect *e, int st)
+{
+	for (int i = 0; i < e->nranges; i++)
+		if (st >= e->ranges[i][0] && st <= e->ranges[i][1])
+			return 1;
+	return 0;
+}
+
+/* Whether regex <re> matches <len> bytes at <p>. */
+static int re_match(void *re, const char *p, size_t len)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int r = pcre2_match(re, (PCRE2_SPTR)p, len, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return r >= 0;
+}
+
+/* Whether expect rule <e> holds for the response <m> with body <body>. */
+static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, const char *body,
+		      size_t blen)
+{
+	char code[8];
+	int n = snprintf(code, sizeof(code), "%d", m->status);
+	int r = 0;
+	switch (e->kind) {
+	case HCE_STATUS:
+		r = status_in(e, m->status);
+		break;
+	case HCE_RSTATUS:
+		r = re_match(e->re, code, (size_t)n);
+		break;
+	case HCE_STRING:
+		r = blen >= strlen(e->pattern) && memmem(body, blen, e->pattern, strlen(e->pattern));
+		break;
+	case HCE_RSTRING:
+		r = re_match(e->re, body, blen);
+		break;
+	}
+	return r != e->inverse;
+}
+
+/* Whether the rules need the body of the response. */
+static int needs_body(const struct px_httpchk *hc)
+{
+	for (const struct httpchk_expect *e = hc->expects; e; e = e->next)
+		if (e->kind == HCE_STRING || e->kind == HCE_RSTRING)
+			return 1;
+	return 0;
+}
+
+/* Applies disable-on-404 and the expect rules to a complete response. */
+static enum check_result evaluate(const struct srv_rt *s, const struct http_msg *m,
+				  const char *body, size_t blen, char *info, size_t ilen)
+{
+	const struct px_httpchk *hc = &s->be->conf->httpchk;
+	snprintf(info, ilen, "%.*s", (int)m->reason.len, m->reason.p);
+	if (hc->disable_on_404 && m->status == 404 && atomic_load(&s->oper_up)) {
+		info[0] = 0;
+		return CHK_L7OKC;
+	}
+	if (!hc->expects) {
+		if (m->status >= 200 && m->status < 400) {
+			info[0] = 0;
+			return CHK_L7OK;
+		}
+		return CHK_L7STS;
+	}
+	for (const struct httpchk_expect *e = hc->expects; e; e = e->next) {
+		if (rule_holds(e, m, body, blen))
+			continue;
+		if (e->kind == HCE_STRING || e->kind == HCE_RSTRING) {
+			snprintf(info, ilen, "HTTP content check did not match");
+			return CHK_L7RSP;
+		}
+		return CHK_L7STS;
+	}
+	info[0] = 0;
+	return CHK_L7OK;
+}
+
+/* Sends what remains of the request; returns -1 on error (errno set). */
+static int send_rest(struct hchk_io *io, int fd)
+{
+	while (io->sent < io->req_len) {
+		ssize_t n = send(fd, io->req + io->sent, io->req_len - io->sent, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		io->sent += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads what is available; returns 1 at end of stream, -1 on error, else 0. */
+static int read_avail(struct hchk_io *io, int fd)
+{
+	while (io->len < io->cap) {
+		ssize_t n = recv(fd, io->buf + io->len, io->cap - io->len, 0);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		io->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* Parses the response read so far; CHK_NONE while incomplete. */
+static enum check_result parse_response(struct hchk_io *io, const struct srv_rt *s, int eos,
+					int *code, char *info, size_t ilen)
+{
+	struct http_hdr hdrs[HCHK_MAXHDRS];
+	struct http_msg m = {.hdrs = hdrs, .maxhdrs = HCHK_MAXHDRS};
+	int full = io->len >= io->cap;
+	int h = h1_parse_head(io->buf, io->len, &m, 1, 0);
+	if (h < 0 || (h == 0 && (eos || full))) {
+		snprintf(info, ilen, "%s", h < 0 || io->len ? "Invalid HTTP response" : "");
+		return CHK_L7RSP;
+	}
+	if (h == 0)
+		return CHK_NONE;
+	size_t blen = io->len - (size_t)h;
+	if (needs_body(&s->be->conf->httpchk) && !eos && !full) {
+		h1_set_response_body(&m, HTTP_METH_GET);
+		long used = h1_body_scan(&m.body, io->buf + h, blen);
+		if (used >= 0 && !m.body.done && m.body.mode != HB_NONE)
+			return CHK_NONE;
+	}
+	enum check_result r = evaluate(s, &m, io->buf + h, blen, info, ilen);
+	*code = r == CHK_L7RSP ? 0 : m.status; /* HAProxy gives no code on content errors */
+	return r;
+}
+
+enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, int *code,
+			  char *info, size_t ilen)
+{
+	*code = 0;
+	int eos = send_rest(io, fd) < 0 ? -1 : read_avail(io, fd);
+	if (eos < 0 && errno != EPIPE && errno != ECONNRESET) {
+		snprintf(info, ilen, "%s", strerror(errno));
+		return CHK_L4CON;
+	}
+	if (io->sent < io->req_len && eos == 0)
+		return CHK_NONE;
+	return parse_response(io, s, eos != 0, code, info, ilen);
+}
+
+void hchk_release(struct hchk_io *io)
+{
+	free(io->req);
+	free(io->buf);
+	*io = (struct hchk_io){0};
+}

@@ -105,7 +105,7 @@ static int parse_hc_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err
 static int send_value(char **args, int nargs, int i, char **slot, char **err)
 {
 	if (i + 1 >= nargs || !*args[i + 1]) {
-		memprintf(err, "'%s %s' : '%s' expects a string as argument.", args[0], args[1],
+		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
 			  args[i]);
 		return -1;
 	}
@@ -147,7 +147,7 @@ static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err
 			return CFG_ALERT;
 		} else {
 			memprintf(err, "'%s %s' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', "
-				  "'hdr', 'body' or 'body-lf' but got '%s' as argument.",
+				  "'hdr', 'body' or 'body-lf' but got '%s' as argument..",
 				  args[0], args[1], a);
 			return CFG_ALERT;
 		}

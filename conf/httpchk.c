@@ -19,7 +19,7 @@
 
 /* Appends header <name>: <value> to the send rule of <hc>. */
 static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const char *value,
-		    size_t vlen)
+                    size_t vlen)
 {
 	struct httpchk_hdr *h = xcalloc(1, sizeof(*h)), **pp = &hc->hdrs;
 	h->name = strndup(name, nlen);
@@ -66,7 +66,7 @@ static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, cha
 	struct px_httpchk *hc = &ctx->px->httpchk;
 	if (nargs > 5) {
 		memprintf(err, "'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1],
-			  args[5]);
+		          args[5]);
 		return CFG_ALERT;
 	}
 	hc->enabled = 1;
@@ -80,9 +80,9 @@ static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, cha
 	}
 	if (nargs == 5 && split_legacy_version(hc, args[4]))
 		ha_warning("config : parsing [%s:%d]: 'option httpchk' : hiding headers or body at "
-			   "the end of the version string is deprecated. Please, consider to use "
-			   "'http-check send' directive instead.\n",
-			   ctx->file, ctx->line);
+		           "the end of the version string is deprecated. Please, consider to use "
+		           "'http-check send' directive instead.\n",
+		           ctx->file, ctx->line);
 	return CFG_OK;
 }
 
@@ -106,7 +106,7 @@ static int send_value(char **args, int nargs, int i, char **slot, char **err)
 {
 	if (i + 1 >= nargs || !*args[i + 1]) {
 		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
-			  args[i]);
+		          args[i]);
 		return -1;
 	}
 	*slot = xstrdup(args[i + 1]);
@@ -119,7 +119,7 @@ static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	struct px_httpchk *hc = &ctx->px->httpchk;
 	if (hc->send_seen) {
 		memprintf(err, "'%s %s' : more than one send rule in a proxy is not supported yet.",
-			  args[0], args[1]);
+		          args[0], args[1]);
 		return CFG_ALERT;
 	}
 	hc->send_seen = 1;
@@ -127,28 +127,31 @@ static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	for (int i = 2; i < nargs; i += 2) {
 		const char *a = args[i];
 		char **slot = !strcmp(a, "meth")   ? &hc->meth
-			      : !strcmp(a, "uri")  ? &hc->uri
-			      : !strcmp(a, "ver")  ? &hc->ver
-			      : !strcmp(a, "body") ? &hc->body
-						   : NULL;
+		              : !strcmp(a, "uri")  ? &hc->uri
+		              : !strcmp(a, "ver")  ? &hc->ver
+		              : !strcmp(a, "body") ? &hc->body
+		                                   : NULL;
 		if (slot) {
 			if (send_value(args, nargs, i, slot, err) < 0)
 				return CFG_ALERT;
 		} else if (!strcmp(a, "hdr")) {
 			if (i + 2 >= nargs) {
-				memprintf(err, "'%s %s' : 'hdr' expects <name> and <value> as arguments.",
-					  args[0], args[1]);
+				memprintf(
+				    err, "'%s %s' : 'hdr' expects <name> and <value> as arguments.",
+				    args[0], args[1]);
 				return CFG_ALERT;
 			}
-			add_hdr(hc, args[i + 1], strlen(args[i + 1]), args[i + 2], strlen(args[i + 2]));
+			add_hdr(hc, args[i + 1], strlen(args[i + 1]), args[i + 2],
+			        strlen(args[i + 2]));
 			i++;
 		} else if (!strcmp(a, "uri-lf") || !strcmp(a, "body-lf") || !strcmp(a, "comment")) {
 			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], a);
 			return CFG_ALERT;
 		} else {
-			memprintf(err, "'%s %s' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', "
-				  "'hdr', 'body' or 'body-lf' but got '%s' as argument..",
-				  args[0], args[1], a);
+			memprintf(err,
+			          "'%s %s' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', "
+			          "'hdr', 'body' or 'body-lf' but got '%s' as argument..",
+			          args[0], args[1], a);
 			return CFG_ALERT;
 		}
 	}
@@ -162,22 +165,28 @@ static int parse_status_list(struct httpchk_expect *e, const char *s, char **err
 		char *end;
 		long lo = strtol(p, &end, 10), hi = lo;
 		if (end == p) {
-			memprintf(err, "'http-check expect' : invalid character '%c' in the list of "
-				  "status codes.", *p);
+			memprintf(err,
+			          "'http-check expect' : invalid character '%c' in the list of "
+			          "status codes.",
+			          *p);
 			return -1;
 		}
 		if (*end == '-') {
 			p = end + 1;
 			hi = strtol(p, &end, 10);
 			if (end == p) {
-				memprintf(err, "'http-check expect' : invalid character '%c' in the "
-					  "list of status codes.", *p ? *p : ' ');
+				memprintf(err,
+				          "'http-check expect' : invalid character '%c' in the "
+				          "list of status codes.",
+				          *p ? *p : ' ');
 				return -1;
 			}
 		}
 		if (*end && *end != ',') {
-			memprintf(err, "'http-check expect' : invalid character '%c' in the list of "
-				  "status codes.", *end);
+			memprintf(err,
+			          "'http-check expect' : invalid character '%c' in the list of "
+			          "status codes.",
+			          *end);
 			return -1;
 		}
 		e->ranges = xrealloc(e->ranges, (size_t)(e->nranges + 1) * sizeof(*e->ranges));
@@ -193,12 +202,14 @@ static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
 {
 	int code;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		memprintf(err, "'http-check expect' : regex '%s' is invalid (error=%s, erroffset=%zu).",
-			  pat, (char *)msg, (size_t)off);
+		memprintf(err,
+		          "'http-check expect' : regex '%s' is invalid (error=%s, erroffset=%zu).",
+		          pat, (char *)msg, (size_t)off);
 		return -1;
 	}
 	e->re = re;
@@ -230,23 +241,26 @@ static int parse_expect_rule(struct httpchk_expect *e, char **args, int nargs, c
 		i++;
 	}
 	if (i >= nargs) {
-		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.", args[0],
-			  args[1]);
+		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.",
+		          args[0], args[1]);
 		return -1;
 	}
 	int kind = expect_kind(args[i], &pending);
 	if (kind < 0 && pending)
 		memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], args[i]);
 	else if (kind < 0)
-		memprintf(err, "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
-			  "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but "
-			  "got '%s' as argument..", args[0], args[1], args[i]);
+		memprintf(
+		    err,
+		    "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
+		    "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but "
+		    "got '%s' as argument..",
+		    args[0], args[1], args[i]);
 	else if (i + 1 >= nargs)
 		memprintf(err, "'%s %s' : '%s' expects a <pattern> as argument.", args[0], args[1],
-			  args[i]);
+		          args[i]);
 	else if (i + 2 < nargs)
 		memprintf(err, "'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1],
-			  args[i + 2]);
+		          args[i + 2]);
 	if (kind < 0 || i + 1 >= nargs || i + 2 < nargs)
 		return -1;
 	e->kind = (enum httpchk_kind)kind;
@@ -288,10 +302,8 @@ static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **e
 		.flags = KWF_CAP_WARN                                                              \
 	}
 static const struct cfg_kw httpchk_kws[] = {
-	HC("option httpchk", parse_option_httpchk),
-	HC("http-check disable-on-404", parse_hc_flag),
-	HC("http-check send-state", parse_hc_flag),
-	HC("http-check send", parse_hc_send),
-	HC("http-check expect", parse_hc_expect),
+    HC("option httpchk", parse_option_httpchk), HC("http-check disable-on-404", parse_hc_flag),
+    HC("http-check send-state", parse_hc_flag), HC("http-check send", parse_hc_send),
+    HC("http-check expect", parse_hc_expect),
 };
 CFG_REGISTER_KEYWORDS(httpchk_kws)

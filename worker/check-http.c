@@ -52,18 +52,17 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 		totw += srv_effective_weight(&s->be->srv[i]);
 	if (ck && ck->consecutive)
 		req_add(io, "X-Haproxy-Server-State: %s %d/%d; ", st, ck->consecutive,
-			up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+		        up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
 		req_add(io, "X-Haproxy-Server-State: %s; ", st);
 	char abuf[160];
 	const char *a = addr_to_str(&s->conf->addr, abuf, sizeof(abuf));
 	const char *colon = strrchr(a, ':');
 	req_add(io, "address=%.*s; port=%u; ", colon ? (int)(colon - a) : (int)strlen(a), a,
-		(unsigned)s->conf->addr.port_lo);
-	req_add(io, "name=%s/%s; node=%s; weight=%d/%d; scur=%d/%d; qcur=%d\r\n",
-		s->be->conf->id, s->conf->id, node, atomic_load(&s->uweight), totw,
-		atomic_load(&s->cur_conns), atomic_load(&s->be->cur_conns),
-		atomic_load(&s->queued));
+	        (unsigned)s->conf->addr.port_lo);
+	req_add(io, "name=%s/%s; node=%s; weight=%d/%d; scur=%d/%d; qcur=%d\r\n", s->be->conf->id,
+	        s->conf->id, node, atomic_load(&s->uweight), totw, atomic_load(&s->cur_conns),
+	        atomic_load(&s->be->cur_conns), atomic_load(&s->queued));
 }
 
 void hchk_prepare(struct hchk_io *io, const struct srv_rt *s)
@@ -108,7 +107,7 @@ static int re_match(void *re, const char *p, size_t len)
 
 /* Whether expect rule <e> holds for the response <m> with body <body>. */
 static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, const char *body,
-		      size_t blen)
+                      size_t blen)
 {
 	char code[8];
 	int n = snprintf(code, sizeof(code), "%d", m->status);
@@ -121,7 +120,8 @@ static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, 
 		r = re_match(e->re, code, (size_t)n);
 		break;
 	case HCE_STRING:
-		r = blen >= strlen(e->pattern) && memmem(body, blen, e->pattern, strlen(e->pattern));
+		r = blen >= strlen(e->pattern) &&
+		    memmem(body, blen, e->pattern, strlen(e->pattern));
 		break;
 	case HCE_RSTRING:
 		r = re_match(e->re, body, blen);
@@ -141,7 +141,7 @@ static int needs_body(const struct px_httpchk *hc)
 
 /* Applies disable-on-404 and the expect rules to a complete response. */
 static enum check_result evaluate(const struct srv_rt *s, const struct http_msg *m,
-				  const char *body, size_t blen, char *info, size_t ilen)
+                                  const char *body, size_t blen, char *info, size_t ilen)
 {
 	const struct px_httpchk *hc = &s->be->conf->httpchk;
 	snprintf(info, ilen, "%.*s", (int)m->reason.len, m->reason.p);
@@ -197,7 +197,7 @@ static int read_avail(struct hchk_io *io, int fd)
 
 /* Parses the response read so far; CHK_NONE while incomplete. */
 static enum check_result parse_response(struct hchk_io *io, const struct srv_rt *s, int eos,
-					int *code, char *info, size_t ilen)
+                                        int *code, char *info, size_t ilen)
 {
 	struct http_hdr hdrs[HCHK_MAXHDRS];
 	struct http_msg m = {.hdrs = hdrs, .maxhdrs = HCHK_MAXHDRS};
@@ -221,8 +221,8 @@ static enum check_result parse_response(struct hchk_io *io, const struct srv_rt 
 	return r;
 }
 
-enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, int *code,
-			  char *info, size_t ilen)
+enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, int *code, char *info,
+                          size_t ilen)
 {
 	*code = 0;
 	int eos = send_rest(io, fd) < 0 ? -1 : read_avail(io, fd);

@@ -9,9 +9,9 @@
 #include "worker/check.h"
 
 struct hchk_io {
-	char *req;         /* request to send */
+	char *req; /* request to send */
 	size_t req_len, sent;
-	char *buf;         /* response bytes read so far */
+	char *buf; /* response bytes read so far */
 	size_t len, cap;
 };
 
@@ -26,8 +26,8 @@ void hchk_prepare(struct hchk_io *io, const struct srv_rt *s);
  * the result, with the status in *<code> (0: none) and the info text in
  * <info> (<ilen> bytes).
  */
-enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, int *code,
-			  char *info, size_t ilen);
+enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, int *code, char *info,
+                          size_t ilen);
 
 /* Frees the buffers of <io>. */
 void hchk_release(struct hchk_io *io);

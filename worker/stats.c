@@ -154,7 +154,7 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 {
 	static const char *const cols[] = {"chkfail",      "chkdown",        "lastchg",
 					   "downtime",     "check_status",   "check_duration",
-					   "check_desc",   "last_chk",       "check_code"};
+					   "check_desc",   "last_chk"};
 	long now = (long)time(NULL);
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
@@ -167,10 +167,10 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
 	set(r, "last_chk", "%s", ck->info);
-	if (ck->code)
+	if (ck->code) { /* HAProxy leaves the column empty without an HTTP status */
+		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
-	else
-		present[col("check_code")] = 0;
+	}
 }
 
 static void server_row(struct cli_conn *c, const struct srv_rt *s)

@@ -204,7 +204,7 @@ static enum check_result parse_response(struct hchk_io *io, const struct srv_rt 
 	int full = io->len >= io->cap;
 	int h = h1_parse_head(io->buf, io->len, &m, 1, 0);
 	if (h < 0 || (h == 0 && (eos || full))) {
-		snprintf(info, ilen, "%s", h < 0 || io->len ? "Invalid HTTP response" : "");
+		info[0] = 0; /* HAProxy gives no details for an invalid response */
 		return CHK_L7RSP;
 	}
 	if (h == 0)

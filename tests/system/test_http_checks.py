@@ -7,6 +7,7 @@ lines use HAProxy's words. Runs against halyard, then against
 import http.server
 import os
 import re
+import socket
 import socketserver
 import subprocess
 import sys
@@ -56,6 +57,25 @@ class Origin:
         self.srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.port = self.srv.server_address[1]
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+
+def garbage_server():
+    """A server answering anything with bytes that are not HTTP; returns its port."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+
+    def run():
+        while True:
+            c, _ = srv.accept()
+            try:
+                c.recv(4096)
+                c.sendall(b"garbage\r\n\r\n")
+            except OSError:
+                pass
+            c.close()
+    threading.Thread(target=run, daemon=True).start()
+    return srv.getsockname()[1]
 
 
 def stat(sock, be):
@@ -112,6 +132,9 @@ backend rst
     http-check expect rstatus ^[23]
     http-check disable-on-404
     {srv.format(o["rst"].port)}
+backend bad
+    option httpchk
+    {srv.format(garbage_server())}
 """)
     errf = open(log, "w")
     p = subprocess.Popen([binary, "-db", "-f", cfg], stdout=errf, stderr=errf)
@@ -134,6 +157,14 @@ backend rst
             r"UP( \d/\d)?; address=127\.0\.0\.1; port=\d+; name=custom/s1; node=[^;]*; "
             r"weight=1/\d; scur=0/0; qcur=0$", state), state)
         check("option httpchk <meth> <uri>", o["str"].requests[-1][:2] == ("GET", "/s"))
+
+        wait_for(lambda: stat(sock, "bad").get("status") == "DOWN")
+        time.sleep(0.2)
+        st = stat(sock, "bad")
+        check("a response that is not HTTP is L7RSP", st.get("status") == "DOWN" and
+              st.get("check_status") == "L7RSP" and re.search(
+                  r"Server bad/s1 is DOWN, reason: Layer7 invalid response, check duration: "
+                  r"\d+ms\.", open(log).read()), st)
 
         o["plain"].status = 500
         down = wait_for(lambda: stat(sock, "plain").get("status") == "DOWN")

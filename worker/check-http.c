@@ -1,6 +1,7 @@
 #include "worker/check-http.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <pcre2.h>
@@ -51,10 +52,10 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 	for (int i = 0; i < s->be->nsrv; i++)
 		totw += srv_effective_weight(&s->be->srv[i]);
 	if (ck && ck->consecutive)
-		req_add(io, "X-Haproxy-Server-State: %s %d/%d; ", st, ck->consecutive,
+		req_add(io, "x-haproxy-server-state: %s %d/%d; ", st, ck->consecutive,
 		        up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
-		req_add(io, "X-Haproxy-Server-State: %s; ", st);
+		req_add(io, "x-haproxy-server-state: %s; ", st);
 	char abuf[160];
 	const char *a = addr_to_str(&s->conf->addr, abuf, sizeof(abuf));
 	const char *colon = strrchr(a, ':');
@@ -65,6 +66,22 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 	        atomic_load(&s->be->cur_conns), atomic_load(&s->queued));
 }
 
+/* Adds header <name>: <value>, the name in lower case as every head
+ * Halyard writes (and as HAProxy sends its checks).
+ */
+static void add_header(struct hchk_io *io, const char *name, const char *value)
+{
+	char lname[128];
+	size_t n = strlen(name);
+	if (n >= sizeof(lname)) {
+		req_add(io, "%s: %s\r\n", name, value);
+		return;
+	}
+	for (size_t i = 0; i <= n; i++)
+		lname[i] = (char)tolower((unsigned char)name[i]);
+	req_add(io, "%s: %s\r\n", lname, value);
+}
+
 void hchk_prepare(struct hchk_io *io, const struct srv_rt *s)
 {
 	const struct px_httpchk *hc = &s->be->conf->httpchk;
@@ -73,13 +90,13 @@ void hchk_prepare(struct hchk_io *io, const struct srv_rt *s)
 	io->req_len = io->sent = io->len = 0;
 	req_add(io, "%s %s %s\r\n", hc->meth ? hc->meth : "OPTIONS", hc->uri ? hc->uri : "/", ver);
 	for (const struct httpchk_hdr *h = hc->hdrs; h; h = h->next)
-		req_add(io, "%s: %s\r\n", h->name, h->value);
+		add_header(io, h->name, h->value);
 	if (hc->send_state)
 		add_state_header(io, s);
 	if (hc->body)
-		req_add(io, "Content-Length: %zu\r\n", strlen(hc->body));
+		req_add(io, "content-length: %zu\r\n", strlen(hc->body));
 	if (strcmp(ver, "HTTP/1.0") != 0)
-		req_add(io, "Connection: close\r\n");
+		req_add(io, "connection: close\r\n");
 	req_add(io, "\r\n%s", hc->body ? hc->body : "");
 	if (!io->buf) {
 		io->cap = HCHK_BUFSIZE;

@@ -83,15 +83,15 @@ const char *check_result_str(enum check_result r)
 const char *check_result_desc(enum check_result r)
 {
 	static const char *const desc[] = {
-		[CHK_NONE] = "Initializing",
-		[CHK_L4OK] = "Layer4 check passed",
-		[CHK_L4CON] = "Layer4 connection problem",
-		[CHK_L4TOUT] = "Layer4 timeout",
-		[CHK_L7OK] = "Layer7 check passed",
-		[CHK_L7OKC] = "Layer7 check conditionally passed",
-		[CHK_L7STS] = "Layer7 wrong status",
-		[CHK_L7RSP] = "Layer7 invalid response",
-		[CHK_L7TOUT] = "Layer7 timeout",
+	    [CHK_NONE] = "Initializing",
+	    [CHK_L4OK] = "Layer4 check passed",
+	    [CHK_L4CON] = "Layer4 connection problem",
+	    [CHK_L4TOUT] = "Layer4 timeout",
+	    [CHK_L7OK] = "Layer7 check passed",
+	    [CHK_L7OKC] = "Layer7 check conditionally passed",
+	    [CHK_L7STS] = "Layer7 wrong status",
+	    [CHK_L7RSP] = "Layer7 invalid response",
+	    [CHK_L7TOUT] = "Layer7 timeout",
 	};
 	return desc[r];
 }
@@ -127,15 +127,18 @@ static void log_change(const struct check *ck, const char *what, int act, int bc
 	char det[160];
 	result_details(ck, det, sizeof(det));
 	if (strcmp(what, "DOWN") != 0)
-		ha_warning("Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
-			   "backup servers online. 0 sessions requeued, %d total in queue.\n",
-			   s->be->conf->id, s->conf->id, what, check_result_desc(ck->st.last), det,
-			   ck->st.duration_ms, act, bck, atomic_load(&s->be->queued));
+		ha_warning(
+		    "Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
+		    "backup servers online. 0 sessions requeued, %d total in queue.\n",
+		    s->be->conf->id, s->conf->id, what, check_result_desc(ck->st.last), det,
+		    ck->st.duration_ms, act, bck, atomic_load(&s->be->queued));
 	else
-		ha_warning("Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
-			   "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
-			   "queue.\n", s->be->conf->id, s->conf->id, check_result_desc(ck->st.last),
-			   det, ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
+		ha_warning(
+		    "Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
+		    "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
+		    "queue.\n",
+		    s->be->conf->id, s->conf->id, check_result_desc(ck->st.last), det,
+		    ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
 }
 
 /* Sets the NOLB state of an UP server (http-check disable-on-404). */
@@ -218,10 +221,14 @@ static void finish(struct check *ck, enum check_result r)
 /* Progresses the HTTP exchange of a connected check; finishes it when done. */
 static void http_step(struct check *ck)
 {
-	enum check_result r = hchk_io(&ck->io, ck->fd, ck->srv, &ck->st.code, ck->st.info,
-				      sizeof(ck->st.info));
-	if (r != CHK_NONE)
-		finish(ck, r);
+	int code;
+	char info[sizeof(ck->st.info)];
+	enum check_result r = hchk_io(&ck->io, ck->fd, ck->srv, &code, info, sizeof(info));
+	if (r == CHK_NONE)
+		return; /* the last result stays readable meanwhile */
+	ck->st.code = code;
+	memcpy(ck->st.info, info, sizeof(info));
+	finish(ck, r);
 }
 
 /* The TCP connection is up: starts the HTTP exchange (option httpchk). */
@@ -278,7 +285,8 @@ static void check_timer_cb(struct timer *t)
 	struct sockaddr_storage ss;
 
 	if (ck->fd >= 0) {
-		snprintf(ck->st.info, sizeof(ck->st.info), "%s", ck->http ? "" : "Connection timed out");
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s",
+		         ck->http ? "" : "Connection timed out");
 		ck->st.code = 0;
 		finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
 		return;
@@ -286,14 +294,17 @@ static void check_timer_cb(struct timer *t)
 	socklen_t sl = check_target(ck, &ss);
 	ck->started = curthr->now_ms;
 	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ck->fd < 0 || (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
+	if (ck->fd < 0 ||
+	    (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		finish(ck, CHK_L4CON);
 		return;
 	}
 	loop_add(ck->fd, EPOLLOUT | EPOLLET, &ck->h);
 	const struct px_timeouts *to = &ck->srv->be->conf->to;
-	uint32_t tmo = to->check ? to->check : to->connect ? to->connect : inter_of(&ck->srv->conf->cfg);
+	uint32_t tmo = to->check     ? to->check
+	               : to->connect ? to->connect
+	                             : inter_of(&ck->srv->conf->cfg);
 	timer_set(&ck->t, curthr->now_ms + tmo);
 }
 
@@ -333,7 +344,6 @@ const struct check_state *check_of(const struct srv_rt *s)
 	return NULL;
 }
 
-
 void checks_init(void)
 {
 	nb_checks_slots = 0;
@@ -361,8 +371,8 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 		if (strcmp(n, tnames[i]) != 0)
 			continue;
 		if (parse_time_ms(v, times[i], &bad) != PARSE_OK || !*times[i]) {
-			memprintf(err, "'%s' expects a positive delay in milliseconds, got '%s'.", n,
-				  v);
+			memprintf(err, "'%s' expects a positive delay in milliseconds, got '%s'.",
+			          n, v);
 			return CFG_ALERT;
 		}
 		return CFG_OK;
@@ -378,18 +388,25 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 	return CFG_OK;
 }
 
-#define CO(n, fn, nv) {.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv}
+#define CO(n, fn, nv)                                                                              \
+	{                                                                                          \
+		.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv                       \
+	}
 static const struct cfg_kw check_opts[] = {
-	CO("check", sopt_check, 0),           CO("no-check", sopt_check, 0),
-	CO("inter", sopt_check_value, 1),     CO("fastinter", sopt_check_value, 1),
-	CO("downinter", sopt_check_value, 1), CO("rise", sopt_check_value, 1),
-	CO("fall", sopt_check_value, 1),      CO("port", sopt_check_value, 1),
-	CO("addr", sopt_check_value, 1),
-	{.name = "timeout check",
-	 .sections = SECT_PROXY,
-	 .cap = PX_CAP_DEF | PX_CAP_BE,
-	 .type = KWT_UINT_TIME,
-	 .offset = offsetof(struct proxy, to.check),
-	 .flags = KWF_CAP_WARN},
+    CO("check", sopt_check, 0),
+    CO("no-check", sopt_check, 0),
+    CO("inter", sopt_check_value, 1),
+    CO("fastinter", sopt_check_value, 1),
+    CO("downinter", sopt_check_value, 1),
+    CO("rise", sopt_check_value, 1),
+    CO("fall", sopt_check_value, 1),
+    CO("port", sopt_check_value, 1),
+    CO("addr", sopt_check_value, 1),
+    {.name = "timeout check",
+     .sections = SECT_PROXY,
+     .cap = PX_CAP_DEF | PX_CAP_BE,
+     .type = KWT_UINT_TIME,
+     .offset = offsetof(struct proxy, to.check),
+     .flags = KWF_CAP_WARN},
 };
 CFG_REGISTER_KEYWORDS(check_opts)

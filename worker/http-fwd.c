@@ -41,16 +41,6 @@ long http_move_body(struct http_body *b, struct sbuf *in, struct sbuf *out)
 	return n;
 }
 
-/* Appends <len> raw bytes to <out>; -1 when they do not fit. */
-static int sbuf_append(struct sbuf *out, const char *p, uint32_t len)
-{
-	if (sbuf_room(out) < len)
-		return -1;
-	memcpy(out->data + out->tail, p, len);
-	out->tail += len;
-	return 0;
-}
-
 /* Moves everything left in <in> to <out> (tunnel start). */
 static int drain_into(struct sbuf *in, struct sbuf *out)
 {
@@ -135,11 +125,13 @@ static int response_head(struct stream *s)
 		if (!http_head_ready(&t->sin, &t->rscan_from)) {
 			if (s->srv.shutr && !have && http_retry_on_new_conn(s))
 				return -1;
-			int full = t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite;
+			int full =
+			    t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite;
 			if (full || s->srv.shutr) {
 				counters_http_bad_rsp(s->be, s->server);
 				if (full) /* too large: captured, a truncated one is not */
-					http_errcap_record(s, 1, t->sin.data + t->sin.head, have, have);
+					http_errcap_record(s, 1, t->sin.data + t->sin.head, have,
+					                   have);
 				http_reply_error(s, 502, TERM_SRV_ERR);
 				return -1;
 			}
@@ -230,6 +222,15 @@ static int forward_request(struct stream *s)
 	return progress || w;
 }
 
+/* The server closed before the end of a delimited body: the client must
+ * see the connection close, and the stream ends as a server error.
+ */
+static void response_truncated(struct http_txn *t)
+{
+	t->cli_close = 1;
+	t->pending_term = TERM_SRV_ERR;
+}
+
 /* Whether the response body goes through the kernel (splice-response, or
  * splice-auto for a body larger than a buffer): only a body of known
  * length whose bytes nobody needs to look at, once the buffers are empty.
@@ -264,8 +265,7 @@ static int splice_response(struct stream *s)
 	if (b->done && !s->srv.pipe_len) {
 		t->rsp_state = HRS_DONE;
 	} else if (s->srv.shutr && !b->done) {
-		t->cli_close = 1; /* truncated: the client must see a close */
-		t->pending_term = TERM_SRV_ERR;
+		response_truncated(t);
 		if (!s->srv.pipe_len)
 			t->rsp_state = HRS_DONE;
 	}
@@ -311,10 +311,8 @@ static int forward_response(struct stream *s)
 		if (t->rsp.body.done) {
 			t->rsp_state = HRS_DONE;
 		} else if (s->srv.shutr && t->sin.tail == t->sin.head) {
-			if (t->rsp.body.mode != HB_CLOSE) {
-				t->cli_close = 1; /* truncated: the client must see a close */
-				t->pending_term = TERM_SRV_ERR;
-			}
+			if (t->rsp.body.mode != HB_CLOSE)
+				response_truncated(t);
 			t->rsp_state = HRS_DONE;
 		}
 		progress |= n > 0;

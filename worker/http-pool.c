@@ -25,7 +25,6 @@ struct idle_list {
 struct idle_pools {
 	struct idle_list *srv; /* [srv_total_count()] */
 	int nsrv;
-	int total;
 	struct timer purge;
 };
 
@@ -55,7 +54,6 @@ static void unlink_conn(struct idle_list *l, struct idle_conn *c)
 		l->last = c->prev;
 	c->prev = c->next = NULL;
 	l->n--;
-	pools->total--;
 	atomic_fetch_sub(&idle_total, 1);
 	atomic_fetch_sub(&c->srv->idle_conns, 1);
 }
@@ -176,7 +174,6 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 		l->first = c;
 	l->last = c;
 	l->n++;
-	pools->total++;
 	atomic_fetch_add(&idle_total, 1);
 	atomic_fetch_add(&srv->idle_conns, 1);
 	uint32_t d = purge_delay(srv);

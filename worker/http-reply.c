@@ -64,16 +64,6 @@ void http_txn_free(struct stream *s)
 	s->txn = NULL;
 }
 
-/* Appends <len> bytes to <out>; -1 when they do not fit. */
-static int append(struct sbuf *out, const char *p, size_t len)
-{
-	if (sbuf_room(out) < len)
-		return -1;
-	memcpy(out->data + out->tail, p, len);
-	out->tail += (uint32_t)len;
-	return 0;
-}
-
 /* Drops whatever was prepared for the server and closes its connection. */
 static void forget_server_side(struct stream *s)
 {
@@ -119,13 +109,13 @@ static int append_reply(struct stream *s, const struct http_reply *r)
 	static const char hdr[] = "connection: close\r\n";
 	const char *eol = memchr(r->raw, '\n', r->len);
 	if (!s->txn->close_hdr || !eol)
-		return append(&s->rsp, r->raw, r->len);
+		return sbuf_append(&s->rsp, r->raw, r->len);
 	size_t first = (size_t)(eol - r->raw) + 1;
 	if (sbuf_room(&s->rsp) < r->len + sizeof(hdr) - 1)
 		return -1;
-	append(&s->rsp, r->raw, first);
-	append(&s->rsp, hdr, sizeof(hdr) - 1);
-	return append(&s->rsp, r->raw + first, r->len - first);
+	sbuf_append(&s->rsp, r->raw, first);
+	sbuf_append(&s->rsp, hdr, sizeof(hdr) - 1);
+	return sbuf_append(&s->rsp, r->raw + first, r->len - first);
 }
 
 void http_reply_error(struct stream *s, int status, enum term_cause why)
@@ -166,7 +156,7 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 void http_reply_local(struct stream *s, const char *raw, size_t len, int close)
 {
 	struct http_txn *t = s->txn;
-	if (append(&s->rsp, raw, len) < 0) {
+	if (sbuf_append(&s->rsp, raw, len) < 0) {
 		http_reply_error(s, 500, TERM_NONE);
 		return;
 	}

@@ -318,6 +318,15 @@ uint32_t sbuf_room(struct sbuf *b)
 	return b->size - b->tail;
 }
 
+int sbuf_append(struct sbuf *out, const char *p, size_t len)
+{
+	if (sbuf_room(out) < len)
+		return -1;
+	memcpy(out->data + out->tail, p, len);
+	out->tail += (uint32_t)len;
+	return 0;
+}
+
 int sbuf_send(struct side *to, struct sbuf *b)
 {
 	if (b->tail <= b->head || !to->wr_ready || to->shutw)
@@ -369,7 +378,7 @@ int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count)
  * something moved, 0 if not, -1 on a fatal error of either side.
  */
 static int fwd_buffer(struct side *from, struct side *to, struct sbuf *b, int to_ready,
-		      uint64_t *count)
+                      uint64_t *count)
 {
 	int moved = 0;
 	if (to_ready) {
@@ -389,7 +398,7 @@ static int fwd_splice(struct side *from, struct side *to, uint64_t *count, uint6
 	int moved = 0;
 	if (from->pipe_len && to->wr_ready && !to->shutw) {
 		ssize_t n = splice(from->pipe[0], NULL, to->fd, NULL, from->pipe_len,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			from->pipe_len -= (size_t)n;
 			moved = 1;
@@ -405,7 +414,7 @@ static int fwd_splice(struct side *from, struct side *to, uint64_t *count, uint6
 		if (want > limit)
 			want = (size_t)limit;
 		ssize_t n = splice(from->fd, NULL, from->pipe[1], NULL, want,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			from->pipe_len += (size_t)n;
 			*count += (uint64_t)n;
@@ -444,7 +453,7 @@ static int side_want_splice(struct side *sd)
  * been fully relayed. Returns 1 on progress, 0, or -1 on error.
  */
 static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int *splice_mode,
-		       uint64_t *count)
+                       uint64_t *count)
 {
 	/* the opposite direction is over: once this one ends, the stream
 	 * closes both sockets and close() sends the FIN (nothing is left
@@ -499,8 +508,8 @@ static int buffer_early_request(struct stream *s)
 void stream_forward(struct stream *s)
 {
 	int up = forward_dir(&s->cli, &s->srv, &s->req, &s->splice_req, &s->bytes_in);
-	int down = up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, &s->splice_rsp,
-					     &s->bytes_out);
+	int down =
+	    up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, &s->splice_rsp, &s->bytes_out);
 	if (up < 0 || down < 0) {
 		stream_end(s, s->cli.err ? TERM_CLI_ERR : TERM_SRV_ERR);
 		return;
@@ -685,4 +694,3 @@ void stream_end_cause(struct stream *s, enum term_cause why)
 {
 	stream_end(s, why);
 }
-

@@ -29,14 +29,14 @@ struct side {
 	int fd;
 	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
 	unsigned rdhup : 1; /* the peer's FIN was signalled: read until 0 */
-	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
+	int pipe[2];        /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
 };
 
 enum stream_state {
-	ST_PROXY_HDR, /* waiting for the PROXY protocol header */
-	ST_ASSIGN,    /* choosing a server */
-	ST_QUEUED,    /* waiting for a server slot */
+	ST_PROXY_HDR,  /* waiting for the PROXY protocol header */
+	ST_ASSIGN,     /* choosing a server */
+	ST_QUEUED,     /* waiting for a server slot */
 	ST_TURNAROUND, /* waiting before retrying the same server */
 	ST_CONNECTING,
 	ST_ESTABLISHED,
@@ -46,8 +46,18 @@ enum stream_state {
 };
 
 /* Termination causes, first letter of HAProxy's termination states. */
-enum term_cause { TERM_NONE = 0, TERM_CLI_TO, TERM_SRV_TO, TERM_CLI_ERR, TERM_SRV_ERR,
-		  TERM_CONN_FAIL, TERM_NO_SRV, TERM_QUEUE_TO, TERM_PROXY_HDR, TERM_KILLED };
+enum term_cause {
+	TERM_NONE = 0,
+	TERM_CLI_TO,
+	TERM_SRV_TO,
+	TERM_CLI_ERR,
+	TERM_SRV_ERR,
+	TERM_CONN_FAIL,
+	TERM_NO_SRV,
+	TERM_QUEUE_TO,
+	TERM_PROXY_HDR,
+	TERM_KILLED
+};
 
 struct stream {
 	struct ev_handler ch, sh;
@@ -62,7 +72,7 @@ struct stream {
 	struct listener *lst;
 	struct fe_rt *fe;
 	struct be_rt *be;
-	struct srv_rt *server; /* assigned server, holds one of its slots */
+	struct srv_rt *server;   /* assigned server, holds one of its slots */
 	struct srv_rt *acct_srv; /* last server used, for byte accounting */
 	const struct srv_rt *failed_srv;
 	struct sockaddr_storage cli_addr, dst_addr;
@@ -73,12 +83,12 @@ struct stream {
 	uint64_t bytes_in, bytes_out;
 	struct stream *qprev, *qnext; /* backend queue links */
 	int in_queue;
-	int mail_pending; /* popped from the queue, wake-up mail not run yet */
-	int zombie;       /* ended while mail_pending: the mail frees it */
-	struct srv_rt *retry_srv; /* server to retry after the turn-around */
-	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
-	uint32_t pp_hdr_len; /* PROXY header bytes at the head of req, not yet sent */
-	struct http_txn *txn; /* HTTP mode state, NULL in TCP mode */
+	int mail_pending;             /* popped from the queue, wake-up mail not run yet */
+	int zombie;                   /* ended while mail_pending: the mail frees it */
+	struct srv_rt *retry_srv;     /* server to retry after the turn-around */
+	int splice_req, splice_rsp;   /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
+	uint32_t pp_hdr_len;          /* PROXY header bytes at the head of req, not yet sent */
+	struct http_txn *txn;         /* HTTP mode state, NULL in TCP mode */
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
 
@@ -93,7 +103,6 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 
 /* Re-runs the stream state machine (used by the queue and timers). */
 void stream_wakeup(struct stream *s);
-
 
 /* The address the client connected to (from the PROXY header, else read
  * from the socket on first use).
@@ -119,6 +128,10 @@ int sbuf_take(struct sbuf *b);
 void sbuf_release_if_empty(struct sbuf *b);
 /* Compacts <b> and returns its free room at the tail (0: no storage). */
 uint32_t sbuf_room(struct sbuf *b);
+/* Appends <len> bytes to <out> (taking storage if needed); -1 when they
+ * do not fit.
+ */
+int sbuf_append(struct sbuf *out, const char *p, size_t len);
 /* Sends what <b> holds to <to>: 1 on progress, 0, -1 on error. */
 int sbuf_send(struct side *to, struct sbuf *b);
 /* Reads from <from> into <b>, adding to *count: 1 on progress (data or

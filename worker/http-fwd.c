@@ -346,6 +346,7 @@ static int end_transaction(struct stream *s)
 		t->idle_srv = s->server;
 		srv_release(s->server);
 		s->server = NULL;
+		http_share_idle_conn(s);
 	} else {
 		stream_close_server(s);
 		t->idle_srv = NULL;

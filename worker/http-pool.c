@@ -1,9 +1,11 @@
 /* Per-thread pools of idle server connections (see http-pool.h). */
 #include "worker/http-pool.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <urcu-qsbr.h>
 
 #include "common/mem.h"
 #include "worker/counters.h"
@@ -11,10 +13,11 @@
 
 struct idle_conn {
 	struct ev_handler h;
-	int fd;
+	int fd; /* -1 once taken or closed; written under the pool lock */
 	uint32_t uses;
 	struct srv_rt *srv;
 	struct idle_conn *prev, *next;
+	struct rcu_head rcu; /* freed after a grace period once stolen */
 };
 
 struct idle_list {
@@ -22,13 +25,19 @@ struct idle_list {
 	int n;
 };
 
+/* One thread's pools. The owner parks, purges and drops under <lock>;
+ * other threads take the lock only to steal a connection.
+ */
 struct idle_pools {
+	pthread_mutex_t lock;
 	struct idle_list *srv; /* [srv_total_count()] */
 	int nsrv;
+	int epfd; /* the owner's epoll instance */
 	struct timer purge;
 };
 
 static __thread struct idle_pools *pools;
+static struct idle_pools *_Atomic all_pools[MAX_THREADS];
 static _Atomic int idle_total; /* idle connections of every thread */
 
 #define POOL_LOW_FD_RATIO 20 /* % of the fds idle connections may hold */
@@ -58,28 +67,34 @@ static void unlink_conn(struct idle_list *l, struct idle_conn *c)
 	atomic_fetch_sub(&c->srv->idle_conns, 1);
 }
 
-static struct idle_list *list_of(const struct srv_rt *srv)
+static struct idle_list *list_in(struct idle_pools *p, const struct srv_rt *srv)
 {
 	int i = srv_global_index(srv);
-	return pools && i < pools->nsrv ? &pools->srv[i] : NULL;
+	return p && i < p->nsrv ? &p->srv[i] : NULL;
 }
 
-/* Closes and frees <c> (after the current batch of events). */
+/* Closes and frees <c>, parked on the current thread (after the current
+ * batch of events). The caller holds the current thread's pool lock.
+ */
 static void drop_conn(struct idle_conn *c)
 {
-	unlink_conn(list_of(c->srv), c);
+	unlink_conn(list_in(pools, c->srv), c);
 	close(c->fd);
 	c->fd = -1;
 	loop_defer_free(c);
 }
 
-/* Any event on an idle connection means it is closing or misbehaving. */
+/* Any event on an idle connection means it is closing or misbehaving;
+ * unless another thread took the connection in the meantime.
+ */
 static void idle_event(struct ev_handler *h, uint32_t ev)
 {
 	struct idle_conn *c = caa_container_of(h, struct idle_conn, h);
 	(void)ev;
+	pthread_mutex_lock(&pools->lock);
 	if (c->fd >= 0)
 		drop_conn(c);
+	pthread_mutex_unlock(&pools->lock);
 }
 
 static uint32_t purge_delay(const struct srv_rt *srv)
@@ -93,6 +108,7 @@ static uint32_t purge_delay(const struct srv_rt *srv)
 static void purge_cb(struct timer *t)
 {
 	uint64_t next = 0;
+	pthread_mutex_lock(&pools->lock);
 	for (int i = 0; i < pools->nsrv; i++) {
 		struct idle_list *l = &pools->srv[i];
 		if (!l->n)
@@ -106,6 +122,7 @@ static void purge_cb(struct timer *t)
 		if (l->n && (!next || curthr->now_ms + d < next))
 			next = curthr->now_ms + d;
 	}
+	pthread_mutex_unlock(&pools->lock);
 	timer_set(t, next);
 }
 
@@ -124,23 +141,97 @@ static int pools_init(void)
 		return -1;
 	}
 	pools->nsrv = n;
+	pools->epfd = curthr->epfd;
+	pthread_mutex_init(&pools->lock, NULL);
 	timer_init(&pools->purge, purge_cb);
+	atomic_store(&all_pools[curthr->id], pools);
 	return 0;
 }
 
-int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses)
+/* Unlinks from <l> the warmest connection that suits <proven_only>, or
+ * returns NULL. The caller holds the lock of the pools owning <l>.
+ */
+static struct idle_conn *unlink_warmest(struct idle_list *l, int proven_only)
 {
-	struct idle_list *l = list_of(srv);
-	struct idle_conn *c = l ? l->last : NULL; /* the warmest one */
+	struct idle_conn *c = l ? l->last : NULL;
 	for (int n = 0; c && proven_only && c->uses < 2 && n < 8; n++)
 		c = c->prev;
 	if (!c || (proven_only && c->uses < 2))
-		return -1;
-	int fd = c->fd;
-	*uses = c->uses;
+		return NULL;
 	unlink_conn(l, c);
-	c->fd = -1;
-	loop_defer_free(c);
+	return c;
+}
+
+static void free_stolen(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct idle_conn, rcu));
+}
+
+/* Takes a connection to <srv> parked by another thread: removes it from
+ * that thread's epoll and hands it over. The owner may still hold an event
+ * for it in its current batch, so the entry is freed after a grace period
+ * (every loop turn is a quiescent state) and marked taken (fd -1) for
+ * idle_event(). Returns the fd or -1.
+ */
+static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
+{
+	for (int i = 0; i < rt.nbthread; i++) {
+		struct idle_pools *p = atomic_load(&all_pools[i]);
+		if (!p || p == pools)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		struct idle_conn *c = unlink_warmest(list_in(p, srv), proven_only);
+		int fd = c ? c->fd : -1;
+		if (c) {
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+			c->fd = -1;
+			*uses = c->uses;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (c) {
+			call_rcu(&c->rcu, free_stolen);
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* Takes a connection from the current thread's pool. */
+static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses)
+{
+	if (!pools)
+		return -1;
+	pthread_mutex_lock(&pools->lock);
+	struct idle_conn *c = unlink_warmest(list_in(pools, srv), proven_only);
+	int fd = c ? c->fd : -1;
+	if (c) {
+		*uses = c->uses;
+		c->fd = -1;
+		loop_defer_free(c);
+	}
+	pthread_mutex_unlock(&pools->lock);
+	return fd;
+}
+
+int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
+                   struct ev_handler *h)
+{
+	int local = pools ? (list_in(pools, srv) ? list_in(pools, srv)->n : 0) : 0;
+	int fd = take_local(srv, proven_only, uses);
+	if (fd >= 0) {
+		if (loop_mod(fd, events, h) == 0)
+			return fd;
+		close(fd);
+		return -1;
+	}
+	/* Other threads hold idle connections to this server: steal one. */
+	if (atomic_load(&srv->idle_conns) <= local)
+		return -1;
+	fd = steal_conn(srv, proven_only, uses);
+	if (fd >= 0 && loop_add(fd, events, h) < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -152,7 +243,7 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 		close(fd);
 		return;
 	}
-	struct idle_list *l = list_of(srv);
+	struct idle_list *l = list_in(pools, srv);
 	struct idle_conn *c = l ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
 		close(fd);
@@ -167,6 +258,7 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 		free(c);
 		return;
 	}
+	pthread_mutex_lock(&pools->lock);
 	c->prev = l->last;
 	if (l->last)
 		l->last->next = c;
@@ -176,6 +268,7 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 	l->n++;
 	atomic_fetch_add(&idle_total, 1);
 	atomic_fetch_add(&srv->idle_conns, 1);
+	pthread_mutex_unlock(&pools->lock);
 	uint32_t d = purge_delay(srv);
 	if (d && !pools->purge.expire)
 		timer_set(&pools->purge, curthr->now_ms + d);
@@ -185,8 +278,10 @@ void http_pool_flush(void)
 {
 	if (!pools)
 		return;
+	pthread_mutex_lock(&pools->lock);
 	for (int i = 0; i < pools->nsrv; i++)
 		while (pools->srv[i].first)
 			drop_conn(pools->srv[i].first);
+	pthread_mutex_unlock(&pools->lock);
 	timer_set(&pools->purge, 0);
 }

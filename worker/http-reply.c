@@ -293,6 +293,16 @@ static void park_idle_conn(struct stream *s)
 	t->idle_srv = NULL;
 }
 
+void http_share_idle_conn(struct stream *s)
+{
+	const struct http_txn *t = s->txn;
+	if (!t->idle_srv)
+		return;
+	int reuse = t->idle_srv->be->conf->http.reuse;
+	if (reuse == HTTP_REUSE_ALWAYS || reuse == HTTP_REUSE_AGGRESSIVE)
+		park_idle_conn(s);
+}
+
 /* Whether this request may use a connection another stream left idle. */
 static int may_take_shared(const struct stream *s, const struct srv_rt *srv)
 {
@@ -339,14 +349,10 @@ int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
 	t->conn_uses = 0;
 	if (!may_take_shared(s, srv))
 		return 0;
-	int fd = http_pool_take(
-	    srv, srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn, &t->conn_uses);
+	int proven_only = srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn;
+	int fd = http_pool_take(srv, proven_only, &t->conn_uses, IO_EVENTS, &s->sh);
 	if (fd < 0) {
 		t->conn_uses = 0; /* a new connection */
-		return 0;
-	}
-	if (loop_mod(fd, IO_EVENTS, &s->sh) < 0) {
-		close(fd);
 		return 0;
 	}
 	s->srv.fd = fd;

@@ -83,6 +83,13 @@ int http_end_hook(struct stream *s, enum term_cause why);
  */
 int http_use_idle_conn(struct stream *s, struct srv_rt *srv);
 
+/* After a transaction that left the server connection idle: with
+ * "http-reuse always" or "aggressive", the connection joins the thread
+ * pool at once, where any stream may take it (this one's next request
+ * included), rather than waiting for the client to leave.
+ */
+void http_share_idle_conn(struct stream *s);
+
 /* Soft stop: closes <s> if it waits for a request with nothing received,
  * else makes its current transaction the last one.
  */

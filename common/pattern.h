@@ -1,0 +1,113 @@
+/* Pattern matching for ACLs and maps.
+ *
+ * A pattern list (struct pat_ref) holds entries as written: the lines of a
+ * file (shared by every ACL or map naming that file) or the inline values
+ * of an ACL line. A pattern expression (struct pat_expr) matches samples
+ * against one or more lists with one method ("-m str", "-m beg"...) and
+ * flags (-i); it owns an index built for that method: a hash table for
+ * exact strings, binary tries for IPv4/IPv6 networks (longest prefix
+ * first), ordered lists for the other methods.
+ *
+ * The index is immutable once published and read through an RCU pointer:
+ * runtime updates (add/del/set map, add/del acl) change a list, build new
+ * indexes for the expressions using it, publish them, and free the old
+ * ones after a grace period. Lookups take no lock.
+ */
+#pragma once
+#include "common/sample-t.h"
+
+enum pat_match {
+	PAT_MATCH_FOUND = 0,
+	PAT_MATCH_BOOL,
+	PAT_MATCH_INT,
+	PAT_MATCH_IP,
+	PAT_MATCH_BIN,
+	PAT_MATCH_LEN,
+	PAT_MATCH_STR,
+	PAT_MATCH_SUB,
+	PAT_MATCH_REG,
+	PAT_MATCH_BEG,
+	PAT_MATCH_END,
+	PAT_MATCH_DIR,
+	PAT_MATCH_DOM,
+	PAT_MATCH_NUM
+};
+
+#define PAT_F_IGNORE_CASE 0x01 /* -i */
+#define PAT_F_NO_DNS 0x02      /* -n */
+
+struct pat_entry {
+	char *key;
+	char *value; /* maps: the value as written, NULL for ACLs */
+	int line;    /* line in the file, 0 for inline patterns */
+};
+
+struct pat_ref {
+	char *name; /* file name, or NULL for inline patterns */
+	int is_map; /* entries carry values */
+	struct pat_entry *entries;
+	int n, cap;
+	struct pat_ref *next; /* every named list */
+};
+
+struct pat_index;
+
+struct pat_expr {
+	enum pat_match match;
+	unsigned flags;           /* PAT_F_* */
+	enum smp_type value_type; /* maps: type values are parsed to (str, sint, ipv4/ipv6) */
+	struct pat_ref **refs;
+	int nrefs;
+	struct pat_index *idx; /* RCU-protected */
+	struct pat_expr *next; /* every expression, for rebuilds */
+};
+
+/* A match result. <entry> is the matching entry (for maps: its value), and
+ * <value> the map value as a sample of the expression's value type.
+ */
+struct pat_result {
+	const struct pat_entry *entry;
+	struct sample value;
+};
+
+/* Method by its "-m" name, or -1. */
+int pat_match_by_name(const char *name);
+const char *pat_match_name(enum pat_match m);
+
+/* The list loaded from file <path> (shared: loaded once). Blank lines and
+ * lines starting with '#' are skipped; for a map the first word is the key
+ * and the rest of the line (after blanks) the value. Returns NULL with
+ * *err set when the file cannot be read.
+ */
+struct pat_ref *pat_ref_load(const char *path, int is_map, char **err);
+
+/* A new inline list (not shared). */
+struct pat_ref *pat_ref_new_inline(void);
+void pat_ref_add(struct pat_ref *ref, const char *key, const char *value, int line);
+
+/* Creates an expression over no list yet. */
+struct pat_expr *pat_expr_new(enum pat_match match, unsigned flags, enum smp_type value_type);
+void pat_expr_add_ref(struct pat_expr *e, struct pat_ref *ref);
+
+/* Builds and publishes the index of <e> from its lists. Returns 0 with
+ * *err set naming the first invalid pattern ("'x' is not a valid IPv4 or
+ * IPv6 address", "invalid range '5:1'", regex errors...) and its file:line.
+ */
+int pat_expr_build(struct pat_expr *e, char **err);
+
+/* Matches sample <smp> (already of a type suiting the method) against
+ * <e>. Returns 1 with *res filled (may be NULL) on a match, 0 otherwise.
+ */
+int pat_expr_match(const struct pat_expr *e, struct sample *smp, struct pat_result *res);
+
+/* The sample type a method expects (SMP_T_STR for string methods...). */
+enum smp_type pat_match_type(enum pat_match m);
+
+/* Finds the shared list loaded from <path>, or NULL. */
+struct pat_ref *pat_ref_lookup(const char *path);
+
+/* Rebuilds every expression using <ref> after it changed (runtime API).
+ * Returns 0 with *err set if a new index could not be built (the old ones
+ * stay).
+ */
+int pat_ref_commit(struct pat_ref *ref, char **err);

@@ -1,0 +1,417 @@
+/* Unit tests for the sample engine (common/sample*.c), pattern matching
+ * (common/pattern*.c) and ACL conditions (common/acl.c), driven through
+ * the constant fetches of common/fetch-const.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "common/acl.h"
+#include "common/sample.h"
+#include "tests/unit/test.h"
+
+static const struct smp_where anywhere = {SMP_CK_CFG, "test.cfg", 1, NULL};
+
+/* Evaluates <text> and returns its value cast to a string (static buffer),
+ * "<none>" when there is no sample, "<error: ...>" when it does not parse.
+ */
+static const char *eval(const char *text)
+{
+	static char out[256];
+	char *err = NULL;
+	struct sample_expr *e = sample_parse_str(text, strlen(text), &anywhere, &err);
+	if (!e) {
+		snprintf(out, sizeof(out), "<error: %s>", err);
+		free(err);
+		return out;
+	}
+	struct smp_ctx ctx = {0};
+	struct sample smp;
+	size_t mark = smp_arena_mark();
+	if (!sample_fetch_as(e, &ctx, SMP_T_STR, &smp))
+		snprintf(out, sizeof(out), "<none>");
+	else
+		snprintf(out, sizeof(out), "%.*s", (int)smp.u.str.len, smp.u.str.ptr);
+	smp_arena_release(mark);
+	sample_expr_free(e);
+	return out;
+}
+
+static const char *parse_error(const char *text, enum smp_checkpoint ck)
+{
+	static char out[512];
+	char *err = NULL;
+	struct smp_where w = {ck, "t.cfg", 3, NULL};
+	struct sample_expr *e = sample_parse_str(text, strlen(text), &w, &err);
+	if (e) {
+		sample_expr_free(e);
+		return "<parsed>";
+	}
+	snprintf(out, sizeof(out), "%s", err);
+	free(err);
+	return out;
+}
+
+TEST(constant_fetches_and_casts)
+{
+	CHECK_STR(eval("int(42)"), "42");
+	CHECK_STR(eval("int(-7)"), "-7");
+	CHECK_STR(eval("bool(5)"), "1");
+	CHECK_STR(eval("str(hello)"), "hello");
+	CHECK_STR(eval("ipv4(10.1.2.3)"), "10.1.2.3");
+	CHECK_STR(eval("ipv6(2001:db8::1)"), "2001:db8::1");
+	CHECK_STR(eval("always_true"), "1");
+	CHECK_STR(eval("always_false"), "0");
+	CHECK_STR(eval("meth(GET)"), "GET");
+	CHECK_STR(eval("meth(PURGE)"), "PURGE");
+	CHECK_STR(eval("bin(414243)"), "ABC");
+	CHECK_STR(eval("bin(41004243)"), "A"); /* binary to string stops at NUL */
+}
+
+TEST(cast_rules)
+{
+	struct sample s = {.type = SMP_T_STR};
+	s.u.str.ptr = (char *)"123abc";
+	s.u.str.len = 6;
+	CHECK(smp_cast(&s, SMP_T_SINT));
+	CHECK_INT(s.u.sint, 123);
+	s = (struct sample){.type = SMP_T_STR};
+	s.u.str.ptr = (char *)"";
+	CHECK(!smp_cast(&s, SMP_T_SINT)); /* an empty string is no integer */
+	s = (struct sample){.type = SMP_T_STR};
+	s.u.str.ptr = (char *)"192.168.0.1";
+	s.u.str.len = 11;
+	CHECK(smp_cast(&s, SMP_T_ADDR));
+	CHECK_INT(s.type, SMP_T_IPV4);
+	CHECK(smp_cast(&s, SMP_T_SINT));
+	CHECK_INT(s.u.sint, 0xc0a80001);
+	s = (struct sample){.type = SMP_T_SINT, .u.sint = 0x0a000001};
+	CHECK(smp_cast(&s, SMP_T_IPV6));
+	CHECK(smp_cast(&s, SMP_T_IPV4)); /* v4-mapped back to IPv4 */
+	CHECK_INT(s.u.ipv4.s_addr, htonl(0x0a000001));
+	s = (struct sample){.type = SMP_T_IPV6};
+	s.u.ipv6.s6_addr[15] = 1; /* ::1 is not v4-mapped */
+	CHECK(!smp_cast(&s, SMP_T_IPV4));
+	CHECK(!smp_can_cast(SMP_T_IPV6, SMP_T_SINT));
+	CHECK(!smp_can_cast(SMP_T_BOOL, SMP_T_IPV4));
+	CHECK(smp_can_cast(SMP_T_STR, SMP_T_METH));
+	s = (struct sample){.type = SMP_T_SINT, .u.sint = 258};
+	CHECK(smp_cast(&s, SMP_T_BIN));
+	CHECK_INT(s.u.str.len, 8);
+	CHECK_INT((unsigned char)s.u.str.ptr[6], 1);
+	CHECK_INT((unsigned char)s.u.str.ptr[7], 2);
+}
+
+TEST(argument_parsing)
+{
+	CHECK_STR(eval("str('a,b')"), "a,b");
+	CHECK_STR(eval("str(\"x\\\"y\")"), "x\"y");
+	CHECK_STR(eval("str(a\\,b)"), "a,b");
+	CHECK_STR(eval("str( spaced )"), "spaced");
+	CHECK_STR(parse_error("int(abc)", SMP_CK_CFG),
+	          "fetch method 'int' : failed to parse 'abc' as type 'integer' at position 1");
+	CHECK_STR(parse_error("str", SMP_CK_CFG),
+	          "fetch method 'str' : missing arguments (got 0/1), type 'string' expected");
+	CHECK_STR(parse_error("int(1,2)", SMP_CK_CFG),
+	          "fetch method 'int' : end of arguments expected at position 2, but got '2'");
+	CHECK_STR(parse_error("str(abc", SMP_CK_CFG),
+	          "missing closing ')' after arguments to 'str'");
+	CHECK_STR(parse_error("bin(4)", SMP_CK_CFG),
+	          "fetch method 'bin' : invalid binary string (odd length)");
+	CHECK_STR(parse_error("date(0,h)", SMP_CK_CFG),
+	          "fetch method 'date' : expects 's', 'ms' or 'us' as second argument");
+	CHECK_STR(parse_error("ipv4(1.2.3)", SMP_CK_CFG),
+	          "fetch method 'ipv4' : failed to parse '1.2.3' as type 'IPv4' at position 1");
+}
+
+TEST(expression_errors)
+{
+	CHECK_STR(parse_error("nosuchfetch", SMP_CK_CFG), "unknown fetch method 'nosuchfetch'");
+	CHECK_STR(parse_error("int(1),nosuchconv", SMP_CK_CFG), "unknown converter 'nosuchconv'");
+	CHECK_STR(parse_error("int(1),", SMP_CK_CFG), "missing converter name after ','");
+	CHECK_STR(parse_error("", SMP_CK_CFG), "missing fetch method");
+	CHECK_STR(parse_error("int(1)x", SMP_CK_CFG),
+	          "missing comma after fetch keyword 'int' before 'x'");
+}
+
+TEST(environment_and_time)
+{
+	setenv("HALYARD_TEST_VAR", "from-env", 1);
+	CHECK_STR(eval("env(HALYARD_TEST_VAR)"), "from-env");
+	CHECK_STR(eval("env(HALYARD_NO_SUCH_VAR)"), "<none>");
+	long now = (long)time(NULL);
+	long d = atol(eval("date"));
+	CHECK(d >= now && d <= now + 2);
+	d = atol(eval("date(3600)"));
+	CHECK(d >= now + 3600 && d <= now + 3602);
+	long r = atol(eval("rand(10)"));
+	CHECK(r >= 0 && r < 10);
+}
+
+TEST(arena_marks)
+{
+	size_t m = smp_arena_mark();
+	char *a = smp_alloc(100);
+	CHECK(a != NULL);
+	CHECK(smp_arena_mark() >= m + 100);
+	smp_arena_release(m);
+	CHECK_INT(smp_arena_mark(), m);
+	CHECK(smp_alloc((size_t)1 << 30) == NULL); /* over the limit: no memory, no crash */
+}
+
+/* ACLs */
+
+static struct acl *acls;
+static struct acl_scope scope = {&acls};
+
+static int acl_line(const char *name, const char *words)
+{
+	char *copy = strdup(words), *args[32];
+	int n = 0;
+	for (char *t = strtok(copy, " "); t && n < 32; t = strtok(NULL, " "))
+		args[n++] = t;
+	char *err = NULL;
+	int ok = acl_parse_line(&scope, name, args, n, "t.cfg", 1, &err);
+	if (!ok)
+		fprintf(stderr, "acl %s: %s\n", name, err);
+	free(err);
+	free(copy);
+	return ok;
+}
+
+static const char *acl_error(const char *words)
+{
+	static char out[512];
+	char *copy = strdup(words), *args[32];
+	int n = 0;
+	for (char *t = strtok(copy, " "); t && n < 32; t = strtok(NULL, " "))
+		args[n++] = t;
+	char *err = NULL;
+	int ok = acl_parse_line(&scope, "bad", args, n, "t.cfg", 1, &err);
+	snprintf(out, sizeof(out), "%s", ok ? "<parsed>" : err);
+	free(err);
+	free(copy);
+	return out;
+}
+
+/* Evaluates the condition "<words>": 1 true, 0 false, -1 parse error. */
+static int cond(const char *words)
+{
+	char *copy = strdup(words), *args[32];
+	int n = 0;
+	for (char *t = strtok(copy, " "); t && n < 32; t = strtok(NULL, " "))
+		args[n++] = t;
+	char *err = NULL;
+	struct acl_cond *c = NULL;
+	int r = -1;
+	if (acl_find_cond(&scope, args, n, "t.cfg", 2, &c, &err) >= 0 && c) {
+		struct smp_ctx ctx = {0};
+		r = acl_exec_cond(c, &ctx) == ACL_PASS;
+		acl_cond_free(c);
+	} else if (err) {
+		fprintf(stderr, "cond '%s': %s\n", words, err);
+	}
+	free(err);
+	free(copy);
+	return r;
+}
+
+TEST(acl_match_methods)
+{
+	CHECK(acl_line("s_exact", "str(Hello) Hello"));
+	CHECK(acl_line("s_exact_i", "str(Hello) -i hello"));
+	CHECK(acl_line("s_exact_miss", "str(Hello) hello"));
+	CHECK(acl_line("s_beg", "str(/api/v1) -m beg /api /static"));
+	CHECK(acl_line("s_end", "str(index.html) -m end .html"));
+	CHECK(acl_line("s_sub", "str(abcdef) -m sub -i CDE"));
+	CHECK(acl_line("s_reg", "str(abc123) -m reg ^[a-z]+[0-9]+$"));
+	CHECK(acl_line("s_dir", "str(/img/logo.png) -m dir img"));
+	CHECK(acl_line("s_dir_miss", "str(/images/logo.png) -m dir img"));
+	CHECK(acl_line("s_dom", "str(www.example.com) -m dom example"));
+	CHECK(acl_line("s_dom_miss", "str(www.myexample.com) -m dom example"));
+	CHECK(acl_line("s_len", "str(abcd) -m len 3:5"));
+	CHECK(acl_line("i_range", "int(42) 10:50"));
+	CHECK(acl_line("i_ge", "int(42) ge 42"));
+	CHECK(acl_line("i_gt", "int(42) gt 42"));
+	CHECK(acl_line("i_lt", "int(42) lt 43"));
+	CHECK(acl_line("i_open", "int(42) :41 43:"));
+	CHECK(acl_line("ip_net", "ipv4(10.1.2.3) 192.168.0.0/16 10.0.0.0/8"));
+	CHECK(acl_line("ip_mask", "ipv4(10.1.2.3) 10.1.0.0/255.255.0.0"));
+	CHECK(acl_line("ip_miss", "ipv4(11.1.2.3) 10.0.0.0/8"));
+	CHECK(acl_line("ip6_net", "ipv6(2001:db8::5) 2001:db8::/32"));
+	CHECK(acl_line("ip4_in_v6", "ipv4(10.0.0.1) ::ffff:10.0.0.0/104"));
+	CHECK(acl_line("b_true", "bool(1)"));
+	CHECK(acl_line("b_false", "bool(0)"));
+	CHECK(acl_line("found", "str(x) -m found"));
+	CHECK(acl_line("bin", "bin(0a0b) -m bin 0A0B"));
+	CHECK(acl_line("dashes", "str(-x) -- -x"));
+	CHECK(acl_line("meth", "meth(GET) GET HEAD"));
+
+	CHECK_INT(cond("if s_exact"), 1);
+	CHECK_INT(cond("if s_exact_i"), 1);
+	CHECK_INT(cond("if s_exact_miss"), 0);
+	CHECK_INT(cond("if s_beg s_end s_sub s_reg s_dir s_dom s_len"), 1);
+	CHECK_INT(cond("if s_dir_miss"), 0);
+	CHECK_INT(cond("if s_dom_miss"), 0);
+	CHECK_INT(cond("if i_range i_ge i_lt"), 1);
+	CHECK_INT(cond("if i_gt"), 0);
+	CHECK_INT(cond("if i_open"), 0);
+	CHECK_INT(cond("if ip_net ip_mask ip6_net ip4_in_v6"), 1);
+	CHECK_INT(cond("if ip_miss"), 0);
+	CHECK_INT(cond("if b_true !b_false found bin dashes meth"), 1);
+}
+
+TEST(acl_conditions)
+{
+	CHECK(acl_line("yes", "always_true"));
+	CHECK(acl_line("no", "always_false"));
+	CHECK(acl_line("multi", "int(5) 1"));
+	CHECK(acl_line("multi", "int(5) 5")); /* same name: ORed with the first line */
+	CHECK_INT(cond("if yes"), 1);
+	CHECK_INT(cond("unless yes"), 0);
+	CHECK_INT(cond("if yes no"), 0);
+	CHECK_INT(cond("if no || yes"), 1);
+	CHECK_INT(cond("if no or yes"), 1);
+	CHECK_INT(cond("if !no"), 1);
+	CHECK_INT(cond("if ! no"), 1);
+	CHECK_INT(cond("if multi"), 1);
+	CHECK_INT(cond("if { int(3) 3 } yes"), 1);
+	CHECK_INT(cond("if { str(abc) -m beg x }"), 0);
+	CHECK_INT(cond("if TRUE"), 1);
+	CHECK_INT(cond("unless FALSE"), 1);
+	CHECK_INT(cond("if nosuch"), -1);
+	CHECK_INT(cond("if yes ||"), -1);
+	CHECK_INT(cond("if || yes"), -1);
+	CHECK_INT(cond("if { int(3) 3"), -1);
+	CHECK_INT(cond("if"), -1);
+}
+
+TEST(acl_errors)
+{
+	CHECK_STR(acl_error("int(1) -m nosuch 1"), "unknown matching method 'nosuch' for '-m'");
+	CHECK_STR(acl_error("int(1) -x 1"), "'-x' is not a valid ACL option. Please use '--' "
+	                                    "before any pattern beginning with a '-'");
+	CHECK_STR(acl_error("ipv4(1.2.3.4) notanip"),
+	          "'notanip' is not a valid IPv4 or IPv6 address");
+	CHECK_STR(acl_error("int(1) 5:1"), "'5:1' is not a valid integer or range");
+	CHECK_STR(acl_error("str(a) -m reg ("),
+	          "regex '(' is invalid: missing closing parenthesis");
+	CHECK_STR(acl_error("meth(GET) -m ip 1.2.3.4"),
+	          "matching method 'ip' cannot be used with fetch keyword 'meth'");
+	CHECK_STR(acl_error("str(a) -f /nonexistent/file"),
+	          "failed to open pattern file </nonexistent/file> : No such file or directory");
+	CHECK_STR(acl_error("nosuch x"), "unknown fetch method 'nosuch'");
+}
+
+/* A pattern file of <n> networks 10.x.y.0/24, with a comment and blanks. */
+static char *write_net_file(int n)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/halyard-test-nets-%d.lst", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fprintf(f, "# networks\n\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  10.%d.%d.0/24\n", (i >> 8) & 255, i & 255);
+	fclose(f);
+	return path;
+}
+
+TEST(acl_from_file)
+{
+	char *path = write_net_file(5000);
+	char words[128];
+	snprintf(words, sizeof(words), "ipv4(10.19.135.7) -f %s", path); /* 5000 = 19*256+136 */
+	CHECK(acl_line("f_hit", words));
+	snprintf(words, sizeof(words), "ipv4(10.19.136.7) -f %s", path);
+	CHECK(acl_line("f_miss", words));
+	CHECK_INT(cond("if f_hit"), 1);
+	CHECK_INT(cond("if f_miss"), 0);
+	unlink(path);
+}
+
+TEST(maps_and_longest_prefix)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/halyard-test-map-%d.map", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fprintf(f, "10.0.0.0/8 wide\n10.1.0.0/16 narrow value\n# comment\nexample.com site\n");
+	fclose(f);
+	char *err = NULL;
+	struct pat_ref *ref = pat_ref_load(path, 1, &err);
+	CHECK(ref != NULL);
+	CHECK(pat_ref_load(path, 1, &err) == ref); /* shared */
+	CHECK_INT(ref->n, 3);
+	CHECK_STR(ref->entries[1].value, "narrow value");
+	struct pat_expr *ip = pat_expr_new(PAT_MATCH_IP, 0, SMP_T_STR);
+	pat_expr_add_ref(ip, ref);
+	CHECK(!pat_expr_build(ip, &err)); /* "example.com" is not a network */
+	CHECK(err && strstr(err, "line 4 of file"));
+	free(err);
+	err = NULL;
+
+	struct pat_ref *nets = pat_ref_new_inline();
+	nets->is_map = 1;
+	pat_ref_add(nets, "10.0.0.0/8", "wide", 0);
+	pat_ref_add(nets, "10.1.0.0/16", "narrow", 0);
+	pat_ref_add(nets, "10.1.2.3", "host", 0);
+	struct pat_expr *e = pat_expr_new(PAT_MATCH_IP, 0, SMP_T_STR);
+	pat_expr_add_ref(e, nets);
+	CHECK(pat_expr_build(e, &err));
+	struct sample s = {.type = SMP_T_IPV4};
+	struct pat_result r;
+	inet_pton(AF_INET, "10.1.9.9", &s.u.ipv4);
+	CHECK(pat_expr_match(e, &s, &r));
+	CHECK_STR(r.entry->value, "narrow");
+	inet_pton(AF_INET, "10.1.2.3", &s.u.ipv4);
+	CHECK(pat_expr_match(e, &s, &r));
+	CHECK_STR(r.entry->value, "host");
+	inet_pton(AF_INET, "10.200.0.1", &s.u.ipv4);
+	CHECK(pat_expr_match(e, &s, &r));
+	CHECK_STR(r.entry->value, "wide");
+
+	/* integer values are checked when the index is built */
+	struct pat_ref *ints = pat_ref_new_inline();
+	ints->is_map = 1;
+	pat_ref_add(ints, "a", "12", 0);
+	pat_ref_add(ints, "a", "13", 0); /* duplicate key: the first wins */
+	struct pat_expr *ie = pat_expr_new(PAT_MATCH_STR, 0, SMP_T_SINT);
+	pat_expr_add_ref(ie, ints);
+	CHECK(pat_expr_build(ie, &err));
+	s = (struct sample){.type = SMP_T_STR};
+	s.u.str.ptr = (char *)"a";
+	s.u.str.len = 1;
+	CHECK(pat_expr_match(ie, &s, &r));
+	CHECK_INT(r.value.type, SMP_T_SINT);
+	CHECK_INT(r.value.u.sint, 12);
+	pat_ref_add(ints, "b", "x12", 0);
+	CHECK(!pat_ref_commit(ints, &err));
+	CHECK_STR(err, "unable to parse integer value 'x12'");
+	free(err);
+	unlink(path);
+}
+
+TEST(string_hash_scales)
+{
+	struct pat_ref *ref = pat_ref_new_inline();
+	char key[32];
+	for (int i = 0; i < 100000; i++) {
+		snprintf(key, sizeof(key), "Host-%d.example", i);
+		pat_ref_add(ref, key, NULL, 0);
+	}
+	char *err = NULL;
+	struct pat_expr *e = pat_expr_new(PAT_MATCH_STR, PAT_F_IGNORE_CASE, SMP_T_STR);
+	pat_expr_add_ref(e, ref);
+	CHECK(pat_expr_build(e, &err));
+	struct sample s = {.type = SMP_T_STR};
+	s.u.str.ptr = (char *)"HOST-99999.EXAMPLE";
+	s.u.str.len = strlen(s.u.str.ptr);
+	CHECK(pat_expr_match(e, &s, NULL));
+	s.u.str.ptr = (char *)"host-100000.example";
+	s.u.str.len = strlen(s.u.str.ptr);
+	CHECK(!pat_expr_match(e, &s, NULL));
+}
+
+TEST_MAIN()

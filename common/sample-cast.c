@@ -228,8 +228,8 @@ static int bin_to_str(struct sample *smp)
 
 int smp_can_cast(enum smp_type from, enum smp_type to)
 {
-	if (to == SMP_T_ANY || from == to)
-		return 1;
+	if (to == SMP_T_ANY || from == to || from == SMP_T_ANY)
+		return 1; /* ANY: known at run time only */
 	switch (from) {
 	case SMP_T_BOOL:
 		return to == SMP_T_SINT || to == SMP_T_STR || to == SMP_T_BIN;

@@ -123,7 +123,10 @@ struct arg {
 		struct smp_str str;
 		struct in_addr ipv4;
 		struct in6_addr ipv6;
-		void *ptr; /* resolved object (proxy, server, userlist, regex, variable) */
+		void *ptr; /* resolved object (proxy, server, userlist, table, regex) */
+		struct {
+			int scope, id; /* struct var_ref of common/vars.h */
+		} var;
 	} data;
 	char *raw; /* as written (for names resolved later, and messages) */
 };

@@ -11,6 +11,7 @@
 
 #include "common/mem.h"
 #include "common/units.h"
+#include "common/vars.h"
 
 static struct smp_fetch_list *fetch_lists;
 static struct smp_conv_list *conv_lists;
@@ -266,6 +267,14 @@ static int convert_arg(struct arg *a, char *s, char **err)
 		a->data.str.ptr = s;
 		a->data.str.len = strlen(s);
 		return compile_regex_arg(a, err);
+	case ARGT_VAR: {
+		struct var_ref r;
+		if (!vars_parse_name(s, strlen(s), 1, &r, err))
+			return 0;
+		a->data.var.scope = (int)r.scope;
+		a->data.var.id = r.id;
+		return 1;
+	}
 	default: /* strings, and names resolved later */
 		a->data.str.ptr = s;
 		a->data.str.len = strlen(s);

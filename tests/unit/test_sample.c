@@ -162,6 +162,35 @@ TEST(arena_marks)
 	CHECK(smp_alloc((size_t)1 << 30) == NULL); /* over the limit: no memory, no crash */
 }
 
+TEST(process_variables)
+{
+	CHECK_STR(eval("var(proc.unset_yet)"), "<none>");
+	CHECK_STR(eval("var(proc.unset_yet,dflt)"), "dflt");
+	CHECK_STR(eval("str(abc),set-var(proc.v1)"), "abc");
+	CHECK_STR(eval("var(proc.v1)"), "abc");
+	CHECK_STR(eval("int(5),set-var(proc.n)"), "5");
+	CHECK_STR(eval("int(3),set-var(proc.n,ifgt)"), "3"); /* 5 > 3: set */
+	CHECK_STR(eval("var(proc.n)"), "3");
+	CHECK_STR(eval("int(9),set-var(proc.n,ifgt)"), "9"); /* 3 < 9: kept */
+	CHECK_STR(eval("var(proc.n)"), "3");
+	CHECK_STR(eval("str(\"\"),set-var(proc.v1,ifnotempty)"), "");
+	CHECK_STR(eval("var(proc.v1)"), "abc");
+	CHECK_STR(eval("str(x),set-var(proc.v2,ifexists)"), "x"); /* never set: not stored */
+	CHECK_STR(eval("var(proc.v2)"), "<none>");
+	CHECK_STR(eval("str(x),unset-var(proc.v1)"), "x");
+	CHECK_STR(eval("var(proc.v1)"), "<none>");
+	CHECK_STR(eval("str(y),set-var(proc.v1,ifexists,ifnotset)"), "y");
+	CHECK_STR(eval("var(proc.v1)"), "y");
+	CHECK_STR(
+	    eval("var(nope.x)"),
+	    "<error: fetch method 'var' : invalid variable name 'nope.x'. A variable name must be "
+	    "start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'>");
+	CHECK_STR(eval("str(a),set-var(txn.x,ifwhatever)"),
+	          "<error: invalid args in converter 'set-var' : unknown condition 'ifwhatever'>");
+	CHECK_STR(eval("str(a),set-var(txn.x)"), "a"); /* no transaction here: not stored */
+	CHECK_STR(eval("var(txn.x)"), "<none>");
+}
+
 /* ACLs */
 
 static struct acl *acls;

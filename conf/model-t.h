@@ -11,6 +11,10 @@
 struct proxy;
 struct h1_case_map;
 struct lb_algo;
+struct logfmt;
+struct acl;
+struct acl_cond;
+struct act_rule;
 
 /* Timeouts in milliseconds; 0 means "not set". */
 struct px_timeouts {
@@ -184,14 +188,38 @@ struct server {
 	struct server *next;
 };
 
-/* A use_backend rule (conditions arrive with the ACL engine). */
+/* A use_backend rule: a fixed backend name, or a log-format computing it
+ * at run time ("%[...]" in the name).
+ */
 struct switching_rule {
 	char *be_name;
-	struct proxy *be; /* resolved at validation */
+	struct proxy *be;        /* resolved at validation; NULL for a dynamic name */
+	struct logfmt *dyn_name; /* dynamic name, NULL for a fixed one */
+	struct acl_cond *cond;   /* NULL: always */
 	char *file;
 	int line;
 	struct switching_rule *next;
 };
+
+/* Rule sets of a proxy (conf/rules.h). */
+enum ruleset {
+	RS_TCP_CONN = 0,
+	RS_TCP_SESS,
+	RS_TCP_REQ,
+	RS_TCP_RES,
+	RS_HTTP_REQ,
+	RS_HTTP_RES,
+	RS_HTTP_AFTER,
+	RS_NUM
+};
+#define RS_F(rs) (1u << (rs))
+#define RS_F_TCP_CONN RS_F(RS_TCP_CONN)
+#define RS_F_TCP_SESS RS_F(RS_TCP_SESS)
+#define RS_F_TCP_REQ RS_F(RS_TCP_REQ)
+#define RS_F_TCP_RES RS_F(RS_TCP_RES)
+#define RS_F_HTTP_REQ RS_F(RS_HTTP_REQ)
+#define RS_F_HTTP_RES RS_F(RS_HTTP_RES)
+#define RS_F_HTTP_AFTER RS_F(RS_HTTP_AFTER)
 
 /* HTTP health checks of a backend ("option httpchk", "http-check ..."). */
 enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING };
@@ -254,6 +282,10 @@ struct proxy {
 	struct server *servers;
 	int nb_servers;
 	struct switching_rule *switching_rules;
+	struct acl *acls;                    /* "acl" lines, and anonymous/predefined ones used */
+	struct act_rule *rules[RS_NUM];      /* in file order */
+	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
+	uint32_t tcp_res_inspect_delay;
 	struct proxy *default_backend; /* resolved at validation */
 	struct proxy *defaults;        /* the defaults section it inherited from */
 	struct proxy *next;

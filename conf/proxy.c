@@ -3,6 +3,8 @@
  * specific module.
  */
 #include "conf/proxy.h"
+#include "conf/rules.h"
+#include "common/logfmt.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -98,6 +100,8 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->httpchk = def->httpchk;
 	px->httpchk.own_expects = 0;
 	px->httpchk.send_seen = 0;
+	px->tcp_req_inspect_delay = def->tcp_req_inspect_delay;
+	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
 	px->defaults = (struct proxy *)def;
 }
 
@@ -348,23 +352,45 @@ static int parse_default_backend(struct cfg_ctx *ctx, char **args, int nargs, ch
 	return CFG_OK;
 }
 
-/* use_backend <name> [if|unless <cond>] */
+/* use_backend <name> [if|unless <cond>]: the name may be a log-format
+ * ("%[...]") computed for each request.
+ */
 static int parse_use_backend(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	if (nargs < 2) {
 		memprintf(err, "'%s' expects a backend name.", args[0]);
 		return CFG_ALERT;
 	}
-	if (nargs > 2) {
-		if (strcmp(args[2], "if") == 0 || strcmp(args[2], "unless") == 0)
-			memprintf(err, "'use_backend' conditions ('%s ...') are not supported yet.",
-				  args[2]);
+	struct switching_rule *r = xcalloc(1, sizeof(*r));
+	char *e2 = NULL;
+	int ci = acl_find_cond(proxy_acl_scope(ctx->px), args + 2, nargs - 2, ctx->file, ctx->line,
+			       &r->cond, &e2);
+	if (ci != 0 && ci != nargs - 2) {
+		if (ci < 0)
+			memprintf(err, "error detected while parsing switching rule : %s.", e2);
 		else
-			memprintf(err, "'use_backend': unexpected word '%s'; expects 'if' or "
-				  "'unless'.", args[2]);
+			memprintf(err, "'use_backend': unexpected word '%s'; expects 'if' or 'unless'.",
+				  args[2]);
+		acl_cond_free(r->cond);
+		free(e2);
+		free(r);
 		return CFG_ALERT;
 	}
-	struct switching_rule *r = xcalloc(1, sizeof(*r));
+	if (strchr(args[1], '%')) {
+		struct smp_where w = {SMP_CK_HTTP_REQ, ctx->file, ctx->line, ctx->px};
+		r->dyn_name = logfmt_parse(args[1], &w, &e2);
+		if (!r->dyn_name) {
+			memprintf(err, "use_backend : %s.", e2);
+			acl_cond_free(r->cond);
+			free(e2);
+			free(r);
+			return CFG_ALERT;
+		}
+		if (logfmt_is_const(r->dyn_name)) { /* "%%" only: a plain name */
+			logfmt_free(r->dyn_name);
+			r->dyn_name = NULL;
+		}
+	}
 	r->be_name = xstrdup(args[1]);
 	r->file = xstrdup(ctx->file);
 	r->line = ctx->line;

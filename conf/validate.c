@@ -56,6 +56,8 @@ static int resolve_backends(struct config *cfg, struct proxy *px)
 		}
 	}
 	for (struct switching_rule *r = px->switching_rules; r; r = r->next) {
+		if (r->dyn_name)
+			continue; /* resolved for each request */
 		r->be = proxy_find(cfg, r->be_name, PX_CAP_BE);
 		if (!r->be) {
 			ha_alert("config : Proxy '%s': unable to find required use_backend: '%s'.\n",

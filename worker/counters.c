@@ -91,6 +91,26 @@ void counters_http_intercepted(struct fe_rt *fe)
 	tc()->fe[fe->idx].intercepted++;
 }
 
+void counters_http_denied(struct fe_rt *fe, struct be_rt *be, int resp)
+{
+	struct thr_counters *c = tc();
+	if (resp) {
+		c->fe[fe->idx].dresp++;
+		if (be)
+			c->be[be->idx].dresp++;
+	} else {
+		c->fe[fe->idx].dreq++;
+	}
+}
+
+void counters_http_rewrite_failed(struct fe_rt *fe, struct be_rt *be)
+{
+	struct thr_counters *c = tc();
+	c->fe[fe->idx].wrew++;
+	if (be)
+		c->be[be->idx].wrew++;
+}
+
 void counters_http_status(struct fe_rt *fe, struct be_rt *be, int status)
 {
 	struct thr_counters *c = tc();

@@ -19,6 +19,9 @@ struct px_counters {
 	uint64_t ereq;      /* frontend: invalid requests */
 	uint64_t eresp;     /* backend: invalid or aborted responses */
 	uint64_t intercepted; /* frontend: answered locally (monitor-uri) */
+	uint64_t dreq;        /* requests denied by rules */
+	uint64_t dresp;       /* responses denied by rules */
+	uint64_t wrew;        /* failed header rewrites */
 };
 
 struct srv_counters {
@@ -55,6 +58,10 @@ void counters_srv_redispatch(struct srv_rt *srv);
 void counters_http_req(struct fe_rt *fe, int accepted);
 void counters_http_bad_req(struct fe_rt *fe);
 void counters_http_intercepted(struct fe_rt *fe);
+/* A request (<resp> 0) or response denied by a rule of <fe> / <be>. */
+void counters_http_denied(struct fe_rt *fe, struct be_rt *be, int resp);
+/* A rule failed to rewrite a message. */
+void counters_http_rewrite_failed(struct fe_rt *fe, struct be_rt *be);
 /* HTTP: the final response of a transaction, with <status>, went to the
  * client; <be> is the backend it was routed to, if any.
  */

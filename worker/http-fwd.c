@@ -11,6 +11,7 @@
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
 #include "worker/pool.h"
+#include "worker/http-rules.h"
 #include "worker/http-txn.h"
 
 #define MAX_ROUNDS 16
@@ -167,6 +168,8 @@ static int response_head(struct stream *s)
 		http_reply_error(s, 502, TERM_SRV_ERR);
 		return -1;
 	}
+	if (http_response_rules(s) < 0)
+		return -1; /* replaced or refused by a rule */
 	set_response_connection(s);
 	if (emit_response_head(s) < 0) {
 		http_reply_error(s, 502, TERM_SRV_ERR);
@@ -371,6 +374,8 @@ void http_next_transaction(struct stream *s)
 	t->req_counted = 0;
 	t->status = 0;
 	t->rscan_from = 0;
+	t->rw_len = 0;
+	stream_vars_txn_end(s);
 	s->state = ST_HTTP_REQ;
 	s->attempts = 0;
 	s->failed_srv = NULL;

@@ -37,6 +37,22 @@ h1_case_fn http_case_fn(const struct stream *s, int to_server)
 	return f && rt.cfg->global.h1_case_adjust ? case_lookup : NULL;
 }
 
+char *http_rw_alloc(struct http_txn *t, size_t len)
+{
+	if (!t->rw) {
+		uint32_t size = rt.cfg->global.tune_maxrewrite * 2;
+		t->rw = malloc(size ? size : 2048);
+		if (!t->rw)
+			return NULL;
+		t->rw_size = size ? size : 2048;
+	}
+	if (len > t->rw_size - t->rw_len)
+		return NULL;
+	char *p = t->rw + t->rw_len;
+	t->rw_len += (uint32_t)len;
+	return p;
+}
+
 int http_txn_new(struct stream *s)
 {
 	int maxhdrs = rt.cfg->global.tune_http_maxhdr > 0 ? rt.cfg->global.tune_http_maxhdr : 101;
@@ -58,6 +74,7 @@ void http_txn_free(struct stream *s)
 		return;
 	park_idle_conn(s);
 	free(t->req_copy);
+	free(t->rw);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
 	free(t);
@@ -150,6 +167,31 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	t->cli_close = 1;
 	s->state = ST_HTTP_FLUSH;
 	s->cli_exp = deadline(s->fe->conf->to.client);
+	http_flush(s);
+}
+
+void http_reply_raw(struct stream *s, const char *raw, size_t len, int status)
+{
+	struct http_txn *t = s->txn;
+	int routed = s->state != ST_HTTP_REQ && s->state != ST_HTTP_FLUSH;
+	struct be_rt *be = routed ? s->be : NULL;
+	int keep = !t->cli_close && !atomic_load(&rt.stopping) &&
+	           (!routed || t->req_state == HRQ_DONE);
+	if (routed)
+		forget_server_side(s);
+	t->status = status;
+	if (!t->rsp_started && sbuf_append(&s->rsp, raw, len) == 0) {
+		t->rsp_started = 1;
+		counters_http_status(s->fe, be, status);
+	} else {
+		keep = 0;
+	}
+	if (keep) {
+		http_next_transaction(s);
+		return;
+	}
+	t->cli_close = 1;
+	s->state = ST_HTTP_FLUSH;
 	http_flush(s);
 }
 

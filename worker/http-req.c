@@ -15,6 +15,7 @@
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
+#include "worker/http-rules.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
 
@@ -300,7 +301,8 @@ static int analyse_request(struct stream *s)
 		st = 400; /* a WebSocket handshake without its key */
 	if (st)           /* found once the head was complete: its last byte */
 		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
-	s->be = s->fe->default_be;
+	if (!http_request_rules(s))
+		return 0; /* answered by a rule */
 	if (!s->be) {                 /* a frontend without any backend */
 		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
 		http_reply_error(s, 503, TERM_NO_SRV);

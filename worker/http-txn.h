@@ -60,8 +60,16 @@ struct http_txn {
 	char xff[64], xot[64];        /* values of added headers */
 	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
+	char *rw;                     /* values written by rules (headers, URI...) */
+	uint32_t rw_len, rw_size;     /* for this transaction */
 	struct http_hdr hdrs[]; /* request then response slots */
 };
+
+/* Room for <len> bytes of rewritten message parts, kept until the next
+ * transaction (at most tune.maxrewrite per message side twice over);
+ * NULL when exhausted (a rewrite failure).
+ */
+char *http_rw_alloc(struct http_txn *t, size_t len);
 
 /* Allocates the HTTP state of <s> (HTTP frontends); -1 on failure. */
 int http_txn_new(struct stream *s);
@@ -121,6 +129,11 @@ void http_forward(struct stream *s);
 
 /* http-reply.c: sends <status>'s error page, then closes after <why>. */
 void http_reply_error(struct stream *s, int status, enum term_cause why);
+/* Answers with the complete response <raw> (status <status>, counted) in
+ * place of the server's, whether a server was involved or not; keeps the
+ * client connection when the transaction allows it.
+ */
+void http_reply_raw(struct stream *s, const char *raw, size_t len, int status);
 /* Sends a complete local response; keeps the connection unless <close>. */
 void http_reply_local(struct stream *s, const char *raw, size_t len, int close);
 /* Flushing and lingering after a reply (ST_HTTP_FLUSH). May free <s>. */

@@ -163,9 +163,7 @@ int runtime_build(struct config *cfg)
 		fe->conf = px;
 		fe->idx = rt.nfe++;
 		fe->maxconn = px->maxconn ? px->maxconn : rt.maxconn;
-		if (px->switching_rules)
-			fe->default_be = runtime_backend_of(px->switching_rules->be);
-		else if (px->default_backend)
+		if (px->default_backend)
 			fe->default_be = runtime_backend_of(px->default_backend);
 		else if (px->cap & PX_CAP_BE)
 			fe->default_be = runtime_backend_of(px);

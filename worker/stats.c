@@ -95,6 +95,9 @@ static void set_http_px(struct stat_row *r, const struct px_counters *pc, int fe
 {
 	set_hrsp(r, pc->hrsp);
 	set(r, "req_tot", "%llu", (unsigned long long)pc->req_tot);
+	set(r, "dreq", "%llu", (unsigned long long)pc->dreq);
+	set(r, "dresp", "%llu", (unsigned long long)pc->dresp);
+	set(r, "wrew", "%llu", (unsigned long long)pc->wrew);
 	if (fe) {
 		set(r, "ereq", "%llu", (unsigned long long)pc->ereq);
 		set(r, "intercepted", "%llu", (unsigned long long)pc->intercepted);

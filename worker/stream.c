@@ -3,6 +3,7 @@
  * timeouts and teardown.
  */
 #include "worker/stream.h"
+#include "worker/rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,6 +164,8 @@ static void stream_free(struct stream *s)
 	timer_set(&s->tmo, 0);
 	thr_unlink(s);
 	http_txn_free(s); /* may keep an idle server connection for others */
+	stream_vars_txn_end(s);
+	vars_prune(&s->vars_sess);
 	stream_close_server(s);
 	side_close(&s->cli);
 	pool_buf_put(s->req.data);
@@ -669,6 +672,8 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		if (s->fe->conf->to.http_request)
 			s->cli_exp = deadline(s->fe->conf->to.http_request);
 	}
+	if (!s->txn && s->fe->conf->switching_rules)
+		s->be = rules_select_backend(s);
 	if (!s->be && !s->txn) {
 		stream_end(s, TERM_NO_SRV);
 		return;

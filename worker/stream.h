@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/vars.h"
 #include "worker/loop.h"
 #include "worker/proxy-proto.h"
 #include "worker/runtime.h"
@@ -89,8 +90,15 @@ struct stream {
 	int splice_req, splice_rsp;   /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
 	uint32_t pp_hdr_len;          /* PROXY header bytes at the head of req, not yet sent */
 	struct http_txn *txn;         /* HTTP mode state, NULL in TCP mode */
+	struct var_store vars_sess, vars_txn, vars_req, vars_res;
+	const struct act_rule *resume_rule; /* rule that yielded, to run again */
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
+
+struct act_rule;
+
+/* Ends the variables of a transaction (txn, req, res scopes). */
+void stream_vars_txn_end(struct stream *s);
 
 /* Soft stop on the current thread: idle HTTP connections are closed, busy
  * ones close after their current transaction; idle server connections are

@@ -1,0 +1,395 @@
+/* Basic HTTP actions: allow, deny, return, set-header, add-header,
+ * del-header, set-var, unset-var (http-request, http-response,
+ * http-after-response; the variable ones in TCP rule sets too).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/logfmt.h"
+#include "common/mem.h"
+#include "common/sample.h"
+#include "common/vars.h"
+#include "conf/http.h"
+#include "conf/rules.h"
+#include "worker/counters.h"
+#include "worker/http-rules.h"
+#include "worker/http-txn.h"
+#include "worker/rules.h"
+
+#define RS_HTTP_ALL (RS_F_HTTP_REQ | RS_F_HTTP_RES | RS_F_HTTP_AFTER)
+#define RS_ALL_CONTENT (RS_HTTP_ALL | RS_F_TCP_REQ | RS_F_TCP_RES | RS_F_TCP_SESS | RS_F_TCP_CONN)
+
+/* The message a rule of <r>'s set works on. */
+static struct http_msg *rule_msg(const struct act_rule *r, struct stream *s)
+{
+	return r->rs == RS_HTTP_REQ ? &s->txn->req : &s->txn->rsp;
+}
+
+static struct smp_where rule_where(const struct act_rule *r)
+{
+	return (struct smp_where){ruleset_checkpoint(r->rs, r->px), r->file, r->line, r->px};
+}
+
+/* allow: stop evaluating this rule set. */
+static int parse_allow(struct act_rule *r, char **args, int nargs, char **err)
+{
+	if (nargs) {
+		memprintf(err, "unexpected argument '%s'", args[0]);
+		return 0;
+	}
+	return 1;
+}
+
+static enum act_ret exec_allow(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return ACT_RET_STOP;
+}
+
+/* deny [deny_status <code>] */
+static int parse_deny(struct act_rule *r, char **args, int nargs, char **err)
+{
+	int status = r->rs == RS_HTTP_REQ ? 403 : 502;
+	for (int i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "deny_status") == 0 && i + 1 < nargs) {
+			char *end;
+			long v = strtol(args[++i], &end, 10);
+			if (*end || http_err_slot((int)v) < 0) {
+				memprintf(err, "Unexpected status code '%s'", args[i]);
+				return 0;
+			}
+			status = (int)v;
+		} else {
+			memprintf(err, "'%s' is not supported yet here (only 'deny_status <code>')",
+			          args[i]);
+			return 0;
+		}
+	}
+	r->arg = (void *)(intptr_t)status;
+	return 1;
+}
+
+static enum act_ret exec_deny(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	int status = (int)(intptr_t)r->arg;
+	int resp = r->rs != RS_HTTP_REQ;
+	counters_http_denied(s->fe, resp ? s->be : NULL, resp);
+	if (!resp)
+		http_request_consumed(s);
+	s->txn->cli_close = 1;
+	http_reply_error(s, status, TERM_NONE);
+	return ACT_RET_DONE;
+}
+
+struct return_arg {
+	int status;
+	char *ctype;
+	struct logfmt *body; /* string or lf-string */
+	char *file_body;     /* file or lf-file contents */
+	size_t file_len;
+	int lf_file;
+	struct {
+		char *name;
+		struct logfmt *value;
+	} hdrs[16];
+	int nhdrs;
+};
+
+static char *read_file(const char *path, size_t *len, char **err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		memprintf(err, "failed to open file '%s'", path);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+	do {
+		if (n == cap)
+			buf = xrealloc(buf, (cap = cap ? cap * 2 : 4096) + 1);
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* Parses the options of "return". */
+static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **args, int nargs,
+                            int *i, char **err)
+{
+	struct smp_where w = rule_where(r);
+	const char *o = args[*i];
+	if (*i + 1 >= nargs) {
+		memprintf(err, "'%s' expects an argument", o);
+		return 0;
+	}
+	const char *v = args[++*i];
+	if (!strcmp(o, "status")) {
+		char *end;
+		long st = strtol(v, &end, 10);
+		if (*end || st < 200 || st > 599) {
+			memprintf(err, "Unexpected status code '%s'", v);
+			return 0;
+		}
+		a->status = (int)st;
+	} else if (!strcmp(o, "content-type")) {
+		a->ctype = xstrdup(v);
+	} else if (!strcmp(o, "string") || !strcmp(o, "lf-string")) {
+		a->body = o[0] == 'l' ? logfmt_parse(v, &w, err) : logfmt_parse("", &w, err);
+		if (!a->body)
+			return 0;
+		if (o[0] != 'l') {
+			a->file_body = xstrdup(v);
+			a->file_len = strlen(v);
+		}
+	} else if (!strcmp(o, "file") || !strcmp(o, "lf-file")) {
+		a->file_body = read_file(v, &a->file_len, err);
+		if (!a->file_body)
+			return 0;
+		if (o[0] == 'l') {
+			a->body = logfmt_parse(a->file_body, &w, err);
+			if (!a->body)
+				return 0;
+			a->lf_file = 1;
+		}
+	} else if (!strcmp(o, "hdr")) {
+		if (*i + 1 >= nargs || a->nhdrs == 16) {
+			memprintf(err, "'hdr' expects a name and a value");
+			return 0;
+		}
+		a->hdrs[a->nhdrs].name = xstrdup(v);
+		a->hdrs[a->nhdrs].value = logfmt_parse(args[++*i], &w, err);
+		if (!a->hdrs[a->nhdrs++].value)
+			return 0;
+	} else {
+		memprintf(err, "'%s' is not supported yet in 'return'", o);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_return(struct act_rule *r, char **args, int nargs, char **err)
+{
+	struct return_arg *a = xcalloc(1, sizeof(*a));
+	a->status = 200;
+	for (int i = 0; i < nargs; i++)
+		if (!parse_return_opt(r, a, args, nargs, &i, err))
+			return 0; /* the configuration is refused: nothing to free */
+	if ((a->body || a->file_body) && !a->ctype) {
+		memprintf(err, "a 'content-type' is required with a body");
+		return 0;
+	}
+	r->arg = a;
+	return 1;
+}
+
+/* Builds the response of "return" in the sample arena. */
+static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	const struct return_arg *a = r->arg;
+	size_t cap = 4096 + a->file_len * 2 + rt.cfg->global.tune_bufsize;
+	char *body = smp_alloc(cap), *head = smp_alloc(4096);
+	if (!body || !head)
+		return ACT_RET_ERR;
+	size_t blen = 0;
+	if (a->body && (a->lf_file || !a->file_body))
+		blen = logfmt_render(a->body, ctx, body, cap);
+	else if (a->file_body)
+		memcpy(body, a->file_body, blen = a->file_len);
+	int n = snprintf(head, 4096, "HTTP/1.1 %d %s\r\n", a->status, http_reason(a->status));
+	for (int i = 0; i < a->nhdrs && n < 3000; i++) {
+		char v[1024];
+		size_t vl = logfmt_render(a->hdrs[i].value, ctx, v, sizeof(v));
+		n += snprintf(head + n, 4096 - (size_t)n, "%s: %.*s\r\n", a->hdrs[i].name, (int)vl,
+		              v);
+	}
+	n += snprintf(head + n, 4096 - (size_t)n, "content-length: %zu\r\n", blen);
+	if (a->ctype && n < 3500)
+		n += snprintf(head + n, 4096 - (size_t)n, "content-type: %s\r\n", a->ctype);
+	n += snprintf(head + n, 4096 - (size_t)n, "\r\n");
+	if (n >= 4096)
+		return ACT_RET_ERR;
+	char *resp = smp_alloc((size_t)n + blen);
+	if (!resp)
+		return ACT_RET_ERR;
+	memcpy(resp, head, (size_t)n);
+	if (s->txn->req.meth != HTTP_METH_HEAD)
+		memcpy(resp + n, body, blen);
+	else
+		blen = 0;
+	if (r->rs == RS_HTTP_REQ)
+		http_request_consumed(s);
+	http_reply_raw(s, resp, (size_t)n + blen, a->status);
+	return ACT_RET_DONE;
+}
+
+struct hdr_arg {
+	char *name; /* lower case */
+	struct logfmt *value;
+};
+
+/* set-header|add-header <name> <fmt> */
+static int parse_set_header(struct act_rule *r, char **args, int nargs, char **err)
+{
+	if (nargs != 2) {
+		memprintf(err, "expects exactly 2 arguments");
+		return 0;
+	}
+	struct hdr_arg *a = xcalloc(1, sizeof(*a));
+	a->name = xstrdup(args[0]);
+	for (char *p = a->name; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	struct smp_where w = rule_where(r);
+	a->value = logfmt_parse(args[1], &w, err);
+	if (!a->value)
+		return 0;
+	r->arg = a;
+	return 1;
+}
+
+/* Renders <a>'s value into the transaction's rewrite space and adds the
+ * header (after deleting the others with <replace>).
+ */
+static enum act_ret add_header(struct act_rule *r, struct stream *s, struct smp_ctx *ctx,
+                               int replace)
+{
+	const struct hdr_arg *a = r->arg;
+	struct http_txn *t = s->txn;
+	struct http_msg *m = rule_msg(r, s);
+	char *tmp = smp_alloc(rt.cfg->global.tune_bufsize);
+	if (!tmp)
+		return ACT_RET_ERR;
+	size_t len = logfmt_render(a->value, ctx, tmp, rt.cfg->global.tune_bufsize);
+	size_t nlen = strlen(a->name);
+	char *p = http_rw_alloc(t, len + nlen);
+	if (!p) {
+		counters_http_rewrite_failed(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be);
+		return ACT_RET_ERR;
+	}
+	memcpy(p, a->name, nlen);
+	memcpy(p + nlen, tmp, len);
+	if (replace)
+		http_del_hdr(m, a->name);
+	if (http_add_hdr(m, (struct ist){p, nlen}, (struct ist){p + nlen, len}) < 0) {
+		counters_http_rewrite_failed(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be);
+		return ACT_RET_ERR;
+	}
+	return ACT_RET_CONT;
+}
+
+static enum act_ret exec_set_header(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return add_header(r, s, ctx, 1);
+}
+
+static enum act_ret exec_add_header(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return add_header(r, s, ctx, 0);
+}
+
+/* del-header <name> */
+static int parse_del_header(struct act_rule *r, char **args, int nargs, char **err)
+{
+	if (nargs != 1) {
+		memprintf(err, nargs > 1 && !strcmp(args[1], "-m") ? "'-m' is not supported yet"
+		                                                   : "expects exactly 1 argument");
+		return 0;
+	}
+	char *n = xstrdup(args[0]);
+	for (char *p = n; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	r->arg = n;
+	return 1;
+}
+
+static enum act_ret exec_del_header(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	http_del_hdr(rule_msg(r, s), r->arg);
+	return ACT_RET_CONT;
+}
+
+struct var_arg {
+	struct var_ref ref;
+	unsigned conds;
+	struct sample_expr *expr;
+};
+
+/* set-var(<name>[,<cond>...]) <expr> */
+static int parse_set_var(struct act_rule *r, char **args, int nargs, char **err)
+{
+	struct var_arg *a = xcalloc(1, sizeof(*a));
+	char *name = args[0], *comma = strchr(name, ',');
+	size_t nl = comma ? (size_t)(comma - name) : strlen(name);
+	if (!vars_parse_name(name, nl, 1, &a->ref, err))
+		return 0;
+	for (char *c = comma; c && *c;) {
+		char *next = strchr(c + 1, ',');
+		char *cond = xstrndup(c + 1, next ? (size_t)(next - c - 1) : strlen(c + 1));
+		unsigned bit = vars_cond_by_name(cond);
+		if (!bit) {
+			memprintf(err, "unknown condition '%s'", cond);
+			free(cond);
+			return 0;
+		}
+		free(cond);
+		a->conds |= bit;
+		c = next;
+	}
+	if (nargs != 2) {
+		memprintf(err, "expects exactly 1 argument (a sample expression)");
+		return 0;
+	}
+	struct smp_where w = rule_where(r);
+	int idx = 1;
+	a->expr = sample_parse_expr(args, &idx, &w, err);
+	if (!a->expr)
+		return 0;
+	r->arg = a;
+	return 1;
+}
+
+static enum act_ret exec_set_var(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	const struct var_arg *a = r->arg;
+	struct sample smp;
+	memset(&smp, 0, sizeof(smp));
+	if (sample_process(a->expr, ctx, &smp))
+		vars_set(&a->ref, ctx, &smp, a->conds);
+	return ACT_RET_CONT;
+}
+
+/* unset-var(<name>) */
+static int parse_unset_var(struct act_rule *r, char **args, int nargs, char **err)
+{
+	struct var_arg *a = xcalloc(1, sizeof(*a));
+	if (!vars_parse_name(args[0], strlen(args[0]), 1, &a->ref, err))
+		return 0;
+	if (nargs != 1) {
+		memprintf(err, "expects no argument");
+		return 0;
+	}
+	r->arg = a;
+	return 1;
+}
+
+static enum act_ret exec_unset_var(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	vars_unset(&((const struct var_arg *)r->arg)->ref, ctx);
+	return ACT_RET_CONT;
+}
+
+static const struct act_kw http_basic_actions[] = {
+    {"allow", RS_HTTP_ALL, parse_allow, exec_allow, 1},
+    {"deny", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_deny, exec_deny, 1},
+    {"return", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_return, exec_return, 1},
+    {"set-header", RS_HTTP_ALL, parse_set_header, exec_set_header, 0},
+    {"add-header", RS_HTTP_ALL, parse_set_header, exec_add_header, 0},
+    {"del-header", RS_HTTP_ALL, parse_del_header, exec_del_header, 0},
+    {"set-var(", RS_ALL_CONTENT, parse_set_var, exec_set_var, 0},
+    {"unset-var(", RS_ALL_CONTENT, parse_unset_var, exec_unset_var, 0},
+};
+
+ACT_REGISTER_KEYWORDS(http_basic_actions)

@@ -1,0 +1,101 @@
+/* HTTP rule sets in the transaction: http-request rules of the frontend,
+ * backend switching, http-request rules of the backend; http-response
+ * rules of the backend then the frontend, then http-after-response.
+ */
+#include "worker/http-rules.h"
+
+#include "worker/counters.h"
+#include "worker/http-txn.h"
+#include "worker/rules.h"
+
+void http_request_consumed(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	t->cin.head += t->req.skip + t->req.head_len;
+	t->scan_from = 0;
+	t->discarding = !t->req.body.done; /* its body is read and dropped */
+}
+
+/* Acts on the verdict of request rules. Returns 1 to go on, 0 when the
+ * request was answered.
+ */
+static int request_verdict(struct stream *s, enum act_ret ret)
+{
+	switch (ret) {
+	case ACT_RET_CONT:
+		return 1;
+	case ACT_RET_DONE:
+	case ACT_RET_ABRT:
+		return 0;
+	case ACT_RET_DENY:
+		counters_http_denied(s->fe, NULL, 0);
+		http_request_consumed(s);
+		s->txn->cli_close = 1;
+		http_reply_error(s, 403, TERM_NONE);
+		return 0;
+	case ACT_RET_INV:
+		counters_http_bad_req(s->fe);
+		http_request_consumed(s);
+		s->txn->cli_close = 1;
+		http_reply_error(s, 400, TERM_CLI_ERR);
+		return 0;
+	default: /* errors; yields are not supported here */
+		counters_http_rewrite_failed(s->fe, NULL);
+		http_request_consumed(s);
+		s->txn->cli_close = 1;
+		http_reply_error(s, 500, TERM_NONE);
+		return 0;
+	}
+}
+
+int http_request_rules(struct stream *s)
+{
+	const struct proxy *fe = s->fe->conf;
+	if (rules_present(fe, RS_HTTP_REQ) && !request_verdict(s, rules_run(s, fe, RS_HTTP_REQ, 1)))
+		return 0;
+	s->be = rules_select_backend(s);
+	if (!s->be)
+		return 1;
+	s->retries_left = s->be->conf->retries;
+	const struct proxy *be = s->be->conf;
+	if (be != fe && rules_present(be, RS_HTTP_REQ) &&
+	    !request_verdict(s, rules_run(s, be, RS_HTTP_REQ, 1)))
+		return 0;
+	return 1;
+}
+
+/* Runs set <rs> of the backend then of the frontend when it differs. */
+static enum act_ret run_both(struct stream *s, enum ruleset rs)
+{
+	const struct proxy *be = s->be ? s->be->conf : NULL, *fe = s->fe->conf;
+	enum act_ret ret = ACT_RET_CONT;
+	if (be && rules_present(be, rs))
+		ret = rules_run(s, be, rs, 1);
+	if (ret == ACT_RET_CONT && fe != be && rules_present(fe, rs))
+		ret = rules_run(s, fe, rs, 1);
+	return ret;
+}
+
+int http_response_rules(struct stream *s)
+{
+	enum act_ret ret = run_both(s, RS_HTTP_RES);
+	if (ret == ACT_RET_CONT)
+		ret = run_both(s, RS_HTTP_AFTER);
+	switch (ret) {
+	case ACT_RET_CONT:
+		return 1;
+	case ACT_RET_DONE:
+	case ACT_RET_ABRT:
+		return -1;
+	case ACT_RET_DENY:
+		counters_http_denied(s->fe, s->be, 1);
+		s->txn->cli_close = 1;
+		http_reply_error(s, 502, TERM_NONE);
+		return -1;
+	default:
+		counters_http_rewrite_failed(s->fe, s->be);
+		s->txn->cli_close = 1;
+		http_reply_error(s, 500, TERM_NONE);
+		return -1;
+	}
+}

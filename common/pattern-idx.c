@@ -173,6 +173,13 @@ static int build_lin(const struct pat_expr *e, const struct pat_ref *ref,
 	}
 }
 
+/* Adds a value to the index; returns its position. */
+static uint32_t add_val(struct pat_index *idx, const struct pat_entry *en, const struct sample *v)
+{
+	idx->vals[idx->nvals] = (struct pat_val){en, *v};
+	return idx->nvals++;
+}
+
 /* Inserts <key> into the hash table unless already present. */
 static void slot_insert(struct pat_index *idx, const char *key, size_t len,
                         const struct pat_entry *en, const struct sample *v)
@@ -182,7 +189,7 @@ static void slot_insert(struct pat_index *idx, const char *key, size_t len,
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		struct pat_slot *s = &idx->slots[i];
 		if (!s->key) {
-			*s = (struct pat_slot){key, len, h, en, *v};
+			*s = (struct pat_slot){key, h, (uint32_t)len, add_val(idx, en, v)};
 			return;
 		}
 		if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
@@ -205,6 +212,7 @@ static int build_hash(const struct pat_expr *e, struct pat_index *idx, char **er
 	while (idx->nslots < n * 2)
 		idx->nslots <<= 1;
 	idx->slots = xcalloc(idx->nslots, sizeof(*idx->slots));
+	idx->vals = xcalloc(n + 1, sizeof(*idx->vals));
 	int icase = e->flags & PAT_F_IGNORE_CASE;
 	for (int r = 0; icase && r < e->nrefs; r++)
 		for (int i = 0; i < e->refs[r]->n; i++)
@@ -272,29 +280,99 @@ static int parse_net(const char *s, int *family, unsigned char *bytes, int *plen
 	return 0;
 }
 
-static void trie_insert(struct pat_ipnode **root, const unsigned char *bytes, int plen,
-                        const struct pat_entry *en, const struct sample *v)
+/* A network being flattened: [lo, hi] and its value; <order> keeps file
+ * order among identical networks (the first wins).
+ */
+struct net {
+	unsigned __int128 lo, hi;
+	int plen;
+	uint32_t order, val;
+};
+
+static int net_cmp(const void *a, const void *b)
 {
-	struct pat_ipnode **np = root;
-	for (int bit = 0;; bit++) {
-		if (!*np)
-			*np = xcalloc(1, sizeof(**np));
-		if (bit == plen)
-			break;
-		int b = (bytes[bit / 8] >> (7 - bit % 8)) & 1;
-		np = &(*np)->child[b];
-	}
-	if (!(*np)->entry) { /* first occurrence wins */
-		(*np)->entry = en;
-		(*np)->value = *v;
-	}
+	const struct net *x = a, *y = b;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->plen != y->plen) /* wider first: it encloses the narrower */
+		return x->plen < y->plen ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int build_trie(const struct pat_expr *e, struct pat_index *idx, char **err)
+static void emit(struct pat_ivals *out, unsigned __int128 start, uint32_t val)
 {
-	for (int r = 0; r < e->nrefs; r++) {
+	if (out->n && out->iv[out->n - 1].val == val)
+		return; /* same value as the previous interval: merge */
+	out->iv[out->n++] = (struct pat_ival){start, val};
+}
+
+/* Turns networks <nets> (any nesting) into sorted disjoint intervals, each
+ * with the value of the narrowest network covering it, up to address
+ * <max>. Two networks are always nested or disjoint, never partly
+ * overlapping.
+ */
+static void flatten(struct net *nets, uint32_t n, unsigned __int128 max, struct pat_ivals *out)
+{
+	qsort(nets, n, sizeof(*nets), net_cmp);
+	out->iv = xcalloc(2 * (size_t)n + 2, sizeof(*out->iv));
+	struct net **stack = xcalloc((size_t)n + 1, sizeof(*stack));
+	uint32_t depth = 0;
+	unsigned __int128 cur = 0;
+	int done = 0; /* cur passed the end of the address space */
+	for (uint32_t i = 0; i <= n; i++) {
+		struct net *p = i < n ? &nets[i] : NULL;
+		if (p && i && p->lo == nets[i - 1].lo && p->plen == nets[i - 1].plen)
+			continue; /* a duplicate network: the first one stays */
+		while (depth && (!p || stack[depth - 1]->hi < p->lo)) {
+			struct net *top = stack[--depth];
+			if (!done && cur <= top->hi)
+				emit(out, cur, top->val);
+			if (top->hi == max)
+				done = 1;
+			else if (!done && cur <= top->hi)
+				cur = top->hi + 1;
+		}
+		if (!p)
+			break;
+		if (cur < p->lo)
+			emit(out, cur, depth ? stack[depth - 1]->val : UINT32_MAX);
+		cur = p->lo;
+		stack[depth++] = p;
+	}
+	if (!done)
+		emit(out, cur, UINT32_MAX);
+	free(stack);
+}
+
+/* Builds the /16 buckets of an IPv4 interval table. */
+static void index_v4(struct pat_ivals *t)
+{
+	t->start32 = xcalloc((size_t)t->n + 1, sizeof(*t->start32));
+	t->bucket = xcalloc(65537, sizeof(*t->bucket));
+	for (uint32_t i = 0; i < t->n; i++)
+		t->start32[i] = (uint32_t)t->iv[i].start;
+	uint32_t i = 0;
+	for (uint32_t b = 0; b < 65536; b++) {
+		while (i < t->n && (t->start32[i] >> 16) < b)
+			i++;
+		t->bucket[b] = i;
+	}
+	t->bucket[65536] = t->n;
+}
+
+/* Parses the networks of <e> into the value list and the two interval
+ * tables. Returns 0 with *err set on an invalid network or value.
+ */
+static int build_nets(const struct pat_expr *e, struct pat_index *idx, char **err)
+{
+	size_t total = total_entries(e);
+	struct net *v4 = xcalloc(total + 1, sizeof(*v4)), *v6 = xcalloc(total + 1, sizeof(*v6));
+	uint32_t n4 = 0, n6 = 0, order = 0;
+	int ok = 1;
+	idx->vals = xcalloc(total + 1, sizeof(*idx->vals));
+	for (int r = 0; ok && r < e->nrefs; r++) {
 		const struct pat_ref *ref = e->refs[r];
-		for (int i = 0; i < ref->n; i++) {
+		for (int i = 0; ok && i < ref->n; i++) {
 			const struct pat_entry *en = &ref->entries[i];
 			unsigned char bytes[16];
 			int family, plen;
@@ -304,14 +382,31 @@ static int build_trie(const struct pat_expr *e, struct pat_index *idx, char **er
 				    xasprintf("'%s' is not a valid IPv4 or IPv6 address", en->key);
 				pattern_error(err, ref, en, m);
 				free(m);
-				return 0;
+				ok = 0;
+				break;
 			}
-			if (!parse_value(e, en, &v, err, ref))
-				return 0;
-			trie_insert(family == AF_INET ? &idx->v4 : &idx->v6, bytes, plen, en, &v);
+			if (!parse_value(e, en, &v, err, ref)) {
+				ok = 0;
+				break;
+			}
+			int bits = family == AF_INET ? 32 : 128;
+			unsigned __int128 a = 0, host;
+			for (int b = 0; b < bits / 8; b++)
+				a = a << 8 | bytes[b];
+			host = plen == bits ? 0 : (((unsigned __int128)1) << (bits - plen)) - 1;
+			struct net *nt = family == AF_INET ? &v4[n4++] : &v6[n6++];
+			*nt = (struct net){a & ~host, (a & ~host) | host, plen, order++,
+			                   add_val(idx, en, &v)};
 		}
 	}
-	return 1;
+	if (ok) {
+		flatten(v4, n4, 0xffffffffu, &idx->v4);
+		flatten(v6, n6, ~(unsigned __int128)0, &idx->v6);
+		index_v4(&idx->v4);
+	}
+	free(v4);
+	free(v6);
+	return ok;
 }
 
 struct pat_index *pat_index_build(const struct pat_expr *e, char **err)
@@ -323,7 +418,7 @@ struct pat_index *pat_index_build(const struct pat_expr *e, char **err)
 	if (e->match == PAT_MATCH_STR)
 		ok = build_hash(e, idx, err);
 	else if (e->match == PAT_MATCH_IP)
-		ok = build_trie(e, idx, err);
+		ok = build_nets(e, idx, err);
 	else if (e->match != PAT_MATCH_FOUND && e->match != PAT_MATCH_BOOL) {
 		idx->lin = xcalloc(total_entries(e) + 1, sizeof(*idx->lin));
 		for (int r = 0; ok && r < e->nrefs; r++)
@@ -338,15 +433,6 @@ struct pat_index *pat_index_build(const struct pat_expr *e, char **err)
 	return idx;
 }
 
-static void trie_free(struct pat_ipnode *n)
-{
-	if (!n)
-		return;
-	trie_free(n->child[0]);
-	trie_free(n->child[1]);
-	free(n);
-}
-
 void pat_index_free(struct pat_index *idx)
 {
 	if (!idx)
@@ -359,8 +445,11 @@ void pat_index_free(struct pat_index *idx)
 	free(idx->lin);
 	free(idx->slots);
 	free(idx->keys);
-	trie_free(idx->v4);
-	trie_free(idx->v6);
+	free(idx->vals);
+	free(idx->v4.iv);
+	free(idx->v4.start32);
+	free(idx->v4.bucket);
+	free(idx->v6.iv);
 	free(idx);
 }
 
@@ -391,43 +480,78 @@ static int lookup_hash(const struct pat_index *idx, const struct sample *smp,
 	for (size_t i = h & mask; idx->slots[i].key; i = (i + 1) & mask) {
 		const struct pat_slot *s = &idx->slots[i];
 		if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
-			return found(res, s->entry, &s->value);
+			return found(res, idx->vals[s->val].entry, &idx->vals[s->val].value);
 	}
 	return 0;
 }
 
-static const struct pat_ipnode *trie_lookup(const struct pat_ipnode *n, const unsigned char *b,
-                                            int bits)
+/* The value of the interval holding <a>, or UINT32_MAX. */
+static uint32_t ival_lookup(const struct pat_ivals *t, unsigned __int128 a)
 {
-	const struct pat_ipnode *best = NULL;
-	for (int bit = 0; n; bit++) {
-		if (n->entry)
-			best = n;
-		if (bit == bits)
-			break;
-		n = n->child[(b[bit / 8] >> (7 - bit % 8)) & 1];
+	uint32_t lo = 0, hi = t->n; /* the last interval starting at or before a */
+	if (!t->n || t->iv[0].start > a)
+		return UINT32_MAX;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (t->iv[mid].start <= a)
+			lo = mid;
+		else
+			hi = mid;
 	}
-	return best;
+	return t->iv[lo].val;
 }
 
+/* IPv4: the interval holding <a>, searched from its /16 bucket. */
+static uint32_t ival_lookup4(const struct pat_ivals *t, uint32_t a)
+{
+	if (!t->n || t->start32[0] > a)
+		return UINT32_MAX;
+	uint32_t lo = t->bucket[a >> 16], hi = t->bucket[(a >> 16) + 1];
+	if (lo) /* the interval covering the start of the bucket began before */
+		lo--;
+	if (hi < t->n)
+		hi++;
+	while (hi - lo > 1) { /* the last start <= a in [lo, hi) */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (t->start32[mid] <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return t->iv[lo].val;
+}
+
+static unsigned __int128 bytes_to_int(const unsigned char *b, int n)
+{
+	unsigned __int128 a = 0;
+	for (int i = 0; i < n; i++)
+		a = a << 8 | b[i];
+	return a;
+}
+
+/* IPv4 samples are also looked up among IPv6 networks as v4-mapped
+ * addresses, and v4-mapped IPv6 samples among IPv4 networks.
+ */
 static int lookup_ip(const struct pat_index *idx, const struct sample *smp, struct pat_result *res)
 {
 	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const struct pat_ipnode *n = NULL;
+	uint32_t v = UINT32_MAX;
 	if (smp->type == SMP_T_IPV4) {
-		n = trie_lookup(idx->v4, (const unsigned char *)&smp->u.ipv4, 32);
-		if (!n && idx->v6) {
-			unsigned char b[16];
-			memcpy(b, mapped, 12);
-			memcpy(b + 12, &smp->u.ipv4, 4);
-			n = trie_lookup(idx->v6, b, 128);
+		const unsigned char *b = (const unsigned char *)&smp->u.ipv4;
+		v = ival_lookup4(&idx->v4, (uint32_t)bytes_to_int(b, 4));
+		if (v == UINT32_MAX && idx->v6.n) {
+			unsigned char m[16];
+			memcpy(m, mapped, 12);
+			memcpy(m + 12, b, 4);
+			v = ival_lookup(&idx->v6, bytes_to_int(m, 16));
 		}
 	} else if (smp->type == SMP_T_IPV6) {
-		n = trie_lookup(idx->v6, smp->u.ipv6.s6_addr, 128);
-		if (!n && memcmp(smp->u.ipv6.s6_addr, mapped, 12) == 0)
-			n = trie_lookup(idx->v4, smp->u.ipv6.s6_addr + 12, 32);
+		v = ival_lookup(&idx->v6, bytes_to_int(smp->u.ipv6.s6_addr, 16));
+		if (v == UINT32_MAX && memcmp(smp->u.ipv6.s6_addr, mapped, 12) == 0)
+			v = ival_lookup4(&idx->v4,
+			                 (uint32_t)bytes_to_int(smp->u.ipv6.s6_addr + 12, 4));
 	}
-	return n ? found(res, n->entry, &n->value) : 0;
+	return v == UINT32_MAX ? 0 : found(res, idx->vals[v].entry, &idx->vals[v].value);
 }
 
 /* Whether <pat> appears in <s> as a whole word between delimiters of

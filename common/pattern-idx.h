@@ -1,10 +1,11 @@
 /* Indexes of pattern expressions (internal to common/pattern*.c).
  *
  * Exact strings live in an open-addressing hash table (keys lowered with
- * -i; the first occurrence of a key wins, as in file order); networks in
- * two binary tries (IPv4, IPv6) whose lookup returns the longest matching
- * prefix; every other method in a list kept in file order, where the
- * first match wins.
+ * -i; the first occurrence of a key wins, as in file order). Networks are
+ * flattened into sorted disjoint address intervals, each carrying the
+ * most specific network covering it, and found by binary search: the
+ * longest matching prefix in O(log n) from compact arrays. Every other
+ * method keeps a list in file order, where the first match wins.
  */
 #pragma once
 #include <stddef.h>
@@ -22,18 +23,37 @@ struct pat_lin {
 	void *re; /* REG: pcre2_code */
 };
 
-struct pat_slot {
-	const char *key; /* NULL: free slot */
-	size_t len;
-	uint64_t hash;
+/* One entry of an index, with its map value parsed. */
+struct pat_val {
 	const struct pat_entry *entry;
 	struct sample value;
 };
 
-struct pat_ipnode {
-	struct pat_ipnode *child[2];
-	const struct pat_entry *entry; /* a prefix ends here */
-	struct sample value;
+struct pat_slot {
+	const char *key; /* NULL: free slot */
+	uint64_t hash;
+	uint32_t len;
+	uint32_t val; /* index in pat_index.vals */
+};
+
+/* Addresses as 128-bit integers (IPv4 in the low 32 bits of their own
+ * table). An interval runs from <start> to the next interval's start; its
+ * value is the most specific network covering it, or none (UINT32_MAX).
+ */
+struct pat_ival {
+	unsigned __int128 start;
+	uint32_t val;
+};
+
+struct pat_ivals {
+	struct pat_ival *iv;
+	uint32_t n;
+	/* IPv4 only: starts as 32-bit integers, and for each value of the top
+	 * 16 bits the first interval starting in that /16 ([65536] = n), so
+	 * that a lookup searches a handful of intervals.
+	 */
+	uint32_t *start32;
+	uint32_t *bucket;
 };
 
 struct pat_index {
@@ -42,7 +62,9 @@ struct pat_index {
 	struct pat_slot *slots;
 	size_t nslots; /* power of two, 0 when unused */
 	char *keys;    /* lowered keys of -i hash tables */
-	struct pat_ipnode *v4, *v6;
+	struct pat_val *vals;
+	uint32_t nvals;
+	struct pat_ivals v4, v6; /* networks as sorted disjoint intervals */
 	struct pat_lin *lin;
 	int nlin;
 	struct rcu_head rcu;

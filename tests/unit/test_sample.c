@@ -422,6 +422,58 @@ TEST(maps_and_longest_prefix)
 	unlink(path);
 }
 
+/* Longest-prefix lookups agree with a brute-force scan on random nested
+ * networks (IPv4 and IPv6), including /0 and host routes.
+ */
+TEST(ip_index_matches_brute_force)
+{
+	uint64_t seed = 12345;
+	for (int round = 0; round < 20; round++) {
+		struct pat_ref *ref = pat_ref_new_inline();
+		ref->is_map = 1;
+		uint32_t nets[64], lens[64];
+		int n = 1 + round * 3;
+		for (int i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t a = (uint32_t)(seed >> 32) & 0x0f0f0f0f; /* clustered: nesting */
+			lens[i] = (uint32_t)((seed >> 8) % 33);
+			nets[i] = lens[i] ? a & (~0u << (32 - lens[i])) : 0;
+			char key[32], val[16];
+			snprintf(key, sizeof(key), "%u.%u.%u.%u/%u", nets[i] >> 24,
+			         (nets[i] >> 16) & 255, (nets[i] >> 8) & 255, nets[i] & 255,
+			         lens[i]);
+			snprintf(val, sizeof(val), "%d", i);
+			pat_ref_add(ref, key, val, 0);
+		}
+		pat_ref_add(ref, "::ffff:15.0.0.0/104", "v6", 0);
+		char *err = NULL;
+		struct pat_expr *e = pat_expr_new(PAT_MATCH_IP, 0, SMP_T_STR);
+		pat_expr_add_ref(e, ref);
+		CHECK(pat_expr_build(e, &err));
+		for (int q = 0; q < 2000; q++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t a = (uint32_t)(seed >> 32) & (q & 1 ? 0x0f0f0f0fu : 0xffffffffu);
+			int best = -1;
+			for (int i = 0; i < n; i++) {
+				uint32_t m = lens[i] ? ~0u << (32 - lens[i]) : 0;
+				if ((a & m) == nets[i] && (best < 0 || lens[i] > lens[best]))
+					best = i;
+			}
+			struct sample smp = {.type = SMP_T_IPV4};
+			smp.u.ipv4.s_addr = htonl(a);
+			struct pat_result r;
+			int hit = pat_expr_match(e, &smp, &r);
+			if (best >= 0) {
+				CHECK(hit && atoi(r.entry->value) == best);
+			} else if ((a >> 24) == 15) {
+				CHECK(hit && !strcmp(r.entry->value, "v6")); /* via v4-mapped */
+			} else {
+				CHECK(!hit);
+			}
+		}
+	}
+}
+
 TEST(string_hash_scales)
 {
 	struct pat_ref *ref = pat_ref_new_inline();

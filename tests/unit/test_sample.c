@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "common/acl.h"
+#include "common/logfmt.h"
 #include "common/sample.h"
 #include "tests/unit/test.h"
 
@@ -189,6 +190,56 @@ TEST(process_variables)
 	          "<error: invalid args in converter 'set-var' : unknown condition 'ifwhatever'>");
 	CHECK_STR(eval("str(a),set-var(txn.x)"), "a"); /* no transaction here: not stored */
 	CHECK_STR(eval("var(txn.x)"), "<none>");
+}
+
+/* Renders log-format <text> (static buffer), or "<error: ...>". */
+static const char *lf(const char *text, enum smp_checkpoint ck)
+{
+	static char out[512];
+	char *err = NULL;
+	struct smp_where w = {ck, "t.cfg", 1, NULL};
+	struct logfmt *f = logfmt_parse(text, &w, &err);
+	if (!f) {
+		snprintf(out, sizeof(out), "<error: %s>", err);
+		free(err);
+		return out;
+	}
+	struct smp_ctx ctx = {0};
+	size_t n = logfmt_render(f, &ctx, out, sizeof(out) - 1);
+	out[n] = 0;
+	logfmt_free(f);
+	return out;
+}
+
+TEST(log_format_strings)
+{
+	CHECK_STR(lf("plain text", SMP_CK_CFG), "plain text");
+	CHECK_STR(lf("100%% sure", SMP_CK_CFG), "100% sure");
+	CHECK_STR(lf("a=%[int(5)] b=%[str(x)]", SMP_CK_CFG), "a=5 b=x");
+	CHECK_STR(lf("%{+Q}[str(q)] %{+Q}[int(3)]", SMP_CK_CFG), "\"q\" 3");
+	CHECK_STR(lf("%{+X}[int(255)]", SMP_CK_CFG), "FF");
+	CHECK_STR(lf("%{+E}[str(a]b)]", SMP_CK_CFG), "a\\]b");
+	CHECK_STR(lf("[%[env(HALYARD_NO_SUCH)]] [%{+Q}[env(HALYARD_NO_SUCH)]]", SMP_CK_CFG),
+	          "[-] [\"\"]");
+	CHECK_STR(lf("%{+Q}o%[str(a)] %[str(b)]", SMP_CK_CFG), "\"a\" \"b\"");
+	CHECK_STR(lf("%[str(a)", SMP_CK_CFG), "<error: missing ']' after 'str(a)'>");
+	CHECK_STR(
+	    lf("%[nosuch]", SMP_CK_CFG),
+	    "<error: failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'>");
+	CHECK_STR(lf("%zz", SMP_CK_CFG),
+	          "<error: unknown format variable 'zz' (use '%%' for a '%')>");
+	CHECK_STR(lf("%{+Z}[int(1)]", SMP_CK_CFG), "<error: unknown format option '+Z'>");
+	CHECK_STR(lf("x%", SMP_CK_CFG),
+	          "<error: unexpected character ' ' after '%' (use '%%' for a '%')>");
+	/* truncation never overflows */
+	char small[4];
+	char *err = NULL;
+	struct smp_where w = {SMP_CK_CFG, "t.cfg", 1, NULL};
+	struct logfmt *f = logfmt_parse("abcdef%[str(ghijkl)]", &w, &err);
+	struct smp_ctx ctx = {0};
+	CHECK_INT(logfmt_render(f, &ctx, small, sizeof(small)), 4);
+	CHECK(memcmp(small, "abcd", 4) == 0);
+	logfmt_free(f);
 }
 
 /* ACLs */

@@ -23,6 +23,7 @@ struct lf_node {
 
 struct logfmt {
 	struct lf_node *head, *tail;
+	int http; /* options ignored, a missing value is empty */
 };
 
 static struct lf_var_list *var_lists;
@@ -205,6 +206,14 @@ fail:
 	return NULL;
 }
 
+struct logfmt *logfmt_parse_http(const char *text, const struct smp_where *where, char **err)
+{
+	struct logfmt *lf = logfmt_parse(text, where, err);
+	if (lf)
+		lf->http = 1;
+	return lf;
+}
+
 int logfmt_is_const(const struct logfmt *lf)
 {
 	for (const struct lf_node *n = lf->head; n; n = n->next)
@@ -279,11 +288,14 @@ size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, si
 			size_t mark = smp_arena_mark();
 			memset(&smp, 0, sizeof(smp));
 			int ok = sample_process(n->expr, ctx, &smp);
-			put_sample(out, room, &pos, &smp, ok, n->opts);
+			if (!lf->http)
+				put_sample(out, room, &pos, &smp, ok, n->opts);
+			else if (ok && smp_cast(&smp, SMP_T_STR))
+				put(out, room, &pos, smp.u.str.ptr, smp.u.str.len, 0);
 			smp_arena_release(mark);
 		} else {
-			int w = n->var->render(ctx, out + pos, room - pos, n->opts);
-			if (w < 0)
+			int w = n->var->render(ctx, out + pos, room - pos, lf->http ? 0 : n->opts);
+			if (w < 0 && !lf->http)
 				put(out, room, &pos, "-", 1, 0);
 			else
 				pos += (size_t)w;

@@ -50,6 +50,12 @@ struct logfmt;
  */
 struct logfmt *logfmt_parse(const char *text, const struct smp_where *where, char **err);
 
+/* Same for the HTTP contexts of rule actions (header values, lf-string
+ * bodies, redirect locations...), where HAProxy ignores the %{...}
+ * options and writes nothing for a missing value.
+ */
+struct logfmt *logfmt_parse_http(const char *text, const struct smp_where *where, char **err);
+
 /* Whether the format is plain text (no expression, no variable). */
 int logfmt_is_const(const struct logfmt *lf);
 

@@ -378,7 +378,7 @@ static int parse_use_backend(struct cfg_ctx *ctx, char **args, int nargs, char *
 	}
 	if (strchr(args[1], '%')) {
 		struct smp_where w = {SMP_CK_HTTP_REQ, ctx->file, ctx->line, ctx->px};
-		r->dyn_name = logfmt_parse(args[1], &w, &e2);
+		r->dyn_name = logfmt_parse_http(args[1], &w, &e2);
 		if (!r->dyn_name) {
 			memprintf(err, "use_backend : %s.", e2);
 			acl_cond_free(r->cond);

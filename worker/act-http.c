@@ -138,7 +138,7 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 	} else if (!strcmp(o, "content-type")) {
 		a->ctype = xstrdup(v);
 	} else if (!strcmp(o, "string") || !strcmp(o, "lf-string")) {
-		a->body = o[0] == 'l' ? logfmt_parse(v, &w, err) : logfmt_parse("", &w, err);
+		a->body = o[0] == 'l' ? logfmt_parse_http(v, &w, err) : logfmt_parse_http("", &w, err);
 		if (!a->body)
 			return 0;
 		if (o[0] != 'l') {
@@ -150,18 +150,22 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 		if (!a->file_body)
 			return 0;
 		if (o[0] == 'l') {
-			a->body = logfmt_parse(a->file_body, &w, err);
+			a->body = logfmt_parse_http(a->file_body, &w, err);
 			if (!a->body)
 				return 0;
 			a->lf_file = 1;
 		}
 	} else if (!strcmp(o, "hdr")) {
-		if (*i + 1 >= nargs || a->nhdrs == 16) {
-			memprintf(err, "'hdr' expects a name and a value");
+		if (*i + 1 >= nargs || !*v || !*args[*i + 1]) {
+			memprintf(err, "'hdr' expects <name> and <value> as arguments");
+			return 0;
+		}
+		if (a->nhdrs == 16) {
+			memprintf(err, "too many 'hdr' (16 at most)");
 			return 0;
 		}
 		a->hdrs[a->nhdrs].name = xstrdup(v);
-		a->hdrs[a->nhdrs].value = logfmt_parse(args[++*i], &w, err);
+		a->hdrs[a->nhdrs].value = logfmt_parse_http(args[++*i], &w, err);
 		if (!a->hdrs[a->nhdrs++].value)
 			return 0;
 	} else {
@@ -203,6 +207,8 @@ static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp
 	for (int i = 0; i < a->nhdrs && n < 3000; i++) {
 		char v[1024];
 		size_t vl = logfmt_render(a->hdrs[i].value, ctx, v, sizeof(v));
+		if (!vl)
+			continue; /* an empty value: no header, as HAProxy */
 		n += snprintf(head + n, 4096 - (size_t)n, "%s: %.*s\r\n", a->hdrs[i].name, (int)vl,
 		              v);
 	}
@@ -243,7 +249,7 @@ static int parse_set_header(struct act_rule *r, char **args, int nargs, char **e
 	for (char *p = a->name; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	struct smp_where w = rule_where(r);
-	a->value = logfmt_parse(args[1], &w, err);
+	a->value = logfmt_parse_http(args[1], &w, err);
 	if (!a->value)
 		return 0;
 	r->arg = a;

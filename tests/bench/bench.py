@@ -88,12 +88,17 @@ SCENARIOS = {
     "http-close": ("http", {"body": HTTP_SMALL, "close": True}),
     "http-1m": ("http", {"body": HTTP_LARGE, "close": False}),
     "http-ka-latency": ("http-rate", {"body": HTTP_SMALL, "close": False}),
+    # http-ka with two lookups per request in lists of N entries that never
+    # match: the client address among N networks, the Host among N names
+    "http-acl-1k": ("http", {"body": HTTP_SMALL, "close": False, "acl": 1000}),
+    "http-acl-100k": ("http", {"body": HTTP_SMALL, "close": False, "acl": 100000}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
     "tcp-bulk": ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice"],
     "tcp-upload": ["tcp-upload-splice", "tcp-upload-splice-forced", "tcp-upload-nosplice"],
     "http": ["http-ka", "http-close", "http-1m", "http-ka-latency"],
+    "http-acl": ["http-acl-1k", "http-acl-100k"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -417,9 +422,31 @@ def make_config(proxy, scenario, port, oport, rundir):
     nginx keeps its pid and temporary files under <rundir>/nginx/."""
     if not is_http(scenario):
         return tcp_config(proxy, scenario, port, oport)
+    acl = SCENARIOS[scenario][1].get("acl")
+    files = write_pattern_files(rundir, acl) if acl else None
     if proxy == "nginx":
-        return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"))
-    return haproxy_http_config(proxy, scenario, port, oport)
+        return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"), files)
+    return haproxy_http_config(proxy, scenario, port, oport, files)
+
+
+def write_pattern_files(rundir, n):
+    """The pattern lists of the http-acl scenarios, <n> entries each, in
+    the formats of haproxy (-f files) and nginx (geo and map includes);
+    none matches the benchmark's traffic (127.0.0.1, Host 127.0.0.1:port)."""
+    nets = [f"10.{i >> 8 & 255}.{i & 255}.0/24" if i < 65536 else
+            f"11.{i >> 8 & 255}.{i & 255}.0/24" for i in range(n)]
+    hosts = [f"www.site-{i}.example" for i in range(n)]
+    paths = {k: os.path.join(rundir, f"acl-{n}.{k}") for k in
+             ("nets", "hosts", "nginx-nets", "nginx-hosts")}
+    with open(paths["nets"], "w") as f:
+        f.write("\n".join(nets) + "\n")
+    with open(paths["hosts"], "w") as f:
+        f.write("\n".join(hosts) + "\n")
+    with open(paths["nginx-nets"], "w") as f:
+        f.write("".join(f"{x} 1;\n" for x in nets))
+    with open(paths["nginx-hosts"], "w") as f:
+        f.write("".join(f"{x} 1;\n" for x in hosts))
+    return paths
 
 
 def tcp_config(proxy, scenario, port, oport):
@@ -446,10 +473,16 @@ def tcp_config(proxy, scenario, port, oport):
     return "\n".join(lines) + "\n"
 
 
-def haproxy_http_config(proxy, scenario, port, oport):
+def haproxy_http_config(proxy, scenario, port, oport, files=None):
     """Halyard and haproxy, HTTP mode: the same text for both.  Keep-alive
     on both sides (the default, written out) and idle server connections
-    shared between client connections when safe (also the default)."""
+    shared between client connections when safe (also the default).  With
+    <files> (http-acl), each request is checked against the address and
+    Host lists."""
+    acl = [] if not files else [
+        f"    http-request deny if {{ src -f {files['nets']} }}",
+        f"    http-request deny if {{ req.hdr(host) -i -f {files['hosts']} }}",
+    ]
     return "\n".join([
         f"# {proxy}: {scenario} (tests/bench/run.sh)",
         "global",
@@ -465,6 +498,7 @@ def haproxy_http_config(proxy, scenario, port, oport):
         "",
         "frontend bench",
         f"    bind 127.0.0.1:{port}",
+    ] + acl + [
         "    default_backend origin",
         "",
         "backend origin",
@@ -473,7 +507,7 @@ def haproxy_http_config(proxy, scenario, port, oport):
     ]) + "\n"
 
 
-def nginx_http_config(scenario, port, oport, home):
+def nginx_http_config(scenario, port, oport, home, files=None):
     """nginx doing what haproxy_http_config() asks of the other two: one
     worker (nbthread 1), HTTP/1.1 keep-alive towards the origin with idle
     connections kept, the same timeouts, no access log, and responses
@@ -483,6 +517,13 @@ def nginx_http_config(scenario, port, oport, home):
     temporary directories go to <home>, never to the system's paths."""
     temp = "".join(f"    {d}_temp_path {home}/{d};\n"
                    for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    lists = "" if not files else (
+        "    map_hash_max_size 262144;\n    map_hash_bucket_size 128;\n"
+        f"    geo $remote_addr $bad_src {{\n        default 0;\n        include {files['nginx-nets']};\n    }}\n"
+        f"    map $http_host $bad_host {{\n        hostnames;\n        default 0;\n        include {files['nginx-hosts']};\n    }}\n")
+    checks = "" if not files else (
+        "            if ($bad_src) {\n                return 403;\n            }\n"
+        "            if ($bad_host) {\n                return 403;\n            }\n")
     return f"""# nginx: {scenario} (tests/bench/run.sh)
 daemon off;
 master_process on;
@@ -501,7 +542,7 @@ http {{
     keepalive_timeout 30s;
     keepalive_requests 1000000;
 
-    upstream origin {{
+{lists}    upstream origin {{
         server 127.0.0.1:{oport};
         keepalive 1024;
         keepalive_requests 1000000;
@@ -510,7 +551,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location / {{
-            proxy_pass http://origin;
+{checks}            proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_buffering off;

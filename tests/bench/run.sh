@@ -30,6 +30,12 @@
 #                       (build/bench/httprate instead of wrk; http-ka runs
 #                       first)
 #   http                the four above
+#   http-acl-1k, http-acl-100k  (not in the default run) http-ka where every
+#                       request is checked against a list of N networks
+#                       (src -f / nginx geo) and N host names (req.hdr(host)
+#                       -i -f / nginx map) that never match: lookup cost
+#                       against list size
+#   http-acl            the two above
 #   all                 every scenario
 #
 # Reported per scenario: MB/s, connections/s or requests/s, proxy CPU time

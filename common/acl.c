@@ -60,8 +60,13 @@ static struct sample_expr *parse_criterion(const char *word, int *match, const s
 {
 	size_t nlen = strcspn(word, "(,");
 	const struct acl_kw *kw = find_acl_kw(word, nlen);
-	if (!kw)
-		return sample_parse_str(word, strlen(word), w, err);
+	if (!kw) {
+		struct sample_expr *e = sample_parse_str(word, strlen(word), w, err);
+		if (!e && *err && !strncmp(*err, "unknown fetch method", 20))
+			memprintf(err, "unknown fetch method '%.*s' in ACL expression '%s'",
+			          (int)nlen, word, word);
+		return e;
+	}
 	char *text = xasprintf("%s%s", kw->fetch, word + nlen);
 	struct sample_expr *e = sample_parse_str(text, strlen(text), w, err);
 	free(text);
@@ -125,7 +130,10 @@ static int parse_flags(char **args, int nargs, int *i, struct term_opts *o, char
 			} else if (f[1] == 'm') {
 				o->match = pat_match_by_name(v);
 				if (o->match < 0) {
-					memprintf(err, "unknown matching method '%s' for '-m'", v);
+					memprintf(err,
+					          "unknown matching method '%s' when parsing ACL "
+					          "expression",
+					          v);
 					return 0;
 				}
 			}

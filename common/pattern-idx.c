@@ -133,7 +133,7 @@ static int build_lin(const struct pat_expr *e, const struct pat_ref *ref,
 	case PAT_MATCH_INT:
 	case PAT_MATCH_LEN:
 		if (!parse_range(en->key, &l->lo, &l->hi) || l->lo > l->hi) {
-			char *m = xasprintf("'%s' is not a valid integer or range", en->key);
+			char *m = xasprintf("'%s' is not a valid number range", en->key);
 			pattern_error(err, ref, en, m);
 			free(m);
 			return 0;
@@ -157,7 +157,8 @@ static int build_lin(const struct pat_expr *e, const struct pat_ref *ref,
 		if (!re) {
 			PCRE2_UCHAR msg[160];
 			pcre2_get_error_message(code, msg, sizeof(msg));
-			char *m = xasprintf("regex '%s' is invalid: %s", en->key, (char *)msg);
+			char *m = xasprintf("regex '%s' is invalid (error=%s, erroffset=%zu)",
+			                    en->key, (char *)msg, (size_t)off);
 			pattern_error(err, ref, en, m);
 			free(m);
 			return 0;

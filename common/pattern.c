@@ -119,7 +119,7 @@ struct pat_ref *pat_ref_load(const char *path, int is_map, char **err)
 		return ref;
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		memprintf(err, "failed to open pattern file <%s> : %s", path, strerror(errno));
+		memprintf(err, "failed to open pattern file <%s>", path);
 		return NULL;
 	}
 	ref = xcalloc(1, sizeof(*ref));

@@ -316,5 +316,43 @@ static int check_rules(struct config *cfg, struct proxy *px)
 	return 0;
 }
 
-static struct cfg_checker rules_checker = {.proxy = check_rules};
+static int defaults_has_rules(const struct proxy *def)
+{
+	for (int rs = 0; rs < RS_NUM; rs++)
+		if (def->rules[rs])
+			return 1;
+	return 0;
+}
+
+/* A defaults section with rules serves frontends or backends, not both
+ * (its rules would run on both sides), as HAProxy requires.
+ */
+static int check_defaults_users(struct config *cfg)
+{
+	int errors = 0;
+	for (struct proxy *def = cfg->defaults; def; def = def->next) {
+		if (!defaults_has_rules(def))
+			continue;
+		unsigned first = 0;
+		for (struct proxy *px = cfg->proxies; px; px = px->next) {
+			unsigned cap = px->cap & (PX_CAP_FE | PX_CAP_BE);
+			if (px->defaults != def)
+				continue;
+			if (!first)
+				first = cap;
+			else if (cap != first) {
+				ha_alert(
+				    "config : parsing [%s:%d]: frontends and backends cannot "
+				    "inherit "
+				    "from the same defaults section if it defines TCP/HTTP rules "
+				    "(defaults section at %s:%d).\n",
+				    px->file, px->line, def->file, def->line);
+				errors++;
+			}
+		}
+	}
+	return errors;
+}
+
+static struct cfg_checker rules_checker = {.config = check_defaults_users, .proxy = check_rules};
 CFG_REGISTER_CHECKER(rules_checker)

@@ -371,19 +371,21 @@ TEST(acl_conditions)
 
 TEST(acl_errors)
 {
-	CHECK_STR(acl_error("int(1) -m nosuch 1"), "unknown matching method 'nosuch' for '-m'");
+	CHECK_STR(acl_error("int(1) -m nosuch 1"),
+	          "unknown matching method 'nosuch' when parsing ACL expression");
 	CHECK_STR(acl_error("int(1) -x 1"), "'-x' is not a valid ACL option. Please use '--' "
 	                                    "before any pattern beginning with a '-'");
 	CHECK_STR(acl_error("ipv4(1.2.3.4) notanip"),
 	          "'notanip' is not a valid IPv4 or IPv6 address");
-	CHECK_STR(acl_error("int(1) 5:1"), "'5:1' is not a valid integer or range");
+	CHECK_STR(acl_error("int(1) 5:1"), "'5:1' is not a valid number range");
 	CHECK_STR(acl_error("str(a) -m reg ("),
-	          "regex '(' is invalid: missing closing parenthesis");
+	          "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)");
 	CHECK_STR(acl_error("meth(GET) -m ip 1.2.3.4"),
 	          "matching method 'ip' cannot be used with fetch keyword 'meth'");
 	CHECK_STR(acl_error("str(a) -f /nonexistent/file"),
-	          "failed to open pattern file </nonexistent/file> : No such file or directory");
-	CHECK_STR(acl_error("nosuch x"), "unknown fetch method 'nosuch'");
+	          "failed to open pattern file </nonexistent/file>");
+	CHECK_STR(acl_error("nosuch x"),
+	          "unknown fetch method 'nosuch' in ACL expression 'nosuch'");
 }
 
 /* A pattern file of <n> networks 10.x.y.0/24, with a comment and blanks. */

@@ -89,8 +89,8 @@ struct be_rt *rules_select_backend(struct stream *s)
 			be = runtime_backend_of(r->be);
 		}
 		smp_arena_release(mark);
-		if (be)
-			return be;
+		if (match) /* a dynamic name naming no backend: the default applies */
+			return be ? be : s->fe->default_be;
 	}
 	return s->fe->default_be;
 }

@@ -23,8 +23,9 @@ int rules_present(const struct proxy *px, enum ruleset rs);
 
 /* Chooses the backend of <s> from its frontend's use_backend rules, then
  * default_backend, then the frontend itself when it is also a backend.
- * Returns NULL when none applies (503), or when a dynamic name matches no
- * backend (then the default applies, as HAProxy).
+ * The first rule whose condition holds decides; when its dynamic name
+ * names no backend, the default applies (as HAProxy). Returns NULL when
+ * there is no backend at all (503).
  */
 struct be_rt *rules_select_backend(struct stream *s);
 

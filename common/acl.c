@@ -171,9 +171,10 @@ static void add_inline(struct pat_expr *e, char **args, int i, int nargs, int li
 	pat_expr_add_ref(e, ref);
 }
 
-static struct acl_term *parse_term(char **args, int nargs, const char *file, int line, char **err)
+static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nargs,
+                                   const char *file, int line, char **err)
 {
-	struct smp_where w = {SMP_CK_CFG, file, line, NULL};
+	struct smp_where w = {SMP_CK_CFG, file, line, scope->px};
 	struct term_opts o = {.match = -1};
 	int kw_match = -1, i = 1;
 	struct sample_expr *expr = parse_criterion(args[0], &kw_match, &w, err);
@@ -234,7 +235,7 @@ int acl_parse_line(struct acl_scope *scope, const char *name, char **args, int n
 		memprintf(err, "missing ACL criterion");
 		return 0;
 	}
-	struct acl_term *t = parse_term(args, nargs, file, line, err);
+	struct acl_term *t = parse_term(scope, args, nargs, file, line, err);
 	if (!t)
 		return 0;
 	int dashdash = 0;

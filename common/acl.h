@@ -44,6 +44,7 @@ struct acl {
 struct acl_scope {
 	struct acl **list; /* head of the proxy's list, where anonymous and
 	                    * predefined ACLs are added when used */
+	void *px;          /* the proxy (struct proxy *), NULL outside one */
 };
 
 struct acl_cond_term {

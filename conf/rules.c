@@ -54,6 +54,7 @@ struct acl_scope *proxy_acl_scope(struct proxy *px)
 {
 	static __thread struct acl_scope scope;
 	scope.list = &px->acls;
+	scope.px = px;
 	return &scope;
 }
 

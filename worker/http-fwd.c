@@ -97,6 +97,7 @@ static int emit_response_head(struct stream *s)
 		return -1;
 	s->rsp.tail += (uint32_t)n;
 	t->sin.head += t->rsp.head_len;
+	t->rsp_valid = 0;
 	t->rscan_from = 0;
 	sbuf_release_if_empty(&t->sin);
 	return 0;
@@ -162,6 +163,7 @@ static int response_head(struct stream *s)
 		}
 	}
 	t->rsp.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	t->rsp_valid = 1;
 	h1_set_response_body(&t->rsp, t->req.meth);
 	if (!body_start_valid(&t->rsp, &t->sin)) {
 		counters_http_bad_rsp(s->be, s->server);
@@ -372,6 +374,7 @@ void http_next_transaction(struct stream *s)
 	t->rsp_state = HRS_WAIT;
 	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
 	t->req_counted = 0;
+	t->req_valid = t->rsp_valid = 0;
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;

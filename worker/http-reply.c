@@ -98,6 +98,7 @@ static void forget_server_side(struct stream *s)
 		sbuf_release_if_empty(&s->txn->sin);
 	}
 	s->txn->rscan_from = 0;
+	s->txn->rsp_valid = 0;
 }
 
 /* Whether the head of reply <r> carries "Connection: close". */

@@ -209,6 +209,7 @@ static int emit_request_head(struct stream *s)
 	s->req.tail = (uint32_t)n;
 	t->cin.head += t->req.skip + t->req.head_len;
 	t->scan_from = 0;
+	t->req_valid = 0;
 	return 0;
 }
 
@@ -442,6 +443,7 @@ int http_wait_request(struct stream *s)
 		return 0;
 	}
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	t->req_valid = 1;
 	h1_set_request_body(&t->req);
 	http_count_request(s, 1);
 	if (wait_for_body(s, have))

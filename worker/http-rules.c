@@ -13,6 +13,7 @@ void http_request_consumed(struct stream *s)
 	struct http_txn *t = s->txn;
 	t->cin.head += t->req.skip + t->req.head_len;
 	t->scan_from = 0;
+	t->req_valid = 0;
 	t->discarding = !t->req.body.done; /* its body is read and dropped */
 }
 

@@ -192,6 +192,109 @@ TEST(process_variables)
 	CHECK_STR(eval("var(txn.x)"), "<none>");
 }
 
+TEST(string_converters)
+{
+	CHECK_STR(eval("str(MiXeD),lower"), "mixed");
+	CHECK_STR(eval("str(MiXeD),upper"), "MIXED");
+	CHECK_STR(eval("str(hello),length"), "5");
+	/* the manual's examples of field and word */
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(4,_)"), "");
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(5,_)"), "f5");
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(2,_,0)"), "f2_f3__f5");
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(2,_,2)"), "f2_f3");
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(-2,_,3)"), "f2_f3_");
+	CHECK_STR(eval("str(f1_f2_f3__f5),field(-3,_,0)"), "f1_f2_f3");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(4,_)"), "f5");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(5,_)"), "<none>");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(2,_,0)"), "f2_f3__f5");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(3,_,2)"), "f3__f5");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(-2,_,3)"), "f1_f2_f3");
+	CHECK_STR(eval("str(f1_f2_f3__f5),word(-3,_,0)"), "f1_f2");
+	CHECK_STR(eval("str(/f1/f2/f3/f4),word(1,/)"), "f1");
+	/* the manual says f2 here, HAProxy 2.6 answers f1 (leading delimiters skipped) */
+	CHECK_STR(eval("str(/f1////f2/f3/f4),word(1,/)"), "f1");
+	CHECK_STR(eval("str(aaa-bbb),regsub(a,x)"), "xaa-bbb");
+	CHECK_STR(eval("str(aaa-bbb),regsub(a,x,g)"), "xxx-bbb");
+	CHECK_STR(eval("str(AAA-bbb),regsub(a,x,ig)"), "xxx-bbb");
+	CHECK_STR(eval("str(key=val),regsub('^([a-z]+)=(.*)$','\\2:\\1')"), "val:key");
+	CHECK_STR(eval("str(a),regsub(a,x,z)"),
+	          "<error: invalid args in converter 'regsub' : invalid regex flag 'z', only 'i' "
+	          "and 'g' are supported>");
+	CHECK_STR(eval("str(ab),hex"), "6162");
+	CHECK_STR(eval("str(hello),base64"), "aGVsbG8=");
+	CHECK_STR(eval("str(aGVsbG8=),b64dec"), "hello");
+	CHECK_STR(eval("str(aGVsbG8),b64dec"), "<none>");
+	CHECK_STR(eval("str(a%20b+c),url_dec"), "a b+c");
+	CHECK_STR(eval("str(a%20b+c),url_dec(1)"), "a b c");
+	CHECK_STR(eval("str(bad%2),url_dec"), "<none>");
+	CHECK_STR(eval("str(abcdef),bytes(2,3)"), "cde");
+	CHECK_STR(eval("str(abcdef),bytes(4)"), "ef");
+	CHECK_STR(eval("str(x),set-var(proc.cc),concat(<,proc.cc,>)"), "x<x>");
+	CHECK_STR(eval("str(b),set-var(proc.cmp)"), "b");
+	CHECK_STR(eval("str(a),strcmp(proc.cmp)"), "-1");
+	CHECK_STR(eval("str(b),strcmp(proc.cmp)"), "0");
+}
+
+TEST(numeric_converters)
+{
+	CHECK_STR(eval("int(7),add(3)"), "10");
+	CHECK_STR(eval("int(7),sub(10)"), "-3");
+	CHECK_STR(eval("int(7),mul(-2)"), "-14");
+	CHECK_STR(eval("int(7),div(2)"), "3");
+	CHECK_STR(eval("int(7),div(0)"), "9223372036854775807");
+	CHECK_STR(eval("int(7),mod(0)"), "0");
+	CHECK_STR(eval("int(7),mod(4)"), "3");
+	CHECK_STR(eval("int(6),and(3)"), "2");
+	CHECK_STR(eval("int(6),or(3)"), "7");
+	CHECK_STR(eval("int(6),xor(3)"), "5");
+	CHECK_STR(eval("int(5),neg"), "-5");
+	CHECK_STR(eval("int(0),cpl"), "-1");
+	CHECK_STR(eval("int(5),odd"), "1");
+	CHECK_STR(eval("int(5),even"), "0");
+	CHECK_STR(eval("int(0),not"), "1");
+	CHECK_STR(eval("int(3),bool"), "1");
+	CHECK_STR(eval("int(1),bool,iif(yes,no)"), "yes");
+	CHECK_STR(eval("int(40),set-var(proc.k)"), "40");
+	CHECK_STR(eval("int(2),add(proc.k)"), "42");
+	CHECK_STR(eval("int(2),add(proc.never_set)"), "<none>");
+	CHECK_STR(eval("ipv4(10.1.2.3),ipmask(16)"), "10.1.0.0");
+	CHECK_STR(eval("ipv4(10.1.2.3),ipmask(255.0.0.0)"), "10.0.0.0");
+	CHECK_STR(eval("ipv6(2001:db8:1::5),ipmask(24,32)"), "2001:db8::");
+	CHECK_STR(eval("int(1),add(nope.x)"),
+	          "<error: invalid args in converter 'add' : invalid variable name 'nope.x'. A "
+	          "variable name must be start by its scope. The scope can be 'proc', 'sess', "
+	          "'txn', 'req', 'res' or 'check'>");
+}
+
+TEST(map_converters)
+{
+	char path[64], words[160];
+	snprintf(path, sizeof(path), "/tmp/halyard-test-conv-%d.map", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fprintf(f, "# hosts\nwww.example.com  be_www\napi.example.com be_api\n10.0.0.0/8 42\n");
+	fclose(f);
+	snprintf(words, sizeof(words), "str(www.example.com),map(%s)", path);
+	CHECK_STR(eval(words), "be_www");
+	snprintf(words, sizeof(words), "str(nope),map(%s,fallback)", path);
+	CHECK_STR(eval(words), "fallback");
+	snprintf(words, sizeof(words), "str(nope),map_str(%s)", path);
+	CHECK_STR(eval(words), "<none>");
+	snprintf(words, sizeof(words), "str(api.example.com/x),map_beg(%s)", path);
+	CHECK_STR(eval(words), "be_api");
+	snprintf(path, sizeof(path), "/tmp/halyard-test-conv-ip-%d.map", (int)getpid());
+	f = fopen(path, "w");
+	fprintf(f, "10.0.0.0/8 8\n10.1.0.0/16 16\n");
+	fclose(f);
+	snprintf(words, sizeof(words), "ipv4(10.1.2.3),map_ip_int(%s,0),add(1)", path);
+	CHECK_STR(eval(words), "17");
+	snprintf(words, sizeof(words), "ipv4(11.1.2.3),map_ip_int(%s,-1)", path);
+	CHECK_STR(eval(words), "-1");
+	snprintf(words, sizeof(words), "ipv4(11.1.2.3),map_ip_int(%s,abc)", path);
+	CHECK(strstr(eval(words), "failed to parse 'abc' as type 'integer' at position 2"));
+	CHECK(strstr(eval("str(x),map(/nonexistent/map)"), "failed to open pattern file"));
+	unlink(path);
+}
+
 /* Renders log-format <text> (static buffer), or "<error: ...>". */
 static const char *lf(const char *text, enum smp_checkpoint ck)
 {

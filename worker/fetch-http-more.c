@@ -1,0 +1,296 @@
+/* Layer 7 fetches built on headers: cookies, URL parameters, base, and
+ * Basic authentication against userlists.
+ */
+#include <crypt.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "common/acl.h"
+#include "common/sample.h"
+#include "conf/model-t.h"
+#include "worker/fetch-http.h"
+
+/* Finds the next "name=value" pair of a list separated by <sep> in
+ * [*pos, end); returns 0 at the end.
+ */
+static int next_pair(const char **pos, const char *end, char sep, struct ist *name,
+                     struct ist *value)
+{
+	const char *p = *pos;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == sep))
+		p++;
+	if (p >= end)
+		return 0;
+	const char *e = memchr(p, sep, (size_t)(end - p));
+	if (!e)
+		e = end;
+	const char *eq = memchr(p, '=', (size_t)(e - p));
+	const char *ne = eq ? eq : e;
+	while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+		ne--;
+	*name = (struct ist){p, (size_t)(ne - p)};
+	const char *v = eq ? eq + 1 : e, *ve = e;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+	*value = (struct ist){v, (size_t)(ve - v)};
+	*pos = e;
+	return 1;
+}
+
+static int name_eq(struct ist n, const struct arg *a)
+{
+	return a->type != ARGT_STR || !a->data.str.len ||
+	       (n.len == a->data.str.len && memcmp(n.p, a->data.str.ptr, n.len) == 0);
+}
+
+/* Walks cookies: request "Cookie" lines hold "a=b; c=d", response
+ * "Set-Cookie" lines a cookie and its attributes, which count as pairs
+ * too, as HAProxy reads them. Resumes at header smp->iter[0], offset
+ * smp->iter[1] in its value.
+ */
+static int next_cookie(const struct http_msg *m, int response, struct sample *smp,
+                       const struct arg *name, struct ist *value)
+{
+	const char *lname = response ? "set-cookie" : "cookie";
+	for (uint32_t hi = (uint32_t)smp->iter[0]; (int)hi < m->nhdrs; hi++, smp->iter[1] = 0) {
+		const struct http_hdr *h = &m->hdrs[hi];
+		if (!h->n.len || !http_name_is(h->n, lname))
+			continue;
+		const char *end = h->v.p + h->v.len, *p = h->v.p + smp->iter[1];
+		struct ist n;
+		while (p < end && next_pair(&p, end, ';', &n, value)) {
+			if (!name_eq(n, name))
+				continue;
+			smp->iter[0] = hi;
+			smp->iter[1] = (uintptr_t)(p - h->v.p);
+			return 1;
+		}
+	}
+	smp->iter[0] = (uintptr_t)m->nhdrs;
+	return 0;
+}
+
+/* req.cook([name]), res.cook([name]) and their _cnt/_val forms */
+static int fetch_cook(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	unsigned f = (unsigned)(uintptr_t)priv;
+	struct http_msg *m = fetch_http_msg(smp, f & FH_RES);
+	if (!m)
+		return 0;
+	struct ist v;
+	if (f & 0x100) { /* count */
+		int n = 0;
+		smp->iter[0] = smp->iter[1] = 0;
+		while (next_cookie(m, f & FH_RES, smp, &args[0], &v))
+			n++;
+		smp->type = SMP_T_SINT;
+		smp->u.sint = n;
+		return 1;
+	}
+	int iterate = (smp->ctx->opt & SMP_OPT_ITERATE) != 0;
+	if (!next_cookie(m, f & FH_RES, smp, &args[0], &v))
+		return 0;
+	if (iterate) {
+		smp->flags |= SMP_F_NOT_LAST;
+	} else { /* the last occurrence */
+		struct ist last = v;
+		while (next_cookie(m, f & FH_RES, smp, &args[0], &v))
+			last = v;
+		v = last;
+	}
+	smp->type = SMP_T_STR;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)v.p, v.len};
+	return (f & FH_INT) ? smp_cast(smp, SMP_T_SINT) : 1;
+}
+
+/* url_param/urlp([name[,delim]]): a query-string parameter's value. */
+static int fetch_urlp(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m)
+		return 0;
+	const char *q = memchr(m->uri.p, '?', m->uri.len);
+	if (!q)
+		return 0;
+	const char *end = m->uri.p + m->uri.len, *hash = memchr(q, '#', (size_t)(end - q));
+	if (hash)
+		end = hash;
+	char sep = args[1].type == ARGT_STR && args[1].data.str.len ? args[1].data.str.ptr[0] : '&';
+	const char *p = q + 1 + smp->iter[0];
+	struct ist n, v;
+	int iterate = (smp->ctx->opt & SMP_OPT_ITERATE) != 0, found = 0;
+	struct ist last = {0};
+	while (next_pair(&p, end, sep, &n, &v)) {
+		if (!name_eq(n, &args[0]))
+			continue;
+		found = 1;
+		last = v;
+		if (iterate) {
+			smp->iter[0] = (uintptr_t)(p - q - 1);
+			smp->flags |= SMP_F_NOT_LAST;
+			break;
+		}
+		if (args[0].type != ARGT_STR || !args[0].data.str.len)
+			break; /* no name: the first parameter */
+	}
+	if (!found)
+		return 0;
+	smp->type = SMP_T_STR;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)last.p, last.len};
+	return priv ? smp_cast(smp, SMP_T_SINT) : 1;
+}
+
+/* base: the first Host header followed by the path (no query). */
+static int fetch_base(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m)
+		return 0;
+	struct ist host = {0}, path = m->uri;
+	uint32_t hi = 0, off = 0;
+	fetch_http_next_value(m, "host", 1, &hi, &off, &host);
+	const char *q = memchr(path.p, '?', path.len);
+	if (q)
+		path.len = (size_t)(q - path.p);
+	char *p = smp_alloc(host.len + path.len + 1);
+	if (!p)
+		return 0;
+	memcpy(p, host.p, host.len);
+	memcpy(p + host.len, path.p, path.len);
+	smp->type = SMP_T_STR;
+	smp->u.str = (struct smp_str){p, host.len + path.len};
+	return 1;
+}
+
+/* Decodes the Basic credentials of the Authorization header into the
+ * arena: user and password. Returns 0 without valid Basic credentials.
+ */
+static int basic_credentials(struct sample *smp, struct ist *user, struct ist *pass)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	struct ist v;
+	uint32_t hi = 0, off = 0;
+	if (!m || !fetch_http_next_value(m, "authorization", 1, &hi, &off, &v))
+		return 0;
+	if (v.len < 6 || strncasecmp(v.p, "basic ", 6) != 0)
+		return 0;
+	const char *b = v.p + 6, *e = v.p + v.len;
+	while (b < e && *b == ' ')
+		b++;
+	size_t n = (size_t)(e - b);
+	unsigned char *out = smp_alloc(n + 4);
+	if (!out || n % 4 || n > 4096)
+		return 0;
+	int len = EVP_DecodeBlock(out, (const unsigned char *)b, (int)n);
+	if (len < 0)
+		return 0;
+	while (len > 0 && n && b[--n] == '=') /* padding decodes to zeros */
+		len--;
+	const char *colon = memchr(out, ':', (size_t)len);
+	if (!colon)
+		return 0;
+	*user = (struct ist){(const char *)out, (size_t)(colon - (const char *)out)};
+	*pass = (struct ist){colon + 1, (size_t)(len - (int)user->len - 1)};
+	return 1;
+}
+
+static __thread struct crypt_data crypt_buf;
+
+/* Whether <user>/<pass> are valid in userlist <ul>. */
+static int userlist_check(const struct userlist *ul, struct ist user, struct ist pass)
+{
+	for (const struct userlist_user *u = ul ? ul->users : NULL; u; u = u->next) {
+		if (strlen(u->name) != user.len || memcmp(u->name, user.p, user.len) != 0)
+			continue;
+		char *clear = smp_alloc(pass.len + 1);
+		if (!clear)
+			return 0;
+		memcpy(clear, pass.p, pass.len);
+		clear[pass.len] = 0;
+		if (u->insecure)
+			return strcmp(u->pass, clear) == 0;
+		const char *h = crypt_r(clear, u->pass, &crypt_buf);
+		return h && strcmp(h, u->pass) == 0;
+	}
+	return 0;
+}
+
+/* http_auth(userlist), http_auth_type, http_auth_user, http_auth_pass */
+static int fetch_auth(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	struct ist user, pass;
+	int ok = basic_credentials(smp, &user, &pass);
+	switch (*(const char *)priv) {
+	case 'a':
+		if (!ok && (smp->flags & SMP_F_MAY_CHANGE))
+			return 0;
+		smp->type = SMP_T_BOOL;
+		smp->u.sint = ok && userlist_check(args[0].data.ptr, user, pass);
+		return 1;
+	case 't':
+		if (!ok)
+			return 0;
+		smp->type = SMP_T_STR;
+		smp->flags |= SMP_F_CONST;
+		smp->u.str = (struct smp_str){"basic", 5};
+		return 1;
+	default:
+		if (!ok)
+			return 0;
+		smp->type = SMP_T_STR;
+		struct ist v = *(const char *)priv == 'u' ? user : pass;
+		smp->u.str = (struct smp_str){(char *)v.p, v.len};
+		return 1;
+	}
+}
+
+#define REQ_USE SMP_USE_HRQHV
+#define RES_USE SMP_USE_HRSHV
+#define P(x) ((const void *)(uintptr_t)(x))
+#define NAME_ARG ARGS(0, ARGT_STR)
+
+static const struct smp_fetch_kw http_more_fetches[] = {
+    {"req.cook", fetch_cook, NAME_ARG, NULL, SMP_T_STR, REQ_USE, P(0)},
+    {"cook", fetch_cook, NAME_ARG, NULL, SMP_T_STR, REQ_USE, P(0)},
+    {"req.cook_cnt", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, REQ_USE, P(0x100)},
+    {"cook_cnt", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, REQ_USE, P(0x100)},
+    {"req.cook_val", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, REQ_USE, P(FH_INT)},
+    {"cook_val", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, REQ_USE, P(FH_INT)},
+    {"res.cook", fetch_cook, NAME_ARG, NULL, SMP_T_STR, RES_USE, P(FH_RES)},
+    {"scook", fetch_cook, NAME_ARG, NULL, SMP_T_STR, RES_USE, P(FH_RES)},
+    {"res.cook_cnt", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, RES_USE, P(FH_RES | 0x100)},
+    {"scook_cnt", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, RES_USE, P(FH_RES | 0x100)},
+    {"res.cook_val", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, RES_USE, P(FH_RES | FH_INT)},
+    {"scook_val", fetch_cook, NAME_ARG, NULL, SMP_T_SINT, RES_USE, P(FH_RES | FH_INT)},
+    {"url_param", fetch_urlp, ARGS(0, ARGT_STR, ARGT_STR), NULL, SMP_T_STR, REQ_USE, NULL},
+    {"urlp", fetch_urlp, ARGS(0, ARGT_STR, ARGT_STR), NULL, SMP_T_STR, REQ_USE, NULL},
+    {"urlp_val", fetch_urlp, ARGS(0, ARGT_STR, ARGT_STR), NULL, SMP_T_SINT, REQ_USE, P(1)},
+    {"base", fetch_base, ARGS0, NULL, SMP_T_STR, REQ_USE, NULL},
+    {"http_auth", fetch_auth, ARGS(1, ARGT_USR), NULL, SMP_T_BOOL, REQ_USE, "a"},
+    {"http_auth_type", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "t"},
+    {"http_auth_user", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},
+    {"http_auth_pass", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "p"},
+};
+
+SMP_REGISTER_FETCHES(http_more_fetches)
+
+static const struct acl_kw http_more_acl_kws[] = {
+    {"cook_beg", "cook", PAT_MATCH_BEG},   {"cook_dir", "cook", PAT_MATCH_DIR},
+    {"cook_dom", "cook", PAT_MATCH_DOM},   {"cook_end", "cook", PAT_MATCH_END},
+    {"cook_len", "cook", PAT_MATCH_LEN},   {"cook_reg", "cook", PAT_MATCH_REG},
+    {"cook_sub", "cook", PAT_MATCH_SUB},   {"urlp_beg", "urlp", PAT_MATCH_BEG},
+    {"urlp_dir", "urlp", PAT_MATCH_DIR},   {"urlp_dom", "urlp", PAT_MATCH_DOM},
+    {"urlp_end", "urlp", PAT_MATCH_END},   {"urlp_len", "urlp", PAT_MATCH_LEN},
+    {"urlp_reg", "urlp", PAT_MATCH_REG},   {"urlp_sub", "urlp", PAT_MATCH_SUB},
+    {"base_beg", "base", PAT_MATCH_BEG},   {"base_dir", "base", PAT_MATCH_DIR},
+    {"base_dom", "base", PAT_MATCH_DOM},   {"base_end", "base", PAT_MATCH_END},
+    {"base_len", "base", PAT_MATCH_LEN},   {"base_reg", "base", PAT_MATCH_REG},
+    {"base_sub", "base", PAT_MATCH_SUB},   {"scook_beg", "scook", PAT_MATCH_BEG},
+    {"scook_end", "scook", PAT_MATCH_END}, {"scook_sub", "scook", PAT_MATCH_SUB},
+};
+
+ACL_REGISTER_KEYWORDS(http_more_acl_kws)

@@ -284,6 +284,7 @@ struct proxy {
 	struct switching_rule *switching_rules;
 	struct acl *acls;                    /* "acl" lines, and anonymous/predefined ones used */
 	struct act_rule *rules[RS_NUM];      /* in file order */
+	struct act_rule *redirect_rules;     /* "redirect" keyword lines */
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
 	struct proxy *default_backend; /* resolved at validation */

@@ -387,7 +387,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("persist rdp-cookie", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("quic-initial", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
 	P("rate-limit sessions", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
-	P("redirect", SECT_PROXY, PX_CAP_FE | PX_CAP_BE),
 	P("retries", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("retry-on", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("server", SECT_PROXY, PX_CAP_BE),

@@ -179,6 +179,13 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = r;
+	if (rs == RS_HTTP_REQ && (px->redirect_rules || px->switching_rules)) {
+		memprintf(err,
+		          "a 'http-request' rule placed after a '%s' rule will still be processed "
+		          "before.",
+		          px->switching_rules ? "use_backend" : "redirect");
+		return CFG_WARN;
+	}
 	return CFG_OK;
 fail:
 	free(e2);

@@ -138,7 +138,8 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 	} else if (!strcmp(o, "content-type")) {
 		a->ctype = xstrdup(v);
 	} else if (!strcmp(o, "string") || !strcmp(o, "lf-string")) {
-		a->body = o[0] == 'l' ? logfmt_parse_http(v, &w, err) : logfmt_parse_http("", &w, err);
+		a->body =
+		    o[0] == 'l' ? logfmt_parse_http(v, &w, err) : logfmt_parse_http("", &w, err);
 		if (!a->body)
 			return 0;
 		if (o[0] != 'l') {
@@ -215,6 +216,8 @@ static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp
 	n += snprintf(head + n, 4096 - (size_t)n, "content-length: %zu\r\n", blen);
 	if (a->ctype && n < 3500)
 		n += snprintf(head + n, 4096 - (size_t)n, "content-type: %s\r\n", a->ctype);
+	if (s->txn->cli_close && n < 3500)
+		n += snprintf(head + n, 4096 - (size_t)n, "connection: close\r\n");
 	n += snprintf(head + n, 4096 - (size_t)n, "\r\n");
 	if (n >= 4096)
 		return ACT_RET_ERR;

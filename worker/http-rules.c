@@ -4,6 +4,7 @@
  */
 #include "worker/http-rules.h"
 
+#include "common/sample.h"
 #include "worker/counters.h"
 #include "worker/http-txn.h"
 #include "worker/rules.h"
@@ -49,18 +50,51 @@ static int request_verdict(struct stream *s, enum act_ret ret)
 	}
 }
 
+/* Runs the "redirect" keyword rules of <px>: the first whose condition
+ * holds answers. Returns the verdict.
+ */
+static enum act_ret run_redirects(struct stream *s, const struct proxy *px)
+{
+	struct smp_ctx ctx = rules_ctx(s, SMP_OPT_FINAL);
+	for (const struct act_rule *r = px->redirect_rules; r; r = r->next) {
+		size_t mark = smp_arena_mark();
+		enum act_ret ret = ACT_RET_CONT;
+		if (!r->cond || acl_exec_cond(r->cond, &ctx) == ACL_PASS)
+			ret = r->kw->exec((struct act_rule *)r, s, &ctx);
+		smp_arena_release(mark);
+		if (ret != ACT_RET_CONT)
+			return ret;
+	}
+	return ACT_RET_CONT;
+}
+
+/* Request rules of one proxy: its http-request rules, then its redirects.
+ * Returns 1 to go on, 0 when the request was answered.
+ */
+static int proxy_request_rules(struct stream *s, const struct proxy *px)
+{
+	if (rules_present(px, RS_HTTP_REQ) && !request_verdict(s, rules_run(s, px, RS_HTTP_REQ, 1)))
+		return 0;
+	return !px->redirect_rules || request_verdict(s, run_redirects(s, px));
+}
+
 int http_request_rules(struct stream *s)
 {
 	const struct proxy *fe = s->fe->conf;
-	if (rules_present(fe, RS_HTTP_REQ) && !request_verdict(s, rules_run(s, fe, RS_HTTP_REQ, 1)))
+	struct http_txn *t = s->txn;
+	const struct http_msg *m = &t->req;
+	/* known now so that replies made by rules say whether they close */
+	if ((m->flags & (HMF_CONN_CLOSE | HMF_CL_TE)) ||
+	    (!(m->flags & HMF_VER11) && !(m->flags & HMF_CONN_KAL)))
+		t->cli_close = 1;
+	if (!proxy_request_rules(s, fe))
 		return 0;
 	s->be = rules_select_backend(s);
 	if (!s->be)
 		return 1;
 	s->retries_left = s->be->conf->retries;
 	const struct proxy *be = s->be->conf;
-	if (be != fe && rules_present(be, RS_HTTP_REQ) &&
-	    !request_verdict(s, rules_run(s, be, RS_HTTP_REQ, 1)))
+	if (be != fe && !proxy_request_rules(s, be))
 		return 0;
 	return 1;
 }

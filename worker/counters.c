@@ -103,6 +103,17 @@ void counters_http_denied(struct fe_rt *fe, struct be_rt *be, int resp)
 	}
 }
 
+void counters_tcp_denied(struct fe_rt *fe, int kind)
+{
+	struct px_counters *c = &tc()->fe[fe->idx];
+	if (kind == 0)
+		c->dcon++;
+	else if (kind == 1)
+		c->dses++;
+	else
+		c->dreq++;
+}
+
 void counters_http_rewrite_failed(struct fe_rt *fe, struct be_rt *be)
 {
 	struct thr_counters *c = tc();

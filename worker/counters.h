@@ -22,6 +22,8 @@ struct px_counters {
 	uint64_t dreq;        /* requests denied by rules */
 	uint64_t dresp;       /* responses denied by rules */
 	uint64_t wrew;        /* failed header rewrites */
+	uint64_t dcon;        /* connections refused by tcp-request connection */
+	uint64_t dses;        /* sessions refused by tcp-request session */
 };
 
 struct srv_counters {
@@ -60,6 +62,10 @@ void counters_http_bad_req(struct fe_rt *fe);
 void counters_http_intercepted(struct fe_rt *fe);
 /* A request (<resp> 0) or response denied by a rule of <fe> / <be>. */
 void counters_http_denied(struct fe_rt *fe, struct be_rt *be, int resp);
+/* A connection (<kind> 0), session (1) or request (2) refused by a TCP
+ * rule of <fe>.
+ */
+void counters_tcp_denied(struct fe_rt *fe, int kind);
 /* A rule failed to rewrite a message. */
 void counters_http_rewrite_failed(struct fe_rt *fe, struct be_rt *be);
 /* HTTP: the final response of a transaction, with <status>, went to the

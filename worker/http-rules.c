@@ -87,6 +87,15 @@ int http_request_rules(struct stream *s)
 	if ((m->flags & (HMF_CONN_CLOSE | HMF_CL_TE)) ||
 	    (!(m->flags & HMF_VER11) && !(m->flags & HMF_CONN_KAL)))
 		t->cli_close = 1;
+	if (rules_present(fe, RS_TCP_REQ) && rules_run(s, fe, RS_TCP_REQ, 1) != ACT_RET_CONT) {
+		/* refused by tcp-request content: closed without a reply */
+		counters_tcp_denied(s->fe, 2);
+		http_request_consumed(s);
+		t->cli_close = 1;
+		s->state = ST_HTTP_FLUSH;
+		http_flush(s);
+		return 0;
+	}
 	if (!proxy_request_rules(s, fe))
 		return 0;
 	s->be = rules_select_backend(s);

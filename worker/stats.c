@@ -114,13 +114,16 @@ static void frontend_row(struct cli_conn *c, struct fe_rt *fe)
 	set_common(&r, fe->conf, "FRONTEND", 0, 0);
 	set_unsupported_zeros(&r);
 	set(&r, "req_tot", "%llu", (unsigned long long)pc.req_tot); /* 0 in TCP mode */
+	set(&r, "dcon", "%llu", (unsigned long long)pc.dcon);
+	set(&r, "dses", "%llu", (unsigned long long)pc.dses);
+	set(&r, "dreq", "%llu", (unsigned long long)pc.dreq);
 	set(&r, "req_rate", "%u", freq_ctr_read(&fe->req_per_sec, now_ms()));
 	set(&r, "req_rate_max", "%u", atomic_load(&fe->req_rate_max));
 	if (http)
 		set_http_px(&r, &pc, 1);
 	set(&r, "scur", "%d", atomic_load(&fe->cur_conns));
 	set(&r, "slim", "%d", fe->maxconn);
-	set(&r, "stot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
+	set(&r, "stot", "%llu", (unsigned long long)pc.sess); /* refused connections are not sessions */
 	set(&r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
 	set(&r, "bin", "%llu", (unsigned long long)pc.bytes_in);
 	set(&r, "bout", "%llu", (unsigned long long)pc.bytes_out);

@@ -4,6 +4,7 @@
  */
 #include "worker/stream.h"
 #include "worker/rules.h"
+#include "worker/tcp-rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -248,7 +249,10 @@ static void tmo_cb(struct timer *t)
 	}
 	if (s->conn_exp && now >= s->conn_exp) {
 		s->conn_exp = 0;
-		if (s->state == ST_TURNAROUND) {
+		if (s->state == ST_INSPECT) { /* the inspect delay is over: decide */
+			s->inspect_final = 1;
+			stream_process(s);
+		} else if (s->state == ST_TURNAROUND) {
 			s->state = ST_ASSIGN;
 			stream_process(s);
 		} else if (backend_connect_failed(s, TERM_SRV_TO) == 0) {
@@ -495,8 +499,7 @@ int stream_splice(struct side *from, struct side *to, uint64_t limit, uint64_t *
 	return fwd_splice(from, to, count, limit);
 }
 
-/* Buffers early client data while no server is connected yet. */
-static int buffer_early_request(struct stream *s)
+int stream_buffer_request(struct stream *s)
 {
 	struct side none = {.fd = -1};
 	int r = fwd_buffer(&s->cli, &none, &s->req, 0, &s->bytes_in);
@@ -560,8 +563,19 @@ static void stream_process(struct stream *s)
 			stream_process(s);
 			return;
 		}
+		if (s->fe->conf->switching_rules) /* the addresses may have changed */
+			s->be = rules_select_backend(s);
+		if (tcp_wants_inspection(s)) {
+			tcp_inspect_start(s);
+			stream_process(s);
+			return;
+		}
 		s->state = ST_ASSIGN;
 	}
+		/* fall through */
+	case ST_INSPECT:
+		if (s->state == ST_INSPECT && tcp_inspect(s) <= 0)
+			return; /* waiting, or ended */
 		/* fall through */
 	case ST_ASSIGN:
 		if (backend_assign_and_connect(s) < 0)
@@ -574,7 +588,7 @@ static void stream_process(struct stream *s)
 	case ST_QUEUED:
 	case ST_TURNAROUND:
 		/* a half-closed client still gets its answer (no abortonclose) */
-		if (!s->txn && buffer_early_request(s) < 0) {
+		if (!s->txn && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -584,7 +598,7 @@ static void stream_process(struct stream *s)
 		break;
 	}
 	if (s->state == ST_CONNECTING) {
-		if (!s->txn && buffer_early_request(s) < 0) {
+		if (!s->txn && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -649,7 +663,6 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	s->accept_ms = curthr->now_ms;
 	s->be = s->fe->default_be;
 	curthr->cur_conns++;
-	counters_fe_accept(s->fe);
 	if (s->fe->conf->options & PXO_CLITCPKA) {
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
@@ -661,6 +674,11 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	s->cli_exp = deadline(s->fe->conf->to.client);
+	if (tcp_connection_rules(s) < 0) {
+		stream_end(s, TERM_NONE);
+		return;
+	}
+	counters_fe_accept(s->fe);
 	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
 		if (http_txn_new(s) < 0) {
@@ -674,7 +692,9 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	}
 	if (!s->txn && s->fe->conf->switching_rules)
 		s->be = rules_select_backend(s);
-	if (!s->be && !s->txn) {
+	if (s->state == ST_ASSIGN && tcp_wants_inspection(s))
+		tcp_inspect_start(s);
+	if (!s->be && !s->txn && s->state != ST_INSPECT) {
 		stream_end(s, TERM_NO_SRV);
 		return;
 	}

@@ -36,6 +36,7 @@ struct side {
 
 enum stream_state {
 	ST_PROXY_HDR,  /* waiting for the PROXY protocol header */
+	ST_INSPECT,    /* TCP: content rules wait for data (tcp-request inspect-delay) */
 	ST_ASSIGN,     /* choosing a server */
 	ST_QUEUED,     /* waiting for a server slot */
 	ST_TURNAROUND, /* waiting before retrying the same server */
@@ -92,6 +93,7 @@ struct stream {
 	struct http_txn *txn;         /* HTTP mode state, NULL in TCP mode */
 	struct var_store vars_sess, vars_txn, vars_req, vars_res;
 	const struct act_rule *resume_rule; /* rule that yielded, to run again */
+	int inspect_final;                  /* the inspect delay expired */
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
 
@@ -151,5 +153,9 @@ int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count);
  * progress, 0, or -1 on error or when no pipe can be had (errno is kept).
  */
 int stream_splice(struct side *from, struct side *to, uint64_t limit, uint64_t *count);
+/* Reads early client data into s->req while no server is connected.
+ * Returns -1 on error.
+ */
+int stream_buffer_request(struct stream *s);
 /* Raw forwarding in both directions (TCP mode, HTTP tunnels). */
 void stream_forward(struct stream *s);

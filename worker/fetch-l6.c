@@ -1,0 +1,212 @@
+/* Content fetches (layer 6): what the client sent so far, read without
+ * consuming it — length, payload slices, TLS ClientHello fields (SNI,
+ * version, record type) — and wait_end. Until the data is final, a fetch
+ * lacking bytes reports that more may come, so that content rules wait.
+ */
+#include <string.h>
+
+#include "common/acl.h"
+#include "common/sample.h"
+#include "worker/fetch-l6.h"
+#include "worker/http-txn.h"
+#include "worker/stream.h"
+
+/* The request bytes received and not forwarded yet. */
+static int req_bytes(struct sample *smp, const unsigned char **p, size_t *len)
+{
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	if (!s)
+		return 0;
+	const struct sbuf *b = s->txn ? &s->txn->cin : &s->req;
+	*p = b->data ? (const unsigned char *)b->data + b->head : (const unsigned char *)"";
+	*len = b->data ? b->tail - b->head : 0;
+	return 1;
+}
+
+/* Data is missing: say so unless it is final. */
+static int missing(struct sample *smp)
+{
+	if (!(smp->ctx->opt & SMP_OPT_FINAL))
+		smp->flags |= SMP_F_MAY_CHANGE;
+	return 0;
+}
+
+static int fetch_req_len(const struct arg *args, struct sample *smp, const char *kw,
+                         const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	if (!req_bytes(smp, &p, &len))
+		return 0;
+	smp->type = SMP_T_SINT;
+	smp->u.sint = (int64_t)len;
+	if (!(smp->ctx->opt & SMP_OPT_FINAL))
+		smp->flags |= SMP_F_MAY_CHANGE; /* a length can only grow */
+	return 1;
+}
+
+/* req.payload(offset,length): <length> 0 means up to the end. */
+static int fetch_payload(const struct arg *args, struct sample *smp, const char *kw,
+                         const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	if (!req_bytes(smp, &p, &len))
+		return 0;
+	uint64_t off = (uint64_t)args[0].data.sint, want = (uint64_t)args[1].data.sint;
+	if (off > len || (want && off + want > len))
+		return missing(smp);
+	smp->type = SMP_T_BIN;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)p + off, want ? want : len - off};
+	if (!want && !(smp->ctx->opt & SMP_OPT_FINAL))
+		smp->flags |= SMP_F_MAY_CHANGE;
+	return 1;
+}
+
+/* req.payload_lv(offset1,length[,offset2]): a length-prefixed block. */
+static int fetch_payload_lv(const struct arg *args, struct sample *smp, const char *kw,
+                            const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	if (!req_bytes(smp, &p, &len))
+		return 0;
+	uint64_t o1 = (uint64_t)args[0].data.sint, n = (uint64_t)args[1].data.sint;
+	if (n > 8 || o1 + n > len)
+		return missing(smp);
+	uint64_t blen = 0;
+	for (uint64_t i = 0; i < n; i++)
+		blen = blen << 8 | p[o1 + i];
+	int64_t o2 = args[2].type == ARGT_SINT ? args[2].data.sint : 0;
+	int64_t start = (int64_t)(o1 + n) + o2;
+	if (start < 0 || blen > len || (uint64_t)start + blen > len)
+		return missing(smp);
+	smp->type = SMP_T_BIN;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)p + start, blen};
+	return 1;
+}
+
+int tls_client_hello(const unsigned char *p, size_t len, struct tls_hello *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < 5)
+		return 0;
+	if (p[0] != 0x16) /* not a handshake record */
+		return -1;
+	out->record_version = (unsigned)(p[1] << 8 | p[2]);
+	size_t rlen = (size_t)(p[3] << 8 | p[4]);
+	if (len < 5 + 4)
+		return 0;
+	const unsigned char *h = p + 5;
+	if (h[0] != 0x01) /* not a ClientHello */
+		return -1;
+	out->hello_type = 1;
+	size_t hlen = (size_t)(h[1] << 16 | h[2] << 8 | h[3]);
+	if (hlen + 4 > rlen)
+		return -1; /* fragmented over several records: not parsed */
+	if (len < 5 + 4 + hlen)
+		return 0;
+	const unsigned char *b = h + 4; /* the body, <hlen> bytes; i: offset in it */
+	size_t i = 0;
+	if (hlen < 2 + 32 + 1)
+		return -1;
+	out->hello_version = (unsigned)(b[0] << 8 | b[1]);
+	i = 2 + 32;
+	i += 1 + (size_t)b[i]; /* session id */
+	if (i + 2 > hlen)
+		return -1;
+	i += 2 + (size_t)(b[i] << 8 | b[i + 1]); /* cipher suites */
+	if (i + 1 > hlen)
+		return -1;
+	i += 1 + (size_t)b[i]; /* compression methods */
+	if (i + 2 > hlen)
+		return i > hlen ? -1 : 1; /* no extensions */
+	size_t eend = i + 2 + (size_t)(b[i] << 8 | b[i + 1]);
+	i += 2;
+	if (eend > hlen)
+		return -1;
+	while (i + 4 <= eend) {
+		unsigned type = (unsigned)(b[i] << 8 | b[i + 1]);
+		size_t l = (size_t)(b[i + 2] << 8 | b[i + 3]);
+		i += 4;
+		if (l > eend - i)
+			return -1;
+		if (type == 0 && l >= 5 && b[i + 2] == 0) { /* server_name, host_name */
+			size_t nl = (size_t)(b[i + 3] << 8 | b[i + 4]);
+			if (nl <= l - 5) {
+				out->sni = (const char *)b + i + 5;
+				out->sni_len = nl;
+			}
+		}
+		i += l;
+	}
+	return 1;
+}
+
+/* req.ssl_sni, req.ssl_ver, req.ssl_hello_type */
+static int fetch_ssl(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	struct tls_hello th;
+	if (!req_bytes(smp, &p, &len))
+		return 0;
+	int r = tls_client_hello(p, len, &th);
+	if (r == 0)
+		return missing(smp);
+	if (r < 0 && !th.hello_type)
+		return 0;
+	switch (*(const char *)priv) {
+	case 's':
+		if (r < 0 || !th.sni)
+			return 0;
+		smp->type = SMP_T_STR;
+		smp->flags |= SMP_F_CONST;
+		smp->u.str = (struct smp_str){(char *)th.sni, th.sni_len};
+		return 1;
+	case 'v': {
+		unsigned v = th.hello_version ? th.hello_version : th.record_version;
+		smp->type = SMP_T_SINT;
+		smp->u.sint = (int64_t)((v >> 8) << 16 | (v & 0xff));
+		return 1;
+	}
+	default:
+		smp->type = SMP_T_SINT;
+		smp->u.sint = th.hello_type;
+		return 1;
+	}
+}
+
+/* wait_end: true once the data is final (the inspect delay is over). */
+static int fetch_wait_end(const struct arg *args, struct sample *smp, const char *kw,
+                          const void *priv)
+{
+	if (!(smp->ctx->opt & SMP_OPT_FINAL))
+		return missing(smp);
+	smp->type = SMP_T_BOOL;
+	smp->u.sint = 1;
+	return 1;
+}
+
+#define L6 SMP_USE_L6REQ
+static const struct smp_fetch_kw l6_fetches[] = {
+    {"req.len", fetch_req_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
+    {"req_len", fetch_req_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
+    {"req.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
+    {"payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
+    {"req.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
+     L6, NULL},
+    {"payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6,
+     NULL},
+    {"req.ssl_sni", fetch_ssl, ARGS0, NULL, SMP_T_STR, L6, "s"},
+    {"req_ssl_sni", fetch_ssl, ARGS0, NULL, SMP_T_STR, L6, "s"},
+    {"req.ssl_ver", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "v"},
+    {"req_ssl_ver", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "v"},
+    {"req.ssl_hello_type", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "h"},
+    {"req_ssl_hello_type", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "h"},
+    {"wait_end", fetch_wait_end, ARGS0, NULL, SMP_T_BOOL, SMP_USE_INTRN, NULL},
+};
+
+SMP_REGISTER_FETCHES(l6_fetches)

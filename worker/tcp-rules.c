@@ -1,0 +1,132 @@
+/* TCP rule sets in the stream: "tcp-request connection" at accept,
+ * "tcp-request content" while the request is inspected (up to
+ * "tcp-request inspect-delay"), then backend switching and the backend's
+ * content rules; and the TCP actions accept, reject, silent-drop.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/mem.h"
+#include "conf/rules.h"
+#include "worker/counters.h"
+#include "worker/rules.h"
+#include "worker/stream.h"
+#include "worker/tcp-rules.h"
+
+int tcp_connection_rules(struct stream *s)
+{
+	const struct proxy *fe = s->fe->conf;
+	if (!rules_present(fe, RS_TCP_CONN))
+		return 0;
+	enum act_ret r = rules_run(s, fe, RS_TCP_CONN, 1);
+	if (r == ACT_RET_CONT)
+		return 0;
+	if (r == ACT_RET_DENY)
+		counters_tcp_denied(s->fe, 0);
+	return -1;
+}
+
+int tcp_wants_inspection(const struct stream *s)
+{
+	return !s->txn && rules_present(s->fe->conf, RS_TCP_REQ);
+}
+
+void tcp_inspect_start(struct stream *s)
+{
+	s->state = ST_INSPECT;
+	s->inspect_final = 0;
+	uint32_t d = s->fe->conf->tcp_req_inspect_delay;
+	s->conn_exp = d ? deadline(d) : 0;
+}
+
+/* Whether the content inspection must decide now. */
+static int inspection_final(const struct stream *s)
+{
+	return s->inspect_final || s->cli.shutr || !s->fe->conf->tcp_req_inspect_delay ||
+	       (s->req.data && s->req.tail - s->req.head >= s->req.size);
+}
+
+/* Runs content rules of <px>; 1 to go on, 0 to wait, -1 when the stream
+ * was ended.
+ */
+static int content_rules(struct stream *s, const struct proxy *px, int final)
+{
+	if (!rules_present(px, RS_TCP_REQ))
+		return 1;
+	enum act_ret r = rules_run(s, px, RS_TCP_REQ, final);
+	if (r == ACT_RET_CONT)
+		return 1;
+	if (r == ACT_RET_YIELD)
+		return 0;
+	if (r == ACT_RET_DENY)
+		counters_tcp_denied(s->fe, 2);
+	stream_end_cause(s, TERM_NONE);
+	return -1;
+}
+
+int tcp_inspect(struct stream *s)
+{
+	if (stream_buffer_request(s) < 0) {
+		stream_end_cause(s, TERM_CLI_ERR);
+		return -1;
+	}
+	int final = inspection_final(s);
+	int r = content_rules(s, s->fe->conf, final);
+	if (r <= 0) {
+		if (r == 0)
+			stream_arm_timer(s);
+		return r < 0 ? -1 : 0;
+	}
+	s->conn_exp = 0;
+	s->be = rules_select_backend(s);
+	if (!s->be) {
+		stream_end_cause(s, TERM_NO_SRV);
+		return -1;
+	}
+	if (s->be->conf != s->fe->conf && content_rules(s, s->be->conf, 1) < 0)
+		return -1;
+	s->retries_left = s->be->conf->retries;
+	s->state = ST_ASSIGN;
+	return 1;
+}
+
+/* accept: stop the rule set, the connection goes on. */
+static int parse_no_arg(struct act_rule *r, char **args, int nargs, char **err)
+{
+	if (nargs) {
+		memprintf(err, "unexpected argument '%s'", args[0]);
+		return 0;
+	}
+	return 1;
+}
+
+static enum act_ret exec_accept(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return ACT_RET_STOP;
+}
+
+/* reject: close the client connection at once. */
+static enum act_ret exec_reject(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return ACT_RET_DENY;
+}
+
+/* silent-drop: close without telling the client (no FIN, no RST when
+ * possible: the socket is closed with a zero linger).
+ */
+static enum act_ret exec_silent_drop(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	struct linger l = {1, 0};
+	setsockopt(s->cli.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	return ACT_RET_DENY;
+}
+
+#define TCP_REQ_ALL (RS_F_TCP_CONN | RS_F_TCP_SESS | RS_F_TCP_REQ)
+static const struct act_kw tcp_actions[] = {
+    {"accept", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_accept, 1},
+    {"reject", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_reject, 1},
+    {"silent-drop", TCP_REQ_ALL | RS_F_TCP_RES | RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_no_arg,
+     exec_silent_drop, 1},
+};
+
+ACT_REGISTER_KEYWORDS(tcp_actions)

@@ -1,0 +1,22 @@
+/* TCP rule sets in the stream (worker/tcp-rules.c). */
+#pragma once
+#include "worker/stream.h"
+
+/* Runs "tcp-request connection" rules right after accept. Returns 0 when
+ * the connection goes on, -1 when a rule refused it (the caller ends it).
+ */
+int tcp_connection_rules(struct stream *s);
+
+/* Whether the stream (TCP mode) inspects content before choosing a
+ * backend: its frontend has "tcp-request content" rules.
+ */
+int tcp_wants_inspection(const struct stream *s);
+
+/* Enters the inspection state, armed with the frontend's inspect-delay. */
+void tcp_inspect_start(struct stream *s);
+
+/* ST_INSPECT: buffers the client's data and runs the content rules, then
+ * chooses the backend. Returns 1 when the stream goes on to ST_ASSIGN, 0
+ * to wait for data or the delay, -1 when it was ended.
+ */
+int tcp_inspect(struct stream *s);

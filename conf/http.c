@@ -332,6 +332,7 @@ static const struct cfg_kw http_proxy_kws[] = {
     HTTP_PX("monitor-uri", DEF_FE, parse_monitor_uri, 0),
     HTTP_TIME("timeout http-request", http_request),
     HTTP_TIME("timeout http-keep-alive", http_keep_alive),
+    HTTP_TIME("timeout tarpit", tarpit),
 };
 CFG_REGISTER_KEYWORDS(http_proxy_kws)
 

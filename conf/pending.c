@@ -431,7 +431,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("timeout queue", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("timeout server", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("timeout server-fin", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
-	P("timeout tarpit", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
 	P("timeout tunnel", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("unique-id-format", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
 	P("unique-id-header", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),

@@ -12,6 +12,7 @@
 #include "common/vars.h"
 #include "conf/http.h"
 #include "conf/rules.h"
+#include "worker/act-http.h"
 #include "worker/counters.h"
 #include "worker/http-rules.h"
 #include "worker/http-txn.h"
@@ -46,43 +47,9 @@ static enum act_ret exec_allow(struct act_rule *r, struct stream *s, struct smp_
 	return ACT_RET_STOP;
 }
 
-/* deny [deny_status <code>] */
-static int parse_deny(struct act_rule *r, char **args, int nargs, char **err)
-{
-	int status = r->rs == RS_HTTP_REQ ? 403 : 502;
-	for (int i = 0; i < nargs; i++) {
-		if (strcmp(args[i], "deny_status") == 0 && i + 1 < nargs) {
-			char *end;
-			long v = strtol(args[++i], &end, 10);
-			if (*end || http_err_slot((int)v) < 0) {
-				memprintf(err, "Unexpected status code '%s'", args[i]);
-				return 0;
-			}
-			status = (int)v;
-		} else {
-			memprintf(err, "'%s' is not supported yet here (only 'deny_status <code>')",
-			          args[i]);
-			return 0;
-		}
-	}
-	r->arg = (void *)(intptr_t)status;
-	return 1;
-}
-
-static enum act_ret exec_deny(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
-{
-	int status = (int)(intptr_t)r->arg;
-	int resp = r->rs != RS_HTTP_REQ;
-	counters_http_denied(s->fe, resp ? s->be : NULL, resp);
-	if (!resp)
-		http_request_consumed(s);
-	s->txn->cli_close = 1;
-	http_reply_error(s, status, TERM_NONE);
-	return ACT_RET_DONE;
-}
-
 struct return_arg {
 	int status;
+	int custom; /* a body, type or header was given (else: the error page) */
 	char *ctype;
 	struct logfmt *body; /* string or lf-string */
 	char *file_body;     /* file or lf-file contents */
@@ -127,15 +94,19 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 		return 0;
 	}
 	const char *v = args[++*i];
-	if (!strcmp(o, "status")) {
+	if (!strcmp(o, "status") || !strcmp(o, "deny_status")) {
 		char *end;
 		long st = strtol(v, &end, 10);
-		if (*end || st < 200 || st > 599) {
+		if (*end || st < 200 || st > 599 ||
+		    (strcmp(r->kw->name, "return") && http_err_slot((int)st) < 0)) {
 			memprintf(err, "Unexpected status code '%s'", v);
 			return 0;
 		}
 		a->status = (int)st;
-	} else if (!strcmp(o, "content-type")) {
+		return 1;
+	}
+	a->custom = 1;
+	if (!strcmp(o, "content-type")) {
 		a->ctype = xstrdup(v);
 	} else if (!strcmp(o, "string") || !strcmp(o, "lf-string")) {
 		a->body =
@@ -176,10 +147,13 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 	return 1;
 }
 
-static int parse_return(struct act_rule *r, char **args, int nargs, char **err)
+/* Parses the reply options of return, deny and tarpit; <status> is the
+ * default status.
+ */
+static int parse_reply(struct act_rule *r, char **args, int nargs, int status, char **err)
 {
 	struct return_arg *a = xcalloc(1, sizeof(*a));
-	a->status = 200;
+	a->status = status;
 	for (int i = 0; i < nargs; i++)
 		if (!parse_return_opt(r, a, args, nargs, &i, err))
 			return 0; /* the configuration is refused: nothing to free */
@@ -192,7 +166,30 @@ static int parse_return(struct act_rule *r, char **args, int nargs, char **err)
 }
 
 /* Builds the response of "return" in the sample arena. */
-static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+static int parse_return(struct act_rule *r, char **args, int nargs, char **err)
+{
+	return parse_reply(r, args, nargs, 200, err);
+}
+
+int act_parse_deny(struct act_rule *r, char **args, int nargs, char **err)
+{
+	return parse_reply(r, args, nargs, r->rs == RS_HTTP_REQ ? 403 : 502, err);
+}
+
+int act_parse_tarpit(struct act_rule *r, char **args, int nargs, char **err)
+{
+	return parse_reply(r, args, nargs, 500, err);
+}
+
+int act_reply_status(const struct act_rule *r)
+{
+	return ((const struct return_arg *)r->arg)->status;
+}
+
+/* Sends the reply of a return/deny rule: the error page of its status,
+ * or the one built from its options.
+ */
+static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
 	const struct return_arg *a = r->arg;
 	size_t cap = 4096 + a->file_len * 2 + rt.cfg->global.tune_bufsize;
@@ -216,7 +213,7 @@ static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp
 	n += snprintf(head + n, 4096 - (size_t)n, "content-length: %zu\r\n", blen);
 	if (a->ctype && n < 3500)
 		n += snprintf(head + n, 4096 - (size_t)n, "content-type: %s\r\n", a->ctype);
-	if (s->txn->cli_close && n < 3500)
+	if (http_client_closes(s->txn) && n < 3500)
 		n += snprintf(head + n, 4096 - (size_t)n, "connection: close\r\n");
 	n += snprintf(head + n, 4096 - (size_t)n, "\r\n");
 	if (n >= 4096)
@@ -232,6 +229,26 @@ static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp
 	if (r->rs == RS_HTTP_REQ)
 		http_request_consumed(s);
 	http_reply_raw(s, resp, (size_t)n + blen, a->status);
+	return ACT_RET_DONE;
+}
+
+static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	return send_reply(r, s, ctx);
+}
+
+/* deny: counted as denied; the connection closes after the reply. */
+static enum act_ret exec_deny(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	const struct return_arg *a = r->arg;
+	int resp = r->rs != RS_HTTP_REQ;
+	counters_http_denied(s->fe, resp ? s->be : NULL, resp);
+	s->txn->cli_close = 1;
+	if (a->custom)
+		return send_reply(r, s, ctx);
+	if (!resp)
+		http_request_consumed(s);
+	http_reply_error(s, a->status, TERM_NONE);
 	return ACT_RET_DONE;
 }
 
@@ -392,7 +409,7 @@ static enum act_ret exec_unset_var(struct act_rule *r, struct stream *s, struct 
 
 static const struct act_kw http_basic_actions[] = {
     {"allow", RS_HTTP_ALL, parse_allow, exec_allow, 1},
-    {"deny", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_deny, exec_deny, 1},
+    {"deny", RS_F_HTTP_REQ | RS_F_HTTP_RES, act_parse_deny, exec_deny, 1},
     {"return", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_return, exec_return, 1},
     {"set-header", RS_HTTP_ALL, parse_set_header, exec_set_header, 0},
     {"add-header", RS_HTTP_ALL, parse_set_header, exec_add_header, 0},

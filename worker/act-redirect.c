@@ -182,7 +182,7 @@ static enum act_ret exec_redirect(struct act_rule *r, struct stream *s, struct s
 	                 a->code == 301 || a->code == 308 ? "" : "cache-control: no-cache\r\n");
 	if (a->cookie)
 		n += snprintf(resp + n, room + 512 - (size_t)n, "set-cookie: %s\r\n", a->cookie);
-	if (s->txn->cli_close)
+	if (http_client_closes(s->txn))
 		n += snprintf(resp + n, room + 512 - (size_t)n, "connection: close\r\n");
 	n += snprintf(resp + n, room + 512 - (size_t)n, "\r\n");
 	if (r->rs == RS_HTTP_REQ)

@@ -37,6 +37,12 @@ h1_case_fn http_case_fn(const struct stream *s, int to_server)
 	return f && rt.cfg->global.h1_case_adjust ? case_lookup : NULL;
 }
 
+int http_client_closes(const struct http_txn *t)
+{
+	unsigned f = t->req.flags;
+	return (f & HMF_CONN_CLOSE) || (!(f & HMF_VER11) && !(f & HMF_CONN_KAL));
+}
+
 char *http_rw_alloc(struct http_txn *t, size_t len)
 {
 	if (!t->rw) {
@@ -176,8 +182,8 @@ void http_reply_raw(struct stream *s, const char *raw, size_t len, int status)
 	struct http_txn *t = s->txn;
 	int routed = s->state != ST_HTTP_REQ && s->state != ST_HTTP_FLUSH;
 	struct be_rt *be = routed ? s->be : NULL;
-	int keep = !t->cli_close && !atomic_load(&rt.stopping) &&
-	           (!routed || t->req_state == HRQ_DONE);
+	int keep =
+	    !t->cli_close && !atomic_load(&rt.stopping) && (!routed || t->req_state == HRQ_DONE);
 	if (routed)
 		forget_server_side(s);
 	t->status = status;

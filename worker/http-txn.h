@@ -44,14 +44,14 @@ struct http_txn {
 	unsigned tunnel : 1;
 	unsigned lingering : 1; /* reply sent, waiting for the client to close */
 	unsigned has_hash : 1;
-	unsigned reused : 1; /* the server connection served a request before */
-	unsigned sent_100 : 1;     /* we answered "Expect: 100-continue" ourselves */
-	unsigned close_hdr : 1;    /* the error reply announces "connection: close" */
-	unsigned discarding : 1;   /* dropping the body of a request answered locally */
-	unsigned waiting_body : 1; /* head complete, http-buffer-request waits for the body */
-	unsigned req_counted : 1;  /* this transaction's request is in req_tot */
-	unsigned req_valid : 1;    /* t->req's slices point to live bytes (rules may read it) */
-	unsigned rsp_valid : 1;    /* same for t->rsp */
+	unsigned reused : 1;          /* the server connection served a request before */
+	unsigned sent_100 : 1;        /* we answered "Expect: 100-continue" ourselves */
+	unsigned close_hdr : 1;       /* the error reply announces "connection: close" */
+	unsigned discarding : 1;      /* dropping the body of a request answered locally */
+	unsigned waiting_body : 1;    /* head complete, http-buffer-request waits for the body */
+	unsigned req_counted : 1;     /* this transaction's request is in req_tot */
+	unsigned req_valid : 1;       /* t->req's slices point to live bytes (rules may read it) */
+	unsigned rsp_valid : 1;       /* same for t->rsp */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
 	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */
@@ -62,10 +62,16 @@ struct http_txn {
 	char xff[64], xot[64];        /* values of added headers */
 	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
-	char *rw;                     /* values written by rules (headers, URI...) */
-	uint32_t rw_len, rw_size;     /* for this transaction */
-	struct http_hdr hdrs[]; /* request then response slots */
+	char *rw;                 /* values written by rules (headers, URI...) */
+	uint32_t rw_len, rw_size; /* for this transaction */
+	struct http_hdr hdrs[];   /* request then response slots */
 };
+
+/* Whether the client's request asks to close after the response
+ * (Connection: close, or HTTP/1.0 without keep-alive): local replies then
+ * say "connection: close".
+ */
+int http_client_closes(const struct http_txn *t);
 
 /* Room for <len> bytes of rewritten message parts, kept until the next
  * transaction (at most tune.maxrewrite per message side twice over);
@@ -138,6 +144,10 @@ void http_reply_error(struct stream *s, int status, enum term_cause why);
 void http_reply_raw(struct stream *s, const char *raw, size_t len, int status);
 /* Sends a complete local response; keeps the connection unless <close>. */
 void http_reply_local(struct stream *s, const char *raw, size_t len, int close);
+/* The tarpit delay of a refused request is over: sends its error reply
+ * and closes. May free <s>.
+ */
+void http_tarpit_expired(struct stream *s);
 /* Flushing and lingering after a reply (ST_HTTP_FLUSH). May free <s>. */
 void http_flush(struct stream *s);
 

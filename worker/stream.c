@@ -249,7 +249,9 @@ static void tmo_cb(struct timer *t)
 	}
 	if (s->conn_exp && now >= s->conn_exp) {
 		s->conn_exp = 0;
-		if (s->state == ST_INSPECT) { /* the inspect delay is over: decide */
+		if (s->state == ST_TARPIT) {
+			http_tarpit_expired(s);
+		} else if (s->state == ST_INSPECT) { /* the inspect delay is over: decide */
 			s->inspect_final = 1;
 			stream_process(s);
 		} else if (s->state == ST_TURNAROUND) {
@@ -547,6 +549,10 @@ static void stream_process(struct stream *s)
 		if (s->state != ST_ASSIGN)
 			return; /* waiting, answered, or freed (ST_CLOSED) */
 	}
+	if (s->state == ST_TARPIT) { /* nothing to do before the delay ends */
+		stream_arm_timer(s);
+		return;
+	}
 	switch (s->state) {
 	case ST_PROXY_HDR: {
 		int r = read_proxy_header(s);
@@ -576,7 +582,7 @@ static void stream_process(struct stream *s)
 	case ST_INSPECT:
 		if (s->state == ST_INSPECT && tcp_inspect(s) <= 0)
 			return; /* waiting, or ended */
-		/* fall through */
+		                /* fall through */
 	case ST_ASSIGN:
 		if (backend_assign_and_connect(s) < 0)
 			return; /* stream freed */

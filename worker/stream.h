@@ -44,6 +44,7 @@ enum stream_state {
 	ST_ESTABLISHED,
 	ST_HTTP_REQ,   /* HTTP: waiting for (the head of) the next request */
 	ST_HTTP_FLUSH, /* HTTP: sending a reply before closing */
+	ST_TARPIT,     /* HTTP: a tarpitted request waits for its error reply */
 	ST_CLOSED,
 };
 

@@ -125,8 +125,7 @@ static enum act_ret exec_silent_drop(struct act_rule *r, struct stream *s, struc
 static const struct act_kw tcp_actions[] = {
     {"accept", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_accept, 1},
     {"reject", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_reject, 1},
-    {"silent-drop", TCP_REQ_ALL | RS_F_TCP_RES | RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_no_arg,
-     exec_silent_drop, 1},
+    {"silent-drop", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_silent_drop, 1},
 };
 
 ACT_REGISTER_KEYWORDS(tcp_actions)

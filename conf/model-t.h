@@ -201,6 +201,16 @@ struct switching_rule {
 	struct switching_rule *next;
 };
 
+/* A use-server rule. */
+struct server_rule {
+	char *name;
+	struct server *srv; /* resolved at validation */
+	struct acl_cond *cond;
+	char *file;
+	int line;
+	struct server_rule *next;
+};
+
 /* Rule sets of a proxy (conf/rules.h). */
 enum ruleset {
 	RS_TCP_CONN = 0,
@@ -285,6 +295,8 @@ struct proxy {
 	struct acl *acls;                    /* "acl" lines, and anonymous/predefined ones used */
 	struct act_rule *rules[RS_NUM];      /* in file order */
 	struct act_rule *redirect_rules;     /* "redirect" keyword lines */
+	struct server_rule *server_rules;    /* "use-server" lines */
+	struct acl_cond *monitor_fail;       /* "monitor fail" conditions, ORed */
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
 	struct proxy *default_backend; /* resolved at validation */

@@ -339,7 +339,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("max-session-srv-conns", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
 	P("maxconn", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
 	P("mode", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
-	P("monitor fail", SECT_PROXY, PX_CAP_FE),
 	P("option abortonclose", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
 	P("option allbackups", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("option checkcache", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
@@ -436,7 +435,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("unique-id-header", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE),
 	P("use_backend", SECT_PROXY, PX_CAP_FE),
 	P("use-fcgi-app", SECT_PROXY, PX_CAP_BE),
-	P("use-server", SECT_PROXY, PX_CAP_BE),
 };
 CFG_REGISTER_KEYWORDS(pending_proxy_kws)
 

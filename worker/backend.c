@@ -1,4 +1,5 @@
 #include "worker/backend.h"
+#include "worker/use-server.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -322,6 +323,11 @@ int backend_assign_and_connect(struct stream *s)
 	s->retry_srv = NULL;
 	if (srv && (srv_is_full(srv) || !srv_effective_weight(srv)))
 		srv = NULL;
+	if (!srv && s->use_srv && !s->attempts) /* HTTP: chosen with the request */
+		srv = srv_is_full(s->use_srv) ? NULL : s->use_srv;
+	else if (!srv && !s->txn && be->conf->server_rules && !s->attempts)
+		srv = use_server_pick(s);
+	s->use_srv = NULL;
 	if (!srv)
 		srv = pick_server(s);
 

@@ -16,6 +16,7 @@
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
 #include "worker/http-rules.h"
+#include "worker/use-server.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
 
@@ -293,6 +294,11 @@ static int analyse_request(struct stream *s)
 		t->scan_from = 0;
 		t->discarding = !t->req.body.done; /* its body is read and dropped */
 		counters_http_intercepted(s->fe);
+		if (monitor_fails(s)) { /* "monitor fail": the site says it is down */
+			t->req_valid = 0;
+			http_reply_error(s, 503, TERM_NONE);
+			return 0;
+		}
 		counters_http_status(s->fe, NULL, 200);
 		http_reply_local(s, monitor_reply, len, close);
 		return 0;

@@ -8,6 +8,12 @@
 #include "worker/counters.h"
 #include "worker/http-txn.h"
 #include "worker/rules.h"
+#include "worker/use-server.h"
+
+static int be_has_server_rules(const struct stream *s)
+{
+	return s->be && s->be->conf->server_rules;
+}
 
 void http_request_consumed(struct stream *s)
 {
@@ -105,6 +111,8 @@ int http_request_rules(struct stream *s)
 	const struct proxy *be = s->be->conf;
 	if (be != fe && !proxy_request_rules(s, be))
 		return 0;
+	/* use-server reads the request as the rules left it */
+	s->use_srv = be_has_server_rules(s) ? use_server_pick(s) : NULL;
 	return 1;
 }
 

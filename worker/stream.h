@@ -95,6 +95,7 @@ struct stream {
 	struct var_store vars_sess, vars_txn, vars_req, vars_res;
 	const struct act_rule *resume_rule; /* rule that yielded, to run again */
 	int inspect_final;                  /* the inspect delay expired */
+	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
 

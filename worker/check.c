@@ -17,6 +17,7 @@
 #include "conf/opts.h"
 #include "common/units.h"
 #include "worker/check-http.h"
+#include "worker/check-tcp.h"
 #include "worker/loop.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
@@ -34,6 +35,8 @@ struct check {
 	struct check_state st;
 	int http;          /* connected: HTTP exchange under way (option httpchk) */
 	struct hchk_io io; /* its request and response */
+	int tcp;           /* a tcp-check run is under way */
+	struct tchk_io tio;
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -65,6 +68,14 @@ const char *check_result_str(enum check_result r)
 		return "L4CON";
 	case CHK_L4TOUT:
 		return "L4TOUT";
+	case CHK_L6OK:
+		return "L6OK";
+	case CHK_L6RSP:
+		return "L6RSP";
+	case CHK_L6TOUT:
+		return "L6TOUT";
+	case CHK_SOCKERR:
+		return "SOCKERR";
 	case CHK_L7OK:
 		return "L7OK";
 	case CHK_L7OKC:
@@ -87,6 +98,10 @@ const char *check_result_desc(enum check_result r)
 	    [CHK_L4OK] = "Layer4 check passed",
 	    [CHK_L4CON] = "Layer4 connection problem",
 	    [CHK_L4TOUT] = "Layer4 timeout",
+	    [CHK_L6OK] = "Layer6 check passed",
+	    [CHK_L6RSP] = "Layer6 invalid response",
+	    [CHK_L6TOUT] = "Layer6 timeout",
+	    [CHK_SOCKERR] = "Socket error",
 	    [CHK_L7OK] = "Layer7 check passed",
 	    [CHK_L7OKC] = "Layer7 check conditionally passed",
 	    [CHK_L7STS] = "Layer7 wrong status",
@@ -96,10 +111,24 @@ const char *check_result_desc(enum check_result r)
 	return desc[r];
 }
 
+enum check_result check_result_by_name(const char *name)
+{
+	for (int r = CHK_L4OK; r < CHK_NB_RESULTS; r++)
+		if (!strcmp(name, check_result_str((enum check_result)r)))
+			return (enum check_result)r;
+	return CHK_NONE;
+}
+
+int check_result_has_code(enum check_result r)
+{
+	return r == CHK_L7OK || r == CHK_L7OKC || r == CHK_L7STS;
+}
+
 /* Writes ", code: N, info: \"...\"" for the last result, as HAProxy logs it. */
 static void result_details(const struct check *ck, char *out, size_t len)
 {
-	int n = ck->st.code ? snprintf(out, len, ", code: %d", ck->st.code) : 0;
+	int n = check_result_has_code(ck->st.last) ? snprintf(out, len, ", code: %d", ck->st.code)
+	                                           : 0;
 	out[n] = 0;
 	if (ck->st.info[0])
 		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", ck->st.info);
@@ -186,7 +215,7 @@ static void record(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	int up = atomic_load(&ck->srv->oper_up);
-	int ok = r == CHK_L4OK || r == CHK_L7OK || r == CHK_L7OKC;
+	int ok = r == CHK_L4OK || r == CHK_L6OK || r == CHK_L7OK || r == CHK_L7OKC;
 
 	ck->st.last = r;
 	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
@@ -214,8 +243,27 @@ static void finish(struct check *ck, enum check_result r)
 		ck->fd = -1;
 	}
 	ck->http = 0;
+	ck->tcp = 0;
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
+}
+
+/* Ends a tcp-check run with result <res>. */
+static void finish_tcp(struct check *ck, const struct tchk_res *res)
+{
+	ck->st.code = res->code;
+	memcpy(ck->st.info, res->info, sizeof(ck->st.info));
+	finish(ck, res->r);
+}
+
+/* The connection is established: "timeout check", when set, bounds the
+ * rest of the check from now on (HAProxy's additional read timeout).
+ */
+static void connected_timeout(struct check *ck)
+{
+	uint32_t to = ck->srv->be->conf->to.check;
+	if (to)
+		timer_set(&ck->t, curthr->now_ms + to);
 }
 
 /* Progresses the HTTP exchange of a connected check; finishes it when done. */
@@ -235,9 +283,23 @@ static void http_step(struct check *ck)
 static void http_start(struct check *ck)
 {
 	ck->http = 1;
+	connected_timeout(ck);
 	hchk_prepare(&ck->io, ck->srv);
 	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
 	http_step(ck);
+}
+
+/* Events on a tcp-check connection. */
+static void tcp_event(struct check *ck, uint32_t ev)
+{
+	struct tchk_res res;
+	int was = ck->tio.connected;
+	if (tchk_event(&ck->tio, ev, &res)) {
+		finish_tcp(ck, &res);
+		return;
+	}
+	if (!was && ck->tio.connected)
+		connected_timeout(ck);
 }
 
 static void check_io_cb(struct ev_handler *h, uint32_t ev)
@@ -247,6 +309,10 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 	socklen_t len = sizeof(err);
 	if (ck->fd < 0)
 		return;
+	if (ck->tcp) {
+		tcp_event(ck, ev);
+		return;
+	}
 	if (ck->http) {
 		http_step(ck);
 		return;
@@ -264,12 +330,19 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 	finish(ck, err ? CHK_L4CON : CHK_L4OK);
 }
 
-/* Address the check connects to: "addr" and "port" override the server's. */
-static socklen_t check_target(const struct check *ck, struct sockaddr_storage *ss)
+/* Address the check connects to: "addr" and "port" override the server's,
+ * and connect rule <r> (when not NULL) overrides both.
+ */
+static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *r,
+                              struct sockaddr_storage *ss)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : &ck->srv->conf->addr;
 	uint16_t port = c->check_port ? (uint16_t)c->check_port : ck->srv->conf->addr.port_lo;
+	if (r && r->addr_set)
+		a = &r->addr;
+	if (r && r->port)
+		port = (uint16_t)r->port;
 	*ss = a->ss;
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
@@ -278,34 +351,96 @@ static socklen_t check_target(const struct check *ck, struct sockaddr_storage *s
 	return a->sslen;
 }
 
+/* Opens a non-blocking connection to the check target (connect rule <r>
+ * or the defaults), replacing the current one, and watches it. Returns 0,
+ * or -1 with errno set.
+ */
+static int open_conn(struct check *ck, const struct tcpchk_rule *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = check_target(ck, r, &ss);
+	if (ck->fd >= 0) {
+		close(ck->fd);
+		ck->fd = -1;
+	}
+	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ck->fd < 0)
+		return -1;
+	if (r && r->linger) {
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(ck->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	if (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(ck->fd);
+		ck->fd = -1;
+		errno = e;
+		return -1;
+	}
+	loop_add(ck->fd, (ck->tcp ? EPOLLIN | EPOLLRDHUP : 0) | EPOLLOUT | EPOLLET, &ck->h);
+	return 0;
+}
+
+/* The tcp-check engine's connection opener (see tchk_open_fn). */
+static int tcp_open(void *ctx, const struct tcpchk_rule *r)
+{
+	struct check *ck = ctx;
+	return open_conn(ck, r) < 0 ? -1 : ck->fd;
+}
+
+/* Deadline of the connection phase: "inter", shortened to "timeout
+ * connect" when "timeout check" is set too, as HAProxy does.
+ */
+static uint32_t connect_timeout(const struct check *ck)
+{
+	const struct px_timeouts *to = &ck->srv->be->conf->to;
+	uint32_t t = inter_of(&ck->srv->conf->cfg);
+	if (to->check && to->connect && to->connect < t)
+		t = to->connect;
+	return t;
+}
+
+/* Gives up on the attempt under way: it timed out. */
+static void timed_out(struct check *ck)
+{
+	if (ck->tcp) {
+		struct tchk_res res;
+		tchk_timeout(&ck->tio, &res);
+		finish_tcp(ck, &res);
+		return;
+	}
+	ck->st.info[0] = 0; /* HAProxy gives no details for timeouts */
+	ck->st.code = 0;
+	finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+}
+
 /* Timer: start an attempt, or give up on one that timed out. */
 static void check_timer_cb(struct timer *t)
 {
 	struct check *ck = caa_container_of(t, struct check, t);
-	struct sockaddr_storage ss;
+	const struct tcpchk_rule *rules;
+	int proto;
 
 	if (ck->fd >= 0) {
-		snprintf(ck->st.info, sizeof(ck->st.info), "%s",
-		         ck->http ? "" : "Connection timed out");
-		ck->st.code = 0;
-		finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+		timed_out(ck);
 		return;
 	}
-	socklen_t sl = check_target(ck, &ss);
 	ck->started = curthr->now_ms;
-	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ck->fd < 0 ||
-	    (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
-		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
-		finish(ck, CHK_L4CON);
+	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
+	if (tchk_rules_of(ck->srv->be->conf, &rules, &proto)) {
+		struct tchk_res res;
+		ck->tcp = 1;
+		ck->tio.open = tcp_open;
+		ck->tio.ctx = ck;
+		if (tchk_start(&ck->tio, rules, proto, &res))
+			finish_tcp(ck, &res);
 		return;
 	}
-	loop_add(ck->fd, EPOLLOUT | EPOLLET, &ck->h);
-	const struct px_timeouts *to = &ck->srv->be->conf->to;
-	uint32_t tmo = to->check     ? to->check
-	               : to->connect ? to->connect
-	                             : inter_of(&ck->srv->conf->cfg);
-	timer_set(&ck->t, curthr->now_ms + tmo);
+	if (open_conn(ck, NULL) < 0) {
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
+		ck->st.code = 0;
+		finish(ck, CHK_L4CON);
+	}
 }
 
 void checks_start_thread(void)

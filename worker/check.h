@@ -9,19 +9,9 @@
 #pragma once
 #include <stdint.h>
 
+#include "conf/chk-status.h"
 #include "worker/server-t.h"
 
-enum check_result {
-	CHK_NONE = 0,
-	CHK_L4OK,
-	CHK_L4CON,
-	CHK_L4TOUT,
-	CHK_L7OK,   /* HTTP check passed */
-	CHK_L7OKC,  /* HTTP check passed conditionally (disable-on-404): NOLB */
-	CHK_L7STS,  /* HTTP status rejected */
-	CHK_L7RSP,  /* invalid response, or content rejected */
-	CHK_L7TOUT, /* no complete response in time */
-};
 
 struct check_state {
 	enum check_result last;  /* result of the last check */
@@ -32,8 +22,8 @@ struct check_state {
 	long last_change;        /* epoch seconds of the last state change */
 	long down_since;         /* epoch seconds, while down */
 	uint64_t downtime_s;     /* accumulated time spent down */
-	int code;                /* HTTP status of the last check, 0 = none */
-	char info[96];           /* details of the last result (reason phrase, error) */
+	int code;                /* status code of the last check (HTTP, SMTP...) */
+	char info[128];          /* details of the last result, at most 127 bytes as HAProxy */
 };
 
 /* Sizes the check table; call once before the worker threads start. */
@@ -45,8 +35,10 @@ void checks_start_thread(void);
 /* Check state of <s> (for statistics), NULL when it has no check. */
 const struct check_state *check_of(const struct srv_rt *s);
 
-/* HAProxy's short name of a check result ("L4OK", "L4CON", "L4TOUT"). */
-const char *check_result_str(enum check_result r);
+/* Whether HAProxy shows a status code with result <r> (show stat column
+ * check_code, ", code: N" in state-change lines): layer 7 data results.
+ */
+int check_result_has_code(enum check_result r);
 
 /* HAProxy's description of a check result ("Layer7 wrong status"). */
 const char *check_result_desc(enum check_result r);

@@ -16,7 +16,7 @@
 #include "worker/runtime.h"
 #include "worker/stats-cols.h"
 
-#define VAL_LEN 64
+#define VAL_LEN 128 /* check_desc/last_chk texts reach 127 bytes */
 
 struct stat_row {
 	char vals[STAT_NCOLS][VAL_LEN];
@@ -170,7 +170,7 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
 	set(r, "last_chk", "%s", ck->info);
-	if (ck->code) { /* HAProxy leaves the column empty without an HTTP status */
+	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
 		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
 	}

@@ -412,11 +412,32 @@ fail:
 	return CFG_ALERT;
 }
 
+/* "tcp-check <word>" for words no other keyword takes: the variable
+ * actions, written "set-var(<name>)", wait for the sample engine.
+ */
+static int parse_other(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	static const char *const later[] = {"set-var(", "set-var-fmt(", "unset-var("};
+	const char *w = nargs > 1 ? args[1] : "";
+	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
+		if (!strncmp(w, later[i], strlen(later[i]))) {
+			memprintf(err, "'%s %.*s' is not supported yet.", args[0],
+			          (int)strlen(later[i]) - 1, later[i]);
+			return CFG_ALERT;
+		}
+	memprintf(err,
+	          "'%s' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', "
+	          "'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '%s'",
+	          args[0], w);
+	return CFG_ALERT;
+}
+
 /* HAProxy ignores tcp-check rules unless "option tcp-check" selects them. */
 static int check_unused_rules(struct config *cfg, struct proxy *px)
 {
 	(void)cfg;
-	if (px->tcpchk.rules && px->tcpchk.kind != TCK_TCP && (px->cap & PX_CAP_BE))
+	if (px->tcpchk.own_rules && px->tcpchk.rules && px->tcpchk.kind != TCK_TCP &&
+	    (px->cap & PX_CAP_BE))
 		ha_warning("config : %s '%s' uses tcp-check rules without 'option tcp-check', so "
 		           "the rules are ignored.\n",
 		           proxy_type_str(px), px->id);
@@ -438,5 +459,6 @@ static const struct cfg_kw tcpchk_kws[] = {
     TC("tcp-check send-binary", parse_send),
     TC("tcp-check expect", parse_expect),
     TC("tcp-check comment", parse_comment),
+    TC("tcp-check", parse_other),
 };
 CFG_REGISTER_KEYWORDS(tcpchk_kws)

@@ -18,6 +18,7 @@ enum check_result {
 	CHK_L7RSP,  /* invalid response, or content rejected */
 	CHK_L7TOUT, /* no complete response in time */
 	CHK_SOCKERR,
+	CHK_CHECKED, /* agent check: the reply changed no health state */
 	CHK_NB_RESULTS
 };
 

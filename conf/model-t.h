@@ -169,6 +169,12 @@ struct server_cfg {
 	int check_port;     /* 0 = the server's port */
 	struct hl_addr check_addr;
 	int check_addr_set;
+	int agent_check;       /* agent-check */
+	int agent_port;        /* 0 = none (the agent check is refused) */
+	uint32_t agent_inter;  /* ms, 0 = default */
+	struct hl_addr agent_addr;
+	int agent_addr_set;
+	char *agent_send;      /* NULL = send nothing */
 	struct hl_addr source;
 	int source_set;
 	int pool_max_conn;         /* idle connections kept, -1 = unlimited */

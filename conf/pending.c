@@ -515,11 +515,6 @@ CFG_REGISTER_KEYWORDS(pending_bind_opts)
 
 static const struct cfg_kw pending_server_opts[] = {
 	P("addr", SECT_SRVOPT, 0),
-	P("agent-addr", SECT_SRVOPT, 0),
-	P("agent-check", SECT_SRVOPT, 0),
-	P("agent-inter", SECT_SRVOPT, 0),
-	P("agent-port", SECT_SRVOPT, 0),
-	P("agent-send", SECT_SRVOPT, 0),
 	P("allow-0rtt", SECT_SRVOPT, 0),
 	P("alpn", SECT_SRVOPT, 0),
 	P("backup", SECT_SRVOPT, 0),
@@ -567,7 +562,6 @@ static const struct cfg_kw pending_server_opts[] = {
 	P("maxqueue", SECT_SRVOPT, 0),
 	P("minconn", SECT_SRVOPT, 0),
 	P("namespace", SECT_SRVOPT, 0),
-	P("no-agent-check", SECT_SRVOPT, 0),
 	P("no-backup", SECT_SRVOPT, 0),
 	P("no-check", SECT_SRVOPT, 0),
 	P("no-check-reuse-pool", SECT_SRVOPT, 0),

@@ -35,6 +35,7 @@ struct check {
 	struct check_state st;
 	int http;          /* connected: HTTP exchange under way (option httpchk) */
 	struct hchk_io io; /* its request and response */
+	int healthy;       /* the check's own verdict (the agent may hold the server down) */
 	int tcp;           /* a tcp-check run is under way */
 	struct tchk_io tio;
 };
@@ -51,8 +52,7 @@ static uint32_t inter_of(const struct server_cfg *c)
 static uint32_t next_interval(const struct check *ck)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	int up = atomic_load(&ck->srv->oper_up);
-	if (!up)
+	if (!ck->healthy)
 		return c->downinter ? c->downinter : inter_of(c);
 	if (ck->st.consecutive)
 		return c->fastinter ? c->fastinter : inter_of(c);
@@ -76,6 +76,8 @@ const char *check_result_str(enum check_result r)
 		return "L6TOUT";
 	case CHK_SOCKERR:
 		return "SOCKERR";
+	case CHK_CHECKED:
+		return "CHECKED";
 	case CHK_L7OK:
 		return "L7OK";
 	case CHK_L7OKC:
@@ -102,6 +104,7 @@ const char *check_result_desc(enum check_result r)
 	    [CHK_L6RSP] = "Layer6 invalid response",
 	    [CHK_L6TOUT] = "Layer6 timeout",
 	    [CHK_SOCKERR] = "Socket error",
+	    [CHK_CHECKED] = "No status change",
 	    [CHK_L7OK] = "Layer7 check passed",
 	    [CHK_L7OKC] = "Layer7 check conditionally passed",
 	    [CHK_L7STS] = "Layer7 wrong status",
@@ -124,50 +127,49 @@ int check_result_has_code(enum check_result r)
 	return r == CHK_L7OK || r == CHK_L7OKC || r == CHK_L7STS;
 }
 
-/* Writes ", code: N, info: \"...\"" for the last result, as HAProxy logs it. */
-static void result_details(const struct check *ck, char *out, size_t len)
+/* Writes ", code: N, info: \"...\"" for result <st>, as HAProxy logs it. */
+static void result_details(const struct check_state *st, char *out, size_t len)
 {
-	int n = check_result_has_code(ck->st.last) ? snprintf(out, len, ", code: %d", ck->st.code)
-	                                           : 0;
+	int n = check_result_has_code(st->last) ? snprintf(out, len, ", code: %d", st->code) : 0;
 	out[n] = 0;
-	if (ck->st.info[0])
-		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", ck->st.info);
+	if (st->info[0])
+		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", st->info);
 }
 
-/* Counts the usable active and backup servers of <be> after a change. */
-static void count_usable(const struct be_rt *be, int *act, int *bck)
+void check_count_usable(const struct be_rt *be, int *act, int *bck)
 {
 	*act = *bck = 0;
 	for (int i = 0; i < be->nsrv; i++) {
 		const struct srv_rt *s = &be->srv[i];
 		if (!atomic_load(&s->oper_up) || atomic_load(&s->oper_nolb) ||
-		    (atomic_load(&s->admin) & SRV_ADMIN_MAINT))
+		    (atomic_load(&s->admin) & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN)))
 			continue;
 		s->backup ? (*bck)++ : (*act)++;
 	}
 }
 
-/* Logs a state change of the server of <ck> to <what> ("UP", "DOWN",
- * "stopping") in HAProxy's words, <act>/<bck> being the usable servers.
+/* Logs a state change of server <s> to <what> ("UP", "DOWN", "stopping")
+ * in HAProxy's words, result <st> being the reason and <act>/<bck> the
+ * usable servers.
  */
-static void log_change(const struct check *ck, const char *what, int act, int bck)
+static void log_change(const struct srv_rt *s, const struct check_state *st, const char *what,
+                       int act, int bck)
 {
-	const struct srv_rt *s = ck->srv;
-	char det[160];
-	result_details(ck, det, sizeof(det));
+	char det[192];
+	result_details(st, det, sizeof(det));
 	if (strcmp(what, "DOWN") != 0)
 		ha_warning(
 		    "Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
 		    "backup servers online. 0 sessions requeued, %d total in queue.\n",
-		    s->be->conf->id, s->conf->id, what, check_result_desc(ck->st.last), det,
-		    ck->st.duration_ms, act, bck, atomic_load(&s->be->queued));
+		    s->be->conf->id, s->conf->id, what, check_result_desc(st->last), det,
+		    st->duration_ms, act, bck, atomic_load(&s->be->queued));
 	else
 		ha_warning(
 		    "Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
 		    "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
 		    "queue.\n",
-		    s->be->conf->id, s->conf->id, check_result_desc(ck->st.last), det,
-		    ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
+		    s->be->conf->id, s->conf->id, check_result_desc(st->last), det, st->duration_ms,
+		    act, bck, atomic_load(&s->cur_conns));
 }
 
 /* Sets the NOLB state of an UP server (http-check disable-on-404). */
@@ -175,46 +177,72 @@ static void set_nolb(struct check *ck, int nolb)
 {
 	struct srv_rt *s = ck->srv;
 	int act, bck;
-	if (atomic_exchange(&s->oper_nolb, nolb) == nolb)
+	if (!atomic_load(&s->oper_up) || atomic_exchange(&s->oper_nolb, nolb) == nolb)
 		return;
 	ck->st.last_change = (long)time(NULL);
 	backend_publish(s->be);
-	count_usable(s->be, &act, &bck);
-	log_change(ck, nolb ? "stopping" : "UP", act, bck);
+	check_count_usable(s->be, &act, &bck);
+	log_change(s, &ck->st, nolb ? "stopping" : "UP", act, bck);
 	if (nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
 }
 
-/* Applies an UP/DOWN transition and logs it as HAProxy does. */
-static void change_state(struct check *ck, int up)
+/* Moves server <s> UP or DOWN, for the reason in <why>; <ck> is its health
+ * check (NULL without one), whose counters follow the change.
+ */
+static void transition(struct srv_rt *s, struct check *ck, const struct check_state *why, int up)
 {
-	struct srv_rt *s = ck->srv;
 	long now = (long)time(NULL);
 	int act, bck;
 
-	int was_nolb = atomic_exchange(&s->oper_nolb, up && ck->st.last == CHK_L7OKC);
+	int was_nolb =
+	    atomic_exchange(&s->oper_nolb, up && ck && ck->healthy && ck->st.last == CHK_L7OKC);
 	atomic_store(&s->oper_up, up);
-	if (up) {
+	if (up)
+		slowstart_begin(s);
+	if (ck && up) {
 		ck->st.downtime_s += ck->st.down_since ? (uint64_t)(now - ck->st.down_since) : 0;
 		ck->st.down_since = 0;
-		slowstart_begin(s);
-	} else {
+	} else if (ck) {
 		ck->st.downs++;
 		ck->st.down_since = now;
 	}
-	ck->st.last_change = now;
+	if (ck)
+		ck->st.last_change = now;
 	backend_publish(s->be);
-	count_usable(s->be, &act, &bck);
-	log_change(ck, up ? "UP" : "DOWN", act, bck);
+	check_count_usable(s->be, &act, &bck);
+	log_change(s, why, up ? "UP" : "DOWN", act, bck);
 	if (!up && !was_nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+}
+
+/* The health check of <ck> changed its verdict: the server follows unless
+ * its agent holds it down.
+ */
+static void change_state(struct check *ck, int up)
+{
+	ck->healthy = up;
+	int eff = up && !agent_holds_down(ck->srv);
+	if (eff != atomic_load(&ck->srv->oper_up))
+		transition(ck->srv, ck, &ck->st, eff);
+}
+
+/* The check of server <s>, NULL when it has none. */
+static struct check *check_find(const struct srv_rt *s);
+
+void check_agent_verdict(struct srv_rt *s, int agent_up, const struct check_state *why)
+{
+	struct check *ck = check_find(s);
+	int eff = agent_up && (!ck || ck->healthy);
+	if (eff != atomic_load(&s->oper_up))
+		transition(s, ck, why, eff);
 }
 
 /* Records one result and changes state after rise/fall of them in a row. */
 static void record(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	int up = atomic_load(&ck->srv->oper_up);
+	int up = ck->healthy;
 	int ok = r == CHK_L4OK || r == CHK_L6OK || r == CHK_L7OK || r == CHK_L7OKC;
 
 	ck->st.last = r;
@@ -454,6 +482,7 @@ void checks_start_thread(void)
 			struct check *ck = xcalloc(1, sizeof(*ck));
 			ck->srv = s;
 			ck->fd = -1;
+			ck->healthy = 1;
 			ck->h.cb = check_io_cb;
 			timer_init(&ck->t, check_timer_cb);
 			ck->st.last_change = (long)time(NULL);
@@ -464,19 +493,26 @@ void checks_start_thread(void)
 				checks[g] = ck;
 		}
 	}
+	agents_start_thread();
 }
 
-const struct check_state *check_of(const struct srv_rt *s)
+static struct check *check_find(const struct srv_rt *s)
 {
 	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
 		if (&rt.bes[b] == s->be) {
 			g += s->idx;
-			return g < nb_checks_slots && checks[g] ? &checks[g]->st : NULL;
+			return g < nb_checks_slots ? checks[g] : NULL;
 		}
 		g += rt.bes[b].nsrv;
 	}
 	return NULL;
+}
+
+const struct check_state *check_of(const struct srv_rt *s)
+{
+	const struct check *ck = check_find(s);
+	return ck ? &ck->st : NULL;
 }
 
 void checks_init(void)
@@ -485,6 +521,7 @@ void checks_init(void)
 	for (int b = 0; b < rt.nbe; b++)
 		nb_checks_slots += rt.bes[b].nsrv;
 	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
+	agents_init();
 }
 
 /* Server options of the checks. */

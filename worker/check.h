@@ -12,18 +12,17 @@
 #include "conf/chk-status.h"
 #include "worker/server-t.h"
 
-
 struct check_state {
-	enum check_result last;  /* result of the last check */
-	uint32_t duration_ms;    /* duration of the last check */
-	int consecutive;         /* results in a row pointing to the other state */
-	uint64_t checks_failed;  /* chkfail */
-	uint64_t downs;          /* chkdown: UP -> DOWN transitions */
-	long last_change;        /* epoch seconds of the last state change */
-	long down_since;         /* epoch seconds, while down */
-	uint64_t downtime_s;     /* accumulated time spent down */
-	int code;                /* status code of the last check (HTTP, SMTP...) */
-	char info[128];          /* details of the last result, at most 127 bytes as HAProxy */
+	enum check_result last; /* result of the last check */
+	uint32_t duration_ms;   /* duration of the last check */
+	int consecutive;        /* results in a row pointing to the other state */
+	uint64_t checks_failed; /* chkfail */
+	uint64_t downs;         /* chkdown: UP -> DOWN transitions */
+	long last_change;       /* epoch seconds of the last state change */
+	long down_since;        /* epoch seconds, while down */
+	uint64_t downtime_s;    /* accumulated time spent down */
+	int code;               /* status code of the last check (HTTP, SMTP...) */
+	char info[128];         /* details of the last result, at most 127 bytes as HAProxy */
 };
 
 /* Sizes the check table; call once before the worker threads start. */
@@ -34,6 +33,32 @@ void checks_start_thread(void);
 
 /* Check state of <s> (for statistics), NULL when it has no check. */
 const struct check_state *check_of(const struct srv_rt *s);
+
+/* Counts the usable active and backup servers of <be> (UP, not NOLB, not
+ * in maintenance nor draining).
+ */
+void check_count_usable(const struct be_rt *be, int *act, int *bck);
+
+/* Agent checks (worker/check-agent.c), run on the thread of the server's
+ * health check. The agent's verdict <agent_up> combines with the health
+ * check's: the server is UP only when both agree; a change is logged with
+ * the agent's result <why>.
+ */
+void check_agent_verdict(struct srv_rt *s, int agent_up, const struct check_state *why);
+
+/* Whether the agent of <s> reported it down (0 without agent). */
+int agent_holds_down(const struct srv_rt *s);
+
+/* Sizes the agent table (from checks_init), then starts the agent checks
+ * of the current thread (from checks_start_thread).
+ */
+void agents_init(void);
+void agents_start_thread(void);
+
+/* Agent state of <s> (for statistics), NULL without agent check. The
+ * health is 0 (down) or 1.
+ */
+const struct check_state *agent_of(const struct srv_rt *s, int *health);
 
 /* Whether HAProxy shows a status code with result <r> (show stat column
  * check_code, ", code: N" in state-change lines): layer 7 data results.

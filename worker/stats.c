@@ -137,10 +137,14 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 	unsigned admin = atomic_load(&s->admin);
 	const struct server_cfg *c = &s->conf->cfg;
 	int up = atomic_load(&s->oper_up);
+	int agent_health = 1;
+	int agent = agent_of(s, &agent_health) != NULL;
 	if (admin & SRV_ADMIN_MAINT)
 		snprintf(out, len, "MAINT");
+	else if (agent && !agent_health && !up)
+		snprintf(out, len, "DOWN (agent)");
 	else if (admin & SRV_ADMIN_DRAIN)
-		snprintf(out, len, "DRAIN");
+		snprintf(out, len, agent ? "DRAIN (agent)" : "DRAIN");
 	else if (!ck)
 		snprintf(out, len, "no check");
 	else if (up && atomic_load(&s->oper_nolb))
@@ -173,6 +177,28 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
 		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
+	}
+}
+
+/* Agent columns of a server that has an agent check (rise and fall are 1). */
+static void agent_columns(struct stat_row *r, char *present, const struct check_state *ag,
+			  int health)
+{
+	static const char *const cols[] = {"agent_status", "agent_duration", "agent_desc",
+					   "agent_rise",   "agent_fall",     "agent_health",
+					   "last_agt"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		present[col(cols[i])] = '1';
+	set(r, "agent_status", "%s", check_result_str(ag->last));
+	set(r, "agent_duration", "%u", ag->duration_ms);
+	set(r, "agent_desc", "%s", check_result_desc(ag->last));
+	set(r, "agent_rise", "1");
+	set(r, "agent_fall", "1");
+	set(r, "agent_health", "%d", health);
+	set(r, "last_agt", "%s", ag->info);
+	if (check_result_has_code(ag->last)) {
+		present[col("agent_code")] = '1';
+		set(r, "agent_code", "%d", ag->code);
 	}
 }
 
@@ -209,6 +235,10 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	set(&r, "status", "%s", status);
 	if (ck)
 		check_columns(&r, present, ck);
+	int agent_health = 1;
+	const struct check_state *ag = agent_of(s, &agent_health);
+	if (ag)
+		agent_columns(&r, present, ag, agent_health);
 	set(&r, "weight", "%d", srv_effective_weight(s));
 	set(&r, "uweight", "%d", atomic_load(&s->uweight));
 	set(&r, "act", "%d", !s->backup);

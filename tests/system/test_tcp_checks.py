@@ -1,7 +1,7 @@
 """Health checks beyond HTTP: option tcp-check rules (connect, send,
 send-binary, expect string/rstring/binary/rbinary, comments) and the
 protocol checks built on them (smtpchk, ssl-hello-chk, mysql-check,
-pgsql-check, redis-check, ldap-check). Each backend's server is a small
+pgsql-check, redis-check, ldap-check), and agent checks. Each backend's server is a small
 loopback script that first answers as a healthy server, then as a sick one;
 the test checks the bytes the check sends, the check_status/check_code/
 last_chk columns of show stat and the state-change lines. Runs against
@@ -243,8 +243,10 @@ frontend fe
                     st.get("last_chk")) == ("UP",) + GOOD[be]
         wait_for(lambda: all(healthy(be) for be in GOOD))
         for be in GOOD:
+            # haproxy blanks last_chk while a check runs: read again then
+            ok = wait_for(lambda: healthy(be), 2)
             st = stat(sock, be)
-            check(f"{be}: healthy server is UP with {GOOD[be]}", healthy(be),
+            check(f"{be}: healthy server is UP with {GOOD[be]}", ok,
                   {k: st.get(k) for k in ("status", "check_status", "check_code", "last_chk")})
             check_sent(be, scripts[be], second)
 
@@ -258,10 +260,11 @@ frontend fe
                 rf"\[WARNING\]  \(\d+\) : Server {be}/s1 is DOWN, reason: {re.escape(why)}, "
                 rf"check duration: \d+ms\. \d+ active and 0 backup servers left\. 0 sessions "
                 rf"active, 0 requeued, 0 remaining in queue\.", out), out[-1500:])
-        st = stat(sock, "smtp")
-        check("smtp: show stat gives L7STS, the SMTP code and text",
-              (st.get("check_status"), st.get("check_code"), st.get("last_chk"))
-              == ("L7STS", "554", "go away"), st)
+        want = ("L7STS", "554", "go away")
+        smtp = lambda: stat(sock, "smtp")
+        ok = wait_for(lambda: tuple(smtp().get(k) for k in
+                                    ("check_status", "check_code", "last_chk")) == want, 2)
+        check("smtp: show stat gives L7STS, the SMTP code and text", ok, smtp())
 
         check("connection refused at an explicit connect names the step", re.search(
             rf"Server refused/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection "
@@ -283,13 +286,116 @@ frontend fe
         errf.close()
 
 
+class Agent:
+    """An agent answering <reply> to every connection, after reading what
+    the check sends; records it."""
+
+    def __init__(self):
+        self.reply, self.got = b"75%\n", []
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(64)
+        self.port = self.srv.getsockname()[1]
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                c.settimeout(1)
+                self.got.append(c.recv(100))
+                c.sendall(self.reply)
+            except OSError:
+                pass
+            c.close()
+
+
+def run_agent(binary, name):
+    """agent-check: weight, drain/ready, down/up with a reason, errors."""
+    print(f"--- {name}: agent-check")
+    tmp = tempfile.mkdtemp(prefix="halyard-agent-")
+    sock, cfg, log = f"{tmp}/s.sock", f"{tmp}/h.cfg", f"{tmp}/err.log"
+    agent, srv = Agent(), Script({"good": []})
+    open(cfg, "w").write(f"""global
+    stats socket {sock} level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{free_port()}
+    default_backend agent
+backend agent
+    server s1 127.0.0.1:{srv.port} weight 40 check inter 100 agent-check agent-port {agent.port} agent-inter 100 agent-send "hello\\n"
+    server s2 127.0.0.1:{srv.port}
+""")
+    errf = open(log, "w")
+    p = subprocess.Popen([binary, "-db", "-f", cfg], stdout=errf, stderr=errf)
+
+    def state(**want):
+        def ok():
+            st = stat(sock, "agent")
+            return all(st.get(k) == v for k, v in want.items())
+        res = wait_for(ok, 3)
+        st = stat(sock, "agent")
+        return res, {k: st.get(k) for k in list(want) + ["status", "last_agt"]}
+
+    def logged(line):
+        wait_for(lambda: line in open(log).read(), 2)
+        return line in open(log).read()
+    try:
+        wait_for(lambda: os.path.exists(sock), 3)
+        ok, st = state(weight="30", agent_status="CHECKED", agent_desc="No status change")
+        check("'75%' sets 30 of weight 40; the agent's status is CHECKED", ok, st)
+        check("agent-send reaches the agent", agent.got and agent.got[0] == b"hello\n", agent.got[:1])
+        agent.reply = b"drain\n"
+        ok, st = state(status="DRAIN (agent)")
+        check("'drain' drains the server", ok and logged(
+            "Server agent/s1 enters drain state. 1 active and 0 backup servers online. 0 "
+            "sessions requeued, 0 total in queue.\n"), st)
+        agent.reply = b"ready\n"
+        ok, st = state(status="UP")
+        check("'ready' ends the drain", ok and logged(
+            "Server agent/s1 is UP (leaving forced drain).\n"), st)
+        agent.reply = b"down #maintenance window\n"
+        ok, st = state(status="DOWN (agent)", agent_status="L7STS", agent_code="0",
+                       last_agt="via agent : down (maintenance window)")
+        check("'down #reason' takes the server DOWN", ok and re.search(
+            r"Server agent/s1 is DOWN, reason: Layer7 wrong status, code: 0, info: \"via agent : "
+            r"down \(maintenance window\)\", check duration: \d+ms\. 1 active and 0 backup "
+            r"servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.",
+            open(log).read()), st)
+        agent.reply = b"up\n"
+        ok, st = state(status="UP", agent_status="L7OK", last_agt="via agent : up")
+        time.sleep(0.2)
+        check("'up' brings it back", ok and re.search(
+            r"Server agent/s1 is UP, reason: Layer7 check passed, code: 0, info: \"via agent : "
+            r"up\", check duration: \d+ms\. 2 active and 0 backup servers online\.",
+            open(log).read()), st)
+        agent.reply = b"junk 100%\n"
+        ok, st = state(status="UP", weight="40", agent_status="CHECKED",
+                       last_agt="agent reports an error : junk")
+        check("an unknown word is reported, the rest applies", ok, st)
+    finally:
+        p.kill()
+        p.wait()
+        errf.close()
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
         return 1
     run(HALYARD, "halyard")
+    run_agent(HALYARD, "halyard")
     if os.access(HAPROXY, os.X_OK):
         run(HAPROXY, "haproxy")
+        run_agent(HAPROXY, "haproxy")
     return summary()
 
 

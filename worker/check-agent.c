@@ -415,12 +415,12 @@ static int sopt_agent_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 		if (parse_time_ms(v, &c->agent_inter, &bad) != PARSE_OK && bad && *bad) {
 			memprintf(
 			    err,
-			    "unexpected character '%c' in 'agent-inter' argument of server %s.",
+			    "unexpected character '%c' in 'agent-inter' argument of server %s..",
 			    *bad, srv->id);
 			return CFG_ALERT;
 		}
 		if (!c->agent_inter) {
-			memprintf(err, "invalid value %s for argument 'agent-inter' of server %s.",
+			memprintf(err, "invalid value %s for argument 'agent-inter' of server %s..",
 			          v, srv->id);
 			return CFG_ALERT;
 		}
@@ -428,7 +428,7 @@ static int sopt_agent_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 	}
 	if (!strcmp(n, "agent-send")) {
 		if (!*v) {
-			memprintf(err, "'agent-send' expects a string as argument.");
+			memprintf(err, "'agent-send' expects a string as argument..");
 			return CFG_ALERT;
 		}
 		c->agent_send = xstrdup(v);
@@ -436,7 +436,7 @@ static int sopt_agent_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 	}
 	if (cfg_parse_source(v, &c->agent_addr, &e2) != CFG_OK) {
 		free(e2);
-		memprintf(err, "parsing agent-addr failed. Check if '%s' is correct address.", v);
+		memprintf(err, "parsing agent-addr failed. Check if '%s' is correct address..", v);
 		return CFG_ALERT;
 	}
 	c->agent_addr_set = 1;

@@ -193,9 +193,11 @@ static int matches(const struct tchk_io *io, const struct tcpchk_rule *r)
 static int expect_failed(struct tchk_io *io, const struct tcpchk_rule *r, int matched,
                          struct tchk_res *res)
 {
-	static const char *const how[] = {[TCM_BINARY] = " (binary)",
+	static const char *const how[] = {[TCM_STRING] = "",
 	                                  [TCM_RSTRING] = " (regex)",
-	                                  [TCM_RBINARY] = " (binary regex)"};
+	                                  [TCM_BINARY] = " (binary)",
+	                                  [TCM_RBINARY] = " (binary regex)",
+	                                  [TCM_CUSTOM] = ""};
 	res->r = r->err_status ? (enum check_result)r->err_status : CHK_L7RSP;
 	res->code = io->code;
 	res->info[0] = 0;
@@ -223,10 +225,11 @@ static int eval_expect(struct tchk_io *io, const struct tcpchk_rule *r, int last
                        struct tchk_res *res)
 {
 	io->code = 0;
-	if (r->code_from_reply && io->len >= 3)
-		io->code = (io->buf[0] - '0') * 100 + (io->buf[1] - '0') * 10 + (io->buf[2] - '0');
-	if (r->code_from_reply && (io->code < 0 || io->code > 999))
-		io->code = 0;
+	for (size_t i = 0; r->code_from_reply && i < 3 && i < io->len; i++) {
+		if (io->buf[i] < '0' || io->buf[i] > '9')
+			break; /* the leading digits of the first three bytes */
+		io->code = io->code * 10 + (io->buf[i] - '0');
+	}
 	if (r->match == TCM_CUSTOM) {
 		int rc = tchk_custom(r, io->buf, io->len, last, res);
 		io->code = rc < 0 ? res->code : 0;
@@ -415,6 +418,10 @@ int tchk_event(struct tchk_io *io, uint32_t ev, struct tchk_res *res)
 			return 0;
 		if (err)
 			return conn_error(io, CHK_L4CON, err, io->conn, res);
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		if (getpeername(io->fd, (struct sockaddr *)&peer, &pl) < 0)
+			return 0; /* an event of a previous connection: not up yet */
 		io->connected = 1;
 		if (io->conn && io->conn->send_proxy && send_proxy_line(io, res))
 			return 1;

@@ -175,6 +175,7 @@ struct server_cfg {
 	struct hl_addr agent_addr;
 	int agent_addr_set;
 	char *agent_send;      /* NULL = send nothing */
+	char *track;           /* track [<backend>/]<server>, NULL = none */
 	struct hl_addr source;
 	int source_set;
 	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
@@ -190,6 +191,7 @@ struct server {
 	int line;
 	struct hl_addr addr;
 	struct server_cfg cfg;
+	struct server *tracked; /* "track" resolved at validation, NULL = none */
 	struct proxy *px;
 	struct server *next;
 };

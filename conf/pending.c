@@ -621,7 +621,6 @@ static const struct cfg_kw pending_server_opts[] = {
 	P("tcp-ut", SECT_SRVOPT, 0),
 	P("tfo", SECT_SRVOPT, 0),
 	P("tls-tickets", SECT_SRVOPT, 0),
-	P("track", SECT_SRVOPT, 0),
 	P("verify", SECT_SRVOPT, 0),
 	P("verifyhost", SECT_SRVOPT, 0),
 	P("weight", SECT_SRVOPT, 0),

@@ -214,6 +214,7 @@ static void transition(struct srv_rt *s, struct check *ck, const struct check_st
 	log_change(s, why, up ? "UP" : "DOWN", act, bck);
 	if (!up && !was_nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+	check_propagate(s);
 }
 
 /* The health check of <ck> changed its verdict: the server follows unless

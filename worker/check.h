@@ -60,6 +60,12 @@ void agents_start_thread(void);
  */
 const struct check_state *agent_of(const struct srv_rt *s, int *health);
 
+/* Tracking (worker/check-track.c): the server <s> tracks, NULL if none. */
+const struct srv_rt *check_tracked(const struct srv_rt *s);
+
+/* Passes the operational state of <s> on to the servers tracking it. */
+void check_propagate(const struct srv_rt *s);
+
 /* Whether HAProxy shows a status code with result <r> (show stat column
  * check_code, ", code: N" in state-change lines): layer 7 data results.
  */

@@ -145,11 +145,11 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "DOWN (agent)");
 	else if (admin & SRV_ADMIN_DRAIN)
 		snprintf(out, len, agent ? "DRAIN (agent)" : "DRAIN");
-	else if (!ck)
+	else if (!ck && !check_tracked(s))
 		snprintf(out, len, "no check");
 	else if (up && atomic_load(&s->oper_nolb))
 		snprintf(out, len, "NOLB");
-	else if (ck->consecutive)
+	else if (ck && ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
 			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
@@ -235,6 +235,11 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	set(&r, "status", "%s", status);
 	if (ck)
 		check_columns(&r, present, ck);
+	const struct srv_rt *tr = check_tracked(s);
+	if (tr) {
+		present[col("tracked")] = '1';
+		set(&r, "tracked", "%s/%s", tr->be->conf->id, tr->conf->id);
+	}
 	int agent_health = 1;
 	const struct check_state *ag = agent_of(s, &agent_health);
 	if (ag)

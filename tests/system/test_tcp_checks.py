@@ -1,7 +1,7 @@
 """Health checks beyond HTTP: option tcp-check rules (connect, send,
 send-binary, expect string/rstring/binary/rbinary, comments) and the
 protocol checks built on them (smtpchk, ssl-hello-chk, mysql-check,
-pgsql-check, redis-check, ldap-check), and agent checks. Each backend's server is a small
+pgsql-check, redis-check, ldap-check), agent checks and server tracking. Each backend's server is a small
 loopback script that first answers as a healthy server, then as a sick one;
 the test checks the bytes the check sends, the check_status/check_code/
 last_chk columns of show stat and the state-change lines. Runs against
@@ -219,6 +219,8 @@ def run(binary, name):
 backend refused-proto
     option redis-check
     server s1 127.0.0.1:{refused} check inter 100 rise 1 fall 1
+backend tracker
+    server s1 127.0.0.1:{refused} track tcp/s1
 """
     open(cfg, "w").write(f"""global
     stats socket {sock} level admin
@@ -273,6 +275,12 @@ frontend fe
             r"Server refused-proto/s1 is DOWN, reason: Layer4 connection problem, info: "
             r"\"Connection refused\", check duration", out))
 
+        st = stat(sock, "tracker")
+        check("a tracking server follows the tracked one DOWN", (st.get("status"), st.get(
+            "tracked")) == ("DOWN", "tcp/s1") and re.search(
+            r"Server tracker/s1 is DOWN via tcp/s1\. 0 active and 0 backup servers left\. 0 "
+            r"sessions active, 0 requeued, 0 remaining in queue\.", out), st)
+
         scripts["tcp"].mode = "good"
         up = wait_for(lambda: stat(sock, "tcp").get("status") == "UP")
         time.sleep(0.2)
@@ -280,6 +288,10 @@ frontend fe
             r"Server tcp/s1 is UP, reason: Layer7 check passed, code: 0, info: \"\(tcp-check\)\", "
             r"check duration: \d+ms\. 1 active and 0 backup servers online\. 0 sessions "
             r"requeued, 0 total in queue\.", open(log).read()), open(log).read()[-600:])
+        check("and back UP", re.search(
+            r"Server tracker/s1 is UP via tcp/s1\. 1 active and 0 backup servers online\. 0 "
+            r"sessions requeued, 0 total in queue\.", open(log).read()) and
+            stat(sock, "tracker").get("status") == "UP", open(log).read()[-600:])
     finally:
         p.kill()
         p.wait()

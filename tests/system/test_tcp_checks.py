@@ -93,6 +93,13 @@ def stat(sock, be):
     return {}
 
 
+def no_sanitizer_report(name, log):
+    """Checks that the binary's log holds no AddressSanitizer/UBSan report."""
+    text = open(log).read()
+    check(f"{name}: no sanitizer report", not re.search(r"Sanitizer|runtime error:", text),
+          text[-800:])
+
+
 def wait_for(pred, timeout=5):
     end = time.time() + timeout
     while time.time() < end:
@@ -296,6 +303,7 @@ frontend fe
         p.kill()
         p.wait()
         errf.close()
+    no_sanitizer_report(name, log)
 
 
 class Agent:
@@ -397,6 +405,7 @@ backend agent
         p.kill()
         p.wait()
         errf.close()
+    no_sanitizer_report(name, log)
 
 
 def main():

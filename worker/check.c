@@ -127,13 +127,25 @@ int check_result_has_code(enum check_result r)
 	return r == CHK_L7OK || r == CHK_L7OKC || r == CHK_L7STS;
 }
 
-/* Writes ", code: N, info: \"...\"" for result <st>, as HAProxy logs it. */
+/* Writes ", code: N, info: \"...\"" for result <st>, as HAProxy logs it:
+ * quotes and bytes that are not printable ASCII in the info become <XX>.
+ */
 static void result_details(const struct check_state *st, char *out, size_t len)
 {
-	int n = check_result_has_code(st->last) ? snprintf(out, len, ", code: %d", st->code) : 0;
+	size_t n = check_result_has_code(st->last)
+	               ? (size_t)snprintf(out, len, ", code: %d", st->code)
+	               : 0;
 	out[n] = 0;
-	if (st->info[0])
-		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", st->info);
+	if (!st->info[0])
+		return;
+	n += (size_t)snprintf(out + n, len - n, ", info: \"");
+	for (const unsigned char *p = (const unsigned char *)st->info; *p && n + 6 < len; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '"')
+			n += (size_t)snprintf(out + n, len - n, "<%02X>", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	snprintf(out + n, len - n, "\"");
 }
 
 void check_count_usable(const struct be_rt *be, int *act, int *bck)
@@ -155,7 +167,7 @@ void check_count_usable(const struct be_rt *be, int *act, int *bck)
 static void log_change(const struct srv_rt *s, const struct check_state *st, const char *what,
                        int act, int bck)
 {
-	char det[192];
+	char det[4 * sizeof(st->info) + 40];
 	result_details(st, det, sizeof(det));
 	if (strcmp(what, "DOWN") != 0)
 		ha_warning(

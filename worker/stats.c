@@ -16,7 +16,7 @@
 #include "worker/runtime.h"
 #include "worker/stats-cols.h"
 
-#define VAL_LEN 128 /* check_desc/last_chk texts reach 127 bytes */
+#define VAL_LEN 260 /* check texts reach 127 bytes, twice that once CSV-quoted */
 
 struct stat_row {
 	char vals[STAT_NCOLS][VAL_LEN];
@@ -156,6 +156,26 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
 
+/* Writes check text <in> as one CSV field into <out>: quoted, with quotes
+ * doubled, when it holds a comma, a quote or a line break (HAProxy's rule).
+ */
+static void csv_text(char *out, size_t len, const char *in)
+{
+	size_t n = 0;
+	if (!strpbrk(in, ",\"\r\n")) {
+		snprintf(out, len, "%s", in);
+		return;
+	}
+	out[n++] = '"';
+	for (; *in && n + 3 < len; in++) {
+		if (*in == '"')
+			out[n++] = '"';
+		out[n++] = *in;
+	}
+	out[n++] = '"';
+	out[n] = 0;
+}
+
 /* Check columns of a server that has a health check. */
 static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
 {
@@ -173,7 +193,9 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "check_status", "%s", check_result_str(ck->last));
 	set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
-	set(r, "last_chk", "%s", ck->info);
+	char text[2 * sizeof(ck->info) + 3];
+	csv_text(text, sizeof(text), ck->info);
+	set(r, "last_chk", "%s", text);
 	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
 		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
@@ -195,7 +217,9 @@ static void agent_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "agent_rise", "1");
 	set(r, "agent_fall", "1");
 	set(r, "agent_health", "%d", health);
-	set(r, "last_agt", "%s", ag->info);
+	char text[2 * sizeof(ag->info) + 3];
+	csv_text(text, sizeof(text), ag->info);
+	set(r, "last_agt", "%s", text);
 	if (check_result_has_code(ag->last)) {
 		present[col("agent_code")] = '1';
 		set(r, "agent_code", "%d", ag->code);

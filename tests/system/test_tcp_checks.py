@@ -7,6 +7,7 @@ the test checks the bytes the check sends, the check_status/check_code/
 last_chk columns of show stat and the state-change lines. Runs against
 halyard, then against /usr/sbin/haproxy when it is installed, so both must
 give the same texts."""
+import csv
 import os
 import re
 import socket
@@ -84,8 +85,7 @@ def stat(sock, be):
     except OSError:
         return {}
     cols = lines[0][2:].split(",")
-    for line in lines[1:]:
-        f = line.split(",")
+    for f in csv.reader(lines[1:]):
         if len(f) > 1 and f[0] == be and f[1] == "s1":
             d = dict(zip(cols, f))
             d["check_status"] = d.get("check_status", "").removeprefix("* ")
@@ -147,7 +147,7 @@ def backends(second_port):
                    "bad": [("recv", 20), ("send", b"E\x00\x00\x00\x20SFATAL\x00Mno role\x00\x00")]}),
         "redis": (["option redis-check"],
                   {"good": [("recv", 14), ("send", b"+PONG\r\n")],
-                   "bad": [("recv", 14), ("send", b"-ERR loading\r\n")]}),
+                   "bad": [("recv", 14), ("send", b"-ERR loading, \"wait\"\r\n")]}),
         "ldap": (["option ldap-check"],
                  {"good": [("recv", 14), ("send", bytes.fromhex("300c02010161070a010004000400"))],
                   "bad": [("recv", 14), ("send", bytes.fromhex("300c02010161070a013104000400"))]}),
@@ -177,7 +177,7 @@ BAD = {
     "ssl": "Layer6 invalid response",
     "mysql": "Layer7 wrong status, code: 1045, info: \"#28000denied\"",
     "pgsql": "Layer7 invalid response, info: \"FATAL\"",
-    "redis": "Layer7 wrong status, code: 0, info: \"-ERR loading\"",
+    "redis": "Layer7 wrong status, code: 0, info: \"-ERR loading, <22>wait<22>\"",
     "ldap": "Layer7 wrong status, code: 49, info: \"See RFC: "
             "http://tools.ietf.org/html/rfc4511#section-4.1.9\"",
 }
@@ -269,6 +269,9 @@ frontend fe
                 rf"\[WARNING\]  \(\d+\) : Server {be}/s1 is DOWN, reason: {re.escape(why)}, "
                 rf"check duration: \d+ms\. \d+ active and 0 backup servers left\. 0 sessions "
                 rf"active, 0 requeued, 0 remaining in queue\.", out), out[-1500:])
+        redis = lambda: stat(sock, "redis").get("last_chk")
+        check("show stat quotes a text holding a comma or quotes as CSV does",
+              wait_for(lambda: redis() == '-ERR loading, "wait"', 2), redis())
         want = ("L7STS", "554", "go away")
         smtp = lambda: stat(sock, "smtp")
         ok = wait_for(lambda: tuple(smtp().get(k) for k in

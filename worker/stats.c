@@ -16,7 +16,7 @@
 #include "worker/runtime.h"
 #include "worker/stats-cols.h"
 
-#define VAL_LEN 260 /* check texts reach 127 bytes, twice that once CSV-quoted */
+#define VAL_LEN 128 /* check texts (last_chk, last_agt) reach 127 bytes */
 
 struct stat_row {
 	char vals[STAT_NCOLS][VAL_LEN];
@@ -44,10 +44,26 @@ __attribute__((format(printf, 3, 4))) static void set(struct stat_row *r, const 
 	va_end(ap);
 }
 
+/* Prints <in> as one CSV field: quoted, with quotes doubled, when it holds
+ * a comma, a quote or a line break (texts from servers in last_chk...), as
+ * HAProxy does.
+ */
+static void csv_field(struct cli_conn *c, const char *in)
+{
+	if (!strpbrk(in, ",\"\r\n")) {
+		cli_printf(c, "%s,", in);
+		return;
+	}
+	cli_printf(c, "\"");
+	for (const char *p = in; *p; p++)
+		cli_printf(c, *p == '"' ? "\"\"" : "%c", *p);
+	cli_printf(c, "\",");
+}
+
 static void emit(struct cli_conn *c, const struct stat_row *r)
 {
 	for (int i = 0; i < STAT_NCOLS; i++)
-		cli_printf(c, "%s,", r->present[i] == '1' ? r->vals[i] : "");
+		csv_field(c, r->present[i] == '1' ? r->vals[i] : "");
 	cli_printf(c, "\n");
 }
 
@@ -156,26 +172,6 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
 
-/* Writes check text <in> as one CSV field into <out>: quoted, with quotes
- * doubled, when it holds a comma, a quote or a line break (HAProxy's rule).
- */
-static void csv_text(char *out, size_t len, const char *in)
-{
-	size_t n = 0;
-	if (!strpbrk(in, ",\"\r\n")) {
-		snprintf(out, len, "%s", in);
-		return;
-	}
-	out[n++] = '"';
-	for (; *in && n + 3 < len; in++) {
-		if (*in == '"')
-			out[n++] = '"';
-		out[n++] = *in;
-	}
-	out[n++] = '"';
-	out[n] = 0;
-}
-
 /* Check columns of a server that has a health check. */
 static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
 {
@@ -193,9 +189,7 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "check_status", "%s", check_result_str(ck->last));
 	set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
-	char text[2 * sizeof(ck->info) + 3];
-	csv_text(text, sizeof(text), ck->info);
-	set(r, "last_chk", "%s", text);
+	set(r, "last_chk", "%s", ck->info);
 	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
 		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
@@ -217,9 +211,7 @@ static void agent_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "agent_rise", "1");
 	set(r, "agent_fall", "1");
 	set(r, "agent_health", "%d", health);
-	char text[2 * sizeof(ag->info) + 3];
-	csv_text(text, sizeof(text), ag->info);
-	set(r, "last_agt", "%s", text);
+	set(r, "last_agt", "%s", ag->info);
 	if (check_result_has_code(ag->last)) {
 		present[col("agent_code")] = '1';
 		set(r, "agent_code", "%d", ag->code);

@@ -102,27 +102,29 @@ static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 static void apply_admin(struct srv_rt *s, const char *as)
 {
 	unsigned cur = atomic_load(&s->admin);
-	const char *be = s->be->conf->id, *id = s->conf->id;
+	const char *be = s->be->conf->id, *id = s->conf->id, *kind = check_srv_kind(s);
 	int act, bck;
 	if (!strcasecmp(as, "drain") && !(cur & SRV_ADMIN_DRAIN)) {
 		set_admin(s, SRV_ADMIN_DRAIN, 0);
 		check_count_usable(s->be, &act, &bck);
-		ha_warning("Server %s/%s enters drain state. %d active and %d backup servers "
-		           "online. 0 sessions requeued, 0 total in queue.\n",
-		           be, id, act, bck);
+		ha_warning("%sServer %s/%s enters drain state. %d active and %d backup servers "
+		           "online.%s 0 sessions requeued, 0 total in queue.\n",
+		           kind, be, id, act, bck, check_backup_note(act, bck));
 	} else if (!strcasecmp(as, "maint") && !(cur & SRV_ADMIN_MAINT)) {
 		set_admin(s, SRV_ADMIN_MAINT, 0);
 		check_count_usable(s->be, &act, &bck);
-		ha_warning("Server %s/%s is going DOWN for maintenance. %d active and %d backup "
-		           "servers left. %d sessions active, 0 requeued, 0 remaining in queue.\n",
-		           be, id, act, bck, atomic_load(&s->cur_conns));
+		ha_warning(
+		    "%sServer %s/%s is going DOWN for maintenance. %d active and %d backup "
+		    "servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
+		    kind, be, id, act, bck, check_backup_note(act, bck),
+		    atomic_load(&s->cur_conns));
 	} else if (!strcasecmp(as, "ready") && (cur & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN))) {
 		set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
 		if (cur & SRV_ADMIN_MAINT)
-			ha_warning("Server %s/%s is %s (leaving forced maintenance).\n", be, id,
-			           atomic_load(&s->oper_up) ? "UP/READY" : "DOWN");
+			ha_warning("%sServer %s/%s is %s (leaving forced maintenance).\n", kind, be,
+			           id, atomic_load(&s->oper_up) ? "UP/READY" : "DOWN");
 		else
-			ha_warning("Server %s/%s is UP (leaving forced drain).\n", be, id);
+			ha_warning("%sServer %s/%s is UP (leaving forced drain).\n", kind, be, id);
 	}
 }
 
@@ -224,8 +226,8 @@ static void apply_reply(struct agent *ag, char *line)
 	if (r.ps) {
 		wrn = apply_weight(s, r.ps);
 		if (!wrn && (atomic_load(&s->admin) & SRV_ADMIN_DRAIN))
-			ha_warning("Server %s/%s remains in forced drain mode.\n", s->be->conf->id,
-			           s->conf->id);
+			ha_warning("%sServer %s/%s remains in forced drain mode.\n",
+			           check_srv_kind(s), s->be->conf->id, s->conf->id);
 	}
 	if (r.cs) {
 		const char *w = apply_maxconn(s, r.cs);

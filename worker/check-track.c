@@ -46,14 +46,16 @@ static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
 	backend_publish(t->be);
 	check_count_usable(t->be, &act, &bck);
 	if (up)
-		ha_warning("Server %s/%s is UP via %s/%s. %d active and %d backup servers online. "
-		           "0 sessions requeued, %d total in queue.\n",
-		           t->be->conf->id, t->conf->id, via->be->conf->id, via->conf->id, act, bck,
+		ha_warning("%sServer %s/%s is UP via %s/%s. %d active and %d backup servers "
+		           "online.%s 0 sessions requeued, %d total in queue.\n",
+		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		           via->conf->id, act, bck, check_backup_note(act, bck),
 		           atomic_load(&t->be->queued));
 	else
-		ha_warning("Server %s/%s is DOWN via %s/%s. %d active and %d backup servers left. "
-		           "%d sessions active, 0 requeued, 0 remaining in queue.\n",
-		           t->be->conf->id, t->conf->id, via->be->conf->id, via->conf->id, act, bck,
+		ha_warning("%sServer %s/%s is DOWN via %s/%s. %d active and %d backup servers "
+		           "left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
+		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		           via->conf->id, act, bck, check_backup_note(act, bck),
 		           atomic_load(&t->cur_conns));
 	if (!up && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", t->be->conf->id);

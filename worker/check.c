@@ -160,6 +160,16 @@ void check_count_usable(const struct be_rt *be, int *act, int *bck)
 	}
 }
 
+const char *check_srv_kind(const struct srv_rt *s)
+{
+	return s->backup ? "Backup " : "";
+}
+
+const char *check_backup_note(int act, int bck)
+{
+	return bck && !act ? " Running on backup." : "";
+}
+
 /* Logs a state change of server <s> to <what> ("UP", "DOWN", "stopping")
  * in HAProxy's words, result <st> being the reason and <act>/<bck> the
  * usable servers.
@@ -171,17 +181,19 @@ static void log_change(const struct srv_rt *s, const struct check_state *st, con
 	result_details(st, det, sizeof(det));
 	if (strcmp(what, "DOWN") != 0)
 		ha_warning(
-		    "Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
-		    "backup servers online. 0 sessions requeued, %d total in queue.\n",
-		    s->be->conf->id, s->conf->id, what, check_result_desc(st->last), det,
-		    st->duration_ms, act, bck, atomic_load(&s->be->queued));
+		    "%sServer %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
+		    "backup servers online.%s 0 sessions requeued, %d total in queue.\n",
+		    check_srv_kind(s), s->be->conf->id, s->conf->id, what,
+		    check_result_desc(st->last), det, st->duration_ms, act, bck,
+		    check_backup_note(act, bck), atomic_load(&s->be->queued));
 	else
 		ha_warning(
-		    "Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
-		    "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
+		    "%sServer %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
+		    "%d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in "
 		    "queue.\n",
-		    s->be->conf->id, s->conf->id, check_result_desc(st->last), det, st->duration_ms,
-		    act, bck, atomic_load(&s->cur_conns));
+		    check_srv_kind(s), s->be->conf->id, s->conf->id, check_result_desc(st->last),
+		    det, st->duration_ms, act, bck, check_backup_note(act, bck),
+		    atomic_load(&s->cur_conns));
 }
 
 /* Sets the NOLB state of an UP server (http-check disable-on-404). */

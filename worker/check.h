@@ -39,6 +39,14 @@ const struct check_state *check_of(const struct srv_rt *s);
  */
 void check_count_usable(const struct be_rt *be, int *act, int *bck);
 
+/* "Backup " for a backup server, else "": HAProxy's lines about a backup
+ * server start with "Backup Server".
+ */
+const char *check_srv_kind(const struct srv_rt *s);
+
+/* " Running on backup." when only backup servers are usable, else "". */
+const char *check_backup_note(int act, int bck);
+
 /* Agent checks (worker/check-agent.c), run on the thread of the server's
  * health check. The agent's verdict <agent_up> combines with the health
  * check's: the server is UP only when both agree; a change is logged with

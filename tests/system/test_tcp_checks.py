@@ -228,6 +228,11 @@ backend refused-proto
     server s1 127.0.0.1:{refused} check inter 100 rise 1 fall 1
 backend tracker
     server s1 127.0.0.1:{refused} track tcp/s1
+backend onbackup
+    server s1 127.0.0.1:{refused} check inter 100 rise 1 fall 1
+    server b1 127.0.0.1:{second.port} backup check inter 100
+backend backuponly
+    server s1 127.0.0.1:{refused} backup check inter 100 rise 1 fall 1
 """
     open(cfg, "w").write(f"""global
     stats socket {sock} level admin
@@ -290,6 +295,16 @@ frontend fe
             "tracked")) == ("DOWN", "tcp/s1") and re.search(
             r"Server tracker/s1 is DOWN via tcp/s1\. 0 active and 0 backup servers left\. 0 "
             r"sessions active, 0 requeued, 0 remaining in queue\.", out), st)
+
+        check("a DOWN line says when only backup servers are left", re.search(
+            r"\) : Server onbackup/s1 is DOWN, reason: Layer4 connection problem, info: "
+            r"\"Connection refused\", check duration: \d+ms\. 0 active and 1 backup servers "
+            r"left\. Running on backup\. 0 sessions active, 0 requeued, 0 remaining in queue\.",
+            out))
+        check("lines about a backup server start with 'Backup Server'", re.search(
+            r"\) : Backup Server backuponly/s1 is DOWN, reason: Layer4 connection problem, "
+            r"info: \"Connection refused\", check duration: \d+ms\. 0 active and 0 backup "
+            r"servers left\. 0 sessions active", out))
 
         scripts["tcp"].mode = "good"
         up = wait_for(lambda: stat(sock, "tcp").get("status") == "UP")

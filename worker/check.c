@@ -374,12 +374,12 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return;
-	snprintf(ck->st.info, sizeof(ck->st.info), "%s", err ? strerror(err) : "");
-	ck->st.code = 0;
 	if (!err && ck->srv->be->conf->httpchk.enabled) {
-		http_start(ck);
+		http_start(ck); /* the last result stays readable meanwhile */
 		return;
 	}
+	snprintf(ck->st.info, sizeof(ck->st.info), "%s", err ? strerror(err) : "");
+	ck->st.code = 0;
 	finish(ck, err ? CHK_L4CON : CHK_L4OK);
 }
 

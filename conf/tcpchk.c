@@ -123,8 +123,9 @@ static int parse_option_tcpchk(struct cfg_ctx *ctx, char **args, int nargs, char
 static int take_comment(struct tcpchk_rule *r, char **args, int nargs, int i, char **err)
 {
 	if (i + 1 >= nargs || !*args[i + 1]) {
-		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
-		          args[i]);
+		/* HAProxy ends this one with a single period for expect rules */
+		memprintf(err, "'%s %s' : '%s' expects a string as argument.%s", args[0], args[1],
+		          args[i], r->act == TCA_EXPECT ? "" : ".");
 		return -1;
 	}
 	free(r->comment);
@@ -158,13 +159,26 @@ static int connect_option(struct tcpchk_rule *r, char **args, int nargs, int *i,
 		return 0;
 	}
 	if (!strcmp(o, "port")) {
-		char *end;
+		char *end = NULL;
 		long p = *i + 1 < nargs ? strtol(args[*i + 1], &end, 10) : 0;
-		if (*i + 1 >= nargs || *end || p < 1 || p > 65535) {
+		if (*i + 1 >= nargs || !*args[*i + 1]) {
+			memprintf(
+			    err,
+			    "'%s %s' : 'port' expects a port number or a sample expression as "
+			    "argument..",
+			    args[0], args[1]);
+			return -1;
+		}
+		if (*end) {
+			memprintf(err, "'%s %s port <expression>' is not supported yet.", args[0],
+			          args[1]);
+			return -1;
+		}
+		if (p < 1 || p > 65535) {
 			memprintf(err,
-			          "'%s %s' : expects a valid TCP port (from range 1 to 65535), got "
-			          "%s..",
-			          args[0], args[1], *i + 1 < nargs ? args[*i + 1] : "nothing");
+			          "'%s %s' : expects a valid TCP port (from range 1 to 65535) or a "
+			          "sample expression, got %s..",
+			          args[0], args[1], args[*i + 1]);
 			return -1;
 		}
 		r->port = (int)p;
@@ -272,6 +286,11 @@ static int parse_status(char **args, int i, int nargs, const char *const *allowe
                         const char *list, int *out, char **err)
 {
 	const char *v = i + 1 < nargs ? args[i + 1] : "";
+	if (!*v) {
+		memprintf(err, "'%s %s' : '%s' expects a string as argument.", args[0], args[1],
+		          args[i]);
+		return -1;
+	}
 	for (int k = 0; k < nallowed; k++)
 		if (!strcmp(v, allowed[k])) {
 			*out = (int)check_result_by_name(v);
@@ -367,7 +386,12 @@ static int min_recv(struct tcpchk_rule *r, char **args, int nargs, int i, char *
 {
 	char *end = NULL;
 	long v = i + 1 < nargs ? strtol(args[i + 1], &end, 10) : 0;
-	if (i + 1 >= nargs || *end || v < -1 || v > 0x7fffffff) {
+	if (i + 1 >= nargs || !*args[i + 1]) {
+		memprintf(err, "'%s %s' : '%s' expects a integer as argument.", args[0], args[1],
+		          args[i]);
+		return -1;
+	}
+	if (*end || v < -1 || v > 0x7fffffff) {
 		memprintf(err, "'%s %s' : '%s' expects -1 or an integer from 0 to INT_MAX.",
 		          args[0], args[1], args[i]);
 		return -1;
@@ -390,8 +414,13 @@ static int parse_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		if (!strcmp(args[i], "min-recv")) {
 			if (min_recv(r, args, nargs, i++, err) < 0)
 				goto fail;
-		} else if (!have_pattern && !strcmp(args[i], "!")) {
+		} else if (!have_pattern && !strcmp(args[i], "!") && i + 1 < nargs) {
 			r->inverse = !r->inverse;
+		} else if (!have_pattern && !strcmp(args[i], "!")) {
+			char *none[] = {args[0], args[1], ""};
+			int k = 2;
+			expect_option(r, none, 3, &k, err); /* HAProxy's message, with '' */
+			goto fail;
 		} else if (!have_pattern) {
 			if (expect_pattern(r, args, nargs, i++, err) < 0)
 				goto fail;
@@ -401,8 +430,7 @@ static int parse_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		}
 	}
 	if (!have_pattern) {
-		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.",
-		          args[0], args[1]);
+		memprintf(err, "'%s %s' : pattern not found.", args[0], args[1]);
 		goto fail;
 	}
 	add_rule(ctx->px, r);

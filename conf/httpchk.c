@@ -70,6 +70,7 @@ static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, cha
 		return CFG_ALERT;
 	}
 	hc->enabled = 1;
+	ctx->px->tcpchk.kind = TCK_NONE;
 	hc->meth = hc->uri = hc->ver = hc->body = NULL;
 	hc->hdrs = NULL;
 	if (nargs == 3)

@@ -169,6 +169,13 @@ struct server_cfg {
 	int check_port;     /* 0 = the server's port */
 	struct hl_addr check_addr;
 	int check_addr_set;
+	int agent_check;       /* agent-check */
+	int agent_port;        /* 0 = none (the agent check is refused) */
+	uint32_t agent_inter;  /* ms, 0 = default */
+	struct hl_addr agent_addr;
+	int agent_addr_set;
+	char *agent_send;      /* NULL = send nothing */
+	char *track;           /* track [<backend>/]<server>, NULL = none */
 	struct hl_addr source;
 	int source_set;
 	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
@@ -184,6 +191,7 @@ struct server {
 	int line;
 	struct hl_addr addr;
 	struct server_cfg cfg;
+	struct server *tracked; /* "track" resolved at validation, NULL = none */
 	struct proxy *px;
 	struct server *next;
 };
@@ -260,6 +268,65 @@ struct px_httpchk {
 	int disable_on_404, send_state;
 };
 
+/* tcp-check rules ("option tcp-check" and "tcp-check ...", and the rules
+ * the protocol checks build: "option smtpchk", "option redis-check"...).
+ */
+enum tcpchk_act { TCA_CONNECT, TCA_SEND, TCA_EXPECT, TCA_COMMENT };
+enum tcpchk_match { TCM_STRING, TCM_RSTRING, TCM_BINARY, TCM_RBINARY, TCM_CUSTOM };
+
+/* Built-in evaluators of protocol checks (TCM_CUSTOM). */
+enum tcpchk_custom { TCC_NONE, TCC_MYSQL_INIT, TCC_MYSQL_OK, TCC_LDAP_BIND };
+
+/* Info text a protocol check takes from the response. */
+enum tcpchk_text { TCT_NONE, TCT_FIXED, TCT_LINE, TCT_CSTR };
+
+struct tcpchk_text_spec {
+	enum tcpchk_text kind;
+	int off;          /* TCT_LINE/TCT_CSTR: first byte of the response used */
+	int ltrim;        /* TCT_LINE: skip leading spaces */
+	const char *text; /* TCT_FIXED (static) */
+};
+
+struct tcpchk_rule {
+	enum tcpchk_act act;
+	int index;     /* position in the list; HAProxy's step number is index + 1 */
+	char *comment; /* "comment" option, or the text of a comment rule */
+	/* connect */
+	int port;       /* 0: the check port */
+	struct hl_addr addr;
+	int addr_set;
+	int send_proxy; /* 1: PROXY protocol v1 header first */
+	int linger;     /* close with a reset, not a FIN */
+	/* send, and the pattern of string/binary expects */
+	char *data;
+	size_t len;
+	int stamp_at; /* send: offset of a 4-byte big-endian time() to fill in, -1: none */
+	/* expect */
+	enum tcpchk_match match;
+	int inverse;
+	int min_recv; /* -1: unset */
+	void *re;     /* TCM_RSTRING/TCM_RBINARY: compiled pcre2_code */
+	int ok_status, err_status, tout_status; /* enum check_result, 0: default */
+	enum tcpchk_custom custom;
+	struct tcpchk_text_spec on_success, on_error;
+	int code_from_reply; /* status code = the first three digits of the reply */
+	struct tcpchk_rule *next;
+};
+
+enum tcpchk_kind {
+	TCK_NONE = 0, /* no tcp-check based check (layer 4 or option httpchk) */
+	TCK_TCP,      /* option tcp-check: the tcp-check rules */
+	TCK_PROTO,    /* a protocol check: its built-in rules (proto_rules) */
+};
+
+struct px_tcpchk {
+	enum tcpchk_kind kind;
+	struct tcpchk_rule *rules;       /* tcp-check lines, in order */
+	int own_rules;                   /* rules set in this section, not inherited */
+	struct tcpchk_rule *proto_rules; /* TCK_PROTO */
+	const char *proto_name;          /* "smtpchk"... (for messages) */
+};
+
 struct proxy {
 	char *id;
 	unsigned cap; /* PX_CAP_* */
@@ -286,6 +353,7 @@ struct proxy {
 	char *default_backend_name;
 	struct px_http http;
 	struct px_httpchk httpchk; /* shallow copy: parsers never modify shared parts */
+	struct px_tcpchk tcpchk;   /* same */
 
 	/* own content, never inherited */
 	struct bind_conf *binds;

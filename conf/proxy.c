@@ -102,6 +102,8 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->httpchk.send_seen = 0;
 	px->tcp_req_inspect_delay = def->tcp_req_inspect_delay;
 	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
+	px->tcpchk = def->tcpchk;
+	px->tcpchk.own_rules = 0;
 	px->defaults = (struct proxy *)def;
 }
 

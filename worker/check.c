@@ -17,6 +17,7 @@
 #include "conf/opts.h"
 #include "common/units.h"
 #include "worker/check-http.h"
+#include "worker/check-tcp.h"
 #include "worker/loop.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
@@ -34,6 +35,9 @@ struct check {
 	struct check_state st;
 	int http;          /* connected: HTTP exchange under way (option httpchk) */
 	struct hchk_io io; /* its request and response */
+	int healthy;       /* the check's own verdict (the agent may hold the server down) */
+	int tcp;           /* a tcp-check run is under way */
+	struct tchk_io tio;
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -48,8 +52,7 @@ static uint32_t inter_of(const struct server_cfg *c)
 static uint32_t next_interval(const struct check *ck)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	int up = atomic_load(&ck->srv->oper_up);
-	if (!up)
+	if (!ck->healthy)
 		return c->downinter ? c->downinter : inter_of(c);
 	if (ck->st.consecutive)
 		return c->fastinter ? c->fastinter : inter_of(c);
@@ -65,6 +68,16 @@ const char *check_result_str(enum check_result r)
 		return "L4CON";
 	case CHK_L4TOUT:
 		return "L4TOUT";
+	case CHK_L6OK:
+		return "L6OK";
+	case CHK_L6RSP:
+		return "L6RSP";
+	case CHK_L6TOUT:
+		return "L6TOUT";
+	case CHK_SOCKERR:
+		return "SOCKERR";
+	case CHK_CHECKED:
+		return "CHECKED";
 	case CHK_L7OK:
 		return "L7OK";
 	case CHK_L7OKC:
@@ -87,6 +100,11 @@ const char *check_result_desc(enum check_result r)
 	    [CHK_L4OK] = "Layer4 check passed",
 	    [CHK_L4CON] = "Layer4 connection problem",
 	    [CHK_L4TOUT] = "Layer4 timeout",
+	    [CHK_L6OK] = "Layer6 check passed",
+	    [CHK_L6RSP] = "Layer6 invalid response",
+	    [CHK_L6TOUT] = "Layer6 timeout",
+	    [CHK_SOCKERR] = "Socket error",
+	    [CHK_CHECKED] = "No status change",
 	    [CHK_L7OK] = "Layer7 check passed",
 	    [CHK_L7OKC] = "Layer7 check conditionally passed",
 	    [CHK_L7STS] = "Layer7 wrong status",
@@ -96,49 +114,86 @@ const char *check_result_desc(enum check_result r)
 	return desc[r];
 }
 
-/* Writes ", code: N, info: \"...\"" for the last result, as HAProxy logs it. */
-static void result_details(const struct check *ck, char *out, size_t len)
+enum check_result check_result_by_name(const char *name)
 {
-	int n = ck->st.code ? snprintf(out, len, ", code: %d", ck->st.code) : 0;
-	out[n] = 0;
-	if (ck->st.info[0])
-		snprintf(out + n, len - (size_t)n, ", info: \"%s\"", ck->st.info);
+	for (int r = CHK_L4OK; r < CHK_NB_RESULTS; r++)
+		if (!strcmp(name, check_result_str((enum check_result)r)))
+			return (enum check_result)r;
+	return CHK_NONE;
 }
 
-/* Counts the usable active and backup servers of <be> after a change. */
-static void count_usable(const struct be_rt *be, int *act, int *bck)
+int check_result_has_code(enum check_result r)
+{
+	return r == CHK_L7OK || r == CHK_L7OKC || r == CHK_L7STS;
+}
+
+/* Writes ", code: N, info: \"...\"" for result <st>, as HAProxy logs it:
+ * quotes and bytes that are not printable ASCII in the info become <XX>.
+ */
+static void result_details(const struct check_state *st, char *out, size_t len)
+{
+	size_t n = check_result_has_code(st->last)
+	               ? (size_t)snprintf(out, len, ", code: %d", st->code)
+	               : 0;
+	out[n] = 0;
+	if (!st->info[0])
+		return;
+	n += (size_t)snprintf(out + n, len - n, ", info: \"");
+	for (const unsigned char *p = (const unsigned char *)st->info; *p && n + 6 < len; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '"')
+			n += (size_t)snprintf(out + n, len - n, "<%02X>", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	snprintf(out + n, len - n, "\"");
+}
+
+void check_count_usable(const struct be_rt *be, int *act, int *bck)
 {
 	*act = *bck = 0;
 	for (int i = 0; i < be->nsrv; i++) {
 		const struct srv_rt *s = &be->srv[i];
 		if (!atomic_load(&s->oper_up) || atomic_load(&s->oper_nolb) ||
-		    (atomic_load(&s->admin) & SRV_ADMIN_MAINT))
+		    (atomic_load(&s->admin) & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN)))
 			continue;
 		s->backup ? (*bck)++ : (*act)++;
 	}
 }
 
-/* Logs a state change of the server of <ck> to <what> ("UP", "DOWN",
- * "stopping") in HAProxy's words, <act>/<bck> being the usable servers.
- */
-static void log_change(const struct check *ck, const char *what, int act, int bck)
+const char *check_srv_kind(const struct srv_rt *s)
 {
-	const struct srv_rt *s = ck->srv;
-	char det[160];
-	result_details(ck, det, sizeof(det));
+	return s->backup ? "Backup " : "";
+}
+
+const char *check_backup_note(int act, int bck)
+{
+	return bck && !act ? " Running on backup." : "";
+}
+
+/* Logs a state change of server <s> to <what> ("UP", "DOWN", "stopping")
+ * in HAProxy's words, result <st> being the reason and <act>/<bck> the
+ * usable servers.
+ */
+static void log_change(const struct srv_rt *s, const struct check_state *st, const char *what,
+                       int act, int bck)
+{
+	char det[4 * sizeof(st->info) + 40];
+	result_details(st, det, sizeof(det));
 	if (strcmp(what, "DOWN") != 0)
 		ha_warning(
-		    "Server %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
-		    "backup servers online. 0 sessions requeued, %d total in queue.\n",
-		    s->be->conf->id, s->conf->id, what, check_result_desc(ck->st.last), det,
-		    ck->st.duration_ms, act, bck, atomic_load(&s->be->queued));
+		    "%sServer %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
+		    "backup servers online.%s 0 sessions requeued, %d total in queue.\n",
+		    check_srv_kind(s), s->be->conf->id, s->conf->id, what,
+		    check_result_desc(st->last), det, st->duration_ms, act, bck,
+		    check_backup_note(act, bck), atomic_load(&s->be->queued));
 	else
 		ha_warning(
-		    "Server %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
-		    "%d backup servers left. %d sessions active, 0 requeued, 0 remaining in "
+		    "%sServer %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
+		    "%d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in "
 		    "queue.\n",
-		    s->be->conf->id, s->conf->id, check_result_desc(ck->st.last), det,
-		    ck->st.duration_ms, act, bck, atomic_load(&s->cur_conns));
+		    check_srv_kind(s), s->be->conf->id, s->conf->id, check_result_desc(st->last),
+		    det, st->duration_ms, act, bck, check_backup_note(act, bck),
+		    atomic_load(&s->cur_conns));
 }
 
 /* Sets the NOLB state of an UP server (http-check disable-on-404). */
@@ -146,47 +201,74 @@ static void set_nolb(struct check *ck, int nolb)
 {
 	struct srv_rt *s = ck->srv;
 	int act, bck;
-	if (atomic_exchange(&s->oper_nolb, nolb) == nolb)
+	if (!atomic_load(&s->oper_up) || atomic_exchange(&s->oper_nolb, nolb) == nolb)
 		return;
 	ck->st.last_change = (long)time(NULL);
 	backend_publish(s->be);
-	count_usable(s->be, &act, &bck);
-	log_change(ck, nolb ? "stopping" : "UP", act, bck);
+	check_count_usable(s->be, &act, &bck);
+	log_change(s, &ck->st, nolb ? "stopping" : "UP", act, bck);
 	if (nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
 }
 
-/* Applies an UP/DOWN transition and logs it as HAProxy does. */
-static void change_state(struct check *ck, int up)
+/* Moves server <s> UP or DOWN, for the reason in <why>; <ck> is its health
+ * check (NULL without one), whose counters follow the change.
+ */
+static void transition(struct srv_rt *s, struct check *ck, const struct check_state *why, int up)
 {
-	struct srv_rt *s = ck->srv;
 	long now = (long)time(NULL);
 	int act, bck;
 
-	int was_nolb = atomic_exchange(&s->oper_nolb, up && ck->st.last == CHK_L7OKC);
+	int was_nolb =
+	    atomic_exchange(&s->oper_nolb, up && ck && ck->healthy && ck->st.last == CHK_L7OKC);
 	atomic_store(&s->oper_up, up);
-	if (up) {
+	if (up)
+		slowstart_begin(s);
+	if (ck && up) {
 		ck->st.downtime_s += ck->st.down_since ? (uint64_t)(now - ck->st.down_since) : 0;
 		ck->st.down_since = 0;
-		slowstart_begin(s);
-	} else {
+	} else if (ck) {
 		ck->st.downs++;
 		ck->st.down_since = now;
 	}
-	ck->st.last_change = now;
+	if (ck)
+		ck->st.last_change = now;
 	backend_publish(s->be);
-	count_usable(s->be, &act, &bck);
-	log_change(ck, up ? "UP" : "DOWN", act, bck);
+	check_count_usable(s->be, &act, &bck);
+	log_change(s, why, up ? "UP" : "DOWN", act, bck);
 	if (!up && !was_nolb && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+	check_propagate(s);
+}
+
+/* The health check of <ck> changed its verdict: the server follows unless
+ * its agent holds it down.
+ */
+static void change_state(struct check *ck, int up)
+{
+	ck->healthy = up;
+	int eff = up && !agent_holds_down(ck->srv);
+	if (eff != atomic_load(&ck->srv->oper_up))
+		transition(ck->srv, ck, &ck->st, eff);
+}
+
+/* The check of server <s>, NULL when it has none. */
+static struct check *check_find(const struct srv_rt *s);
+
+void check_agent_verdict(struct srv_rt *s, int agent_up, const struct check_state *why)
+{
+	struct check *ck = check_find(s);
+	int eff = agent_up && (!ck || ck->healthy);
+	if (eff != atomic_load(&s->oper_up))
+		transition(s, ck, why, eff);
 }
 
 /* Records one result and changes state after rise/fall of them in a row. */
 static void record(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	int up = atomic_load(&ck->srv->oper_up);
-	int ok = r == CHK_L4OK || r == CHK_L7OK || r == CHK_L7OKC;
+	int up = ck->healthy;
+	int ok = r == CHK_L4OK || r == CHK_L6OK || r == CHK_L7OK || r == CHK_L7OKC;
 
 	ck->st.last = r;
 	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
@@ -214,8 +296,27 @@ static void finish(struct check *ck, enum check_result r)
 		ck->fd = -1;
 	}
 	ck->http = 0;
+	ck->tcp = 0;
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
+}
+
+/* Ends a tcp-check run with result <res>. */
+static void finish_tcp(struct check *ck, const struct tchk_res *res)
+{
+	ck->st.code = res->code;
+	memcpy(ck->st.info, res->info, sizeof(ck->st.info));
+	finish(ck, res->r);
+}
+
+/* The connection is established: "timeout check", when set, bounds the
+ * rest of the check from now on (HAProxy's additional read timeout).
+ */
+static void connected_timeout(struct check *ck)
+{
+	uint32_t to = ck->srv->be->conf->to.check;
+	if (to)
+		timer_set(&ck->t, curthr->now_ms + to);
 }
 
 /* Progresses the HTTP exchange of a connected check; finishes it when done. */
@@ -235,9 +336,23 @@ static void http_step(struct check *ck)
 static void http_start(struct check *ck)
 {
 	ck->http = 1;
+	connected_timeout(ck);
 	hchk_prepare(&ck->io, ck->srv);
 	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
 	http_step(ck);
+}
+
+/* Events on a tcp-check connection. */
+static void tcp_event(struct check *ck, uint32_t ev)
+{
+	struct tchk_res res;
+	int was = ck->tio.connected;
+	if (tchk_event(&ck->tio, ev, &res)) {
+		finish_tcp(ck, &res);
+		return;
+	}
+	if (!was && ck->tio.connected)
+		connected_timeout(ck);
 }
 
 static void check_io_cb(struct ev_handler *h, uint32_t ev)
@@ -247,6 +362,10 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 	socklen_t len = sizeof(err);
 	if (ck->fd < 0)
 		return;
+	if (ck->tcp) {
+		tcp_event(ck, ev);
+		return;
+	}
 	if (ck->http) {
 		http_step(ck);
 		return;
@@ -255,21 +374,28 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return;
-	snprintf(ck->st.info, sizeof(ck->st.info), "%s", err ? strerror(err) : "");
-	ck->st.code = 0;
 	if (!err && ck->srv->be->conf->httpchk.enabled) {
-		http_start(ck);
+		http_start(ck); /* the last result stays readable meanwhile */
 		return;
 	}
+	snprintf(ck->st.info, sizeof(ck->st.info), "%s", err ? strerror(err) : "");
+	ck->st.code = 0;
 	finish(ck, err ? CHK_L4CON : CHK_L4OK);
 }
 
-/* Address the check connects to: "addr" and "port" override the server's. */
-static socklen_t check_target(const struct check *ck, struct sockaddr_storage *ss)
+/* Address the check connects to: "addr" and "port" override the server's,
+ * and connect rule <r> (when not NULL) overrides both.
+ */
+static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *r,
+                              struct sockaddr_storage *ss)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : &ck->srv->conf->addr;
 	uint16_t port = c->check_port ? (uint16_t)c->check_port : ck->srv->conf->addr.port_lo;
+	if (r && r->addr_set)
+		a = &r->addr;
+	if (r && r->port)
+		port = (uint16_t)r->port;
 	*ss = a->ss;
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
@@ -278,34 +404,96 @@ static socklen_t check_target(const struct check *ck, struct sockaddr_storage *s
 	return a->sslen;
 }
 
+/* Opens a non-blocking connection to the check target (connect rule <r>
+ * or the defaults), replacing the current one, and watches it. Returns 0,
+ * or -1 with errno set.
+ */
+static int open_conn(struct check *ck, const struct tcpchk_rule *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = check_target(ck, r, &ss);
+	if (ck->fd >= 0) {
+		close(ck->fd);
+		ck->fd = -1;
+	}
+	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ck->fd < 0)
+		return -1;
+	if (r && r->linger) {
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(ck->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	if (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(ck->fd);
+		ck->fd = -1;
+		errno = e;
+		return -1;
+	}
+	loop_add(ck->fd, (ck->tcp ? EPOLLIN | EPOLLRDHUP : 0) | EPOLLOUT | EPOLLET, &ck->h);
+	return 0;
+}
+
+/* The tcp-check engine's connection opener (see tchk_open_fn). */
+static int tcp_open(void *ctx, const struct tcpchk_rule *r)
+{
+	struct check *ck = ctx;
+	return open_conn(ck, r) < 0 ? -1 : ck->fd;
+}
+
+/* Deadline of the connection phase: "inter", shortened to "timeout
+ * connect" when "timeout check" is set too, as HAProxy does.
+ */
+static uint32_t connect_timeout(const struct check *ck)
+{
+	const struct px_timeouts *to = &ck->srv->be->conf->to;
+	uint32_t t = inter_of(&ck->srv->conf->cfg);
+	if (to->check && to->connect && to->connect < t)
+		t = to->connect;
+	return t;
+}
+
+/* Gives up on the attempt under way: it timed out. */
+static void timed_out(struct check *ck)
+{
+	if (ck->tcp) {
+		struct tchk_res res;
+		tchk_timeout(&ck->tio, &res);
+		finish_tcp(ck, &res);
+		return;
+	}
+	ck->st.info[0] = 0; /* HAProxy gives no details for timeouts */
+	ck->st.code = 0;
+	finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+}
+
 /* Timer: start an attempt, or give up on one that timed out. */
 static void check_timer_cb(struct timer *t)
 {
 	struct check *ck = caa_container_of(t, struct check, t);
-	struct sockaddr_storage ss;
+	const struct tcpchk_rule *rules;
+	int proto;
 
 	if (ck->fd >= 0) {
-		snprintf(ck->st.info, sizeof(ck->st.info), "%s",
-		         ck->http ? "" : "Connection timed out");
-		ck->st.code = 0;
-		finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+		timed_out(ck);
 		return;
 	}
-	socklen_t sl = check_target(ck, &ss);
 	ck->started = curthr->now_ms;
-	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ck->fd < 0 ||
-	    (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)) {
-		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
-		finish(ck, CHK_L4CON);
+	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
+	if (tchk_rules_of(ck->srv->be->conf, &rules, &proto)) {
+		struct tchk_res res;
+		ck->tcp = 1;
+		ck->tio.open = tcp_open;
+		ck->tio.ctx = ck;
+		if (tchk_start(&ck->tio, rules, proto, &res))
+			finish_tcp(ck, &res);
 		return;
 	}
-	loop_add(ck->fd, EPOLLOUT | EPOLLET, &ck->h);
-	const struct px_timeouts *to = &ck->srv->be->conf->to;
-	uint32_t tmo = to->check     ? to->check
-	               : to->connect ? to->connect
-	                             : inter_of(&ck->srv->conf->cfg);
-	timer_set(&ck->t, curthr->now_ms + tmo);
+	if (open_conn(ck, NULL) < 0) {
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
+		ck->st.code = 0;
+		finish(ck, CHK_L4CON);
+	}
 }
 
 void checks_start_thread(void)
@@ -319,6 +507,7 @@ void checks_start_thread(void)
 			struct check *ck = xcalloc(1, sizeof(*ck));
 			ck->srv = s;
 			ck->fd = -1;
+			ck->healthy = 1;
 			ck->h.cb = check_io_cb;
 			timer_init(&ck->t, check_timer_cb);
 			ck->st.last_change = (long)time(NULL);
@@ -329,19 +518,26 @@ void checks_start_thread(void)
 				checks[g] = ck;
 		}
 	}
+	agents_start_thread();
 }
 
-const struct check_state *check_of(const struct srv_rt *s)
+static struct check *check_find(const struct srv_rt *s)
 {
 	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
 		if (&rt.bes[b] == s->be) {
 			g += s->idx;
-			return g < nb_checks_slots && checks[g] ? &checks[g]->st : NULL;
+			return g < nb_checks_slots ? checks[g] : NULL;
 		}
 		g += rt.bes[b].nsrv;
 	}
 	return NULL;
+}
+
+const struct check_state *check_of(const struct srv_rt *s)
+{
+	const struct check *ck = check_find(s);
+	return ck ? &ck->st : NULL;
 }
 
 void checks_init(void)
@@ -350,6 +546,7 @@ void checks_init(void)
 	for (int b = 0; b < rt.nbe; b++)
 		nb_checks_slots += rt.bes[b].nsrv;
 	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
+	agents_init();
 }
 
 /* Server options of the checks. */

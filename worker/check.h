@@ -9,31 +9,20 @@
 #pragma once
 #include <stdint.h>
 
+#include "conf/chk-status.h"
 #include "worker/server-t.h"
 
-enum check_result {
-	CHK_NONE = 0,
-	CHK_L4OK,
-	CHK_L4CON,
-	CHK_L4TOUT,
-	CHK_L7OK,   /* HTTP check passed */
-	CHK_L7OKC,  /* HTTP check passed conditionally (disable-on-404): NOLB */
-	CHK_L7STS,  /* HTTP status rejected */
-	CHK_L7RSP,  /* invalid response, or content rejected */
-	CHK_L7TOUT, /* no complete response in time */
-};
-
 struct check_state {
-	enum check_result last;  /* result of the last check */
-	uint32_t duration_ms;    /* duration of the last check */
-	int consecutive;         /* results in a row pointing to the other state */
-	uint64_t checks_failed;  /* chkfail */
-	uint64_t downs;          /* chkdown: UP -> DOWN transitions */
-	long last_change;        /* epoch seconds of the last state change */
-	long down_since;         /* epoch seconds, while down */
-	uint64_t downtime_s;     /* accumulated time spent down */
-	int code;                /* HTTP status of the last check, 0 = none */
-	char info[96];           /* details of the last result (reason phrase, error) */
+	enum check_result last; /* result of the last check */
+	uint32_t duration_ms;   /* duration of the last check */
+	int consecutive;        /* results in a row pointing to the other state */
+	uint64_t checks_failed; /* chkfail */
+	uint64_t downs;         /* chkdown: UP -> DOWN transitions */
+	long last_change;       /* epoch seconds of the last state change */
+	long down_since;        /* epoch seconds, while down */
+	uint64_t downtime_s;    /* accumulated time spent down */
+	int code;               /* status code of the last check (HTTP, SMTP...) */
+	char info[128];         /* details of the last result, at most 127 bytes as HAProxy */
 };
 
 /* Sizes the check table; call once before the worker threads start. */
@@ -45,8 +34,50 @@ void checks_start_thread(void);
 /* Check state of <s> (for statistics), NULL when it has no check. */
 const struct check_state *check_of(const struct srv_rt *s);
 
-/* HAProxy's short name of a check result ("L4OK", "L4CON", "L4TOUT"). */
-const char *check_result_str(enum check_result r);
+/* Counts the usable active and backup servers of <be> (UP, not NOLB, not
+ * in maintenance nor draining).
+ */
+void check_count_usable(const struct be_rt *be, int *act, int *bck);
+
+/* "Backup " for a backup server, else "": HAProxy's lines about a backup
+ * server start with "Backup Server".
+ */
+const char *check_srv_kind(const struct srv_rt *s);
+
+/* " Running on backup." when only backup servers are usable, else "". */
+const char *check_backup_note(int act, int bck);
+
+/* Agent checks (worker/check-agent.c), run on the thread of the server's
+ * health check. The agent's verdict <agent_up> combines with the health
+ * check's: the server is UP only when both agree; a change is logged with
+ * the agent's result <why>.
+ */
+void check_agent_verdict(struct srv_rt *s, int agent_up, const struct check_state *why);
+
+/* Whether the agent of <s> reported it down (0 without agent). */
+int agent_holds_down(const struct srv_rt *s);
+
+/* Sizes the agent table (from checks_init), then starts the agent checks
+ * of the current thread (from checks_start_thread).
+ */
+void agents_init(void);
+void agents_start_thread(void);
+
+/* Agent state of <s> (for statistics), NULL without agent check. The
+ * health is 0 (down) or 1.
+ */
+const struct check_state *agent_of(const struct srv_rt *s, int *health);
+
+/* Tracking (worker/check-track.c): the server <s> tracks, NULL if none. */
+const struct srv_rt *check_tracked(const struct srv_rt *s);
+
+/* Passes the operational state of <s> on to the servers tracking it. */
+void check_propagate(const struct srv_rt *s);
+
+/* Whether HAProxy shows a status code with result <r> (show stat column
+ * check_code, ", code: N" in state-change lines): layer 7 data results.
+ */
+int check_result_has_code(enum check_result r);
 
 /* HAProxy's description of a check result ("Layer7 wrong status"). */
 const char *check_result_desc(enum check_result r);

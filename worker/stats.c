@@ -16,7 +16,7 @@
 #include "worker/runtime.h"
 #include "worker/stats-cols.h"
 
-#define VAL_LEN 64
+#define VAL_LEN 128 /* check texts (last_chk, last_agt) reach 127 bytes */
 
 struct stat_row {
 	char vals[STAT_NCOLS][VAL_LEN];
@@ -44,10 +44,26 @@ __attribute__((format(printf, 3, 4))) static void set(struct stat_row *r, const 
 	va_end(ap);
 }
 
+/* Prints <in> as one CSV field: quoted, with quotes doubled, when it holds
+ * a comma, a quote or a line break (texts from servers in last_chk...), as
+ * HAProxy does.
+ */
+static void csv_field(struct cli_conn *c, const char *in)
+{
+	if (!strpbrk(in, ",\"\r\n")) {
+		cli_printf(c, "%s,", in);
+		return;
+	}
+	cli_printf(c, "\"");
+	for (const char *p = in; *p; p++)
+		cli_printf(c, *p == '"' ? "\"\"" : "%c", *p);
+	cli_printf(c, "\",");
+}
+
 static void emit(struct cli_conn *c, const struct stat_row *r)
 {
 	for (int i = 0; i < STAT_NCOLS; i++)
-		cli_printf(c, "%s,", r->present[i] == '1' ? r->vals[i] : "");
+		csv_field(c, r->present[i] == '1' ? r->vals[i] : "");
 	cli_printf(c, "\n");
 }
 
@@ -140,15 +156,19 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 	unsigned admin = atomic_load(&s->admin);
 	const struct server_cfg *c = &s->conf->cfg;
 	int up = atomic_load(&s->oper_up);
+	int agent_health = 1;
+	int agent = agent_of(s, &agent_health) != NULL;
 	if (admin & SRV_ADMIN_MAINT)
 		snprintf(out, len, "MAINT");
+	else if (agent && !agent_health && !up)
+		snprintf(out, len, "DOWN (agent)");
 	else if (admin & SRV_ADMIN_DRAIN)
-		snprintf(out, len, "DRAIN");
-	else if (!ck)
+		snprintf(out, len, agent ? "DRAIN (agent)" : "DRAIN");
+	else if (!ck && !check_tracked(s))
 		snprintf(out, len, "no check");
 	else if (up && atomic_load(&s->oper_nolb))
 		snprintf(out, len, "NOLB");
-	else if (ck->consecutive)
+	else if (ck && ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
 			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
@@ -173,9 +193,31 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
 	set(r, "last_chk", "%s", ck->info);
-	if (ck->code) { /* HAProxy leaves the column empty without an HTTP status */
+	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
 		present[col("check_code")] = '1';
 		set(r, "check_code", "%d", ck->code);
+	}
+}
+
+/* Agent columns of a server that has an agent check (rise and fall are 1). */
+static void agent_columns(struct stat_row *r, char *present, const struct check_state *ag,
+			  int health)
+{
+	static const char *const cols[] = {"agent_status", "agent_duration", "agent_desc",
+					   "agent_rise",   "agent_fall",     "agent_health",
+					   "last_agt"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		present[col(cols[i])] = '1';
+	set(r, "agent_status", "%s", check_result_str(ag->last));
+	set(r, "agent_duration", "%u", ag->duration_ms);
+	set(r, "agent_desc", "%s", check_result_desc(ag->last));
+	set(r, "agent_rise", "1");
+	set(r, "agent_fall", "1");
+	set(r, "agent_health", "%d", health);
+	set(r, "last_agt", "%s", ag->info);
+	if (check_result_has_code(ag->last)) {
+		present[col("agent_code")] = '1';
+		set(r, "agent_code", "%d", ag->code);
 	}
 }
 
@@ -212,6 +254,15 @@ static void server_row(struct cli_conn *c, const struct srv_rt *s)
 	set(&r, "status", "%s", status);
 	if (ck)
 		check_columns(&r, present, ck);
+	const struct srv_rt *tr = check_tracked(s);
+	if (tr) {
+		present[col("tracked")] = '1';
+		set(&r, "tracked", "%s/%s", tr->be->conf->id, tr->conf->id);
+	}
+	int agent_health = 1;
+	const struct check_state *ag = agent_of(s, &agent_health);
+	if (ag)
+		agent_columns(&r, present, ag, agent_health);
 	set(&r, "weight", "%d", srv_effective_weight(s));
 	set(&r, "uweight", "%d", atomic_load(&s->uweight));
 	set(&r, "act", "%d", !s->backup);

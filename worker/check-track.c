@@ -1,0 +1,157 @@
+/* Server tracking ("track [<backend>/]<server>"): a server without checks
+ * of its own follows the operational state of another one, possibly
+ * through a chain of trackers. Its state changes are logged as HAProxy logs
+ * them ("Server b/s is DOWN via b2/t."). The configuration side resolves
+ * and validates the references with HAProxy's messages.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/msg.h"
+#include "conf/kw.h"
+#include "conf/proxy.h"
+#include "worker/backend.h"
+#include "worker/check.h"
+#include "worker/runtime.h"
+#include "worker/slowstart.h"
+
+/* The runtime server of configured server <conf>, NULL if none. */
+static struct srv_rt *rt_of(const struct server *conf)
+{
+	for (int b = 0; b < rt.nbe; b++)
+		for (int i = 0; i < rt.bes[b].nsrv; i++)
+			if (rt.bes[b].srv[i].conf == conf)
+				return &rt.bes[b].srv[i];
+	return NULL;
+}
+
+const struct srv_rt *check_tracked(const struct srv_rt *s)
+{
+	return s->conf->tracked ? rt_of(s->conf->tracked) : NULL;
+}
+
+/* Sets tracker <t> UP or DOWN after <via> changed, logs it, and passes the
+ * change on to its own trackers.
+ */
+static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
+{
+	int act, bck;
+	if (atomic_exchange(&t->oper_up, up) == up)
+		return;
+	atomic_store(&t->last_change, (long)time(NULL));
+	if (up)
+		slowstart_begin(t);
+	backend_publish(t->be);
+	check_count_usable(t->be, &act, &bck);
+	if (up)
+		ha_warning("%sServer %s/%s is UP via %s/%s. %d active and %d backup servers "
+		           "online.%s 0 sessions requeued, %d total in queue.\n",
+		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		           via->conf->id, act, bck, check_backup_note(act, bck),
+		           atomic_load(&t->be->queued));
+	else
+		ha_warning("%sServer %s/%s is DOWN via %s/%s. %d active and %d backup servers "
+		           "left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
+		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		           via->conf->id, act, bck, check_backup_note(act, bck),
+		           atomic_load(&t->cur_conns));
+	if (!up && !act && !bck)
+		ha_alert("backend '%s' has no server available!\n", t->be->conf->id);
+	check_propagate(t);
+}
+
+void check_propagate(const struct srv_rt *s)
+{
+	int up = atomic_load(&s->oper_up);
+	for (int b = 0; b < rt.nbe; b++)
+		for (int i = 0; i < rt.bes[b].nsrv; i++) {
+			struct srv_rt *t = &rt.bes[b].srv[i];
+			if (t->conf->tracked == s->conf)
+				follow(t, s, up);
+		}
+}
+
+/* track [<backend>/]<server> */
+static int sopt_track(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	free(s->cfg.track);
+	s->cfg.track = xstrdup(args[1]);
+	return CFG_OK;
+}
+
+/* Resolves the "track" of <s> in <px>; returns 0, or 1 after an alert. */
+static int resolve(struct config *cfg, struct proxy *px, struct server *s)
+{
+	char *name = s->cfg.track, *slash = strchr(name, '/');
+	const char *sname = slash ? slash + 1 : name;
+	struct proxy *tpx = px;
+	const char *where = s->file;
+	if (slash) {
+		*slash = 0;
+		tpx = proxy_find(cfg, name, PX_CAP_BE);
+		if (!tpx) {
+			ha_alert(
+			    "config : [%s:%d] : 'server %s/%s' : unable to find required proxy "
+			    "'%s' for tracking.\n",
+			    where, s->line, px->id, s->id, name);
+			*slash = '/';
+			return 1;
+		}
+		*slash = '/';
+	}
+	struct server *t = tpx->servers;
+	while (t && strcmp(t->id, sname) != 0)
+		t = t->next;
+	if (!t) {
+		ha_alert("config : [%s:%d] : 'server %s/%s' : unable to find required server '%s' "
+		         "for tracking.\n",
+		         where, s->line, px->id, s->id, sname);
+		return 1;
+	}
+	if (!t->cfg.check && !t->cfg.agent_check && !t->cfg.track) {
+		ha_alert(
+		    "config : [%s:%d] : 'server %s/%s' : unable to use %s/%s for tracking as it "
+		    "does not have any check nor agent enabled.\n",
+		    where, s->line, px->id, s->id, tpx->id, t->id);
+		return 1;
+	}
+	for (const struct server *c = t; c; c = c->tracked)
+		if (c == s) {
+			ha_alert("config : [%s:%d] : 'server %s/%s' : unable to track %s/%s as it "
+			         "belongs to a tracking chain looping back to %s/%s.\n",
+			         where, s->line, px->id, s->id, tpx->id, t->id, tpx->id, s->id);
+			return 1;
+		}
+	s->tracked = t;
+	return 0;
+}
+
+/* Resolves every "track" of proxy <px>, in order. */
+static int check_tracks(struct config *cfg, struct proxy *px)
+{
+	int errors = 0;
+	for (struct server *s = px->servers; s; s = s->next) {
+		if (!s->cfg.track)
+			continue;
+		if (s->cfg.check) {
+			ha_alert("config : [%s:%d] : 'server %s/%s' : unable to enable checks and "
+			         "tracking at the same time!\n",
+			         s->file, s->line, px->id, s->id);
+			errors++;
+			continue;
+		}
+		errors += resolve(cfg, px, s);
+	}
+	return errors;
+}
+
+static struct cfg_checker track_checker = {.proxy = check_tracks};
+CFG_REGISTER_CHECKER(track_checker)
+
+static const struct cfg_kw track_opts[] = {
+    {.name = "track", .sections = SECT_SRVOPT, .parse = sopt_track, .nvals = 1},
+};
+CFG_REGISTER_KEYWORDS(track_opts)

@@ -7,6 +7,7 @@
  * that parses completely asks for more bytes or fails, never "complete"
  * with a different SNI.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

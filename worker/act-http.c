@@ -293,7 +293,7 @@ static enum act_ret add_header(struct act_rule *r, struct stream *s, struct smp_
 	char *p = http_rw_alloc(t, len + nlen);
 	if (!p) {
 		counters_http_rewrite_failed(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be);
-		return ACT_RET_ERR;
+		return t->lax_rewrite ? ACT_RET_CONT : ACT_RET_ERR;
 	}
 	memcpy(p, a->name, nlen);
 	memcpy(p + nlen, tmp, len);
@@ -301,7 +301,7 @@ static enum act_ret add_header(struct act_rule *r, struct stream *s, struct smp_
 		http_del_hdr(m, a->name);
 	if (http_add_hdr(m, (struct ist){p, nlen}, (struct ist){p + nlen, len}) < 0) {
 		counters_http_rewrite_failed(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be);
-		return ACT_RET_ERR;
+		return t->lax_rewrite ? ACT_RET_CONT : ACT_RET_ERR;
 	}
 	return ACT_RET_CONT;
 }
@@ -387,6 +387,55 @@ static enum act_ret exec_set_var(struct act_rule *r, struct stream *s, struct sm
 	return ACT_RET_CONT;
 }
 
+struct var_fmt_arg {
+	struct var_ref ref;
+	unsigned conds;
+	struct logfmt *fmt;
+};
+
+/* set-var-fmt(<name>[,<cond>...]) <fmt>: the rendered string. */
+static int parse_set_var_fmt(struct act_rule *r, char **args, int nargs, char **err)
+{
+	struct var_fmt_arg *a = xcalloc(1, sizeof(*a));
+	char *name = args[0], *comma = strchr(name, ',');
+	if (!vars_parse_name(name, comma ? (size_t)(comma - name) : strlen(name), 1, &a->ref, err))
+		return 0;
+	for (char *c = comma; c && *c;) {
+		char *next = strchr(c + 1, ',');
+		char *cond = xstrndup(c + 1, next ? (size_t)(next - c - 1) : strlen(c + 1));
+		unsigned bit = vars_cond_by_name(cond);
+		if (!bit)
+			memprintf(err, "unknown condition '%s'", cond);
+		free(cond);
+		if (!bit)
+			return 0;
+		a->conds |= bit;
+		c = next;
+	}
+	if (nargs != 2) {
+		memprintf(err, "expects exactly 1 argument (a log-format string)");
+		return 0;
+	}
+	struct smp_where w = rule_where(r);
+	if (!(a->fmt = logfmt_parse_http(args[1], &w, err)))
+		return 0;
+	r->arg = a;
+	return 1;
+}
+
+static enum act_ret exec_set_var_fmt(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	const struct var_fmt_arg *a = r->arg;
+	size_t room = rt.cfg->global.tune_bufsize;
+	char *buf = smp_alloc(room);
+	if (!buf)
+		return ACT_RET_CONT;
+	struct sample smp = {.type = SMP_T_STR};
+	smp.u.str = (struct smp_str){buf, logfmt_render(a->fmt, ctx, buf, room)};
+	vars_set(&a->ref, ctx, &smp, a->conds);
+	return ACT_RET_CONT;
+}
+
 /* unset-var(<name>) */
 static int parse_unset_var(struct act_rule *r, char **args, int nargs, char **err)
 {
@@ -416,6 +465,7 @@ static const struct act_kw http_basic_actions[] = {
     {"del-header", RS_HTTP_ALL, parse_del_header, exec_del_header, 0},
     {"set-var(", RS_ALL_CONTENT, parse_set_var, exec_set_var, 0},
     {"unset-var(", RS_ALL_CONTENT, parse_unset_var, exec_unset_var, 0},
+    {"set-var-fmt(", RS_ALL_CONTENT, parse_set_var_fmt, exec_set_var_fmt, 0},
 };
 
 ACT_REGISTER_KEYWORDS(http_basic_actions)

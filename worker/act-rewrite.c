@@ -91,10 +91,28 @@ static int parse_replace3(struct act_rule *r, char **a, int n, char **err)
 	return parse_rw(r, a, n, 3, err);
 }
 
+/* A rewrite failed: counted; fatal (500) unless "strict-mode off". */
 static enum act_ret failed(struct act_rule *r, struct stream *s)
 {
 	counters_http_rewrite_failed(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be);
-	return ACT_RET_ERR;
+	return s->txn->lax_rewrite ? ACT_RET_CONT : ACT_RET_ERR;
+}
+
+/* strict-mode on|off: for the rest of the transaction. */
+static int parse_strict(struct act_rule *r, char **args, int nargs, char **err)
+{
+	if (nargs != 1 || (strcmp(args[0], "on") && strcmp(args[0], "off"))) {
+		memprintf(err, "expects 'on' or 'off' as argument");
+		return 0;
+	}
+	r->arg = (void *)(intptr_t)(args[0][1] == 'f');
+	return 1;
+}
+
+static enum act_ret exec_strict(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	s->txn->lax_rewrite = r->arg != NULL;
+	return ACT_RET_CONT;
 }
 
 /* Renders the rule's format into the transaction's rewrite space. */
@@ -348,6 +366,7 @@ static const struct act_kw rewrite_actions[] = {
     {"replace-header", REQ | RES, parse_replace3, exec_replace_hdr, 0},
     {"replace-value", REQ | RES, parse_replace3, exec_replace_hdr, 0},
     {"set-status", RES, parse_set_status, exec_set_status, 0},
+    {"strict-mode", REQ | RES, parse_strict, exec_strict, 0},
 };
 
 ACT_REGISTER_KEYWORDS(rewrite_actions)

@@ -52,6 +52,7 @@ struct http_txn {
 	unsigned req_counted : 1;     /* this transaction's request is in req_tot */
 	unsigned req_valid : 1;       /* t->req's slices point to live bytes (rules may read it) */
 	unsigned rsp_valid : 1;       /* same for t->rsp */
+	unsigned lax_rewrite : 1;     /* "strict-mode off": failed rewrites are ignored */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
 	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */

@@ -205,7 +205,8 @@ static int meth_to_str(struct sample *smp, enum smp_type to)
 	int m = smp->u.meth.meth;
 	if (m == HTTP_METH_OTHER || m <= 0 ||
 	    m >= (int)(sizeof(meth_names) / sizeof(*meth_names))) {
-		smp->u.str = smp->u.meth.str;
+		struct smp_str name = smp->u.meth.str; /* the two overlap in the union */
+		smp->u.str = name;
 		smp->type = to;
 		return 1;
 	}

@@ -295,7 +295,8 @@ int smp_parse_args(const char *begin, const char *end, const struct arg_spec *sp
 		max++;
 	int n = 0;
 	const char *p = begin;
-	int empty_list = begin == end;
+	/* "()" is one empty string when a string is required, as str() */
+	int empty_list = !begin || (begin == end && !(spec->min && spec->types[0] == ARGT_STR));
 	while (!empty_list) {
 		if (n == max) {
 			memprintf(err, "end of arguments expected at position %d, but got '%.*s'",
@@ -412,8 +413,7 @@ static int parse_fetch(struct sample_expr *e, const char **pp, const char *end,
 	if (!check_fetch_use(e->fetch, w, err))
 		return 0;
 	char *e2 = NULL;
-	e->nargs = smp_parse_args(ab ? ab : "", ab ? ae : "", &e->fetch->args, e->args, w,
-	                          e->fetch->name, &e2);
+	e->nargs = smp_parse_args(ab, ae, &e->fetch->args, e->args, w, e->fetch->name, &e2);
 	if (e->nargs < 0 || (e->fetch->val && !e->fetch->val(e->args, &e2))) {
 		memprintf(err, "fetch method '%s' : %s", e->fetch->name, e2 ? e2 : "invalid args");
 		free(e2);
@@ -444,7 +444,7 @@ static int parse_conv(struct sample_expr *e, const char **pp, const char *end,
 	struct smp_conv_inst *c = xcalloc(1, sizeof(*c));
 	c->kw = kw;
 	char *e2 = NULL;
-	c->nargs = smp_parse_args(ab ? ab : "", ab ? ae : "", &kw->args, c->args, w, kw->name, &e2);
+	c->nargs = smp_parse_args(ab, ae, &kw->args, c->args, w, kw->name, &e2);
 	if (c->nargs < 0 || (kw->val && !kw->val(c->args, kw, &e2))) {
 		memprintf(err, "invalid args in converter '%s' : %s", kw->name,
 		          e2 ? e2 : "invalid args");

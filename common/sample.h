@@ -104,7 +104,9 @@ int sample_fetch_as(const struct sample_expr *e, struct smp_ctx *ctx, enum smp_t
                     struct sample *out);
 
 /* Parses the arguments of a keyword between <begin> and <end> (exclusive,
- * without the parentheses) into <out> according to <spec>. Returns the
+ * without the parentheses; both NULL when there were no parentheses, an
+ * empty "()" being one empty string for a keyword requiring a string, as
+ * "str()") into <out> according to <spec>. Returns the
  * number of arguments, or -1 with *err set. Names to resolve later (proxy,
  * server, userlist) are queued for smp_resolve_args().
  */

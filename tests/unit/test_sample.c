@@ -266,6 +266,44 @@ TEST(numeric_converters)
 	          "'txn', 'req', 'res' or 'check'>");
 }
 
+/* Values checked against HAProxy 2.6 on the same expressions. */
+TEST(more_converters)
+{
+	CHECK_STR(eval("str(0aFF),hex2i"), "2815");
+	CHECK_STR(eval("str(zz),hex2i"), "0");
+	CHECK_STR(eval("str(hi?>),ub64enc"), "aGk_Pg");
+	CHECK_STR(eval("str(aGk_Pg),ub64dec"), "hi?>");
+	CHECK_STR(eval("str(a b/c~),url_enc"), "a%20b%2Fc~");
+	CHECK_STR(eval("bin(01020304050607),be2dec(:,2)"), "258:772:1286:7");
+	CHECK_STR(eval("bin(01020304050607),be2dec(-,2,1)"), "258-772-1286");
+	CHECK_STR(eval("bin(7f000001),be2dec(.,1)"), "127.0.0.1");
+	CHECK_STR(eval("bin(01020304050607),be2hex"), "01020304050607");
+	CHECK_STR(eval("bin(01020304050607),be2hex(:,2)"), "0102:0304:0506:07");
+	CHECK_STR(eval("bin(0102030405060708),be2hex(,3,1)"), "010203040506");
+	CHECK_STR(eval("str(key),set-var(proc.ai)"), "key");
+	CHECK_STR(eval("str(a),add_item(',',proc.ai,'(s)')"), "a,key(s)");
+	CHECK_STR(eval("str(),add_item(',',proc.ai)"), "key");
+	CHECK_STR(eval("str(key),secure_memcmp(proc.ai)"), "1");
+	CHECK_STR(eval("str(kez),secure_memcmp(proc.ai)"), "0");
+	CHECK_STR(eval("str(a/b),json"), "a\\/b");
+	CHECK_STR(eval("int(0),utime(%Y-%m-%dT%H:%M:%S)"), "1970-01-01T00:00:00");
+	CHECK_STR(eval("int(1700000000),http_date"), "Tue, 14 Nov 2023 22:13:20 GMT");
+	CHECK_STR(eval("str(abc),digest(sha256),hex"),
+	          "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+	CHECK_STR(eval("str(abc),hmac(sha256,a2V5),hex"),
+	          "9C196E32DC0175F86F4B1CB89289D6619DE6BEE699E4C378E68309ED97A1A6AB");
+	CHECK_STR(
+	    eval("str(abc),digest(nosuch)"),
+	    "<error: invalid args in converter 'digest' : unknown digest algorithm 'nosuch'>");
+	CHECK_STR(eval("str(),length"), "0");
+	CHECK_STR(eval("str(hello),crc32"), "907060870");
+	CHECK_STR(eval("str(hello),crc32(1)"), "3902247103");
+	CHECK_STR(eval("str(hello),djb2"), "261238937");
+	CHECK_STR(eval("str(hello),sdbm"), "684824882");
+	CHECK_STR(eval("str(hello),wt6"), "3538347703");
+	CHECK_STR(eval("str(hello),sha1,hex"), "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D");
+}
+
 TEST(map_converters)
 {
 	char path[64], words[160];

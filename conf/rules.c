@@ -115,6 +115,17 @@ static void unknown_action(enum ruleset rs, const char *word, int known, char **
 	free(list);
 }
 
+/* Rules whose parsing failed: kept (the configuration is refused anyway)
+ * so that what their parser allocated is not reported as lost.
+ */
+static struct act_rule *refused_rules;
+
+void act_rule_refused(struct act_rule *r)
+{
+	r->next = refused_rules;
+	refused_rules = r;
+}
+
 static const char *proxy_kind(const struct proxy *px)
 {
 	return proxy_type_str(px);
@@ -190,9 +201,7 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 fail:
 	free(e2);
 	free(inner);
-	acl_cond_free(r->cond);
-	free(r->file);
-	free(r);
+	act_rule_refused(r);
 	return CFG_ALERT;
 }
 

@@ -74,6 +74,9 @@ struct act_rule {
 	struct act_rule *next;
 };
 
+/* Keeps rule <r>, whose parsing failed, with what its parser allocated. */
+void act_rule_refused(struct act_rule *r);
+
 /* Name of a rule set as written in the configuration ("http-request"). */
 const char *ruleset_name(enum ruleset rs);
 

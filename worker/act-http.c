@@ -153,6 +153,7 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 static int parse_reply(struct act_rule *r, char **args, int nargs, int status, char **err)
 {
 	struct return_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	a->status = status;
 	for (int i = 0; i < nargs; i++)
 		if (!parse_return_opt(r, a, args, nargs, &i, err))
@@ -265,6 +266,7 @@ static int parse_set_header(struct act_rule *r, char **args, int nargs, char **e
 		return 0;
 	}
 	struct hdr_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	a->name = xstrdup(args[0]);
 	for (char *p = a->name; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
@@ -347,6 +349,7 @@ struct var_arg {
 static int parse_set_var(struct act_rule *r, char **args, int nargs, char **err)
 {
 	struct var_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	char *name = args[0], *comma = strchr(name, ',');
 	size_t nl = comma ? (size_t)(comma - name) : strlen(name);
 	if (!vars_parse_name(name, nl, 1, &a->ref, err))
@@ -397,6 +400,7 @@ struct var_fmt_arg {
 static int parse_set_var_fmt(struct act_rule *r, char **args, int nargs, char **err)
 {
 	struct var_fmt_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	char *name = args[0], *comma = strchr(name, ',');
 	if (!vars_parse_name(name, comma ? (size_t)(comma - name) : strlen(name), 1, &a->ref, err))
 		return 0;
@@ -440,6 +444,7 @@ static enum act_ret exec_set_var_fmt(struct act_rule *r, struct stream *s, struc
 static int parse_unset_var(struct act_rule *r, char **args, int nargs, char **err)
 {
 	struct var_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	if (!vars_parse_name(args[0], strlen(args[0]), 1, &a->ref, err))
 		return 0;
 	if (nargs != 1) {

@@ -53,6 +53,7 @@ static struct redirect_arg *parse_redirect(struct act_rule *r, char **args, int 
 {
 	struct redirect_arg *a = xcalloc(1, sizeof(*a));
 	const char *value = NULL;
+	r->arg = a; /* reachable even when parsing fails */
 	a->code = 302;
 	for (int i = 0; i < nargs; i++) {
 		const char *w = args[i];
@@ -103,8 +104,7 @@ static struct redirect_arg *parse_redirect(struct act_rule *r, char **args, int 
 
 static int parse_redirect_action(struct act_rule *r, char **args, int nargs, char **err)
 {
-	r->arg = parse_redirect(r, args, nargs, 1, err);
-	return r->arg != NULL;
+	return parse_redirect(r, args, nargs, 1, err) != NULL; /* sets r->arg */
 }
 
 /* Appends the request's path (and query unless dropped) with its options. */
@@ -212,12 +212,13 @@ static int parse_redirect_kw(struct cfg_ctx *ctx, char **args, int nargs, char *
 	char *e2 = NULL;
 	int ci = acl_find_cond(proxy_acl_scope(px), args + 1, nargs - 1, ctx->file, ctx->line,
 	                       &r->cond, &e2);
-	if (ci < 0 || !(r->arg = parse_redirect(r, args + 1, ci, 0, &e2))) {
+	if (ci < 0 || !parse_redirect(r, args + 1, ci, 0, &e2)) {
 		memprintf(err, "error detected in %s '%s' while parsing redirect rule : %s.",
 		          px->cap & PX_CAP_FE ? (px->cap & PX_CAP_BE ? "proxy" : "frontend")
 		                              : "backend",
 		          px->id, e2 ? e2 : "invalid");
 		free(e2);
+		act_rule_refused(r);
 		return CFG_ALERT;
 	}
 	struct act_rule **tail = &px->redirect_rules;

@@ -61,6 +61,7 @@ static int parse_rw(struct act_rule *r, char **args, int nargs, int want, char *
 		return 0;
 	}
 	struct rw_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	int i = 0;
 	if (want == 3) {
 		a->name = xstrdup(args[i++]);
@@ -331,6 +332,7 @@ static int parse_set_status(struct act_rule *r, char **args, int nargs, char **e
 		return 0;
 	}
 	struct rw_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a; /* reachable even when parsing fails */
 	a->status = (int)st;
 	if (nargs == 3 && !strcmp(args[1], "reason")) {
 		a->reason = xstrdup(args[2]);

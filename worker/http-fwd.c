@@ -215,7 +215,7 @@ static int forward_request(struct stream *s)
 		}
 		progress = r || n;
 		if (progress)
-			s->cli_exp = deadline(s->fe->conf->to.client);
+			s->cli_exp = deadline(stream_to_client(s));
 	}
 	int w = sbuf_send(&s->srv, &s->req);
 	if (w < 0) {
@@ -223,7 +223,7 @@ static int forward_request(struct stream *s)
 		return -1;
 	}
 	if (w)
-		s->srv_exp = deadline(s->be->conf->to.server);
+		s->srv_exp = deadline(stream_to_server(s));
 	return progress || w;
 }
 
@@ -275,8 +275,8 @@ static int splice_response(struct stream *s)
 			t->rsp_state = HRS_DONE;
 	}
 	if (r) {
-		s->srv_exp = deadline(s->be->conf->to.server);
-		s->cli_exp = deadline(s->fe->conf->to.client);
+		s->srv_exp = deadline(stream_to_server(s));
+		s->cli_exp = deadline(stream_to_client(s));
 	}
 	return r;
 }
@@ -295,7 +295,7 @@ static int forward_response(struct stream *s)
 			return -1;
 		}
 		if (r)
-			s->srv_exp = deadline(s->be->conf->to.server);
+			s->srv_exp = deadline(stream_to_server(s));
 		progress = r;
 	}
 	if (t->rsp_state == HRS_WAIT) {
@@ -328,7 +328,7 @@ static int forward_response(struct stream *s)
 		return -1;
 	}
 	if (w)
-		s->cli_exp = deadline(s->fe->conf->to.client);
+		s->cli_exp = deadline(stream_to_client(s));
 	return progress || w;
 }
 
@@ -378,6 +378,11 @@ void http_next_transaction(struct stream *s)
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;
+	if (s->addr_saved) { /* set-src/set-dst applied to the previous request only */
+		s->cli_addr = s->saved_cli;
+		s->dst_addr = s->saved_dst;
+		s->addr_saved = 0;
+	}
 	stream_vars_txn_end(s);
 	s->state = ST_HTTP_REQ;
 	s->attempts = 0;

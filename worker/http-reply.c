@@ -173,7 +173,7 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 		s->term = why;
 	t->cli_close = 1;
 	s->state = ST_HTTP_FLUSH;
-	s->cli_exp = deadline(s->fe->conf->to.client);
+	s->cli_exp = deadline(stream_to_client(s));
 	http_flush(s);
 }
 
@@ -243,14 +243,14 @@ void http_flush(struct stream *s)
 		}
 		if (s->rsp.data && s->rsp.tail > s->rsp.head) {
 			if (w)
-				s->cli_exp = deadline(s->fe->conf->to.client);
+				s->cli_exp = deadline(stream_to_client(s));
 			stream_arm_timer(s);
 			return;
 		}
 		shutdown(s->cli.fd, SHUT_WR);
 		s->cli.shutw = 1;
 		t->lingering = 1;
-		uint32_t to = s->fe->conf->to.client;
+		uint32_t to = stream_to_client(s);
 		s->cli_exp = deadline(to && to < LINGER_MS ? to : LINGER_MS);
 	}
 	if (drain_client(s)) {

@@ -80,21 +80,23 @@ static uint32_t cli_timeout(const struct stream *s)
 {
 	const struct px_timeouts *fto = &s->fe->conf->to;
 	const struct px_timeouts *bto = s->be ? &s->be->conf->to : fto;
-	if (s->state == ST_ESTABLISHED && bto->tunnel)
-		return bto->tunnel;
+	uint32_t tunnel = s->to_tunnel ? s->to_tunnel : bto->tunnel;
+	if (s->state == ST_ESTABLISHED && tunnel)
+		return tunnel;
 	if ((s->cli.shutr || s->cli.shutw) && fto->client_fin)
 		return fto->client_fin;
-	return fto->client;
+	return stream_to_client(s);
 }
 
 static uint32_t srv_timeout(const struct stream *s)
 {
 	const struct px_timeouts *bto = &s->be->conf->to;
-	if (bto->tunnel)
-		return bto->tunnel;
+	uint32_t tunnel = s->to_tunnel ? s->to_tunnel : bto->tunnel;
+	if (tunnel)
+		return tunnel;
 	if ((s->srv.shutr || s->srv.shutw) && bto->server_fin)
 		return bto->server_fin;
-	return bto->server;
+	return stream_to_server(s);
 }
 
 /* Re-arms the stream's single timer at the earliest of its deadlines. */

@@ -96,6 +96,12 @@ struct stream {
 	const struct act_rule *resume_rule; /* rule that yielded, to run again */
 	int inspect_final;                  /* the inspect delay expired */
 	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
+	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
+	/* HTTP: the connection's addresses before set-src/set-dst changed them
+	 * for the current transaction (restored for the next one)
+	 */
+	struct sockaddr_storage saved_cli, saved_dst;
+	int addr_saved;
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
 
@@ -131,6 +137,19 @@ void stream_close_server(struct stream *s);
 void stream_end_cause(struct stream *s, enum term_cause why);
 
 /* Building blocks shared with the HTTP layer (worker/http-*.c). */
+
+/* The server and client timeouts of <s>: set-timeout's, else the
+ * backend's / frontend's.
+ */
+static inline uint32_t stream_to_server(const struct stream *s)
+{
+	return s->to_server ? s->to_server : s->be->conf->to.server;
+}
+
+static inline uint32_t stream_to_client(const struct stream *s)
+{
+	return s->to_client ? s->to_client : s->fe->conf->to.client;
+}
 
 /* Absolute deadline <to_ms> from now, 0 when <to_ms> is 0 (no timeout). */
 uint64_t deadline(uint32_t to_ms);

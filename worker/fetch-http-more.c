@@ -3,12 +3,16 @@
  */
 #include <crypt.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/acl.h"
 #include "common/sample.h"
 #include "conf/model-t.h"
 #include "worker/fetch-http.h"
+#include "worker/http-txn.h"
+#include "worker/lb.h"
+#include "worker/stream.h"
 
 /* Finds the next "name=value" pair of a list separated by <sep> in
  * [*pos, end); returns 0 at the end.
@@ -166,6 +170,140 @@ static int fetch_base(const struct arg *args, struct sample *smp, const char *kw
 	return 1;
 }
 
+/* base32: a 32-bit hash of the Host header and the path, as HAProxy
+ * computes it (sdbm, then avalanche); base32+src: that hash followed by
+ * the source address, in binary.
+ */
+static int fetch_base32(const struct arg *args, struct sample *smp, const char *kw,
+                        const void *priv)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m)
+		return 0;
+	struct ist host = {0}, path = m->uri;
+	uint32_t hi = 0, off = 0, h = 0;
+	fetch_http_next_value(m, "host", 1, &hi, &off, &host);
+	const char *q = memchr(path.p, '?', path.len);
+	if (q)
+		path.len = (size_t)(q - path.p);
+	for (size_t i = 0; i < host.len; i++)
+		h = (unsigned char)host.p[i] + (h << 6) + (h << 16) - h;
+	for (size_t i = 0; i < path.len; i++)
+		h = (unsigned char)path.p[i] + (h << 6) + (h << 16) - h;
+	h = hash_avalanche(h);
+	if (!priv) {
+		smp->type = SMP_T_SINT;
+		smp->u.sint = h;
+		return 1;
+	}
+	struct stream *s = smp->ctx->strm;
+	const struct sockaddr_storage *ss = &s->cli_addr;
+	size_t alen = ss->ss_family == AF_INET ? 4 : ss->ss_family == AF_INET6 ? 16 : 0;
+	unsigned char *out = smp_alloc(4 + alen);
+	if (!out || !alen)
+		return 0;
+	out[0] = (unsigned char)(h >> 24), out[1] = (unsigned char)(h >> 16);
+	out[2] = (unsigned char)(h >> 8), out[3] = (unsigned char)h;
+	memcpy(out + 4,
+	       alen == 4 ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+	                 : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr,
+	       alen);
+	smp->type = SMP_T_BIN;
+	smp->u.str = (struct smp_str){(char *)out, 4 + alen};
+	return 1;
+}
+
+/* capture.req.method, capture.req.uri, capture.req.ver: the request
+ * line as received (while the request is being processed).
+ */
+static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
+                             const void *priv)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m)
+		return 0;
+	char c = *(const char *)priv;
+	if (c == 'v') {
+		char *p = smp_alloc(16);
+		if (!p)
+			return 0;
+		int n = snprintf(p, 16, "HTTP/%d.%d", m->vmaj % 10, m->vmin % 10);
+		smp->type = SMP_T_STR;
+		smp->u.str = (struct smp_str){p, (size_t)n};
+		return 1;
+	}
+	struct ist v = c == 'm' ? m->meth_s : m->uri;
+	smp->type = SMP_T_STR;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)v.p, v.len};
+	return 1;
+}
+
+/* The request body received so far after the head, for bodies of known
+ * length (option http-buffer-request keeps it until the rules run).
+ * Returns 0 for chunked bodies, which are not decoded here.
+ */
+static int body_bytes(struct sample *smp, struct ist *body, uint64_t *declared)
+{
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m)
+		return 0;
+	struct stream *s = smp->ctx->strm;
+	const struct sbuf *b = &s->txn->cin;
+	uint32_t head = m->skip + m->head_len, have = b->data ? b->tail - b->head : 0;
+	if (m->body.mode == HB_NONE) {
+		*body = (struct ist){"", 0};
+		*declared = 0;
+		return 1;
+	}
+	if (m->body.mode != HB_CL || have < head)
+		return 0;
+	uint64_t n = have - head;
+	if (n > m->content_len)
+		n = m->content_len;
+	*body = (struct ist){b->data + b->head + head, (size_t)n};
+	*declared = m->content_len;
+	if (n < m->content_len && !(smp->ctx->opt & SMP_OPT_FINAL))
+		smp->flags |= SMP_F_MAY_CHANGE;
+	return 1;
+}
+
+/* req.body, req.body_len, req.body_size, req.body_param([name]) */
+static int fetch_body(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	struct ist body;
+	uint64_t declared;
+	if (!body_bytes(smp, &body, &declared))
+		return 0;
+	char c = *(const char *)priv;
+	if (c == 'l' || c == 's') {
+		smp->type = SMP_T_SINT;
+		smp->u.sint = (int64_t)(c == 'l' ? body.len : declared);
+		return 1;
+	}
+	if (c == 'b') {
+		smp->type = SMP_T_BIN;
+		smp->flags |= SMP_F_CONST;
+		smp->u.str = (struct smp_str){(char *)body.p, body.len};
+		return 1;
+	}
+	const char *p = body.p + smp->iter[0], *end = body.p + body.len;
+	struct ist n, v;
+	while (p < end && next_pair(&p, end, '&', &n, &v)) {
+		if (!name_eq(n, &args[0]))
+			continue;
+		if (smp->ctx->opt & SMP_OPT_ITERATE) {
+			smp->iter[0] = (uintptr_t)(p - body.p);
+			smp->flags |= SMP_F_NOT_LAST;
+		}
+		smp->type = SMP_T_STR;
+		smp->flags |= SMP_F_CONST;
+		smp->u.str = (struct smp_str){(char *)v.p, v.len};
+		return 1;
+	}
+	return 0;
+}
+
 /* Decodes the Basic credentials of the Authorization header into the
  * arena: user and password. Returns 0 without valid Basic credentials.
  */
@@ -270,6 +408,15 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"urlp", fetch_urlp, ARGS(0, ARGT_STR, ARGT_STR), NULL, SMP_T_STR, REQ_USE, NULL},
     {"urlp_val", fetch_urlp, ARGS(0, ARGT_STR, ARGT_STR), NULL, SMP_T_SINT, REQ_USE, P(1)},
     {"base", fetch_base, ARGS0, NULL, SMP_T_STR, REQ_USE, NULL},
+    {"base32", fetch_base32, ARGS0, NULL, SMP_T_SINT, REQ_USE, NULL},
+    {"base32+src", fetch_base32, ARGS0, NULL, SMP_T_BIN, REQ_USE, P(1)},
+    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "m"},
+    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},
+    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "v"},
+    {"req.body", fetch_body, ARGS0, NULL, SMP_T_BIN, SMP_USE_HRQBO, "b"},
+    {"req.body_len", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "l"},
+    {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},
+    {"req.body_param", fetch_body, ARGS(0, ARGT_STR), NULL, SMP_T_STR, SMP_USE_HRQBO, "p"},
     {"http_auth", fetch_auth, ARGS(1, ARGT_USR), NULL, SMP_T_BOOL, REQ_USE, "a"},
     {"http_auth_type", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "t"},
     {"http_auth_user", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},

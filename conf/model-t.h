@@ -209,6 +209,15 @@ struct switching_rule {
 	struct switching_rule *next;
 };
 
+/* A capture slot of a frontend: a header to capture ("capture request
+ * header"), or a place for a capture rule ("declare capture", "capture
+ * <sample> len <n>", where <hdr> is NULL).
+ */
+struct cap_slot {
+	char *hdr; /* lower case */
+	int len;
+};
+
 /* A use-server rule. */
 struct server_rule {
 	char *name;
@@ -365,6 +374,8 @@ struct proxy {
 	struct act_rule *redirect_rules;     /* "redirect" keyword lines */
 	struct server_rule *server_rules;    /* "use-server" lines */
 	struct acl_cond *monitor_fail;       /* "monitor fail" conditions, ORed */
+	struct cap_slot *caps[2];            /* request/response capture slots, in order */
+	int ncaps[2];
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
 	struct proxy *default_backend; /* resolved at validation */

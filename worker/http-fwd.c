@@ -11,6 +11,7 @@
 #include "worker/counters.h"
 #include "worker/http-errcap.h"
 #include "worker/pool.h"
+#include "worker/capture.h"
 #include "worker/http-rules.h"
 #include "worker/http-txn.h"
 
@@ -378,6 +379,7 @@ void http_next_transaction(struct stream *s)
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;
+	capture_free(t, s->fe->conf);
 	if (s->addr_saved) { /* set-src/set-dst applied to the previous request only */
 		s->cli_addr = s->saved_cli;
 		s->dst_addr = s->saved_dst;

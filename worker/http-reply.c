@@ -17,6 +17,7 @@
 #include "worker/backend.h"
 #include "worker/counters.h"
 #include "worker/http-pool.h"
+#include "worker/capture.h"
 #include "worker/http-txn.h"
 #include "worker/pool.h"
 
@@ -81,6 +82,7 @@ void http_txn_free(struct stream *s)
 	park_idle_conn(s);
 	free(t->req_copy);
 	free(t->rw);
+	capture_free(t, s->fe->conf);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
 	free(t);

@@ -5,6 +5,7 @@
 #include "worker/http-rules.h"
 
 #include "common/sample.h"
+#include "worker/capture.h"
 #include "worker/counters.h"
 #include "worker/http-txn.h"
 #include "worker/rules.h"
@@ -88,6 +89,8 @@ int http_request_rules(struct stream *s)
 {
 	const struct proxy *fe = s->fe->conf;
 	struct http_txn *t = s->txn;
+	if (fe->ncaps[0])
+		capture_headers(s, 0);
 	const struct http_msg *m = &t->req;
 	/* known now so that replies made by rules say whether they close */
 	if ((m->flags & (HMF_CONN_CLOSE | HMF_CL_TE)) ||
@@ -130,6 +133,8 @@ static enum act_ret run_both(struct stream *s, enum ruleset rs)
 
 int http_response_rules(struct stream *s)
 {
+	if (s->fe->conf->ncaps[1])
+		capture_headers(s, 1);
 	enum act_ret ret = run_both(s, RS_HTTP_RES);
 	if (ret == ACT_RET_CONT)
 		ret = run_both(s, RS_HTTP_AFTER);

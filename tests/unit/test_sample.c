@@ -302,6 +302,15 @@ TEST(more_converters)
 	CHECK_STR(eval("str(hello),sdbm"), "684824882");
 	CHECK_STR(eval("str(hello),wt6"), "3538347703");
 	CHECK_STR(eval("str(hello),sha1,hex"), "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D");
+	CHECK_STR(eval("str(\"\"),xxh32"), "46947589");
+	CHECK_STR(eval("str(a),xxh32"), "1426945110");
+	CHECK_STR(eval("str(helloworld.this.is.a.longer.text),xxh32(7)"), "4067605926");
+	CHECK_STR(eval("str(\"\"),xxh64"), "-1205034819632174695");
+	CHECK_STR(eval("str(a),xxh64"), "-3292477735350538661");
+	CHECK_STR(eval("str(helloworld.this.is.a.longer.text.here.ok),xxh64(7)"),
+	          "-7808180388436827776");
+	CHECK_STR(eval("str(hello),crc32c"), "2591144780");
+	CHECK_STR(eval("str(hello),crc32c(1)"), "2290590055");
 }
 
 TEST(map_converters)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/chars.h"
 #include "common/mem.h"
 #include "common/sample.h"
 #include "common/vars.h"
@@ -23,21 +24,13 @@ static int set_str(struct sample *smp, char *p, size_t len, enum smp_type t)
 	return 1;
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-	                              : -1;
-}
-
 /* hex2i: two hex digits per byte to an integer; 0 when invalid. */
 static int conv_hex2i(const struct arg *args, struct sample *smp, const void *priv)
 {
 	int64_t v = 0;
 	const char *s = smp->u.str.ptr;
 	for (size_t i = 0; i < smp->u.str.len; i++) {
-		int h = hexval(s[i]);
+		int h = hex_digit(s[i]);
 		if (h < 0) {
 			v = 0;
 			break;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/chars.h"
 #include "common/mem.h"
 #include "common/sample.h"
 #include "common/vars.h"
@@ -312,14 +313,6 @@ static int conv_b64dec(const struct arg *args, struct sample *smp, const void *p
 	return set_out(smp, (char *)p, (size_t)len, SMP_T_BIN);
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-	                              : -1;
-}
-
 /* url_dec([in_form]): %XX decoded; '+' becomes a space with in_form. */
 static int conv_url_dec(const struct arg *args, struct sample *smp, const void *priv)
 {
@@ -333,7 +326,7 @@ static int conv_url_dec(const struct arg *args, struct sample *smp, const void *
 		if (s[i] == '%') {
 			if (i + 2 >= n)
 				return 0;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
 			if (h < 0 || l < 0)
 				return 0;
 			p[o++] = (char)(h << 4 | l);

@@ -339,6 +339,27 @@ static enum act_ret exec_del_header(struct act_rule *r, struct stream *s, struct
 	return ACT_RET_CONT;
 }
 
+/* "<scope>.<name>[,<cond>...]" of set-var() and set-var-fmt(). */
+static int parse_var_target(const char *text, struct var_ref *ref, unsigned *conds, char **err)
+{
+	const char *comma = strchr(text, ',');
+	if (!vars_parse_name(text, comma ? (size_t)(comma - text) : strlen(text), 1, ref, err))
+		return 0;
+	for (const char *c = comma; c && *c;) {
+		const char *next = strchr(c + 1, ',');
+		char *cond = xstrndup(c + 1, next ? (size_t)(next - c - 1) : strlen(c + 1));
+		unsigned bit = vars_cond_by_name(cond);
+		if (!bit)
+			memprintf(err, "unknown condition '%s'", cond);
+		free(cond);
+		if (!bit)
+			return 0;
+		*conds |= bit;
+		c = next;
+	}
+	return 1;
+}
+
 struct var_arg {
 	struct var_ref ref;
 	unsigned conds;
@@ -350,23 +371,8 @@ static int parse_set_var(struct act_rule *r, char **args, int nargs, char **err)
 {
 	struct var_arg *a = xcalloc(1, sizeof(*a));
 	r->arg = a; /* reachable even when parsing fails */
-	char *name = args[0], *comma = strchr(name, ',');
-	size_t nl = comma ? (size_t)(comma - name) : strlen(name);
-	if (!vars_parse_name(name, nl, 1, &a->ref, err))
+	if (!parse_var_target(args[0], &a->ref, &a->conds, err))
 		return 0;
-	for (char *c = comma; c && *c;) {
-		char *next = strchr(c + 1, ',');
-		char *cond = xstrndup(c + 1, next ? (size_t)(next - c - 1) : strlen(c + 1));
-		unsigned bit = vars_cond_by_name(cond);
-		if (!bit) {
-			memprintf(err, "unknown condition '%s'", cond);
-			free(cond);
-			return 0;
-		}
-		free(cond);
-		a->conds |= bit;
-		c = next;
-	}
 	if (nargs != 2) {
 		memprintf(err, "expects exactly 1 argument (a sample expression)");
 		return 0;
@@ -401,21 +407,8 @@ static int parse_set_var_fmt(struct act_rule *r, char **args, int nargs, char **
 {
 	struct var_fmt_arg *a = xcalloc(1, sizeof(*a));
 	r->arg = a; /* reachable even when parsing fails */
-	char *name = args[0], *comma = strchr(name, ',');
-	if (!vars_parse_name(name, comma ? (size_t)(comma - name) : strlen(name), 1, &a->ref, err))
+	if (!parse_var_target(args[0], &a->ref, &a->conds, err))
 		return 0;
-	for (char *c = comma; c && *c;) {
-		char *next = strchr(c + 1, ',');
-		char *cond = xstrndup(c + 1, next ? (size_t)(next - c - 1) : strlen(c + 1));
-		unsigned bit = vars_cond_by_name(cond);
-		if (!bit)
-			memprintf(err, "unknown condition '%s'", cond);
-		free(cond);
-		if (!bit)
-			return 0;
-		a->conds |= bit;
-		c = next;
-	}
 	if (nargs != 2) {
 		memprintf(err, "expects exactly 1 argument (a log-format string)");
 		return 0;

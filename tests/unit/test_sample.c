@@ -313,6 +313,39 @@ TEST(more_converters)
 	CHECK_STR(eval("str(hello),crc32c(1)"), "2290590055");
 }
 
+TEST(json_query_converter)
+{
+	const char *doc =
+	    "str('{\"a\":\"hello\",\"b\":{\"c\":\"deep\"},\"n\":42,\"arr\":[1,\"two\",3],"
+	    "\"t\":true,\"nul\":null,\"esc\":\"a\\\"b\\u00e9\",\"fl\":1.5}')";
+	char e[512];
+	static const struct {
+		const char *path, *want;
+	} cases[] = {
+	    {"'$.a'", "hello"},
+	    {"'$.b.c'", "deep"},
+	    {"'$.n'", "42"},
+	    {"'$.n','int'", "42"},
+	    {"'$.arr[1]'", "two"},
+	    {"'$.arr[9]'", "<none>"},
+	    {"'$.t'", "1"},
+	    {"'$.nul'", "<none>"},
+	    {"'$.b'", "<none>"},
+	    {"'$.esc'", "a\"b\xc3\xa9"},
+	    {"'$.fl','int'", "1"},
+	    {"\"$['a']\"", "hello"},
+	    {"'$.missing'", "<none>"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(e, sizeof(e), "%s,json_query(%s)", doc, cases[i].path);
+		CHECK_STR(eval(e), cases[i].want);
+	}
+	CHECK_STR(eval("str('{\"a\":[1,2'),json_query('$.a[1]')"), "2");
+	CHECK_STR(eval("str('{\"a\":\"unterminated'),json_query('$.a')"), "<none>");
+	CHECK_STR(eval("str(x),json_query('a')"),
+	          "<error: invalid args in converter 'json_query' : a JSON path starts with '$'>");
+}
+
 TEST(map_converters)
 {
 	char path[64], words[160];

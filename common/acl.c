@@ -25,6 +25,22 @@ static const struct acl_kw *find_acl_kw(const char *name, size_t len)
 	return NULL;
 }
 
+void acl_free_list(struct acl *list)
+{
+	while (list) {
+		struct acl *a = list;
+		list = a->next;
+		for (int i = 0; i < a->nterms; i++) {
+			sample_expr_free(a->terms[i]->expr);
+			pat_expr_free(a->terms[i]->pat);
+			free(a->terms[i]);
+		}
+		free(a->terms);
+		free(a->name);
+		free(a);
+	}
+}
+
 struct acl *acl_find(struct acl *list, const char *name)
 {
 	for (; list; list = list->next)
@@ -208,7 +224,8 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	free(o.files);
 	return t;
 fail_term:
-	free(t); /* its pattern expression stays in the list of expressions */
+	pat_expr_free(t->pat);
+	free(t);
 fail:
 	free(o.files);
 	sample_expr_free(expr);

@@ -119,5 +119,8 @@ int acl_cond_valid_at(const struct acl_cond *cond, enum smp_checkpoint ck, const
 
 void acl_cond_free(struct acl_cond *cond);
 
+/* Frees every ACL of <list> (configuration time only). */
+void acl_free_list(struct acl *list);
+
 /* Finds ACL <name> in <list>. */
 struct acl *acl_find(struct acl *list, const char *name);

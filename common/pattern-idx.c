@@ -403,7 +403,8 @@ static int build_nets(const struct pat_expr *e, struct pat_index *idx, char **er
 	if (ok) {
 		flatten(v4, n4, 0xffffffffu, &idx->v4);
 		flatten(v6, n6, ~(unsigned __int128)0, &idx->v6);
-		index_v4(&idx->v4);
+		if (idx->v4.n > 64) /* small tables are searched directly */
+			index_v4(&idx->v4);
 	}
 	free(v4);
 	free(v6);
@@ -505,6 +506,8 @@ static uint32_t ival_lookup(const struct pat_ivals *t, unsigned __int128 a)
 /* IPv4: the interval holding <a>, searched from its /16 bucket. */
 static uint32_t ival_lookup4(const struct pat_ivals *t, uint32_t a)
 {
+	if (!t->bucket)
+		return ival_lookup(t, a);
 	if (!t->n || t->start32[0] > a)
 		return UINT32_MAX;
 	uint32_t lo = t->bucket[a >> 16], hi = t->bucket[(a >> 16) + 1];

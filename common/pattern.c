@@ -159,6 +159,33 @@ static void free_index_cb(struct rcu_head *h)
 	pat_index_free(caa_container_of(h, struct pat_index, rcu));
 }
 
+static void ref_free(struct pat_ref *ref)
+{
+	for (int i = 0; i < ref->n; i++) {
+		free(ref->entries[i].key);
+		free(ref->entries[i].value);
+	}
+	free(ref->entries);
+	free(ref);
+}
+
+void pat_expr_free(struct pat_expr *e)
+{
+	if (!e)
+		return;
+	for (struct pat_expr **pp = &all_exprs; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	for (int i = 0; i < e->nrefs; i++)
+		if (!e->refs[i]->name)
+			ref_free(e->refs[i]);
+	free(e->refs);
+	pat_index_free(e->idx);
+	free(e);
+}
+
 int pat_expr_build(struct pat_expr *e, char **err)
 {
 	struct pat_index *idx = pat_index_build(e, err);

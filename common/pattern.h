@@ -89,6 +89,11 @@ void pat_ref_add(struct pat_ref *ref, const char *key, const char *value, int li
 struct pat_expr *pat_expr_new(enum pat_match match, unsigned flags, enum smp_type value_type);
 void pat_expr_add_ref(struct pat_expr *e, struct pat_ref *ref);
 
+/* Frees <e> (configuration time only: no lookup may be running), with
+ * its inline lists; shared file lists stay.
+ */
+void pat_expr_free(struct pat_expr *e);
+
 /* Builds and publishes the index of <e> from its lists. Returns 0 with
  * *err set naming the first invalid pattern ("'x' is not a valid IPv4 or
  * IPv6 address", "invalid range '5:1'", regex errors...) and its file:line.

@@ -83,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		run_line(line);
 	smp_arena_release(mark);
+	acl_free_list(acls); /* each input starts afresh */
+	acls = NULL;
 	free(buf);
 	return 0;
 }

@@ -403,6 +403,8 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("stick store-request", SECT_PROXY, PX_CAP_BE),
 	P("stick store-response", SECT_PROXY, PX_CAP_BE),
 	P("stick-table", SECT_PROXY, PX_CAP_FE | PX_CAP_BE),
+	P("tcp-response content", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
+	P("tcp-response inspect-delay", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("tcp-check send-lf", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("tcp-check send-binary-lf", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("tcp-check set-var", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),

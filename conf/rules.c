@@ -243,11 +243,6 @@ static int parse_tcp_request(struct cfg_ctx *ctx, char **args, int nargs, char *
 	return CFG_ALERT;
 }
 
-static int parse_tcp_response(struct cfg_ctx *ctx, char **args, int nargs, char **err)
-{
-	return parse_rule(ctx, RS_TCP_RES, args + 2, nargs - 2, err);
-}
-
 /* tcp-request|tcp-response inspect-delay <time> */
 static int parse_inspect_delay(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
@@ -313,8 +308,7 @@ static const struct cfg_kw rule_kws[] = {
     RULE_KW("tcp-request session", PX_CAP_DEF | PX_CAP_FE, parse_tcp_request),
     RULE_KW("tcp-request content", PX_CAP_ALL, parse_tcp_request),
     RULE_KW("tcp-request inspect-delay", PX_CAP_ALL, parse_inspect_delay),
-    RULE_KW("tcp-response content", PX_CAP_DEF | PX_CAP_BE, parse_tcp_response),
-    RULE_KW("tcp-response inspect-delay", PX_CAP_DEF | PX_CAP_BE, parse_inspect_delay),
+
 };
 
 CFG_REGISTER_KEYWORDS(rule_kws)

@@ -566,6 +566,10 @@ static void stream_process(struct stream *s)
 			stream_arm_timer(s);
 			return;
 		}
+		if (tcp_session_rules(s) < 0) {
+			stream_end(s, TERM_NONE);
+			return;
+		}
 		if (s->txn) {
 			s->state = ST_HTTP_REQ;
 			stream_process(s);
@@ -687,6 +691,10 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	counters_fe_accept(s->fe);
+	if (!l->bind->accept_proxy && tcp_session_rules(s) < 0) {
+		stream_end(s, TERM_NONE);
+		return;
+	}
 	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
 		if (http_txn_new(s) < 0) {

@@ -26,6 +26,19 @@ int tcp_connection_rules(struct stream *s)
 	return -1;
 }
 
+int tcp_session_rules(struct stream *s)
+{
+	const struct proxy *fe = s->fe->conf;
+	if (!rules_present(fe, RS_TCP_SESS))
+		return 0;
+	enum act_ret r = rules_run(s, fe, RS_TCP_SESS, 1);
+	if (r == ACT_RET_CONT)
+		return 0;
+	if (r == ACT_RET_DENY)
+		counters_tcp_denied(s->fe, 1);
+	return -1;
+}
+
 int tcp_wants_inspection(const struct stream *s)
 {
 	return !s->txn && rules_present(s->fe->conf, RS_TCP_REQ);

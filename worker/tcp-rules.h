@@ -7,6 +7,11 @@
  */
 int tcp_connection_rules(struct stream *s);
 
+/* Runs "tcp-request session" rules once the session is set up (after the
+ * PROXY header when there is one). Returns 0 to go on, -1 when refused.
+ */
+int tcp_session_rules(struct stream *s);
+
 /* Whether the stream (TCP mode) inspects content before choosing a
  * backend: its frontend has "tcp-request content" rules.
  */

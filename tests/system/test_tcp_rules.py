@@ -1,7 +1,7 @@
 """TCP rule sets through real connections, next to HAProxy 2.6 when it is
 installed: "tcp-request connection reject" closes at once and is counted
-in the frontend's dcon column; "tcp-request content reject" after
-inspection is counted in dreq; accepted connections reach the server and
+in the frontend's dcon column; "tcp-request session reject" in dses;
+"tcp-request content reject" after inspection is counted in dreq; accepted connections reach the server and
 are counted in neither. Both proxies run the same configuration and must
 give the same counters."""
 import os
@@ -31,6 +31,11 @@ defaults
 frontend fe_conn
     bind 127.0.0.1:{p_conn}
     tcp-request connection reject if {{ src 127.0.0.0/8 }}
+    default_backend be
+
+frontend fe_sess
+    bind 127.0.0.1:{p_sess}
+    tcp-request session reject if {{ src 127.0.0.0/8 }}
     default_backend be
 
 frontend fe_content
@@ -101,7 +106,7 @@ def stat_fields(sock, px):
 def run(name, binary):
     tmp = tempfile.mkdtemp()
     sock = os.path.join(tmp, "stats.sock")
-    ports = {k: free_port() for k in ("p_conn", "p_content", "p_srv")}
+    ports = {k: free_port() for k in ("p_conn", "p_sess", "p_content", "p_srv")}
     cfg = os.path.join(tmp, "cfg")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(sock=sock, **ports))
@@ -118,10 +123,14 @@ def run(name, binary):
         time.sleep(0.2)
         check(f"{name}: connection rule closes without data",
               exchange(ports["p_conn"], b"") == "")
+        check(f"{name}: session rule closes without data",
+              exchange(ports["p_sess"], b"") == "")
         check(f"{name}: content rule rejects BAD",
               exchange(ports["p_content"], b"BADDATA") == "")
         check(f"{name}: content rule accepts", exchange(ports["p_content"], b"GOOD") == "ok")
         time.sleep(0.2)
+        fs = stat_fields(sock, "fe_sess")
+        check(f"{name}: dses counted", fs.get("dses") == "1", fs.get("dses"))
         fc = stat_fields(sock, "fe_conn")
         ft = stat_fields(sock, "fe_content")
         check(f"{name}: dcon counted", fc.get("dcon") == "1", fc.get("dcon"))

@@ -18,6 +18,7 @@
 #include "worker/counters.h"
 #include "worker/http-pool.h"
 #include "worker/capture.h"
+#include "worker/http-rules.h"
 #include "worker/http-txn.h"
 #include "worker/pool.h"
 
@@ -135,7 +136,7 @@ static int append_reply(struct stream *s, const struct http_reply *r)
 	static const char hdr[] = "connection: close\r\n";
 	const char *eol = memchr(r->raw, '\n', r->len);
 	if (!s->txn->close_hdr || !eol)
-		return sbuf_append(&s->rsp, r->raw, r->len);
+		return http_append_local_reply(s, r->raw, r->len);
 	size_t first = (size_t)(eol - r->raw) + 1;
 	if (sbuf_room(&s->rsp) < r->len + sizeof(hdr) - 1)
 		return -1;
@@ -189,7 +190,7 @@ void http_reply_raw(struct stream *s, const char *raw, size_t len, int status)
 	if (routed)
 		forget_server_side(s);
 	t->status = status;
-	if (!t->rsp_started && sbuf_append(&s->rsp, raw, len) == 0) {
+	if (!t->rsp_started && http_append_local_reply(s, raw, len) == 0) {
 		t->rsp_started = 1;
 		counters_http_status(s->fe, be, status);
 	} else {

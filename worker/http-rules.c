@@ -4,6 +4,9 @@
  */
 #include "worker/http-rules.h"
 
+#include <string.h>
+
+#include "common/h1.h"
 #include "common/sample.h"
 #include "worker/capture.h"
 #include "worker/counters.h"
@@ -108,6 +111,7 @@ int http_request_rules(struct stream *s)
 	if (!proxy_request_rules(s, fe))
 		return 0;
 	s->be = rules_select_backend(s);
+	t->be_chosen = 1;
 	if (!s->be)
 		return 1;
 	s->retries_left = s->be->conf->retries;
@@ -129,6 +133,48 @@ static enum act_ret run_both(struct stream *s, enum ruleset rs)
 	if (ret == ACT_RET_CONT && fe != be && rules_present(fe, rs))
 		ret = rules_run(s, fe, rs, 1);
 	return ret;
+}
+
+int http_append_local_reply(struct stream *s, const char *raw, size_t len)
+{
+	struct http_txn *t = s->txn;
+	const struct proxy *fe = s->fe->conf;
+	const struct proxy *be = s->be && t->be_chosen ? s->be->conf : NULL;
+	if (!rules_present(fe, RS_HTTP_AFTER) && !(be && rules_present(be, RS_HTTP_AFTER)))
+		return sbuf_append(&s->rsp, raw, len);
+	size_t mark = smp_arena_mark();
+	char *copy = smp_alloc(len);
+	struct http_msg *m = &t->rsp;
+	struct http_hdr *slots = m->hdrs;
+	if (!copy || sbuf_take(&s->rsp) < 0)
+		goto plain;
+	memcpy(copy, raw, len);
+	memset(m, 0, sizeof(*m));
+	m->hdrs = slots;
+	m->maxhdrs = t->maxhdrs;
+	if (h1_parse_head(copy, len, m, 1, 1) <= 0)
+		goto plain;
+	m->maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
+	t->rsp_valid = 1;
+	enum act_ret ret = ACT_RET_CONT;
+	if (be && be != fe && rules_present(be, RS_HTTP_AFTER))
+		ret = rules_run(s, be, RS_HTTP_AFTER, 1);
+	if (ret == ACT_RET_CONT && rules_present(fe, RS_HTTP_AFTER))
+		ret = rules_run(s, fe, RS_HTTP_AFTER, 1);
+	t->rsp_valid = 0;
+	if (ret != ACT_RET_CONT)
+		goto plain; /* the reply goes out as it was made */
+	long n = h1_write_head(m, s->rsp.data + s->rsp.tail, sbuf_room(&s->rsp), http_case_fn(s, 0),
+	                       rt.cfg->global.h1_case_adjust);
+	if (n < 0)
+		goto plain;
+	s->rsp.tail += (uint32_t)n;
+	int r = sbuf_append(&s->rsp, copy + m->head_len, len - m->head_len);
+	smp_arena_release(mark);
+	return r;
+plain:
+	smp_arena_release(mark);
+	return sbuf_append(&s->rsp, raw, len);
 }
 
 int http_response_rules(struct stream *s)

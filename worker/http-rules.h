@@ -14,6 +14,12 @@ int http_request_rules(struct stream *s);
  */
 int http_response_rules(struct stream *s);
 
+/* Appends a reply Halyard made itself (<raw>, a whole response) to s->rsp,
+ * through the http-after-response rules of the backend and the frontend
+ * when there are any. Returns 0, or -1 when it does not fit.
+ */
+int http_append_local_reply(struct stream *s, const char *raw, size_t len);
+
 /* The request head was answered locally: consumes it from the client
  * buffer, its body (if any) is read and dropped.
  */

@@ -53,6 +53,7 @@ struct http_txn {
 	unsigned req_valid : 1;       /* t->req's slices point to live bytes (rules may read it) */
 	unsigned rsp_valid : 1;       /* same for t->rsp */
 	unsigned lax_rewrite : 1;     /* "strict-mode off": failed rewrites are ignored */
+	unsigned be_chosen : 1;       /* backend switching was done for this request */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
 	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */

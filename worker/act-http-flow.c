@@ -3,8 +3,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/h1.h"
 #include "common/mem.h"
 #include "common/sample.h"
+#include "common/units.h"
 #include "conf/http.h"
 #include "worker/act-http.h"
 #include "worker/counters.h"
@@ -86,6 +88,60 @@ static enum act_ret exec_http_close(struct act_rule *r, struct stream *s, struct
 	return ACT_RET_ABRT;
 }
 
+struct wfb_arg {
+	uint32_t ms, at_least;
+};
+
+/* wait-for-body time <time> [at-least <size>] */
+static int parse_wait_for_body(struct act_rule *r, char **args, int nargs, char **err)
+{
+	struct wfb_arg *a = xcalloc(1, sizeof(*a));
+	uint64_t size;
+	r->arg = a;
+	if ((nargs != 2 && nargs != 4) || strcmp(args[0], "time") ||
+	    parse_time_ms(args[1], &a->ms, NULL) != PARSE_OK || !a->ms) {
+		memprintf(err, "expects 'time' <time> [ 'at-least' <size> ]");
+		return 0;
+	}
+	if (nargs == 4 && (strcmp(args[2], "at-least") ||
+	                   parse_size(args[3], UINT32_MAX, &size, NULL) != PARSE_OK)) {
+		memprintf(err, "expects 'time' <time> [ 'at-least' <size> ]");
+		return 0;
+	}
+	a->at_least = nargs == 4 ? (uint32_t)size : 0;
+	return 1;
+}
+
+/* Waits (yields) until the request body is complete, <at_least> bytes
+ * of it came or the buffer is full; the request's rules then run again
+ * with the body at hand. When the delay expires first, the request is
+ * answered 408.
+ */
+static enum act_ret exec_wait_for_body(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	const struct wfb_arg *a = r->arg;
+	struct http_txn *t = s->txn;
+	uint32_t head = t->req.skip + t->req.head_len;
+	uint32_t have = t->cin.data ? t->cin.tail - t->cin.head : 0, got = have - head;
+	int full = have >= t->cin.size - rt.cfg->global.tune_maxrewrite;
+	int expired = t->wfb_until && curthr->now_ms >= t->wfb_until;
+	struct http_body b = t->req.body; /* scanned on a copy: nothing moves */
+	long n = t->cin.data ? h1_body_scan(&b, t->cin.data + t->cin.head + head, got) : 0;
+	if (t->req.body.mode == HB_NONE || n < 0 || b.done || s->cli.shutr || full ||
+	    (a->at_least && got >= a->at_least))
+		return ACT_RET_CONT;
+	if (expired) { /* the body did not come in time: 408, as HAProxy */
+		http_request_consumed(s);
+		t->cli_close = 1;
+		http_reply_error(s, 408, TERM_CLI_TO);
+		return ACT_RET_DONE;
+	}
+	if (!t->wfb_until)
+		t->wfb_until = curthr->now_ms + a->ms;
+	t->wfb_min = a->at_least;
+	return ACT_RET_YIELD;
+}
+
 static int parse_no_arg(struct act_rule *r, char **args, int nargs, char **err)
 {
 	if (nargs) {
@@ -97,6 +153,7 @@ static int parse_no_arg(struct act_rule *r, char **args, int nargs, char **err)
 
 static const struct act_kw http_flow_actions[] = {
     {"tarpit", RS_F_HTTP_REQ, act_parse_tarpit, exec_tarpit, 1},
+    {"wait-for-body", RS_F_HTTP_REQ, parse_wait_for_body, exec_wait_for_body, 0},
     {"auth", RS_F_HTTP_REQ, parse_auth, exec_auth, 1},
     {"reject", RS_F_HTTP_REQ, parse_no_arg, exec_http_close, 1},
     {"silent-drop", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_no_arg, exec_http_close, 1},

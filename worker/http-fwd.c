@@ -376,6 +376,8 @@ void http_next_transaction(struct stream *s)
 	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
 	t->req_counted = 0;
 	t->req_valid = t->rsp_valid = t->lax_rewrite = t->be_chosen = 0;
+	t->wfb_until = 0;
+	t->wfb_min = 0;
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;

@@ -308,8 +308,15 @@ static int analyse_request(struct stream *s)
 		st = 400; /* a WebSocket handshake without its key */
 	if (st)           /* found once the head was complete: its last byte */
 		return refuse_request_at(s, st, (long)(t->req.skip + t->req.head_len) - 1);
-	if (!http_request_rules(s))
-		return 0; /* answered by a rule */
+	int rr = http_request_rules(s);
+	if (rr == 2) { /* wait-for-body: the rules run again once the body is there */
+		t->waiting_body = 1;
+		s->conn_exp = t->wfb_until;
+		stream_arm_timer(s);
+		return 0;
+	}
+	if (!rr)
+		return 0;             /* answered by a rule */
 	if (!s->be) {                 /* a frontend without any backend */
 		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
 		http_reply_error(s, 503, TERM_NO_SRV);
@@ -346,13 +353,17 @@ static int wait_for_body(struct stream *s, uint32_t have)
 	struct http_txn *t = s->txn;
 	const struct be_rt *be = s->fe->default_be;
 	unsigned f = s->fe->conf->http.flags | (be ? be->conf->http.flags : 0);
-	if (!(f & PXH_BUFFER_REQUEST) || t->req.body.done || s->cli.shutr)
+	if ((!(f & PXH_BUFFER_REQUEST) && !t->wfb_until) || t->req.body.done || s->cli.shutr)
 		return 0;
+	if (t->wfb_until && curthr->now_ms >= t->wfb_until)
+		return 0; /* wait-for-body: the delay is over */
 	uint32_t head = t->req.skip + t->req.head_len;
 	struct http_body b = t->req.body;
 	long n = h1_body_scan(&b, t->cin.data + t->cin.head + head, have - head);
 	if (n < 0 || b.done || have >= t->cin.size - rt.cfg->global.tune_maxrewrite)
 		return 0; /* framing errors are reported when the body moves */
+	if (t->wfb_min && have - head >= t->wfb_min)
+		return 0; /* wait-for-body at-least: enough of it */
 	if ((t->req.flags & HMF_EXPECT_100) && !t->sent_100) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		if (send(s->cli.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) ==

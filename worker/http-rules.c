@@ -29,7 +29,7 @@ void http_request_consumed(struct stream *s)
 }
 
 /* Acts on the verdict of request rules. Returns 1 to go on, 0 when the
- * request was answered.
+ * request was answered, 2 to wait for the request body.
  */
 static int request_verdict(struct stream *s, enum act_ret ret)
 {
@@ -39,6 +39,9 @@ static int request_verdict(struct stream *s, enum act_ret ret)
 	case ACT_RET_DONE:
 	case ACT_RET_ABRT:
 		return 0;
+	case ACT_RET_YIELD:            /* wait-for-body */
+		s->resume_rule = NULL; /* the head is parsed again: from the start */
+		return 2;
 	case ACT_RET_DENY:
 		counters_http_denied(s->fe, NULL, 0);
 		http_request_consumed(s);
@@ -83,8 +86,11 @@ static enum act_ret run_redirects(struct stream *s, const struct proxy *px)
  */
 static int proxy_request_rules(struct stream *s, const struct proxy *px)
 {
-	if (rules_present(px, RS_HTTP_REQ) && !request_verdict(s, rules_run(s, px, RS_HTTP_REQ, 1)))
-		return 0;
+	if (rules_present(px, RS_HTTP_REQ)) {
+		int v = request_verdict(s, rules_run(s, px, RS_HTTP_REQ, 1));
+		if (v != 1)
+			return v;
+	}
 	return !px->redirect_rules || request_verdict(s, run_redirects(s, px));
 }
 
@@ -108,16 +114,17 @@ int http_request_rules(struct stream *s)
 		http_flush(s);
 		return 0;
 	}
-	if (!proxy_request_rules(s, fe))
-		return 0;
+	int v = proxy_request_rules(s, fe);
+	if (v != 1)
+		return v;
 	s->be = rules_select_backend(s);
 	t->be_chosen = 1;
 	if (!s->be)
 		return 1;
 	s->retries_left = s->be->conf->retries;
 	const struct proxy *be = s->be->conf;
-	if (be != fe && !proxy_request_rules(s, be))
-		return 0;
+	if (be != fe && (v = proxy_request_rules(s, be)) != 1)
+		return v;
 	/* use-server reads the request as the rules left it */
 	s->use_srv = be_has_server_rules(s) ? use_server_pick(s) : NULL;
 	return 1;

@@ -4,7 +4,9 @@
 
 /* Runs the http-request rules of the frontend, chooses the backend
  * (s->be, NULL when none), runs the backend's. Returns 1 when the request
- * goes on, 0 when it was answered (denied, returned, redirected...).
+ * goes on, 0 when it was answered (denied, returned, redirected...), 2
+ * when a wait-for-body rule waits for the body: the head is parsed and
+ * the rules run again once it came (txn->wfb_until is the deadline).
  */
 int http_request_rules(struct stream *s);
 

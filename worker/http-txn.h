@@ -54,6 +54,8 @@ struct http_txn {
 	unsigned rsp_valid : 1;       /* same for t->rsp */
 	unsigned lax_rewrite : 1;     /* "strict-mode off": failed rewrites are ignored */
 	unsigned be_chosen : 1;       /* backend switching was done for this request */
+	uint64_t wfb_until;           /* wait-for-body: waiting for the body until then (ms) */
+	uint32_t wfb_min;             /* wait-for-body at-least: enough body bytes */
 	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
 	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */

@@ -253,6 +253,8 @@ static void tmo_cb(struct timer *t)
 		s->conn_exp = 0;
 		if (s->state == ST_TARPIT) {
 			http_tarpit_expired(s);
+		} else if (s->state == ST_HTTP_REQ) { /* wait-for-body: the delay is over */
+			stream_process(s);
 		} else if (s->state == ST_INSPECT) { /* the inspect delay is over: decide */
 			s->inspect_final = 1;
 			stream_process(s);

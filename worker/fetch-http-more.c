@@ -357,6 +357,70 @@ static int userlist_check(const struct userlist *ul, struct ist user, struct ist
 	return 0;
 }
 
+/* Whether comma-separated <list> contains <name> (<len> bytes). */
+static int list_has(const char *list, const char *name, size_t len)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == len && !memcmp(p, name, len))
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+/* The <i>-th group (0-based) of user <u> in userlist <ul>: those named on
+ * the user's line, then the groups listing the user. NULL past the end.
+ */
+static const char *nth_group(const struct userlist *ul, const struct userlist_user *u, int i,
+                             size_t *len)
+{
+	for (const char *p = u->groups; p && *p;) {
+		size_t n = strcspn(p, ",");
+		if (n && i-- == 0) {
+			*len = n;
+			return p;
+		}
+		p += n + (p[n] == ',');
+	}
+	for (const struct userlist_group *g = ul->groups; g; g = g->next)
+		if (list_has(g->users, u->name, strlen(u->name)) && i-- == 0) {
+			*len = strlen(g->name);
+			return g->name;
+		}
+	return NULL;
+}
+
+/* http_auth_group(userlist): in ACLs, each group of the authenticated user
+ * in turn (so that the patterns name groups); elsewhere, the user's name,
+ * as HAProxy returns it.
+ */
+static int fetch_auth_group(const struct arg *args, struct sample *smp, const char *kw,
+                            const void *priv)
+{
+	const struct userlist *ul = args[0].data.ptr;
+	struct ist user, pass;
+	if (!basic_credentials(smp, &user, &pass) || !userlist_check(ul, user, pass))
+		return 0;
+	smp->type = SMP_T_STR;
+	smp->flags |= SMP_F_CONST;
+	if (!(smp->ctx->opt & SMP_OPT_ITERATE)) {
+		smp->u.str = (struct smp_str){(char *)user.p, user.len};
+		return 1;
+	}
+	const struct userlist_user *u = ul->users;
+	while (u && (strlen(u->name) != user.len || memcmp(u->name, user.p, user.len)))
+		u = u->next;
+	size_t len = 0;
+	const char *g = u ? nth_group(ul, u, (int)smp->iter[0], &len) : NULL;
+	if (!g)
+		return 0;
+	smp->iter[0]++;
+	smp->flags |= SMP_F_NOT_LAST;
+	smp->u.str = (struct smp_str){(char *)g, len};
+	return 1;
+}
+
 /* http_auth(userlist), http_auth_type, http_auth_user, http_auth_pass */
 static int fetch_auth(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
 {
@@ -418,6 +482,7 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},
     {"req.body_param", fetch_body, ARGS(0, ARGT_STR), NULL, SMP_T_STR, SMP_USE_HRQBO, "p"},
     {"http_auth", fetch_auth, ARGS(1, ARGT_USR), NULL, SMP_T_BOOL, REQ_USE, "a"},
+    {"http_auth_group", fetch_auth_group, ARGS(1, ARGT_USR), NULL, SMP_T_STR, REQ_USE, NULL},
     {"http_auth_type", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "t"},
     {"http_auth_user", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},
     {"http_auth_pass", fetch_auth, ARGS0, NULL, SMP_T_STR, REQ_USE, "p"},

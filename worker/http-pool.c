@@ -224,8 +224,11 @@ int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t
 		close(fd);
 		return -1;
 	}
-	/* Other threads hold idle connections to this server: steal one. */
-	if (atomic_load(&srv->idle_conns) <= local)
+	/* Other threads hold idle connections to this server: steal one,
+	 * unless the server has fewer idle connections than pool-low-conn.
+	 */
+	int all = atomic_load(&srv->idle_conns), low = srv->conf->cfg.pool_low_conn;
+	if (all <= local || (low > 0 && all < low))
 		return -1;
 	fd = steal_conn(srv, proven_only, uses);
 	if (fd >= 0 && loop_add(fd, events, h) < 0) {

@@ -16,6 +16,7 @@
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/slowstart.h"
 #include "worker/stats.h"
 
 /* Index of column <name>; -1 if unknown (a programming error). */
@@ -246,8 +247,10 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 	const struct check_state *ag = agent_of(s, &agent_health);
 	if (ag)
 		agent_columns(r, present, ag, agent_health);
-	set(r, "weight", "%d", srv_effective_weight(s));
-	set(r, "uweight", "%d", atomic_load(&s->uweight));
+	/* as HAProxy: the user weight (ramped by slowstart), whatever the state */
+	int uw = atomic_load(&s->uweight);
+	set(r, "weight", "%d", uw > 0 ? slowstart_scale(s, uw) : 0);
+	set(r, "uweight", "%d", uw);
 	set(r, "act", "%d", !s->backup);
 	set(r, "bck", "%d", s->backup);
 	set(r, "addr", "%s", addr_to_str(&s->conf->addr, abuf, sizeof(abuf)));

@@ -152,6 +152,23 @@ static void collect(struct info_list *l)
 	add(l, 71, "Tainted", "SGP:str", "0");
 }
 
+struct info_snapshot *info_snapshot(void)
+{
+	struct info_list *l = calloc(1, sizeof(*l));
+	if (l)
+		collect(l);
+	return (struct info_snapshot *)l;
+}
+
+const char *info_value(const struct info_snapshot *snap, const char *name)
+{
+	const struct info_list *l = (const struct info_list *)snap;
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->f[i].name, name))
+			return l->f[i].val;
+	return NULL;
+}
+
 void info_dump(struct strbuf *b, enum stats_fmt fmt)
 {
 	struct info_list *l = calloc(1, sizeof(*l));

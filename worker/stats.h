@@ -56,6 +56,13 @@ void stats_dump(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter 
 /* Appends "show info" to <b> in <fmt>. */
 void info_dump(struct strbuf *b, enum stats_fmt fmt);
 
+/* The "show info" fields at this instant (allocated, free() it), or NULL;
+ * info_value() returns a field's value by name, NULL when it is absent.
+ */
+struct info_snapshot;
+struct info_snapshot *info_snapshot(void);
+const char *info_value(const struct info_snapshot *snap, const char *name);
+
 /* Appends the tags and value members of a JSON field object ("processNum",
  * "tags", "value"; closing brace included) for <tags> ("KNS:str") and the
  * value <val> written as text.

@@ -163,7 +163,8 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	if (r && reply_says_close(r))
 		keep = 0;
 	t->status = status;
-	if (!t->rsp_started && r && append_reply(s, r) == 0) {
+	/* not behind the rest of a large local reply: it would land inside it */
+	if (!t->rsp_started && !t->lout && r && append_reply(s, r) == 0) {
 		t->rsp_started = 1;
 		counters_http_status(s->fe, be, status);
 	} else {

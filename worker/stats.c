@@ -354,9 +354,10 @@ void stats_foreach(const struct stats_filter *f, void (*cb)(const struct stat_ro
 }
 
 /* "show stat [domain proxy] [{<iid>|<proxy>} <type> <sid>] [typed|json]
- * [up|no-maint]", parsed as HAProxy 2.6 does: three words that are not
- * options select a proxy, row types (1 frontend, 2 backend, 4 server) and a
- * server id, -1 meaning all.
+ * [up|no-maint]", parsed as HAProxy 2.6 does: when three words or more
+ * follow, the first three select a proxy (name or id), row types (a sum of
+ * 1 frontend, 2 backend, 4 server) and a server id, -1 meaning all; the
+ * options follow, unknown words are skipped.
  */
 static void show_stat(struct cli_conn *c, char **args, int nargs)
 {
@@ -365,13 +366,17 @@ static void show_stat(struct cli_conn *c, char **args, int nargs)
 	int a = 2;
 	stats_filter_init(&f);
 	if (a < nargs && !strcmp(args[a], "domain")) {
+		if (a + 1 < nargs && !strcmp(args[a + 1], "resolvers")) {
+			cli_printf(c, "'show stat domain resolvers' is not supported yet.\n");
+			return;
+		}
 		if (a + 1 >= nargs || strcmp(args[a + 1], "proxy") != 0) {
-			cli_printf(c, "'show stat domain' only supports 'proxy' in Halyard.\n");
+			cli_printf(c, "Invalid statistics domain.\n");
 			return;
 		}
 		a += 2;
 	}
-	if (a + 2 < nargs && strcmp(args[a], "typed") && strcmp(args[a], "json")) {
+	if (a + 2 < nargs) { /* any three words: HAProxy reads them as a filter */
 		f.iid = atoi(args[a]);
 		for (const struct proxy *px = rt.cfg->proxies; px; px = px->next)
 			if (!strcmp(px->id, args[a]))

@@ -206,9 +206,9 @@ def compare_filters(hy, ha):
         h = stat_objects(parse_typed(cli(hy, f"show stat typed {opt}")))
         a = stat_objects(parse_typed(cli(ha, f"show stat typed {opt}")))
         check(f"show stat typed {opt}: HAProxy's objects", h == a, f"{h} / {a}")
-    check("show stat on an unknown proxy",
-          cli(hy, "show stat nosuch 1 -1") == cli(ha, "show stat nosuch 1 -1"),
-          cli(hy, "show stat nosuch 1 -1"))
+    for args in ("nosuch 1 -1", "typed up no-maint", "domain foo"):  # errors
+        h, a = cli(hy, f"show stat {args}"), cli(ha, f"show stat {args}")
+        check(f"show stat {args}: HAProxy's answer", h == a, f"{h[:80]!r} / {a[:80]!r}")
 
 
 def compare_page_csv(hy, port):

@@ -59,6 +59,7 @@ static const char page_style[] =
     "th,td{border:1px solid #bbb;padding:2px 5px;text-align:right;white-space:nowrap}\n"
     "th{background:#e3e6ec}\n"
     "td.name{text-align:left;font-weight:bold}\n"
+    "td.http{text-decoration:underline dotted;cursor:help}\n"
     "tr.open,tr.up{background:#c6efc6}\n"
     "tr.going-down{background:#ffe39a}\n"
     "tr.going-up{background:#e4f7c4}\n"
@@ -136,6 +137,30 @@ static void check_cell(struct strbuf *b, const struct stat_row *r)
 	sb_puts(b, "</td>");
 }
 
+/* The HTTP counters of a row, as a tooltip of its session total. */
+static void http_details(struct strbuf *b, const struct stat_row *r)
+{
+	static const char *const cols[][2] = {
+	    {"req_tot", "HTTP requests"},       {"hrsp_1xx", "1xx responses"},
+	    {"hrsp_2xx", "2xx responses"},      {"hrsp_3xx", "3xx responses"},
+	    {"hrsp_4xx", "4xx responses"},      {"hrsp_5xx", "5xx responses"},
+	    {"hrsp_other", "other responses"},  {"intercepted", "intercepted requests"},
+	    {"cache_lookups", "cache lookups"}, {"cache_hits", "cache hits"},
+	    {"comp_in", "compression in"},      {"comp_out", "compression out"},
+	};
+	const char *sep = "";
+	sb_puts(b, " title=\"");
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		const char *v = stat_val(r, cols[i][0]);
+		if (!*v)
+			continue;
+		sb_printf(b, "%s%s: ", sep, cols[i][1]);
+		sb_html(b, v);
+		sep = ", ";
+	}
+	sb_puts(b, "\"");
+}
+
 static void cell(struct strbuf *b, const struct stat_row *r, const char *col)
 {
 	const char *v = stat_val(r, col);
@@ -143,6 +168,14 @@ static void cell(struct strbuf *b, const struct stat_row *r, const char *col)
 	if (*v && (!strcmp(col, "lastchg") || !strcmp(col, "downtime"))) {
 		human_secs(h, sizeof(h), v);
 		v = h;
+	}
+	if (!strcmp(col, "stot") && !strcmp(stat_val(r, "mode"), "http")) {
+		sb_puts(b, "<td class=\"http\"");
+		http_details(b, r);
+		sb_puts(b, ">");
+		sb_html(b, v);
+		sb_puts(b, "</td>");
+		return;
 	}
 	sb_puts(b, "<td>");
 	sb_html(b, v);

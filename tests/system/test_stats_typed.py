@@ -12,11 +12,14 @@ TCP proxies, checked, backup, limited and disabled servers) and compares:
   values; each typed value equals the CSV cell of "show stat" and the JSON
   value; the proxy/type/server filter and "up"/"no-maint" select the same
   objects;
-- the statistics page's ";csv" export has the rows and cells of "show stat".
+- the statistics page's ";csv" export has the rows and cells of "show stat",
+  and its HTML page is well-formed, with a table per proxy and a row per
+  "show stat" row.
 
     HALYARD=$PWD/build/halyard python3 tests/system/test_stats_typed.py
 """
 import json
+import xml.etree.ElementTree as ET
 import os
 import shutil
 import signal
@@ -211,9 +214,9 @@ def compare_filters(hy, ha):
         check(f"show stat {args}: HAProxy's answer", h == a, f"{h[:80]!r} / {a[:80]!r}")
 
 
-def compare_page_csv(hy, port):
+def page(port, path):
     c = socket.create_connection(("127.0.0.1", port), timeout=3)
-    c.sendall(b"GET /st;csv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    c.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     data = b""
     while True:
         d = c.recv(65536)
@@ -221,7 +224,31 @@ def compare_page_csv(hy, port):
             break
         data += d
     c.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    return data.partition(b"\r\n\r\n")[::2]
+
+
+def check_html_page(hy, port):
+    """The HTML page parses as XML (so its tags are balanced) and has one
+    table per proxy with one row per "show stat" row."""
+    head, body = page(port, b"/st")
+    check("stats page: 200 text/html",
+          head.startswith(b"HTTP/1.1 200") and b"content-type: text/html" in head, head[:200])
+    try:
+        root = ET.fromstring(body.decode())
+    except ET.ParseError as e:
+        check("stats page: well-formed markup", False, str(e))
+        return
+    tables = [t for t in root.iter("table") if t.get("class") == "px"]
+    names = [t.find("caption/a").text for t in tables]
+    _, rows = csv_rows(cli(hy, "show stat"))
+    pxs = list(dict.fromkeys(r[0] for r in rows))
+    check("stats page: a table per proxy, in order", names == pxs, f"{names} / {pxs}")
+    nrows = sum(len(t.findall("tbody/tr")) for t in tables)
+    check("stats page: a row per show stat row", nrows == len(rows), f"{nrows} / {len(rows)}")
+
+
+def compare_page_csv(hy, port):
+    head, body = page(port, b"/st;csv")
     check("stats page ;csv: 200 text/plain",
           head.startswith(b"HTTP/1.1 200") and b"content-type: text/plain" in head, head[:200])
     pc, prow = csv_rows(body.decode())
@@ -259,6 +286,7 @@ def run(tmp):
         compare_stat(hy, ha)
         compare_filters(hy, ha)
         compare_page_csv(hy, ports["hy"]["fe3"])
+        check_html_page(hy, ports["hy"]["fe3"])
     finally:
         for proc, _ in procs.values():
             stop(proc)

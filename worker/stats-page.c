@@ -1,8 +1,9 @@
 /* The HTTP statistics page as a local HTTP service named "stats": request
  * matching (method and URI prefix), Basic authentication against the
  * "stats auth" accounts, the options HAProxy reads from the URI (";csv",
- * ";json", ";up", ";no-maint", ";norefresh", ";scope=", ";st="), and the
- * CSV and JSON exports, whose bodies are exactly "show stat"'s.
+ * ";typed", ";json", ";json-schema", ";up", ";no-maint", ";norefresh",
+ * ";scope=", ";st="), and the exports, whose bodies are exactly what
+ * "show stat" and "show schema json" print.
  */
 #include "worker/stats-page.h"
 
@@ -214,6 +215,12 @@ static int stats_handle(struct http_svc_req *rq, struct strbuf *out)
 	if (has_opt(opts, olen, ";csv")) {
 		stats_dump(&body, STATS_FMT_CSV, &f);
 		type = "text/plain";
+	} else if (has_opt(opts, olen, ";typed")) {
+		stats_dump(&body, STATS_FMT_TYPED, &f);
+		type = "text/plain";
+	} else if (has_opt(opts, olen, ";json-schema")) {
+		sb_puts(&body, stats_schema);
+		type = "application/json";
 	} else if (has_opt(opts, olen, ";json")) {
 		stats_dump(&body, STATS_FMT_JSON, &f);
 		type = "application/json";

@@ -3,8 +3,9 @@
  * against it, so the document is HAProxy 2.6's, byte for byte.
  */
 #include "cli/cli.h"
+#include "worker/stats.h"
 
-static const char stats_schema[] =
+const char stats_schema[] =
     "{\"$schema\":\"http://json-schema.org/draft-04/"
     "schema#\",\"oneOf\":[{\"title\":\"Info\",\"type\":\"array\","
     "\"items\":{\"title\":\"InfoItem\",\"type\":\"object\",\"properties\":{\"field\":{\"$ref\":\"#/"

@@ -68,3 +68,6 @@ const char *info_value(const struct info_snapshot *snap, const char *name);
  * value <val> written as text.
  */
 void stats_json_field(struct strbuf *b, const char *tags, const char *val);
+
+/* HAProxy 2.6's JSON schema of "show info json" and "show stat json". */
+extern const char stats_schema[];

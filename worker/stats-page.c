@@ -59,28 +59,32 @@ int stats_page_intercept(struct stream *s)
 }
 
 /* Decodes base64 <in> (<len> bytes) into <out> (NUL-terminated); -1 when
- * invalid or longer than <cap> - 1.
+ * it is not strict base64 (a multiple of 4 characters, '=' padding only at
+ * the end), decodes to a NUL byte, or needs more than <cap> - 1 bytes.
  */
 static int b64_decode(const char *in, size_t len, char *out, size_t cap)
 {
-	size_t n = 0;
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = 0, pad = 0;
 	unsigned acc = 0;
 	int bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *alpha =
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		if (in[i] == '=')
-			break;
-		const char *c = memchr(alpha, in[i], 64);
-		if (!c || !in[i])
+	if (len % 4)
+		return -1;
+	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < len - pad; i++) {
+		const char *c = in[i] ? memchr(alpha, in[i], 64) : NULL;
+		if (!c)
 			return -1;
 		acc = (acc << 6) | (unsigned)(c - alpha);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (n + 1 >= cap)
+			char byte = (char)((acc >> bits) & 0xff);
+			if (!byte || n + 1 >= cap)
 				return -1;
-			out[n++] = (char)((acc >> bits) & 0xff);
+			out[n++] = byte;
 		}
 	}
 	out[n] = 0;

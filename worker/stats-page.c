@@ -47,13 +47,20 @@ static int page_matches(const struct http_msg *req, const struct stats_page_cfg 
 	return len >= plen && memcmp(u, cfg->uri, plen) == 0;
 }
 
+/* Whether proxy <px> serves a page that request <req> is for. */
+static int serves(const struct proxy *px, const struct http_msg *req)
+{
+	return px->stats && px->mode == PX_MODE_HTTP && page_matches(req, px->stats);
+}
+
 int stats_page_intercept(struct stream *s)
 {
 	const struct proxy *px = s->fe->conf;
-	if (!px->stats && s->be)
-		px = s->be->conf;
-	if (!px->stats || px->mode != PX_MODE_HTTP || !page_matches(&s->txn->req, px->stats))
-		return 0;
+	if (!serves(px, &s->txn->req)) { /* then the backend's own page, if any */
+		px = s->be ? s->be->conf : NULL;
+		if (!px || px == s->fe->conf || !serves(px, &s->txn->req))
+			return 0;
+	}
 	http_service_answer(s, http_service_find("stats"), px, px->stats);
 	return 1;
 }

@@ -199,8 +199,12 @@ static int stats_handle(struct http_svc_req *rq, struct strbuf *out)
 	const char *u = cfg->uri[0] == '/' ? target_path(rq->req->uri, &len) : rq->req->uri.p;
 	if (cfg->uri[0] != '/')
 		len = rq->req->uri.len;
-	const char *opts = u + plen;
-	size_t olen = len - plen;
+	/* the options follow the prefix; a service reached without the
+	 * prefix (another route to it) reads none
+	 */
+	int prefixed = len >= plen && memcmp(u, cfg->uri, plen) == 0;
+	const char *opts = prefixed ? u + plen : u;
+	size_t olen = prefixed ? len - plen : 0;
 	snprintf(pr.uri, sizeof(pr.uri), "%s", cfg->uri);
 	if (rq->req->meth == HTTP_METH_POST) { /* admin actions: "stats admin" is not supported */
 		sb_printf(out,

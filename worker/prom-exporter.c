@@ -40,12 +40,14 @@ struct pm_ctx {
 	int hdr_done;
 };
 
-/* State index of a server from its status ("UP 1/3" and "no check" are UP). */
+/* State index of a server from its status ("UP 1/3" and "no check" are
+ * UP, "DOWN (agent)" is DOWN, "DRAIN (agent)" is DRAIN).
+ */
 static int srv_state(const char *st)
 {
 	if (!strcmp(st, "MAINT"))
 		return 2;
-	if (!strcmp(st, "DRAIN"))
+	if (!strncmp(st, "DRAIN", 5))
 		return 3;
 	if (!strcmp(st, "NOLB"))
 		return 4;

@@ -81,6 +81,10 @@ static const char *row_class(const struct stat_row *r)
 		return "open";
 	if (!strcmp(st, "STOP"))
 		return "stop";
+	if (!strcmp(st, "DOWN (agent)"))
+		return "down";
+	if (!strncmp(st, "DRAIN", 5)) /* "DRAIN (agent)" too */
+		return "drain";
 	if (!strncmp(st, "UP ", 3))
 		return "going-down";
 	if (!strncmp(st, "DOWN ", 5))

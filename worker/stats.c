@@ -125,7 +125,8 @@ static void frontend_row(struct stat_row *r, struct fe_rt *fe)
 		set_http_px(r, &pc, 1);
 	set(r, "scur", "%d", atomic_load(&fe->cur_conns));
 	set(r, "slim", "%d", fe->maxconn);
-	set(r, "stot", "%llu", (unsigned long long)pc.sess); /* refused connections are not sessions */
+	set(r, "stot", "%llu",
+	    (unsigned long long)pc.sess); /* refused connections are not sessions */
 	set(r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
 	set(r, "bin", "%llu", (unsigned long long)pc.bytes_in);
 	set(r, "bout", "%llu", (unsigned long long)pc.bytes_out);
@@ -136,7 +137,7 @@ static void frontend_row(struct stat_row *r, struct fe_rt *fe)
  * else UP/DOWN, with "n/m" while a change is under way.
  */
 static void server_status(const struct srv_rt *s, const struct check_state *ck, char *out,
-			  size_t len)
+                          size_t len)
 {
 	unsigned admin = atomic_load(&s->admin);
 	const struct server_cfg *c = &s->conf->cfg;
@@ -155,7 +156,7 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "NOLB");
 	else if (ck && ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
-			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+		         up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
@@ -163,9 +164,9 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 /* Check columns of a server that has a health check. */
 static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
 {
-	static const char *const cols[] = {"chkfail",      "chkdown",        "lastchg",
-					   "downtime",     "check_status",   "check_duration",
-					   "check_desc",   "last_chk"};
+	static const char *const cols[] = {"chkfail",    "chkdown",      "lastchg",
+	                                   "downtime",   "check_status", "check_duration",
+	                                   "check_desc", "last_chk"};
 	long now = (long)time(NULL);
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
@@ -186,11 +187,11 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 
 /* Agent columns of a server that has an agent check (rise and fall are 1). */
 static void agent_columns(struct stat_row *r, char *present, const struct check_state *ag,
-			  int health)
+                          int health)
 {
 	static const char *const cols[] = {"agent_status", "agent_duration", "agent_desc",
-					   "agent_rise",   "agent_fall",     "agent_health",
-					   "last_agt"};
+	                                   "agent_rise",   "agent_fall",     "agent_health",
+	                                   "last_agt"};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
 	set(r, "agent_status", "%s", check_result_str(ag->last));

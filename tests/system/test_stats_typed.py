@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Typed and JSON forms of the runtime API compared with HAProxy 2.6: runs
 Halyard and Debian's /usr/sbin/haproxy on the same configuration (HTTP and
-TCP proxies, checked, backup, limited and disabled servers) and compares:
+TCP proxies, checked, backup, limited, disabled and tracking servers) and compares:
 
 - "show schema json": byte for byte;
 - "show info typed" and "show info json": the same fields (position, name,
@@ -57,6 +57,7 @@ backend be1
     server s1 127.0.0.1:{origin} check inter 200 maxconn 10
     server s2 127.0.0.1:{origin} backup
     server s3 127.0.0.1:{origin} disabled
+    server s4 127.0.0.1:{origin} track s1
 
 listen tcp1
     mode tcp
@@ -167,8 +168,10 @@ def compare_stat(hy, ha):
     unknown = [k for k, tags, typ, _ in ht if ha_fields.get(k, ("", ""))[:2] != (tags, typ)]
     check("show stat typed: each field is HAProxy's, same tags and type", not unknown,
           f"{unknown[:5]}")
+    # ("* " marks a check under way in HAProxy, which Halyard does not show)
     values = [(k, v, ha_fields[k][2]) for k, _, _, v in ht
-              if k[4] in SAME_VALUE and k in ha_fields and ha_fields[k][2] != v]
+              if k[4] in SAME_VALUE and k in ha_fields
+              and ha_fields[k][2].removeprefix("* ") != v]
     check("show stat typed: configuration values are HAProxy's", not values, f"{values[:5]}")
     cols, rows = csv_rows(cli(hy, "show stat"))
     byobj = {}

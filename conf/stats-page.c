@@ -1,7 +1,8 @@
 /* "stats" keywords of proxy sections: the HTTP statistics page (served by
  * worker/stats-page.c). Any of them enables the page. "stats admin" and
- * "stats http-request" need the ACL engine and stay refused by name in
- * conf/pending.c.
+ * "stats http-request" (rules with conditions, evaluated on the page's
+ * requests) are not wired to the rule engine yet and stay refused by name
+ * in conf/pending.c.
  */
 #include "conf/stats-page.h"
 

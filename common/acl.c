@@ -1,6 +1,8 @@
 /* ACL declarations and their evaluation (see common/acl.h). */
 #include "common/acl.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,19 +92,25 @@ static struct sample_expr *parse_criterion(const char *word, int *match, const s
 	return e;
 }
 
-/* Integer operators of ACL lines, turned into ranges. */
+/* Integer operators of ACL lines, turned into ranges. A value that is
+ * not an integer is passed on as it is, to be refused with the others.
+ */
 static char *apply_int_operator(const char *op, const char *v)
 {
-	long long n = strtoll(v, NULL, 10);
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno)
+		return xstrdup(v);
 	if (strcmp(op, "eq") == 0)
 		return xasprintf("%lld", n);
 	if (strcmp(op, "ge") == 0)
 		return xasprintf("%lld:", n);
 	if (strcmp(op, "gt") == 0)
-		return xasprintf("%lld:", n + 1);
+		return xasprintf("%lld:", n < LLONG_MAX ? n + 1 : n);
 	if (strcmp(op, "le") == 0)
 		return xasprintf(":%lld", n);
-	return xasprintf(":%lld", n - 1); /* lt */
+	return xasprintf(":%lld", n > LLONG_MIN ? n - 1 : n); /* lt */
 }
 
 static int is_int_operator(const char *w)

@@ -79,12 +79,17 @@ def garbage_server():
 
 
 def stat(sock, be):
+    """The s1 row of backend <be>. HAProxy marks a check under way with a
+    "* " in front of the last result: the result is what is compared."""
     lines = cli(sock, "show stat").splitlines()
     cols = lines[0][2:].split(",")
     for line in lines[1:]:
         f = line.split(",")
         if len(f) > 1 and f[0] == be and f[1] == "s1":
-            return dict(zip(cols, f))
+            row = dict(zip(cols, f))
+            if row.get("check_status", "").startswith("* "):
+                row["check_status"] = row["check_status"][2:]
+            return row
     return {}
 
 

@@ -561,6 +561,8 @@ TEST(acl_errors)
 	CHECK_STR(acl_error("ipv4(1.2.3.4) notanip"),
 	          "'notanip' is not a valid IPv4 or IPv6 address");
 	CHECK_STR(acl_error("int(1) 5:1"), "'5:1' is not a valid number range");
+	CHECK_STR(acl_error("int(1) gt abc"), "'abc' is not a valid number range");
+	CHECK_STR(acl_error("int(1) gt 9223372036854775807"), "<parsed>"); /* no overflow */
 	CHECK_STR(acl_error("str(a) -m reg ("),
 	          "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)");
 	CHECK_STR(acl_error("meth(GET) -m ip 1.2.3.4"),

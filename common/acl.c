@@ -112,6 +112,7 @@ static int is_int_operator(const char *w)
 }
 
 struct term_opts {
+	int uid;   /* -u: reference of the lists for the runtime API, -1 */
 	int match; /* -1: from the fetch */
 	unsigned flags;
 	int map; /* -M */
@@ -143,6 +144,14 @@ static int parse_flags(char **args, int nargs, int *i, struct term_opts *o, char
 				o->files =
 				    xrealloc(o->files, sizeof(char *) * (size_t)(o->nfiles + 1));
 				o->files[o->nfiles++] = (char *)v;
+			} else if (f[1] == 'u') {
+				char *end;
+				long id = strtol(v, &end, 10);
+				if (*end || !*v || id < 0 || id > 0x7fffffff) {
+					memprintf(err, "the argument of -u must be an integer");
+					return 0;
+				}
+				o->uid = (int)id;
 			} else if (f[1] == 'm') {
 				o->match = pat_match_by_name(v);
 				if (o->match < 0) {
@@ -191,7 +200,7 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
                                    const char *file, int line, char **err)
 {
 	struct smp_where w = {SMP_CK_CFG, file, line, scope->px};
-	struct term_opts o = {.match = -1};
+	struct term_opts o = {.match = -1, .uid = -1};
 	int kw_match = -1, i = 1;
 	struct sample_expr *expr = parse_criterion(args[0], &kw_match, &w, err);
 	if (!expr)
@@ -218,6 +227,8 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	}
 	if (i < nargs)
 		add_inline(t->pat, args, i, nargs, line);
+	for (int r = 0; o.uid >= 0 && r < t->pat->nrefs; r++)
+		t->pat->refs[r]->uid = o.uid;
 	t->has_patterns = o.nfiles || i < nargs;
 	if (!pat_expr_build(t->pat, err))
 		goto fail_term;

@@ -60,7 +60,9 @@ enum smp_type pat_match_type(enum pat_match m)
 
 struct pat_ref *pat_ref_new_inline(void)
 {
-	return xcalloc(1, sizeof(struct pat_ref));
+	struct pat_ref *ref = xcalloc(1, sizeof(struct pat_ref));
+	ref->uid = -1;
+	return ref;
 }
 
 void pat_ref_add(struct pat_ref *ref, const char *key, const char *value, int line)
@@ -123,6 +125,7 @@ struct pat_ref *pat_ref_load(const char *path, int is_map, char **err)
 		return NULL;
 	}
 	ref = xcalloc(1, sizeof(*ref));
+	ref->uid = -1;
 	ref->name = xstrdup(path);
 	ref->is_map = is_map;
 	char *line = NULL;

@@ -44,6 +44,7 @@ struct pat_entry {
 
 struct pat_ref {
 	char *name; /* file name, or NULL for inline patterns */
+	int uid;    /* "-u <id>" reference for the runtime API, -1 when none */
 	int is_map; /* entries carry values */
 	struct pat_entry *entries;
 	int n, cap;

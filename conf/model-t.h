@@ -336,6 +336,8 @@ struct px_tcpchk {
 	const char *proto_name;          /* "smtpchk"... (for messages) */
 };
 
+struct stats_page_cfg;
+
 struct proxy {
 	char *id;
 	unsigned cap; /* PX_CAP_* */
@@ -363,6 +365,8 @@ struct proxy {
 	struct px_http http;
 	struct px_httpchk httpchk; /* shallow copy: parsers never modify shared parts */
 	struct px_tcpchk tcpchk;   /* same */
+
+	struct stats_page_cfg *stats; /* "stats" page settings; shared with defaults until set */
 
 	/* own content, never inherited */
 	struct bind_conf *binds;

@@ -104,6 +104,7 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
 	px->tcpchk = def->tcpchk;
 	px->tcpchk.own_rules = 0;
+	px->stats = def->stats;
 	px->defaults = (struct proxy *)def;
 }
 

@@ -1,8 +1,9 @@
 /* Captures: "capture request header <name> len <n>", "capture response
  * header <name> len <n>", "declare capture request|response len <n>",
  * the capture actions ("http-request capture <sample> len <n>|id <n>",
- * "http-response capture <sample> id <n>", "tcp-request content capture
- * <sample> len <n>") and the fetches capture.req.hdr(N), capture.res.hdr(N).
+ * "http-response capture <sample> id <n>"; not yet in tcp-request content,
+ * where TCP streams have no transaction to keep them) and the fetches
+ * capture.req.hdr(N), capture.res.hdr(N).
  *
  * Slots belong to the frontend and are numbered in the order they are
  * declared; each transaction keeps its captured values (truncated to the
@@ -189,8 +190,7 @@ static enum act_ret exec_capture(struct act_rule *r, struct stream *s, struct sm
 }
 
 static const struct act_kw capture_actions[] = {
-    {"capture", RS_F_HTTP_REQ | RS_F_HTTP_RES | RS_F_TCP_REQ, parse_capture_action, exec_capture,
-     0},
+    {"capture", RS_F_HTTP_REQ | RS_F_HTTP_RES, parse_capture_action, exec_capture, 0},
 };
 
 ACT_REGISTER_KEYWORDS(capture_actions)

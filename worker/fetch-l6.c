@@ -4,6 +4,7 @@
  * lacking bytes reports that more may come, so that content rules wait.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "common/acl.h"
 #include "common/sample.h"
@@ -179,6 +180,49 @@ static int fetch_ssl(const struct arg *args, struct sample *smp, const char *kw,
 	}
 }
 
+/* req.rdp_cookie([name]), req.rdp_cookie_cnt([name]): the cookie of an RDP
+ * connection request ("Cookie: name=value\r\n" after the TPKT and X.224
+ * headers), the first one or the one named.
+ */
+static int fetch_rdp_cookie(const struct arg *args, struct sample *smp, const char *kw,
+                            const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	if (!req_bytes(smp, &p, &len))
+		return 0;
+	static const char tag[] = "Cookie:";
+	if (len < 11 + sizeof(tag) - 1)
+		return missing(smp);
+	int found = 0;
+	const char *v = NULL, *e = NULL;
+	if (p[0] == 3 && p[5] == 0xe0 && !strncasecmp((const char *)p + 11, tag, sizeof(tag) - 1)) {
+		const char *c = (const char *)p + 11 + sizeof(tag) - 1,
+		           *end = (const char *)p + len;
+		while (c < end && *c == ' ')
+			c++;
+		const char *eq = memchr(c, '=', (size_t)(end - c));
+		e = eq ? memchr(eq, '\r', (size_t)(end - eq)) : NULL;
+		if (!e)
+			return missing(smp);
+		size_t nl = (size_t)(eq - c);
+		found = args[0].type != ARGT_STR || !args[0].data.str.len ||
+		        (nl == args[0].data.str.len && !strncasecmp(c, args[0].data.str.ptr, nl));
+		v = eq + 1;
+	}
+	if (priv) {
+		smp->type = SMP_T_SINT;
+		smp->u.sint = found;
+		return 1;
+	}
+	if (!found)
+		return 0;
+	smp->type = SMP_T_STR;
+	smp->flags |= SMP_F_CONST;
+	smp->u.str = (struct smp_str){(char *)v, (size_t)(e - v)};
+	return 1;
+}
+
 /* wait_end: true once the data is final (the inspect delay is over). */
 static int fetch_wait_end(const struct arg *args, struct sample *smp, const char *kw,
                           const void *priv)
@@ -206,6 +250,10 @@ static const struct smp_fetch_kw l6_fetches[] = {
     {"req_ssl_ver", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "v"},
     {"req.ssl_hello_type", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "h"},
     {"req_ssl_hello_type", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "h"},
+    {"req.rdp_cookie", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_STR, L6, NULL},
+    {"rdp_cookie", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_STR, L6, NULL},
+    {"req.rdp_cookie_cnt", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_SINT, L6, (void *)1},
+    {"rdp_cookie_cnt", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_SINT, L6, (void *)1},
     {"wait_end", fetch_wait_end, ARGS0, NULL, SMP_T_BOOL, SMP_USE_INTRN, NULL},
 };
 

@@ -84,6 +84,7 @@ void http_txn_free(struct stream *s)
 	free(t->req_copy);
 	free(t->rw);
 	capture_free(t, s->fe->conf);
+	free(t->lout);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
 	free(t);
@@ -162,7 +163,8 @@ void http_reply_error(struct stream *s, int status, enum term_cause why)
 	if (r && reply_says_close(r))
 		keep = 0;
 	t->status = status;
-	if (!t->rsp_started && r && append_reply(s, r) == 0) {
+	/* not behind the rest of a large local reply: it would land inside it */
+	if (!t->rsp_started && !t->lout && r && append_reply(s, r) == 0) {
 		t->rsp_started = 1;
 		counters_http_status(s->fe, be, status);
 	} else {
@@ -235,16 +237,65 @@ static int drain_client(struct stream *s)
 	return 0;
 }
 
+void http_reply_local_owned(struct stream *s, int status, char *raw, size_t len, int close)
+{
+	struct http_txn *t = s->txn;
+	free(t->lout);
+	t->lout = raw;
+	t->lout_len = (uint32_t)len;
+	t->lout_off = 0;
+	t->status = status;
+	if (close) {
+		t->cli_close = 1;
+		s->state = ST_HTTP_FLUSH;
+		http_flush(s);
+		return;
+	}
+	http_next_transaction(s);
+}
+
+/* Moves what fits of the pending local reply into s->rsp. */
+static void refill_local(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (!t->lout)
+		return;
+	uint32_t room = sbuf_room(&s->rsp);
+	uint32_t n = t->lout_len - t->lout_off < room ? t->lout_len - t->lout_off : room;
+	if (n && sbuf_append(&s->rsp, t->lout + t->lout_off, n) == 0)
+		t->lout_off += n;
+	if (t->lout_off == t->lout_len) {
+		free(t->lout);
+		t->lout = NULL;
+	}
+}
+
+int http_send_pending(struct stream *s, int *wrote)
+{
+	for (;;) {
+		refill_local(s);
+		int w = sbuf_send(&s->cli, &s->rsp);
+		if (w < 0)
+			return -1;
+		*wrote |= w;
+		if (s->rsp.data && s->rsp.tail > s->rsp.head)
+			return 0;
+		if (!s->txn->lout)
+			return 1;
+	}
+}
+
 void http_flush(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	if (!t->lingering) {
-		int w = sbuf_send(&s->cli, &s->rsp);
-		if (w < 0) {
+		int w = 0;
+		int r = http_send_pending(s, &w);
+		if (r < 0) {
 			stream_end_cause(s, TERM_CLI_ERR);
 			return;
 		}
-		if (s->rsp.data && s->rsp.tail > s->rsp.head) {
+		if (!r) {
 			if (w)
 				s->cli_exp = deadline(stream_to_client(s));
 			stream_arm_timer(s);

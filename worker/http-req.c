@@ -19,6 +19,7 @@
 #include "worker/use-server.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
+#include "worker/stats-page.h"
 
 static const char monitor_reply[] = "HTTP/1.1 200 OK\r\n"
                                     "content-length: 58\r\n"
@@ -317,6 +318,11 @@ static int analyse_request(struct stream *s)
 	}
 	if (!rr)
 		return 0;             /* answered by a rule */
+	/* "stats enable": answered by the proxy (after the http-request rules,
+	 * which may deny the request first, as in HAProxy)
+	 */
+	if (stats_page_intercept(s))
+		return 0;
 	if (!s->be) {                 /* a frontend without any backend */
 		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
 		http_reply_error(s, 503, TERM_NO_SRV);
@@ -413,13 +419,14 @@ static uint32_t wait_timeout(const struct stream *s)
 int http_wait_request(struct stream *s)
 {
 	struct http_txn *t = s->txn;
-	if (s->rsp.data && s->rsp.tail > s->rsp.head) {
+	if ((s->rsp.data && s->rsp.tail > s->rsp.head) || t->lout) {
 		/* a local reply is still going out: answer in order */
-		if (sbuf_send(&s->cli, &s->rsp) < 0) {
+		int wrote = 0, r = http_send_pending(s, &wrote);
+		if (r < 0) {
 			stream_end_cause(s, TERM_CLI_ERR);
 			return -1;
 		}
-		if (s->rsp.data && s->rsp.tail > s->rsp.head)
+		if (!r)
 			return 0;
 		if (t->cli_close) {
 			stream_end_cause(s, TERM_NONE);

@@ -64,6 +64,8 @@ struct http_txn {
 	struct srv_rt *idle_srv;      /* server of the idle connection in s->srv */
 	enum term_cause pending_term; /* why the stream ends after a reply */
 	char xff[64], xot[64];        /* values of added headers */
+	char *lout;                   /* rest of a large local reply, not yet in s->rsp */
+	uint32_t lout_len, lout_off;
 	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
 	char **caps[2]; /* captured values per slot (request, response), NULL: none */
@@ -153,6 +155,15 @@ void http_reply_local(struct stream *s, const char *raw, size_t len, int close);
  * and closes. May free <s>.
  */
 void http_tarpit_expired(struct stream *s);
+/* Like http_reply_local(), for a reply of any size with <status> in allocated <raw>, which it
+ * takes over: what does not fit in s->rsp waits in the transaction.
+ */
+void http_reply_local_owned(struct stream *s, int status, char *raw, size_t len, int close);
+/* Sends s->rsp to the client, refilled from a pending large local reply.
+ * Returns -1 on error, 0 while bytes remain, 1 once all went out; sets
+ * *<wrote> when some did.
+ */
+int http_send_pending(struct stream *s, int *wrote);
 /* Flushing and lingering after a reply (ST_HTTP_FLUSH). May free <s>. */
 void http_flush(struct stream *s);
 

@@ -6,22 +6,18 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/strbuf.h"
 #include "worker/check.h"
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
-#include "worker/stats-cols.h"
-
-#define VAL_LEN 128 /* check texts (last_chk, last_agt) reach 127 bytes */
-
-struct stat_row {
-	char vals[STAT_NCOLS][VAL_LEN];
-	const char *present; /* stat_present_fe/be/srv */
-};
+#include "worker/slowstart.h"
+#include "worker/stats.h"
 
 /* Index of column <name>; -1 if unknown (a programming error). */
 static int col(const char *name)
@@ -32,39 +28,27 @@ static int col(const char *name)
 	return -1;
 }
 
+int stat_col(const char *name)
+{
+	return col(name);
+}
+
+const char *stat_val(const struct stat_row *r, const char *name)
+{
+	int i = col(name);
+	return i >= 0 && r->present[i] == '1' ? r->vals[i] : "";
+}
+
 __attribute__((format(printf, 3, 4))) static void set(struct stat_row *r, const char *name,
-						      const char *fmt, ...)
+                                                      const char *fmt, ...)
 {
 	int i = col(name);
 	if (i < 0)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->vals[i], VAL_LEN, fmt, ap);
+	vsnprintf(r->vals[i], STAT_VAL_LEN, fmt, ap);
 	va_end(ap);
-}
-
-/* Prints <in> as one CSV field: quoted, with quotes doubled, when it holds
- * a comma, a quote or a line break (texts from servers in last_chk...), as
- * HAProxy does.
- */
-static void csv_field(struct cli_conn *c, const char *in)
-{
-	if (!strpbrk(in, ",\"\r\n")) {
-		cli_printf(c, "%s,", in);
-		return;
-	}
-	cli_printf(c, "\"");
-	for (const char *p = in; *p; p++)
-		cli_printf(c, *p == '"' ? "\"\"" : "%c", *p);
-	cli_printf(c, "\",");
-}
-
-static void emit(struct cli_conn *c, const struct stat_row *r)
-{
-	for (int i = 0; i < STAT_NCOLS; i++)
-		csv_field(c, r->present[i] == '1' ? r->vals[i] : "");
-	cli_printf(c, "\n");
 }
 
 static int is_http(const struct proxy *px)
@@ -74,9 +58,11 @@ static int is_http(const struct proxy *px)
 
 /* Columns common to every row of proxy <px>. */
 static void set_common(struct stat_row *r, const struct proxy *px, const char *svname, int sid,
-		       int type)
+                       int type)
 {
 	memset(r->vals, 0, sizeof(r->vals));
+	r->kind = (enum stat_kind)type;
+	r->px = px;
 	set(r, "pxname", "%s", px->id);
 	set(r, "svname", "%s", svname);
 	set(r, "pid", "1");
@@ -122,36 +108,36 @@ static void set_http_px(struct stat_row *r, const struct px_counters *pc, int fe
 	}
 }
 
-static void frontend_row(struct cli_conn *c, struct fe_rt *fe)
+static void frontend_row(struct stat_row *r, struct fe_rt *fe)
 {
 	int http = is_http(fe->conf);
-	struct stat_row r = {.present = http ? stat_present_fe_http : stat_present_fe};
+	memcpy(r->present, http ? stat_present_fe_http : stat_present_fe, sizeof(r->present));
 	struct px_counters pc = counters_fe_sum(fe->idx);
-	set_common(&r, fe->conf, "FRONTEND", 0, 0);
-	set_unsupported_zeros(&r);
-	set(&r, "req_tot", "%llu", (unsigned long long)pc.req_tot); /* 0 in TCP mode */
-	set(&r, "dcon", "%llu", (unsigned long long)pc.dcon);
-	set(&r, "dses", "%llu", (unsigned long long)pc.dses);
-	set(&r, "dreq", "%llu", (unsigned long long)pc.dreq);
-	set(&r, "req_rate", "%u", freq_ctr_read(&fe->req_per_sec, now_ms()));
-	set(&r, "req_rate_max", "%u", atomic_load(&fe->req_rate_max));
+	set_common(r, fe->conf, "FRONTEND", 0, 0);
+	set_unsupported_zeros(r);
+	set(r, "req_tot", "%llu", (unsigned long long)pc.req_tot); /* 0 in TCP mode */
+	set(r, "dcon", "%llu", (unsigned long long)pc.dcon);
+	set(r, "dses", "%llu", (unsigned long long)pc.dses);
+	set(r, "dreq", "%llu", (unsigned long long)pc.dreq);
+	set(r, "req_rate", "%u", freq_ctr_read(&fe->req_per_sec, now_ms()));
+	set(r, "req_rate_max", "%u", atomic_load(&fe->req_rate_max));
 	if (http)
-		set_http_px(&r, &pc, 1);
-	set(&r, "scur", "%d", atomic_load(&fe->cur_conns));
-	set(&r, "slim", "%d", fe->maxconn);
-	set(&r, "stot", "%llu", (unsigned long long)pc.sess); /* refused connections are not sessions */
-	set(&r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
-	set(&r, "bin", "%llu", (unsigned long long)pc.bytes_in);
-	set(&r, "bout", "%llu", (unsigned long long)pc.bytes_out);
-	set(&r, "status", "%s", atomic_load(&rt.stopping) ? "STOP" : "OPEN");
-	emit(c, &r);
+		set_http_px(r, &pc, 1);
+	set(r, "scur", "%d", atomic_load(&fe->cur_conns));
+	set(r, "slim", "%d", fe->maxconn);
+	set(r, "stot", "%llu",
+	    (unsigned long long)pc.sess); /* refused connections are not sessions */
+	set(r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
+	set(r, "bin", "%llu", (unsigned long long)pc.bytes_in);
+	set(r, "bout", "%llu", (unsigned long long)pc.bytes_out);
+	set(r, "status", "%s", atomic_load(&rt.stopping) ? "STOP" : "OPEN");
 }
 
 /* HAProxy's status of a server: MAINT, DRAIN, "no check" without checks,
  * else UP/DOWN, with "n/m" while a change is under way.
  */
 static void server_status(const struct srv_rt *s, const struct check_state *ck, char *out,
-			  size_t len)
+                          size_t len)
 {
 	unsigned admin = atomic_load(&s->admin);
 	const struct server_cfg *c = &s->conf->cfg;
@@ -170,7 +156,7 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "NOLB");
 	else if (ck && ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
-			 up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+		         up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
@@ -178,9 +164,9 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 /* Check columns of a server that has a health check. */
 static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
 {
-	static const char *const cols[] = {"chkfail",      "chkdown",        "lastchg",
-					   "downtime",     "check_status",   "check_duration",
-					   "check_desc",   "last_chk"};
+	static const char *const cols[] = {"chkfail",    "chkdown",      "lastchg",
+	                                   "downtime",   "check_status", "check_duration",
+	                                   "check_desc", "last_chk"};
 	long now = (long)time(NULL);
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
@@ -201,11 +187,11 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 
 /* Agent columns of a server that has an agent check (rise and fall are 1). */
 static void agent_columns(struct stat_row *r, char *present, const struct check_state *ag,
-			  int health)
+                          int health)
 {
 	static const char *const cols[] = {"agent_status", "agent_duration", "agent_desc",
-					   "agent_rise",   "agent_fall",     "agent_health",
-					   "last_agt"};
+	                                   "agent_rise",   "agent_fall",     "agent_health",
+	                                   "last_agt"};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		present[col(cols[i])] = '1';
 	set(r, "agent_status", "%s", check_result_str(ag->last));
@@ -221,60 +207,60 @@ static void agent_columns(struct stat_row *r, char *present, const struct check_
 	}
 }
 
-static void server_row(struct cli_conn *c, const struct srv_rt *s)
+static void server_row(struct stat_row *r, const struct srv_rt *s)
 {
-	char present[STAT_NCOLS + 1];
-	struct stat_row r = {.present = present};
+	char *present = r->present;
 	struct srv_counters sc = counters_srv_sum(s);
 	const struct check_state *ck = check_of(s);
 	char abuf[160], status[32];
 	memcpy(present, is_http(s->be->conf) ? stat_present_srv_http : stat_present_srv,
-	       sizeof(present));
-	set_common(&r, s->be->conf, s->conf->id, s->conf->puid, 2);
+	       sizeof(r->present));
+	set_common(r, s->be->conf, s->conf->id, s->conf->puid, 2);
 	if (is_http(s->be->conf)) {
-		set_hrsp(&r, sc.hrsp);
-		set(&r, "req_tot", "%llu", (unsigned long long)sc.req_tot);
-		set(&r, "eresp", "%llu", (unsigned long long)sc.eresp);
+		set_hrsp(r, sc.hrsp);
+		set(r, "req_tot", "%llu", (unsigned long long)sc.req_tot);
+		set(r, "eresp", "%llu", (unsigned long long)sc.eresp);
 	}
-	set(&r, "qcur", "%d", atomic_load(&s->queued));
-	set(&r, "scur", "%d", atomic_load(&s->cur_conns));
+	set(r, "qcur", "%d", atomic_load(&s->queued));
+	set(r, "scur", "%d", atomic_load(&s->cur_conns));
 	int maxconn = atomic_load(&s->maxconn);
 	if (maxconn) { /* HAProxy leaves the column empty for unlimited servers */
 		present[col("slim")] = '1';
-		set(&r, "slim", "%d", maxconn);
+		set(r, "slim", "%d", maxconn);
 	}
-	set(&r, "stot", "%llu", (unsigned long long)sc.conns);
-	set(&r, "lbtot", "%llu", (unsigned long long)sc.conns);
-	set(&r, "bin", "%llu", (unsigned long long)sc.bytes_in);
-	set(&r, "bout", "%llu", (unsigned long long)sc.bytes_out);
-	set(&r, "econ", "%llu", (unsigned long long)sc.econ);
-	set(&r, "wretr", "%llu", (unsigned long long)sc.retries);
-	set(&r, "wredis", "%llu", (unsigned long long)sc.redisp);
+	set(r, "stot", "%llu", (unsigned long long)sc.conns);
+	set(r, "lbtot", "%llu", (unsigned long long)sc.conns);
+	set(r, "bin", "%llu", (unsigned long long)sc.bytes_in);
+	set(r, "bout", "%llu", (unsigned long long)sc.bytes_out);
+	set(r, "econ", "%llu", (unsigned long long)sc.econ);
+	set(r, "wretr", "%llu", (unsigned long long)sc.retries);
+	set(r, "wredis", "%llu", (unsigned long long)sc.redisp);
 	server_status(s, ck, status, sizeof(status));
-	set(&r, "status", "%s", status);
+	set(r, "status", "%s", status);
 	if (ck)
-		check_columns(&r, present, ck);
+		check_columns(r, present, ck);
 	const struct srv_rt *tr = check_tracked(s);
 	if (tr) {
 		present[col("tracked")] = '1';
-		set(&r, "tracked", "%s/%s", tr->be->conf->id, tr->conf->id);
+		set(r, "tracked", "%s/%s", tr->be->conf->id, tr->conf->id);
 	}
 	int agent_health = 1;
 	const struct check_state *ag = agent_of(s, &agent_health);
 	if (ag)
-		agent_columns(&r, present, ag, agent_health);
-	set(&r, "weight", "%d", srv_effective_weight(s));
-	set(&r, "uweight", "%d", atomic_load(&s->uweight));
-	set(&r, "act", "%d", !s->backup);
-	set(&r, "bck", "%d", s->backup);
-	set(&r, "addr", "%s", addr_to_str(&s->conf->addr, abuf, sizeof(abuf)));
-	emit(c, &r);
+		agent_columns(r, present, ag, agent_health);
+	/* as HAProxy: the user weight (ramped by slowstart), whatever the state */
+	int uw = atomic_load(&s->uweight);
+	set(r, "weight", "%d", uw > 0 ? slowstart_scale(s, uw) : 0);
+	set(r, "uweight", "%d", uw);
+	set(r, "act", "%d", !s->backup);
+	set(r, "bck", "%d", s->backup);
+	set(r, "addr", "%s", addr_to_str(&s->conf->addr, abuf, sizeof(abuf)));
 }
 
-static void backend_row(struct cli_conn *c, const struct be_rt *be)
+static void backend_row(struct stat_row *r, const struct be_rt *be)
 {
 	int http = is_http(be->conf);
-	struct stat_row r = {.present = http ? stat_present_be_http : stat_present_be};
+	memcpy(r->present, http ? stat_present_be_http : stat_present_be, sizeof(r->present));
 	struct px_counters pc = counters_be_sum(be->idx);
 	unsigned long long econ = 0, retr = 0, redis = 0;
 	int weight = 0, act = 0, bck = 0;
@@ -289,56 +275,150 @@ static void backend_row(struct cli_conn *c, const struct be_rt *be)
 		s->backup ? bck++ : act++;
 		weight += s->backup ? 0 : srv_effective_weight(s);
 	}
-	set_common(&r, be->conf, "BACKEND", 0, 1);
-	set_unsupported_zeros(&r);
+	set_common(r, be->conf, "BACKEND", 0, 1);
+	set_unsupported_zeros(r);
 	if (http)
-		set_http_px(&r, &pc, 0);
-	set(&r, "qcur", "%d", atomic_load(&be->queued));
-	set(&r, "scur", "%d", atomic_load(&be->cur_conns));
-	set(&r, "slim", "%d", be->fullconn);
-	set(&r, "stot", "%llu", (unsigned long long)pc.sess);
-	set(&r, "lbtot", "%llu", (unsigned long long)pc.sess);
-	set(&r, "bin", "%llu", (unsigned long long)pc.bytes_in);
-	set(&r, "bout", "%llu", (unsigned long long)pc.bytes_out);
-	set(&r, "econ", "%llu", econ);
-	set(&r, "wretr", "%llu", retr);
-	set(&r, "wredis", "%llu", redis);
-	set(&r, "status", "%s", act || bck ? "UP" : "DOWN");
-	set(&r, "weight", "%d", weight);
-	set(&r, "uweight", "%d", weight);
-	set(&r, "act", "%d", act);
-	set(&r, "bck", "%d", bck);
-	set(&r, "algo", "%s", be->conf->lb.algo ? be->conf->lb.algo->name : "");
-	emit(c, &r);
+		set_http_px(r, &pc, 0);
+	set(r, "qcur", "%d", atomic_load(&be->queued));
+	set(r, "scur", "%d", atomic_load(&be->cur_conns));
+	set(r, "slim", "%d", be->fullconn);
+	set(r, "stot", "%llu", (unsigned long long)pc.sess);
+	set(r, "lbtot", "%llu", (unsigned long long)pc.sess);
+	set(r, "bin", "%llu", (unsigned long long)pc.bytes_in);
+	set(r, "bout", "%llu", (unsigned long long)pc.bytes_out);
+	set(r, "econ", "%llu", econ);
+	set(r, "wretr", "%llu", retr);
+	set(r, "wredis", "%llu", redis);
+	set(r, "status", "%s", act || bck ? "UP" : "DOWN");
+	set(r, "weight", "%d", weight);
+	set(r, "uweight", "%d", weight);
+	set(r, "act", "%d", act);
+	set(r, "bck", "%d", bck);
+	set(r, "algo", "%s", be->conf->lb.algo ? be->conf->lb.algo->name : "");
 }
 
-/* Proxies in configuration order: frontend row, servers, backend row. */
-static void show_stat(struct cli_conn *c, char **args, int nargs)
+void stats_filter_init(struct stats_filter *f)
 {
-	if (nargs > 2) {
-		cli_printf(c, "'show stat' options (typed, json, filters) are not supported yet.\n");
-		return;
+	*f = (struct stats_filter){.iid = -1, .types = 7, .sid = -1};
+}
+
+/* Whether server <s> passes the STATS_HIDE_* <flags>: "no-maint" hides
+ * servers in maintenance, "up" also hides those that are down and not
+ * on their way up (as HAProxy: a rising server stays listed).
+ */
+static int srv_visible(const struct srv_rt *s, unsigned flags)
+{
+	int maint = (atomic_load(&s->admin) & SRV_ADMIN_MAINT) != 0;
+	if ((flags & (STATS_HIDE_MAINT | STATS_HIDE_DOWN)) && maint)
+		return 0;
+	if ((flags & STATS_HIDE_DOWN) && !atomic_load(&s->oper_up)) {
+		const struct check_state *ck = check_of(s);
+		return ck && ck->consecutive;
 	}
-	cli_printf(c, "# ");
-	for (int i = 0; i < STAT_NCOLS; i++)
-		cli_printf(c, "%s,", stat_cols[i]);
-	cli_printf(c, "\n");
+	return 1;
+}
+
+void stats_foreach(const struct stats_filter *f, void (*cb)(const struct stat_row *r, void *arg),
+                   void *arg)
+{
+	struct stat_row *r = malloc(sizeof(*r));
+	if (!r)
+		return;
 	for (const struct proxy *px = rt.cfg->proxies; px; px = px->next) {
-		for (int f = 0; f < rt.nfe; f++)
-			if (rt.fes[f].conf == px)
-				frontend_row(c, &rt.fes[f]);
+		if ((f->iid != -1 && px->uuid != f->iid) ||
+		    (f->px_visible && !f->px_visible(px, f->arg)))
+			continue;
+		for (int i = 0; i < rt.nfe && (f->types & (1 << STAT_FE)); i++) {
+			if (rt.fes[i].conf == px) {
+				frontend_row(r, &rt.fes[i]);
+				cb(r, arg);
+			}
+		}
 		for (int b = 0; b < rt.nbe; b++) {
-			if (rt.bes[b].conf != px)
+			const struct be_rt *be = &rt.bes[b];
+			if (be->conf != px)
 				continue;
-			for (int i = 0; i < rt.bes[b].nsrv; i++)
-				server_row(c, &rt.bes[b].srv[i]);
-			backend_row(c, &rt.bes[b]);
+			for (int i = 0; i < be->nsrv && (f->types & (1 << STAT_SRV)); i++) {
+				if ((f->sid != -1 && be->srv[i].conf->puid != f->sid) ||
+				    !srv_visible(&be->srv[i], f->flags))
+					continue;
+				server_row(r, &be->srv[i]);
+				cb(r, arg);
+			}
+			if (f->types & (1 << STAT_BE)) {
+				backend_row(r, be);
+				cb(r, arg);
+			}
 		}
 	}
+	free(r);
+}
+
+/* "show stat [domain proxy] [{<iid>|<proxy>} <type> <sid>] [typed|json]
+ * [up|no-maint]", parsed as HAProxy 2.6 does: when three words or more
+ * follow, the first three select a proxy (name or id), row types (a sum of
+ * 1 frontend, 2 backend, 4 server) and a server id, -1 meaning all; the
+ * options follow, unknown words are skipped.
+ */
+static void show_stat(struct cli_conn *c, char **args, int nargs)
+{
+	struct stats_filter f;
+	enum stats_fmt fmt = STATS_FMT_CSV;
+	int a = 2;
+	stats_filter_init(&f);
+	if (a < nargs && !strcmp(args[a], "domain")) {
+		if (a + 1 < nargs && !strcmp(args[a + 1], "resolvers")) {
+			cli_printf(c, "'show stat domain resolvers' is not supported yet.\n");
+			return;
+		}
+		if (a + 1 >= nargs || strcmp(args[a + 1], "proxy") != 0) {
+			cli_printf(c, "Invalid statistics domain.\n");
+			return;
+		}
+		a += 2;
+	}
+	if (a + 2 < nargs) { /* any three words: HAProxy reads them as a filter */
+		f.iid = atoi(args[a]);
+		for (const struct proxy *px = rt.cfg->proxies; px; px = px->next)
+			if (!strcmp(px->id, args[a]))
+				f.iid = px->uuid;
+		if (!f.iid) {
+			cli_printf(c, "No such proxy.\n");
+			return;
+		}
+		f.types = atoi(args[a + 1]);
+		f.sid = atoi(args[a + 2]);
+		a += 3;
+	}
+	for (; a < nargs; a++) {
+		if (!strcmp(args[a], "typed"))
+			fmt = STATS_FMT_TYPED;
+		else if (!strcmp(args[a], "json"))
+			fmt = STATS_FMT_JSON;
+		else if (!strcmp(args[a], "up"))
+			f.flags |= STATS_HIDE_DOWN;
+		else if (!strcmp(args[a], "no-maint"))
+			f.flags |= STATS_HIDE_MAINT;
+		else if (!strcmp(args[a], "desc")) {
+			cli_printf(c,
+			           "'show stat desc' (field descriptions) is not supported yet.\n");
+			return;
+		}
+	}
+	struct strbuf b = {0};
+	stats_dump(&b, fmt, &f);
+	if (b.failed)
+		cli_printf(c, "Out of memory.\n");
+	else if (b.len)
+		cli_printf(c, "%s", b.p);
+	sb_free(&b);
 }
 
 static const struct cli_cmd stat_cmds[] = {
-	{{"show", "stat"}, "show stat", "report counters for each proxy and server",
-	 CLI_LEVEL_USER, show_stat},
+    {{"show", "stat"},
+     "show stat [json|no-maint|typed|up]*",
+     "report counters for each proxy and server",
+     CLI_LEVEL_USER,
+     show_stat},
 };
 CLI_REGISTER(stat_cmds)

@@ -95,6 +95,7 @@ struct stream {
 	struct var_store vars_sess, vars_txn, vars_req, vars_res;
 	const struct act_rule *resume_rule; /* rule that yielded, to run again */
 	int inspect_final;                  /* the inspect delay expired */
+	int inspect_be;                     /* the backend's content rules are inspecting */
 	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
 	/* HTTP: the connection's addresses before set-src/set-dst changed them

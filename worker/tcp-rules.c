@@ -41,7 +41,12 @@ int tcp_session_rules(struct stream *s)
 
 int tcp_wants_inspection(const struct stream *s)
 {
-	return !s->txn && rules_present(s->fe->conf, RS_TCP_REQ);
+	if (s->txn)
+		return 0;
+	if (rules_present(s->fe->conf, RS_TCP_REQ))
+		return 1;
+	/* a backend reached without switching rules may inspect by itself */
+	return s->be && s->be->conf != s->fe->conf && rules_present(s->be->conf, RS_TCP_REQ);
 }
 
 void tcp_inspect_start(struct stream *s)
@@ -53,9 +58,9 @@ void tcp_inspect_start(struct stream *s)
 }
 
 /* Whether the content inspection must decide now. */
-static int inspection_final(const struct stream *s)
+static int inspection_final(const struct stream *s, const struct proxy *px)
 {
-	return s->inspect_final || s->cli.shutr || !s->fe->conf->tcp_req_inspect_delay ||
+	return s->inspect_final || s->cli.shutr || !px->tcp_req_inspect_delay ||
 	       (s->req.data && s->req.tail - s->req.head >= s->req.size);
 }
 
@@ -83,21 +88,35 @@ int tcp_inspect(struct stream *s)
 		stream_end_cause(s, TERM_CLI_ERR);
 		return -1;
 	}
-	int final = inspection_final(s);
-	int r = content_rules(s, s->fe->conf, final);
+	if (!s->inspect_be) { /* the frontend's rules, then backend switching */
+		int r = content_rules(s, s->fe->conf, inspection_final(s, s->fe->conf));
+		if (r <= 0) {
+			if (r == 0)
+				stream_arm_timer(s);
+			return r < 0 ? -1 : 0;
+		}
+		s->conn_exp = 0;
+		s->be = rules_select_backend(s);
+		if (!s->be) {
+			stream_end_cause(s, TERM_NO_SRV);
+			return -1;
+		}
+		if (s->be->conf == s->fe->conf || !rules_present(s->be->conf, RS_TCP_REQ))
+			goto done;
+		/* the backend's rules inspect in turn, with its own delay */
+		s->inspect_be = 1;
+		s->inspect_final = 0;
+		uint32_t d = s->be->conf->tcp_req_inspect_delay;
+		s->conn_exp = d ? deadline(d) : 0;
+	}
+	int r = content_rules(s, s->be->conf, inspection_final(s, s->be->conf));
 	if (r <= 0) {
 		if (r == 0)
 			stream_arm_timer(s);
 		return r < 0 ? -1 : 0;
 	}
 	s->conn_exp = 0;
-	s->be = rules_select_backend(s);
-	if (!s->be) {
-		stream_end_cause(s, TERM_NO_SRV);
-		return -1;
-	}
-	if (s->be->conf != s->fe->conf && content_rules(s, s->be->conf, 1) < 0)
-		return -1;
+done:
 	s->retries_left = s->be->conf->retries;
 	s->state = ST_ASSIGN;
 	return 1;

@@ -1,0 +1,30 @@
+/* The HTTP statistics page ("stats enable" and friends): the request
+ * matching done by the HTTP engine, and the HTML rendering shared by the
+ * service (worker/stats-page.c, worker/stats-html.c).
+ */
+#pragma once
+#include "common/strbuf.h"
+#include "conf/stats-page.h"
+#include "worker/stats.h"
+
+struct stream;
+
+/* When the frontend or the backend of <s> serves a statistics page and the
+ * request (head parsed, backend chosen) is for it, answers it and returns
+ * 1; else 0.
+ */
+int stats_page_intercept(struct stream *s);
+
+/* Options of one page request (from the URI, after the prefix). */
+struct stats_page_req {
+	const struct stats_page_cfg *cfg;
+	const struct proxy *px; /* the proxy serving the page */
+	char uri[256];          /* the prefix, as links start */
+	char scope[64];         /* ";scope=" text, "" for none */
+	unsigned hide;          /* STATS_HIDE_* */
+	int norefresh;
+	int denied; /* ";st=DENY": an action was refused */
+};
+
+/* Appends the HTML page for <pr> to <b>. */
+void stats_html(struct strbuf *b, const struct stats_page_req *pr, const struct stats_filter *f);

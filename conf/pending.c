@@ -38,7 +38,6 @@ static const struct cfg_kw pending_global_kws[] = {
 	P("deviceatlas-separator", SECT_GLOBAL, 0),
 	P("dns-accept-family", SECT_GLOBAL, 0),
 	P("expose-deprecated-directives", SECT_GLOBAL, 0),
-	P("expose-experimental-directives", SECT_GLOBAL, 0),
 	P("external-check", SECT_GLOBAL, 0),
 	P("fd-hard-limit", SECT_GLOBAL, 0),
 	P("force-cfg-parser-pause", SECT_GLOBAL, 0),

@@ -2,6 +2,8 @@
  * del-header, set-var, unset-var (http-request, http-response,
  * http-after-response; the variable ones in TCP rule sets too).
  */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,24 +320,119 @@ static enum act_ret exec_add_header(struct act_rule *r, struct stream *s, struct
 	return add_header(r, s, ctx, 0);
 }
 
-/* del-header <name> */
+/* del-header <name> [-m str|beg|end|sub|reg]: how the name is matched. */
+enum del_match { DM_STR, DM_BEG, DM_END, DM_SUB, DM_REG };
+
+struct del_arg {
+	char *name; /* lower case, except for -m reg where it is the pattern */
+	enum del_match how;
+	pcre2_code *re;
+};
+
+/* Parses del-header's name and optional "-m <method>"; -m reg compiles the
+ * name as a case-sensitive regex matched against the lower-cased header
+ * name (HAProxy sees names lower-cased), the others compare without case.
+ */
 static int parse_del_header(struct act_rule *r, char **args, int nargs, char **err)
 {
-	if (nargs != 1) {
-		memprintf(err, nargs > 1 && !strcmp(args[1], "-m") ? "'-m' is not supported yet"
-		                                                   : "expects exactly 1 argument");
+	static const char *const how[] = {"str", "beg", "end", "sub", "reg"};
+	if (nargs != 1 && !(nargs == 3 && !strcmp(args[1], "-m"))) {
+		memprintf(err, nargs > 1 && !strcmp(args[1], "-m")
+		                   ? "'-m' expects a matching method (str, beg, end, sub or reg)"
+		                   : "expects exactly 1 argument");
 		return 0;
 	}
-	char *n = xstrdup(args[0]);
-	for (char *p = n; *p; p++)
+	struct del_arg *a = xcalloc(1, sizeof(*a));
+	r->arg = a;
+	a->name = xstrdup(args[0]);
+	if (nargs == 3) {
+		size_t i = 0;
+		while (i < sizeof(how) / sizeof(how[0]) && strcmp(args[2], how[i]))
+			i++;
+		if (i == sizeof(how) / sizeof(how[0])) {
+			memprintf(err, "-m with unsupported matching method '%s'", args[2]);
+			return 0;
+		}
+		a->how = (enum del_match)i;
+	}
+	if (a->how == DM_REG) {
+		int code;
+		PCRE2_SIZE off;
+		a->re =
+		    pcre2_compile((PCRE2_SPTR)a->name, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+		if (!a->re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(code, msg, sizeof(msg));
+			memprintf(err, "regex '%s' is invalid (error=%s, erroffset=%zu)", a->name,
+			          (char *)msg, (size_t)off);
+			return 0;
+		}
+		pcre2_jit_compile(a->re, PCRE2_JIT_COMPLETE);
+		return 1;
+	}
+	for (char *p = a->name; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	r->arg = n;
 	return 1;
+}
+
+/* Case-insensitive comparison of <len> bytes of <s> with lower-case <l>. */
+static int lc_eq(const char *s, const char *l, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (c != l[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether header name <n> matches <a> by its method. */
+static int del_matches(const struct del_arg *a, struct ist n)
+{
+	static __thread pcre2_match_data *md;
+	size_t l = strlen(a->name);
+	switch (a->how) {
+	case DM_STR:
+		return n.len == l && lc_eq(n.p, a->name, l);
+	case DM_BEG:
+		return n.len >= l && lc_eq(n.p, a->name, l);
+	case DM_END:
+		return n.len >= l && lc_eq(n.p + n.len - l, a->name, l);
+	case DM_SUB:
+		for (size_t i = 0; i + l <= n.len; i++)
+			if (lc_eq(n.p + i, a->name, l))
+				return 1;
+		return 0;
+	case DM_REG:
+		if (!md && !(md = pcre2_match_data_create(1, NULL)))
+			return 0;
+		char buf[256], *lc = n.len <= sizeof(buf) ? buf : malloc(n.len);
+		if (!lc)
+			return 0;
+		for (size_t i = 0; i < n.len; i++)
+			lc[i] = (char)(n.p[i] >= 'A' && n.p[i] <= 'Z' ? n.p[i] + 32 : n.p[i]);
+		int rc = pcre2_match(a->re, (PCRE2_SPTR)lc, n.len, 0, 0, md, NULL);
+		if (lc != buf)
+			free(lc);
+		return rc >= 0;
+	}
+	return 0;
 }
 
 static enum act_ret exec_del_header(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
-	http_del_hdr(rule_msg(r, s), r->arg);
+	const struct del_arg *a = r->arg;
+	struct http_msg *m = rule_msg(r, s);
+	(void)ctx;
+	if (a->how == DM_STR) {
+		http_del_hdr(m, a->name);
+		return ACT_RET_CONT;
+	}
+	for (int i = 0; i < m->nhdrs; i++)
+		if (m->hdrs[i].n.len && del_matches(a, m->hdrs[i].n))
+			m->hdrs[i].n.len = 0;
 	return ACT_RET_CONT;
 }
 

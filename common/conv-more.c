@@ -16,14 +16,6 @@
 #include "common/sample.h"
 #include "common/vars.h"
 
-static int set_str(struct sample *smp, char *p, size_t len, enum smp_type t)
-{
-	smp->type = t;
-	smp->flags &= ~SMP_F_CONST;
-	smp->u.str = (struct smp_str){p, len};
-	return 1;
-}
-
 /* hex2i: two hex digits per byte to an integer; 0 when invalid. */
 static int conv_hex2i(const struct arg *args, struct sample *smp, const void *priv)
 {
@@ -56,7 +48,7 @@ static int conv_ub64(const struct arg *args, struct sample *smp, const void *pri
 			len--;
 		for (int i = 0; i < len; i++)
 			p[i] = p[i] == '+' ? '-' : p[i] == '/' ? '_' : p[i];
-		return set_str(smp, p, (size_t)len, SMP_T_STR);
+		return smp_set_own_str(smp, p, (size_t)len, SMP_T_STR);
 	}
 	if (n % 4 == 1)
 		return 0;
@@ -75,7 +67,7 @@ static int conv_ub64(const struct arg *args, struct sample *smp, const void *pri
 	int len = EVP_DecodeBlock(out, (unsigned char *)in, (int)(n + pad));
 	if (len < 0)
 		return 0;
-	return set_str(smp, (char *)out, (size_t)len - pad, SMP_T_BIN);
+	return smp_set_own_str(smp, (char *)out, (size_t)len - pad, SMP_T_BIN);
 }
 
 /* url_enc([query]): everything but unreserved characters as %XX. */
@@ -96,7 +88,7 @@ static int conv_url_enc(const struct arg *args, struct sample *smp, const void *
 		p[o++] = hex[c >> 4];
 		p[o++] = hex[c & 15];
 	}
-	return set_str(smp, p, o, SMP_T_STR);
+	return smp_set_own_str(smp, p, o, SMP_T_STR);
 }
 
 static int val_url_enc(struct arg *args, const struct smp_conv_kw *kw, char **err)
@@ -140,7 +132,7 @@ static int conv_be2(const struct arg *args, struct sample *smp, const void *priv
 			v = v << 8 | in[j];
 		o += (size_t)snprintf(p + o, room - o, "%llu", (unsigned long long)v);
 	}
-	return set_str(smp, p, o, SMP_T_STR);
+	return smp_set_own_str(smp, p, o, SMP_T_STR);
 }
 
 static int val_be2dec(struct arg *args, const struct smp_conv_kw *kw, char **err)
@@ -200,7 +192,7 @@ static int conv_add_item(const struct arg *args, struct sample *smp, const void 
 	}
 	memcpy(p + o, v.ptr, v.len);
 	memcpy(p + o + v.len, suf.ptr, suf.len);
-	return set_str(smp, p, len, SMP_T_STR);
+	return smp_set_own_str(smp, p, len, SMP_T_STR);
 }
 
 /* secure_memcmp(var): constant-time equality when the lengths match. */
@@ -240,7 +232,7 @@ static int conv_json(const struct arg *args, struct sample *smp, const void *pri
 			p[o++] = (char)c;
 		}
 	}
-	return set_str(smp, p, o, SMP_T_STR);
+	return smp_set_own_str(smp, p, o, SMP_T_STR);
 }
 
 static int val_json(struct arg *args, const struct smp_conv_kw *kw, char **err)
@@ -267,7 +259,7 @@ static int conv_time(const struct arg *args, struct sample *smp, const void *pri
 #pragma GCC diagnostic ignored "-Wformat-nonliteral" /* the configured format */
 	size_t n = strftime(p, 256, args[0].data.str.ptr, &tm);
 #pragma GCC diagnostic pop
-	return set_str(smp, p, n, SMP_T_STR);
+	return smp_set_own_str(smp, p, n, SMP_T_STR);
 }
 
 /* http_date([offset[,unit]]): the IMF-fixdate form of HTTP headers. */
@@ -289,7 +281,7 @@ static int conv_http_date(const struct arg *args, struct sample *smp, const void
 		return 0;
 	int n = snprintf(p, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
 	                 mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return set_str(smp, p, (size_t)n, SMP_T_STR);
+	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
 }
 
 static int val_http_date(struct arg *args, const struct smp_conv_kw *kw, char **err)
@@ -325,7 +317,7 @@ static int conv_digest(const struct arg *args, struct sample *smp, const void *p
 	if (!priv) {
 		if (!EVP_Digest(smp->u.str.ptr, smp->u.str.len, out, &len, md, NULL))
 			return 0;
-		return set_str(smp, (char *)out, len, SMP_T_BIN);
+		return smp_set_own_str(smp, (char *)out, len, SMP_T_BIN);
 	}
 	struct smp_str k = args[1].data.str;
 	unsigned char *key = smp_alloc(k.len / 4 * 3 + 4);
@@ -347,7 +339,7 @@ static int conv_digest(const struct arg *args, struct sample *smp, const void *p
 	         EVP_MAC_final(c, out, &olen, olen);
 	EVP_MAC_CTX_free(c);
 	EVP_MAC_free(mac);
-	return ok && set_str(smp, (char *)out, olen, SMP_T_BIN);
+	return ok && smp_set_own_str(smp, (char *)out, olen, SMP_T_BIN);
 }
 
 #define STR SMP_T_STR

@@ -13,14 +13,6 @@
 #include "common/sample.h"
 #include "common/vars.h"
 
-static int set_out(struct sample *smp, char *p, size_t len, enum smp_type t)
-{
-	smp->type = t;
-	smp->flags &= ~SMP_F_CONST;
-	smp->u.str = (struct smp_str){p, len};
-	return 1;
-}
-
 /* lower, upper */
 static int conv_case(const struct arg *args, struct sample *smp, const void *priv)
 {
@@ -178,7 +170,7 @@ static int conv_regsub(const struct arg *args, struct sample *smp, const void *p
 		memcpy(out + n, in + pos, len - pos);
 		n += len - pos;
 	}
-	return set_out(smp, out, n, SMP_T_STR);
+	return smp_set_own_str(smp, out, n, SMP_T_STR);
 }
 
 /* The regex of regsub is compiled again here when flag "i" is given. */
@@ -239,7 +231,7 @@ static int conv_concat(const struct arg *args, struct sample *smp, const void *p
 	memcpy(p + n, a.ptr, a.len);
 	memcpy(p + n + a.len, v.ptr, v.len);
 	memcpy(p + n + a.len + v.len, e.ptr, e.len);
-	return set_out(smp, p, len, SMP_T_STR);
+	return smp_set_own_str(smp, p, len, SMP_T_STR);
 }
 
 /* The variable argument of concat is a variable name (empty: none). */
@@ -283,7 +275,7 @@ static int conv_hex(const struct arg *args, struct sample *smp, const void *priv
 		p[2 * i] = digits[c >> 4];
 		p[2 * i + 1] = digits[c & 15];
 	}
-	return set_out(smp, p, 2 * n, SMP_T_STR);
+	return smp_set_own_str(smp, p, 2 * n, SMP_T_STR);
 }
 
 static int conv_base64(const struct arg *args, struct sample *smp, const void *priv)
@@ -294,7 +286,7 @@ static int conv_base64(const struct arg *args, struct sample *smp, const void *p
 		return 0;
 	int len =
 	    EVP_EncodeBlock((unsigned char *)p, (const unsigned char *)smp->u.str.ptr, (int)n);
-	return set_out(smp, p, (size_t)len, SMP_T_STR);
+	return smp_set_own_str(smp, p, (size_t)len, SMP_T_STR);
 }
 
 static int conv_b64dec(const struct arg *args, struct sample *smp, const void *priv)
@@ -310,7 +302,7 @@ static int conv_b64dec(const struct arg *args, struct sample *smp, const void *p
 		return 0;
 	for (size_t i = n; i > 0 && smp->u.str.ptr[i - 1] == '='; i--)
 		len--;
-	return set_out(smp, (char *)p, (size_t)len, SMP_T_BIN);
+	return smp_set_own_str(smp, (char *)p, (size_t)len, SMP_T_BIN);
 }
 
 /* url_dec([in_form]): %XX decoded; '+' becomes a space with in_form. */
@@ -335,7 +327,7 @@ static int conv_url_dec(const struct arg *args, struct sample *smp, const void *
 			p[o++] = form && s[i] == '+' ? ' ' : s[i];
 		}
 	}
-	return set_out(smp, p, o, SMP_T_STR);
+	return smp_set_own_str(smp, p, o, SMP_T_STR);
 }
 
 #define STR SMP_T_STR

@@ -65,6 +65,18 @@ int smp_cast(struct sample *smp, enum smp_type to);
  */
 int smp_make_rw(struct sample *smp, size_t room);
 
+/* Makes <smp> the <len> bytes at <p> (arena memory of its own, not
+ * SMP_F_CONST) of type <t> (str or bin). Returns 1.
+ */
+static inline int smp_set_own_str(struct sample *smp, char *p, size_t len, enum smp_type t)
+{
+	smp->type = t;
+	smp->flags &= ~SMP_F_CONST;
+	smp->u.str.ptr = p;
+	smp->u.str.len = len;
+	return 1;
+}
+
 /* Sample arena of the current thread: memory valid until the arena is
  * released below the mark taken before it was allocated. Returns NULL when
  * the arena limit (a few buffers) is reached.

@@ -219,23 +219,20 @@ static int fetch_base32(const struct arg *args, struct sample *smp, const char *
 static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
                              const void *priv)
 {
-	struct http_msg *m = fetch_http_msg(smp, 0);
-	if (!m)
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	const char *l = s ? s->log.reqline : NULL; /* kept until the next request */
+	if (!l)
 		return 0;
-	char c = *(const char *)priv;
-	if (c == 'v') {
-		char *p = smp_alloc(16);
-		if (!p)
-			return 0;
-		int n = snprintf(p, 16, "HTTP/%d.%d", m->vmaj % 10, m->vmin % 10);
-		smp->type = SMP_T_STR;
-		smp->u.str = (struct smp_str){p, (size_t)n};
-		return 1;
-	}
-	struct ist v = c == 'm' ? m->meth_s : m->uri;
+	int part = *(const char *)priv == 'm' ? 0 : *(const char *)priv == 'u' ? 1 : 2;
+	for (int i = 0; i < part && l; i++)
+		if ((l = strchr(l, ' ')))
+			l++;
+	if (!l)
+		return 0;
+	const char *end = part < 2 ? strchr(l, ' ') : NULL;
 	smp->type = SMP_T_STR;
 	smp->flags |= SMP_F_CONST;
-	smp->u.str = (struct smp_str){(char *)v.p, v.len};
+	smp->u.str = (struct smp_str){(char *)l, end ? (size_t)(end - l) : strlen(l)};
 	return 1;
 }
 
@@ -474,9 +471,9 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"base", fetch_base, ARGS0, NULL, SMP_T_STR, REQ_USE, NULL},
     {"base32", fetch_base32, ARGS0, NULL, SMP_T_SINT, REQ_USE, NULL},
     {"base32+src", fetch_base32, ARGS0, NULL, SMP_T_BIN, REQ_USE, P(1)},
-    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "m"},
-    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},
-    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "v"},
+    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "m"},
+    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "u"},
+    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "v"},
     {"req.body", fetch_body, ARGS0, NULL, SMP_T_BIN, SMP_USE_HRQBO, "b"},
     {"req.body_len", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "l"},
     {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},

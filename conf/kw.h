@@ -26,6 +26,7 @@ struct proxy;
 #define SECT_LISTEN 0x0010
 #define SECT_USERLIST 0x0020
 #define SECT_HTTP_ERRORS 0x0040
+#define SECT_RING 0x0080
 #define SECT_PROXY (SECT_DEFAULTS | SECT_FRONTEND | SECT_BACKEND | SECT_LISTEN)
 #define SECT_REAL 0x00ff /* real sections; the bits above are option lists */
 #define SECT_BINDOPT 0x0100 /* options of a "bind" line (ctx->target: struct bind_conf) */

@@ -13,7 +13,9 @@
 #include "common/addr.h"
 #include "common/mem.h"
 #include "conf/kw.h"
+#include "common/msg.h"
 #include "conf/model-t.h"
+#include "conf/ring.h"
 
 struct global_log global_log;
 
@@ -39,6 +41,31 @@ static int name_index(const char *const *names, int n, const char *word)
 	return -1;
 }
 
+/* tcp@<addr>: an implicit ring forwarding to that TCP syslog server. */
+static int parse_tcp_target(struct log_target *t, const char *text, char **err)
+{
+	struct hl_addr a = {0};
+	char *aerr = NULL;
+	if (addr_parse(text, PA_PORT_MANDATORY, &a, &aerr) < 0) {
+		memprintf(err, "log : %s", aerr ? aerr : "invalid address");
+		free(aerr);
+		return -1;
+	}
+	t->kind = LOG_TGT_RING;
+	t->ring = ring_cfg_implicit(text, &a);
+	addr_release(&a);
+	return 0;
+}
+
+static int refuse_target(const char *text, char **err)
+{
+	memprintf(err,
+	          "log : target '%s' is not supported yet (UDP, unix datagram sockets, fd@<n>, "
+	          "stdout, stderr, ring@<name> and tcp@<address> are)",
+	          text);
+	return -1;
+}
+
 /* Reads the target address of a "log" line into <t>. */
 static int parse_target_addr(struct log_target *t, const char *text, char **err)
 {
@@ -47,16 +74,15 @@ static int parse_target_addr(struct log_target *t, const char *text, char **err)
 		t->fd = text[3] == 'o' ? 1 : 2;
 		return 0;
 	}
-	static const char *const refused[] = {"ring@", "backend@", "tcp@",
-	                                      "tcp4@", "tcp6@",    "uxst@"};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (!strncmp(text, refused[i], strlen(refused[i]))) {
-			memprintf(err,
-			          "log : target '%s' is not supported yet (UDP, unix datagram "
-			          "sockets, fd@<n>, stdout and stderr are)",
-			          text);
-			return -1;
-		}
+	if (!strncmp(text, "ring@", 5) && text[5]) {
+		t->kind = LOG_TGT_RING;
+		t->ring_name = xstrdup(text + 5);
+		return 0;
+	}
+	if (!strncmp(text, "tcp@", 4) || !strncmp(text, "tcp4@", 5) || !strncmp(text, "tcp6@", 5))
+		return parse_tcp_target(t, text, err);
+	if (!strncmp(text, "backend@", 8) || !strncmp(text, "uxst@", 5))
+		return refuse_target(text, err);
 	struct hl_addr a = {0};
 	char *aerr = NULL;
 	if (addr_parse(text, PA_PORT_OK | PA_DGRAM, &a, &aerr) < 0) {
@@ -68,12 +94,8 @@ static int parse_target_addr(struct log_target *t, const char *text, char **err)
 		t->kind = LOG_TGT_FD;
 		t->fd = a.fd;
 	} else if (a.kind == ADDR_SOCKPAIR || a.socktype != SOCK_DGRAM) {
-		memprintf(err,
-		          "log : target '%s' is not supported yet (UDP, unix datagram "
-		          "sockets, fd@<n>, stdout and stderr are)",
-		          text);
 		addr_release(&a);
-		return -1;
+		return refuse_target(text, err);
 	} else {
 		t->kind = LOG_TGT_DGRAM;
 		t->addr = a.ss;
@@ -157,6 +179,7 @@ static int parse_target_opts(struct log_target *t, char **args, int nargs, int i
 			return -1;
 		}
 		t->format = (enum log_format)f;
+		t->format_set = 1;
 		i += 2;
 	}
 	if (i + 1 < nargs && !strcmp(args[i], "sample")) {
@@ -204,6 +227,7 @@ static int parse_facility(struct log_target *t, char **args, int nargs, int i, c
 static void target_free(struct log_target *t)
 {
 	free(t->text);
+	free(t->ring_name);
 	free(t->smp_ranges);
 	free(t);
 }
@@ -229,6 +253,7 @@ static struct log_target *target_copy(const struct log_target *src)
 	struct log_target *t = xcalloc(1, sizeof(*t));
 	*t = *src;
 	t->text = xstrdup(src->text);
+	t->ring_name = src->ring_name ? xstrdup(src->ring_name) : NULL;
 	if (src->smp_nranges) {
 		t->smp_ranges = xcalloc((size_t)src->smp_nranges, sizeof(*t->smp_ranges));
 		memcpy(t->smp_ranges, src->smp_ranges, sizeof(*t->smp_ranges) * src->smp_nranges);
@@ -349,6 +374,42 @@ const char *log_tag_of(const struct px_log *pl)
 		return global_log.tag;
 	return program_invocation_short_name;
 }
+
+int log_format_by_name(const char *name)
+{
+	return name_index(formats, sizeof(formats) / sizeof(formats[0]), name);
+}
+
+/* Resolves the ring@<name> targets of <list>; returns the errors. */
+static int resolve_rings(struct log_target *list, const char *where)
+{
+	int errors = 0;
+	for (struct log_target *t = list; t; t = t->next) {
+		if (t->kind != LOG_TGT_RING || t->ring)
+			continue;
+		t->ring = ring_cfg_find(t->ring_name);
+		if (!t->ring) {
+			ha_alert("config : %s : log target 'ring@%s' : no such ring.\n", where,
+			         t->ring_name);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static int resolve_log_rings(struct config *cfg)
+{
+	char where[300];
+	int errors = resolve_rings(global_log.targets, "global");
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		snprintf(where, sizeof(where), "proxy '%s'", px->id);
+		errors += resolve_rings(px->log.targets, where);
+	}
+	return errors;
+}
+
+static struct cfg_checker log_ring_checker = {.config = resolve_log_rings};
+CFG_REGISTER_CHECKER(log_ring_checker)
 
 const char *log_hostname(void)
 {

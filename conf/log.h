@@ -24,15 +24,21 @@ enum log_format {
 enum log_target_kind {
 	LOG_TGT_DGRAM = 0, /* UDP or unix datagram socket address */
 	LOG_TGT_FD,        /* file descriptor: fd@N, stdout, stderr */
+	LOG_TGT_RING,      /* ring@<name>, or the implicit ring of tcp@<addr> */
 };
+
+struct ring_cfg;
 
 /* One "log" line: where to send, how to frame, what to keep. */
 struct log_target {
 	enum log_target_kind kind;
 	struct sockaddr_storage addr; /* LOG_TGT_DGRAM */
 	socklen_t addrlen;
-	int fd; /* LOG_TGT_FD */
+	int fd;                /* LOG_TGT_FD */
+	char *ring_name;       /* LOG_TGT_RING: resolved at validation into <ring> */
+	struct ring_cfg *ring; /* its format and maxlen apply */
 	enum log_format format;
+	int format_set; /* "format" given: rfc3164 then always names a host */
 	int maxlen;   /* bytes per line, header and newline included */
 	int facility; /* 0..23 */
 	int level;    /* lines above this level (less severe) are not sent */
@@ -84,6 +90,9 @@ struct global_log {
 };
 
 extern struct global_log global_log;
+
+/* The log_format named <name> ("rfc5424"...), or -1. */
+int log_format_by_name(const char *name);
 
 /* Copies the inherited logging settings of defaults <def> into <dst>. */
 void log_inherit(struct px_log *dst, const struct px_log *def);

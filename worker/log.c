@@ -13,6 +13,8 @@
 
 #include "common/msg.h"
 #include "conf/model-t.h"
+#include "conf/ring.h"
+#include "worker/ring.h"
 
 _Atomic uint64_t log_dropped;
 
@@ -64,6 +66,8 @@ size_t log_build_header(const struct log_target *t, int level, const char *tag, 
 	case LOG_FMT_LOCAL:
 		refresh_dates(ts.tv_sec);
 		n = (size_t)sprintf(out, "<%d>%s", pri, date_cache.bsd);
+		if (!host && t->format_set) /* an explicit rfc3164 always names a host */
+			host = "localhost";
 		if (host && t->format == LOG_FMT_RFC3164)
 			n += (size_t)sprintf(out + n, "%.255s ", host);
 		n += (size_t)sprintf(out + n, "%.64s[%d]: ", tag, (int)getpid());
@@ -143,6 +147,15 @@ static void send_one(const struct log_target *t, int level, const char *tag, con
                      size_t sdlen, const char *msg, size_t len)
 {
 	char hdr[768];
+	if (t->kind == LOG_TGT_RING) { /* the ring's framing and length apply */
+		struct log_target rt_fmt = *t;
+		rt_fmt.format = t->ring->format;
+		rt_fmt.format_set = t->ring->format_set;
+		size_t rl = log_build_header(&rt_fmt, level, tag, sd, sdlen, hdr);
+		if (ring_write(t->ring, hdr, rl, msg, len) < 0)
+			atomic_fetch_add(&log_dropped, 1);
+		return;
+	}
 	size_t hlen = log_build_header(t, level, tag, sd, sdlen, hdr);
 	size_t max = (size_t)t->maxlen; /* the newline comes on top */
 	if (hlen > max)
@@ -161,8 +174,11 @@ static void send_one(const struct log_target *t, int level, const char *tag, con
 		                    .msg_iovlen = 3};
 		r = fd < 0 ? -1 : sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
-	if (r < 0)
+	if (r < 0) {
 		atomic_fetch_add(&log_dropped, 1);
+		if (t->kind == LOG_TGT_FD)
+			ring_count_fd_drop(t->fd);
+	}
 }
 
 void log_send(const struct log_target *targets, int level, const char *tag, const char *sd,

@@ -29,6 +29,7 @@
 #include "worker/mwlink.h"
 #include "worker/inherit.h"
 #include "worker/xfer.h"
+#include "worker/ring.h"
 #include "worker/runtime.h"
 #include "worker/stream.h"
 
@@ -152,6 +153,7 @@ static void *thread_main(void *arg)
 	if (t->id == 0) {
 		cli_enable_thread();
 		mwlink_enable_thread();
+		rings_start_thread();
 	}
 	checks_start_thread();
 	atomic_fetch_add(&threads_started, 1);
@@ -337,6 +339,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 		counters_init_thread(&rt.threads[i]);
 	}
 	checks_init();
+	rings_create();
 	if (is_worker)
 		mwlink_init(ctl_fd);
 	sigfillset(&set);

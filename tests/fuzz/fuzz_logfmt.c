@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smp_where w = {SMP_CK_CFG, "fuzz.cfg", 1, NULL};
 	for (int mode = 0; mode < 2; mode++) {
 		char *err = NULL;
-		struct logfmt *lf = mode ? logfmt_parse_http(text, &w, &err)
-		                         : logfmt_parse_log(text, &w, &err);
+		struct logfmt *lf =
+		    mode ? logfmt_parse_http(text, &w, &err) : logfmt_parse_log(text, &w, &err);
 		if (!lf) {
 			if (!err || !*err)
 				abort();

@@ -40,11 +40,13 @@ static const char *header(enum log_format fmt, const char *sd)
 TEST(header_formats)
 {
 	global_log.send_hostname = NULL;
-	CHECK(matches(header(LOG_FMT_RFC3164, NULL),
-	              "^<134>[A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tag\\[[0-9]+\\]: $"));
-	CHECK(matches(header(LOG_FMT_RFC5424, NULL),
-	              "^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2} - "
-	              "tag [0-9]+ - - $"));
+	CHECK(matches(
+	    header(LOG_FMT_RFC3164, NULL),
+	    "^<134>[A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tag\\[[0-9]+\\]: $"));
+	CHECK(matches(
+	    header(LOG_FMT_RFC5424, NULL),
+	    "^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2} - "
+	    "tag [0-9]+ - - $"));
 	CHECK(matches(header(LOG_FMT_RFC5424, "[a b=\"c\"]"), " tag [0-9]+ - \\[a b=\"c\"\\] $"));
 	CHECK_STR(header(LOG_FMT_PRIORITY, NULL), "<134>");
 	CHECK_STR(header(LOG_FMT_SHORT, NULL), "<6>");
@@ -145,7 +147,8 @@ TEST(a_target_that_cannot_take_a_line_counts_a_drop)
 	struct log_target t = {.kind = LOG_TGT_DGRAM, .maxlen = 1024, .level = 7};
 	struct sockaddr_un *un = (struct sockaddr_un *)&t.addr;
 	un->sun_family = AF_UNIX;
-	snprintf(un->sun_path, sizeof(un->sun_path), "/tmp/halyard-test-log-%d-none", (int)getpid());
+	snprintf(un->sun_path, sizeof(un->sun_path), "/tmp/halyard-test-log-%d-none",
+	         (int)getpid());
 	t.addrlen = sizeof(*un);
 	uint64_t before = atomic_load(&log_dropped);
 	log_send(&t, 6, "tag", NULL, 0, "lost", 4);

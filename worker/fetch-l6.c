@@ -1,5 +1,5 @@
-/* Content fetches (layer 6): what the client sent so far, read without
- * consuming it — length, payload slices, TLS ClientHello fields (SNI,
+/* Content fetches (layer 6): what the client (req.*) or the server (res.*)
+ * sent so far, read without consuming it — length, payload slices, TLS ClientHello fields (SNI,
  * version, record type) — and wait_end. Until the data is final, a fetch
  * lacking bytes reports that more may come, so that content rules wait.
  */
@@ -12,13 +12,25 @@
 #include "worker/http-txn.h"
 #include "worker/stream.h"
 
-/* The request bytes received and not forwarded yet. */
-static int req_bytes(struct sample *smp, const unsigned char **p, size_t *len)
+/* Whether fetch <kw> looks at the response ("res.*", "rep_*"). */
+static int on_response(const char *kw)
+{
+	return !strncmp(kw, "res.", 4) || !strncmp(kw, "rep_", 4);
+}
+
+/* The bytes received and not forwarded yet, from the client (request) or,
+ * for a response fetch <kw>, from the server.
+ */
+static int content_bytes(struct sample *smp, const char *kw, const unsigned char **p, size_t *len)
 {
 	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
 	if (!s)
 		return 0;
-	const struct sbuf *b = s->txn ? &s->txn->cin : &s->req;
+	const struct sbuf *b;
+	if (on_response(kw))
+		b = s->txn ? &s->txn->sin : &s->rsp;
+	else
+		b = s->txn ? &s->txn->cin : &s->req;
 	*p = b->data ? (const unsigned char *)b->data + b->head : (const unsigned char *)"";
 	*len = b->data ? b->tail - b->head : 0;
 	return 1;
@@ -32,12 +44,11 @@ static int missing(struct sample *smp)
 	return 0;
 }
 
-static int fetch_req_len(const struct arg *args, struct sample *smp, const char *kw,
-                         const void *priv)
+static int fetch_len(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
 {
 	const unsigned char *p;
 	size_t len;
-	if (!req_bytes(smp, &p, &len))
+	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
 	smp->type = SMP_T_SINT;
 	smp->u.sint = (int64_t)len;
@@ -52,7 +63,7 @@ static int fetch_payload(const struct arg *args, struct sample *smp, const char 
 {
 	const unsigned char *p;
 	size_t len;
-	if (!req_bytes(smp, &p, &len))
+	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
 	uint64_t off = (uint64_t)args[0].data.sint, want = (uint64_t)args[1].data.sint;
 	if (off > len || (want && off + want > len))
@@ -71,7 +82,7 @@ static int fetch_payload_lv(const struct arg *args, struct sample *smp, const ch
 {
 	const unsigned char *p;
 	size_t len;
-	if (!req_bytes(smp, &p, &len))
+	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
 	uint64_t o1 = (uint64_t)args[0].data.sint, n = (uint64_t)args[1].data.sint;
 	if (n > 8 || o1 + n > len)
@@ -152,7 +163,7 @@ static int fetch_ssl(const struct arg *args, struct sample *smp, const char *kw,
 	const unsigned char *p;
 	size_t len;
 	struct tls_hello th;
-	if (!req_bytes(smp, &p, &len))
+	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
 	int r = tls_client_hello(p, len, &th);
 	if (r == 0)
@@ -189,7 +200,7 @@ static int fetch_rdp_cookie(const struct arg *args, struct sample *smp, const ch
 {
 	const unsigned char *p;
 	size_t len;
-	if (!req_bytes(smp, &p, &len))
+	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
 	static const char tag[] = "Cookie:";
 	if (len < 11 + sizeof(tag) - 1)
@@ -235,9 +246,10 @@ static int fetch_wait_end(const struct arg *args, struct sample *smp, const char
 }
 
 #define L6 SMP_USE_L6REQ
+#define L6R SMP_USE_L6RES
 static const struct smp_fetch_kw l6_fetches[] = {
-    {"req.len", fetch_req_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
-    {"req_len", fetch_req_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
+    {"req.len", fetch_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
+    {"req_len", fetch_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
     {"req.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
     {"payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
     {"req.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
@@ -254,6 +266,10 @@ static const struct smp_fetch_kw l6_fetches[] = {
     {"rdp_cookie", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_STR, L6, NULL},
     {"req.rdp_cookie_cnt", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_SINT, L6, (void *)1},
     {"rdp_cookie_cnt", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_SINT, L6, (void *)1},
+    {"res.len", fetch_len, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
+    {"res.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6R, NULL},
+    {"res.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
+     L6R, NULL},
     {"wait_end", fetch_wait_end, ARGS0, NULL, SMP_T_BOOL, SMP_USE_INTRN, NULL},
 };
 

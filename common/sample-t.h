@@ -47,6 +47,7 @@ enum smp_type {
 #define SMP_USE_HRSHV 0x0100 /* HTTP response headers */
 #define SMP_USE_HRSBO 0x0200 /* HTTP response body */
 #define SMP_USE_SERVR 0x0400 /* server connection */
+#define SMP_USE_HRQHP 0x0800 /* HTTP transaction state kept until its end (captures) */
 
 /* Where an expression is evaluated (struct smp_where.checkpoint). */
 enum smp_checkpoint {

@@ -60,7 +60,7 @@ static const struct {
     {SMP_USE_HRQHV, "HTTP request headers"},  {SMP_USE_HRQBO, "HTTP request body"},
     {SMP_USE_BKEND, "the backend"},           {SMP_USE_L6RES, "response contents"},
     {SMP_USE_HRSHV, "HTTP response headers"}, {SMP_USE_HRSBO, "HTTP response body"},
-    {SMP_USE_SERVR, "the server connection"},
+    {SMP_USE_SERVR, "the server connection"}, {SMP_USE_HRQHP, "HTTP request"},
 };
 
 const char *smp_use_name(unsigned use)
@@ -71,10 +71,12 @@ const char *smp_use_name(unsigned use)
 	return "nothing";
 }
 
-#define USE_REQ (SMP_USE_INTRN | SMP_USE_L4CLI | SMP_USE_L5CLI | SMP_USE_L6REQ | SMP_USE_HRQHV)
+#define USE_REQ                                                                                    \
+	(SMP_USE_INTRN | SMP_USE_L4CLI | SMP_USE_L5CLI | SMP_USE_L6REQ | SMP_USE_HRQHV |           \
+	 SMP_USE_HRQHP)
 #define USE_RES                                                                                    \
 	(SMP_USE_INTRN | SMP_USE_L4CLI | SMP_USE_L5CLI | SMP_USE_BKEND | SMP_USE_SERVR |           \
-	 SMP_USE_L6RES | SMP_USE_HRSHV | SMP_USE_HRSBO)
+	 SMP_USE_L6RES | SMP_USE_HRSHV | SMP_USE_HRSBO | SMP_USE_HRQHP)
 
 unsigned smp_use_allowed(enum smp_checkpoint ck)
 {

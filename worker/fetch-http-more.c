@@ -214,16 +214,17 @@ static int fetch_base32(const struct arg *args, struct sample *smp, const char *
 }
 
 /* capture.req.method, capture.req.uri, capture.req.ver: the request
- * line as received (while the request is being processed).
+ * line as received (while the request is being processed);
+ * capture.res.ver: the response's version once its head was parsed.
  */
 static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
                              const void *priv)
 {
-	struct http_msg *m = fetch_http_msg(smp, 0);
+	char c = *(const char *)priv;
+	struct http_msg *m = fetch_http_msg(smp, c == 'V');
 	if (!m)
 		return 0;
-	char c = *(const char *)priv;
-	if (c == 'v') {
+	if (c == 'v' || c == 'V') {
 		char *p = smp_alloc(16);
 		if (!p)
 			return 0;
@@ -452,6 +453,7 @@ static int fetch_auth(const struct arg *args, struct sample *smp, const char *kw
 
 #define REQ_USE SMP_USE_HRQHV
 #define RES_USE SMP_USE_HRSHV
+#define CAP_USE SMP_USE_HRQHP
 #define P(x) ((const void *)(uintptr_t)(x))
 #define NAME_ARG ARGS(0, ARGT_STR)
 
@@ -474,9 +476,10 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"base", fetch_base, ARGS0, NULL, SMP_T_STR, REQ_USE, NULL},
     {"base32", fetch_base32, ARGS0, NULL, SMP_T_SINT, REQ_USE, NULL},
     {"base32+src", fetch_base32, ARGS0, NULL, SMP_T_BIN, REQ_USE, P(1)},
-    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "m"},
-    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "u"},
-    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, REQ_USE, "v"},
+    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "m"},
+    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "u"},
+    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "v"},
+    {"capture.res.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "V"},
     {"req.body", fetch_body, ARGS0, NULL, SMP_T_BIN, SMP_USE_HRQBO, "b"},
     {"req.body_len", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "l"},
     {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},

@@ -106,6 +106,11 @@ struct stream {
 	 */
 	struct sockaddr_storage saved_cli, saved_dst;
 	int addr_saved;
+	/* the client connection's own addresses (fc_src, fc_dst), kept when a
+	 * rule after "tcp-request connection" first changes cli_addr/dst_addr
+	 */
+	struct sockaddr_storage conn_cli, conn_dst;
+	int conn_addr_saved;
 	struct stream *tprev, *tnext; /* streams of the thread */
 };
 

@@ -157,6 +157,45 @@ int tls_client_hello(const unsigned char *p, size_t len, struct tls_hello *out)
 	return 1;
 }
 
+int tls_hello_type(const unsigned char *p, size_t len)
+{
+	if (!len)
+		return TLS_HELLO_SHORT;
+	if (!((p[0] >= 0x14 && p[0] <= 0x17) || p[0] == 0xff)) /* not a TLS record type */
+		return TLS_HELLO_NONE;
+	if (len < 9)
+		return TLS_HELLO_SHORT;
+	if (p[1] < 3) /* before SSLv3 */
+		return TLS_HELLO_NONE;
+	if ((p[3] << 8 | p[4]) < 4) /* no room for a handshake header */
+		return TLS_HELLO_NONE;
+	size_t msg_len = (size_t)(p[6] << 16 | p[7] << 8 | p[8]);
+	if (len < msg_len + 9)
+		return TLS_HELLO_SHORT;
+	return p[5];
+}
+
+/* res.ssl_hello_type (rep_ssl_hello_type): the handshake type of the
+ * server's first TLS record (2 for a ServerHello).
+ */
+static int fetch_res_hello_type(const struct arg *args, struct sample *smp, const char *kw,
+                                const void *priv)
+{
+	const unsigned char *p;
+	size_t len;
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	if (!s || s->txn || !content_bytes(smp, kw, &p, &len)) /* raw TCP data only */
+		return 0;
+	int t = tls_hello_type(p, len);
+	if (t == TLS_HELLO_SHORT)
+		return missing(smp);
+	if (t == TLS_HELLO_NONE)
+		return 0;
+	smp->type = SMP_T_SINT;
+	smp->u.sint = t;
+	return 1;
+}
+
 /* req.ssl_sni, req.ssl_ver, req.ssl_hello_type */
 static int fetch_ssl(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
 {
@@ -270,6 +309,8 @@ static const struct smp_fetch_kw l6_fetches[] = {
     {"res.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6R, NULL},
     {"res.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
      L6R, NULL},
+    {"res.ssl_hello_type", fetch_res_hello_type, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
+    {"rep_ssl_hello_type", fetch_res_hello_type, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
     {"wait_end", fetch_wait_end, ARGS0, NULL, SMP_T_BOOL, SMP_USE_INTRN, NULL},
 };
 

@@ -251,8 +251,9 @@ static int parse_tcp_response(struct cfg_ctx *ctx, char **args, int nargs, char 
 	return parse_rule(ctx, RS_TCP_RES, args + 2, nargs - 2, err);
 }
 
-/* tcp-request|tcp-response inspect-delay <time>: a second definition (or
- * one over an inherited delay) is ignored with a warning.
+/* tcp-request|tcp-response inspect-delay <time>: refused in anonymous
+ * defaults sections (as rules are); a second definition (or one over an
+ * inherited delay) is ignored with a warning.
  */
 static int parse_inspect_delay(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
@@ -261,6 +262,11 @@ static int parse_inspect_delay(struct cfg_ctx *ctx, char **args, int nargs, char
 	if (nargs != 3) {
 		memprintf(err, "'%s %s' expects a positive delay in milliseconds, in proxy '%s'.",
 		          args[0], args[1], ctx->px->id);
+		return CFG_ALERT;
+	}
+	if ((ctx->px->cap & PX_CAP_DEF) && !*ctx->px->id) {
+		memprintf(err, "'%s %s' not allowed in anonymous 'defaults' section.", args[0],
+		          args[1]);
 		return CFG_ALERT;
 	}
 	if (parse_time_ms(args[2], &ms, &bad) != PARSE_OK) {

@@ -9,7 +9,7 @@
 #include "common/mem.h"
 #include "common/sample.h"
 
-enum lf_node_type { LF_TEXT, LF_EXPR, LF_VAR };
+enum lf_node_type { LF_TEXT, LF_EXPR, LF_VAR, LF_SEP };
 
 struct lf_node {
 	enum lf_node_type type;
@@ -24,6 +24,7 @@ struct lf_node {
 struct logfmt {
 	struct lf_node *head, *tail;
 	int http; /* options ignored, a missing value is empty */
+	int log;  /* spaces are separators, merged around empty values */
 };
 
 static struct lf_var_list *var_lists;
@@ -56,7 +57,35 @@ static struct lf_node *add_node(struct logfmt *lf, enum lf_node_type type, unsig
 	return n;
 }
 
+static void add_plain_text(struct logfmt *lf, const char *p, size_t len);
+
+/* Adds literal text; in log mode, each run of spaces becomes one
+ * separator node.
+ */
 static void add_text(struct logfmt *lf, const char *p, size_t len)
+{
+	if (!lf->log) {
+		add_plain_text(lf, p, len);
+		return;
+	}
+	while (len) {
+		size_t n = 0;
+		if (*p == ' ') {
+			while (n < len && p[n] == ' ')
+				n++;
+			if (!lf->tail || lf->tail->type != LF_SEP)
+				add_node(lf, LF_SEP, 0);
+		} else {
+			while (n < len && p[n] != ' ')
+				n++;
+			add_plain_text(lf, p, n);
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void add_plain_text(struct logfmt *lf, const char *p, size_t len)
 {
 	if (!len)
 		return;
@@ -146,9 +175,10 @@ static const char *parse_expr(struct logfmt *lf, const char *p, unsigned opts,
 	return q + 1;
 }
 
-struct logfmt *logfmt_parse(const char *text, const struct smp_where *where, char **err)
+/* Compiles <text> into <lf>; returns <lf>, or NULL (freed) on error. */
+static struct logfmt *compile(struct logfmt *lf, const char *text, const struct smp_where *where,
+                              char **err)
 {
-	struct logfmt *lf = xcalloc(1, sizeof(*lf));
 	unsigned global = 0;
 	const char *p = text;
 	while (*p) {
@@ -206,18 +236,29 @@ fail:
 	return NULL;
 }
 
+struct logfmt *logfmt_parse(const char *text, const struct smp_where *where, char **err)
+{
+	return compile(xcalloc(1, sizeof(struct logfmt)), text, where, err);
+}
+
 struct logfmt *logfmt_parse_http(const char *text, const struct smp_where *where, char **err)
 {
-	struct logfmt *lf = logfmt_parse(text, where, err);
-	if (lf)
-		lf->http = 1;
-	return lf;
+	struct logfmt *lf = xcalloc(1, sizeof(*lf));
+	lf->http = 1;
+	return compile(lf, text, where, err);
+}
+
+struct logfmt *logfmt_parse_log(const char *text, const struct smp_where *where, char **err)
+{
+	struct logfmt *lf = xcalloc(1, sizeof(*lf));
+	lf->log = 1;
+	return compile(lf, text, where, err);
 }
 
 int logfmt_is_const(const struct logfmt *lf)
 {
 	for (const struct lf_node *n = lf->head; n; n = n->next)
-		if (n->type != LF_TEXT)
+		if (n->type != LF_TEXT && n->type != LF_SEP)
 			return 0;
 	return 1;
 }
@@ -280,7 +321,15 @@ static void put_sample(char *out, size_t room, size_t *pos, struct sample *smp, 
 size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, size_t room)
 {
 	size_t pos = 0;
+	int after_space = 1; /* log mode: a separator right after another is dropped */
 	for (const struct lf_node *n = lf->head; n && pos < room; n = n->next) {
+		size_t before = pos;
+		if (n->type == LF_SEP) {
+			if (!after_space)
+				put(out, room, &pos, " ", 1, 0);
+			after_space = 1;
+			continue;
+		}
 		if (n->type == LF_TEXT) {
 			put(out, room, &pos, n->text, n->len, 0);
 		} else if (n->type == LF_EXPR) {
@@ -294,12 +343,17 @@ size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, si
 				put(out, room, &pos, smp.u.str.ptr, smp.u.str.len, 0);
 			smp_arena_release(mark);
 		} else {
-			int w = n->var->render(ctx, out + pos, room - pos, lf->http ? 0 : n->opts);
+			int w = ctx && ctx->strm
+			            ? n->var->render(ctx, out + pos, room - pos, lf->http ? 0 : n->opts)
+			            : -1; /* no stream (health checks, tests): no value */
 			if (w < 0 && !lf->http)
-				put(out, room, &pos, "-", 1, 0);
-			else
+				put(out, room, &pos, n->opts & LF_OPT_QUOTE ? "\"\"" : "-",
+				    n->opts & LF_OPT_QUOTE ? 2 : 1, 0);
+			else if (w > 0)
 				pos += (size_t)w;
 		}
+		if (pos > before)
+			after_space = 0;
 	}
 	return pos;
 }

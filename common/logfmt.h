@@ -56,6 +56,13 @@ struct logfmt *logfmt_parse(const char *text, const struct smp_where *where, cha
  */
 struct logfmt *logfmt_parse_http(const char *text, const struct smp_where *where, char **err);
 
+/* Same for log lines ("log-format", "unique-id-format"...): runs of
+ * spaces are separators, and a separator following another one with
+ * nothing printed in between is dropped (an empty capture list leaves no
+ * double space), as in HAProxy's logs.
+ */
+struct logfmt *logfmt_parse_log(const char *text, const struct smp_where *where, char **err);
+
 /* Whether the format is plain text (no expression, no variable). */
 int logfmt_is_const(const struct logfmt *lf);
 

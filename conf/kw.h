@@ -124,6 +124,12 @@ struct cfg_checker {
 
 void cfg_register_checker(struct cfg_checker *checker);
 
+/* Resolves the frontend, backend, server and userlist names of the sample
+ * arguments parsed so far (conf/sample-args.c); returns the errors
+ * reported. Checkers that compile expressions late call it again.
+ */
+int cfg_resolve_sample_args(struct config *cfg);
+
 #define CFG_REGISTER_CHECKER(checker)                                                              \
 	__attribute__((constructor)) static void checker##_register(void)                          \
 	{                                                                                          \

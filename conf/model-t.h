@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "common/addr.h"
+#include "conf/log.h"
 
 struct proxy;
 struct h1_case_map;
@@ -367,6 +368,7 @@ struct proxy {
 	struct px_tcpchk tcpchk;   /* same */
 
 	struct stats_page_cfg *stats; /* "stats" page settings; shared with defaults until set */
+	struct px_log log;            /* targets and formats (conf/log.h) */
 
 	/* own content, never inherited */
 	struct bind_conf *binds;

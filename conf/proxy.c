@@ -105,6 +105,7 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->tcpchk = def->tcpchk;
 	px->tcpchk.own_rules = 0;
 	px->stats = def->stats;
+	log_inherit(&px->log, &def->log);
 	px->defaults = (struct proxy *)def;
 }
 

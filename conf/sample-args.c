@@ -95,10 +95,10 @@ static int resolve_one(struct arg *a, const char *kw, int pos, const struct smp_
 	return 1;
 }
 
-static int resolve_args(struct config *cfg)
+int cfg_resolve_sample_args(struct config *cfg)
 {
 	return smp_resolve_args(resolve_one, cfg);
 }
 
-static struct cfg_checker sample_args_checker = {.config = resolve_args};
+static struct cfg_checker sample_args_checker = {.config = cfg_resolve_sample_args};
 CFG_REGISTER_CHECKER(sample_args_checker)

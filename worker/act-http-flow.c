@@ -23,6 +23,7 @@ static enum act_ret exec_tarpit(struct act_rule *r, struct stream *s, struct smp
 	http_request_consumed(s);
 	s->txn->cli_close = 1;
 	s->txn->status = act_reply_status(r);
+	log_set_term(s, 'P', 'T');
 	s->state = ST_TARPIT;
 	s->conn_exp = deadline(to->tarpit ? to->tarpit : to->connect ? to->connect : 1);
 	stream_arm_timer(s);
@@ -68,6 +69,7 @@ static enum act_ret exec_auth(struct act_rule *r, struct stream *s, struct smp_c
 	size_t rest = page->len - head;
 	memcpy(out + head + (size_t)n, page->raw + head, rest);
 	http_request_consumed(s);
+	log_set_term(s, 'P', 'R');
 	http_reply_raw(s, out, head + (size_t)n + rest, 401);
 	return ACT_RET_DONE;
 }

@@ -231,6 +231,7 @@ static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_
 		blen = 0;
 	if (r->rs == RS_HTTP_REQ)
 		http_request_consumed(s);
+	log_set_term_rule(s, r->rs == RS_HTTP_REQ && a->status < 400 ? 'L' : 'P');
 	http_reply_raw(s, resp, (size_t)n + blen, a->status);
 	return ACT_RET_DONE;
 }
@@ -251,6 +252,7 @@ static enum act_ret exec_deny(struct act_rule *r, struct stream *s, struct smp_c
 		return send_reply(r, s, ctx);
 	if (!resp)
 		http_request_consumed(s);
+	log_set_term_rule(s, 'P');
 	http_reply_error(s, a->status, TERM_NONE);
 	return ACT_RET_DONE;
 }

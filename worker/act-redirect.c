@@ -187,6 +187,7 @@ static enum act_ret exec_redirect(struct act_rule *r, struct stream *s, struct s
 	n += snprintf(resp + n, room + 512 - (size_t)n, "\r\n");
 	if (r->rs == RS_HTTP_REQ)
 		http_request_consumed(s);
+	log_set_term_rule(s, 'L');
 	http_reply_raw(s, resp, (size_t)n, a->code);
 	return ACT_RET_DONE;
 }

@@ -321,6 +321,8 @@ int backend_assign_and_connect(struct stream *s)
 	struct srv_rt *srv = s->retry_srv;
 
 	s->retry_srv = NULL;
+	if (!s->log.t_ready)
+		s->log.t_ready = curthr->now_ms;
 	if (srv && (srv_is_full(srv) || !srv_effective_weight(srv)))
 		srv = NULL;
 	if (!srv && s->use_srv && !s->attempts) /* HTTP: chosen with the request */
@@ -341,6 +343,7 @@ int backend_assign_and_connect(struct stream *s)
 		if (usable && enqueue(s, s->attempts > 0) == 0) {
 			uint32_t qto = be->conf->to.queue ? be->conf->to.queue : be->conf->to.connect;
 			s->state = ST_QUEUED;
+			s->log.be_queue = atomic_load(&be->queued);
 			s->queue_exp = qto ? curthr->now_ms + qto : 0;
 			/* a slot may have been freed between the pick and the enqueue */
 			if (atomic_load(&be->cur_conns) == 0)
@@ -355,9 +358,12 @@ int backend_assign_and_connect(struct stream *s)
 	atomic_fetch_add(&be->cur_conns, 1);
 	s->server = srv;
 	s->acct_srv = srv;
+	s->log.srv = srv;
 	s->attempts++;
 	counters_srv_connect(srv);
 	if (s->txn && http_use_idle_conn(s, srv)) {
+		if (!s->log.t_conn)
+			s->log.t_conn = curthr->now_ms;
 		stream_established(s);
 		return 0;
 	}
@@ -366,6 +372,8 @@ int backend_assign_and_connect(struct stream *s)
 		return -1;
 	}
 	s->state = ST_CONNECTING;
+	if (!s->log.t_conn)
+		s->log.t_conn = curthr->now_ms;
 	s->conn_exp = be->conf->to.connect ? curthr->now_ms + be->conf->to.connect : 0;
 	if (start_connect(s, srv) < 0)
 		return backend_connect_failed(s, TERM_CONN_FAIL);

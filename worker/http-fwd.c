@@ -165,6 +165,8 @@ static int response_head(struct stream *s)
 	}
 	t->rsp.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
 	t->rsp_valid = 1;
+	if (!s->log.t_rsp)
+		s->log.t_rsp = curthr->now_ms;
 	h1_set_response_body(&t->rsp, t->req.meth);
 	if (!body_start_valid(&t->rsp, &t->sin)) {
 		counters_http_bad_rsp(s->be, s->server);
@@ -370,6 +372,7 @@ static int end_transaction(struct stream *s)
 void http_next_transaction(struct stream *s)
 {
 	struct http_txn *t = s->txn;
+	log_txn_end(s);
 	t->nb_txn++;
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
@@ -388,6 +391,7 @@ void http_next_transaction(struct stream *s)
 		s->addr_saved = 0;
 	}
 	stream_vars_txn_end(s);
+	log_txn_begin(s);
 	s->state = ST_HTTP_REQ;
 	s->attempts = 0;
 	s->failed_srv = NULL;

@@ -235,6 +235,7 @@ static int refuse_request_at(struct stream *s, int status, long pos)
 	if (t->cin.data)
 		http_errcap_record(s, 0, t->cin.data + t->cin.head, t->cin.tail - t->cin.head, pos);
 	t->close_hdr = 1; /* the client must know nothing more is read */
+	log_set_term(s, 'P', 'R');
 	http_reply_error(s, status, TERM_CLI_ERR);
 	return 0;
 }
@@ -273,6 +274,7 @@ static int request_aborted(struct stream *s, int can_reply)
 		return -1;
 	}
 	t->close_hdr = 1;
+	log_set_term(s, 'C', 'R');
 	http_reply_error(s, 400, TERM_CLI_ERR);
 	return 0;
 }
@@ -443,8 +445,10 @@ int http_wait_request(struct stream *s)
 		before = t->cin.tail - t->cin.head;
 	}
 	uint32_t have = t->cin.tail - t->cin.head;
-	if (!before && have)
+	if (!before && have) {
 		s->cli_exp = deadline(wait_timeout(s)); /* a request starts */
+		log_request_start(s);
+	}
 	if (!http_head_ready(&t->cin, &t->scan_from)) {
 		uint32_t max = t->cin.size - rt.cfg->global.tune_maxrewrite;
 		if (t->cin.data && have >= max) {
@@ -468,6 +472,7 @@ int http_wait_request(struct stream *s)
 	}
 	t->req.maxhdrs = t->maxhdrs + HTTP_EXTRA_HDRS;
 	t->req_valid = 1;
+	log_request_head(s, t->cin.data + t->cin.head + t->req.skip, t->req.head_len);
 	h1_set_request_body(&t->req);
 	http_count_request(s, 1);
 	if (wait_for_body(s, have))

@@ -46,18 +46,21 @@ static int request_verdict(struct stream *s, enum act_ret ret)
 		counters_http_denied(s->fe, NULL, 0);
 		http_request_consumed(s);
 		s->txn->cli_close = 1;
+		log_set_term_rule(s, 'P');
 		http_reply_error(s, 403, TERM_NONE);
 		return 0;
 	case ACT_RET_INV:
 		counters_http_bad_req(s->fe);
 		http_request_consumed(s);
 		s->txn->cli_close = 1;
+		log_set_term_rule(s, 'P');
 		http_reply_error(s, 400, TERM_CLI_ERR);
 		return 0;
 	default: /* errors; yields are not supported here */
 		counters_http_rewrite_failed(s->fe, NULL);
 		http_request_consumed(s);
 		s->txn->cli_close = 1;
+		log_set_term_rule(s, 'I');
 		http_reply_error(s, 500, TERM_NONE);
 		return 0;
 	}

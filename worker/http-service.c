@@ -54,6 +54,7 @@ void http_service_answer(struct stream *s, const struct http_service *svc, const
 		return;
 	}
 	counters_http_status(s->fe, NULL, status);
+	log_set_term(s, 'L', 'R');
 	size_t len = head ? head_len(out.p, out.len) : out.len;
 	http_reply_local_owned(s, status, out.p, len, close); /* may free <s> */
 }

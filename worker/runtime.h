@@ -25,6 +25,7 @@ struct fe_rt {
 	struct freq_ctr req_per_sec;    /* HTTP requests counted in req_tot */
 	_Atomic uint32_t req_rate_max; /* most requests in one period ("clear counters") */
 	struct be_rt *default_be;
+	_Atomic uint32_t log_count; /* traffic lines logged (%lc) */
 };
 
 struct listener {

@@ -167,6 +167,7 @@ static void stream_free(struct stream *s)
 	task_cancel(&s->task);
 	timer_set(&s->tmo, 0);
 	thr_unlink(s);
+	log_stream_end(s);
 	http_txn_free(s); /* may keep an idle server connection for others */
 	stream_vars_txn_end(s);
 	vars_prune(&s->vars_sess);
@@ -178,6 +179,7 @@ static void stream_free(struct stream *s)
 	atomic_fetch_sub(&s->lst->cur_conns, 1);
 	atomic_fetch_sub(&rt.cur_conns, 1);
 	counters_add_bytes(s);
+	log_stream_free(s);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))
 		listeners_resume_all();
@@ -195,6 +197,8 @@ void stream_release_zombie(struct stream *s)
 
 static void stream_end(struct stream *s, enum term_cause why)
 {
+	if (s->state != ST_CLOSED)
+		log_set_term_cause(s, why);
 	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
 		return; /* answering the client first */
 	if (s->term == TERM_NONE)
@@ -354,6 +358,7 @@ int sbuf_send(struct side *to, struct sbuf *b)
 	ssize_t n = send(to->fd, b->data + b->head, b->tail - b->head, MSG_NOSIGNAL);
 	if (n > 0) {
 		b->head += (uint32_t)n;
+		to->sent += (uint64_t)n;
 		sbuf_release_if_empty(b);
 		return 1;
 	}
@@ -421,6 +426,7 @@ static int fwd_splice(struct side *from, struct side *to, uint64_t *count, uint6
 		                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			from->pipe_len -= (size_t)n;
+			to->sent += (uint64_t)n;
 			moved = 1;
 		} else if (n < 0 && errno == EAGAIN) {
 			to->wr_ready = 0;
@@ -601,6 +607,7 @@ static void stream_process(struct stream *s)
 			stream_end(s, TERM_NONE);
 			return;
 		}
+		log_handshake_done(s);
 		if (s->txn) {
 			s->state = ST_HTTP_REQ;
 			stream_process(s);
@@ -669,6 +676,8 @@ static void stream_process(struct stream *s)
 void stream_established(struct stream *s)
 {
 	s->state = ST_ESTABLISHED;
+	if (!s->log.t_est)
+		s->log.t_est = curthr->now_ms;
 	s->conn_exp = 0;
 	s->pp_hdr_len = 0;
 	s->srv_exp = deadline(srv_timeout(s));
@@ -705,6 +714,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	s->task.cb = task_cb;
 	timer_init(&s->tmo, tmo_cb);
 	s->accept_ms = curthr->now_ms;
+	log_stream_accept(s);
 	s->be = s->fe->default_be;
 	curthr->cur_conns++;
 	if (s->fe->conf->options & PXO_CLITCPKA) {
@@ -727,6 +737,8 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		stream_end(s, TERM_NONE);
 		return;
 	}
+	if (!l->bind->accept_proxy)
+		log_handshake_done(s);
 	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
 		if (http_txn_new(s) < 0) {

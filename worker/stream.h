@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "common/vars.h"
+#include "worker/log-stream.h"
 #include "worker/loop.h"
 #include "worker/proxy-proto.h"
 #include "worker/runtime.h"
@@ -32,6 +33,7 @@ struct side {
 	unsigned rdhup : 1; /* the peer's FIN was signalled: read until 0 */
 	int pipe[2];        /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
+	uint64_t sent; /* bytes written to this side */
 };
 
 enum stream_state {
@@ -112,6 +114,7 @@ struct stream {
 	struct sockaddr_storage conn_cli, conn_dst;
 	int conn_addr_saved;
 	struct stream *tprev, *tnext; /* streams of the thread */
+	struct strm_log log;          /* timers and states of the log line (log-stream.h) */
 };
 
 struct act_rule;

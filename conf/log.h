@@ -1,0 +1,96 @@
+/* Logging settings of the configuration: "log" targets (global and per
+ * proxy), the global "log-send-hostname" and "log-tag", and the per-proxy
+ * log format keywords ("log-format", "option httplog|tcplog", "option
+ * dontlognull"...). The worker sends the lines (worker/log.c).
+ */
+#pragma once
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct logfmt;
+
+/* Header layouts of a log line ("format" of a "log" line). */
+enum log_format {
+	LOG_FMT_RFC3164 = 0, /* <PRI>Mmm dd hh:mm:ss [host ]tag[pid]: */
+	LOG_FMT_LOCAL,       /* the same without the host name */
+	LOG_FMT_RFC5424,     /* <PRI>1 ISO-time host tag pid - sd */
+	LOG_FMT_PRIORITY,    /* <PRI> */
+	LOG_FMT_SHORT,       /* <level> */
+	LOG_FMT_TIMED,       /* <level>ISO-time */
+	LOG_FMT_ISO,         /* ISO-time */
+	LOG_FMT_RAW,         /* the message alone */
+};
+
+enum log_target_kind {
+	LOG_TGT_DGRAM = 0, /* UDP or unix datagram socket address */
+	LOG_TGT_FD,        /* file descriptor: fd@N, stdout, stderr */
+};
+
+/* One "log" line: where to send, how to frame, what to keep. */
+struct log_target {
+	enum log_target_kind kind;
+	struct sockaddr_storage addr; /* LOG_TGT_DGRAM */
+	socklen_t addrlen;
+	int fd; /* LOG_TGT_FD */
+	enum log_format format;
+	int maxlen;   /* bytes per line, header and newline included */
+	int facility; /* 0..23 */
+	int level;    /* lines above this level (less severe) are not sent */
+	int minlevel; /* more severe lines are sent at this level */
+	/* "sample <ranges>:<size>": line i (from 1, modulo size) is sent when
+	 * one of the ranges holds it
+	 */
+	int smp_size;
+	int smp_nranges;
+	struct {
+		int lo, hi;
+	} * smp_ranges;
+	_Atomic unsigned *smp_count; /* lines seen, shared by copies of the line */
+	char *text;                  /* the line as written, for messages */
+	struct log_target *next;
+};
+
+/* Proxy logging flags (struct px_log.flags). */
+#define PXL_DONTLOGNULL 0x01
+#define PXL_SEPARATE_ERRORS 0x02
+#define PXL_DONTLOG_NORMAL 0x04
+#define PXL_LOG_HEALTH_CHECKS 0x08
+
+/* Which built-in format "log-format" holds (for messages and checks). */
+enum px_log_kind { PXL_FMT_NONE = 0, PXL_FMT_TCP, PXL_FMT_HTTP, PXL_FMT_CLF, PXL_FMT_CUSTOM };
+
+struct px_log {
+	struct log_target *targets; /* own copies, in order */
+	int no_log;                 /* "no log" seen: inherit nothing */
+	char *tag;                  /* "log-tag", NULL: the global one */
+	enum px_log_kind kind;
+	char *format;    /* log-format text (built-in ones included), NULL: no traffic log */
+	char *format_sd; /* log-format-sd */
+	char *error_format;
+	char *uid_format; /* unique-id-format */
+	char *uid_header; /* unique-id-header */
+	unsigned flags;   /* PXL_* */
+	unsigned flags_set;
+	const char *fmt_file; /* where "log-format" was set, for messages */
+	int fmt_line;
+	/* compiled at validation */
+	struct logfmt *lf, *lf_sd, *lf_err, *lf_uid;
+};
+
+/* Global logging settings. */
+struct global_log {
+	struct log_target *targets;
+	char *send_hostname; /* NULL: not sent; else the name */
+	char *tag;           /* NULL: the program name */
+};
+
+extern struct global_log global_log;
+
+/* Copies the inherited logging settings of defaults <def> into <dst>. */
+void log_inherit(struct px_log *dst, const struct px_log *def);
+
+/* The tag of <pl>'s lines: its own, the global one, else the program name. */
+const char *log_tag_of(const struct px_log *pl);
+
+/* The host name sent with rfc3164/rfc5424 lines; NULL when not sent. */
+const char *log_hostname(void);

@@ -1,0 +1,193 @@
+/* Log line framing and sending (see worker/log.h). */
+#include "worker/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/model-t.h"
+
+_Atomic uint64_t log_dropped;
+
+/* Per-thread sockets, one per address family, opened on first use. */
+static __thread int sock_fd[3] = {-1, -1, -1};
+
+/* Per-thread cache of the formatted dates of the current second. */
+static __thread struct {
+	time_t sec;
+	char bsd[20]; /* "Dec  6 02:51:54 " */
+	char iso[32]; /* "2026-12-06T02:51:54" */
+	char tz[8];   /* "+00:00" */
+} date_cache;
+
+static void refresh_dates(time_t sec)
+{
+	if (date_cache.sec == sec && date_cache.bsd[0])
+		return;
+	struct tm tm;
+	localtime_r(&sec, &tm);
+	strftime(date_cache.bsd, sizeof(date_cache.bsd), "%b %e %H:%M:%S ", &tm);
+	strftime(date_cache.iso, sizeof(date_cache.iso), "%Y-%m-%dT%H:%M:%S", &tm);
+	long off = tm.tm_gmtoff / 60;
+	int abs_off = (int)((off < 0 ? -off : off) % (24 * 60));
+	snprintf(date_cache.tz, sizeof(date_cache.tz), "%c%02d:%02d", off < 0 ? '-' : '+',
+	         abs_off / 60 % 100, abs_off % 60);
+	date_cache.sec = sec;
+}
+
+/* "2026-12-06T02:51:54.020975+00:00" for <ts>. */
+static size_t iso_date(const struct timespec *ts, char *out)
+{
+	refresh_dates(ts->tv_sec);
+	return (size_t)sprintf(out, "%s.%06ld%s", date_cache.iso, ts->tv_nsec / 1000,
+	                       date_cache.tz);
+}
+
+size_t log_build_header(const struct log_target *t, int level, const char *tag, const char *sd,
+                        size_t sdlen, char *out)
+{
+	struct timespec ts;
+	const char *host = log_hostname();
+	int pri = t->facility * 8 + level;
+	size_t n = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	switch (t->format) {
+	case LOG_FMT_RFC3164:
+	case LOG_FMT_LOCAL:
+		refresh_dates(ts.tv_sec);
+		n = (size_t)sprintf(out, "<%d>%s", pri, date_cache.bsd);
+		if (host && t->format == LOG_FMT_RFC3164)
+			n += (size_t)sprintf(out + n, "%.255s ", host);
+		n += (size_t)sprintf(out + n, "%.64s[%d]: ", tag, (int)getpid());
+		break;
+	case LOG_FMT_RFC5424:
+		n = (size_t)sprintf(out, "<%d>1 ", pri);
+		n += iso_date(&ts, out + n);
+		n += (size_t)sprintf(out + n, " %.255s %.64s %d - ", host ? host : "-", tag,
+		                     (int)getpid());
+		if (!sd || !sdlen) {
+			sd = "-";
+			sdlen = 1;
+		}
+		break;
+	case LOG_FMT_PRIORITY:
+		n = (size_t)sprintf(out, "<%d>", pri);
+		break;
+	case LOG_FMT_SHORT:
+		n = (size_t)sprintf(out, "<%d>", level);
+		break;
+	case LOG_FMT_TIMED:
+		n = (size_t)sprintf(out, "<%d>", level);
+		n += iso_date(&ts, out + n);
+		out[n++] = ' ';
+		break;
+	case LOG_FMT_ISO:
+		n = iso_date(&ts, out);
+		out[n++] = ' ';
+		break;
+	case LOG_FMT_RAW:
+		break;
+	}
+	if (t->format == LOG_FMT_RFC5424) {
+		size_t k = sdlen < 256 ? sdlen : 256;
+		memcpy(out + n, sd, k);
+		n += k;
+		out[n++] = ' ';
+	}
+	return n;
+}
+
+/* The thread's socket for <family>, opened non-blocking on first use. */
+static int family_socket(int family)
+{
+	int i = family == AF_INET ? 0 : family == AF_INET6 ? 1 : 2;
+	if (sock_fd[i] < 0)
+		sock_fd[i] = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return sock_fd[i];
+}
+
+/* Whether the sampling of <t> keeps this line. */
+static int sampled_in(const struct log_target *t)
+{
+	if (!t->smp_size)
+		return 1;
+	int idx = (int)(atomic_fetch_add(t->smp_count, 1) % (unsigned)t->smp_size) + 1;
+	for (int i = 0; i < t->smp_nranges; i++)
+		if (idx >= t->smp_ranges[i].lo && idx <= t->smp_ranges[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Writes the line to a file descriptor target, made non-blocking once. */
+static ssize_t send_fd(const struct log_target *t, struct iovec *iov, int n)
+{
+	static _Atomic int nonblock_done[64];
+	if (t->fd >= 0 && t->fd < 64 && !atomic_exchange(&nonblock_done[t->fd], 1)) {
+		int fl = fcntl(t->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(t->fd, F_SETFL, fl | O_NONBLOCK);
+	}
+	return writev(t->fd, iov, n);
+}
+
+/* Sends one framed line to <t>; counts it as dropped when it cannot go. */
+static void send_one(const struct log_target *t, int level, const char *tag, const char *sd,
+                     size_t sdlen, const char *msg, size_t len)
+{
+	char hdr[768];
+	size_t hlen = log_build_header(t, level, tag, sd, sdlen, hdr);
+	size_t max = (size_t)t->maxlen; /* the newline comes on top */
+	if (hlen > max)
+		hlen = max;
+	if (len > max - hlen)
+		len = max - hlen;
+	struct iovec iov[3] = {{hdr, hlen}, {(void *)msg, len}, {"\n", 1}};
+	ssize_t r;
+	if (t->kind == LOG_TGT_FD) {
+		r = send_fd(t, iov, 3);
+	} else {
+		int fd = family_socket(t->addr.ss_family);
+		struct msghdr mh = {.msg_name = (void *)&t->addr,
+		                    .msg_namelen = t->addrlen,
+		                    .msg_iov = iov,
+		                    .msg_iovlen = 3};
+		r = fd < 0 ? -1 : sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (r < 0)
+		atomic_fetch_add(&log_dropped, 1);
+}
+
+void log_send(const struct log_target *targets, int level, const char *tag, const char *sd,
+              size_t sdlen, const char *msg, size_t len)
+{
+	for (const struct log_target *t = targets; t; t = t->next) {
+		if (level > t->level || !sampled_in(t))
+			continue;
+		send_one(t, level < t->minlevel ? t->minlevel : level, tag, sd, sdlen, msg, len);
+	}
+}
+
+void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
+{
+	const struct log_target *targets = px ? px->log.targets : global_log.targets;
+	if (!targets)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+	while (len && msg[len - 1] == '\n')
+		len--;
+	log_send(targets, level, log_tag_of(px ? &px->log : NULL), NULL, 0, msg, len);
+}

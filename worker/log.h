@@ -1,0 +1,48 @@
+/* Sending log lines to the "log" targets of the configuration.
+ *
+ * Sending never blocks a worker thread: each thread has its own
+ * non-blocking datagram sockets, and a line that a target cannot take at
+ * once (full socket buffer, no listener...) is dropped and counted in
+ * log_dropped ("DroppedLogs" in "show info").
+ */
+#pragma once
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/log.h"
+
+/* Syslog severities. */
+enum {
+	LOG_LVL_EMERG = 0,
+	LOG_LVL_ALERT,
+	LOG_LVL_CRIT,
+	LOG_LVL_ERR,
+	LOG_LVL_WARNING,
+	LOG_LVL_NOTICE,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
+
+extern _Atomic uint64_t log_dropped;
+
+/* Sends message <msg> (<len> bytes, no trailing newline) at <level> to
+ * each target of <targets> that accepts the level, framed by the target's
+ * format with <tag>; <sd> is the rfc5424 structured data (NULL: "-").
+ */
+void log_send(const struct log_target *targets, int level, const char *tag, const char *sd,
+              size_t sdlen, const char *msg, size_t len);
+
+struct proxy;
+
+/* Formats a message and sends it to the targets of <px> (the global ones
+ * when <px> is NULL), with its tag.
+ */
+void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Builds the header of a line for <t> at <level> into <out> (at least 512
+ * bytes); returns its length. Exposed for the tests.
+ */
+size_t log_build_header(const struct log_target *t, int level, const char *tag, const char *sd,
+                        size_t sdlen, char *out);

@@ -11,6 +11,7 @@
 #include "common/mem.h"
 #include "conf/rules.h"
 #include "worker/counters.h"
+#include "worker/log-stream.h"
 #include "worker/rules.h"
 #include "worker/stream.h"
 #include "worker/tcp-rules.h"
@@ -181,8 +182,10 @@ int tcp_res_inspect(struct stream *s)
 	s->res_exp = 0;
 	if (r == ACT_RET_CONT)
 		return 1;
-	if (r == ACT_RET_DENY)
+	if (r == ACT_RET_DENY) {
 		counters_http_denied(s->fe, s->be, 1);
+		log_set_term(s, 'P', 'D'); /* refused by a rule while data flowed */
+	}
 	stream_end_cause(s, TERM_NONE);
 	return -1;
 }

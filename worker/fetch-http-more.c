@@ -213,26 +213,67 @@ static int fetch_base32(const struct arg *args, struct sample *smp, const char *
 	return 1;
 }
 
-/* capture.req.method, capture.req.uri, capture.req.ver: the request
- * line as received (while the request is being processed);
- * capture.res.ver: the response's version once its head was parsed.
+/* Part <c> ('m' method, 'u' URI, 'v' version) of the request line <line>
+ * kept for the log ("GET /x HTTP/1.1"). Returns 0 when it has no such part.
+ */
+static int reqline_part(const char *line, char c, struct smp_str *out)
+{
+	const char *sp1 = strchr(line, ' '), *sp2 = strrchr(line, ' ');
+	if (!sp1)
+		return 0;
+	if (c == 'm') {
+		*out = (struct smp_str){(char *)line, (size_t)(sp1 - line)};
+		return sp1 > line;
+	}
+	if (sp2 == sp1) { /* "GET /x": HTTP/0.9, no version */
+		if (c != 'u')
+			return 0;
+		sp2 = sp1 + 1 + strlen(sp1 + 1);
+	}
+	if (c == 'u')
+		*out = (struct smp_str){(char *)sp1 + 1, (size_t)(sp2 - sp1 - 1)};
+	else
+		*out = (struct smp_str){(char *)sp2 + 1, strlen(sp2 + 1)};
+	return 1;
+}
+
+/* Sets <smp> to "HTTP/<maj>.<min>". */
+static int set_version(struct sample *smp, int maj, int min)
+{
+	char *p = smp_alloc(16);
+	if (!p)
+		return 0;
+	int n = snprintf(p, 16, "HTTP/%d.%d", maj % 10, min % 10);
+	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
+}
+
+/* capture.req.method, capture.req.uri, capture.req.ver: the request line
+ * as received, from the parsed request while it is being processed, then
+ * from the line kept for the log; capture.res.ver: the version of the
+ * server's response once its head came (nothing before, nor for replies
+ * made locally).
  */
 static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
                              const void *priv)
 {
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
 	char c = *(const char *)priv;
-	struct http_msg *m = fetch_http_msg(smp, c == 'V');
-	if (!m)
+	if (!s || !s->txn)
 		return 0;
-	if (c == 'v' || c == 'V') {
-		char *p = smp_alloc(16);
-		if (!p)
+	if (c == 'V')
+		return s->log.t_rsp ? set_version(smp, s->txn->rsp.vmaj, s->txn->rsp.vmin) : 0;
+	struct http_msg *m = fetch_http_msg(smp, 0);
+	if (!m) {
+		struct smp_str part;
+		if (!s->log.reqline || !reqline_part(s->log.reqline, c, &part))
 			return 0;
-		int n = snprintf(p, 16, "HTTP/%d.%d", m->vmaj % 10, m->vmin % 10);
 		smp->type = SMP_T_STR;
-		smp->u.str = (struct smp_str){p, (size_t)n};
+		smp->flags |= SMP_F_CONST;
+		smp->u.str = part;
 		return 1;
 	}
+	if (c == 'v')
+		return set_version(smp, m->vmaj, m->vmin);
 	struct ist v = c == 'm' ? m->meth_s : m->uri;
 	smp->type = SMP_T_STR;
 	smp->flags |= SMP_F_CONST;

@@ -47,7 +47,8 @@ enum smp_type {
 #define SMP_USE_HRSHV 0x0100 /* HTTP response headers */
 #define SMP_USE_HRSBO 0x0200 /* HTTP response body */
 #define SMP_USE_SERVR 0x0400 /* server connection */
-#define SMP_USE_HRQHP 0x0800 /* HTTP transaction state kept until its end (captures) */
+#define SMP_USE_HRQHP 0x0800 /* HTTP request line kept for the log (method, URI) */
+#define SMP_USE_HRSHP 0x1000 /* HTTP status kept for the log */
 
 /* Where an expression is evaluated (struct smp_where.checkpoint). */
 enum smp_checkpoint {

@@ -60,7 +60,8 @@ static const struct {
     {SMP_USE_HRQHV, "HTTP request headers"},  {SMP_USE_HRQBO, "HTTP request body"},
     {SMP_USE_BKEND, "the backend"},           {SMP_USE_L6RES, "response contents"},
     {SMP_USE_HRSHV, "HTTP response headers"}, {SMP_USE_HRSBO, "HTTP response body"},
-    {SMP_USE_SERVR, "the server connection"}, {SMP_USE_HRQHP, "HTTP request"},
+    {SMP_USE_SERVR, "the server connection"},
+    {SMP_USE_HRQHP, "the HTTP request line"},  {SMP_USE_HRSHP, "the HTTP status"},
 };
 
 const char *smp_use_name(unsigned use)
@@ -76,7 +77,7 @@ const char *smp_use_name(unsigned use)
 	 SMP_USE_HRQHP)
 #define USE_RES                                                                                    \
 	(SMP_USE_INTRN | SMP_USE_L4CLI | SMP_USE_L5CLI | SMP_USE_BKEND | SMP_USE_SERVR |           \
-	 SMP_USE_L6RES | SMP_USE_HRSHV | SMP_USE_HRSBO | SMP_USE_HRQHP)
+	 SMP_USE_L6RES | SMP_USE_HRSHV | SMP_USE_HRSBO | SMP_USE_HRQHP | SMP_USE_HRSHP)
 
 unsigned smp_use_allowed(enum smp_checkpoint ck)
 {
@@ -93,8 +94,9 @@ unsigned smp_use_allowed(enum smp_checkpoint ck)
 	case SMP_CK_TCP_RES:
 	case SMP_CK_HTTP_RES:
 		return USE_RES;
-	case SMP_CK_LOG:
-		return USE_REQ | SMP_USE_BKEND | SMP_USE_SERVR | SMP_USE_HRSHV;
+	case SMP_CK_LOG: /* the messages are gone: only what is kept for the log */
+		return SMP_USE_INTRN | SMP_USE_L4CLI | SMP_USE_L5CLI | SMP_USE_BKEND | SMP_USE_SERVR |
+		       SMP_USE_HRQHP | SMP_USE_HRSHP;
 	case SMP_CK_CHECK:
 		return SMP_USE_INTRN | SMP_USE_BKEND | SMP_USE_SERVR | SMP_USE_L6RES |
 		       SMP_USE_HRSHV | SMP_USE_HRSBO;

@@ -28,6 +28,7 @@
 #include "worker/loop.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
+#include "worker/srv-cmds.h"
 
 #define AGENT_DEF_INTER 2000
 #define AGENT_BUFSIZE 1024
@@ -83,21 +84,6 @@ const struct check_state *agent_of(const struct srv_rt *s, int *health)
 	return ag ? &ag->st : NULL;
 }
 
-/* Sets and clears administrative bits of <s>, as the runtime API does. */
-static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
-{
-	unsigned cur = atomic_load(&s->admin);
-	unsigned next = (cur & ~clear) | set;
-	atomic_store(&s->admin, next);
-	if (next != cur)
-		atomic_store(&s->last_change, (long)time(NULL));
-	if (next & SRV_ADMIN_MAINT)
-		atomic_store(&s->maint_seen, 1);
-	if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
-		slowstart_begin(s);
-	backend_publish(s->be);
-}
-
 /* Applies "ready", "drain" or "maint" and logs the change as HAProxy does. */
 static void apply_admin(struct srv_rt *s, const char *as)
 {
@@ -105,13 +91,13 @@ static void apply_admin(struct srv_rt *s, const char *as)
 	const char *be = s->be->conf->id, *id = s->conf->id, *kind = check_srv_kind(s);
 	int act, bck;
 	if (!strcasecmp(as, "drain") && !(cur & SRV_ADMIN_DRAIN)) {
-		set_admin(s, SRV_ADMIN_DRAIN, 0);
+		srv_set_admin(s, SRV_ADMIN_DRAIN, 0);
 		check_count_usable(s->be, &act, &bck);
 		ha_warning("%sServer %s/%s enters drain state. %d active and %d backup servers "
 		           "online.%s 0 sessions requeued, 0 total in queue.\n",
 		           kind, be, id, act, bck, check_backup_note(act, bck));
 	} else if (!strcasecmp(as, "maint") && !(cur & SRV_ADMIN_MAINT)) {
-		set_admin(s, SRV_ADMIN_MAINT, 0);
+		srv_set_admin(s, SRV_ADMIN_MAINT, 0);
 		check_count_usable(s->be, &act, &bck);
 		ha_warning(
 		    "%sServer %s/%s is going DOWN for maintenance. %d active and %d backup "
@@ -119,7 +105,7 @@ static void apply_admin(struct srv_rt *s, const char *as)
 		    kind, be, id, act, bck, check_backup_note(act, bck),
 		    atomic_load(&s->cur_conns));
 	} else if (!strcasecmp(as, "ready") && (cur & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN))) {
-		set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
+		srv_set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
 		if (cur & SRV_ADMIN_MAINT)
 			ha_warning("%sServer %s/%s is %s (leaving forced maintenance).\n", kind, be,
 			           id, atomic_load(&s->oper_up) ? "UP/READY" : "DOWN");

@@ -213,72 +213,44 @@ static int fetch_base32(const struct arg *args, struct sample *smp, const char *
 	return 1;
 }
 
-/* Part <c> ('m' method, 'u' URI, 'v' version) of the request line <line>
- * kept for the log ("GET /x HTTP/1.1"). Returns 0 when it has no such part.
- */
-static int reqline_part(const char *line, char c, struct smp_str *out)
-{
-	const char *sp1 = strchr(line, ' '), *sp2 = strrchr(line, ' ');
-	if (!sp1)
-		return 0;
-	if (c == 'm') {
-		*out = (struct smp_str){(char *)line, (size_t)(sp1 - line)};
-		return sp1 > line;
-	}
-	if (sp2 == sp1) { /* "GET /x": HTTP/0.9, no version */
-		if (c != 'u')
-			return 0;
-		sp2 = sp1 + 1 + strlen(sp1 + 1);
-	}
-	if (c == 'u')
-		*out = (struct smp_str){(char *)sp1 + 1, (size_t)(sp2 - sp1 - 1)};
-	else
-		*out = (struct smp_str){(char *)sp2 + 1, strlen(sp2 + 1)};
-	return 1;
-}
-
-/* Sets <smp> to "HTTP/<maj>.<min>". */
-static int set_version(struct sample *smp, int maj, int min)
-{
-	char *p = smp_alloc(16);
-	if (!p)
-		return 0;
-	int n = snprintf(p, 16, "HTTP/%d.%d", maj % 10, min % 10);
-	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
-}
-
-/* capture.req.method, capture.req.uri, capture.req.ver: the request line
- * as received, from the parsed request while it is being processed, then
- * from the line kept for the log; capture.res.ver: the version of the
- * server's response once its head came (nothing before, nor for replies
- * made locally).
+/* capture.req.method, capture.req.uri, capture.req.ver: the request
+ * line as received, from the copy kept for the log.
  */
 static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
                              const void *priv)
 {
 	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
-	char c = *(const char *)priv;
-	if (!s || !s->txn)
+	const char *l = s ? s->log.reqline : NULL; /* kept until the next request */
+	if (!l)
 		return 0;
-	if (c == 'V')
-		return s->log.t_rsp ? set_version(smp, s->txn->rsp.vmaj, s->txn->rsp.vmin) : 0;
-	struct http_msg *m = fetch_http_msg(smp, 0);
-	if (!m) {
-		struct smp_str part;
-		if (!s->log.reqline || !reqline_part(s->log.reqline, c, &part))
-			return 0;
-		smp->type = SMP_T_STR;
-		smp->flags |= SMP_F_CONST;
-		smp->u.str = part;
-		return 1;
-	}
-	if (c == 'v')
-		return set_version(smp, m->vmaj, m->vmin);
-	struct ist v = c == 'm' ? m->meth_s : m->uri;
+	int part = *(const char *)priv == 'm' ? 0 : *(const char *)priv == 'u' ? 1 : 2;
+	for (int i = 0; i < part && l; i++)
+		if ((l = strchr(l, ' ')))
+			l++;
+	if (!l)
+		return 0;
+	const char *end = part < 2 ? strchr(l, ' ') : NULL;
 	smp->type = SMP_T_STR;
 	smp->flags |= SMP_F_CONST;
-	smp->u.str = (struct smp_str){(char *)v.p, v.len};
+	smp->u.str = (struct smp_str){(char *)l, end ? (size_t)(end - l) : strlen(l)};
 	return 1;
+}
+
+/* capture.res.ver: "HTTP/<maj>.<min>" of the server's response once its
+ * head came (nothing before, nor for a reply made locally); the parsed
+ * version outlives the head's bytes until the next transaction.
+ */
+static int fetch_capture_res_ver(const struct arg *args, struct sample *smp, const char *kw,
+                                 const void *priv)
+{
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	if (!s || !s->txn || !s->log.t_rsp)
+		return 0;
+	char *p = smp_alloc(16);
+	if (!p)
+		return 0;
+	int n = snprintf(p, 16, "HTTP/%d.%d", s->txn->rsp.vmaj % 10, s->txn->rsp.vmin % 10);
+	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
 }
 
 /* The request body received so far after the head, for bodies of known
@@ -494,7 +466,6 @@ static int fetch_auth(const struct arg *args, struct sample *smp, const char *kw
 
 #define REQ_USE SMP_USE_HRQHV
 #define RES_USE SMP_USE_HRSHV
-#define CAP_USE SMP_USE_HRQHP
 #define P(x) ((const void *)(uintptr_t)(x))
 #define NAME_ARG ARGS(0, ARGT_STR)
 
@@ -517,10 +488,10 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"base", fetch_base, ARGS0, NULL, SMP_T_STR, REQ_USE, NULL},
     {"base32", fetch_base32, ARGS0, NULL, SMP_T_SINT, REQ_USE, NULL},
     {"base32+src", fetch_base32, ARGS0, NULL, SMP_T_BIN, REQ_USE, P(1)},
-    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "m"},
-    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "u"},
-    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "v"},
-    {"capture.res.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, CAP_USE, "V"},
+    {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "m"},
+    {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "u"},
+    {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "v"},
+    {"capture.res.ver", fetch_capture_res_ver, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, NULL},
     {"req.body", fetch_body, ARGS0, NULL, SMP_T_BIN, SMP_USE_HRQBO, "b"},
     {"req.body_len", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "l"},
     {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},

@@ -120,10 +120,12 @@ static int fetch_status(const struct arg *args, struct sample *smp, const char *
                         const void *priv)
 {
 	struct http_msg *m = fetch_http_msg(smp, 1);
-	if (!m)
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	int status = m ? m->status : s && s->txn ? s->txn->status : 0; /* the log keeps it */
+	if (!status)
 		return 0;
 	smp->type = SMP_T_SINT;
-	smp->u.sint = m->status;
+	smp->u.sint = status;
 	return 1;
 }
 
@@ -295,7 +297,7 @@ static const struct smp_fetch_kw http_fetches[] = {
     {"resp_ver", fetch_ver, ARGS0, NULL, SMP_T_STR, RES_USE, P(1)},
     {"req.proto_http", fetch_proto_http, ARGS0, NULL, SMP_T_BOOL, REQ_USE, NULL},
     {"req_proto_http", fetch_proto_http, ARGS0, NULL, SMP_T_BOOL, REQ_USE, NULL},
-    {"status", fetch_status, ARGS0, NULL, SMP_T_SINT, RES_USE, NULL},
+    {"status", fetch_status, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRSHP, NULL},
     {"req.hdr", fetch_hdr, HDR_ARGS, val_hdr_name, SMP_T_STR, REQ_USE, P(0)},
     {"hdr", fetch_hdr, HDR_ARGS, val_hdr_name, SMP_T_STR, REQ_USE, P(0)},
     {"req.fhdr", fetch_hdr, HDR_ARGS, val_hdr_name, SMP_T_STR, REQ_USE, P(FH_FULL)},

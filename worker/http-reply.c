@@ -207,6 +207,20 @@ void http_reply_raw(struct stream *s, const char *raw, size_t len, int status)
 	http_flush(s);
 }
 
+/* After a local reply is queued: closes once it is sent (<close>), or
+ * waits for the next request.
+ */
+static void finish_local_reply(struct stream *s, int close)
+{
+	if (close) {
+		s->txn->cli_close = 1;
+		s->state = ST_HTTP_FLUSH;
+		http_flush(s);
+		return;
+	}
+	http_next_transaction(s);
+}
+
 void http_reply_local(struct stream *s, const char *raw, size_t len, int close)
 {
 	struct http_txn *t = s->txn;
@@ -215,13 +229,7 @@ void http_reply_local(struct stream *s, const char *raw, size_t len, int close)
 		return;
 	}
 	t->status = 200;
-	if (close) {
-		t->cli_close = 1;
-		s->state = ST_HTTP_FLUSH;
-		http_flush(s);
-		return;
-	}
-	http_next_transaction(s);
+	finish_local_reply(s, close);
 }
 
 /* Reads and drops what the client still sends. Returns 1 once it closed. */
@@ -245,13 +253,7 @@ void http_reply_local_owned(struct stream *s, int status, char *raw, size_t len,
 	t->lout_len = (uint32_t)len;
 	t->lout_off = 0;
 	t->status = status;
-	if (close) {
-		t->cli_close = 1;
-		s->state = ST_HTTP_FLUSH;
-		http_flush(s);
-		return;
-	}
-	http_next_transaction(s);
+	finish_local_reply(s, close);
 }
 
 /* Moves what fits of the pending local reply into s->rsp. */
@@ -472,6 +474,7 @@ int http_retry_on_new_conn(struct stream *s)
 	if (!t->reused || !t->req_copy || t->rsp_started || t->sin.tail != t->sin.head ||
 	    s->state != ST_ESTABLISHED || sbuf_room(&s->req) < t->req_copy_len)
 		return 0;
+	struct srv_rt *srv = s->server; /* the same server again, on a new connection */
 	stream_close_server(s);
 	s->req.head = s->req.tail = 0;
 	memcpy(s->req.data, t->req_copy, t->req_copy_len);
@@ -482,7 +485,7 @@ int http_retry_on_new_conn(struct stream *s)
 	t->rscan_from = 0;
 	s->srv_exp = 0;
 	s->state = ST_ASSIGN;
-	s->retry_srv = NULL;
+	s->retry_srv = srv;
 	stream_wakeup(s);
 	return 1;
 }

@@ -73,6 +73,11 @@ static void add_forwarding_headers(struct stream *s)
 		add_ip_header(&t->req, ff->fwdfor_hdr, &ff->fwdfor_except, &s->cli_addr, t->xff,
 		              sizeof(t->xff));
 	}
+	const char *uid_hdr = s->fe->conf->log.uid_header;
+	const char *uid = uid_hdr ? log_unique_id(s) : NULL;
+	if (uid)
+		http_add_hdr(&t->req, (struct ist){uid_hdr, (uint32_t)strlen(uid_hdr)},
+		             (struct ist){uid, (uint32_t)strlen(uid)});
 	const struct px_http *ot = fh->origto_hdr ? fh : (bh->origto_hdr ? bh : NULL);
 	if (ot) { /* added after any the client sent, like forwardfor */
 		add_ip_header(&t->req, ot->origto_hdr, &ot->origto_except, stream_dst_addr(s),

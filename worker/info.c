@@ -13,6 +13,7 @@
 #include "common/msg.h"
 #include "common/strbuf.h"
 #include "common/version.h"
+#include "worker/log.h"
 #include "worker/counters.h"
 #include "worker/runtime.h"
 #include "worker/stats.h"
@@ -136,7 +137,7 @@ static void collect(struct info_list *l)
 	add(l, 55, "Listeners", "MGP:u32", "%d", rt.nlst);
 	add(l, 56, "ActivePeers", "MGP:u32", "0");
 	add(l, 57, "ConnectedPeers", "MGP:u32", "0");
-	add(l, 58, "DroppedLogs", "MGP:u32", "0");
+	add(l, 58, "DroppedLogs", "MGP:u32", "%llu", (unsigned long long)atomic_load(&log_dropped));
 	add(l, 59, "BusyPolling", "MGP:u32", "0");
 	add(l, 60, "FailedResolutions", "MGP:u32", "0");
 	add(l, 61, "TotalBytesOut", "MGP:u64", "%llu", (unsigned long long)out);

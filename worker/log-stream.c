@@ -10,6 +10,7 @@
 
 #include "common/logfmt.h"
 #include "common/mem.h"
+#include "common/sample.h"
 #include "conf/model-t.h"
 #include "worker/http-txn.h"
 #include "worker/log.h"
@@ -197,6 +198,8 @@ void log_txn_end(struct stream *s)
 	if (s->log.logged)
 		return;
 	s->log.logged = 1;
+	if (s->txn) /* the messages' bytes may be gone: fetches must not read them */
+		s->txn->req_valid = s->txn->rsp_valid = 0;
 	if (s->fe->conf->log.targets && s->fe->conf->log.lf)
 		emit_line(s);
 }
@@ -231,3 +234,23 @@ const char *log_unique_id(struct stream *s)
 	}
 	return s->log.uid;
 }
+
+/* unique-id: the transaction's unique id (unique-id-format). */
+static int fetch_unique_id(const struct arg *args, struct sample *smp, const char *kw,
+                           const void *priv)
+{
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	const char *id = s ? log_unique_id(s) : NULL;
+	if (!id)
+		return 0;
+	smp->type = SMP_T_STR;
+	smp->flags = SMP_F_CONST;
+	smp->u.str.ptr = (char *)id;
+	smp->u.str.len = strlen(id);
+	return 1;
+}
+
+static const struct smp_fetch_kw log_fetches[] = {
+    {"unique-id", fetch_unique_id, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, NULL},
+};
+SMP_REGISTER_FETCHES(log_fetches)

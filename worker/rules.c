@@ -65,14 +65,6 @@ enum act_ret rules_run(struct stream *s, const struct proxy *px, enum ruleset rs
 	return ACT_RET_CONT;
 }
 
-static struct be_rt *backend_by_name(const char *name, size_t len)
-{
-	for (int i = 0; i < rt.nbe; i++)
-		if (strlen(rt.bes[i].conf->id) == len && memcmp(rt.bes[i].conf->id, name, len) == 0)
-			return &rt.bes[i];
-	return NULL;
-}
-
 struct be_rt *rules_select_backend(struct stream *s)
 {
 	const struct proxy *px = s->fe->conf;
@@ -84,7 +76,7 @@ struct be_rt *rules_select_backend(struct stream *s)
 		if (match && r->dyn_name) {
 			char name[256];
 			size_t n = logfmt_render(r->dyn_name, &ctx, name, sizeof(name));
-			be = backend_by_name(name, n);
+			be = runtime_backend_by_name(name, n);
 		} else if (match) {
 			be = runtime_backend_of(r->be);
 		}

@@ -36,7 +36,7 @@ struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
 /* Sets or clears administrative bits, then publishes the backend; a server
  * leaving maintenance starts its slow start.
  */
-static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
+void srv_set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 {
 	unsigned cur = atomic_load(&s->admin);
 	unsigned next = (cur & ~clear) | set;
@@ -54,14 +54,14 @@ static void cmd_disable_server(struct cli_conn *c, char **args, int nargs)
 {
 	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
-		set_admin(s, SRV_ADMIN_MAINT, 0);
+		srv_set_admin(s, SRV_ADMIN_MAINT, 0);
 }
 
 static void cmd_enable_server(struct cli_conn *c, char **args, int nargs)
 {
 	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	if (s)
-		set_admin(s, 0, SRV_ADMIN_MAINT);
+		srv_set_admin(s, 0, SRV_ADMIN_MAINT);
 }
 
 /* Applies "<n>" (absolute, 0..256) or "<n>%" (of the configured weight). */
@@ -111,11 +111,11 @@ static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
 		apply_weight(c, s, val);
 	} else if (!strcmp(what, "state")) {
 		if (val && !strcmp(val, "ready"))
-			set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
+			srv_set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
 		else if (val && !strcmp(val, "drain"))
-			set_admin(s, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT);
+			srv_set_admin(s, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT);
 		else if (val && !strcmp(val, "maint"))
-			set_admin(s, SRV_ADMIN_MAINT, SRV_ADMIN_DRAIN);
+			srv_set_admin(s, SRV_ADMIN_MAINT, SRV_ADMIN_DRAIN);
 		else
 			cli_printf(c, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
 	} else {

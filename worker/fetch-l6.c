@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "common/acl.h"
+#include "common/mem.h"
 #include "common/sample.h"
 #include "worker/fetch-l6.h"
 #include "worker/http-txn.h"
@@ -65,18 +66,46 @@ static int fetch_payload(const struct arg *args, struct sample *smp, const char 
 	size_t len;
 	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
-	uint64_t off = (uint64_t)args[0].data.sint, want = (uint64_t)args[1].data.sint;
-	if (off > len || (want && off + want > len))
+	int64_t off = args[0].data.sint, want = args[1].data.sint;
+	if (off < 0 || want < 0) /* can never match */
+		return 0;
+	if ((uint64_t)off > len || (uint64_t)want > len - (uint64_t)off)
 		return missing(smp);
 	smp->type = SMP_T_BIN;
 	smp->flags |= SMP_F_CONST;
-	smp->u.str = (struct smp_str){(char *)p + off, want ? want : len - off};
+	smp->u.str = (struct smp_str){(char *)p + off, want ? (size_t)want : len - (size_t)off};
 	if (!want && !(smp->ctx->opt & SMP_OPT_FINAL))
 		smp->flags |= SMP_F_MAY_CHANGE;
 	return 1;
 }
 
-/* req.payload_lv(offset1,length[,offset2]): a length-prefixed block. */
+/* Checks the arguments of payload_lv as HAProxy does: offset1 >= 0,
+ * length > 0, and offset2 not reaching before the start of the data.
+ */
+static int val_payload_lv(struct arg *args, char **err)
+{
+	if (args[0].data.sint < 0) {
+		memprintf(err, "payload offset1 must be positive");
+		return 0;
+	}
+	if (args[1].data.sint <= 0) {
+		memprintf(err, "payload length must be > 0");
+		return 0;
+	}
+	int64_t base; /* offset1 + length, both positive: only their sum may overflow */
+	if (args[2].type == ARGT_SINT && args[2].data.sint < 0 &&
+	    !__builtin_add_overflow(args[0].data.sint, args[1].data.sint, &base) &&
+	    base + args[2].data.sint < 0) {
+		memprintf(err, "payload offset2 too negative");
+		return 0;
+	}
+	return 1;
+}
+
+/* req.payload_lv(offset1,length[,offset2]): a block whose size is the
+ * big-endian number of <length> bytes (at most 8 are used) at offset1; it
+ * starts right after that number, moved by offset2.
+ */
 static int fetch_payload_lv(const struct arg *args, struct sample *smp, const char *kw,
                             const void *priv)
 {
@@ -84,19 +113,25 @@ static int fetch_payload_lv(const struct arg *args, struct sample *smp, const ch
 	size_t len;
 	if (!content_bytes(smp, kw, &p, &len))
 		return 0;
-	uint64_t o1 = (uint64_t)args[0].data.sint, n = (uint64_t)args[1].data.sint;
-	if (n > 8 || o1 + n > len)
+	int64_t o1 = args[0].data.sint, n = args[1].data.sint;
+	int64_t o2 = args[2].type == ARGT_SINT ? args[2].data.sint : 0;
+	if (o1 < 0 || n <= 0 || n > 8) /* can never match */
+		return 0;
+	if ((uint64_t)o1 > len || (uint64_t)n > len - (uint64_t)o1)
 		return missing(smp);
 	uint64_t blen = 0;
-	for (uint64_t i = 0; i < n; i++)
+	for (int64_t i = 0; i < n; i++)
 		blen = blen << 8 | p[o1 + i];
-	int64_t o2 = args[2].type == ARGT_SINT ? args[2].data.sint : 0;
-	int64_t start = (int64_t)(o1 + n) + o2;
-	if (start < 0 || blen > len || (uint64_t)start + blen > len)
+	if (o2 > (int64_t)len) /* also keeps the sum below from overflowing */
+		return missing(smp);
+	int64_t start = o1 + n + o2;
+	if (start < 0)
+		return 0;
+	if ((uint64_t)start > len || blen > len - (uint64_t)start)
 		return missing(smp);
 	smp->type = SMP_T_BIN;
 	smp->flags |= SMP_F_CONST;
-	smp->u.str = (struct smp_str){(char *)p + start, blen};
+	smp->u.str = (struct smp_str){(char *)p + start, (size_t)blen};
 	return 1;
 }
 
@@ -291,10 +326,10 @@ static const struct smp_fetch_kw l6_fetches[] = {
     {"req_len", fetch_len, ARGS0, NULL, SMP_T_SINT, L6, NULL},
     {"req.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
     {"payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6, NULL},
-    {"req.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
-     L6, NULL},
-    {"payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6,
-     NULL},
+    {"req.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), val_payload_lv,
+     SMP_T_BIN, L6, NULL},
+    {"payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), val_payload_lv,
+     SMP_T_BIN, L6, NULL},
     {"req.ssl_sni", fetch_ssl, ARGS0, NULL, SMP_T_STR, L6, "s"},
     {"req_ssl_sni", fetch_ssl, ARGS0, NULL, SMP_T_STR, L6, "s"},
     {"req.ssl_ver", fetch_ssl, ARGS0, NULL, SMP_T_SINT, L6, "v"},
@@ -307,8 +342,8 @@ static const struct smp_fetch_kw l6_fetches[] = {
     {"rdp_cookie_cnt", fetch_rdp_cookie, ARGS(0, ARGT_STR), NULL, SMP_T_SINT, L6, (void *)1},
     {"res.len", fetch_len, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
     {"res.payload", fetch_payload, ARGS(2, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN, L6R, NULL},
-    {"res.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), NULL, SMP_T_BIN,
-     L6R, NULL},
+    {"res.payload_lv", fetch_payload_lv, ARGS(2, ARGT_SINT, ARGT_SINT, ARGT_SINT), val_payload_lv,
+     SMP_T_BIN, L6R, NULL},
     {"res.ssl_hello_type", fetch_res_hello_type, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
     {"rep_ssl_hello_type", fetch_res_hello_type, ARGS0, NULL, SMP_T_SINT, L6R, NULL},
     {"wait_end", fetch_wait_end, ARGS0, NULL, SMP_T_BOOL, SMP_USE_INTRN, NULL},

@@ -1,5 +1,5 @@
 /* Per-proxy log format keywords: "log-format", "log-format-sd",
- * "error-log-format", "option httplog [clf]", "option tcplog", the log
+ * "option httplog [clf]", "option tcplog", the log
  * options, "unique-id-format" and "unique-id-header". The formats are
  * compiled once the whole configuration is read, for each frontend.
  */
@@ -50,7 +50,7 @@ static int parse_log_format(struct cfg_ctx *ctx, char **args, int nargs, char **
 	return CFG_OK;
 }
 
-/* log-format-sd, error-log-format, unique-id-format, unique-id-header */
+/* log-format-sd, unique-id-format, unique-id-header */
 static int parse_fmt_str(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct px_log *pl = &ctx->px->log;
@@ -61,8 +61,6 @@ static int parse_fmt_str(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	const char *v = *args[1] ? args[1] : NULL;
 	if (!strcmp(args[0], "log-format-sd"))
 		set_str(&pl->format_sd, v);
-	else if (!strcmp(args[0], "error-log-format"))
-		set_str(&pl->error_format, v);
 	else if (!strcmp(args[0], "unique-id-format"))
 		set_str(&pl->uid_format, v);
 	else
@@ -133,7 +131,6 @@ static int parse_opt_log_flag(struct cfg_ctx *ctx, char **args, int nargs, char 
 static const struct cfg_kw log_format_kws[] = {
     LOG_PX("log-format", FE, parse_log_format, 0),
     LOG_PX("log-format-sd", FE, parse_fmt_str, 0),
-    LOG_PX("error-log-format", FE, parse_fmt_str, 0),
     LOG_PX("unique-id-format", PX_CAP_ALL, parse_fmt_str, 0),
     LOG_PX("unique-id-header", FE, parse_fmt_str, 0),
     LOG_PX("option httplog", FE, parse_opt_format, KWF_NO),
@@ -184,7 +181,6 @@ static int compile_proxy(struct proxy *px)
 	fix_mode(px);
 	errors += compile_one(px, "log-format", pl->format, &pl->lf);
 	errors += compile_one(px, "log-format-sd", pl->format_sd, &pl->lf_sd);
-	errors += compile_one(px, "error-log-format", pl->error_format, &pl->lf_err);
 	errors += compile_one(px, "unique-id-format", pl->uid_format, &pl->lf_uid);
 	return errors;
 }

@@ -334,7 +334,6 @@ void log_inherit(struct px_log *dst, const struct px_log *def)
 	dst->kind = def->kind;
 	dst->format = def->format ? xstrdup(def->format) : NULL;
 	dst->format_sd = def->format_sd ? xstrdup(def->format_sd) : NULL;
-	dst->error_format = def->error_format ? xstrdup(def->error_format) : NULL;
 	dst->uid_format = def->uid_format ? xstrdup(def->uid_format) : NULL;
 	dst->uid_header = def->uid_header ? xstrdup(def->uid_header) : NULL;
 	dst->flags = def->flags;

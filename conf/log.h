@@ -66,7 +66,6 @@ struct px_log {
 	enum px_log_kind kind;
 	char *format;    /* log-format text (built-in ones included), NULL: no traffic log */
 	char *format_sd; /* log-format-sd */
-	char *error_format;
 	char *uid_format; /* unique-id-format */
 	char *uid_header; /* unique-id-header */
 	unsigned flags;   /* PXL_* */
@@ -74,7 +73,7 @@ struct px_log {
 	const char *fmt_file; /* where "log-format" was set, for messages */
 	int fmt_line;
 	/* compiled at validation */
-	struct logfmt *lf, *lf_sd, *lf_err, *lf_uid;
+	struct logfmt *lf, *lf_sd, *lf_uid;
 };
 
 /* Global logging settings. */

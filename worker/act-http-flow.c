@@ -24,6 +24,7 @@ static enum act_ret exec_tarpit(struct act_rule *r, struct stream *s, struct smp
 	s->txn->cli_close = 1;
 	s->txn->status = act_reply_status(r);
 	log_set_term(s, 'P', 'T');
+	s->log.t_ready = curthr->now_ms; /* the tarpit time shows as Tw, as in HAProxy */
 	s->state = ST_TARPIT;
 	s->conn_exp = deadline(to->tarpit ? to->tarpit : to->connect ? to->connect : 1);
 	stream_arm_timer(s);
@@ -32,6 +33,7 @@ static enum act_ret exec_tarpit(struct act_rule *r, struct stream *s, struct smp
 
 void http_tarpit_expired(struct stream *s)
 {
+	s->log.t_conn = curthr->now_ms;
 	http_reply_error(s, s->txn->status ? s->txn->status : 500, TERM_NONE);
 }
 

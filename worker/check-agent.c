@@ -23,6 +23,7 @@
 #include "common/units.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
+#include "worker/log.h"
 #include "worker/backend.h"
 #include "worker/check.h"
 #include "worker/loop.h"
@@ -93,24 +94,27 @@ static void apply_admin(struct srv_rt *s, const char *as)
 	if (!strcasecmp(as, "drain") && !(cur & SRV_ADMIN_DRAIN)) {
 		srv_set_admin(s, SRV_ADMIN_DRAIN, 0);
 		check_count_usable(s->be, &act, &bck);
-		ha_warning("%sServer %s/%s enters drain state. %d active and %d backup servers "
-		           "online.%s 0 sessions requeued, 0 total in queue.\n",
-		           kind, be, id, act, bck, check_backup_note(act, bck));
+		log_event(s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+		          "%sServer %s/%s enters drain state. %d active and %d backup servers "
+		          "online.%s 0 sessions requeued, 0 total in queue.\n",
+		          kind, be, id, act, bck, check_backup_note(act, bck));
 	} else if (!strcasecmp(as, "maint") && !(cur & SRV_ADMIN_MAINT)) {
 		srv_set_admin(s, SRV_ADMIN_MAINT, 0);
 		check_count_usable(s->be, &act, &bck);
-		ha_warning(
-		    "%sServer %s/%s is going DOWN for maintenance. %d active and %d backup "
-		    "servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
-		    kind, be, id, act, bck, check_backup_note(act, bck),
-		    atomic_load(&s->cur_conns));
+		log_event(s->be->conf, LOG_LVL_ALERT, MSG_WARNING,
+		          "%sServer %s/%s is going DOWN for maintenance. %d active and %d backup "
+		          "servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
+		          kind, be, id, act, bck, check_backup_note(act, bck),
+		          atomic_load(&s->cur_conns));
 	} else if (!strcasecmp(as, "ready") && (cur & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN))) {
 		srv_set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
 		if (cur & SRV_ADMIN_MAINT)
-			ha_warning("%sServer %s/%s is %s (leaving forced maintenance).\n", kind, be,
-			           id, atomic_load(&s->oper_up) ? "UP/READY" : "DOWN");
+			log_event(s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+			          "%sServer %s/%s is %s (leaving forced maintenance).\n", kind, be,
+			          id, atomic_load(&s->oper_up) ? "UP/READY" : "DOWN");
 		else
-			ha_warning("%sServer %s/%s is UP (leaving forced drain).\n", kind, be, id);
+			log_event(s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+			          "%sServer %s/%s is UP (leaving forced drain).\n", kind, be, id);
 	}
 }
 
@@ -212,8 +216,9 @@ static void apply_reply(struct agent *ag, char *line)
 	if (r.ps) {
 		wrn = apply_weight(s, r.ps);
 		if (!wrn && (atomic_load(&s->admin) & SRV_ADMIN_DRAIN))
-			ha_warning("%sServer %s/%s remains in forced drain mode.\n",
-			           check_srv_kind(s), s->be->conf->id, s->conf->id);
+			log_event(s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+			          "%sServer %s/%s remains in forced drain mode.\n",
+			          check_srv_kind(s), s->be->conf->id, s->conf->id);
 	}
 	if (r.cs) {
 		const char *w = apply_maxconn(s, r.cs);

@@ -12,6 +12,7 @@
 #include "common/msg.h"
 #include "conf/kw.h"
 #include "conf/proxy.h"
+#include "worker/log.h"
 #include "worker/backend.h"
 #include "worker/check.h"
 #include "worker/runtime.h"
@@ -46,19 +47,21 @@ static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
 	backend_publish(t->be);
 	check_count_usable(t->be, &act, &bck);
 	if (up)
-		ha_warning("%sServer %s/%s is UP via %s/%s. %d active and %d backup servers "
-		           "online.%s 0 sessions requeued, %d total in queue.\n",
-		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
-		           via->conf->id, act, bck, check_backup_note(act, bck),
-		           atomic_load(&t->be->queued));
+		log_event(t->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+		          "%sServer %s/%s is UP via %s/%s. %d active and %d backup servers "
+		          "online.%s 0 sessions requeued, %d total in queue.\n",
+		          check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		          via->conf->id, act, bck, check_backup_note(act, bck),
+		          atomic_load(&t->be->queued));
 	else
-		ha_warning("%sServer %s/%s is DOWN via %s/%s. %d active and %d backup servers "
-		           "left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
-		           check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
-		           via->conf->id, act, bck, check_backup_note(act, bck),
-		           atomic_load(&t->cur_conns));
+		log_event(t->be->conf, LOG_LVL_ALERT, MSG_WARNING,
+		          "%sServer %s/%s is DOWN via %s/%s. %d active and %d backup servers "
+		          "left.%s %d sessions active, 0 requeued, 0 remaining in queue.\n",
+		          check_srv_kind(t), t->be->conf->id, t->conf->id, via->be->conf->id,
+		          via->conf->id, act, bck, check_backup_note(act, bck),
+		          atomic_load(&t->cur_conns));
 	if (!up && !act && !bck)
-		ha_alert("backend '%s' has no server available!\n", t->be->conf->id);
+		check_report_no_server(t->be);
 	check_propagate(t);
 }
 

@@ -1,3 +1,4 @@
+#include "worker/log.h"
 #include "worker/check.h"
 
 #include <errno.h>
@@ -160,6 +161,12 @@ void check_count_usable(const struct be_rt *be, int *act, int *bck)
 	}
 }
 
+void check_report_no_server(const struct be_rt *be)
+{
+	ha_alert("backend '%s' has no server available!\n", be->conf->id);
+	log_px_printf(be->conf, LOG_LVL_EMERG, "backend %s has no server available!", be->conf->id);
+}
+
 const char *check_srv_kind(const struct srv_rt *s)
 {
 	return s->backup ? "Backup " : "";
@@ -179,15 +186,29 @@ static void log_change(const struct srv_rt *s, const struct check_state *st, con
 {
 	char det[4 * sizeof(st->info) + 40];
 	result_details(st, det, sizeof(det));
+	if (s->be->conf->log.flags & PXL_LOG_HEALTH_CHECKS) { /* the reason was logged already */
+		int down = !strcmp(what, "DOWN");
+		log_event(s->be->conf, down ? LOG_LVL_ALERT : LOG_LVL_NOTICE, MSG_WARNING,
+		          "%sServer %s/%s is %s. %d active and %d backup servers %s.%s %d sessions "
+		          "%s.\n",
+		          check_srv_kind(s), s->be->conf->id, s->conf->id, what, act, bck,
+		          down ? "left" : "online", check_backup_note(act, bck),
+		          down ? atomic_load(&s->cur_conns) : 0,
+		          down ? "active, 0 requeued, 0 remaining in queue"
+		               : "requeued, 0 total in queue");
+		return;
+	}
 	if (strcmp(what, "DOWN") != 0)
-		ha_warning(
+		log_event(
+		    s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
 		    "%sServer %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
 		    "backup servers online.%s 0 sessions requeued, %d total in queue.\n",
 		    check_srv_kind(s), s->be->conf->id, s->conf->id, what,
 		    check_result_desc(st->last), det, st->duration_ms, act, bck,
 		    check_backup_note(act, bck), atomic_load(&s->be->queued));
 	else
-		ha_warning(
+		log_event(
+		    s->be->conf, LOG_LVL_ALERT, MSG_WARNING,
 		    "%sServer %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
 		    "%d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in "
 		    "queue.\n",
@@ -208,7 +229,7 @@ static void set_nolb(struct check *ck, int nolb)
 	check_count_usable(s->be, &act, &bck);
 	log_change(s, &ck->st, nolb ? "stopping" : "UP", act, bck);
 	if (nolb && !act && !bck)
-		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+		check_report_no_server(s->be);
 }
 
 /* Moves server <s> UP or DOWN, for the reason in <why>; <ck> is its health
@@ -237,7 +258,7 @@ static void transition(struct srv_rt *s, struct check *ck, const struct check_st
 	check_count_usable(s->be, &act, &bck);
 	log_change(s, why, up ? "UP" : "DOWN", act, bck);
 	if (!up && !was_nolb && !act && !bck)
-		ha_alert("backend '%s' has no server available!\n", s->be->conf->id);
+		check_report_no_server(s->be);
 	check_propagate(s);
 }
 
@@ -263,12 +284,44 @@ void check_agent_verdict(struct srv_rt *s, int agent_up, const struct check_stat
 		transition(s, ck, why, eff);
 }
 
+static int result_ok(enum check_result r)
+{
+	return r == CHK_L4OK || r == CHK_L6OK || r == CHK_L7OK || r == CHK_L7OKC;
+}
+
+/* option log-health-checks: a result that differs from the previous one
+ * is logged with the health counters, in HAProxy's words.
+ */
+static void log_health_check(const struct check *ck, int changed, int healthy, int consecutive)
+{
+	const struct srv_rt *s = ck->srv;
+	const struct server_cfg *c = &s->conf->cfg;
+	if (!changed || !(s->be->conf->log.flags & PXL_LOG_HEALTH_CHECKS))
+		return;
+	int rise = c->rise ? c->rise : DEF_RISE, fall = c->fall ? c->fall : DEF_FALL;
+	char det[4 * sizeof(ck->st.info) + 40];
+	result_details(&ck->st, det, sizeof(det));
+	int ok = result_ok(ck->st.last);
+	log_px_printf(s->be->conf, LOG_LVL_NOTICE,
+	              "Health check for %sserver %s/%s %s, reason: %s%s, check duration: %ums, "
+	              "status: %d/%d %s.",
+	              s->backup ? "backup " : "", s->be->conf->id, s->conf->id,
+	              ck->st.last == CHK_L7OKC ? "conditionally succeeded"
+	              : ok                     ? "succeeded"
+	                                       : "failed",
+	              check_result_desc(ck->st.last), det, ck->st.duration_ms,
+	              healthy ? fall - consecutive : consecutive, healthy ? fall : rise,
+	              healthy ? "UP" : "DOWN");
+}
+
 /* Records one result and changes state after rise/fall of them in a row. */
 static void record(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	int up = ck->healthy;
-	int ok = r == CHK_L4OK || r == CHK_L6OK || r == CHK_L7OK || r == CHK_L7OKC;
+	int ok = result_ok(r);
+	int changed = ck->st.last == CHK_NONE || result_ok(ck->st.last) != ok ||
+	              (ck->st.last == CHK_L7OKC) != (r == CHK_L7OKC);
 
 	ck->st.last = r;
 	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
@@ -276,16 +329,20 @@ static void record(struct check *ck, enum check_result r)
 		ck->st.checks_failed++;
 	if (ok == up) {
 		ck->st.consecutive = 0;
+		log_health_check(ck, changed, up, 0);
 		if (up)
 			set_nolb(ck, r == CHK_L7OKC);
 		return;
 	}
 	ck->st.consecutive++;
 	int needed = up ? (c->fall ? c->fall : DEF_FALL) : (c->rise ? c->rise : DEF_RISE);
-	if (ck->st.consecutive >= needed) {
-		ck->st.consecutive = 0;
-		change_state(ck, !up);
+	if (ck->st.consecutive < needed) {
+		log_health_check(ck, changed, up, ck->st.consecutive);
+		return;
 	}
+	ck->st.consecutive = 0;
+	log_health_check(ck, changed, !up, 0); /* the result first, then the change */
+	change_state(ck, !up);
 }
 
 /* Ends the current attempt and schedules the next one. */

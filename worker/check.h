@@ -42,6 +42,11 @@ void check_count_usable(const struct be_rt *be, int *act, int *bck);
 /* "Backup " for a backup server, else "": HAProxy's lines about a backup
  * server start with "Backup Server".
  */
+/* The last usable server of <be> went away: says it on stderr and in the
+ * backend's logs, as HAProxy does.
+ */
+void check_report_no_server(const struct be_rt *be);
+
 const char *check_srv_kind(const struct srv_rt *s);
 
 /* " Running on backup." when only backup servers are usable, else "". */

@@ -149,6 +149,8 @@ static int append_reply(struct stream *s, const struct http_reply *r)
 void http_reply_error(struct stream *s, int status, enum term_cause why)
 {
 	struct http_txn *t = s->txn;
+	if (why != TERM_NONE)
+		log_set_term_cause(s, why);
 	int routed = s->state != ST_HTTP_REQ && s->state != ST_HTTP_FLUSH;
 	struct be_rt *be = routed ? s->be : NULL;
 	/* an error about a complete request leaves the connection usable */

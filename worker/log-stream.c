@@ -182,8 +182,10 @@ static void emit_line(struct stream *s)
 	int err = line_is_error(s);
 	if ((pl->flags & PXL_DONTLOG_NORMAL) && !err)
 		return;
-	if ((pl->flags & PXL_DONTLOGNULL) && s->bytes_in == s->log.base_in)
-		return;
+	char cause = s->log.term[0] ? s->log.term[0] : '-';
+	if ((pl->flags & PXL_DONTLOGNULL) && s->bytes_in == s->log.base_in &&
+	    (cause == '-' || cause == 'C' || cause == 'c'))
+		return; /* a silent client; failures on our side are always logged */
 	static __thread char line[LOG_LINE_MAX], sd[1024];
 	struct smp_ctx ctx = {.strm = s, .opt = SMP_OPT_FINAL | SMP_OPT_RES};
 	size_t len = logfmt_render(pl->lf, &ctx, line, sizeof(line));

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/msg.h"
 #include "conf/model-t.h"
 
 _Atomic uint64_t log_dropped;
@@ -174,20 +175,36 @@ void log_send(const struct log_target *targets, int level, const char *tag, cons
 	}
 }
 
-void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
+/* Sends <msg> (<n> from vsnprintf) to the targets of <px>. */
+static void send_px(const struct proxy *px, int level, const char *msg, int n, size_t size)
 {
 	const struct log_target *targets = px ? px->log.targets : global_log.targets;
-	if (!targets)
+	if (!targets || n < 0)
 		return;
+	size_t len = (size_t)n < size ? (size_t)n : size - 1;
+	while (len && msg[len - 1] == '\n')
+		len--;
+	log_send(targets, level, log_tag_of(px ? &px->log : NULL), NULL, 0, msg, len);
+}
+
+void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
+{
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
-	while (len && msg[len - 1] == '\n')
-		len--;
-	log_send(targets, level, log_tag_of(px ? &px->log : NULL), NULL, 0, msg, len);
+	send_px(px, level, msg, n, sizeof(msg));
+}
+
+void log_event(const struct proxy *px, int level, int msg_lvl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		msg_emit((enum msg_level)msg_lvl, "%s", msg);
+	send_px(px, level, msg, n, sizeof(msg));
 }

@@ -41,6 +41,13 @@ struct proxy;
 void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* An event of proxy <px> (server state changes...): shown on stderr at
+ * <msg_lvl> (enum msg_level of common/msg.h) and sent to the proxy's log
+ * targets at syslog <level>. <fmt> ends with "\n" like stderr messages.
+ */
+void log_event(const struct proxy *px, int level, int msg_lvl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Builds the header of a line for <t> at <level> into <out> (at least 512
  * bytes); returns its length. Exposed for the tests.
  */

@@ -197,10 +197,10 @@ void stream_release_zombie(struct stream *s)
 
 static void stream_end(struct stream *s, enum term_cause why)
 {
+	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
+		return; /* answering the client first (or retrying) */
 	if (s->state != ST_CLOSED)
 		log_set_term_cause(s, why);
-	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
-		return; /* answering the client first */
 	if (s->term == TERM_NONE)
 		s->term = why;
 	s->state = ST_CLOSED;

@@ -92,6 +92,9 @@ SCENARIOS = {
     # match: the client address among N networks, the Host among N names
     "http-acl-1k": ("http", {"body": HTTP_SMALL, "close": False, "acl": 1000}),
     "http-acl-100k": ("http", {"body": HTTP_SMALL, "close": False, "acl": 100000}),
+    # http-ka with a traffic log line per request sent over UDP (httplog;
+    # nginx: its combined access log to syslog) to a socket nobody reads
+    "http-log": ("http", {"body": HTTP_SMALL, "close": False, "log": True}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
@@ -424,9 +427,25 @@ def make_config(proxy, scenario, port, oport, rundir):
         return tcp_config(proxy, scenario, port, oport)
     acl = SCENARIOS[scenario][1].get("acl")
     files = write_pattern_files(rundir, acl) if acl else None
+    log = log_sink_port() if SCENARIOS[scenario][1].get("log") else None
     if proxy == "nginx":
-        return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"), files)
-    return haproxy_http_config(proxy, scenario, port, oport, files)
+        return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"), files,
+                                 log)
+    return haproxy_http_config(proxy, scenario, port, oport, files, log)
+
+
+_log_sink = None
+
+
+def log_sink_port():
+    """A UDP port on 127.0.0.1 bound for the whole run and never read: log
+    lines sent there cost the proxy what sending costs, then the kernel
+    drops them once the socket buffer is full."""
+    global _log_sink
+    if _log_sink is None:
+        _log_sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        _log_sink.bind(("127.0.0.1", 0))
+    return _log_sink.getsockname()[1]
 
 
 def write_pattern_files(rundir, n):
@@ -473,12 +492,13 @@ def tcp_config(proxy, scenario, port, oport):
     return "\n".join(lines) + "\n"
 
 
-def haproxy_http_config(proxy, scenario, port, oport, files=None):
+def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
     """Halyard and haproxy, HTTP mode: the same text for both.  Keep-alive
     on both sides (the default, written out) and idle server connections
     shared between client connections when safe (also the default).  With
     <files> (http-acl), each request is checked against the address and
-    Host lists."""
+    Host lists; with <log> (http-log), an httplog line per request goes to
+    that UDP port."""
     acl = [] if not files else [
         f"    http-request deny if {{ src -f {files['nets']} }}",
         f"    http-request deny if {{ req.hdr(host) -i -f {files['hosts']} }}",
@@ -488,9 +508,11 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None):
         "global",
         f"    nbthread {NBTHREAD}",
         "    maxconn 4096",
+    ] + ([f"    log 127.0.0.1:{log} local0"] if log else []) + [
         "",
         "defaults",
         "    mode http",
+    ] + (["    log global", "    option httplog"] if log else []) + [
         "    timeout connect 5s",
         "    timeout client 30s",
         "    timeout server 30s",
@@ -507,7 +529,7 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None):
     ]) + "\n"
 
 
-def nginx_http_config(scenario, port, oport, home, files=None):
+def nginx_http_config(scenario, port, oport, home, files=None, log=None):
     """nginx doing what haproxy_http_config() asks of the other two: one
     worker (nbthread 1), HTTP/1.1 keep-alive towards the origin with idle
     connections kept, the same timeouts, no access log, and responses
@@ -524,6 +546,7 @@ def nginx_http_config(scenario, port, oport, home, files=None):
     checks = "" if not files else (
         "            if ($bad_src) {\n                return 403;\n            }\n"
         "            if ($bad_host) {\n                return 403;\n            }\n")
+    access_log = f"syslog:server=127.0.0.1:{log},facility=local0 combined" if log else "off"
     return f"""# nginx: {scenario} (tests/bench/run.sh)
 daemon off;
 master_process on;
@@ -536,7 +559,7 @@ events {{
 }}
 
 http {{
-    access_log off;
+    access_log {access_log};
 {temp}    client_header_timeout 30s;
     send_timeout 30s;
     keepalive_timeout 30s;

@@ -36,6 +36,9 @@
 #                       -i -f / nginx map) that never match: lookup cost
 #                       against list size
 #   http-acl            the two above
+#   http-log            (not in the default run) http-ka with one log line
+#                       per request sent over UDP (httplog; nginx: its
+#                       combined access log over syslog)
 #   all                 every scenario
 #
 # Reported per scenario: MB/s, connections/s or requests/s, proxy CPU time

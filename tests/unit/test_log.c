@@ -1,0 +1,195 @@
+/* Unit tests for log line framing and sending (worker/log.c) and the
+ * separator rules of log formats (common/logfmt.c).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/logfmt.h"
+#include "conf/log.h"
+#include "tests/unit/test.h"
+#include "worker/log.h"
+
+static int matches(const char *s, const char *re)
+{
+	regex_t r;
+	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	int ok = regexec(&r, s, 0, NULL, 0) == 0;
+	regfree(&r);
+	return ok;
+}
+
+/* The header of <fmt> for facility local0 (16) at level info. */
+static const char *header(enum log_format fmt, const char *sd)
+{
+	static char out[768];
+	struct log_target t = {.format = fmt, .facility = 16, .level = 7, .maxlen = 1024};
+	size_t n = log_build_header(&t, 6, "tag", sd, sd ? strlen(sd) : 0, out);
+	out[n] = 0;
+	return out;
+}
+
+TEST(header_formats)
+{
+	global_log.send_hostname = NULL;
+	CHECK(matches(header(LOG_FMT_RFC3164, NULL),
+	              "^<134>[A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tag\\[[0-9]+\\]: $"));
+	CHECK(matches(header(LOG_FMT_RFC5424, NULL),
+	              "^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2} - "
+	              "tag [0-9]+ - - $"));
+	CHECK(matches(header(LOG_FMT_RFC5424, "[a b=\"c\"]"), " tag [0-9]+ - \\[a b=\"c\"\\] $"));
+	CHECK_STR(header(LOG_FMT_PRIORITY, NULL), "<134>");
+	CHECK_STR(header(LOG_FMT_SHORT, NULL), "<6>");
+	CHECK(matches(header(LOG_FMT_TIMED, NULL), "^<6>[0-9-]{10}T[0-9:.]{15}[+-][0-9:]{5} $"));
+	CHECK(matches(header(LOG_FMT_ISO, NULL), "^[0-9-]{10}T[0-9:.]{15}[+-][0-9:]{5} $"));
+	CHECK_STR(header(LOG_FMT_RAW, NULL), "");
+
+	global_log.send_hostname = "edge";
+	CHECK(matches(header(LOG_FMT_RFC3164, NULL), " edge tag\\[[0-9]+\\]: $"));
+	CHECK(matches(header(LOG_FMT_LOCAL, NULL), ":[0-9]{2} tag\\[[0-9]+\\]: $"));
+	CHECK(matches(header(LOG_FMT_RFC5424, NULL), " edge tag [0-9]+ - - $"));
+	global_log.send_hostname = NULL;
+}
+
+/* A UDP socket on loopback and a target pointing at it. */
+static int udp_target(struct log_target *t, enum log_format fmt)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(a);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &sl);
+	memset(t, 0, sizeof(*t));
+	t->kind = LOG_TGT_DGRAM;
+	memcpy(&t->addr, &a, sizeof(a));
+	t->addrlen = sizeof(a);
+	t->format = fmt;
+	t->maxlen = 1024;
+	t->facility = 16;
+	t->level = 7;
+	return fd;
+}
+
+/* The next datagram on <fd> (static buffer), "" when none is waiting. */
+static const char *next_line(int fd)
+{
+	static char buf[2048];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+TEST(send_truncates_filters_and_caps_levels)
+{
+	struct log_target t;
+	int fd = udp_target(&t, LOG_FMT_RAW);
+	log_send(&t, 6, "tag", NULL, 0, "hello", 5);
+	CHECK_STR(next_line(fd), "hello\n");
+
+	char big[300];
+	memset(big, 'x', sizeof(big));
+	t.maxlen = 80; /* the newline comes on top of the 80 bytes */
+	log_send(&t, 6, "tag", NULL, 0, big, sizeof(big));
+	const char *l = next_line(fd);
+	CHECK_INT(strlen(l), 81);
+	CHECK(l[80] == '\n');
+
+	t.format = LOG_FMT_SHORT;
+	t.level = 3; /* err and more severe only */
+	log_send(&t, 6, "tag", NULL, 0, "info", 4);
+	log_send(&t, 3, "tag", NULL, 0, "err", 3);
+	CHECK_STR(next_line(fd), "<3>err\n");
+	CHECK_STR(next_line(fd), "");
+
+	t.level = 7;
+	t.minlevel = 2; /* emerg and alert are sent as crit */
+	log_send(&t, 0, "tag", NULL, 0, "boom", 4);
+	CHECK_STR(next_line(fd), "<2>boom\n");
+	close(fd);
+}
+
+TEST(sampling_keeps_the_chosen_lines)
+{
+	struct log_target t;
+	int fd = udp_target(&t, LOG_FMT_RAW);
+	_Atomic unsigned count = 0;
+	struct {
+		int lo, hi;
+	} ranges[] = {{1, 1}, {3, 4}};
+	t.smp_size = 5;
+	t.smp_nranges = 2;
+	t.smp_ranges = (void *)ranges;
+	t.smp_count = &count;
+	for (int i = 1; i <= 10; i++) {
+		char m[8];
+		int n = snprintf(m, sizeof(m), "%d", i);
+		log_send(&t, 6, "tag", NULL, 0, m, (size_t)n);
+	}
+	const char *want[] = {"1\n", "3\n", "4\n", "6\n", "8\n", "9\n"};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK_STR(next_line(fd), want[i]);
+	CHECK_STR(next_line(fd), "");
+	close(fd);
+}
+
+TEST(a_target_that_cannot_take_a_line_counts_a_drop)
+{
+	struct log_target t = {.kind = LOG_TGT_DGRAM, .maxlen = 1024, .level = 7};
+	struct sockaddr_un *un = (struct sockaddr_un *)&t.addr;
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof(un->sun_path), "/tmp/halyard-test-log-%d-none", (int)getpid());
+	t.addrlen = sizeof(*un);
+	uint64_t before = atomic_load(&log_dropped);
+	log_send(&t, 6, "tag", NULL, 0, "lost", 4);
+	CHECK(atomic_load(&log_dropped) == before + 1);
+}
+
+/* Renders a log-mode format without a stream. */
+static const char *render_log(const char *text)
+{
+	static char out[256];
+	char *err = NULL;
+	struct smp_where w = {SMP_CK_CFG, "t.cfg", 1, NULL};
+	struct logfmt *f = logfmt_parse_log(text, &w, &err);
+	if (!f) {
+		snprintf(out, sizeof(out), "<error: %s>", err);
+		free(err);
+		return out;
+	}
+	struct smp_ctx ctx = {0};
+	size_t n = logfmt_render(f, &ctx, out, sizeof(out) - 1);
+	out[n] = 0;
+	logfmt_free(f);
+	return out;
+}
+
+TEST(log_formats_merge_separators)
+{
+	CHECK_STR(render_log("a   b"), "a b");
+	CHECK_STR(render_log("  a b  "), "a b ");
+	/* an empty value leaves no double space */
+	CHECK_STR(render_log("a %[str(),lower] b"), "a b");
+	CHECK_STR(render_log("a %[str(x)] b"), "a x b");
+	/* a missing value is still shown */
+	CHECK_STR(render_log("a %[env(HALYARD_NO_SUCH)] b"), "a - b");
+	/* variables without a stream have no value */
+	CHECK_STR(render_log("%ci:%cp %{+Q}r"), "-:- \"\"");
+	/* outside logs, spaces are text */
+	char *err = NULL;
+	struct smp_where w = {SMP_CK_CFG, "t.cfg", 1, NULL};
+	struct logfmt *f = logfmt_parse("a   b", &w, &err);
+	char out[16];
+	struct smp_ctx ctx = {0};
+	CHECK_INT(logfmt_render(f, &ctx, out, sizeof(out)), 5);
+	logfmt_free(f);
+}
+
+TEST_MAIN()

@@ -243,7 +243,18 @@ static int parse_tcp_request(struct cfg_ctx *ctx, char **args, int nargs, char *
 	return CFG_ALERT;
 }
 
-/* tcp-request|tcp-response inspect-delay <time> */
+/* tcp-response content <action> [args] [if|unless cond]: backends, listen
+ * sections and named defaults (the keyword table restricts the sections).
+ */
+static int parse_tcp_response(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	return parse_rule(ctx, RS_TCP_RES, args + 2, nargs - 2, err);
+}
+
+/* tcp-request|tcp-response inspect-delay <time>: refused in anonymous
+ * defaults sections (as rules are); a second definition (or one over an
+ * inherited delay) is ignored with a warning.
+ */
 static int parse_inspect_delay(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	uint32_t ms;
@@ -253,15 +264,24 @@ static int parse_inspect_delay(struct cfg_ctx *ctx, char **args, int nargs, char
 		          args[0], args[1], ctx->px->id);
 		return CFG_ALERT;
 	}
+	if ((ctx->px->cap & PX_CAP_DEF) && !*ctx->px->id) {
+		memprintf(err, "'%s %s' not allowed in anonymous 'defaults' section.", args[0],
+		          args[1]);
+		return CFG_ALERT;
+	}
 	if (parse_time_ms(args[2], &ms, &bad) != PARSE_OK) {
 		memprintf(err, "'%s %s' : invalid delay value '%s' in proxy '%s'.", args[0],
 		          args[1], args[2], ctx->px->id);
 		return CFG_ALERT;
 	}
-	if (args[0][4] == 'r' && args[0][5] == 'e' && args[0][6] == 'q')
-		ctx->px->tcp_req_inspect_delay = ms;
-	else
-		ctx->px->tcp_res_inspect_delay = ms;
+	uint32_t *slot = strcmp(args[0], "tcp-request") == 0 ? &ctx->px->tcp_req_inspect_delay
+	                                                     : &ctx->px->tcp_res_inspect_delay;
+	if (*slot) { /* the first one (possibly inherited) wins, as in HAProxy */
+		memprintf(err, "ignoring %s %s (was already defined) in %s '%s'.", args[0], args[1],
+		          proxy_kind(ctx->px), ctx->px->id);
+		return CFG_WARN;
+	}
+	*slot = ms;
 	return CFG_OK;
 }
 
@@ -308,16 +328,37 @@ static const struct cfg_kw rule_kws[] = {
     RULE_KW("tcp-request session", PX_CAP_DEF | PX_CAP_FE, parse_tcp_request),
     RULE_KW("tcp-request content", PX_CAP_ALL, parse_tcp_request),
     RULE_KW("tcp-request inspect-delay", PX_CAP_ALL, parse_inspect_delay),
+    RULE_KW("tcp-response content", PX_CAP_DEF | PX_CAP_BE, parse_tcp_response),
+    RULE_KW("tcp-response inspect-delay", PX_CAP_DEF | PX_CAP_BE, parse_inspect_delay),
 
 };
 
 CFG_REGISTER_KEYWORDS(rule_kws)
 
+/* Refuses "tcp-response content" rules (its own or its defaults') in a
+ * backend working in HTTP mode: they are only run on raw TCP responses.
+ * Returns the number of errors.
+ */
+static int check_tcp_response_mode(const struct proxy *px)
+{
+	const struct proxy *def = px->defaults;
+	int inherited = def && def->id && *def->id && def->rules[RS_TCP_RES];
+	if (!(px->cap & PX_CAP_BE) || px->mode != PX_MODE_HTTP ||
+	    (!px->rules[RS_TCP_RES] && !inherited))
+		return 0;
+	const struct act_rule *r =
+	    px->rules[RS_TCP_RES] ? px->rules[RS_TCP_RES] : def->rules[RS_TCP_RES];
+	ha_alert("config : " CFG_LOC_FMT "'tcp-response content' rules are not supported in "
+	         "HTTP mode (%s '%s'); they only apply to TCP-mode backends.\n",
+	         r->file, r->line, proxy_kind(px), px->id);
+	return 1;
+}
+
 /* Warns about HTTP rules in a TCP proxy, which never run, as HAProxy. */
 static int check_rules(struct config *cfg, struct proxy *px)
 {
 	if (px->mode == PX_MODE_HTTP)
-		return 0;
+		return check_tcp_response_mode(px);
 	static const enum ruleset http_sets[] = {RS_HTTP_REQ, RS_HTTP_RES, RS_HTTP_AFTER};
 	for (size_t i = 0; i < ARRAY_SIZE(http_sets); i++)
 		if (px->rules[http_sets[i]])

@@ -72,6 +72,11 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 	struct sockaddr_storage *ss =
 	    dst ? (struct sockaddr_storage *)stream_dst_addr(s) : &s->cli_addr;
 	struct sample smp;
+	if (r->rs != RS_TCP_CONN && !s->conn_addr_saved) { /* fc_src/fc_dst keep these */
+		s->conn_cli = s->cli_addr;
+		s->conn_dst = *stream_dst_addr(s);
+		s->conn_addr_saved = 1;
+	}
 	if (s->txn && !s->addr_saved) { /* HTTP: for this transaction only */
 		s->saved_cli = s->cli_addr;
 		s->saved_dst = *stream_dst_addr(s);

@@ -214,7 +214,7 @@ static int fetch_base32(const struct arg *args, struct sample *smp, const char *
 }
 
 /* capture.req.method, capture.req.uri, capture.req.ver: the request
- * line as received (while the request is being processed).
+ * line as received, from the copy kept for the log.
  */
 static int fetch_capture_req(const struct arg *args, struct sample *smp, const char *kw,
                              const void *priv)
@@ -234,6 +234,23 @@ static int fetch_capture_req(const struct arg *args, struct sample *smp, const c
 	smp->flags |= SMP_F_CONST;
 	smp->u.str = (struct smp_str){(char *)l, end ? (size_t)(end - l) : strlen(l)};
 	return 1;
+}
+
+/* capture.res.ver: "HTTP/<maj>.<min>" of the server's response once its
+ * head came (nothing before, nor for a reply made locally); the parsed
+ * version outlives the head's bytes until the next transaction.
+ */
+static int fetch_capture_res_ver(const struct arg *args, struct sample *smp, const char *kw,
+                                 const void *priv)
+{
+	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	if (!s || !s->txn || !s->log.t_rsp)
+		return 0;
+	char *p = smp_alloc(16);
+	if (!p)
+		return 0;
+	int n = snprintf(p, 16, "HTTP/%d.%d", s->txn->rsp.vmaj % 10, s->txn->rsp.vmin % 10);
+	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
 }
 
 /* The request body received so far after the head, for bodies of known
@@ -474,6 +491,7 @@ static const struct smp_fetch_kw http_more_fetches[] = {
     {"capture.req.method", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "m"},
     {"capture.req.uri", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "u"},
     {"capture.req.ver", fetch_capture_req, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, "v"},
+    {"capture.res.ver", fetch_capture_res_ver, ARGS0, NULL, SMP_T_STR, SMP_USE_HRQHP, NULL},
     {"req.body", fetch_body, ARGS0, NULL, SMP_T_BIN, SMP_USE_HRQBO, "b"},
     {"req.body_len", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "l"},
     {"req.body_size", fetch_body, ARGS0, NULL, SMP_T_SINT, SMP_USE_HRQBO, "s"},

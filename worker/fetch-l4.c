@@ -1,5 +1,6 @@
 /* Fetches of the connection (layer 4) and of the proxy's internal state:
- * addresses and ports, frontend/backend/server names and ids, connection
+ * addresses and ports (as rules changed them, or the connection's own),
+ * the listening address, frontend/backend/server names and ids, connection
  * counts, queues and server health.
  */
 #include <netinet/in.h>
@@ -54,6 +55,25 @@ static int fetch_addr(const struct arg *args, struct sample *smp, const char *kw
 		return 0;
 	int dst = kw[0] == 'd', port = strstr(kw, "port") != NULL;
 	const struct sockaddr_storage *ss = dst ? stream_dst_addr(s) : &s->cli_addr;
+	return port ? set_port(smp, ss) : set_addr(smp, ss);
+}
+
+/* fc_src, fc_src_port, fc_dst, fc_dst_port: the addresses of the client
+ * connection itself, which only "tcp-request connection" rules (and a PROXY
+ * protocol header) change; later set-src/set-dst rules leave them alone.
+ */
+static int fetch_fc_addr(const struct arg *args, struct sample *smp, const char *kw,
+                         const void *priv)
+{
+	struct stream *s = strm_of(smp);
+	if (!s)
+		return 0;
+	int dst = kw[3] == 'd', port = strstr(kw, "port") != NULL;
+	const struct sockaddr_storage *ss;
+	if (s->conn_addr_saved)
+		ss = dst ? &s->conn_dst : &s->conn_cli;
+	else
+		ss = dst ? stream_dst_addr(s) : &s->cli_addr;
 	return port ? set_port(smp, ss) : set_addr(smp, ss);
 }
 
@@ -192,6 +212,24 @@ static int fetch_fe_conn(const struct arg *args, struct sample *smp, const char 
 	return 0;
 }
 
+/* so_id, so_name: the number of the listening address the client came
+ * through within its frontend (1 for the first "bind" address, in the
+ * order written), and its "name" when it has one.
+ */
+static int fetch_so(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
+{
+	struct stream *s = strm_of(smp);
+	if (!s || !s->lst || !s->lst->bind)
+		return 0;
+	const struct bind_conf *b = s->lst->bind;
+	if (kw[3] == 'n')
+		return b->name ? set_str(smp, b->name) : 0;
+	int id = 1;
+	for (const struct bind_conf *c = s->fe->conf->binds; c && c != b; c = c->next)
+		id++;
+	return set_int(smp, id);
+}
+
 static int fetch_thread(const struct arg *args, struct sample *smp, const char *kw,
                         const void *priv)
 {
@@ -211,6 +249,12 @@ static const struct smp_fetch_kw l4_fetches[] = {
     {"src_port", fetch_addr, ARGS0, NULL, SMP_T_SINT, L4, NULL},
     {"dst", fetch_addr, ARGS0, NULL, SMP_T_ADDR, L4, NULL},
     {"dst_port", fetch_addr, ARGS0, NULL, SMP_T_SINT, L4, NULL},
+    {"fc_src", fetch_fc_addr, ARGS0, NULL, SMP_T_ADDR, L4, NULL},
+    {"fc_src_port", fetch_fc_addr, ARGS0, NULL, SMP_T_SINT, L4, NULL},
+    {"fc_dst", fetch_fc_addr, ARGS0, NULL, SMP_T_ADDR, L4, NULL},
+    {"fc_dst_port", fetch_fc_addr, ARGS0, NULL, SMP_T_SINT, L4, NULL},
+    {"so_id", fetch_so, ARGS0, NULL, SMP_T_SINT, L4, NULL},
+    {"so_name", fetch_so, ARGS0, NULL, SMP_T_STR, L4, NULL},
     {"fe_name", fetch_names, ARGS0, NULL, SMP_T_STR, SMP_USE_INTRN, NULL},
     {"fe_id", fetch_names, ARGS0, NULL, SMP_T_SINT, SMP_USE_INTRN, NULL},
     {"be_name", fetch_names, ARGS0, NULL, SMP_T_STR, SMP_USE_BKEND, NULL},

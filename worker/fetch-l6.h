@@ -1,4 +1,6 @@
-/* TLS ClientHello parsing for the content fetches (worker/fetch-l6.c). */
+/* TLS ClientHello and handshake record parsing for the content fetches
+ * (worker/fetch-l6.c).
+ */
 #pragma once
 #include <stddef.h>
 
@@ -16,3 +18,14 @@ struct tls_hello {
  * single record; fields found before the problem are kept.
  */
 int tls_client_hello(const unsigned char *p, size_t len, struct tls_hello *out);
+
+/* The handshake message type of the TLS record at the start of <p> (<len>
+ * bytes received so far), as HAProxy reads it for res.ssl_hello_type: the
+ * record must be SSLv3 or later with room for a handshake header, and its
+ * whole first message must have arrived. Returns the type (1: ClientHello,
+ * 2: ServerHello...), TLS_HELLO_SHORT when more bytes are needed, or
+ * TLS_HELLO_NONE when it is not such a record.
+ */
+#define TLS_HELLO_SHORT (-1)
+#define TLS_HELLO_NONE (-2)
+int tls_hello_type(const unsigned char *p, size_t len);

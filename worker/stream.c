@@ -107,6 +107,7 @@ void stream_arm_timer(struct stream *s)
 	e = min_nonzero(e, s->srv_exp);
 	e = min_nonzero(e, s->conn_exp);
 	e = min_nonzero(e, s->queue_exp);
+	e = min_nonzero(e, s->res_exp);
 	timer_set(&s->tmo, e);
 }
 
@@ -268,6 +269,12 @@ static void tmo_cb(struct timer *t)
 		} else if (backend_connect_failed(s, TERM_SRV_TO) == 0) {
 			stream_process(s);
 		}
+		return;
+	}
+	if (s->res_exp && now >= s->res_exp) { /* the response inspect delay is over */
+		s->res_exp = 0;
+		s->res_final = 1;
+		stream_process(s);
 		return;
 	}
 	if (s->cli_exp && now >= s->cli_exp) {
@@ -522,10 +529,32 @@ int stream_buffer_request(struct stream *s)
 	return 0;
 }
 
+/* While "tcp-response content" rules inspect the response, it is held and
+ * only the request moves (<up>: it progressed). Returns 1 when the caller
+ * must stop there (waiting, or the stream was ended), 0 once the rules let
+ * the response go.
+ */
+static int response_held(struct stream *s, int up)
+{
+	int r = tcp_res_inspect(s);
+	if (r < 0)
+		return 1; /* ended */
+	if (r > 0)
+		return 0;
+	if (up)
+		s->cli_exp = deadline(cli_timeout(s));
+	if (up && s->cli.rd_ready && !s->cli.shutr)
+		task_wakeup(&s->task); /* more to read, after other streams */
+	stream_arm_timer(s);
+	return 1;
+}
+
 /* Forwarding in both directions once the server is connected. */
 void stream_forward(struct stream *s)
 {
 	int up = forward_dir(&s->cli, &s->srv, &s->req, &s->splice_req, &s->bytes_in);
+	if (up >= 0 && s->res_inspect && response_held(s, up))
+		return;
 	int down =
 	    up < 0 ? 0 : forward_dir(&s->srv, &s->cli, &s->rsp, &s->splice_rsp, &s->bytes_out);
 	if (up < 0 || down < 0) {
@@ -653,6 +682,7 @@ void stream_established(struct stream *s)
 	s->pp_hdr_len = 0;
 	s->srv_exp = deadline(srv_timeout(s));
 	s->cli_exp = deadline(cli_timeout(s));
+	tcp_res_inspect_start(s);
 }
 
 /* Splice mode of one direction: forced by splice-request/response, else

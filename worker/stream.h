@@ -98,6 +98,9 @@ struct stream {
 	const struct act_rule *resume_rule; /* rule that yielded, to run again */
 	int inspect_final;                  /* the inspect delay expired */
 	int inspect_be;                     /* the backend's content rules are inspecting */
+	int res_inspect;                    /* tcp-response content rules still to decide */
+	int res_final;                      /* the response inspect delay expired */
+	uint64_t res_exp;                   /* end of the response inspect delay, 0: none */
 	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
 	/* HTTP: the connection's addresses before set-src/set-dst changed them
@@ -105,6 +108,11 @@ struct stream {
 	 */
 	struct sockaddr_storage saved_cli, saved_dst;
 	int addr_saved;
+	/* the client connection's own addresses (fc_src, fc_dst), kept when a
+	 * rule after "tcp-request connection" first changes cli_addr/dst_addr
+	 */
+	struct sockaddr_storage conn_cli, conn_dst;
+	int conn_addr_saved;
 	struct stream *tprev, *tnext; /* streams of the thread */
 	struct strm_log log;          /* timers and states of the log line (log-stream.h) */
 };

@@ -1,7 +1,9 @@
 /* TCP rule sets in the stream: "tcp-request connection" at accept,
  * "tcp-request content" while the request is inspected (up to
  * "tcp-request inspect-delay"), then backend switching and the backend's
- * content rules; and the TCP actions accept, reject, silent-drop.
+ * content rules; "tcp-response content" on the server's first data (up to
+ * "tcp-response inspect-delay"); and the TCP actions accept, reject,
+ * silent-drop, close.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 #include "common/mem.h"
 #include "conf/rules.h"
 #include "worker/counters.h"
+#include "worker/log-stream.h"
 #include "worker/rules.h"
 #include "worker/stream.h"
 #include "worker/tcp-rules.h"
@@ -122,6 +125,71 @@ done:
 	return 1;
 }
 
+void tcp_res_inspect_start(struct stream *s)
+{
+	s->res_inspect = !s->txn && rules_present(s->be->conf, RS_TCP_RES);
+	s->res_final = 0;
+	s->res_exp = 0;
+}
+
+/* Reads what the server sent into s->rsp, as long as there is room.
+ * Returns -1 on a read error, 1 when something (data or EOF) came, else 0.
+ */
+static int res_read(struct stream *s)
+{
+	int got = 0;
+	for (int round = 0; round < 16; round++) {
+		int r = sbuf_recv(&s->srv, &s->rsp, &s->bytes_out);
+		if (r < 0)
+			return -1;
+		if (!r)
+			break;
+		got = 1;
+		if (s->srv.shutr)
+			break;
+	}
+	return got;
+}
+
+/* Whether the response inspection must decide now: the delay is over or
+ * absent, the server closed, or the buffer is full.
+ */
+static int res_inspection_final(const struct stream *s)
+{
+	const struct sbuf *b = &s->rsp;
+	return s->res_final || s->srv.shutr || !s->be->conf->tcp_res_inspect_delay ||
+	       (b->data && b->tail - b->head >= b->size);
+}
+
+int tcp_res_inspect(struct stream *s)
+{
+	int got = res_read(s);
+	if (got < 0) {
+		stream_end_cause(s, TERM_SRV_ERR);
+		return -1;
+	}
+	if (got)
+		s->srv_exp = deadline(stream_to_server(s));
+	const struct proxy *be = s->be->conf;
+	enum act_ret r = rules_run(s, be, RS_TCP_RES, res_inspection_final(s));
+	if (r == ACT_RET_YIELD) {
+		if (!s->res_exp && be->tcp_res_inspect_delay)
+			s->res_exp = deadline(be->tcp_res_inspect_delay);
+		stream_arm_timer(s);
+		return 0;
+	}
+	s->res_inspect = 0;
+	s->res_exp = 0;
+	if (r == ACT_RET_CONT)
+		return 1;
+	if (r == ACT_RET_DENY) {
+		counters_http_denied(s->fe, s->be, 1);
+		log_set_term(s, 'P', 'D'); /* refused by a rule while data flowed */
+	}
+	stream_end_cause(s, TERM_NONE);
+	return -1;
+}
+
 /* accept: stop the rule set, the connection goes on. */
 static int parse_no_arg(struct act_rule *r, char **args, int nargs, char **err)
 {
@@ -153,11 +221,26 @@ static enum act_ret exec_silent_drop(struct act_rule *r, struct stream *s, struc
 	return ACT_RET_DENY;
 }
 
+/* close (tcp-response): the server connection is closed at once (reset);
+ * what it sent so far still goes to the client, which is closed after it.
+ */
+static enum act_ret exec_close(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+{
+	if (s->srv.fd >= 0) {
+		struct linger l = {1, 0};
+		setsockopt(s->srv.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	stream_close_server(s);
+	s->srv.shutr = s->srv.shutw = 1;
+	return ACT_RET_STOP;
+}
+
 #define TCP_REQ_ALL (RS_F_TCP_CONN | RS_F_TCP_SESS | RS_F_TCP_REQ)
 static const struct act_kw tcp_actions[] = {
     {"accept", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_accept, 1},
     {"reject", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_reject, 1},
     {"silent-drop", TCP_REQ_ALL | RS_F_TCP_RES, parse_no_arg, exec_silent_drop, 1},
+    {"close", RS_F_TCP_RES, parse_no_arg, exec_close, 1},
 };
 
 ACT_REGISTER_KEYWORDS(tcp_actions)

@@ -25,3 +25,16 @@ void tcp_inspect_start(struct stream *s);
  * to wait for data or the delay, -1 when it was ended.
  */
 int tcp_inspect(struct stream *s);
+
+/* Arms the response inspection of a TCP-mode stream whose backend has
+ * "tcp-response content" rules (called once the server is connected).
+ */
+void tcp_res_inspect_start(struct stream *s);
+
+/* While the response is inspected: reads the server's data into s->rsp
+ * without forwarding it and runs the backend's "tcp-response content"
+ * rules. Returns 1 once they decided that the response goes on (it is then
+ * forwarded normally), 0 to wait for data or the delay, -1 when the stream
+ * was ended.
+ */
+int tcp_res_inspect(struct stream *s);

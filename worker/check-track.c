@@ -14,6 +14,7 @@
 #include "conf/proxy.h"
 #include "worker/backend.h"
 #include "worker/check.h"
+#include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 
@@ -59,6 +60,10 @@ static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
 		           atomic_load(&t->cur_conns));
 	if (!up && !act && !bck)
 		ha_alert("backend '%s' has no server available!\n", t->be->conf->id);
+	if (up)
+		observe_marked_up(t);
+	else
+		observe_marked_down(t);
 	check_propagate(t);
 }
 

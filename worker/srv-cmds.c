@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "worker/lb.h"
+#include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 #include "worker/srv-cmds.h"
@@ -34,7 +35,8 @@ struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
 }
 
 /* Sets or clears administrative bits, then publishes the backend; a server
- * leaving maintenance starts its slow start.
+ * leaving maintenance starts its slow start. Entering or leaving maintenance
+ * has the side effects of on-marked-down / on-marked-up.
  */
 static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 {
@@ -48,6 +50,11 @@ static void set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 	if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
 		slowstart_begin(s);
 	backend_publish(s->be);
+	/* entering or leaving maintenance counts as going down or coming up */
+	if (!(cur & SRV_ADMIN_MAINT) && (next & SRV_ADMIN_MAINT))
+		observe_marked_down(s);
+	else if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
+		observe_marked_up(s);
 }
 
 static void cmd_disable_server(struct cli_conn *c, char **args, int nargs)

@@ -10,7 +10,9 @@
 - on-marked-down shutdown-sessions: a long TCP session on a server that
   goes DOWN is closed, one on a server without the option survives;
 - on-marked-up shutdown-backup-sessions: a session on a backup server is
-  closed when the active server comes back UP.
+  closed when the active server comes back UP;
+- maintenance: entering it counts as going DOWN, leaving it as coming UP
+  (drain and weight changes do not).
 
 Also passes with HALYARD=/usr/sbin/haproxy (HAProxy 2.6)."""
 import csv
@@ -426,6 +428,52 @@ listen l2
         bck.close()
 
 
+def case_maint(tmp):
+    e = EchoServer()
+    p1, p2, p3 = free_port(), free_port(), free_port()
+    opt = "check inter 100 on-marked-down shutdown-sessions"
+    p = start_proxy(tmp, "mt", f"""defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+listen la
+    bind 127.0.0.1:{p1}
+    server a 127.0.0.1:{e.port} {opt}
+listen lb
+    bind 127.0.0.1:{p2}
+    server b 127.0.0.1:{e.port} {opt}
+listen lc
+    bind 127.0.0.1:{p3}
+    server act 127.0.0.1:{e.port} check inter 100 on-marked-up shutdown-backup-sessions disabled
+    server bck 127.0.0.1:{e.port} backup
+""")
+    try:
+        ca, cb, cc = session(p1), session(p2), session(p3)
+        check("maint: sessions are up", None not in (ca, cb, cc))
+        if None in (ca, cb, cc):
+            return
+        cli(p.sock, "disable server la/a")
+        cli(p.sock, "set server lb/b state drain")
+        check("maint: maintenance ends the sessions (on-marked-down)", closed_within(ca, 2))
+        check("maint: drain does not", still_alive(cb))
+        cli(p.sock, "set weight lc/act 0")
+        cli(p.sock, "enable server lc/act")
+        check("maint: a server left in maintenance with weight 0 keeps backups' sessions",
+              still_alive(cc))
+        cli(p.sock, "set weight lc/act 1")
+        check("maint: a weight change does not count as coming up", still_alive(cc))
+        cli(p.sock, "disable server lc/act")
+        cli(p.sock, "enable server lc/act")
+        check("maint: leaving maintenance ends the backups' sessions (on-marked-up)",
+              closed_within(cc, 2))
+        for c in (ca, cb, cc):
+            c.close()
+    finally:
+        stop_proxy(p)
+        e.close()
+
+
 def main():
     if not HALYARD:
         print("HALYARD must point to the halyard binary")
@@ -434,7 +482,8 @@ def main():
     threading.Timer(120, lambda: os._exit(3)).start()
     tmp = tempfile.mkdtemp(prefix="halyard-obs-")
     cases = {"layer7": case_layer7, "layer4": case_layer4,
-             "marked_down": case_marked_down, "marked_up": case_marked_up}
+             "marked_down": case_marked_down, "marked_up": case_marked_up,
+             "maint": case_maint}
     for name in sys.argv[1:] or cases:
         cases[name](tmp)
     rc = summary()

@@ -580,7 +580,6 @@ static void observed_once(struct check *ck, const char *last)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	int fall = c->fall ? c->fall : DEF_FALL;
-	int limit = c->error_limit ? c->error_limit : 10;
 
 	if (c->on_error == SRV_ONERR_FASTINTER)
 		return;
@@ -589,7 +588,7 @@ static void observed_once(struct check *ck, const char *last)
 	if (c->on_error == SRV_ONERR_MARKDWN)
 		ck->st.consecutive = ck->healthy ? fall - 1 : 0; /* this failure takes it down */
 	snprintf(ck->st.info, sizeof(ck->st.info),
-	         "Detected %d consecutive errors, last one was: %s", limit, last);
+	         "Detected %d consecutive errors, last one was: %s", observe_error_limit(c), last);
 	ck->st.code = 0;
 	record(ck, CHK_HANA);
 }

@@ -44,6 +44,11 @@ enum obs_event observe_http_status(int status)
 	return OBS_HTTP_STS;
 }
 
+int observe_error_limit(const struct server_cfg *c)
+{
+	return c->error_limit ? c->error_limit : DEF_ERROR_LIMIT;
+}
+
 /* Runs on the check's thread: applies the reactions queued for the server. */
 static void obs_mail_cb(struct mail *m)
 {
@@ -65,7 +70,7 @@ void observe_init(void)
  */
 static int count_error(struct srv_rt *s)
 {
-	int limit = s->conf->cfg.error_limit ? s->conf->cfg.error_limit : DEF_ERROR_LIMIT;
+	int limit = observe_error_limit(&s->conf->cfg);
 	if (atomic_fetch_add(&s->obs_errors, 1) + 1 < limit)
 		return 0;
 	return atomic_exchange(&s->obs_errors, 0) >= limit;

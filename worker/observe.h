@@ -40,6 +40,9 @@ void observe_report(struct srv_rt *s, enum obs_event ev);
 /* The event reported for HTTP status <status> received from a server. */
 enum obs_event observe_http_status(int status);
 
+/* The "error-limit" of a server configuration (10 when not set). */
+int observe_error_limit(const struct server_cfg *c);
+
 /* HAProxy's description of <ev> ("Wrong http response"). */
 const char *observe_event_desc(enum obs_event ev);
 

@@ -140,3 +140,8 @@ void observe_marked_up(struct srv_rt *s)
 		return; /* it takes no traffic: the backups keep theirs */
 	kill_everywhere(s->be, NULL, TERM_UP);
 }
+
+void srv_shutdown_sessions(struct srv_rt *s)
+{
+	kill_everywhere(s->be, s, TERM_KILLED);
+}

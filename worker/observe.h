@@ -52,3 +52,8 @@ const char *observe_event_desc(enum obs_event ev);
  */
 void observe_marked_down(struct srv_rt *s);
 void observe_marked_up(struct srv_rt *s);
+
+/* Ends every stream connected to <s> on every thread ("shutdown sessions
+ * server"); any thread.
+ */
+void srv_shutdown_sessions(struct srv_rt *s);

@@ -130,6 +130,16 @@ static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
 	}
 }
 
+/* shutdown sessions server <b>/<s>: ends the server's streams on every
+ * thread.
+ */
+static void cmd_shutdown_sessions(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = cli_lookup_server(c, nargs > 3 ? args[3] : NULL);
+	if (s)
+		srv_shutdown_sessions(s);
+}
+
 static const struct cli_cmd srv_cmds[] = {
 	{{"disable", "server"}, "disable server <bk>/<srv>", "disable a server for maintenance",
 	 CLI_LEVEL_ADMIN, cmd_disable_server},
@@ -141,5 +151,7 @@ static const struct cli_cmd srv_cmds[] = {
 	 CLI_LEVEL_USER, cmd_get_weight},
 	{{"set", "server"}, "set server <bk>/<srv> [opts]", "change a server's state or weight",
 	 CLI_LEVEL_ADMIN, cmd_set_server},
+	{{"shutdown", "sessions", "server"}, "shutdown sessions server <bk>/<srv>",
+	 "kill sessions on a server", CLI_LEVEL_ADMIN, cmd_shutdown_sessions},
 };
 CLI_REGISTER(srv_cmds)

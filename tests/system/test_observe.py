@@ -12,7 +12,8 @@
 - on-marked-up shutdown-backup-sessions: a session on a backup server is
   closed when the active server comes back UP;
 - maintenance: entering it counts as going DOWN, leaving it as coming UP
-  (drain and weight changes do not).
+  (drain and weight changes do not);
+- the CLI's "shutdown sessions server" closes a server's sessions.
 
 Also passes with HALYARD=/usr/sbin/haproxy (HAProxy 2.6)."""
 import csv
@@ -467,6 +468,12 @@ listen lc
         cli(p.sock, "enable server lc/act")
         check("maint: leaving maintenance ends the backups' sessions (on-marked-up)",
               closed_within(cc, 2))
+        out = cli(p.sock, "shutdown sessions server lb/b")
+        check("shutdown sessions server: answers nothing", out == "\n", repr(out))
+        check("shutdown sessions server: closes the server's sessions", closed_within(cb, 2))
+        out = cli(p.sock, "shutdown sessions server lb/nope")
+        check("shutdown sessions server: unknown server", out == "No such server.\n\n",
+              repr(out))
         for c in (ca, cb, cc):
             c.close()
     finally:

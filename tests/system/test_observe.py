@@ -3,7 +3,8 @@
 - observe layer7: a server answering 500s is marked DOWN after error-limit
   of them in a row (on-error mark-down) with the HANA check status, while a
   server answering 200s, one answering 501s (the client's doing) and one
-  alternating 500 and 200 stay UP;
+  alternating 500 and 200 stay UP; a server timeout, a close, garbage or
+  a truncated head before the response are errors too;
 - observe layer4: a server whose traffic port refuses connections (its
   health check port answers) is marked DOWN (mark-down); with fail-check
   and sudden-death the errors count as failed checks;
@@ -277,6 +278,60 @@ listen flipper
             s.close()
 
 
+def raw_server(kind):
+    """A server that reads a request, then stays silent ("silent"), closes
+    ("close"), answers garbage ("garbage") or half a head ("trunc")."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(16)
+
+    def run():
+        keep = []
+        while True:
+            try:
+                c, _ = lsn.accept()
+                keep.append(c)
+                c.recv(4096)
+                if kind == "garbage":
+                    c.sendall(b"garbage\r\n\r\n")
+                elif kind == "trunc":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
+                if kind != "silent":
+                    c.close()
+            except OSError:
+                return
+    threading.Thread(target=run, daemon=True).start()
+    return lsn
+
+
+def case_layer7_errors(tmp):
+    chk = EchoServer()
+    want = {"silent": (504, "Read timeout (http)"), "close": (502, "Close from server (http)"),
+            "garbage": (502, "Invalid http response (headers)"),
+            "trunc": (502, "Close from server (http)")}
+    srvs = {k: raw_server(k) for k in want}
+    ports = {k: free_port() for k in want}
+    body = "defaults\n    mode http\n    timeout server 300ms\n"
+    for k in want:
+        body += (f"listen {k}\n    bind 127.0.0.1:{ports[k]}\n    server s "
+                 f"127.0.0.1:{srvs[k].getsockname()[1]} check addr 127.0.0.1 port {chk.port} "
+                 "inter 10s observe layer7 error-limit 1 on-error mark-down\n")
+    p = start_proxy(tmp, "l7e", body)
+    try:
+        for k, (status, desc) in want.items():
+            got = http_get(ports[k])[0]
+            ok = wait_for(lambda: stat_rows(p.sock).get((k, "s"), {}).get("status") == "DOWN", 2)
+            r = stat_rows(p.sock).get((k, "s"), {})
+            check(f"layer7 errors: {k} -> {status} and DOWN, last one was: {desc}",
+                  got == status and ok and r.get("last_chk") ==
+                  f"Detected 1 consecutive errors, last one was: {desc}", (got, r.get("last_chk")))
+    finally:
+        stop_proxy(p)
+        chk.close()
+        for lsn in srvs.values():
+            lsn.close()
+
+
 def case_layer4(tmp):
     good = EchoServer()
     port, fc_port, sd_port = free_port(), free_port(), free_port()
@@ -488,7 +543,7 @@ def main():
     # a whole-file budget well below the runner's timeout
     threading.Timer(120, lambda: os._exit(3)).start()
     tmp = tempfile.mkdtemp(prefix="halyard-obs-")
-    cases = {"layer7": case_layer7, "layer4": case_layer4,
+    cases = {"layer7": case_layer7, "layer7_errors": case_layer7_errors, "layer4": case_layer4,
              "marked_down": case_marked_down, "marked_up": case_marked_up,
              "maint": case_maint}
     for name in sys.argv[1:] or cases:

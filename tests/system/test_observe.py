@@ -409,7 +409,7 @@ listen sd
 
 def case_marked_down(tmp):
     a, b = EchoServer(), EchoServer()
-    pa, pb = free_port(), free_port()
+    pa, pb, pt = free_port(), free_port(), free_port()
     p = start_proxy(tmp, "md", f"""defaults
     mode tcp
     timeout connect 1s
@@ -421,11 +421,14 @@ listen la
 listen lb
     bind 127.0.0.1:{pb}
     server b 127.0.0.1:{b.port} check inter 100 rise 1 fall 1
+listen lt
+    bind 127.0.0.1:{pt}
+    server t 127.0.0.1:{b.port} track la/a on-marked-down shutdown-sessions
 """)
     try:
-        ca, cb = session(pa), session(pb)
-        check("marked-down: sessions are up", ca is not None and cb is not None)
-        if not (ca and cb):
+        ca, cb, ct = session(pa), session(pb), session(pt)
+        check("marked-down: sessions are up", None not in (ca, cb, ct))
+        if None in (ca, cb, ct):
             return
         a.stop_listening()
         b.stop_listening()
@@ -434,8 +437,9 @@ listen lb
         check("marked-down: both servers go DOWN", down, stat_rows(p.sock))
         check("marked-down: shutdown-sessions closes the session", closed_within(ca, 2))
         check("marked-down: without it the session lives on", still_alive(cb))
-        ca.close()
-        cb.close()
+        check("marked-down: a tracking server's own option applies", closed_within(ct, 2))
+        for c in (ca, cb, ct):
+            c.close()
     finally:
         stop_proxy(p)
         a.close()

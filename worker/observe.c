@@ -81,8 +81,7 @@ void observe_report(struct srv_rt *s, enum obs_event ev)
 	if (!s || ev >= OBS_NB_EVENTS)
 		return;
 	const struct server_cfg *c = &s->conf->cfg;
-	struct wthread *thr = check_thread_of(s);
-	if (c->observe == SRV_OBS_NONE || !thr)
+	if (c->observe == SRV_OBS_NONE || !c->check)
 		return;
 	int verdict = obs_events[ev].verdict[c->observe == SRV_OBS_LAYER7];
 	if (verdict == OBS_GOOD) {
@@ -94,7 +93,8 @@ void observe_report(struct srv_rt *s, enum obs_event ev)
 		return;
 	atomic_fetch_add(&s->hana_failed, 1);
 	atomic_store(&s->obs_last, (int)ev);
-	if (atomic_fetch_add(&s->obs_pending, 1) == 0)
+	struct wthread *thr = check_thread_of(s);
+	if (thr && atomic_fetch_add(&s->obs_pending, 1) == 0)
 		mail_post(thr, &s->obs_mail);
 }
 

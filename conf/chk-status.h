@@ -19,6 +19,7 @@ enum check_result {
 	CHK_L7TOUT, /* no complete response in time */
 	CHK_SOCKERR,
 	CHK_CHECKED, /* agent check: the reply changed no health state */
+	CHK_HANA,    /* failure simulated by passive observation ("on-error") */
 	CHK_NB_RESULTS
 };
 

@@ -154,6 +154,15 @@ struct bind_conf {
 };
 
 /* Settings of a server, also used for "default-server". */
+/* Passive health observation ("observe") and its reaction ("on-error"). */
+enum srv_observe { SRV_OBS_NONE = 0, SRV_OBS_LAYER4, SRV_OBS_LAYER7 };
+enum srv_on_error {
+	SRV_ONERR_FAILCHK = 0, /* default: count as a failed check */
+	SRV_ONERR_FASTINTER,
+	SRV_ONERR_SUDDTH,
+	SRV_ONERR_MARKDWN
+};
+
 struct server_cfg {
 	int weight;   /* 0..256 */
 	int maxconn;  /* 0 = unlimited */
@@ -182,6 +191,11 @@ struct server_cfg {
 	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
 	int pool_low_conn;         /* idle connections before reuse is preferred */
 	uint32_t pool_purge_delay; /* ms between idle pool purges */
+	int observe;               /* enum srv_observe: passive health observation */
+	int error_limit;           /* consecutive observed errors for on-error, 0 = default */
+	int on_error;              /* enum srv_on_error */
+	int on_marked_down;        /* 1 = shutdown-sessions */
+	int on_marked_up;          /* 1 = shutdown-backup-sessions */
 };
 
 struct server {

@@ -211,6 +211,87 @@ static int sopt_source(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	return CFG_OK;
 }
 
+/* observe none|layer4|layer7: what passive health observation watches.
+ * layer7 needs an HTTP proxy; elsewhere it is ignored with a warning (HAProxy
+ * goes on with an alert and leaves observation off).
+ */
+static int sopt_observe(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	const char *v = args[1];
+
+	if (!strcmp(v, "none"))
+		s->cfg.observe = SRV_OBS_NONE;
+	else if (!strcmp(v, "layer4"))
+		s->cfg.observe = SRV_OBS_LAYER4;
+	else if (!strcmp(v, "layer7") && ctx->px->mode != PX_MODE_HTTP) {
+		memprintf(err, "'layer7' can only be used in http proxies; 'observe' is ignored.");
+		return CFG_WARN;
+	} else if (!strcmp(v, "layer7"))
+		s->cfg.observe = SRV_OBS_LAYER7;
+	else {
+		memprintf(err, "'observe' expects one of 'none', 'layer4', 'layer7' but got '%s'.",
+		          v);
+		return CFG_ALERT;
+	}
+	return CFG_OK;
+}
+
+/* error-limit <n>: consecutive observed errors that trigger "on-error". */
+static int sopt_error_limit(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	char *end = NULL;
+	long v = strtol(args[1], &end, 10);
+
+	if (!*args[1] || *end || v <= 0 || v > 0x7fffffff) {
+		memprintf(err, "'error-limit' expects an integer > 0, got '%s'.", args[1]);
+		return CFG_ALERT;
+	}
+	s->cfg.error_limit = (int)v;
+	return CFG_OK;
+}
+
+/* on-error fastinter|fail-check|sudden-death|mark-down */
+static int sopt_on_error(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	static const char *const names[] = {[SRV_ONERR_FAILCHK] = "fail-check",
+	                                    [SRV_ONERR_FASTINTER] = "fastinter",
+	                                    [SRV_ONERR_SUDDTH] = "sudden-death",
+	                                    [SRV_ONERR_MARKDWN] = "mark-down"};
+	struct server *s = ctx->target;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(args[1], names[i])) {
+			s->cfg.on_error = (int)i;
+			return CFG_OK;
+		}
+	}
+	memprintf(err,
+	          "'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or "
+	          "'mark-down' but got '%s'.",
+	          args[1]);
+	return CFG_ALERT;
+}
+
+/* on-marked-down shutdown-sessions | on-marked-up shutdown-backup-sessions */
+static int sopt_on_marked(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct server *s = ctx->target;
+	int down = !strcmp(args[0], "on-marked-down");
+	const char *want = down ? "shutdown-sessions" : "shutdown-backup-sessions";
+
+	if (strcmp(args[1], want) != 0) {
+		memprintf(err, "'%s' expects '%s' but got '%s'.", args[0], want, args[1]);
+		return CFG_ALERT;
+	}
+	if (down)
+		s->cfg.on_marked_down = 1;
+	else
+		s->cfg.on_marked_up = 1;
+	return CFG_OK;
+}
+
 #define SO(n, fn, nv) {.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv}
 static const struct cfg_kw server_opts[] = {
 	SO("weight", sopt_value, 1),        SO("maxconn", sopt_value, 1),
@@ -223,3 +304,11 @@ static const struct cfg_kw server_opts[] = {
 	SO("source", sopt_source, 1),
 };
 CFG_REGISTER_KEYWORDS(server_opts)
+
+/* Passive health observation and state change side effects. */
+static const struct cfg_kw server_observe_opts[] = {
+    SO("observe", sopt_observe, 1),        SO("error-limit", sopt_error_limit, 1),
+    SO("on-error", sopt_on_error, 1),      SO("on-marked-down", sopt_on_marked, 1),
+    SO("on-marked-up", sopt_on_marked, 1),
+};
+CFG_REGISTER_KEYWORDS(server_observe_opts)

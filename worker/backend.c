@@ -20,6 +20,7 @@
 #include "worker/counters.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
+#include "worker/observe.h"
 #include "worker/pool.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
@@ -388,6 +389,7 @@ int backend_connect_check(struct stream *s)
 		err = errno;
 	if (err)
 		return backend_connect_failed(s, TERM_CONN_FAIL) < 0 ? -1 : 0;
+	observe_report(s->server, OBS_L4_OK);
 	stream_established(s);
 	return 1;
 }
@@ -412,6 +414,7 @@ int backend_connect_failed(struct stream *s, enum term_cause why)
 
 	if (srv)
 		counters_srv_conn_error(srv);
+	observe_report(srv, OBS_L4_ERR);
 	stream_close_server(s);
 	/* nothing was sent: the next attempt builds its own PROXY header */
 	s->req.head += s->pp_hdr_len;

@@ -15,6 +15,7 @@
 #include "worker/log.h"
 #include "worker/backend.h"
 #include "worker/check.h"
+#include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 
@@ -62,6 +63,10 @@ static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
 		          atomic_load(&t->cur_conns));
 	if (!up && !act && !bck)
 		check_report_no_server(t->be);
+	if (up)
+		observe_marked_up(t);
+	else
+		observe_marked_down(t);
 	check_propagate(t);
 }
 

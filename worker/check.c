@@ -20,6 +20,7 @@
 #include "worker/check-http.h"
 #include "worker/check-tcp.h"
 #include "worker/loop.h"
+#include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 
@@ -38,6 +39,7 @@ struct check {
 	struct hchk_io io; /* its request and response */
 	int healthy;       /* the check's own verdict (the agent may hold the server down) */
 	int tcp;           /* a tcp-check run is under way */
+	int fast_once;     /* on-error: the next check comes after "fastinter" */
 	struct tchk_io tio;
 };
 
@@ -55,7 +57,7 @@ static uint32_t next_interval(const struct check *ck)
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	if (!ck->healthy)
 		return c->downinter ? c->downinter : inter_of(c);
-	if (ck->st.consecutive)
+	if (ck->st.consecutive || ck->fast_once)
 		return c->fastinter ? c->fastinter : inter_of(c);
 	return inter_of(c);
 }
@@ -89,6 +91,8 @@ const char *check_result_str(enum check_result r)
 		return "L7RSP";
 	case CHK_L7TOUT:
 		return "L7TOUT";
+	case CHK_HANA:
+		return "HANA";
 	default:
 		return "INI";
 	}
@@ -111,6 +115,7 @@ const char *check_result_desc(enum check_result r)
 	    [CHK_L7STS] = "Layer7 wrong status",
 	    [CHK_L7RSP] = "Layer7 invalid response",
 	    [CHK_L7TOUT] = "Layer7 timeout",
+	    [CHK_HANA] = "Health analyze",
 	};
 	return desc[r];
 }
@@ -184,7 +189,7 @@ const char *check_backup_note(int act, int bck)
 static void log_change(const struct srv_rt *s, const struct check_state *st, const char *what,
                        int act, int bck)
 {
-	char det[4 * sizeof(st->info) + 40];
+	char det[4 * sizeof(st->info) + 80];
 	result_details(st, det, sizeof(det));
 	if (s->be->conf->log.flags & PXL_LOG_HEALTH_CHECKS) { /* the reason was logged already */
 		int down = !strcmp(what, "DOWN");
@@ -198,23 +203,24 @@ static void log_change(const struct srv_rt *s, const struct check_state *st, con
 		               : "requeued, 0 total in queue");
 		return;
 	}
+	if (st->last != CHK_HANA) /* a simulated failure has no duration */
+		snprintf(det + strlen(det), sizeof(det) - strlen(det), ", check duration: %ums",
+		         st->duration_ms);
 	if (strcmp(what, "DOWN") != 0)
-		log_event(
-		    s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
-		    "%sServer %s/%s is %s, reason: %s%s, check duration: %ums. %d active and %d "
-		    "backup servers online.%s 0 sessions requeued, %d total in queue.\n",
-		    check_srv_kind(s), s->be->conf->id, s->conf->id, what,
-		    check_result_desc(st->last), det, st->duration_ms, act, bck,
-		    check_backup_note(act, bck), atomic_load(&s->be->queued));
+		log_event(s->be->conf, LOG_LVL_NOTICE, MSG_WARNING,
+		          "%sServer %s/%s is %s, reason: %s%s. %d active and %d "
+		          "backup servers online.%s 0 sessions requeued, %d total in queue.\n",
+		          check_srv_kind(s), s->be->conf->id, s->conf->id, what,
+		          check_result_desc(st->last), det, act, bck, check_backup_note(act, bck),
+		          atomic_load(&s->be->queued));
 	else
 		log_event(
 		    s->be->conf, LOG_LVL_ALERT, MSG_WARNING,
-		    "%sServer %s/%s is DOWN, reason: %s%s, check duration: %ums. %d active and "
+		    "%sServer %s/%s is DOWN, reason: %s%s. %d active and "
 		    "%d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in "
 		    "queue.\n",
 		    check_srv_kind(s), s->be->conf->id, s->conf->id, check_result_desc(st->last),
-		    det, st->duration_ms, act, bck, check_backup_note(act, bck),
-		    atomic_load(&s->cur_conns));
+		    det, act, bck, check_backup_note(act, bck), atomic_load(&s->cur_conns));
 }
 
 /* Sets the NOLB state of an UP server (http-check disable-on-404). */
@@ -259,6 +265,10 @@ static void transition(struct srv_rt *s, struct check *ck, const struct check_st
 	log_change(s, why, up ? "UP" : "DOWN", act, bck);
 	if (!up && !was_nolb && !act && !bck)
 		check_report_no_server(s->be);
+	if (up)
+		observe_marked_up(s);
+	else
+		observe_marked_down(s);
 	check_propagate(s);
 }
 
@@ -324,7 +334,8 @@ static void record(struct check *ck, enum check_result r)
 	              (ck->st.last == CHK_L7OKC) != (r == CHK_L7OKC);
 
 	ck->st.last = r;
-	ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
+	if (r != CHK_HANA)
+		ck->st.duration_ms = (uint32_t)(curthr->now_ms - ck->started);
 	if (!ok)
 		ck->st.checks_failed++;
 	if (ok == up) {
@@ -356,6 +367,7 @@ static void finish(struct check *ck, enum check_result r)
 	ck->tcp = 0;
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
+	ck->fast_once = 0;
 }
 
 /* Ends a tcp-check run with result <res>. */
@@ -578,17 +590,74 @@ void checks_start_thread(void)
 	agents_start_thread();
 }
 
-static struct check *check_find(const struct srv_rt *s)
+/* Index of <s> among the servers of all backends, -1 if unknown. */
+static int global_index(const struct srv_rt *s)
 {
 	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
-		if (&rt.bes[b] == s->be) {
-			g += s->idx;
-			return g < nb_checks_slots ? checks[g] : NULL;
-		}
+		if (&rt.bes[b] == s->be)
+			return g + s->idx;
 		g += rt.bes[b].nsrv;
 	}
-	return NULL;
+	return -1;
+}
+
+static struct check *check_find(const struct srv_rt *s)
+{
+	int g = global_index(s);
+	return g >= 0 && g < nb_checks_slots ? checks[g] : NULL;
+}
+
+struct wthread *check_thread_of(const struct srv_rt *s)
+{
+	int g = global_index(s);
+	if (!s->conf->cfg.check || g < 0 || rt.nbthread <= 0)
+		return NULL;
+	return &rt.threads[g % rt.nbthread];
+}
+
+/* Brings the next check of <ck> forward to "fastinter" from now when it
+ * is idle and would come later.
+ */
+static void hurry(struct check *ck)
+{
+	uint32_t fast = ck->srv->conf->cfg.fastinter;
+	ck->fast_once = 1;
+	if (!fast || ck->fd >= 0)
+		return; /* none configured, or a check is under way */
+	uint64_t when = curthr->now_ms + fast;
+	if (!ck->t.expire || when < ck->t.expire)
+		timer_set(&ck->t, when);
+}
+
+/* Applies the "on-error" reaction of the server of <ck> once; <last>
+ * describes the error that reached the limit.
+ */
+static void observed_once(struct check *ck, const char *last)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	int fall = c->fall ? c->fall : DEF_FALL;
+
+	if (c->on_error == SRV_ONERR_FASTINTER)
+		return;
+	if (c->on_error == SRV_ONERR_SUDDTH && ck->healthy && ck->st.consecutive < fall - 2)
+		ck->st.consecutive = fall - 2; /* one more failure after this one takes it down */
+	if (c->on_error == SRV_ONERR_MARKDWN)
+		ck->st.consecutive = ck->healthy ? fall - 1 : 0; /* this failure takes it down */
+	snprintf(ck->st.info, sizeof(ck->st.info),
+	         "Detected %d consecutive errors, last one was: %s", observe_error_limit(c), last);
+	ck->st.code = 0;
+	record(ck, CHK_HANA);
+}
+
+void check_observed_errors(struct srv_rt *s, int n, const char *last)
+{
+	struct check *ck = check_find(s);
+	if (!ck)
+		return;
+	for (int i = 0; i < n; i++)
+		observed_once(ck, last);
+	hurry(ck);
 }
 
 const struct check_state *check_of(const struct srv_rt *s)
@@ -604,6 +673,7 @@ void checks_init(void)
 		nb_checks_slots += rt.bes[b].nsrv;
 	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
 	agents_init();
+	observe_init();
 }
 
 /* Server options of the checks. */

@@ -73,6 +73,15 @@ void agents_start_thread(void);
  */
 const struct check_state *agent_of(const struct srv_rt *s, int *health);
 
+/* The worker thread running the health check of <s>, NULL without one. */
+struct wthread *check_thread_of(const struct srv_rt *s);
+
+/* Passive observation (worker/observe.c) saw "error-limit" errors in a row
+ * <n> times on <s>, the last being <last>: applies its "on-error" reaction
+ * that many times. Runs on the check's thread.
+ */
+void check_observed_errors(struct srv_rt *s, int n, const char *last);
+
 /* Tracking (worker/check-track.c): the server <s> tracks, NULL if none. */
 const struct srv_rt *check_tracked(const struct srv_rt *s);
 

@@ -14,6 +14,7 @@
 #include "worker/capture.h"
 #include "worker/http-rules.h"
 #include "worker/http-txn.h"
+#include "worker/observe.h"
 
 #define MAX_ROUNDS 16
 
@@ -132,6 +133,8 @@ static int response_head(struct stream *s)
 			    t->sin.data && have >= t->sin.size - rt.cfg->global.tune_maxrewrite;
 			if (full || s->srv.shutr) {
 				counters_http_bad_rsp(s->be, s->server);
+				observe_report(s->server,
+				               full ? OBS_HTTP_HDRRSP : OBS_HTTP_BROKEN_PIPE);
 				if (full) /* too large: captured, a truncated one is not */
 					http_errcap_record(s, 1, t->sin.data + t->sin.head, have,
 					                   have);
@@ -144,15 +147,18 @@ static int response_head(struct stream *s)
 		t->rsp.maxhdrs = t->maxhdrs;
 		if (h1_parse_head(t->sin.data + t->sin.head, have, &t->rsp, 1, lenient) <= 0) {
 			counters_http_bad_rsp(s->be, s->server);
+			observe_report(s->server, OBS_HTTP_HDRRSP);
 			http_errcap_record(s, 1, t->sin.data + t->sin.head, have, t->rsp.err_pos);
 			http_reply_error(s, 502, TERM_SRV_ERR);
 			return -1;
 		}
 		if (s->server)
 			counters_http_srv_rsp(s->server, t->rsp.status);
+		observe_report(s->server, observe_http_status(t->rsp.status));
 		if (t->rsp.status == 101 && http_is_websocket(&t->req) &&
 		    http_find_hdr(&t->rsp, "sec-websocket-accept", 0) < 0) {
 			counters_http_bad_rsp(s->be, s->server);
+			observe_report(s->server, OBS_HTTP_RSP);
 			http_reply_error(s, 502, TERM_SRV_ERR); /* an incomplete handshake */
 			return -1;
 		}
@@ -170,6 +176,7 @@ static int response_head(struct stream *s)
 	h1_set_response_body(&t->rsp, t->req.meth);
 	if (!body_start_valid(&t->rsp, &t->sin)) {
 		counters_http_bad_rsp(s->be, s->server);
+		observe_report(s->server, OBS_HTTP_RSP);
 		http_reply_error(s, 502, TERM_SRV_ERR);
 		return -1;
 	}

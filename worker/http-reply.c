@@ -20,6 +20,7 @@
 #include "worker/capture.h"
 #include "worker/http-rules.h"
 #include "worker/http-txn.h"
+#include "worker/observe.h"
 #include "worker/pool.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
@@ -339,7 +340,7 @@ int http_end_hook(struct stream *s, enum term_cause why)
 	case ST_QUEUED:
 	case ST_TURNAROUND:
 	case ST_CONNECTING:
-		if (why != TERM_CLI_ERR && why != TERM_CLI_TO && why != TERM_KILLED)
+		if (why != TERM_CLI_ERR && why != TERM_CLI_TO && !term_is_kill(why))
 			status = 503;
 		break;
 	case ST_ESTABLISHED:
@@ -347,6 +348,9 @@ int http_end_hook(struct stream *s, enum term_cause why)
 			break;
 		if (why == TERM_SRV_ERR && http_retry_on_new_conn(s))
 			return 1;
+		if (why == TERM_SRV_TO || why == TERM_SRV_ERR) /* no response head yet */
+			observe_report(s->server, why == TERM_SRV_TO ? OBS_HTTP_READ_TIMEOUT
+			                                             : OBS_HTTP_READ_ERROR);
 		if (why == TERM_SRV_TO)
 			status = 504;
 		else if (why == TERM_SRV_ERR)

@@ -161,8 +161,8 @@ void log_set_term_cause(struct stream *s, int why)
 	    [TERM_NONE] = '-',    [TERM_CLI_TO] = 'c',   [TERM_SRV_TO] = 's',
 	    [TERM_CLI_ERR] = 'C', [TERM_SRV_ERR] = 'S',  [TERM_CONN_FAIL] = 'S',
 	    [TERM_NO_SRV] = 'S',  [TERM_QUEUE_TO] = 's', [TERM_PROXY_HDR] = 'P',
-	    [TERM_KILLED] = 'K'};
-	if (why < 0 || why > TERM_KILLED)
+	    [TERM_KILLED] = 'K',  [TERM_DOWN] = 'D',     [TERM_UP] = 'U'};
+	if (why < 0 || why > TERM_UP)
 		return;
 	log_set_term(s, cause[why], why == TERM_NONE ? '-' : state_letter(s));
 }

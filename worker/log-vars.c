@@ -501,11 +501,13 @@ VAR(v_ft)
 	return put_cstr(out, room, STRM(ctx)->fe->conf->id, opts);
 }
 
-/* The backend name, the frontend's while no backend was chosen (HTTP). */
+/* The backend name, the frontend's while no backend was chosen: in HTTP
+ * before backend switching, in TCP before the stream was ready for one.
+ */
 VAR(v_b)
 {
 	const struct stream *s = STRM(ctx);
-	int chosen = s->be && (!s->txn || s->txn->be_chosen);
+	int chosen = s->be && (s->txn ? s->txn->be_chosen : s->log.t_ready != 0);
 	return put_cstr(out, room, chosen ? s->be->conf->id : s->fe->conf->id, opts);
 }
 VAR(v_s)

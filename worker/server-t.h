@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "conf/model-t.h"
+#include "worker/loop.h"
 
 /* Administrative and operational states. */
 #define SRV_ADMIN_MAINT 0x1 /* set by configuration ("disabled") or the runtime API */
@@ -34,6 +35,12 @@ struct srv_rt {
 	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
 	_Atomic int maint_seen;    /* has been in maintenance (no check restores health) */
 	_Atomic int idle_conns;    /* idle HTTP connections kept in the thread pools */
+	/* passive health observation (worker/observe.c) */
+	_Atomic int obs_errors;       /* consecutive errors observed on live traffic */
+	_Atomic int obs_pending;      /* on-error reactions not yet applied by the check */
+	_Atomic int obs_last;         /* enum obs_event of the error that triggered it */
+	_Atomic uint64_t hana_failed; /* hanafail: times error-limit was reached */
+	struct mail obs_mail;         /* carries the reactions to the check's thread */
 };
 
 struct lb_snapshot;

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "worker/lb.h"
+#include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 #include "worker/srv-cmds.h"
@@ -34,7 +35,8 @@ struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
 }
 
 /* Sets or clears administrative bits, then publishes the backend; a server
- * leaving maintenance starts its slow start.
+ * leaving maintenance starts its slow start. Entering or leaving maintenance
+ * has the side effects of on-marked-down / on-marked-up.
  */
 void srv_set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 {
@@ -48,6 +50,11 @@ void srv_set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 	if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
 		slowstart_begin(s);
 	backend_publish(s->be);
+	/* entering or leaving maintenance counts as going down or coming up */
+	if (!(cur & SRV_ADMIN_MAINT) && (next & SRV_ADMIN_MAINT))
+		observe_marked_down(s);
+	else if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
+		observe_marked_up(s);
 }
 
 static void cmd_disable_server(struct cli_conn *c, char **args, int nargs)
@@ -123,6 +130,16 @@ static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
 	}
 }
 
+/* shutdown sessions server <b>/<s>: ends the server's streams on every
+ * thread.
+ */
+static void cmd_shutdown_sessions(struct cli_conn *c, char **args, int nargs)
+{
+	struct srv_rt *s = cli_lookup_server(c, nargs > 3 ? args[3] : NULL);
+	if (s)
+		srv_shutdown_sessions(s);
+}
+
 static const struct cli_cmd srv_cmds[] = {
 	{{"disable", "server"}, "disable server <bk>/<srv>", "disable a server for maintenance",
 	 CLI_LEVEL_ADMIN, cmd_disable_server},
@@ -134,5 +151,7 @@ static const struct cli_cmd srv_cmds[] = {
 	 CLI_LEVEL_USER, cmd_get_weight},
 	{{"set", "server"}, "set server <bk>/<srv> [opts]", "change a server's state or weight",
 	 CLI_LEVEL_ADMIN, cmd_set_server},
+	{{"shutdown", "sessions", "server"}, "shutdown sessions server <bk>/<srv>",
+	 "kill sessions on a server", CLI_LEVEL_ADMIN, cmd_shutdown_sessions},
 };
 CLI_REGISTER(srv_cmds)

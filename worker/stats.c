@@ -176,7 +176,10 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "downtime", "%llu",
 	    (unsigned long long)(ck->downtime_s + (ck->down_since ? now - ck->down_since : 0)));
 	set(r, "check_status", "%s", check_result_str(ck->last));
-	set(r, "check_duration", "%u", ck->duration_ms);
+	if (ck->last == CHK_HANA) /* HAProxy prints its "no duration" (-1) unsigned */
+		set(r, "check_duration", "%llu", (unsigned long long)-1);
+	else
+		set(r, "check_duration", "%u", ck->duration_ms);
 	set(r, "check_desc", "%s", check_result_desc(ck->last));
 	set(r, "last_chk", "%s", ck->info);
 	if (check_result_has_code(ck->last)) { /* empty for results without layer 7 data */
@@ -239,6 +242,10 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 	set(r, "status", "%s", status);
 	if (ck)
 		check_columns(r, present, ck);
+	if (s->conf->cfg.observe) {
+		present[col("hanafail")] = '1';
+		set(r, "hanafail", "%llu", (unsigned long long)atomic_load(&s->hana_failed));
+	}
 	const struct srv_rt *tr = check_tracked(s);
 	if (tr) {
 		present[col("tracked")] = '1';

@@ -61,6 +61,27 @@ void streams_soft_stop(void)
 	http_pool_flush();
 }
 
+static void stream_end(struct stream *s, enum term_cause why);
+
+/* Whether the server connection of <s> matches the selection of
+ * streams_kill().
+ */
+static int kill_matches(const struct stream *s, const struct be_rt *be, const struct srv_rt *srv)
+{
+	if (!s->server || s->state == ST_CLOSED)
+		return 0;
+	return srv ? s->server == srv : s->server->be == be && s->server->backup;
+}
+
+void streams_kill(const struct be_rt *be, const struct srv_rt *srv, enum term_cause why)
+{
+	for (struct stream *s = thr_streams, *next; s; s = next) {
+		next = s->tnext;
+		if (kill_matches(s, be, srv))
+			stream_end(s, why);
+	}
+}
+
 uint64_t deadline(uint32_t to_ms)
 {
 	return to_ms ? curthr->now_ms + to_ms : 0;

@@ -61,8 +61,16 @@ enum term_cause {
 	TERM_NO_SRV,
 	TERM_QUEUE_TO,
 	TERM_PROXY_HDR,
-	TERM_KILLED
+	TERM_KILLED,
+	TERM_DOWN, /* its server went down (on-marked-down shutdown-sessions) */
+	TERM_UP    /* an active server came up (on-marked-up shutdown-backup-sessions) */
 };
+
+/* Whether <why> ends a stream from the outside: no error reply is due. */
+static inline int term_is_kill(enum term_cause why)
+{
+	return why == TERM_KILLED || why == TERM_DOWN || why == TERM_UP;
+}
 
 struct stream {
 	struct ev_handler ch, sh;
@@ -127,6 +135,11 @@ void stream_vars_txn_end(struct stream *s);
  * released.
  */
 void streams_soft_stop(void);
+
+/* Ends, with <why>, the streams of the current thread connected to server
+ * <srv>, or with <srv> NULL, to any backup server of backend <be>.
+ */
+void streams_kill(const struct be_rt *be, const struct srv_rt *srv, enum term_cause why);
 
 /* Creates a stream for the accepted client <fd> on the current thread. */
 void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr);

@@ -79,8 +79,10 @@ static int content_rules(struct stream *s, const struct proxy *px, int final)
 		return 1;
 	if (r == ACT_RET_YIELD)
 		return 0;
-	if (r == ACT_RET_DENY)
+	if (r == ACT_RET_DENY) {
 		counters_tcp_denied(s->fe, 2);
+		log_set_term(s, 'P', 'R'); /* refused by a rule before any server */
+	}
 	stream_end_cause(s, TERM_NONE);
 	return -1;
 }

@@ -103,6 +103,7 @@ static int parse_opt_log_flag(struct cfg_ctx *ctx, char **args, int nargs, char 
 	    {"log-separate-errors", PXL_SEPARATE_ERRORS},
 	    {"dontlog-normal", PXL_DONTLOG_NORMAL},
 	    {"log-health-checks", PXL_LOG_HEALTH_CHECKS},
+	    {"logasap", PXL_LOGASAP},
 	};
 	struct px_log *pl = &ctx->px->log;
 	if (nargs > 2) {
@@ -138,6 +139,7 @@ static const struct cfg_kw log_format_kws[] = {
     LOG_PX("option dontlognull", FE, parse_opt_log_flag, KWF_NO),
     LOG_PX("option log-separate-errors", FE, parse_opt_log_flag, KWF_NO),
     LOG_PX("option dontlog-normal", FE, parse_opt_log_flag, KWF_NO),
+    LOG_PX("option logasap", FE, parse_opt_log_flag, KWF_NO),
     LOG_PX("option log-health-checks", PX_CAP_DEF | PX_CAP_BE, parse_opt_log_flag, KWF_NO),
 };
 CFG_REGISTER_KEYWORDS(log_format_kws)

@@ -61,6 +61,7 @@ struct log_target {
 #define PXL_SEPARATE_ERRORS 0x02
 #define PXL_DONTLOG_NORMAL 0x04
 #define PXL_LOG_HEALTH_CHECKS 0x08
+#define PXL_LOGASAP 0x10
 
 /* Which built-in format "log-format" holds (for messages and checks). */
 enum px_log_kind { PXL_FMT_NONE = 0, PXL_FMT_TCP, PXL_FMT_HTTP, PXL_FMT_CLF, PXL_FMT_CUSTOM };

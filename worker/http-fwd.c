@@ -190,6 +190,7 @@ static int response_head(struct stream *s)
 	t->rsp_started = 1;
 	t->status = t->rsp.status;
 	counters_http_status(s->fe, s->be, t->status);
+	log_asap(s); /* option logasap: the line goes now, with the head's bytes */
 	t->rsp_state = t->rsp.body.done ? HRS_DONE : HRS_BODY;
 	if (t->rsp.body.mode == HB_TUNNEL && start_tunnel(s) < 0) {
 		stream_end_cause(s, TERM_SRV_ERR); /* leftovers larger than a buffer */

@@ -87,7 +87,7 @@ void log_txn_begin(struct stream *s)
 	l->srv = NULL;
 	l->retries = l->redispatched = l->srv_queue = l->be_queue = 0;
 	l->term[0] = l->term[1] = 0;
-	l->logged = l->first_txn = 0;
+	l->logged = l->first_txn = l->asap = 0;
 	l->id = atomic_fetch_add(&request_counter, 1);
 	if (s->txn && s->txn->cin.tail > s->txn->cin.head)
 		log_request_start(s); /* a pipelined request is already there */
@@ -193,6 +193,15 @@ static void emit_line(struct stream *s)
 	int level = err && (pl->flags & PXL_SEPARATE_ERRORS) ? LOG_LVL_ERR : LOG_LVL_INFO;
 	atomic_fetch_add(&s->fe->log_count, 1);
 	log_send(pl->targets, level, log_tag_of(pl), sdlen ? sd : NULL, sdlen, line, len);
+}
+
+void log_asap(struct stream *s)
+{
+	const struct px_log *pl = &s->fe->conf->log;
+	if (!(pl->flags & PXL_LOGASAP) || s->log.logged || !pl->lf || !pl->targets)
+		return;
+	s->log.logged = s->log.asap = 1;
+	emit_line(s);
 }
 
 void log_txn_end(struct stream *s)

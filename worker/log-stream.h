@@ -35,6 +35,7 @@ struct strm_log {
 	char *reqline;           /* HTTP request line, for %r */
 	char *uid;               /* unique id of the transaction, once built */
 	int logged;              /* the transaction's line went out */
+	int asap;                /* it went out early (option logasap) */
 	int first_txn;           /* the first transaction of the connection */
 };
 
@@ -72,6 +73,12 @@ void log_set_term_rule(struct stream *s, char cause);
  * <why> (enum term_cause) in its current state.
  */
 void log_set_term_cause(struct stream *s, int why);
+
+/* option logasap: emits the line now, before the data transfer (TCP: the
+ * server connection is established; HTTP: the response head went out).
+ * Timers and byte counts still running are marked with '+'.
+ */
+void log_asap(struct stream *s);
 
 /* The HTTP transaction is over: emits its line (once). */
 void log_txn_end(struct stream *s);

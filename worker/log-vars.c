@@ -247,17 +247,27 @@ VAR(v_Tr)
 	(void)opts;
 	return put_delta(out, room, STRM(ctx)->log.t_est, STRM(ctx)->log.t_rsp);
 }
+/* An early line (option logasap) marks values still growing with '+'. */
+static int put_running(char *out, size_t room, const struct stream *s, int64_t v, unsigned opts)
+{
+	if (!s->log.asap || !room)
+		return put_int(out, room, v, opts, 0);
+	out[0] = '+';
+	return 1 + put_int(out + 1, room - 1, v, opts, 0);
+}
+
 VAR(v_Ta)
 {
 	(void)opts;
 	const struct stream *s = STRM(ctx);
 	uint64_t from = s->log.t_req ? s->log.t_req : s->log.t_idle;
-	return put_int(out, room, (int64_t)(now_stamp() - (from ? from : s->accept_ms)), 0, 0);
+	return put_running(out, room, s, (int64_t)(now_stamp() - (from ? from : s->accept_ms)), 0);
 }
 VAR(v_Tt)
 {
 	(void)opts;
-	return put_int(out, room, (int64_t)(now_stamp() - STRM(ctx)->accept_ms), 0, 0);
+	const struct stream *s = STRM(ctx);
+	return put_running(out, room, s, (int64_t)(now_stamp() - s->accept_ms), 0);
 }
 VAR(v_Tu)
 {
@@ -300,7 +310,7 @@ VAR(v_ST)
 VAR(v_B)
 {
 	const struct stream *s = STRM(ctx);
-	return put_int(out, room, (int64_t)(log_bytes_to_client(s) - s->log.base_out), opts, 0);
+	return put_running(out, room, s, (int64_t)(log_bytes_to_client(s) - s->log.base_out), opts);
 }
 VAR(v_U)
 {
@@ -330,14 +340,16 @@ VAR(v_fc)
 VAR(v_bc)
 {
 	const struct stream *s = STRM(ctx);
-	int n = s->be ? atomic_load(&s->be->cur_conns) - (s->server ? 1 : 0) : 0;
+	int own = s->server && !s->log.asap; /* a final line comes after the release */
+	int n = s->be ? atomic_load(&s->be->cur_conns) - own : 0;
 	return put_int(out, room, n, opts, 0);
 }
 VAR(v_sc)
 {
 	const struct stream *s = STRM(ctx);
 	const struct srv_rt *srv = s->log.srv;
-	int n = srv ? atomic_load(&srv->cur_conns) - (s->server == srv ? 1 : 0) : 0;
+	int own = s->server == srv && !s->log.asap;
+	int n = srv ? atomic_load(&srv->cur_conns) - own : 0;
 	return put_int(out, room, n, opts, 0);
 }
 VAR(v_rc)

@@ -699,6 +699,8 @@ void stream_established(struct stream *s)
 	s->state = ST_ESTABLISHED;
 	if (!s->log.t_est)
 		s->log.t_est = curthr->now_ms;
+	if (!s->txn)
+		log_asap(s);
 	s->conn_exp = 0;
 	s->pp_hdr_len = 0;
 	s->srv_exp = deadline(srv_timeout(s));

@@ -985,7 +985,7 @@ TEST(unknown_keywords_and_sections)
 	CHECK(px_any(r.cfg, "after") != NULL);
 
 	/* pending keywords fail with one alert each */
-	r = parse2("frontend fe\n    bind :80\n    option logasap\n    compression algo gzip\n", 0);
+	r = parse2("frontend fe\n    bind :80\n    option httpslog\n    compression algo gzip\n", 0);
 	CHECK(r.flags & CFG_ALERT);
 	CHECK_INT(r.alerts, 2);
 }
@@ -1103,7 +1103,7 @@ TEST(find_keyword_prefers_two_words)
 	CHECK(kw == NULL);
 
 	/* pending keywords are found and flagged */
-	kw = find(SECT_FRONTEND, 2, "option", "logasap", "", &words);
+	kw = find(SECT_FRONTEND, 2, "option", "httpslog", "", &words);
 	CHECK(kw != NULL && (kw->flags & KWF_PENDING));
 
 	/* not valid in this section */

@@ -252,7 +252,9 @@ char *cfg_kw_valid_places(unsigned sect, char *const *args, int nargs, const cha
 	    {SECT_BACKEND, "backend"}, {SECT_LISTEN, "listen"},     {SECT_USERLIST, "userlist"},
 	    {SECT_HTTP_ERRORS, "http-errors"},
 	};
-	const struct cfg_kw *best = find_kw_in(~sect & SECT_REAL, args, nargs, NULL);
+	/* rings and log-forward sections share words with proxies: not suggested */
+	const struct cfg_kw *best =
+	    find_kw_in(~sect & SECT_REAL & ~(SECT_RING | SECT_LOG_FORWARD), args, nargs, NULL);
 	struct word_list wl = {0};
 	unsigned places = 0;
 
@@ -262,7 +264,7 @@ char *cfg_kw_valid_places(unsigned sect, char *const *args, int nargs, const cha
 		for (size_t i = 0; i < l->count; i++)
 			if (strcmp(l->kws[i].name, best->name) == 0)
 				places |= kw_places(&l->kws[i]);
-	places &= ~sect;
+	places &= ~sect & ~(SECT_RING | SECT_LOG_FORWARD);
 	if (!places)
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)

@@ -27,8 +27,9 @@ struct proxy;
 #define SECT_USERLIST 0x0020
 #define SECT_HTTP_ERRORS 0x0040
 #define SECT_RING 0x0080
+#define SECT_LOG_FORWARD 0x0400
 #define SECT_PROXY (SECT_DEFAULTS | SECT_FRONTEND | SECT_BACKEND | SECT_LISTEN)
-#define SECT_REAL 0x00ff /* real sections; the bits above are option lists */
+#define SECT_REAL 0x04ff    /* real sections; 0x100 and 0x200 are option lists */
 #define SECT_BINDOPT 0x0100 /* options of a "bind" line (ctx->target: struct bind_conf) */
 #define SECT_SRVOPT 0x0200  /* options of "server"/"default-server" (ctx->target: struct server) */
 

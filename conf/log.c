@@ -233,7 +233,7 @@ static void target_free(struct log_target *t)
 }
 
 /* Parses "log <target> ... <facility> [level [minlevel]]" into a new target. */
-static struct log_target *parse_log_line(char **args, int nargs, char **err)
+struct log_target *log_parse_target(char **args, int nargs, char **err)
 {
 	struct log_target *t = xcalloc(1, sizeof(*t));
 	t->maxlen = 1024;
@@ -248,7 +248,7 @@ static struct log_target *parse_log_line(char **args, int nargs, char **err)
 	return t;
 }
 
-static struct log_target *target_copy(const struct log_target *src)
+struct log_target *log_target_copy(const struct log_target *src)
 {
 	struct log_target *t = xcalloc(1, sizeof(*t));
 	*t = *src;
@@ -262,7 +262,7 @@ static struct log_target *target_copy(const struct log_target *src)
 	return t;
 }
 
-static void targets_append(struct log_target **list, struct log_target *t)
+void log_targets_append(struct log_target **list, struct log_target *t)
 {
 	while (*list)
 		list = &(*list)->next;
@@ -286,10 +286,10 @@ static int parse_global_log(struct cfg_ctx *ctx, char **args, int nargs, char **
 		memprintf(err, "log : expects <address> and <facility> as arguments.");
 		return CFG_ALERT;
 	}
-	struct log_target *t = parse_log_line(args, nargs, err);
+	struct log_target *t = log_parse_target(args, nargs, err);
 	if (!t)
 		return CFG_ALERT;
-	targets_append(&global_log.targets, t);
+	log_targets_append(&global_log.targets, t);
 	return CFG_OK;
 }
 
@@ -308,17 +308,17 @@ static int parse_proxy_log(struct cfg_ctx *ctx, char **args, int nargs, char **e
 	}
 	if (nargs == 2 && !strcmp(args[1], "global")) {
 		for (const struct log_target *g = global_log.targets; g; g = g->next)
-			targets_append(&pl->targets, target_copy(g));
+			log_targets_append(&pl->targets, log_target_copy(g));
 		return CFG_OK;
 	}
 	if (nargs < 2) {
 		memprintf(err, "log : expects <address> and <facility> as arguments.");
 		return CFG_ALERT;
 	}
-	struct log_target *t = parse_log_line(args, nargs, err);
+	struct log_target *t = log_parse_target(args, nargs, err);
 	if (!t)
 		return CFG_ALERT;
-	targets_append(&pl->targets, t);
+	log_targets_append(&pl->targets, t);
 	return CFG_OK;
 }
 
@@ -354,7 +354,7 @@ static int parse_log_tag(struct cfg_ctx *ctx, char **args, int nargs, char **err
 void log_inherit(struct px_log *dst, const struct px_log *def)
 {
 	for (const struct log_target *t = def->targets; t; t = t->next)
-		targets_append(&dst->targets, target_copy(t));
+		log_targets_append(&dst->targets, log_target_copy(t));
 	dst->tag = def->tag ? xstrdup(def->tag) : NULL;
 	dst->kind = def->kind;
 	dst->format = def->format ? xstrdup(def->format) : NULL;
@@ -404,6 +404,10 @@ static int resolve_log_rings(struct config *cfg)
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		snprintf(where, sizeof(where), "proxy '%s'", px->id);
 		errors += resolve_rings(px->log.targets, where);
+	}
+	for (struct log_fwd_cfg *f = log_fwd_cfgs; f; f = f->next) {
+		snprintf(where, sizeof(where), "log-forward '%s'", f->name);
+		errors += resolve_rings(f->targets, where);
 	}
 	return errors;
 }

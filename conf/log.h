@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/addr.h"
+
 struct logfmt;
 
 /* Header layouts of a log line ("format" of a "log" line). */
@@ -91,6 +93,32 @@ struct global_log {
 };
 
 extern struct global_log global_log;
+
+/* Parses "log <target> ... <facility> [level [minlevel]]" (args[0] is
+ * "log") into a new target; NULL with *err set.
+ */
+struct log_target *log_parse_target(char **args, int nargs, char **err);
+struct log_target *log_target_copy(const struct log_target *src);
+void log_targets_append(struct log_target **list, struct log_target *t);
+
+/* A "log-forward" section: syslog listeners relaying to log targets. */
+struct log_fwd_cfg {
+	char *name;
+	struct log_fwd_bind {
+		struct hl_addr addr;
+		int dgram; /* dgram-bind (UDP) or bind (TCP) */
+		struct log_fwd_bind *next;
+	} * binds;
+	struct log_target *targets;
+	int maxconn; /* TCP connections at once (10) */
+	int backlog;
+	uint32_t to_client; /* idle TCP connections are closed after it (0: never) */
+	char *file;
+	int line;
+	struct log_fwd_cfg *next;
+};
+
+extern struct log_fwd_cfg *log_fwd_cfgs;
 
 /* The log_format named <name> ("rfc5424"...), or -1. */
 int log_format_by_name(const char *name);

@@ -9,6 +9,7 @@
 #include "common/msg.h"
 #include "common/version.h"
 #include "conf/cond.h"
+#include "conf/log.h"
 #include "conf/parser.h"
 #include "conf/tokenize.h"
 #include "master/cmdline.h"
@@ -113,12 +114,18 @@ static void apply_cmdline(struct config *cfg, const struct cmdline *cl)
 }
 
 /* Returns 1 if at least one enabled frontend has a listener. */
+/* Whether the process would listen on anything: a proxy's bind, a stats
+ * socket or a log-forward listener, as HAProxy counts them.
+ */
 static int has_listeners(const struct config *cfg)
 {
 	for (const struct proxy *px = cfg->proxies; px; px = px->next)
 		if (!px->disabled && px->binds)
 			return 1;
-	return 0;
+	for (const struct log_fwd_cfg *f = log_fwd_cfgs; f; f = f->next)
+		if (f->binds)
+			return 1;
+	return cfg->global.stats_sockets != NULL;
 }
 
 /* Loads and validates the configuration; returns 0 when usable, -1 after

@@ -142,27 +142,20 @@ static ssize_t send_fd(const struct log_target *t, struct iovec *iov, int n)
 	return writev(t->fd, iov, n);
 }
 
-/* Sends one framed line to <t>; counts it as dropped when it cannot go. */
-static void send_one(const struct log_target *t, int level, const char *tag, const char *sd,
-                     size_t sdlen, const char *msg, size_t len)
+void log_deliver(const struct log_target *t, const char *hdr, size_t hlen, const char *msg,
+                 size_t len)
 {
-	char hdr[768];
-	if (t->kind == LOG_TGT_RING) { /* the ring's framing and length apply */
-		struct log_target rt_fmt = *t;
-		rt_fmt.format = t->ring->format;
-		rt_fmt.format_set = t->ring->format_set;
-		size_t rl = log_build_header(&rt_fmt, level, tag, sd, sdlen, hdr);
-		if (ring_write(t->ring, hdr, rl, msg, len) < 0)
+	if (t->kind == LOG_TGT_RING) { /* the ring bounds the length itself */
+		if (ring_write(t->ring, hdr, hlen, msg, len) < 0)
 			atomic_fetch_add(&log_dropped, 1);
 		return;
 	}
-	size_t hlen = log_build_header(t, level, tag, sd, sdlen, hdr);
 	size_t max = (size_t)t->maxlen; /* the newline comes on top */
 	if (hlen > max)
 		hlen = max;
 	if (len > max - hlen)
 		len = max - hlen;
-	struct iovec iov[3] = {{hdr, hlen}, {(void *)msg, len}, {"\n", 1}};
+	struct iovec iov[3] = {{(void *)hdr, hlen}, {(void *)msg, len}, {"\n", 1}};
 	ssize_t r;
 	if (t->kind == LOG_TGT_FD) {
 		r = send_fd(t, iov, 3);
@@ -181,13 +174,41 @@ static void send_one(const struct log_target *t, int level, const char *tag, con
 	}
 }
 
+enum log_format log_effective_format(const struct log_target *t, int *format_set)
+{
+	if (t->kind == LOG_TGT_RING) { /* the ring's framing applies */
+		*format_set = t->ring->format_set;
+		return t->ring->format;
+	}
+	*format_set = t->format_set;
+	return t->format;
+}
+
+/* Frames <msg> for <t> at <level> and sends it. */
+static void send_one(const struct log_target *t, int level, const char *tag, const char *sd,
+                     size_t sdlen, const char *msg, size_t len)
+{
+	char hdr[768];
+	struct log_target fmt = *t;
+	fmt.format = log_effective_format(t, &fmt.format_set);
+	size_t hlen = log_build_header(&fmt, level, tag, sd, sdlen, hdr);
+	log_deliver(t, hdr, hlen, msg, len);
+}
+
+int log_target_level(const struct log_target *t, int level)
+{
+	if (level > t->level || !sampled_in(t))
+		return -1;
+	return level < t->minlevel ? t->minlevel : level;
+}
+
 void log_send(const struct log_target *targets, int level, const char *tag, const char *sd,
               size_t sdlen, const char *msg, size_t len)
 {
 	for (const struct log_target *t = targets; t; t = t->next) {
-		if (level > t->level || !sampled_in(t))
-			continue;
-		send_one(t, level < t->minlevel ? t->minlevel : level, tag, sd, sdlen, msg, len);
+		int l = log_target_level(t, level);
+		if (l >= 0)
+			send_one(t, l, tag, sd, sdlen, msg, len);
 	}
 }
 

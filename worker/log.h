@@ -48,6 +48,23 @@ void log_px_printf(const struct proxy *px, int level, const char *fmt, ...)
 void log_event(const struct proxy *px, int level, int msg_lvl, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Whether target <t> takes a line of <level> (its level filter and its
+ * sampling): the level to send it at (capped by its minimum), or -1.
+ */
+int log_target_level(const struct log_target *t, int level);
+
+/* The header layout of <t>: its own, or its ring's; *format_set tells
+ * whether it was chosen explicitly.
+ */
+enum log_format log_effective_format(const struct log_target *t, int *format_set);
+
+/* Sends one line made of <hdr> and <msg> to <t> (a newline is added for
+ * datagram and fd targets), truncated to the target's length; a line that
+ * cannot go at once is dropped and counted.
+ */
+void log_deliver(const struct log_target *t, const char *hdr, size_t hlen, const char *msg,
+                 size_t len);
+
 /* Builds the header of a line for <t> at <level> into <out> (at least 512
  * bytes); returns its length. Exposed for the tests.
  */

@@ -29,6 +29,7 @@
 #include "worker/mwlink.h"
 #include "worker/inherit.h"
 #include "worker/xfer.h"
+#include "worker/log-forward.h"
 #include "worker/ring.h"
 #include "worker/runtime.h"
 #include "worker/stream.h"
@@ -154,6 +155,7 @@ static void *thread_main(void *arg)
 		cli_enable_thread();
 		mwlink_enable_thread();
 		rings_start_thread();
+		log_forward_start_thread();
 	}
 	checks_start_thread();
 	atomic_fetch_add(&threads_started, 1);
@@ -321,7 +323,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 	sigset_t set;
 	int is_worker = ctl_fd >= 0;
 
-	if (cli_bind_all(cfg) < 0)
+	if (cli_bind_all(cfg) < 0 || log_forward_bind_all() < 0)
 		return 1;
 	if (set_fd_limit(cfg) < 0 || drop_privileges(g) < 0)
 		return 1;

@@ -15,6 +15,7 @@
 #include "common/logfmt.h"
 #include "conf/log.h"
 #include "tests/unit/test.h"
+#include "worker/log-forward.h"
 #include "worker/log.h"
 
 static int matches(const char *s, const char *re)
@@ -193,6 +194,72 @@ TEST(log_formats_merge_separators)
 	struct smp_ctx ctx = {0};
 	CHECK_INT(logfmt_render(f, &ctx, out, sizeof(out)), 5);
 	logfmt_free(f);
+}
+
+static const char *part(struct syslog_span s)
+{
+	static char buf[8][128];
+	static int i;
+	char *b = buf[i++ % 8];
+	snprintf(b, 128, "%.*s", (int)s.n, s.p ? s.p : "");
+	return b;
+}
+
+TEST(syslog_messages_are_cut_into_their_parts)
+{
+	struct syslog_msg m;
+	syslog_parse("<134>Dec  6 03:20:00 myhost app[12]: hello there\n", 49, &m);
+	CHECK_INT(m.pri, 134);
+	CHECK_INT(m.kind, 3164);
+	CHECK_STR(part(m.ts), "Dec  6 03:20:00");
+	CHECK_STR(part(m.host), "myhost");
+	CHECK_STR(part(m.app), "app");
+	CHECK_STR(part(m.pid), "12");
+	CHECK_STR(part(m.msg), "hello there");
+
+	const char *v5 = "<131>1 2026-12-06T03:20:00Z h a 7 ID [x@1 k=\"v\\]\"][y@2] m s";
+	syslog_parse(v5, strlen(v5), &m);
+	CHECK_INT(m.kind, 5424);
+	CHECK_STR(part(m.ts), "2026-12-06T03:20:00Z");
+	CHECK_STR(part(m.sd), "[x@1 k=\"v\\]\"][y@2]");
+	CHECK_STR(part(m.msg), "m s");
+
+	syslog_parse("<13>Dec  6 03:20:00 app: no host", 32, &m);
+	CHECK_STR(part(m.host), "");
+	CHECK_STR(part(m.app), "app");
+	CHECK_STR(part(m.msg), "no host");
+
+	/* no PRI, a bad PRI, a truncated one: all message */
+	const char *bad[] = {"plain", "<999>x", "<13", "<>x", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		syslog_parse(bad[i], strlen(bad[i]), &m);
+		CHECK_INT(m.pri, -1);
+		CHECK_STR(part(m.msg), bad[i]);
+	}
+}
+
+TEST(syslog_messages_are_rewritten_per_target_format)
+{
+	struct syslog_msg m;
+	char hdr[4096];
+	struct syslog_span body;
+	const char *in = "<134>Dec  6 03:20:00 myhost app[12]: hello";
+	syslog_parse(in, strlen(in), &m);
+	struct log_target t = {
+	    .format = LOG_FMT_RFC5424, .format_set = 1, .level = 7, .maxlen = 1024, .facility = 16};
+	long n = syslog_rewrite(&t, &m, hdr, &body);
+	hdr[n] = 0;
+	CHECK(matches(hdr, "^<134>1 [0-9]{4}-12-06T03:20:00-00:00 myhost app 12 - - $"));
+	CHECK_STR(part(body), "hello");
+	t.format = LOG_FMT_SHORT;
+	n = syslog_rewrite(&t, &m, hdr, &body);
+	hdr[n] = 0;
+	CHECK_STR(hdr, "<6>");
+	t.format_set = 0; /* no format: unchanged */
+	CHECK_INT(syslog_rewrite(&t, &m, hdr, &body), 0);
+	CHECK_STR(part(body), in);
+	t.level = 4; /* warning and more severe only */
+	CHECK_INT(syslog_rewrite(&t, &m, hdr, &body), -1);
 }
 
 TEST_MAIN()

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/chars.h"
 #include "common/logfmt.h"
 #include "conf/log.h"
 #include "conf/model-t.h"
@@ -50,7 +51,7 @@ static int put_int(char *out, size_t room, int64_t v, unsigned opts, int hexw)
 {
 	char buf[32];
 	int n = (opts & LF_OPT_HEX) ? snprintf(buf, sizeof(buf), "%0*" PRIX64, hexw, (uint64_t)v)
-	                            : snprintf(buf, sizeof(buf), "%" PRId64, v);
+	                            : fmt_i64(buf, v);
 	if ((size_t)n > room)
 		n = (int)room;
 	memcpy(out, buf, (size_t)n);
@@ -93,21 +94,38 @@ static int put_port(char *out, size_t room, const struct sockaddr_storage *ss, u
 }
 
 /* Dates: "06/Dec/2026:02:51:54.016" (<ms>), "... +0000" (<tz>), in UTC or
- * local time.
+ * local time. The text of the current second is kept per thread and per
+ * variant: formatting a date costs more than the rest of a log line.
  */
 static int put_date(char *out, size_t room, const struct timeval *tv, int utc, int ms, int tz)
 {
-	struct tm tm;
-	char buf[64];
+	static __thread struct {
+		time_t sec;
+		size_t len;
+		char text[40];
+	} cache[4];
+	int v = utc * 2 + tz;
 	time_t sec = tv->tv_sec;
-	if (utc)
-		gmtime_r(&sec, &tm);
-	else
-		localtime_r(&sec, &tm);
-	size_t n =
-	    strftime(buf, sizeof(buf), tz ? "%d/%b/%Y:%H:%M:%S %z" : "%d/%b/%Y:%H:%M:%S", &tm);
-	if (ms)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ".%03d", (int)(tv->tv_usec / 1000));
+	if (cache[v].sec != sec || !cache[v].len) {
+		struct tm tm;
+		if (utc)
+			gmtime_r(&sec, &tm);
+		else
+			localtime_r(&sec, &tm);
+		cache[v].len = strftime(cache[v].text, sizeof(cache[v].text),
+		                        tz ? "%d/%b/%Y:%H:%M:%S %z" : "%d/%b/%Y:%H:%M:%S", &tm);
+		cache[v].sec = sec;
+	}
+	char buf[64];
+	size_t n = cache[v].len;
+	memcpy(buf, cache[v].text, n);
+	if (ms) {
+		int m = (int)(tv->tv_usec / 1000);
+		buf[n++] = '.';
+		buf[n++] = (char)('0' + m / 100);
+		buf[n++] = (char)('0' + m / 10 % 10);
+		buf[n++] = (char)('0' + m % 10);
+	}
 	if (n > room)
 		n = room;
 	memcpy(out, buf, n);

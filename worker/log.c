@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/chars.h"
 #include "common/msg.h"
 #include "conf/model-t.h"
 #include "conf/ring.h"
@@ -52,6 +53,25 @@ static size_t iso_date(const struct timespec *ts, char *out)
 	                       date_cache.tz);
 }
 
+/* "tag[pid]: " (the tag cut at 64 bytes), cached per thread (and per
+ * process: a fork keeps the caller's thread-local copy).
+ */
+static size_t tag_pid(char *out, const char *tag)
+{
+	static __thread const char *last_tag;
+	static __thread pid_t last_pid;
+	static __thread char text[96];
+	static __thread size_t len;
+	pid_t pid = getpid();
+	if (tag != last_tag || pid != last_pid) {
+		len = (size_t)snprintf(text, sizeof(text), "%.64s[%d]: ", tag, (int)pid);
+		last_tag = tag;
+		last_pid = pid;
+	}
+	memcpy(out, text, len);
+	return len;
+}
+
 size_t log_build_header(const struct log_target *t, int level, const char *tag, const char *sd,
                         size_t sdlen, char *out)
 {
@@ -65,12 +85,16 @@ size_t log_build_header(const struct log_target *t, int level, const char *tag, 
 	case LOG_FMT_RFC3164:
 	case LOG_FMT_LOCAL:
 		refresh_dates(ts.tv_sec);
-		n = (size_t)sprintf(out, "<%d>%s", pri, date_cache.bsd);
+		out[n++] = '<';
+		n += (size_t)fmt_i64(out + n, pri);
+		out[n++] = '>';
+		memcpy(out + n, date_cache.bsd, strlen(date_cache.bsd));
+		n += strlen(date_cache.bsd);
 		if (!host && t->format_set) /* an explicit rfc3164 always names a host */
 			host = "localhost";
 		if (host && t->format == LOG_FMT_RFC3164)
 			n += (size_t)sprintf(out + n, "%.255s ", host);
-		n += (size_t)sprintf(out + n, "%.64s[%d]: ", tag, (int)getpid());
+		n += tag_pid(out + n, tag);
 		break;
 	case LOG_FMT_RFC5424:
 		n = (size_t)sprintf(out, "<%d>1 ", pri);

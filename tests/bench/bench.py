@@ -65,6 +65,10 @@ LOAD_CPUS = os.environ.get("BENCH_LOAD_CPUS", "1")
 HTTP_SECONDS = env_int("BENCH_HTTP_SECONDS", 10)
 HTTP_CONNS = env_int("BENCH_HTTP_CONNS", 64)
 HTTP_SMALL = env_int("BENCH_HTTP_SMALL_BYTES", 100)
+# 8,000 by default: with a hard limit of 20,000 files (some containers),
+# haproxy 2.6 (2 files per connection, not raising its hard limit) starts
+# no more; set BENCH_IDLE_CONNS=10000 where the limit allows it
+IDLE_CONNS = env_int("BENCH_IDLE_CONNS", 8000)
 HTTP_LARGE = env_int("BENCH_HTTP_LARGE_BYTES", MIB)
 WRK_THREADS = env_int("BENCH_WRK_THREADS", 1)
 LATENCY_PERCENT = env_int("BENCH_LATENCY_PERCENT", 25)
@@ -95,6 +99,17 @@ SCENARIOS = {
     # http-ka with a traffic log line per request sent over UDP (httplog;
     # nginx: its combined access log to syslog) to a socket nobody reads
     "http-log": ("http", {"body": HTTP_SMALL, "close": False, "log": True}),
+    # memory per idle client connection: answered by the proxy, then held
+    "http-idle": ("idle", {"body": HTTP_SMALL, "close": False, "conns": IDLE_CONNS}),
+    # many servers: the same origin behind N server lines
+    "http-srv4-rr": ("http", {"body": HTTP_SMALL, "close": False, "servers": 4}),
+    "http-srv1k-rr": ("http", {"body": HTTP_SMALL, "close": False, "servers": 1000}),
+    "http-srv4-lc": ("http", {"body": HTTP_SMALL, "close": False, "servers": 4,
+                              "lb": "leastconn"}),
+    "http-srv1k-lc": ("http", {"body": HTTP_SMALL, "close": False, "servers": 1000,
+                               "lb": "leastconn"}),
+    # a rules-heavy configuration
+    "http-rules": ("http", {"body": HTTP_SMALL, "close": False, "rules": True}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
@@ -102,6 +117,7 @@ ALIASES = {
     "tcp-upload": ["tcp-upload-splice", "tcp-upload-splice-forced", "tcp-upload-nosplice"],
     "http": ["http-ka", "http-close", "http-1m", "http-ka-latency"],
     "http-acl": ["http-acl-1k", "http-acl-100k"],
+    "http-servers": ["http-srv4-rr", "http-srv1k-rr", "http-srv4-lc", "http-srv1k-lc"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -126,6 +142,9 @@ METRICS["http"] = [("rps", "requests/s", "higher"),
                    ("hwm", "proxy peak RSS, MiB", "lower"),
                    ("busy", "proxy CPU busy, %", "info"),
                    ("load_busy", "origin+client CPU busy, %", "info")]
+METRICS["idle"] = [("mem_per_conn", "proxy memory per idle connection, bytes", "lower"),
+                   ("rss_idle", "proxy RSS with the connections idle, MiB", "lower"),
+                   ("rss_before", "proxy RSS before, MiB", "info")]
 METRICS["http-rate"] = [("target", "fixed rate asked, requests/s", "info"),
                         ("rps", "requests/s achieved", "info"),
                         ("cpu_per_req", "proxy CPU µs per request", "lower"),
@@ -154,7 +173,7 @@ def pinned(cpus, argv):
 
 
 def is_http(scenario):
-    return SCENARIOS[scenario][0] in ("http", "http-rate")
+    return SCENARIOS[scenario][0] in ("http", "http-rate", "idle")
 
 
 def proxies_for(scenario):
@@ -428,10 +447,37 @@ def make_config(proxy, scenario, port, oport, rundir):
     acl = SCENARIOS[scenario][1].get("acl")
     files = write_pattern_files(rundir, acl) if acl else None
     log = log_sink_port() if SCENARIOS[scenario][1].get("log") else None
+    if SCENARIOS[scenario][1].get("rules"):
+        files = dict(files or {}, **write_rules_map(rundir))
     if proxy == "nginx":
         return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"), files,
                                  log)
     return haproxy_http_config(proxy, scenario, port, oport, files, log)
+
+
+def write_rules_map(rundir):
+    """The 10,000-entry host map of http-rules, for haproxy/Halyard and nginx."""
+    path, npath = os.path.join(rundir, "rules.map"), os.path.join(rundir, "rules.nginx.map")
+    with open(path, "w") as f, open(npath, "w") as g:
+        for i in range(10000):
+            f.write(f"host{i}.example.com pool{i % 7}\n")
+            g.write(f"host{i}.example.com pool{i % 7};\n")
+    return {"map": path, "nginx-map": npath}
+
+
+def rules_lines():
+    """http-rules for haproxy/Halyard: 50 path ACLs (none matches the
+    benchmark's "/"), header rewrites both ways, one map lookup."""
+    out = [f"    acl p{i} path_beg /area{i}/" for i in range(50)]
+    out += [f"    http-request deny if p{i} {{ req.hdr(x-block) -m found }}"
+            for i in range(50)]
+    out += ["    http-request set-var(txn.pool) req.hdr(host),lower,map({map},default)",
+            "    http-request set-header x-pool %[var(txn.pool)]",
+            "    http-request set-header x-forwarded-proto http",
+            "    http-request del-header x-debug",
+            "    http-response set-header x-served-by bench",
+            "    http-response del-header server"]
+    return out
 
 
 _log_sink = None
@@ -499,15 +545,24 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
     <files> (http-acl), each request is checked against the address and
     Host lists; with <log> (http-log), an httplog line per request goes to
     that UDP port."""
-    acl = [] if not files else [
+    opts = SCENARIOS[scenario][1]
+    acl = [] if not files or "nets" not in files else [
         f"    http-request deny if {{ src -f {files['nets']} }}",
         f"    http-request deny if {{ req.hdr(host) -i -f {files['hosts']} }}",
     ]
+    if opts.get("rules"):
+        acl += [x.replace("{map}", files["map"]) for x in rules_lines()]
+    if SCENARIOS[scenario][0] == "idle":  # answered by the proxy itself
+        acl += ["    timeout http-keep-alive 60s",
+                "    http-request return status 200 content-type text/plain string ok"]
+    nsrv = opts.get("servers", 1)
+    servers = ([f"    balance {opts['lb']}"] if opts.get("lb") else []) + [
+        f"    server s{i + 1} 127.0.0.1:{oport}" for i in range(nsrv)]
     return "\n".join([
         f"# {proxy}: {scenario} (tests/bench/run.sh)",
         "global",
         f"    nbthread {NBTHREAD}",
-        "    maxconn 4096",
+        f"    maxconn {IDLE_CONNS + 500 if SCENARIOS[scenario][0] == 'idle' else 4096}",
     ] + ([f"    log 127.0.0.1:{log} local0"] if log else []) + [
         "",
         "defaults",
@@ -525,8 +580,7 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
         "",
         "backend origin",
         "    http-reuse safe",
-        f"    server s1 127.0.0.1:{oport}",
-    ]) + "\n"
+    ] + servers) + "\n"
 
 
 def nginx_http_config(scenario, port, oport, home, files=None, log=None):
@@ -539,42 +593,36 @@ def nginx_http_config(scenario, port, oport, home, files=None, log=None):
     temporary directories go to <home>, never to the system's paths."""
     temp = "".join(f"    {d}_temp_path {home}/{d};\n"
                    for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    lists = "" if not files else (
+    opts = SCENARIOS[scenario][1]
+    kind = SCENARIOS[scenario][0]
+    lists = "" if not files or "nets" not in files else (
         "    map_hash_max_size 262144;\n    map_hash_bucket_size 128;\n"
         f"    geo $remote_addr $bad_src {{\n        default 0;\n        include {files['nginx-nets']};\n    }}\n"
         f"    map $http_host $bad_host {{\n        hostnames;\n        default 0;\n        include {files['nginx-hosts']};\n    }}\n")
-    checks = "" if not files else (
+    checks = "" if not files or "nets" not in files else (
         "            if ($bad_src) {\n                return 403;\n            }\n"
         "            if ($bad_host) {\n                return 403;\n            }\n")
-    access_log = f"syslog:server=127.0.0.1:{log},facility=local0 combined" if log else "off"
-    return f"""# nginx: {scenario} (tests/bench/run.sh)
-daemon off;
-master_process on;
-worker_processes {NBTHREAD};
-error_log stderr warn;
-pid {home}/nginx.pid;
-
-events {{
-    worker_connections 4096;
-}}
-
-http {{
-    access_log {access_log};
-{temp}    client_header_timeout 30s;
-    send_timeout 30s;
-    keepalive_timeout 30s;
-    keepalive_requests 1000000;
-
-{lists}    upstream origin {{
-        server 127.0.0.1:{oport};
-        keepalive 1024;
-        keepalive_requests 1000000;
-    }}
-
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-{checks}            proxy_pass http://origin;
+    if opts.get("rules"):  # 50 path patterns in one regex map, the host map, rewrites
+        areas = "".join(f"        ~^/area{i}/ 1;\n" for i in range(50))
+        lists += ("    map_hash_max_size 262144;\n    map_hash_bucket_size 128;\n"
+                  f"    map $uri $area {{\n        default 0;\n{areas}    }}\n"
+                  "    map $http_x_block $blocked {\n        default 1;\n        \"\" 0;\n    }\n"
+                  "    map $area$blocked $deny {\n        default 0;\n        11 1;\n    }\n"
+                  f"    map $http_host $pool {{\n        default default;\n"
+                  f"        include {files['nginx-map']};\n    }}\n")
+        checks += ("            if ($deny) {\n                return 403;\n            }\n"
+                   "            proxy_set_header x-pool $pool;\n"
+                   "            proxy_set_header x-forwarded-proto http;\n"
+                   "            proxy_set_header x-debug \"\";\n"
+                   "            add_header x-served-by bench;\n"
+                   "            proxy_hide_header server;\n")
+    servers = "".join(f"        server 127.0.0.1:{oport};\n"
+                      for _ in range(opts.get("servers", 1)))
+    if opts.get("lb") == "leastconn":
+        servers = "        least_conn;\n" + servers
+    conns = IDLE_CONNS + 500 if kind == "idle" else 4096
+    body = ("            return 200 \"ok\";\n" if kind == "idle" else
+            checks + """            proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_buffering off;
@@ -583,7 +631,36 @@ http {{
             proxy_connect_timeout 5s;
             proxy_read_timeout 30s;
             proxy_send_timeout 30s;
-        }}
+""")
+    access_log = f"syslog:server=127.0.0.1:{log},facility=local0 combined" if log else "off"
+    return f"""# nginx: {scenario} (tests/bench/run.sh)
+daemon off;
+master_process on;
+worker_processes {NBTHREAD};
+error_log stderr warn;
+pid {home}/nginx.pid;
+worker_rlimit_nofile {conns + 1000};
+
+events {{
+    worker_connections {conns};
+}}
+
+http {{
+    access_log {access_log};
+{temp}    client_header_timeout 30s;
+    send_timeout 30s;
+    keepalive_timeout {60 if kind == "idle" else 30}s;
+    keepalive_requests 1000000;
+
+{lists}    upstream origin {{
+{servers}        keepalive 1024;
+        keepalive_requests 1000000;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+{body}        }}
     }}
 }}
 """
@@ -660,10 +737,14 @@ def origin_argv(scenario, oport, tools):
     return [tools["origin"], "-p", str(oport), "-m", omode, "-n", str(BULK_BYTES)]
 
 
-def client_argv(scenario, port, tools, rate):
+def client_argv(scenario, port, tools, rate, pids=()):
     """(command line, time limit in s) of the client for <scenario>; <rate>
-    is the request rate of the http-rate kind."""
+    is the request rate of the http-rate kind, <pids> the proxy's processes
+    (whose memory the idle kind reads)."""
     kind, opts = SCENARIOS[scenario]
+    if kind == "idle":
+        return [tools["idleconns"], "-c", f"127.0.0.1:{port}", "-n", str(opts["conns"]),
+                "-H", "2", "-P", ",".join(str(p) for p in pids)], 120
     if kind == "http-rate":
         return [tools["httprate"], "-c", f"127.0.0.1:{port}", "-R", f"{rate:.0f}",
                 "-d", str(HTTP_SECONDS), "-k", str(HTTP_CONNS)], HTTP_SECONDS + 60
@@ -685,13 +766,16 @@ def client_result(scenario, out, cpu):
     round, given the proxy's CPU seconds <cpu>; raises Failure when the
     line is not there."""
     kind, _ = SCENARIOS[scenario]
-    lines = [x for x in out.splitlines() if x.startswith(("load:", "wrk:", "httprate:"))]
+    lines = [x for x in out.splitlines()
+             if x.startswith(("load:", "wrk:", "httprate:", "idleconns:"))]
     kv = dict(tok.split("=", 1) for tok in (lines or [""])[-1].split() if "=" in tok)
     try:
         if kind == "http":
             return http_figures(kv, cpu)
         if kind == "http-rate":
             return rate_figures(kv, cpu)
+        if kind == "idle":
+            return idle_figures(kv)
         ok = int(kv["ok"])
         res = {"ok": ok, "seconds": float(kv["seconds"]),
                "errors": {k: int(kv[k]) for k in ("connect_fail", "short_read", "reset",
@@ -719,6 +803,15 @@ def http_figures(kv, cpu):
             "errors": {"non-2xx": int(kv["status"]), "connect": int(kv["connect"]),
                        "read": int(kv["read"]), "write": int(kv["write"]),
                        "timeout": int(kv["timeout"])}}
+
+
+def idle_figures(kv):
+    """Memory per idle connection from idleconns' line <kv>."""
+    ok, before, idle = int(kv["ok"]), int(kv["rss_before_kib"]), int(kv["rss_idle_kib"])
+    return {"ok": ok, "seconds": float(kv["seconds"]),
+            "mem_per_conn": (idle - before) * 1024 / ok if ok else float("nan"),
+            "rss_idle": idle / 1024, "rss_before": before / 1024,
+            "errors": {"failed": int(kv["failed"])}}
 
 
 def rate_figures(kv, cpu):
@@ -782,7 +875,7 @@ def measure(proxy, binary, scenario, rnd, cfg, port, oport, tools, logdir, rate=
                 raise Failure(f"{proxy} not listening after 10 s, see {plog.name}")
             time.sleep(0.02)
 
-        largs, limit = client_argv(scenario, port, tools, rate)
+        largs, limit = client_argv(scenario, port, tools, rate, proc_tree(px.pid))
         fds0, rss0 = proc_fds_rss(px.pid)
         others = Others()
         others.start()
@@ -948,6 +1041,9 @@ def round_summary(r):
         return text + (f", {r['mbps']:,.0f} MB/s" if r["mbps"] >= 100 else "")
     if "rate" in r:
         return f"{r['rate']:,.0f} conn/s"
+    if "mem_per_conn" in r:
+        return (f"{r['ok']:,} idle connections, {r['mem_per_conn']:,.0f} B each "
+                f"(RSS {r['rss_before']:.1f} -> {r['rss_idle']:.1f} MiB)")
     return f"{r['mbps']:,.0f} MB/s"
 
 
@@ -1154,7 +1250,21 @@ def proxy_output(logdir):
     return notable
 
 
+def raise_fd_limit(want=65536):
+    """Raises this process's file limit (children inherit it): haproxy 2.6
+    does not raise its hard limit itself, and http-idle needs ~2 fds per
+    connection in the proxy."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for lim in ((max(want, hard), max(want, hard)), (hard, hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, lim)
+            return
+        except (ValueError, OSError):
+            continue
+
+
 def main():
+    raise_fd_limit()
     args = sys.argv[1:]
     tools = {}
     while args and args[0].startswith("--") and "=" in args[0]:
@@ -1164,6 +1274,8 @@ def main():
     needed = ["halyard", "haproxy", "origin", "load"]
     if any(is_http(s) for s in scenarios):
         needed += ["nginx", "wrk", "httprate"]
+    if any(SCENARIOS[s][0] == "idle" for s in scenarios):
+        needed += ["idleconns"]
     for k in needed:
         if not tools.get(k):
             sys.exit(f"bench: --{k}=PATH missing (run tests/bench/run.sh)")

@@ -36,6 +36,18 @@
 #                       -i -f / nginx map) that never match: lookup cost
 #                       against list size
 #   http-acl            the two above
+#   http-idle           (not in the default run) keep-alive
+#                       connections (BENCH_IDLE_CONNS, 8,000 by default)
+#                       opened, one request each (answered by
+#                       the proxy itself), then held idle: proxy memory per
+#                       idle connection from its RSS before and while idle
+#   http-srv4-rr, http-srv1k-rr, http-srv4-lc, http-srv1k-lc  (not in the
+#                       default run) http-ka with 4 or 1,000 servers (all on
+#                       the origin's address), roundrobin or leastconn
+#   http-servers        the four above
+#   http-rules          (not in the default run) http-ka through 50 ACLs on
+#                       the path, header rewrites both ways and a lookup in
+#                       a 10,000-entry map on each request
 #   http-log            (not in the default run) http-ka with one log line
 #                       per request sent over UDP (httplog; nginx: its
 #                       combined access log over syslog)
@@ -133,7 +145,7 @@ WRK_BIN=${WRK_BIN:-$(command -v wrk 2>/dev/null || true)}
 [ -n "$WRK_BIN" ] && [ -x "$WRK_BIN" ] || WRK_BIN=
 
 mkdir -p build/bench
-for tool in origin load httprate; do
+for tool in origin load httprate idleconns; do
 	src=tests/bench/$tool.c bin=build/bench/$tool
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		say "compiling $src"
@@ -145,4 +157,4 @@ exec python3 -B tests/bench/bench.py \
 	--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
 	--nginx="${NGINX_BIN:+$(realpath "$NGINX_BIN")}" --wrk="${WRK_BIN:+$(realpath "$WRK_BIN")}" \
 	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" \
-	--httprate="$PWD/build/bench/httprate" "$@"
+	--httprate="$PWD/build/bench/httprate" --idleconns="$PWD/build/bench/idleconns" "$@"

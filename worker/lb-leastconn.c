@@ -1,7 +1,8 @@
 /* "balance leastconn": the server with the lowest load per unit of weight,
  * the load being its connections plus its queued streams. Equally loaded
  * servers are taken in turns: the scan starts after the last server this
- * thread picked and only a strictly lower ratio replaces the candidate.
+ * thread picked and only a strictly lower ratio replaces the candidate, so
+ * the scan stops at the first idle server (large backends stay cheap).
  */
 #include "worker/lb.h"
 
@@ -32,6 +33,8 @@ static struct srv_rt *lc_pick(const struct lb_cfg *cfg, const struct lb_snapshot
 		if (best < 0 || ratio_lower(load, snap->weight[i], best_load, snap->weight[best])) {
 			best = i;
 			best_load = load;
+			if (!load)
+				break; /* nothing is lower: the full scan would keep this one */
 		}
 	}
 	if (best < 0)

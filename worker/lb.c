@@ -28,6 +28,8 @@ int srv_effective_weight(const struct srv_rt *s)
 /* Appends server <s> with weight <w> to <snap>. */
 static void snap_add(struct lb_snapshot *snap, struct srv_rt *s, int w)
 {
+	if (snap->nsrv && w != snap->weight[0])
+		snap->mixed_weights = 1;
 	snap->srv[snap->nsrv] = s;
 	snap->weight[snap->nsrv] = w;
 	snap->nsrv++;
@@ -136,6 +138,24 @@ static struct srv_rt *first_ok(const struct lb_snapshot *snap, const struct srv_
 	return NULL;
 }
 
+/* Equal weights: smooth weighted round-robin picks servers in turn, which
+ * a rotation does without visiting every server (1,000-server backends).
+ * A server skipped because it is full loses its turn.
+ */
+static struct srv_rt *rotate(const struct lb_snapshot *snap, struct lb_thread_state *ts,
+                             const struct srv_rt *avoid)
+{
+	unsigned n = (unsigned)snap->nsrv;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = (ts->pos + k) % n;
+		if (lb_srv_ok(snap, (int)i, avoid)) {
+			ts->pos = i + 1;
+			return snap->srv[i];
+		}
+	}
+	return NULL;
+}
+
 /* Smooth weighted round-robin (as popularised by nginx): every eligible
  * server gains its weight, the one with the highest current weight wins and
  * loses the sum of the eligible weights. Servers skipped because full keep
@@ -149,6 +169,8 @@ struct srv_rt *lb_swrr_pick(const struct lb_snapshot *snap, struct lb_thread_sta
 	avoid = lb_effective_avoid(snap, avoid);
 	if (lb_thread_state_sync(snap, ts) < 0)
 		return first_ok(snap, avoid);
+	if (!snap->mixed_weights) /* equal weights: the same order, in O(1) */
+		return rotate(snap, ts, avoid);
 	int best = -1, total = 0;
 	for (int i = 0; i < snap->nsrv; i++) {
 		if (!lb_srv_ok(snap, i, avoid))

@@ -23,6 +23,7 @@ struct lb_snapshot {
 	struct srv_rt **srv;   /* usable servers, configuration order */
 	int *weight;           /* their effective weights, all > 0 */
 	int total_weight;
+	int mixed_weights;     /* not all weights are equal */
 	int using_backup;      /* no active server usable: these are backups */
 	void *algo_data;       /* immutable algorithm data (hash ring, table...) */
 	const struct lb_ops *ops;

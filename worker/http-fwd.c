@@ -145,7 +145,8 @@ static int response_head(struct stream *s)
 		}
 		int lenient = (s->be->conf->http.flags & PXH_ACCEPT_INV_RSP) != 0;
 		t->rsp.maxhdrs = t->maxhdrs;
-		if (h1_parse_head(t->sin.data + t->sin.head, have, &t->rsp, 1, lenient) <= 0) {
+		if (http_txn_take_slots(t) < 0 ||
+		    h1_parse_head(t->sin.data + t->sin.head, have, &t->rsp, 1, lenient) <= 0) {
 			counters_http_bad_rsp(s->be, s->server);
 			observe_report(s->server, OBS_HTTP_HDRRSP);
 			http_errcap_record(s, 1, t->sin.data + t->sin.head, have, t->rsp.err_pos);
@@ -400,6 +401,8 @@ void http_next_transaction(struct stream *s)
 	}
 	stream_vars_txn_end(s);
 	log_txn_begin(s);
+	http_txn_idle(t);
+	sbuf_release_if_empty(&s->req);
 	s->state = ST_HTTP_REQ;
 	s->attempts = 0;
 	s->failed_srv = NULL;

@@ -62,16 +62,57 @@ char *http_rw_alloc(struct http_txn *t, size_t len)
 	return p;
 }
 
+/* Header slot areas given back by idle transactions, per thread. */
+#define SLOTS_CACHED 64
+static __thread struct http_hdr *slots_cache[SLOTS_CACHED];
+static __thread int slots_cached;
+
+int http_txn_take_slots(struct http_txn *t)
+{
+	if (t->hdrs)
+		return 0;
+	t->hdrs = slots_cached ? slots_cache[--slots_cached]
+	                       : malloc(2 * (size_t)t->slots * sizeof(struct http_hdr));
+	if (!t->hdrs)
+		return -1;
+	t->req.hdrs = t->hdrs;
+	t->rsp.hdrs = t->hdrs + t->slots;
+	return 0;
+}
+
+/* Gives the header slots back (to the thread's cache, else freed). */
+static void put_slots(struct http_txn *t)
+{
+	if (!t->hdrs)
+		return;
+	if (slots_cached < SLOTS_CACHED)
+		slots_cache[slots_cached++] = t->hdrs;
+	else
+		free(t->hdrs);
+	t->hdrs = t->req.hdrs = t->rsp.hdrs = NULL;
+}
+
+void http_txn_idle(struct http_txn *t)
+{
+	if (t->cin.tail != t->cin.head || t->req_valid || t->rsp_valid)
+		return; /* a pipelined request, or messages still read */
+	put_slots(t);
+	t->req.nhdrs = t->rsp.nhdrs = 0;
+	sbuf_release_if_empty(&t->cin);
+	sbuf_release_if_empty(&t->sin);
+	free(t->rw);
+	t->rw = NULL;
+	t->rw_len = t->rw_size = 0;
+}
+
 int http_txn_new(struct stream *s)
 {
 	int maxhdrs = rt.cfg->global.tune_http_maxhdr > 0 ? rt.cfg->global.tune_http_maxhdr : 101;
-	int slots = maxhdrs + HTTP_EXTRA_HDRS;
-	struct http_txn *t = calloc(1, sizeof(*t) + 2 * (size_t)slots * sizeof(struct http_hdr));
+	struct http_txn *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -1;
 	t->maxhdrs = maxhdrs - 1; /* the limit counts the end of the head, as HAProxy does */
-	t->req.hdrs = t->hdrs;
-	t->rsp.hdrs = t->hdrs + slots;
+	t->slots = maxhdrs + HTTP_EXTRA_HDRS;
 	s->txn = t;
 	return 0;
 }
@@ -88,6 +129,7 @@ void http_txn_free(struct stream *s)
 	free(t->lout);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
+	put_slots(t);
 	free(t);
 	s->txn = NULL;
 }

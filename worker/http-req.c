@@ -450,6 +450,10 @@ int http_wait_request(struct stream *s)
 		before = t->cin.tail - t->cin.head;
 	}
 	uint32_t have = t->cin.tail - t->cin.head;
+	if (have && http_txn_take_slots(t) < 0) {
+		stream_end_cause(s, TERM_CLI_ERR); /* no memory for the request's headers */
+		return -1;
+	}
 	if (!before && have) {
 		s->cli_exp = deadline(wait_timeout(s)); /* a request starts */
 		log_request_start(s);

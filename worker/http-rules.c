@@ -155,9 +155,9 @@ int http_append_local_reply(struct stream *s, const char *raw, size_t len)
 	size_t mark = smp_arena_mark();
 	char *copy = smp_alloc(len);
 	struct http_msg *m = &t->rsp;
-	struct http_hdr *slots = m->hdrs;
-	if (!copy || sbuf_take(&s->rsp) < 0)
+	if (!copy || http_txn_take_slots(t) < 0 || sbuf_take(&s->rsp) < 0)
 		goto plain;
+	struct http_hdr *slots = m->hdrs;
 	memcpy(copy, raw, len);
 	memset(m, 0, sizeof(*m));
 	m->hdrs = slots;

@@ -71,8 +71,19 @@ struct http_txn {
 	char **caps[2]; /* captured values per slot (request, response), NULL: none */
 	char *rw;                 /* values written by rules (headers, URI...) */
 	uint32_t rw_len, rw_size; /* for this transaction */
-	struct http_hdr hdrs[];   /* request then response slots */
+	struct http_hdr *hdrs;    /* request then response slots, NULL while idle */
+	int slots;                /* header slots per message */
 };
+
+/* Gives the transaction its header slots (kept per thread between uses)
+ * before a message is parsed; -1 on memory exhaustion.
+ */
+int http_txn_take_slots(struct http_txn *t);
+
+/* An idle connection (no request under way) gives its header slots and
+ * rewrite area back, so that idle connections stay small.
+ */
+void http_txn_idle(struct http_txn *t);
 
 /* Whether the client's request asks to close after the response
  * (Connection: close, or HTTP/1.0 without keep-alive): local replies then

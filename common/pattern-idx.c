@@ -34,7 +34,7 @@ static int mem_eq(const char *a, const char *b, size_t len, int icase)
 static void pattern_error(char **err, const struct pat_ref *ref, const struct pat_entry *en,
                           const char *what)
 {
-	if (ref->name && en->line)
+	if (ref->name && en->line > 0)
 		memprintf(err, "%s at line %d of file '%s'", what, en->line, ref->name);
 	else
 		memprintf(err, "%s", what);
@@ -58,7 +58,9 @@ static int parse_value(const struct pat_expr *e, const struct pat_entry *en, str
 		errno = 0;
 		long long n = strtoll(en->value, &end, 10);
 		if (!*en->value || *end || errno) {
-			char *m = xasprintf("unable to parse integer value '%s'", en->value);
+			char *m = en->line < 0 /* runtime API: HAProxy's words */
+			              ? xasprintf("unable to parse '%s'", en->value)
+			              : xasprintf("unable to parse integer value '%s'", en->value);
 			pattern_error(err, ref, en, m);
 			free(m);
 			return 0;
@@ -69,7 +71,9 @@ static int parse_value(const struct pat_expr *e, const struct pat_entry *en, str
 	}
 	struct sample s = *v;
 	if (!smp_cast(&s, SMP_T_ADDR)) {
-		char *m = xasprintf("unable to parse address value '%s'", en->value);
+		char *m = en->line < 0 /* runtime API: HAProxy's words */
+		              ? xasprintf("unable to parse '%s'", en->value)
+		              : xasprintf("unable to parse address value '%s'", en->value);
 		pattern_error(err, ref, en, m);
 		free(m);
 		return 0;

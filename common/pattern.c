@@ -423,9 +423,11 @@ static void ref_republish(struct pat_ref *ref)
 }
 
 /* Checks entry <en> against every expression using <ref>: builds each
- * index over a list holding only that entry. 0 with *err set on refusal.
+ * index over a list holding only that entry. 0 with *err set on refusal,
+ * and *accepted (if not NULL) set to the number of expressions that took
+ * it before.
  */
-static int entry_check(const struct pat_ref *ref, struct pat_entry *en, char **err)
+static int entry_check(const struct pat_ref *ref, struct pat_entry *en, char **err, int *accepted)
 {
 	struct pat_ref one = *ref;
 	struct pat_entry *v[1] = {en};
@@ -438,8 +440,11 @@ static int entry_check(const struct pat_ref *ref, struct pat_entry *en, char **e
 		e.refs = refs;
 		e.nrefs = 1;
 		struct pat_index *idx = pat_index_build(&e, err);
-		if (!idx)
+		if (!idx) {
+			if (accepted)
+				*accepted = i;
 			return 0;
+		}
 		pat_index_free(idx);
 	}
 	return 1;
@@ -448,8 +453,11 @@ static int entry_check(const struct pat_ref *ref, struct pat_entry *en, char **e
 int pat_ref_add_gen(struct pat_ref *ref, unsigned gen, const char *key, const char *value,
                     char **err)
 {
-	struct pat_entry *en = entry_new(key, value, 0, gen);
-	if (!entry_check(ref, en, err)) {
+	struct pat_entry *en = entry_new(key, value, -1, gen);
+	int accepted = 0;
+	if (!entry_check(ref, en, err, &accepted)) {
+		/* HAProxy counts the expressions that took it, then the removal */
+		ref->entry_cnt += (unsigned long long)(long long)(accepted - 1);
 		entry_free(en);
 		return 0;
 	}
@@ -474,9 +482,9 @@ int pat_ref_set_value(struct pat_ref *ref, const char *key, uint64_t id, const c
 		struct pat_entry *en = ref->entries[i];
 		if (!entry_selected(en, key, id))
 			continue;
-		struct pat_entry *ne = entry_new(en->key, value, en->line, en->gen);
+		struct pat_entry *ne = entry_new(en->key, value, -1, en->gen);
 		ne->id = en->id; /* the same entry, with a new value */
-		if (!entry_check(ref, ne, err)) {
+		if (!entry_check(ref, ne, err, NULL)) {
 			entry_free(ne);
 			changed = -1;
 			break;

@@ -45,7 +45,7 @@ enum pat_match {
 struct pat_entry {
 	char *key;
 	char *value;  /* maps: the value as written, NULL for ACLs */
-	int line;     /* line in the file, 0 for inline and runtime patterns */
+	int line;     /* line in the file; 0: inline pattern, -1: added at runtime */
 	unsigned gen; /* version the entry belongs to (see pat_ref.curr_gen) */
 	uint64_t id;  /* unique, never reused: "#0x<id>" in the runtime API */
 };

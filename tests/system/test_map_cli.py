@@ -129,8 +129,9 @@ class Proxy:
         with open(cfg, "w") as f:
             f.write(CONFIG.format(sock=self.sock, usock=self.usock, p_fe=self.port, d=self.d,
                                   **ports))
+        self.errlog = open(os.path.join(self.tmp, "stderr"), "w+")
         self.proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=self.errlog)
         for _ in range(100):
             if os.path.exists(self.sock) and get(self.port, "/p/a")[0]:
                 break
@@ -143,12 +144,18 @@ class Proxy:
         return self.proc.poll() is None
 
     def stop(self):
+        """Stops the process; returns what sanitizers reported, if anything."""
         self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.errlog.seek(0)
+        err = self.errlog.read()
+        self.errlog.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        bad = [l for l in err.splitlines() if "Sanitizer" in l or "runtime error" in l]
+        return "\n".join(bad[:5])
 
 
 def normalize(text, d):
@@ -352,7 +359,8 @@ def main():
     try:
         mine = scenario("halyard", ours)
     finally:
-        ours.stop()
+        report = ours.stop()
+    check("halyard: no sanitizer report", not report, report)
     if os.path.exists(HAPROXY):
         theirs = Proxy(HAPROXY, ports)
         try:
@@ -372,7 +380,8 @@ def main():
         check("concurrent updates: CLI still answers",
               p.cli(f"get map {p.d}/paths.map /p/a").startswith("type=str"))
     finally:
-        p.stop()
+        report = p.stop()
+    check("concurrent updates: no sanitizer report", not report, report)
     return summary()
 
 

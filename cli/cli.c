@@ -20,6 +20,7 @@
 
 #define CLI_MAX_LINE 65536
 #define CLI_MAX_WORDS 64
+#define CLI_MAX_PAYLOAD (64u << 20)
 
 static struct cli_cmd_list *cmd_lists;
 
@@ -47,7 +48,9 @@ struct cli_conn {
 	 */
 	char *pending_cmd;
 	char *pend_payload;
+	size_t pend_len, pend_cap;
 	int pend_lines;
+	int pend_too_big;    /* the payload passed CLI_MAX_PAYLOAD: refused */
 	const char *payload; /* while a command runs: its payload or NULL */
 };
 
@@ -278,6 +281,27 @@ static int cut_payload_mark(char *line)
 	return 1;
 }
 
+/* Appends <line> to the pending payload, a line feed before it unless it
+ * is the first line. Past CLI_MAX_PAYLOAD the payload is only counted.
+ */
+static void payload_append(struct cli_conn *c, const char *line, size_t n)
+{
+	size_t need = c->pend_len + n + 2;
+	if (need > CLI_MAX_PAYLOAD) {
+		c->pend_too_big = 1;
+		return;
+	}
+	if (need > c->pend_cap) {
+		c->pend_cap = need * 2;
+		c->pend_payload = xrealloc(c->pend_payload, c->pend_cap);
+	}
+	if (c->pend_lines)
+		c->pend_payload[c->pend_len++] = '\n';
+	memcpy(c->pend_payload + c->pend_len, line, n);
+	c->pend_len += n;
+	c->pend_payload[c->pend_len] = 0;
+}
+
 /* Feeds one received <line> through the payload logic. Returns 1 when a
  * command is ready to run: the line itself (*had_payload = 0) or a
  * pending command whose payload ended with this empty line (1). Returns
@@ -291,7 +315,8 @@ static int collect_payload(struct cli_conn *c, char *line, int *had_payload)
 			return 1;
 		c->pending_cmd = xstrdup(line);
 		c->pend_payload = xstrdup("");
-		c->pend_lines = 0;
+		c->pend_len = c->pend_cap = 0;
+		c->pend_lines = c->pend_too_big = 0;
 		return 0;
 	}
 	size_t n = strlen(line);
@@ -305,9 +330,7 @@ static int collect_payload(struct cli_conn *c, char *line, int *had_payload)
 		*had_payload = 1;
 		return 1;
 	}
-	char *p = xasprintf("%s%s%s", c->pend_payload, c->pend_lines ? "\n" : "", line);
-	free(c->pend_payload);
-	c->pend_payload = p;
+	payload_append(c, line, n);
 	c->pend_lines++;
 	return 0;
 }
@@ -336,9 +359,15 @@ static int cli_handle_input(struct cli_conn *c)
 		}
 		char *res = NULL;
 		int was_prompt = c->prompt;
-		int quit = had_payload ? execute_line_payload(c->pending_cmd, c->pend_payload,
-		                                              c->level, &c->prompt, &res)
-		                       : cli_execute_line(c->in, c->level, &c->prompt, &res);
+		int quit = 0;
+		if (had_payload && c->pend_too_big)
+			res = xasprintf("Payload larger than %u bytes: command not run.\n\n",
+			                CLI_MAX_PAYLOAD);
+		else if (had_payload)
+			quit = execute_line_payload(c->pending_cmd, c->pend_payload, c->level,
+			                            &c->prompt, &res);
+		else
+			quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
 		free(c->pending_cmd);
 		free(c->pend_payload);
 		c->pending_cmd = c->pend_payload = NULL;

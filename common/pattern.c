@@ -483,21 +483,20 @@ int pat_ref_set_value(struct pat_ref *ref, const char *key, uint64_t id, const c
 		if (!entry_selected(en, key, id))
 			continue;
 		struct pat_entry *ne = entry_new(en->key, value, -1, en->gen);
-		ne->id = en->id; /* the same entry, with a new value */
-		if (!entry_check(ref, ne, err, NULL)) {
+		/* the value alone decides: checked once, before any change */
+		if (!changed && !entry_check(ref, ne, err, NULL)) {
 			entry_free(ne);
-			changed = -1;
-			break;
+			free(old);
+			return -1;
 		}
+		ne->id = en->id; /* the same entry, with a new value */
 		old[changed++] = en;
 		live |= en->gen == ref->curr_gen;
 		ref->entries[i] = ne;
 	}
-	if (changed > 0) {
-		if (live)
-			ref_republish(ref);
-		entries_retire(old, changed);
-	}
+	if (live)
+		ref_republish(ref);
+	entries_retire(old, changed);
 	free(old);
 	return changed;
 }

@@ -210,19 +210,16 @@ static void cmd_show_sess(struct cli_conn *c, char **args, int nargs)
 /* "shutdown session <id>": ends the stream with that id, if any. */
 static void cmd_shutdown_session(struct cli_conn *c, char **args, int nargs)
 {
-	if (nargs < 3 || !*args[2]) {
+	uintptr_t ptr = nargs > 2 ? (uintptr_t)strtoul(args[2], NULL, 0) : 0;
+	if (!ptr) {
 		cli_printf(c, "Session pointer expected (use 'show sess').\n");
 		return;
 	}
-	uintptr_t ptr = (uintptr_t)strtoul(args[2], NULL, 0);
-	int killed = 0;
-	if (ptr) {
-		struct gather *g = gather_run(ptr);
-		pthread_mutex_lock(&g->lock);
-		killed = g->killed;
-		pthread_mutex_unlock(&g->lock);
-		gather_unref(g);
-	}
+	struct gather *g = gather_run(ptr);
+	pthread_mutex_lock(&g->lock);
+	int killed = g->killed;
+	pthread_mutex_unlock(&g->lock);
+	gather_unref(g);
 	if (!killed)
 		cli_printf(c, "No such session (use 'show sess').\n");
 }

@@ -222,6 +222,8 @@ void pat_ref_note_use(struct pat_ref *ref, const char *kind, const char *kw, con
                       int line)
 {
 	char *d;
+	file = file ? file : "";
+	kw = kw ? kw : "";
 	ref->flags |= !strcmp(kind, "map") ? PAT_REF_MAP : PAT_REF_ACL;
 	if (!ref->name)
 		d = xasprintf("acl '%s' file '%s' line %d", kw, file, line);

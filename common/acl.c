@@ -219,6 +219,8 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	int match = o.match;
 	if (match < 0)
 		match = kw_match >= 0 ? kw_match : (int)default_match(sample_expr_type(expr));
+	if (o.match < 0 && sample_expr_type(expr) == SMP_T_METH)
+		o.flags |= PAT_F_METHOD; /* HAProxy's own method matching */
 	if (match != PAT_MATCH_FOUND &&
 	    !smp_can_cast(sample_expr_type(expr), pat_match_type((enum pat_match)match))) {
 		memprintf(err, "matching method '%s' cannot be used with fetch keyword '%s'",

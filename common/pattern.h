@@ -37,6 +37,10 @@ enum pat_match {
 
 #define PAT_F_IGNORE_CASE 0x01 /* -i */
 #define PAT_F_NO_DNS 0x02      /* -n */
+/* HTTP methods matched without "-m": strings here, a method matcher of
+ * its own in HAProxy (which "get acl" names "unknown")
+ */
+#define PAT_F_METHOD 0x04
 
 /* One entry. Entries are allocated one by one and never move: indexes
  * point to them. Once a list is live, an entry is only freed after an RCU

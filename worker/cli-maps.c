@@ -145,14 +145,18 @@ static void get_line(struct cli_conn *c, const struct kind *k, const struct pat_
 	int found =
 	    (want == SMP_T_ANY || smp_cast(&smp, want)) && pat_ref_match_one(ref, e, &smp, &res);
 	int map = k == &MAP;
-	cli_printf(c, "type=%s, case=%s", pat_match_name(e->match),
-	           (e->flags & PAT_F_IGNORE_CASE) ? "insensitive" : "sensitive");
+	if (e->flags & PAT_F_METHOD) /* HAProxy prints its matcher's address */
+		cli_printf(c, "type=unknown(%p)", (const void *)e);
+	else
+		cli_printf(c, "type=%s", pat_match_name(e->match));
+	cli_printf(c, ", case=%s", (e->flags & PAT_F_IGNORE_CASE) ? "insensitive" : "sensitive");
 	if (!found) {
 		cli_printf(c, map ? ", found=no\n" : ", match=no\n");
 		return;
 	}
 	cli_printf(c, map ? ", found=yes" : ", match=yes");
-	cli_printf(c, ", idx=%s", pat_expr_is_tree(e) ? "tree" : "list");
+	cli_printf(c, ", idx=%s",
+	           pat_expr_is_tree(e) && !(e->flags & PAT_F_METHOD) ? "tree" : "list");
 	if (!res.entry) {
 		cli_printf(c, map ? ", key=unknown" : ", pattern=unknown");
 	} else

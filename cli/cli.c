@@ -20,6 +20,7 @@
 
 #define CLI_MAX_LINE 65536
 #define CLI_MAX_WORDS 64
+#define CLI_MAX_PAYLOAD (64u << 20)
 
 static struct cli_cmd_list *cmd_lists;
 
@@ -42,6 +43,15 @@ struct cli_conn {
 	int expose_fd; /* "_getsocks" allowed (expose-fd listeners) */
 	int counted;   /* accepted on a stats socket (counts toward stats maxconn) */
 	struct timer idle; /* "stats timeout" */
+	/* A command line ending with "<<" waits for its payload: the lines up
+	 * to an empty one.
+	 */
+	char *pending_cmd;
+	char *pend_payload;
+	size_t pend_len, pend_cap;
+	int pend_lines;
+	int pend_too_big;    /* the payload passed CLI_MAX_PAYLOAD: refused */
+	const char *payload; /* while a command runs: its payload or NULL */
 };
 
 #define CLI_DEFAULT_TIMEOUT_MS 10000
@@ -108,15 +118,65 @@ static void print_help(struct cli_conn *c, int unknown)
 				cli_printf(c, "  %-39s : %s\n", l->cmds[i].usage, l->cmds[i].help);
 }
 
-/* Splits <line> on blanks into <args>; returns the word count. */
+/* Removes the backslashes of word <w> in place: "\\" stands for one
+ * backslash, "\x" for "x".
+ */
+static void unescape_word(char *w)
+{
+	size_t j = 0;
+	for (size_t k = 0; w[k]; k++) {
+		if (w[k] == '\\' && w[k + 1])
+			k++;
+		else if (w[k] == '\\')
+			continue;
+		w[j++] = w[k];
+	}
+	w[j] = 0;
+}
+
+/* Splits <line> on blanks into <args> as HAProxy does: a backslash
+ * protects the next character (a blank stays in the word). Returns the
+ * word count.
+ */
 static int split_words(char *line, char **args)
 {
 	int n = 0;
-	char *save = NULL;
-	for (char *w = strtok_r(line, " \t\r", &save); w && n < CLI_MAX_WORDS;
-	     w = strtok_r(NULL, " \t\r", &save))
-		args[n++] = w;
+	char *p = line;
+	while (n < CLI_MAX_WORDS) {
+		p += strspn(p, " \t\r");
+		if (!*p)
+			break;
+		args[n++] = p;
+		for (;;) {
+			p += strcspn(p, " \t\r\\");
+			if (*p != '\\')
+				break;
+			if (!*++p || !*++p)
+				break;
+		}
+		int last = !*p;
+		*p = 0;
+		unescape_word(args[n - 1]);
+		if (last)
+			break;
+		p++;
+	}
 	return n;
+}
+
+/* The next command of <*pp>, up to an unescaped ';' (cut there), or NULL
+ * at the end.
+ */
+static char *next_command(char **pp)
+{
+	char *start = *pp, *p = start;
+	if (!start)
+		return NULL;
+	while (*p && *p != ';')
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	*pp = *p ? p + 1 : NULL;
+	*p = 0;
+	return start;
 }
 
 /* Runs one command; returns 1 when the connection must close. */
@@ -149,13 +209,21 @@ static int run_command(struct cli_conn *c, char *text)
 	return 0;
 }
 
-int cli_execute_line(const char *line, int level, int *prompt, char **out)
+const char *cli_payload(const struct cli_conn *c)
+{
+	return c->payload;
+}
+
+/* Same as cli_execute_line(), the last command receiving <payload>. */
+static int execute_line_payload(const char *line, const char *payload, int level, int *prompt,
+                                char **out)
 {
 	struct cli_conn c = {.fd = -1, .level = level, .prompt = prompt ? *prompt : 0};
 	char *copy = xstrdup(line);
-	char *save = NULL;
+	char *rest = copy, *cmd;
 	int quit = 0;
-	for (char *cmd = strtok_r(copy, ";", &save); cmd && !quit; cmd = strtok_r(NULL, ";", &save)) {
+	while (!quit && (cmd = next_command(&rest))) {
+		c.payload = rest ? NULL : payload;
 		quit = run_command(&c, cmd);
 		if (!quit && !c.prompt)
 			cli_printf(&c, "\n");
@@ -167,6 +235,11 @@ int cli_execute_line(const char *line, int level, int *prompt, char **out)
 	return quit;
 }
 
+int cli_execute_line(const char *line, int level, int *prompt, char **out)
+{
+	return execute_line_payload(line, NULL, level, prompt, out);
+}
+
 static void cli_conn_free(struct cli_conn *c)
 {
 	timer_set(&c->idle, 0);
@@ -176,6 +249,8 @@ static void cli_conn_free(struct cli_conn *c)
 	close(c->fd);
 	free(c->in);
 	free(c->out);
+	free(c->pending_cmd);
+	free(c->pend_payload);
 	free(c);
 }
 
@@ -189,6 +264,74 @@ static int cli_flush(struct cli_conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+/* Whether <line> ends with the word "<<"; if so cuts it off. */
+static int cut_payload_mark(char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+		n--;
+	if (n < 2 || strncmp(line + n - 2, "<<", 2) != 0)
+		return 0;
+	if (n > 2 && line[n - 3] != ' ' && line[n - 3] != '\t')
+		return 0;
+	line[n - 2] = 0;
+	return 1;
+}
+
+/* Appends <line> to the pending payload, a line feed before it unless it
+ * is the first line. Past CLI_MAX_PAYLOAD the payload is only counted.
+ */
+static void payload_append(struct cli_conn *c, const char *line, size_t n)
+{
+	size_t need = c->pend_len + n + 2;
+	if (need > CLI_MAX_PAYLOAD) {
+		c->pend_too_big = 1;
+		return;
+	}
+	if (need > c->pend_cap) {
+		c->pend_cap = need * 2;
+		c->pend_payload = xrealloc(c->pend_payload, c->pend_cap);
+	}
+	if (c->pend_lines)
+		c->pend_payload[c->pend_len++] = '\n';
+	memcpy(c->pend_payload + c->pend_len, line, n);
+	c->pend_len += n;
+	c->pend_payload[c->pend_len] = 0;
+}
+
+/* Feeds one received <line> through the payload logic. Returns 1 when a
+ * command is ready to run: the line itself (*had_payload = 0) or a
+ * pending command whose payload ended with this empty line (1). Returns
+ * 0 when the line was kept (a command starting a payload, or a payload
+ * line).
+ */
+static int collect_payload(struct cli_conn *c, char *line, int *had_payload)
+{
+	if (!c->pending_cmd) {
+		if (!cut_payload_mark(line))
+			return 1;
+		c->pending_cmd = xstrdup(line);
+		c->pend_payload = xstrdup("");
+		c->pend_len = c->pend_cap = 0;
+		c->pend_lines = c->pend_too_big = 0;
+		return 0;
+	}
+	size_t n = strlen(line);
+	if (n && line[n - 1] == '\r')
+		line[--n] = 0;
+	if (!n) {
+		if (!c->pend_lines) { /* HAProxy hands a lone line feed then */
+			free(c->pend_payload);
+			c->pend_payload = xstrdup("\n");
+		}
+		*had_payload = 1;
+		return 1;
+	}
+	payload_append(c, line, n);
+	c->pend_lines++;
 	return 0;
 }
 
@@ -208,14 +351,32 @@ static int cli_handle_input(struct cli_conn *c)
 			c->closing = 1;
 			break;
 		}
+		int had_payload = 0;
+		if (!collect_payload(c, c->in, &had_payload)) {
+			memmove(c->in, c->in + used, c->in_len - used);
+			c->in_len -= used;
+			continue;
+		}
 		char *res = NULL;
 		int was_prompt = c->prompt;
-		int quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
+		int quit = 0;
+		if (had_payload && c->pend_too_big)
+			res = xasprintf("Payload larger than %u bytes: command not run.\n\n",
+			                CLI_MAX_PAYLOAD);
+		else if (had_payload)
+			quit = execute_line_payload(c->pending_cmd, c->pend_payload, c->level,
+			                            &c->prompt, &res);
+		else
+			quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
+		free(c->pending_cmd);
+		free(c->pend_payload);
+		c->pending_cmd = c->pend_payload = NULL;
 		cli_printf(c, "%s", res);
 		free(res);
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
-		if (quit || (!was_prompt && !c->prompt))
+		/* as in HAProxy, a session goes on after a command with a payload */
+		if (quit || (!was_prompt && !c->prompt && !had_payload))
 			c->closing = 1;
 		else if (c->prompt)
 			cli_printf(c, "\n> ");
@@ -248,7 +409,7 @@ static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 		}
 		if (n == 0) {
 			/* a last command without its LF still runs */
-			if (c->in_len && !c->closing) {
+			if (c->in_len && c->in[c->in_len - 1] != '\n' && !c->closing) {
 				c->in = xrealloc(c->in, c->in_len + 2);
 				c->in[c->in_len++] = '\n';
 			}

@@ -41,6 +41,11 @@ void cli_register(struct cli_cmd_list *l);
 /* Appends formatted output to the connection's response. */
 void cli_printf(struct cli_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The payload of the running command (the lines after a command ending
+ * with "<<", up to an empty line, joined with line feeds), or NULL.
+ */
+const char *cli_payload(const struct cli_conn *c);
+
 /* Runs one command line (commands separated by ';') at <level> and appends
  * the output into an allocated string *<out>. Used by connections and tests.
  * Returns 1 if a command asked to close ("quit"), else 0.

@@ -181,8 +181,8 @@ static int parse_flags(char **args, int nargs, int *i, struct term_opts *o, char
 	return 1;
 }
 
-/* Adds the inline patterns args[i..nargs) to <e>. */
-static void add_inline(struct pat_expr *e, char **args, int i, int nargs, int line)
+/* Adds the inline patterns args[i..nargs) to <e>, as a new list. */
+static struct pat_ref *add_inline(struct pat_expr *e, char **args, int i, int nargs, int line)
 {
 	struct pat_ref *ref = pat_ref_new_inline();
 	const char *op = NULL;
@@ -202,6 +202,7 @@ static void add_inline(struct pat_expr *e, char **args, int i, int nargs, int li
 		pat_ref_add(ref, args[i], NULL, line);
 	}
 	pat_expr_add_ref(e, ref);
+	return ref;
 }
 
 static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nargs,
@@ -218,6 +219,8 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	int match = o.match;
 	if (match < 0)
 		match = kw_match >= 0 ? kw_match : (int)default_match(sample_expr_type(expr));
+	if (o.match < 0 && sample_expr_type(expr) == SMP_T_METH)
+		o.flags |= PAT_F_METHOD; /* HAProxy's own method matching */
 	if (match != PAT_MATCH_FOUND &&
 	    !smp_can_cast(sample_expr_type(expr), pat_match_type((enum pat_match)match))) {
 		memprintf(err, "matching method '%s' cannot be used with fetch keyword '%s'",
@@ -232,11 +235,16 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 		if (!ref)
 			goto fail_term;
 		pat_expr_add_ref(t->pat, ref);
+		pat_ref_note_use(ref, "acl", NULL, file, line);
 	}
-	if (i < nargs)
-		add_inline(t->pat, args, i, nargs, line);
-	for (int r = 0; o.uid >= 0 && r < t->pat->nrefs; r++)
-		t->pat->refs[r]->uid = o.uid;
+	/* as in HAProxy, every ACL line has an inline list, maybe empty, which
+	 * "-u" names
+	 */
+	struct pat_ref *inl = add_inline(t->pat, args, i, nargs, line);
+	char *kw = xstrndup(args[0], strcspn(args[0], "(,"));
+	pat_ref_note_use(inl, "acl", kw, file, line);
+	free(kw);
+	inl->uid = o.uid;
 	t->has_patterns = o.nfiles || i < nargs;
 	if (!pat_expr_build(t->pat, err))
 		goto fail_term;

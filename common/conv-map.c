@@ -25,10 +25,18 @@ static int val_map(struct arg *args, const struct smp_conv_kw *kw, char **err)
 	struct pat_ref *ref = pat_ref_load(args[0].data.str.ptr, 1, err);
 	if (!ref)
 		return 0;
-	struct pat_expr *e = pat_expr_new(m, 0, out);
-	pat_expr_add_ref(e, ref);
-	if (!pat_expr_build(e, err))
-		return 0;
+	/* as in HAProxy, users of a file with the same method and output
+	 * share one index (and "get map" shows it once)
+	 */
+	struct pat_expr *e = pat_expr_find_shared(ref, m, 0, out);
+	if (!e) {
+		e = pat_expr_new(m, 0, out);
+		pat_expr_add_ref(e, ref);
+		if (!pat_expr_build(e, err))
+			return 0;
+	}
+	const struct smp_where *w = smp_parsing_where();
+	pat_ref_note_use(ref, "map", NULL, w && w->file ? w->file : "", w ? w->line : 0);
 	args[0].data.ptr = e;
 	if (args[1].type == ARGT_STR && out != SMP_T_STR) {
 		struct sample d = {.type = SMP_T_STR};

@@ -34,7 +34,7 @@ static int mem_eq(const char *a, const char *b, size_t len, int icase)
 static void pattern_error(char **err, const struct pat_ref *ref, const struct pat_entry *en,
                           const char *what)
 {
-	if (ref->name)
+	if (ref->name && en->line > 0)
 		memprintf(err, "%s at line %d of file '%s'", what, en->line, ref->name);
 	else
 		memprintf(err, "%s", what);
@@ -58,7 +58,9 @@ static int parse_value(const struct pat_expr *e, const struct pat_entry *en, str
 		errno = 0;
 		long long n = strtoll(en->value, &end, 10);
 		if (!*en->value || *end || errno) {
-			char *m = xasprintf("unable to parse integer value '%s'", en->value);
+			char *m = en->line < 0 /* runtime API: HAProxy's words */
+			              ? xasprintf("unable to parse '%s'", en->value)
+			              : xasprintf("unable to parse integer value '%s'", en->value);
 			pattern_error(err, ref, en, m);
 			free(m);
 			return 0;
@@ -69,7 +71,9 @@ static int parse_value(const struct pat_expr *e, const struct pat_entry *en, str
 	}
 	struct sample s = *v;
 	if (!smp_cast(&s, SMP_T_ADDR)) {
-		char *m = xasprintf("unable to parse address value '%s'", en->value);
+		char *m = en->line < 0 /* runtime API: HAProxy's words */
+		              ? xasprintf("unable to parse '%s'", en->value)
+		              : xasprintf("unable to parse address value '%s'", en->value);
 		pattern_error(err, ref, en, m);
 		free(m);
 		return 0;
@@ -198,11 +202,21 @@ static void slot_insert(struct pat_index *idx, const char *key, size_t len,
 	}
 }
 
+/* The entry at <i> of <ref> if it belongs to the current version, else
+ * NULL: indexes only hold the version being matched.
+ */
+static const struct pat_entry *live_entry(const struct pat_ref *ref, int i)
+{
+	const struct pat_entry *en = ref->entries[i];
+	return en->gen == ref->curr_gen ? en : NULL;
+}
+
 static size_t total_entries(const struct pat_expr *e)
 {
 	size_t n = 0;
 	for (int r = 0; r < e->nrefs; r++)
-		n += (size_t)e->refs[r]->n;
+		for (int i = 0; i < e->refs[r]->n; i++)
+			n += live_entry(e->refs[r], i) != NULL;
 	return n;
 }
 
@@ -217,13 +231,15 @@ static int build_hash(const struct pat_expr *e, struct pat_index *idx, char **er
 	int icase = e->flags & PAT_F_IGNORE_CASE;
 	for (int r = 0; icase && r < e->nrefs; r++)
 		for (int i = 0; i < e->refs[r]->n; i++)
-			keybytes += strlen(e->refs[r]->entries[i].key) + 1;
+			keybytes += strlen(e->refs[r]->entries[i]->key) + 1;
 	char *kp = idx->keys = icase ? xmalloc(keybytes + 1) : NULL;
 	for (int r = 0; r < e->nrefs; r++) {
 		const struct pat_ref *ref = e->refs[r];
 		for (int i = 0; i < ref->n; i++) {
-			const struct pat_entry *en = &ref->entries[i];
+			const struct pat_entry *en = live_entry(ref, i);
 			struct sample v;
+			if (!en)
+				continue;
 			if (!parse_value(e, en, &v, err, ref))
 				return 0;
 			size_t len = strlen(en->key);
@@ -374,7 +390,9 @@ static int build_nets(const struct pat_expr *e, struct pat_index *idx, char **er
 	for (int r = 0; ok && r < e->nrefs; r++) {
 		const struct pat_ref *ref = e->refs[r];
 		for (int i = 0; ok && i < ref->n; i++) {
-			const struct pat_entry *en = &ref->entries[i];
+			const struct pat_entry *en = live_entry(ref, i);
+			if (!en)
+				continue;
 			unsigned char bytes[16];
 			int family, plen;
 			struct sample v;
@@ -425,8 +443,9 @@ struct pat_index *pat_index_build(const struct pat_expr *e, char **err)
 		idx->lin = xcalloc(total_entries(e) + 1, sizeof(*idx->lin));
 		for (int r = 0; ok && r < e->nrefs; r++)
 			for (int i = 0; ok && i < e->refs[r]->n; i++)
-				ok = build_lin(e, e->refs[r], &e->refs[r]->entries[i],
-				               &idx->lin[idx->nlin++], err);
+				if (live_entry(e->refs[r], i))
+					ok = build_lin(e, e->refs[r], e->refs[r]->entries[i],
+					               &idx->lin[idx->nlin++], err);
 	}
 	if (!ok) {
 		pat_index_free(idx);

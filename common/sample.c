@@ -429,6 +429,13 @@ static int parse_fetch(struct sample_expr *e, const char **pp, const char *end,
 	return 1;
 }
 
+static const struct smp_where *parse_where;
+
+const struct smp_where *smp_parsing_where(void)
+{
+	return parse_where;
+}
+
 static int parse_conv(struct sample_expr *e, const char **pp, const char *end,
                       const struct smp_where *w, char **err)
 {
@@ -449,7 +456,10 @@ static int parse_conv(struct sample_expr *e, const char **pp, const char *end,
 	c->kw = kw;
 	char *e2 = NULL;
 	c->nargs = smp_parse_args(ab, ae, &kw->args, c->args, w, kw->name, &e2);
-	if (c->nargs < 0 || (kw->val && !kw->val(c->args, kw, &e2))) {
+	parse_where = w;
+	int valid = c->nargs >= 0 && (!kw->val || kw->val(c->args, kw, &e2));
+	parse_where = NULL;
+	if (!valid) {
 		memprintf(err, "invalid args in converter '%s' : %s", kw->name,
 		          e2 ? e2 : "invalid args");
 		free(e2);

@@ -95,6 +95,11 @@ void smp_arena_release(size_t mark);
 struct sample_expr *sample_parse_expr(char **args, int *idx, const struct smp_where *where,
                                       char **err);
 
+/* While a converter's arguments are being checked, where the expression
+ * is (the file and line a map was named at); NULL otherwise.
+ */
+const struct smp_where *smp_parsing_where(void);
+
 /* Same on one string of a given length (log-format "%[...]", ACLs). */
 struct sample_expr *sample_parse_str(const char *text, size_t len, const struct smp_where *where,
                                      char **err);

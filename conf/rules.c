@@ -161,13 +161,9 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	r->file = xstrdup(ctx->file);
 	r->line = ctx->line;
 	char *e2 = NULL;
-	int ci = acl_find_cond(proxy_acl_scope(px), args + 1, nargs - 1, ctx->file, ctx->line,
-	                       &r->cond, &e2);
-	if (ci < 0) {
-		memprintf(err, "error detected while parsing an '%s %s' condition : %s.",
-		          ruleset_name(rs), args[0], e2);
-		goto fail;
-	}
+	int ci = 0; /* the action's words end at "if" or "unless" */
+	while (ci < nargs - 1 && strcmp(args[1 + ci], "if") && strcmp(args[1 + ci], "unless"))
+		ci++;
 	char **aargs = args + 1;
 	int naargs = ci;
 	if (inner) { /* "name(x)": x comes first */
@@ -182,6 +178,17 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	if (!ok) {
 		memprintf(err, "error detected in %s '%s' while parsing '%s %s' rule : %s.",
 		          proxy_kind(px), px->id, ruleset_name(rs), args[0], e2 ? e2 : "invalid");
+		goto fail;
+	}
+	/* the condition comes after the action, as in HAProxy: the lists an
+	 * action names get their runtime API ids first
+	 */
+	free(e2);
+	e2 = NULL;
+	if (acl_find_cond(proxy_acl_scope(px), args + 1, nargs - 1, ctx->file, ctx->line, &r->cond,
+	                  &e2) < 0) {
+		memprintf(err, "error detected while parsing an '%s %s' condition : %s.",
+		          ruleset_name(rs), args[0], e2);
 		goto fail;
 	}
 	free(inner);

@@ -82,6 +82,23 @@ void streams_kill(const struct be_rt *be, const struct srv_rt *srv, enum term_ca
 	}
 }
 
+void streams_foreach(void (*fn)(const struct stream *s, void *arg), void *arg)
+{
+	for (const struct stream *s = thr_streams; s; s = s->tnext)
+		if (s->state != ST_CLOSED)
+			fn(s, arg);
+}
+
+int stream_kill_ptr(uintptr_t ptr)
+{
+	for (struct stream *s = thr_streams; s; s = s->tnext)
+		if ((uintptr_t)s == ptr && s->state != ST_CLOSED) {
+			stream_end(s, TERM_KILLED);
+			return 1;
+		}
+	return 0;
+}
+
 uint64_t deadline(uint32_t to_ms)
 {
 	return to_ms ? curthr->now_ms + to_ms : 0;

@@ -141,6 +141,14 @@ void streams_soft_stop(void);
  */
 void streams_kill(const struct be_rt *be, const struct srv_rt *srv, enum term_cause why);
 
+/* Calls <fn> for every stream of the current thread that is not over. */
+void streams_foreach(void (*fn)(const struct stream *s, void *arg), void *arg);
+
+/* Ends with TERM_KILLED the stream at address <ptr> if the current thread
+ * owns it ("shutdown session"; <ptr> is only compared). Returns 1 if so.
+ */
+int stream_kill_ptr(uintptr_t ptr);
+
 /* Creates a stream for the accepted client <fd> on the current thread. */
 void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *addr);
 

@@ -611,7 +611,7 @@ TEST(maps_and_longest_prefix)
 	CHECK(ref != NULL);
 	CHECK(pat_ref_load(path, 1, &err) == ref); /* shared */
 	CHECK_INT(ref->n, 3);
-	CHECK_STR(ref->entries[1].value, "narrow value");
+	CHECK_STR(ref->entries[1]->value, "narrow value");
 	struct pat_expr *ip = pat_expr_new(PAT_MATCH_IP, 0, SMP_T_STR);
 	pat_expr_add_ref(ip, ref);
 	CHECK(!pat_expr_build(ip, &err)); /* "example.com" is not a network */

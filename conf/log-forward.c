@@ -90,19 +90,7 @@ static int parse_fwd_bind(struct cfg_ctx *ctx, char **args, int nargs, char **er
 static int parse_fwd_log(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct log_fwd_cfg *f = ctx->sect_data;
-	if (nargs == 2 && !strcmp(args[1], "global")) {
-		for (const struct log_target *g = global_log.targets; g; g = g->next)
-			log_targets_append(&f->targets, log_target_copy(g));
-		return CFG_OK;
-	}
-	struct log_target *t = nargs > 1 ? log_parse_target(args, nargs, err) : NULL;
-	if (!t) {
-		if (!*err)
-			memprintf(err, "log : expects <address> and <facility> as arguments.");
-		return CFG_ALERT;
-	}
-	log_targets_append(&f->targets, t);
-	return CFG_OK;
+	return log_add_targets(&f->targets, args, nargs, 1, err);
 }
 
 /* maxconn <n>, backlog <n>, timeout client <time> */

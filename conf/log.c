@@ -278,10 +278,14 @@ static void targets_free(struct log_target **list)
 	}
 }
 
-/* global: log <target> ... */
-static int parse_global_log(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+int log_add_targets(struct log_target **list, char **args, int nargs, int allow_global,
+                    char **err)
 {
-	(void)ctx;
+	if (allow_global && nargs == 2 && !strcmp(args[1], "global")) {
+		for (const struct log_target *g = global_log.targets; g; g = g->next)
+			log_targets_append(list, log_target_copy(g));
+		return CFG_OK;
+	}
 	if (nargs < 2) {
 		memprintf(err, "log : expects <address> and <facility> as arguments.");
 		return CFG_ALERT;
@@ -289,8 +293,15 @@ static int parse_global_log(struct cfg_ctx *ctx, char **args, int nargs, char **
 	struct log_target *t = log_parse_target(args, nargs, err);
 	if (!t)
 		return CFG_ALERT;
-	log_targets_append(&global_log.targets, t);
+	log_targets_append(list, t);
 	return CFG_OK;
+}
+
+/* global: log <target> ... */
+static int parse_global_log(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	(void)ctx;
+	return log_add_targets(&global_log.targets, args, nargs, 0, err);
 }
 
 /* proxy: log global | log <target> ... | no log */
@@ -306,20 +317,7 @@ static int parse_proxy_log(struct cfg_ctx *ctx, char **args, int nargs, char **e
 		pl->no_log = 1;
 		return CFG_OK;
 	}
-	if (nargs == 2 && !strcmp(args[1], "global")) {
-		for (const struct log_target *g = global_log.targets; g; g = g->next)
-			log_targets_append(&pl->targets, log_target_copy(g));
-		return CFG_OK;
-	}
-	if (nargs < 2) {
-		memprintf(err, "log : expects <address> and <facility> as arguments.");
-		return CFG_ALERT;
-	}
-	struct log_target *t = log_parse_target(args, nargs, err);
-	if (!t)
-		return CFG_ALERT;
-	log_targets_append(&pl->targets, t);
-	return CFG_OK;
+	return log_add_targets(&pl->targets, args, nargs, 1, err);
 }
 
 /* log-send-hostname [<name>] */

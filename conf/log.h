@@ -99,6 +99,12 @@ extern struct global_log global_log;
  */
 struct log_target *log_parse_target(char **args, int nargs, char **err);
 struct log_target *log_target_copy(const struct log_target *src);
+
+/* "log global" (when <allow_global>: copies the global targets) or "log
+ * <target> ..." appended to <list>; CFG_OK or CFG_ALERT with *err set.
+ */
+int log_add_targets(struct log_target **list, char **args, int nargs, int allow_global,
+                    char **err);
 void log_targets_append(struct log_target **list, struct log_target *t);
 
 /* A "log-forward" section: syslog listeners relaying to log targets. */

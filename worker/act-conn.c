@@ -3,6 +3,7 @@
  * (HTTP rules).
  */
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/mem.h"
@@ -72,15 +73,18 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 	struct sockaddr_storage *ss =
 	    dst ? (struct sockaddr_storage *)stream_dst_addr(s) : &s->cli_addr;
 	struct sample smp;
-	if (r->rs != RS_TCP_CONN && !s->conn_addr_saved) { /* fc_src/fc_dst keep these */
-		s->conn_cli = s->cli_addr;
-		s->conn_dst = *stream_dst_addr(s);
-		s->conn_addr_saved = 1;
+	if (!s->addrs && !(s->addrs = calloc(1, sizeof(*s->addrs))))
+		return ACT_RET_ERR;
+	struct stream_addrs *a = s->addrs;
+	if (r->rs != RS_TCP_CONN && !a->conn_addr_saved) { /* fc_src/fc_dst keep these */
+		a->conn_cli = s->cli_addr;
+		a->conn_dst = *stream_dst_addr(s);
+		a->conn_addr_saved = 1;
 	}
-	if (s->txn && !s->addr_saved) { /* HTTP: for this transaction only */
-		s->saved_cli = s->cli_addr;
-		s->saved_dst = *stream_dst_addr(s);
-		s->addr_saved = 1;
+	if (s->txn && !a->addr_saved) { /* HTTP: for this transaction only */
+		a->saved_cli = s->cli_addr;
+		a->saved_dst = *stream_dst_addr(s);
+		a->addr_saved = 1;
 	}
 	if (!sample_fetch_as(r->arg, ctx, port ? SMP_T_SINT : SMP_T_ADDR, &smp))
 		return ACT_RET_CONT;

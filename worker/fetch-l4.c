@@ -70,8 +70,8 @@ static int fetch_fc_addr(const struct arg *args, struct sample *smp, const char 
 		return 0;
 	int dst = kw[3] == 'd', port = strstr(kw, "port") != NULL;
 	const struct sockaddr_storage *ss;
-	if (s->conn_addr_saved)
-		ss = dst ? &s->conn_dst : &s->conn_cli;
+	if (s->addrs && s->addrs->conn_addr_saved)
+		ss = dst ? &s->addrs->conn_dst : &s->addrs->conn_cli;
 	else
 		ss = dst ? stream_dst_addr(s) : &s->cli_addr;
 	return port ? set_port(smp, ss) : set_addr(smp, ss);

@@ -394,10 +394,10 @@ void http_next_transaction(struct stream *s)
 	t->rscan_from = 0;
 	t->rw_len = 0;
 	capture_free(t, s->fe->conf);
-	if (s->addr_saved) { /* set-src/set-dst applied to the previous request only */
-		s->cli_addr = s->saved_cli;
-		s->dst_addr = s->saved_dst;
-		s->addr_saved = 0;
+	if (s->addrs && s->addrs->addr_saved) { /* set-src/set-dst: the previous request only */
+		s->cli_addr = s->addrs->saved_cli;
+		s->dst_addr = s->addrs->saved_dst;
+		s->addrs->addr_saved = 0;
 	}
 	stream_vars_txn_end(s);
 	log_txn_begin(s);

@@ -111,6 +111,15 @@ struct stream {
 	uint64_t res_exp;                   /* end of the response inspect delay, 0: none */
 	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
+	struct stream_addrs *addrs;               /* set-src/set-dst only (NULL until then) */
+	struct stream *tprev, *tnext;             /* streams of the thread */
+	struct strm_log log; /* timers and states of the log line (log-stream.h) */
+};
+
+/* Addresses kept aside by set-src/set-dst, allocated on first use so that
+ * streams without such rules stay small.
+ */
+struct stream_addrs {
 	/* HTTP: the connection's addresses before set-src/set-dst changed them
 	 * for the current transaction (restored for the next one)
 	 */
@@ -121,8 +130,6 @@ struct stream {
 	 */
 	struct sockaddr_storage conn_cli, conn_dst;
 	int conn_addr_saved;
-	struct stream *tprev, *tnext; /* streams of the thread */
-	struct strm_log log;          /* timers and states of the log line (log-stream.h) */
 };
 
 struct act_rule;

@@ -33,7 +33,7 @@ static struct fake *fake_new(const char *algo, int n, const int *w)
 	f->be.nsrv = n;
 	f->be.srv = f->srv;
 	for (int i = 0; i < n; i++) {
-		snprintf(f->names[i], sizeof(f->names[i]), "s%d", i + 1);
+		snprintf(f->names[i], sizeof(f->names[i]), "s%d", (i + 1) % 1000000);
 		f->conf[i].id = f->names[i];
 		f->conf[i].puid = i + 1;
 		f->srv[i].conf = &f->conf[i];

@@ -36,6 +36,7 @@ struct strm_log {
 	char *uid;               /* unique id of the transaction, once built */
 	int logged;              /* the transaction's line went out */
 	int first_txn;           /* the first transaction of the connection */
+	int level;               /* set-log-level: 0 none, -1 silent, else level + 1 */
 };
 
 /* Bytes sent or queued to the client so far (a local reply may still be

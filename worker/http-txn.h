@@ -69,6 +69,7 @@ struct http_txn {
 	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
 	char **caps[2]; /* captured values per slot (request, response), NULL: none */
+	char *cookie_cap[2];      /* "capture cookie" of the request and response (%CC %CS) */
 	char *rw;                 /* values written by rules (headers, URI...) */
 	uint32_t rw_len, rw_size; /* for this transaction */
 	struct http_hdr hdrs[];   /* request then response slots */

@@ -3,6 +3,7 @@
  * response body toward the client, switching to a tunnel (101, CONNECT),
  * and the end of the transaction (keep-alive, server connection kept).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -392,6 +393,9 @@ void http_next_transaction(struct stream *s)
 	t->rscan_from = 0;
 	t->rw_len = 0;
 	capture_free(t, s->fe->conf);
+	free(t->eh); /* left by a failed early-hint run */
+	t->eh = NULL;
+	t->eh_len = 0;
 	if (s->addr_saved) { /* set-src/set-dst applied to the previous request only */
 		s->cli_addr = s->saved_cli;
 		s->dst_addr = s->saved_dst;

@@ -5,7 +5,9 @@
  * Consecutive unconditional early-hint rules share one 103 response: each
  * adds its header, and the response goes out after the last of the run (a
  * rule with a condition starts a new one), as HAProxy does. Only HTTP/1.1
- * clients get it; HTTP/1.0 ones know nothing of interim responses.
+ * clients get it; HTTP/1.0 ones know nothing of interim responses. When
+ * wait-for-body makes the rules run again, the hints sent before it are
+ * not sent twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +79,8 @@ static enum act_ret exec_early_hint(struct act_rule *r, struct stream *s, struct
 {
 	const struct eh_arg *a = r->arg;
 	struct http_txn *t = s->txn;
-	if (!(t->req.flags & HMF_VER11))
-		return ACT_RET_CONT;
+	if (!(t->req.flags & HMF_VER11) || t->rerun_to)
+		return ACT_RET_CONT; /* HTTP/1.0, or sent before a wait-for-body */
 	size_t room = rt.cfg->global.tune_bufsize;
 	char *v = smp_alloc(room);
 	if (!v)

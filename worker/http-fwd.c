@@ -389,6 +389,7 @@ void http_next_transaction(struct stream *s)
 	t->req_valid = t->rsp_valid = t->lax_rewrite = t->be_chosen = 0;
 	t->wfb_until = 0;
 	t->wfb_min = 0;
+	t->rerun_to = NULL;
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;

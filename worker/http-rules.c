@@ -39,7 +39,8 @@ static int request_verdict(struct stream *s, enum act_ret ret)
 	case ACT_RET_DONE:
 	case ACT_RET_ABRT:
 		return 0;
-	case ACT_RET_YIELD:            /* wait-for-body */
+	case ACT_RET_YIELD: /* wait-for-body */
+		s->txn->rerun_to = s->resume_rule;
 		s->resume_rule = NULL; /* the head is parsed again: from the start */
 		return 2;
 	case ACT_RET_DENY:

@@ -51,6 +51,26 @@ static void eh_append(struct http_txn *t, const char *p, size_t len)
 	t->eh_len += (uint32_t)len;
 }
 
+/* Appends header value <v> (<len> bytes) with its control characters
+ * (below 0x20 but tab, and 0x7f) written %XX, as HAProxy does: a value
+ * never ends the header line early.
+ */
+static void eh_append_value(struct http_txn *t, const char *v, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t from = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c >= 0x20 || c == '\t') && c != 0x7f)
+			continue;
+		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+		eh_append(t, v + from, i - from);
+		eh_append(t, esc, 3);
+		from = i + 1;
+	}
+	eh_append(t, v + from, len - from);
+}
+
 /* Whether rule <r> ends a run of early-hint rules sharing one response. */
 static int ends_run(const struct act_rule *r)
 {
@@ -90,7 +110,7 @@ static enum act_ret exec_early_hint(struct act_rule *r, struct stream *s, struct
 		eh_append(t, EH_STATUS_LINE, sizeof(EH_STATUS_LINE) - 1);
 	eh_append(t, a->name, strlen(a->name));
 	eh_append(t, ": ", 2);
-	eh_append(t, v, len);
+	eh_append_value(t, v, len);
 	eh_append(t, "\r\n", 2);
 	if (ends_run(r) && eh_flush(s) < 0)
 		return ACT_RET_ERR;

@@ -402,6 +402,22 @@ static int check_fetch_use(const struct smp_fetch_kw *f, const struct smp_where 
 	return 0;
 }
 
+/* Whether the unknown fetch (<conv> 0) or converter (<conv> 1) <name>
+ * belongs to HAProxy's stick tables, which Halyard does not have: the
+ * table_* converters and fetches, sc_*, sc0_* to sc2_* and src_* counters.
+ */
+static int is_stick_table_kw(const char *name, size_t nlen, int conv)
+{
+	static const char *const fetch_pfx[] = {"table_", "sc_", "sc0_", "sc1_", "sc2_", "src_"};
+	size_t n = conv ? 1 : sizeof(fetch_pfx) / sizeof(fetch_pfx[0]);
+	for (size_t i = 0; i < n; i++) {
+		size_t pl = strlen(fetch_pfx[i]);
+		if (nlen > pl && !strncmp(name, fetch_pfx[i], pl))
+			return 1;
+	}
+	return 0;
+}
+
 static int parse_fetch(struct sample_expr *e, const char **pp, const char *end,
                        const struct smp_where *w, char **err)
 {
@@ -411,7 +427,13 @@ static int parse_fetch(struct sample_expr *e, const char **pp, const char *end,
 		return 0;
 	e->fetch = smp_find_fetch(name, nlen);
 	if (!e->fetch) {
-		memprintf(err, "unknown fetch method '%.*s'", (int)nlen, name);
+		if (is_stick_table_kw(name, nlen, 0))
+			memprintf(
+			    err,
+			    "fetch method '%.*s' is not supported: Halyard has no stick tables",
+			    (int)nlen, name);
+		else
+			memprintf(err, "unknown fetch method '%.*s'", (int)nlen, name);
 		return 0;
 	}
 	if (!check_fetch_use(e->fetch, w, err))
@@ -445,7 +467,12 @@ static int parse_conv(struct sample_expr *e, const char **pp, const char *end,
 		return 0;
 	const struct smp_conv_kw *kw = smp_find_conv(name, nlen);
 	if (!kw) {
-		memprintf(err, "unknown converter '%.*s'", (int)nlen, name);
+		if (is_stick_table_kw(name, nlen, 1))
+			memprintf(err,
+			          "converter '%.*s' is not supported: Halyard has no stick tables",
+			          (int)nlen, name);
+		else
+			memprintf(err, "unknown converter '%.*s'", (int)nlen, name);
 		return 0;
 	}
 	if (!smp_can_cast(sample_expr_type(e), kw->in)) {

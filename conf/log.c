@@ -378,6 +378,11 @@ int log_format_by_name(const char *name)
 	return name_index(formats, sizeof(formats) / sizeof(formats[0]), name);
 }
 
+int log_level_by_name(const char *name)
+{
+	return name_index(levels, 8, name);
+}
+
 /* Resolves the ring@<name> targets of <list>; returns the errors. */
 static int resolve_rings(struct log_target *list, const char *where)
 {

@@ -129,6 +129,9 @@ extern struct log_fwd_cfg *log_fwd_cfgs;
 /* The log_format named <name> ("rfc5424"...), or -1. */
 int log_format_by_name(const char *name);
 
+/* The syslog severity named <name> ("emerg" 0 ... "debug" 7), or -1. */
+int log_level_by_name(const char *name);
+
 /* Copies the inherited logging settings of defaults <def> into <dst>. */
 void log_inherit(struct px_log *dst, const struct px_log *def);
 

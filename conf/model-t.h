@@ -396,6 +396,8 @@ struct proxy {
 	struct acl_cond *monitor_fail;       /* "monitor fail" conditions, ORed */
 	struct cap_slot *caps[2];            /* request/response capture slots, in order */
 	int ncaps[2];
+	char *cap_cookie;                    /* "capture cookie" name, NULL: none */
+	int cap_cookie_len;                  /* its "len", at most 63 as in HAProxy */
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
 	struct proxy *default_backend; /* resolved at validation */

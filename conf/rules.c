@@ -115,6 +115,44 @@ static void unknown_action(enum ruleset rs, const char *word, int known, char **
 	free(list);
 }
 
+/* HAProxy actions that Halyard refuses by name, with the reason. A name
+ * ending with '(' also matches "name(<args>)" and the bare name.
+ */
+static const struct {
+	const char *name;
+	const char *why;
+} refused_actions[] = {
+    {"set-nice", "Halyard has no task priorities to change (streams are served in the order "
+                 "their events arrive)"},
+    {"track-sc0", "Halyard has no stick tables"},
+    {"track-sc1", "Halyard has no stick tables"},
+    {"track-sc2", "Halyard has no stick tables"},
+    {"track-sc(", "Halyard has no stick tables"},
+    {"sc-inc-gpc(", "Halyard has no stick tables"},
+    {"sc-inc-gpc0(", "Halyard has no stick tables"},
+    {"sc-inc-gpc1(", "Halyard has no stick tables"},
+    {"sc-add-gpc(", "Halyard has no stick tables"},
+    {"sc-set-gpt(", "Halyard has no stick tables"},
+    {"sc-set-gpt0(", "Halyard has no stick tables"},
+};
+
+/* Whether <word> names a refused action; sets *err naming it if so. */
+static int refused_action(enum ruleset rs, const char *word, char **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refused_actions); i++) {
+		const char *n = refused_actions[i].name;
+		size_t nl = strlen(n);
+		int paren = n[nl - 1] == '(';
+		if (paren ? strncmp(word, n, nl - 1) || (word[nl - 1] && word[nl - 1] != '(')
+		          : strcmp(word, n))
+			continue;
+		memprintf(err, "'%s %.*s' is not supported: %s.", ruleset_name(rs),
+		          (int)(paren ? nl - 1 : nl), n, refused_actions[i].why);
+		return 1;
+	}
+	return 0;
+}
+
 /* Rules whose parsing failed: kept (the configuration is refused anyway)
  * so that what their parser allocated is not reported as lost.
  */
@@ -151,7 +189,8 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	int known;
 	const struct act_kw *kw = find_action(args[0], rs, &inner, &known);
 	if (!kw) {
-		unknown_action(rs, args[0], known, err);
+		if (!refused_action(rs, args[0], err))
+			unknown_action(rs, args[0], known, err);
 		return CFG_ALERT;
 	}
 	struct act_rule *r = xcalloc(1, sizeof(*r));

@@ -129,6 +129,8 @@ static enum act_ret exec_wait_for_body(struct act_rule *r, struct stream *s, str
 	uint32_t have = t->cin.data ? t->cin.tail - t->cin.head : 0, got = have - head;
 	int full = have >= t->cin.size - rt.cfg->global.tune_maxrewrite;
 	int expired = t->wfb_until && curthr->now_ms >= t->wfb_until;
+	if (t->rerun_to == r)
+		t->rerun_to = NULL;       /* the rules after this one are new */
 	struct http_body b = t->req.body; /* scanned on a copy: nothing moves */
 	long n = t->cin.data ? h1_body_scan(&b, t->cin.data + t->cin.head + head, got) : 0;
 	if (t->req.body.mode == HB_NONE || n < 0 || b.done || s->cli.shutr || full ||

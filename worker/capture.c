@@ -1,9 +1,8 @@
 /* Captures: "capture request header <name> len <n>", "capture response
  * header <name> len <n>", "declare capture request|response len <n>",
- * the capture actions ("http-request capture <sample> len <n>|id <n>",
- * "http-response capture <sample> id <n>"; not yet in tcp-request content,
- * where TCP streams have no transaction to keep them) and the fetches
- * capture.req.hdr(N), capture.res.hdr(N).
+ * "capture cookie <name> len <n>", the capture actions ("http-request capture <sample> len <n>|id
+ * <n>", "http-response capture <sample> id <n>"; not yet in tcp-request content, where TCP streams
+ * have no transaction to keep them) and the fetches capture.req.hdr(N), capture.res.hdr(N).
  *
  * Slots belong to the frontend and are numbered in the order they are
  * declared; each transaction keeps its captured values (truncated to the
@@ -16,6 +15,7 @@
 #include "common/sample.h"
 #include "conf/kw.h"
 #include "conf/parser.h"
+#include "conf/proxy.h"
 #include "conf/rules.h"
 #include "worker/capture.h"
 #include "worker/fetch-http.h"
@@ -75,7 +75,34 @@ static int parse_declare(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	return CFG_OK;
 }
 
+#define COOKIE_CAP_MAX 63 /* HAProxy's CAPTURE_LEN - 1 */
+
+/* capture cookie <name> len <n>: a later line replaces an earlier one; a
+ * length above 63 is cut to 63 with a warning, as HAProxy does.
+ */
+static int parse_capture_cookie(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	int len;
+	if (nargs != 5 || !*args[2] || strcmp(args[3], "len") || !parse_len(args[4], &len)) {
+		memprintf(err, "'capture cookie' expects <cookie_name> 'len' <len> (a positive "
+		               "number).");
+		return CFG_ALERT;
+	}
+	free(ctx->px->cap_cookie);
+	ctx->px->cap_cookie = xstrdup(args[2]);
+	ctx->px->cap_cookie_len = len > COOKIE_CAP_MAX ? COOKIE_CAP_MAX : len;
+	if (len <= COOKIE_CAP_MAX)
+		return CFG_OK;
+	memprintf(err, "truncating capture length to %d bytes for %s '%s'.", COOKIE_CAP_MAX,
+	          proxy_type_str(ctx->px), ctx->px->id);
+	return CFG_WARN;
+}
+
 static const struct cfg_kw capture_kws[] = {
+    {.name = "capture cookie",
+     .sections = SECT_FRONTEND | SECT_LISTEN,
+     .cap = PX_CAP_FE,
+     .parse = parse_capture_cookie},
     {.name = "capture request header",
      .sections = SECT_FRONTEND | SECT_LISTEN,
      .cap = PX_CAP_FE,
@@ -124,8 +151,110 @@ void capture_headers(struct stream *s, int dir)
 	}
 }
 
+static int is_sp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A cookie's parts in a header value: name [nb, ne), value [vb, ve). */
+struct cookie_span {
+	const char *nb, *ne, *vb, *ve;
+};
+
+/* Byte <i> of the cookie's "name=value" text. */
+static char cookie_at(const struct cookie_span *c, size_t i)
+{
+	size_t nl = (size_t)(c->ne - c->nb);
+	return i < nl ? c->nb[i] : i == nl ? '=' : c->vb[i - nl - 1];
+}
+
+/* Parses the cookie starting at *pp (before <end>); a request also splits
+ * on ','. Leaves *pp past its delimiter. Returns 0 when it has no '='.
+ */
+static int cookie_next(const char **pp, const char *end, int req, struct cookie_span *c)
+{
+	const char *p = *pp;
+	while (p < end && is_sp(*p))
+		p++;
+	c->nb = p;
+	while (p < end && *p != '=' && *p != ';' && !(req && *p == ','))
+		p++;
+	for (c->ne = p; c->ne > c->nb && is_sp(c->ne[-1]); c->ne--)
+		;
+	int has_eq = p < end && *p == '=';
+	if (has_eq) {
+		for (p++; p < end && is_sp(*p); p++)
+			;
+		c->vb = p;
+		if (p < end && *p == '"') /* a quoted value may hold delimiters */
+			for (p++; p < end && *p++ != '"';)
+				;
+		while (p < end && *p != ';' && !(req && *p == ','))
+			p++;
+		for (c->ve = p; c->ve > c->vb && is_sp(c->ve[-1]); c->ve--)
+			;
+	}
+	*pp = p < end ? p + 1 : p;
+	return has_eq;
+}
+
+long cookie_capture_find(const char *v, size_t len, int req, const char *name, size_t nlen,
+                         char *out, size_t max)
+{
+	const char *p = v, *end = v + len;
+	while (p < end) {
+		struct cookie_span c;
+		int ok = cookie_next(&p, end, req, &c);
+		size_t tl = ok ? (size_t)(c.ne - c.nb) + 1 + (size_t)(c.ve - c.vb) : 0;
+		size_t i = 0;
+		while (ok && i < nlen && i < tl && cookie_at(&c, i) == name[i])
+			i++;
+		if (ok && i == nlen) {
+			size_t n = tl < max ? tl : max;
+			for (i = 0; i < n; i++)
+				out[i] = cookie_at(&c, i);
+			out[n] = 0;
+			return (long)n;
+		}
+		if (!req)
+			break; /* the rest of a Set-Cookie value are attributes */
+	}
+	return -1;
+}
+
+void capture_cookie(struct stream *s, int dir)
+{
+	const struct proxy *fe = s->fe->conf;
+	struct http_txn *t = s->txn;
+	const struct http_msg *m = dir ? &t->rsp : &t->req;
+	const char *hname = dir ? "set-cookie" : "cookie";
+	char buf[COOKIE_CAP_MAX + 1];
+	free(t->cookie_cap[dir]);
+	t->cookie_cap[dir] = NULL;
+	for (int h = 0; h < m->nhdrs; h++) {
+		if (!m->hdrs[h].n.len || !http_name_is(m->hdrs[h].n, hname))
+			continue;
+		long n =
+		    cookie_capture_find(m->hdrs[h].v.p, m->hdrs[h].v.len, !dir, fe->cap_cookie,
+		                        strlen(fe->cap_cookie), buf, (size_t)fe->cap_cookie_len);
+		if (n >= 0) {
+			t->cookie_cap[dir] = xstrndup(buf, (size_t)n);
+			return;
+		}
+	}
+}
+
+const char *capture_cookie_value(const struct stream *s, int dir)
+{
+	return s->txn ? s->txn->cookie_cap[dir] : NULL;
+}
+
 void capture_free(struct http_txn *t, const struct proxy *fe)
 {
+	for (int dir = 0; dir < 2; dir++) {
+		free(t->cookie_cap[dir]);
+		t->cookie_cap[dir] = NULL;
+	}
 	for (int dir = 0; dir < 2; dir++) {
 		for (int i = 0; t->caps[dir] && i < fe->ncaps[dir]; i++)
 			free(t->caps[dir][i]);

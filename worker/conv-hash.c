@@ -1,11 +1,13 @@
 /* Hash converters: crc32, djb2, sdbm, wt6 (the load-balancing hash
- * functions, with optional avalanche), sha1, sha2.
+ * functions, with optional avalanche), xxh32, xxh64, xxh3, crc32c, sha1,
+ * sha2.
  */
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "common/mem.h"
 #include "common/sample.h"
+#include "common/xxh3.h"
 #include "worker/lb.h"
 
 /* crc32([avalanche]), djb2, sdbm, wt6: an unsigned 32-bit hash. */
@@ -121,7 +123,7 @@ static uint32_t crc32c(const unsigned char *p, size_t len)
 	return ~c;
 }
 
-/* xxh32([seed]), xxh64([seed]), crc32c([avalanche]) */
+/* xxh32([seed]), xxh64([seed]), xxh3([seed]), crc32c([avalanche]) */
 static int conv_xxh(const struct arg *args, struct sample *smp, const void *priv)
 {
 	const unsigned char *p = (const unsigned char *)smp->u.str.ptr;
@@ -133,6 +135,9 @@ static int conv_xxh(const struct arg *args, struct sample *smp, const void *priv
 		break;
 	case '6':
 		smp->u.sint = (int64_t)xxh64(p, len, (uint64_t)seed);
+		break;
+	case 'h':
+		smp->u.sint = (int64_t)xxh3_64(p, len, (uint64_t)seed);
 		break;
 	default: {
 		uint32_t h = crc32c(p, len);
@@ -183,6 +188,7 @@ static const struct smp_conv_kw hash_convs[] = {
     {"sha1", conv_sha, ARGS0, NULL, BIN, BIN, NULL},
     {"xxh32", conv_xxh, AV, NULL, BIN, SMP_T_SINT, "3"},
     {"xxh64", conv_xxh, AV, NULL, BIN, SMP_T_SINT, "6"},
+    {"xxh3", conv_xxh, AV, NULL, BIN, SMP_T_SINT, "h"},
     {"crc32c", conv_xxh, AV, NULL, BIN, SMP_T_SINT, "c"},
     {"sha2", conv_sha, ARGS(0, ARGT_SINT), val_sha2, BIN, BIN, (const void *)1},
 };

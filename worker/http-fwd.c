@@ -3,6 +3,7 @@
  * response body toward the client, switching to a tunnel (101, CONNECT),
  * and the end of the transaction (keep-alive, server connection kept).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -390,10 +391,14 @@ void http_next_transaction(struct stream *s)
 	t->req_valid = t->rsp_valid = t->lax_rewrite = t->be_chosen = 0;
 	t->wfb_until = 0;
 	t->wfb_min = 0;
+	t->rerun_to = NULL;
 	t->status = 0;
 	t->rscan_from = 0;
 	t->rw_len = 0;
 	capture_free(t, s->fe->conf);
+	free(t->eh); /* left by a failed early-hint run */
+	t->eh = NULL;
+	t->eh_len = 0;
 	if (s->addrs && s->addrs->addr_saved) { /* set-src/set-dst: the previous request only */
 		s->cli_addr = s->addrs->saved_cli;
 		s->dst_addr = s->addrs->saved_dst;

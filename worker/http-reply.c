@@ -126,6 +126,7 @@ void http_txn_free(struct stream *s)
 	free(t->req_copy);
 	free(t->rw);
 	capture_free(t, s->fe->conf);
+	free(t->eh);
 	free(t->lout);
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);

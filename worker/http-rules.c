@@ -39,7 +39,8 @@ static int request_verdict(struct stream *s, enum act_ret ret)
 	case ACT_RET_DONE:
 	case ACT_RET_ABRT:
 		return 0;
-	case ACT_RET_YIELD:            /* wait-for-body */
+	case ACT_RET_YIELD: /* wait-for-body */
+		s->txn->rerun_to = s->resume_rule;
 		s->resume_rule = NULL; /* the head is parsed again: from the start */
 		return 2;
 	case ACT_RET_DENY:
@@ -117,9 +118,16 @@ int http_request_rules(struct stream *s)
 		http_flush(s);
 		return 0;
 	}
+	/* the cookie is captured as the rules leave the header; a request
+	 * they answer keeps what was captured before them
+	 */
+	if (fe->cap_cookie)
+		capture_cookie(s, 0);
 	int v = proxy_request_rules(s, fe);
 	if (v != 1)
 		return v;
+	if (fe->cap_cookie)
+		capture_cookie(s, 0);
 	s->be = rules_select_backend(s);
 	t->be_chosen = 1;
 	if (!s->be)
@@ -128,6 +136,8 @@ int http_request_rules(struct stream *s)
 	const struct proxy *be = s->be->conf;
 	if (be != fe && (v = proxy_request_rules(s, be)) != 1)
 		return v;
+	if (be != fe && fe->cap_cookie)
+		capture_cookie(s, 0);
 	/* use-server reads the request as the rules left it */
 	s->use_srv = be_has_server_rules(s) ? use_server_pick(s) : NULL;
 	return 1;
@@ -192,6 +202,8 @@ int http_response_rules(struct stream *s)
 	if (s->fe->conf->ncaps[1])
 		capture_headers(s, 1);
 	enum act_ret ret = run_both(s, RS_HTTP_RES);
+	if (ret == ACT_RET_CONT && s->fe->conf->cap_cookie)
+		capture_cookie(s, 1); /* as the http-response rules left it */
 	if (ret == ACT_RET_CONT)
 		ret = run_both(s, RS_HTTP_AFTER);
 	switch (ret) {

@@ -69,6 +69,13 @@ struct http_txn {
 	char *req_copy;               /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
 	char **caps[2]; /* captured values per slot (request, response), NULL: none */
+	char *cookie_cap[2];      /* "capture cookie" of the request and response (%CC %CS) */
+	char *eh;                 /* 103 response being built by early-hint rules, NULL: none */
+	/* request rules run again after a wait-for-body yield: the rule that
+	 * yielded, until it runs again (what came before it already acted)
+	 */
+	const struct act_rule *rerun_to;
+	uint32_t eh_len;
 	char *rw;                 /* values written by rules (headers, URI...) */
 	uint32_t rw_len, rw_size; /* for this transaction */
 	struct http_hdr *hdrs;    /* request then response slots, NULL while idle */

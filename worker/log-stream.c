@@ -87,7 +87,7 @@ void log_txn_begin(struct stream *s)
 	l->srv = NULL;
 	l->retries = l->redispatched = l->srv_queue = l->be_queue = 0;
 	l->term[0] = l->term[1] = 0;
-	l->logged = l->first_txn = l->asap = 0;
+	l->logged = l->first_txn = l->asap = l->level = 0;
 	l->id = atomic_fetch_add(&request_counter, 1);
 	if (s->txn && s->txn->cin.tail > s->txn->cin.head)
 		log_request_start(s); /* a pipelined request is already there */
@@ -175,13 +175,18 @@ static int line_is_error(const struct stream *s)
 	return s->txn && s->txn->status >= 500;
 }
 
-/* Renders and sends the line of the current transaction. */
+/* Renders and sends the line of the current transaction, at the level a
+ * set-log-level rule chose (none for "silent"), else at info (err for an
+ * error with log-separate-errors).
+ */
 static void emit_line(struct stream *s)
 {
 	const struct px_log *pl = &s->fe->conf->log;
 	int err = line_is_error(s);
 	if ((pl->flags & PXL_DONTLOG_NORMAL) && !err)
 		return;
+	if (s->log.level < 0)
+		return; /* set-log-level silent */
 	char cause = s->log.term[0] ? s->log.term[0] : '-';
 	if ((pl->flags & PXL_DONTLOGNULL) && s->bytes_in == s->log.base_in &&
 	    (cause == '-' || cause == 'C' || cause == 'c'))
@@ -191,6 +196,8 @@ static void emit_line(struct stream *s)
 	size_t len = logfmt_render(pl->lf, &ctx, line, sizeof(line));
 	size_t sdlen = pl->lf_sd ? logfmt_render(pl->lf_sd, &ctx, sd, sizeof(sd)) : 0;
 	int level = err && (pl->flags & PXL_SEPARATE_ERRORS) ? LOG_LVL_ERR : LOG_LVL_INFO;
+	if (s->log.level > 0)
+		level = s->log.level - 1;
 	atomic_fetch_add(&s->fe->log_count, 1);
 	log_send(pl->targets, level, log_tag_of(pl), sdlen ? sd : NULL, sdlen, line, len);
 }

@@ -37,6 +37,7 @@ struct strm_log {
 	int logged;              /* the transaction's line went out */
 	int asap;                /* it went out early (option logasap) */
 	int first_txn;           /* the first transaction of the connection */
+	int level;               /* set-log-level: 0 none, -1 silent, else level + 1 */
 };
 
 /* Bytes sent or queued to the client so far (a local reply may still be

@@ -334,13 +334,16 @@ VAR(v_U)
 {
 	return put_int(out, room, (int64_t)(STRM(ctx)->bytes_in - STRM(ctx)->log.base_in), opts, 0);
 }
+/* %CC, %CS: the cookies of "capture cookie", "-" when none. */
 VAR(v_CC)
 {
-	(void)ctx;
-	(void)out;
-	(void)room;
-	(void)opts;
-	return -1;
+	const char *v = capture_cookie_value(STRM(ctx), 0);
+	return v ? put_cstr(out, room, v, opts) : -1;
+}
+VAR(v_CS)
+{
+	const char *v = capture_cookie_value(STRM(ctx), 1);
+	return v ? put_cstr(out, room, v, opts) : -1;
 }
 
 /* Connection counts as HAProxy logs them: after this stream released its
@@ -569,7 +572,7 @@ static const struct lf_var_kw log_vars[] = {
     {"ms", v_ms, 0}, {"Th", v_Th, 0},    {"Ti", v_Ti, 0},    {"TR", v_TR, 0},   {"Tq", v_Tq, 0},
     {"Tw", v_Tw, 0}, {"Tc", v_Tc, 0},    {"Tr", v_Tr, 0},    {"Ta", v_Ta, 0},   {"Tt", v_Tt, 0},
     {"Tu", v_Tu, 0}, {"Td", v_Td, 0},    {"ts", v_ts, 0},    {"tsc", v_tsc, 0}, {"ST", v_ST, 0},
-    {"B", v_B, 0},   {"U", v_U, 0},      {"CC", v_CC, 0},    {"CS", v_CC, 0},   {"ac", v_ac, 0},
+    {"B", v_B, 0},   {"U", v_U, 0},      {"CC", v_CC, 0},    {"CS", v_CS, 0},   {"ac", v_ac, 0},
     {"fc", v_fc, 0}, {"bc", v_bc, 0},    {"sc", v_sc, 0},    {"rc", v_rc, 0},   {"sq", v_sq, 0},
     {"bq", v_bq, 0}, {"hr", v_hr, 0},    {"hs", v_hs, 0},    {"hrl", v_hrl, 0}, {"hsl", v_hsl, 0},
     {"r", v_r, 0},   {"HM", v_HM, 0},    {"HP", v_HP, 0},    {"HPO", v_HPO, 0}, {"HQ", v_HQ, 0},

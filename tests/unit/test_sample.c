@@ -309,6 +309,10 @@ TEST(more_converters)
 	CHECK_STR(eval("str(a),xxh64"), "-3292477735350538661");
 	CHECK_STR(eval("str(helloworld.this.is.a.longer.text.here.ok),xxh64(7)"),
 	          "-7808180388436827776");
+	/* xxh3: the values of HAProxy 2.6 (see test_xxh3.c for every length) */
+	CHECK_STR(eval("str(b),xxh3"), "6294355645245719615");
+	CHECK_STR(eval("str(b),xxh3(1)"), "-7421772513463164128");
+	CHECK_STR(eval("str(\"\"),xxh3"), "3244421341483603138");
 	CHECK_STR(eval("str(hello),crc32c"), "2591144780");
 	CHECK_STR(eval("str(hello),crc32c(1)"), "2290590055");
 }

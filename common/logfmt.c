@@ -290,6 +290,29 @@ static void put(char *out, size_t room, size_t *pos, const char *s, size_t len, 
 	}
 }
 
+/* Writes dynamic bytes <s> with the control characters (0x00-0x1f but the
+ * tab, and 0x7f) as <esc> and two hexadecimal digits: '%' in HTTP contexts
+ * (a value can never split a header or a status line, as in HAProxy), '#'
+ * in log lines (a value can never forge a line).
+ */
+static void put_ctl_encoded(char *out, size_t room, size_t *pos, const char *s, size_t len,
+                            char esc, unsigned opts)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < len && *pos < room; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			if (room - *pos < 3)
+				return;
+			out[(*pos)++] = esc;
+			out[(*pos)++] = hex[c >> 4];
+			out[(*pos)++] = hex[c & 15];
+			continue;
+		}
+		put(out, room, pos, s + i, 1, opts);
+	}
+}
+
 /* Writes a sample's value (or "-" when absent) with its options. */
 static void put_sample(char *out, size_t room, size_t *pos, struct sample *smp, int present,
                        unsigned opts)
@@ -313,7 +336,7 @@ static void put_sample(char *out, size_t room, size_t *pos, struct sample *smp, 
 	quote = quote && !numeric;
 	if (quote)
 		put(out, room, pos, "\"", 1, 0);
-	put(out, room, pos, smp->u.str.ptr, smp->u.str.len, opts);
+	put_ctl_encoded(out, room, pos, smp->u.str.ptr, smp->u.str.len, '#', opts);
 	if (quote)
 		put(out, room, pos, "\"", 1, 0);
 }
@@ -340,16 +363,22 @@ size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, si
 			if (!lf->http)
 				put_sample(out, room, &pos, &smp, ok, n->opts);
 			else if (ok && smp_cast(&smp, SMP_T_STR))
-				put(out, room, &pos, smp.u.str.ptr, smp.u.str.len, 0);
+				put_ctl_encoded(out, room, &pos, smp.u.str.ptr, smp.u.str.len, '%',
+				                0);
 			smp_arena_release(mark);
+		} else if (lf->http) { /* rendered aside, then encoded like samples */
+			char tmp[1024];
+			int w = ctx && ctx->strm ? n->var->render(ctx, tmp, sizeof(tmp), 0) : -1;
+			if (w > 0)
+				put_ctl_encoded(out, room, &pos, tmp, (size_t)w, '%', 0);
 		} else {
 			int w = ctx && ctx->strm
-			            ? n->var->render(ctx, out + pos, room - pos, lf->http ? 0 : n->opts)
+			            ? n->var->render(ctx, out + pos, room - pos, n->opts)
 			            : -1; /* no stream (health checks, tests): no value */
-			if (w < 0 && !lf->http)
+			if (w < 0)
 				put(out, room, &pos, n->opts & LF_OPT_QUOTE ? "\"\"" : "-",
 				    n->opts & LF_OPT_QUOTE ? 2 : 1, 0);
-			else if (w > 0)
+			else
 				pos += (size_t)w;
 		}
 		if (pos > before)

@@ -388,6 +388,34 @@ VAR(v_bq)
 }
 
 /* Captured headers: "{v1|v2}" (<clf>: each value alone, space separated). */
+/* Writes <p> as HAProxy logs request lines and headers: bytes outside
+ * 32..126, '#', '"' and those of <extra> become '#' and two hexadecimal
+ * digits; quoted with +Q.
+ */
+static int put_log_encoded(char *out, size_t room, const char *p, const char *extra, unsigned opts)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	int q = (opts & LF_OPT_QUOTE) != 0;
+	if (q && n < room)
+		out[n++] = '"';
+	for (; *p && n < room; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 32 || c > 126 || c == '#' || c == '"' || (extra && strchr(extra, c))) {
+			if (room - n < 3)
+				break;
+			out[n++] = '#';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	if (q && n < room)
+		out[n++] = '"';
+	return (int)n;
+}
+
 static int put_captures(char *out, size_t room, const struct stream *s, int dir, int clf,
                         unsigned opts)
 {
@@ -402,9 +430,9 @@ static int put_captures(char *out, size_t room, const struct stream *s, int dir,
 		if (i && w < room)
 			out[w++] = clf ? ' ' : '|';
 		if (clf)
-			w += (size_t)put_cstr(out + w, room - w, v ? v : "-", opts);
+			w += (size_t)put_log_encoded(out + w, room - w, v ? v : "-", "{|}", opts);
 		else if (v)
-			w += (size_t)put_cstr(out + w, room - w, v, 0);
+			w += (size_t)put_log_encoded(out + w, room - w, v, "{|}", 0);
 	}
 	if (!clf && w < room)
 		out[w++] = '}';
@@ -435,7 +463,7 @@ static const char *reqline(const struct stream *s)
 VAR(v_r)
 {
 	const char *l = reqline(STRM(ctx));
-	return put_cstr(out, room, l ? l : "<BADREQ>", opts);
+	return put_log_encoded(out, room, l ? l : "<BADREQ>", NULL, opts);
 }
 
 /* Parts of the request line "METHOD URI VERSION": <part> 0, 1 or 2. */

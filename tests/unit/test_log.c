@@ -184,6 +184,9 @@ TEST(log_formats_merge_separators)
 	CHECK_STR(render_log("a %[str(x)] b"), "a x b");
 	/* a missing value is still shown */
 	CHECK_STR(render_log("a %[env(HALYARD_NO_SUCH)] b"), "a - b");
+	/* control characters never reach a log line raw */
+	CHECK_STR(render_log("v=%[str(a),url_dec] %[str(x%0d%0Ay%09z),url_dec]"),
+	          "v=a x#0D#0Ay\tz");
 	/* variables without a stream have no value */
 	CHECK_STR(render_log("%ci:%cp %{+Q}r"), "-:- \"\"");
 	/* outside logs, spaces are text */

@@ -15,8 +15,9 @@ PKGS=(
 	varnish                         # varnishtest, runs tests/vtc
 	socat curl wrk nghttp2-client haproxy nginx-light
 	python3 procps iproute2
+	redis-server postgresql mariadb-server   # real peers of the protocol health checks
 )
-DAEMONS=(haproxy nginx)
+DAEMONS=(haproxy nginx redis-server postgresql mariadb)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 

@@ -41,6 +41,7 @@ struct check {
 	int tcp;           /* a tcp-check run is under way */
 	int fast_once;     /* on-error: the next check comes after "fastinter" */
 	struct tchk_io tio;
+	struct check_smp smp; /* sample context of the run under way */
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -365,6 +366,7 @@ static void finish(struct check *ck, enum check_result r)
 	}
 	ck->http = 0;
 	ck->tcp = 0;
+	check_smp_end(&ck->smp);
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
 	ck->fast_once = 0;
@@ -406,7 +408,7 @@ static void http_start(struct check *ck)
 {
 	ck->http = 1;
 	connected_timeout(ck);
-	hchk_prepare(&ck->io, ck->srv);
+	hchk_prepare(&ck->io, ck->srv, &ck->smp);
 	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
 	http_step(ck);
 }
@@ -533,7 +535,7 @@ static void timed_out(struct check *ck)
 	}
 	ck->st.info[0] = 0; /* HAProxy gives no details for timeouts */
 	ck->st.code = 0;
-	finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+	finish(ck, ck->http ? hchk_tout_status(ck->srv) : CHK_L4TOUT);
 }
 
 /* Timer: start an attempt, or give up on one that timed out. */
@@ -549,11 +551,13 @@ static void check_timer_cb(struct timer *t)
 	}
 	ck->started = curthr->now_ms;
 	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
+	check_smp_begin(&ck->smp, ck->srv);
 	if (tchk_rules_of(ck->srv->be->conf, &rules, &proto)) {
 		struct tchk_res res;
 		ck->tcp = 1;
 		ck->tio.open = tcp_open;
 		ck->tio.ctx = ck;
+		ck->tio.smp = &ck->smp;
 		if (tchk_start(&ck->tio, rules, proto, &res))
 			finish_tcp(ck, &res);
 		return;

@@ -362,7 +362,7 @@ struct tcpchk_rule {
 	struct hl_addr addr;
 	int addr_set;
 	int send_proxy; /* 1: PROXY protocol v1 header first */
-	int linger;     /* close with a reset, not a FIN */
+	int linger;     /* close with a FIN, not a reset (the default) */
 	/* send, and the pattern of string/binary expects */
 	char *data;
 	size_t len;

@@ -23,6 +23,26 @@
 #include "conf/parser.h"
 #include "conf/tcpchk.h"
 
+/* Replaces string field <slot> of <hc> (own bit <bit>) with <v>, freeing
+ * the old value when this section allocated it.
+ */
+static void set_str(struct px_httpchk *hc, char **slot, unsigned bit, char *v)
+{
+	if (hc->own & bit)
+		free(*slot);
+	*slot = v;
+	hc->own = v ? hc->own | bit : hc->own & ~bit;
+}
+
+/* Same for log-format field <slot>. */
+static void set_fmt(struct px_httpchk *hc, struct logfmt **slot, unsigned bit, struct logfmt *v)
+{
+	if (hc->own & bit)
+		logfmt_free(*slot);
+	*slot = v;
+	hc->own = v ? hc->own | bit : hc->own & ~bit;
+}
+
 /* Appends header <name>: <value> to the send rule of <hc>. */
 static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const char *value,
                     size_t vlen)
@@ -44,16 +64,14 @@ static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const 
 static int split_legacy_version(struct px_httpchk *hc, const char *ver)
 {
 	const char *eol = strstr(ver, "\r\n");
-	hc->ver = eol ? strndup(ver, (size_t)(eol - ver)) : xstrdup(ver);
-	if (!hc->ver)
-		abort();
+	set_str(hc, &hc->ver, HCO_VER, eol ? xstrndup(ver, (size_t)(eol - ver)) : xstrdup(ver));
 	if (!eol)
 		return 0;
 	for (const char *p = eol + 2; *p;) {
 		const char *end = strstr(p, "\r\n");
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (!len) { /* empty line: the body follows */
-			hc->body = xstrdup(p + 2);
+			set_str(hc, &hc->body, HCO_BODY, xstrdup(p + 2));
 			break;
 		}
 		const char *colon = memchr(p, ':', len);
@@ -77,14 +95,18 @@ static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, cha
 	}
 	hc->enabled = 1;
 	ctx->px->tcpchk.kind = TCK_NONE;
-	hc->meth = hc->uri = hc->ver = hc->body = NULL;
-	hc->uri_fmt = hc->body_fmt = NULL;
+	set_str(hc, &hc->meth, HCO_METH, NULL);
+	set_str(hc, &hc->uri, HCO_URI, NULL);
+	set_str(hc, &hc->ver, HCO_VER, NULL);
+	set_str(hc, &hc->body, HCO_BODY, NULL);
+	set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, NULL);
+	set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, NULL);
 	hc->hdrs = NULL;
 	if (nargs == 3)
-		hc->uri = xstrdup(args[2]);
+		set_str(hc, &hc->uri, HCO_URI, xstrdup(args[2]));
 	if (nargs >= 4) {
-		hc->meth = xstrdup(args[2]);
-		hc->uri = xstrdup(args[3]);
+		set_str(hc, &hc->meth, HCO_METH, xstrdup(args[2]));
+		set_str(hc, &hc->uri, HCO_URI, xstrdup(args[3]));
 	}
 	if (nargs == 5 && split_legacy_version(hc, args[4]))
 		ha_warning("config : parsing [%s:%d]: 'option httpchk' : hiding headers or body at "
@@ -109,15 +131,18 @@ static int parse_hc_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	return CFG_OK;
 }
 
-/* Sets one "http-check send" field <*slot> from args[i + 1]. */
-static int send_value(char **args, int nargs, int i, char **slot, char **err)
+/* Sets one "http-check send" field <*slot> (own bit <bit>) of <hc> from
+ * args[i + 1].
+ */
+static int send_value(struct px_httpchk *hc, char **args, int nargs, int i, char **slot,
+                      unsigned bit, char **err)
 {
 	if (i + 1 >= nargs || !*args[i + 1]) {
 		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
 		          args[i]);
 		return -1;
 	}
-	*slot = xstrdup(args[i + 1]);
+	set_str(hc, slot, bit, xstrdup(args[i + 1]));
 	return 0;
 }
 
@@ -169,11 +194,11 @@ static int send_fmt(struct cfg_ctx *ctx, char **args, int nargs, int i, char **e
 		return -1;
 	}
 	if (args[i][0] == 'u') {
-		hc->uri_fmt = lf; /* replaces "uri" */
-		hc->uri = NULL;
+		set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, lf); /* replaces "uri" */
+		set_str(hc, &hc->uri, HCO_URI, NULL);
 	} else {
-		hc->body_fmt = lf; /* replaces "body" */
-		hc->body = NULL;
+		set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, lf); /* replaces "body" */
+		set_str(hc, &hc->body, HCO_BODY, NULL);
 	}
 	return 0;
 }
@@ -193,18 +218,18 @@ static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	hc->hdrs = NULL; /* the headers of "option httpchk" (legacy) are replaced */
 	for (int i = 2; i < nargs; i += 2) {
 		const char *a = args[i];
-		char **slot = !strcmp(a, "meth")   ? &hc->meth
-		              : !strcmp(a, "uri")  ? &hc->uri
-		              : !strcmp(a, "ver")  ? &hc->ver
-		              : !strcmp(a, "body") ? &hc->body
-		                                   : NULL;
-		if (slot) {
-			if (send_value(args, nargs, i, slot, err) < 0)
+		static const char *const names[] = {"meth", "uri", "ver", "body"};
+		char **slots[] = {&hc->meth, &hc->uri, &hc->ver, &hc->body};
+		int k = 0;
+		while (k < 4 && strcmp(a, names[k]) != 0)
+			k++;
+		if (k < 4) {
+			if (send_value(hc, args, nargs, i, slots[k], HCO_METH << k, err) < 0)
 				return CFG_ALERT;
-			if (slot == &hc->uri)
-				hc->uri_fmt = NULL; /* the last one given wins */
-			if (slot == &hc->body)
-				hc->body_fmt = NULL;
+			if (k == 1) /* the last one given wins */
+				set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, NULL);
+			if (k == 3)
+				set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, NULL);
 		} else if (!strcmp(a, "hdr")) {
 			if (send_hdr(ctx, args, nargs, i, err) < 0)
 				return CFG_ALERT;

@@ -324,7 +324,15 @@ struct px_httpchk {
 	struct httpchk_expect *expects;  /* all must match; NULL: 2xx/3xx */
 	int own_expects;                 /* expects set here, not inherited */
 	int disable_on_404, send_state;
+	unsigned own; /* HCO_*: fields allocated by this section (freed on replacement) */
 };
+
+#define HCO_METH 0x01
+#define HCO_URI 0x02
+#define HCO_VER 0x04
+#define HCO_BODY 0x08
+#define HCO_URI_FMT 0x10
+#define HCO_BODY_FMT 0x20
 
 /* tcp-check rules ("option tcp-check" and "tcp-check ...", and the rules
  * the protocol checks build: "option smtpchk", "option redis-check"...).

@@ -215,4 +215,41 @@ TEST(evaluated_rules)
 	CHECK(rule_at(b, 7)->inverse);
 }
 
+/* http-check: variable rules before the first expect run before the
+ * request, the others after the expect written before them; expect options
+ * on either side of the match; uri-lf replaces uri; a defaults section's
+ * variable rules are replaced by a backend's own.
+ */
+TEST(http_evaluated_rules)
+{
+	int ok;
+	struct config *cfg = load(
+	    "defaults\n    option httpchk\n    http-check set-var(check.d) int(1)\n"
+	    "backend inherits\n"
+	    "backend b\n    option httpchk GET /x\n    http-check set-var(check.a) int(1)\n"
+	    "    http-check send uri-lf \"/%[srv_name]\" hdr X-A \"%[be_name]\" hdr X-B plain\n"
+	    "    http-check expect comment c status 200 on-error \"e\" status-code int(7)\n"
+	    "    http-check set-var(check.b) res.hdr(x)\n    http-check unset-var(check.a)\n"
+	    "    http-check expect ! string-lf \"%[srv_name]\" ok-status L7OKC\n",
+	    &ok);
+	CHECK(ok);
+	const struct proxy *inh = px_named(cfg, "inherits"), *b = px_named(cfg, "b");
+	CHECK(inh && b);
+	if (!inh || !b)
+		return;
+	CHECK(inh->httpchk.pre_vars && !inh->httpchk.pre_vars->next);
+	const struct px_httpchk *hc = &b->httpchk;
+	CHECK(hc->pre_vars && hc->pre_vars != inh->httpchk.pre_vars && !hc->pre_vars->next);
+	CHECK(hc->uri == NULL && hc->uri_fmt != NULL);
+	CHECK(hc->hdrs && hc->hdrs->fmt && hc->hdrs->next && !hc->hdrs->next->fmt);
+	const struct httpchk_expect *e = hc->expects;
+	CHECK(e && e->kind == HCE_STATUS && e->rep.on_error && e->rep.status_code);
+	CHECK(e && e->comment && !strcmp(e->comment, "c"));
+	CHECK(e && e->after && e->after->kind == CVA_SET && e->after->next &&
+	      e->after->next->kind == CVA_UNSET);
+	e = e ? e->next : NULL;
+	CHECK(e && e->kind == HCE_STRING_LF && e->inverse && e->fmt && !e->after);
+	CHECK(e && e->ok_status == (int)check_result_by_name("L7OKC"));
+}
+
 TEST_MAIN()

@@ -99,7 +99,7 @@ unsigned smp_use_allowed(enum smp_checkpoint ck)
 		       SMP_USE_HRQHP | SMP_USE_HRSHP;
 	case SMP_CK_CHECK:
 		return SMP_USE_INTRN | SMP_USE_BKEND | SMP_USE_SERVR | SMP_USE_L6RES |
-		       SMP_USE_HRSHV | SMP_USE_HRSBO;
+		       SMP_USE_HRSHV | SMP_USE_HRSBO | SMP_USE_HRSHP;
 	default:
 		return ~0u;
 	}

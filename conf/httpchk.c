@@ -1,7 +1,10 @@
 /* Configuration of HTTP health checks: "option httpchk", "http-check send",
- * "http-check expect", "http-check disable-on-404" and "http-check
- * send-state", with HAProxy 2.6's forms and messages. The settings live in
+ * "http-check expect", "http-check disable-on-404", "http-check
+ * send-state" and the variable actions ("http-check set-var(<name>)..."),
+ * with HAProxy 2.6's forms and messages. The settings live in
  * proxy->httpchk (conf/model-t.h); worker/check-http.c runs the checks.
+ * Header values, uri-lf, body-lf and string-lf patterns are log-format
+ * strings rendered per check.
  *
  * A proxy inherits its defaults section's settings by a shallow copy, so the
  * parsers here never modify a string or list they did not create: they
@@ -12,10 +15,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/logfmt.h"
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/sample.h"
 #include "conf/kw.h"
 #include "conf/parser.h"
+#include "conf/tcpchk.h"
+
+/* Replaces string field <slot> of <hc> (own bit <bit>) with <v>, freeing
+ * the old value when this section allocated it.
+ */
+static void set_str(struct px_httpchk *hc, char **slot, unsigned bit, char *v)
+{
+	if (hc->own & bit)
+		free(*slot);
+	*slot = v;
+	hc->own = v ? hc->own | bit : hc->own & ~bit;
+}
+
+/* Same for log-format field <slot>. */
+static void set_fmt(struct px_httpchk *hc, struct logfmt **slot, unsigned bit, struct logfmt *v)
+{
+	if (hc->own & bit)
+		logfmt_free(*slot);
+	*slot = v;
+	hc->own = v ? hc->own | bit : hc->own & ~bit;
+}
 
 /* Appends header <name>: <value> to the send rule of <hc>. */
 static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const char *value,
@@ -38,16 +64,14 @@ static void add_hdr(struct px_httpchk *hc, const char *name, size_t nlen, const 
 static int split_legacy_version(struct px_httpchk *hc, const char *ver)
 {
 	const char *eol = strstr(ver, "\r\n");
-	hc->ver = eol ? strndup(ver, (size_t)(eol - ver)) : xstrdup(ver);
-	if (!hc->ver)
-		abort();
+	set_str(hc, &hc->ver, HCO_VER, eol ? xstrndup(ver, (size_t)(eol - ver)) : xstrdup(ver));
 	if (!eol)
 		return 0;
 	for (const char *p = eol + 2; *p;) {
 		const char *end = strstr(p, "\r\n");
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (!len) { /* empty line: the body follows */
-			hc->body = xstrdup(p + 2);
+			set_str(hc, &hc->body, HCO_BODY, xstrdup(p + 2));
 			break;
 		}
 		const char *colon = memchr(p, ':', len);
@@ -71,13 +95,18 @@ static int parse_option_httpchk(struct cfg_ctx *ctx, char **args, int nargs, cha
 	}
 	hc->enabled = 1;
 	ctx->px->tcpchk.kind = TCK_NONE;
-	hc->meth = hc->uri = hc->ver = hc->body = NULL;
+	set_str(hc, &hc->meth, HCO_METH, NULL);
+	set_str(hc, &hc->uri, HCO_URI, NULL);
+	set_str(hc, &hc->ver, HCO_VER, NULL);
+	set_str(hc, &hc->body, HCO_BODY, NULL);
+	set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, NULL);
+	set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, NULL);
 	hc->hdrs = NULL;
 	if (nargs == 3)
-		hc->uri = xstrdup(args[2]);
+		set_str(hc, &hc->uri, HCO_URI, xstrdup(args[2]));
 	if (nargs >= 4) {
-		hc->meth = xstrdup(args[2]);
-		hc->uri = xstrdup(args[3]);
+		set_str(hc, &hc->meth, HCO_METH, xstrdup(args[2]));
+		set_str(hc, &hc->uri, HCO_URI, xstrdup(args[3]));
 	}
 	if (nargs == 5 && split_legacy_version(hc, args[4]))
 		ha_warning("config : parsing [%s:%d]: 'option httpchk' : hiding headers or body at "
@@ -102,19 +131,81 @@ static int parse_hc_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	return CFG_OK;
 }
 
-/* Sets one "http-check send" field <*slot> from args[i + 1]. */
-static int send_value(char **args, int nargs, int i, char **slot, char **err)
+/* Sets one "http-check send" field <*slot> (own bit <bit>) of <hc> from
+ * args[i + 1].
+ */
+static int send_value(struct px_httpchk *hc, char **args, int nargs, int i, char **slot,
+                      unsigned bit, char **err)
 {
 	if (i + 1 >= nargs || !*args[i + 1]) {
 		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
 		          args[i]);
 		return -1;
 	}
-	*slot = xstrdup(args[i + 1]);
+	set_str(hc, slot, bit, xstrdup(args[i + 1]));
 	return 0;
 }
 
-/* http-check send [meth <m>] [uri <u>] [ver <v>] [hdr <n> <v>]* [body <s>] */
+/* "hdr <name> <fmt>" of "http-check send" at args[i]: the value is a
+ * log-format string.
+ */
+static int send_hdr(struct cfg_ctx *ctx, char **args, int nargs, int i, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	struct smp_where w = chk_where(ctx);
+	char *e2 = NULL;
+	if (i + 2 >= nargs) {
+		memprintf(err, "'%s %s' : 'hdr' expects <name> and <value> as arguments.", args[0],
+		          args[1]);
+		return -1;
+	}
+	struct logfmt *lf = logfmt_parse_http(args[i + 2], &w, &e2);
+	if (!lf) {
+		memprintf(err, "'%s %s' : %s.", args[0], args[1], e2);
+		free(e2);
+		return -1;
+	}
+	add_hdr(hc, args[i + 1], strlen(args[i + 1]), args[i + 2], strlen(args[i + 2]));
+	struct httpchk_hdr *h = hc->hdrs;
+	while (h->next)
+		h = h->next;
+	if (logfmt_is_const(lf) && !strchr(args[i + 2], '%'))
+		logfmt_free(lf); /* plain text: sent as written */
+	else
+		h->fmt = lf;
+	return 0;
+}
+
+/* "uri-lf <fmt>" / "body-lf <fmt>" of "http-check send" at args[i]. */
+static int send_fmt(struct cfg_ctx *ctx, char **args, int nargs, int i, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	struct smp_where w = chk_where(ctx);
+	char *e2 = NULL;
+	if (i + 1 >= nargs || !*args[i + 1]) {
+		memprintf(err, "'%s %s' : '%s' expects a string as argument..", args[0], args[1],
+		          args[i]);
+		return -1;
+	}
+	struct logfmt *lf = chk_parse_fmt(args[i + 1], &w, &e2);
+	if (!lf) {
+		memprintf(err, "'%s %s' : %s", args[0], args[1], e2);
+		free(e2);
+		return -1;
+	}
+	if (args[i][0] == 'u') {
+		set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, lf); /* replaces "uri" */
+		set_str(hc, &hc->uri, HCO_URI, NULL);
+	} else {
+		set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, lf); /* replaces "body" */
+		set_str(hc, &hc->body, HCO_BODY, NULL);
+	}
+	return 0;
+}
+
+/* http-check send [meth <m>] [uri <u>|uri-lf <fmt>] [ver <v>] [hdr <n> <fmt>]*
+ * [body <s>|body-lf <fmt>]
+ */
 static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct px_httpchk *hc = &ctx->px->httpchk;
@@ -127,25 +218,26 @@ static int parse_hc_send(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	hc->hdrs = NULL; /* the headers of "option httpchk" (legacy) are replaced */
 	for (int i = 2; i < nargs; i += 2) {
 		const char *a = args[i];
-		char **slot = !strcmp(a, "meth")   ? &hc->meth
-		              : !strcmp(a, "uri")  ? &hc->uri
-		              : !strcmp(a, "ver")  ? &hc->ver
-		              : !strcmp(a, "body") ? &hc->body
-		                                   : NULL;
-		if (slot) {
-			if (send_value(args, nargs, i, slot, err) < 0)
+		static const char *const names[] = {"meth", "uri", "ver", "body"};
+		char **slots[] = {&hc->meth, &hc->uri, &hc->ver, &hc->body};
+		int k = 0;
+		while (k < 4 && strcmp(a, names[k]) != 0)
+			k++;
+		if (k < 4) {
+			if (send_value(hc, args, nargs, i, slots[k], HCO_METH << k, err) < 0)
 				return CFG_ALERT;
+			if (k == 1) /* the last one given wins */
+				set_fmt(hc, &hc->uri_fmt, HCO_URI_FMT, NULL);
+			if (k == 3)
+				set_fmt(hc, &hc->body_fmt, HCO_BODY_FMT, NULL);
 		} else if (!strcmp(a, "hdr")) {
-			if (i + 2 >= nargs) {
-				memprintf(
-				    err, "'%s %s' : 'hdr' expects <name> and <value> as arguments.",
-				    args[0], args[1]);
+			if (send_hdr(ctx, args, nargs, i, err) < 0)
 				return CFG_ALERT;
-			}
-			add_hdr(hc, args[i + 1], strlen(args[i + 1]), args[i + 2],
-			        strlen(args[i + 2]));
 			i++;
-		} else if (!strcmp(a, "uri-lf") || !strcmp(a, "body-lf") || !strcmp(a, "comment")) {
+		} else if (!strcmp(a, "uri-lf") || !strcmp(a, "body-lf")) {
+			if (send_fmt(ctx, args, nargs, i, err) < 0)
+				return CFG_ALERT;
+		} else if (!strcmp(a, "comment")) {
 			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], a);
 			return CFG_ALERT;
 		} else {
@@ -222,8 +314,12 @@ static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
  */
 static int expect_kind(const char *w, int *pending)
 {
-	static const char *const names[] = {"status", "rstatus", "string", "rstring"};
-	static const char *const later[] = {"min-recv", "string-lf", "hdr", "fhdr", "comment"};
+	static const char *const names[] = {[HCE_STATUS] = "status",
+	                                    [HCE_RSTATUS] = "rstatus",
+	                                    [HCE_STRING] = "string",
+	                                    [HCE_RSTRING] = "rstring",
+	                                    [HCE_STRING_LF] = "string-lf"};
+	static const char *const later[] = {"min-recv", "hdr", "fhdr"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcmp(w, names[i]))
 			return (int)i;
@@ -233,57 +329,126 @@ static int expect_kind(const char *w, int *pending)
 	return -1;
 }
 
-/* Builds expect rule <e> from "[!] <kind> <pattern>" at args[2..]. */
-static int parse_expect_rule(struct httpchk_expect *e, char **args, int nargs, char **err)
+/* Parses "comment <text>" of <e> at args[i]. */
+static int expect_comment(struct httpchk_expect *e, char **args, int nargs, int i, char **err)
 {
-	int i = 2, pending = 0;
-	if (i < nargs && !strcmp(args[i], "!")) {
-		e->inverse = 1;
-		i++;
-	}
-	if (i >= nargs) {
-		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.",
-		          args[0], args[1]);
-		return -1;
-	}
-	int kind = expect_kind(args[i], &pending);
-	if (kind < 0 && pending)
-		memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], args[i]);
-	else if (kind < 0)
-		memprintf(
-		    err,
-		    "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
-		    "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but "
-		    "got '%s' as argument..",
-		    args[0], args[1], args[i]);
-	else if (i + 1 >= nargs)
-		memprintf(err, "'%s %s' : '%s' expects a <pattern> as argument.", args[0], args[1],
+	if (i + 1 >= nargs || !*args[i + 1]) {
+		memprintf(err, "'%s %s' : '%s' expects a string as argument.", args[0], args[1],
 		          args[i]);
-	else if (i + 2 < nargs)
-		memprintf(err, "'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1],
-		          args[i + 2]);
-	if (kind < 0 || i + 1 >= nargs || i + 2 < nargs)
 		return -1;
+	}
+	free(e->comment);
+	e->comment = xstrdup(args[i + 1]);
+	return 1;
+}
+
+/* Parses option args[*i] of <e> (comment, ok-status, error-status,
+ * tout-status, on-success, on-error, status-code), advancing *<i> over its
+ * value. Returns 1 when parsed, 0 when args[*i] is no option, -1 on error.
+ */
+static int expect_option(struct httpchk_expect *e, char **args, int nargs, int *i,
+                         const struct smp_where *w, char **err)
+{
+	int rc;
+	if (!strcmp(args[*i], "comment"))
+		rc = expect_comment(e, args, nargs, *i, err);
+	else
+		rc = tcpchk_status_option(args, nargs, *i, &e->ok_status, &e->err_status,
+		                          &e->tout_status, err);
+	if (rc > 0)
+		(*i)++;
+	if (rc != 0)
+		return rc;
+	return chk_parse_report(&e->rep, args, nargs, i, w, err);
+}
+
+/* Sets the pattern of <e> (kind <kind>) from args[i]. */
+static int expect_pattern(struct httpchk_expect *e, int kind, char **args, int i,
+                          const struct smp_where *w, char **err)
+{
 	e->kind = (enum httpchk_kind)kind;
-	e->pattern = xstrdup(args[i + 1]);
+	e->pattern = xstrdup(args[i]);
 	if (e->kind == HCE_STATUS)
 		return parse_status_list(e, e->pattern, err);
 	if (e->kind == HCE_RSTATUS || e->kind == HCE_RSTRING)
 		return compile_regex(e, e->pattern, err);
+	if (e->kind == HCE_STRING_LF) {
+		char *e2 = NULL;
+		e->fmt = chk_parse_fmt(args[i], w, &e2);
+		if (!e->fmt) {
+			memprintf(err, "'%s %s' : %s", args[0], args[1], e2);
+			free(e2);
+			return -1;
+		}
+	}
 	return 0;
 }
 
-/* http-check expect [!] status|rstatus|string|rstring <pattern>: every
- * rule of a proxy must match; a proxy's own rules replace inherited ones.
+/* Builds expect rule <e> from "[options] [!] <kind> <pattern> [options]"
+ * at args[2..].
+ */
+static int parse_expect_rule(struct cfg_ctx *ctx, struct httpchk_expect *e, char **args, int nargs,
+                             char **err)
+{
+	struct smp_where w = chk_where(ctx);
+	int have = 0, pending = 0;
+	for (int i = 2; i < nargs; i++) {
+		int rc = expect_option(e, args, nargs, &i, &w, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
+		if (!have && !strcmp(args[i], "!")) {
+			e->inverse = 1;
+			continue;
+		}
+		int kind = expect_kind(args[i], &pending);
+		kind = have ? -1 : kind;
+		if (kind < 0 && pending) {
+			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1],
+			          args[i]);
+			return -1;
+		}
+		if (kind < 0) {
+			memprintf(err,
+			          "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
+			          "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or "
+			          "comment but got '%s' as argument..",
+			          args[0], args[1], args[i]);
+			return -1;
+		}
+		if (i + 1 >= nargs) {
+			memprintf(err, "'%s %s' : '%s' expects a <pattern> as argument.", args[0],
+			          args[1], args[i]);
+			return -1;
+		}
+		if (expect_pattern(e, kind, args, ++i, &w, err) < 0)
+			return -1;
+		have = 1;
+	}
+	if (!have) {
+		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.",
+		          args[0], args[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* http-check expect [!] status|rstatus|string|rstring|string-lf <pattern>
+ * [options]: every rule of a proxy must match; a proxy's own rules replace
+ * inherited ones.
  */
 static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct px_httpchk *hc = &ctx->px->httpchk;
 	struct httpchk_expect *e = xcalloc(1, sizeof(*e));
-	if (parse_expect_rule(e, args, nargs, err) < 0) {
+	if (parse_expect_rule(ctx, e, args, nargs, err) < 0) {
 		free(e->pattern);
 		free(e->ranges);
+		free(e->comment);
 		pcre2_code_free(e->re);
+		logfmt_free(e->fmt);
+		chk_free_report(&e->rep);
 		free(e);
 		return CFG_ALERT;
 	}
@@ -297,6 +462,48 @@ static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **e
 	return CFG_OK;
 }
 
+/* Appends <a> to list *<head>. */
+static void append_var(struct chk_var_act **head, struct chk_var_act *a)
+{
+	while (*head)
+		head = &(*head)->next;
+	*head = a;
+}
+
+/* "http-check <word>" for words no other keyword takes: the variable
+ * actions. One written after an expect rule of the proxy runs once that
+ * rule passed; the others run before the request is built.
+ */
+static int parse_hc_other(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct px_httpchk *hc = &ctx->px->httpchk;
+	const char *word = nargs > 1 ? args[1] : "";
+	if (!chk_is_var_action(word)) {
+		memprintf(err,
+		          "'%s' only supports 'disable-on-404', 'send-state', 'comment', "
+		          "'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', "
+		          "'unset-var(*)'. but got '%s'",
+		          args[0], word);
+		return CFG_ALERT;
+	}
+	struct smp_where w = chk_where(ctx);
+	struct chk_var_act *a = chk_parse_var(args, nargs, &w, err);
+	if (!a)
+		return CFG_ALERT;
+	if (hc->own_expects && hc->expects) {
+		struct httpchk_expect *e = hc->expects;
+		while (e->next)
+			e = e->next;
+		append_var(&e->after, a);
+		return CFG_OK;
+	}
+	if (!hc->own_vars)
+		hc->pre_vars = NULL; /* inherited ones are replaced */
+	hc->own_vars = 1;
+	append_var(&hc->pre_vars, a);
+	return CFG_OK;
+}
+
 #define HC(n, fn)                                                                                  \
 	{                                                                                          \
 		.name = n, .sections = SECT_PROXY, .cap = PX_CAP_DEF | PX_CAP_BE, .parse = fn,     \
@@ -305,6 +512,6 @@ static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **e
 static const struct cfg_kw httpchk_kws[] = {
     HC("option httpchk", parse_option_httpchk), HC("http-check disable-on-404", parse_hc_flag),
     HC("http-check send-state", parse_hc_flag), HC("http-check send", parse_hc_send),
-    HC("http-check expect", parse_hc_expect),
+    HC("http-check expect", parse_hc_expect),   HC("http-check", parse_hc_other),
 };
 CFG_REGISTER_KEYWORDS(httpchk_kws)

@@ -16,6 +16,7 @@ struct logfmt;
 struct acl;
 struct acl_cond;
 struct act_rule;
+struct sample_expr;
 
 /* Timeouts in milliseconds; 0 means "not set". */
 struct px_timeouts {
@@ -263,21 +264,51 @@ enum ruleset {
 #define RS_F_HTTP_RES RS_F(RS_HTTP_RES)
 #define RS_F_HTTP_AFTER RS_F(RS_HTTP_AFTER)
 
+/* Variable actions of health checks ("tcp-check set-var(<name>) <expr>",
+ * "set-var-fmt(<name>) <fmt>", "unset-var(<name>)", same for http-check),
+ * run when the check reaches them.
+ */
+enum chk_var_kind { CVA_SET, CVA_SET_FMT, CVA_UNSET };
+
+struct chk_var_act {
+	enum chk_var_kind kind;
+	int scope, id;            /* struct var_ref of common/vars.h */
+	unsigned conds;           /* VSET_* */
+	struct sample_expr *expr; /* CVA_SET */
+	struct logfmt *fmt;       /* CVA_SET_FMT */
+	struct chk_var_act *next;
+};
+
+/* What an expect rule reports: "on-success" and "on-error" texts (the
+ * check's info) and "status-code" (the check's code), evaluated when the
+ * rule decides the check.
+ */
+struct chk_report {
+	struct logfmt *on_success, *on_error; /* NULL: not set */
+	struct sample_expr *status_code;      /* NULL: not set */
+};
+
 /* HTTP health checks of a backend ("option httpchk", "http-check ..."). */
-enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING };
+enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING, HCE_STRING_LF };
 
 struct httpchk_expect {
 	enum httpchk_kind kind;
 	int inverse;     /* "!": the match must fail */
 	char *pattern;   /* as written */
 	void *re;        /* HCE_RSTATUS/HCE_RSTRING: compiled pcre2_code */
+	struct logfmt *fmt; /* HCE_STRING_LF: the pattern, rendered per check */
 	int (*ranges)[2]; /* HCE_STATUS: nranges [lo, hi] status ranges */
 	int nranges;
+	char *comment;                          /* "comment" option */
+	int ok_status, err_status, tout_status; /* enum check_result, 0: default */
+	struct chk_report rep;
+	struct chk_var_act *after; /* variable actions written after this rule */
 	struct httpchk_expect *next;
 };
 
 struct httpchk_hdr {
 	char *name, *value;
+	struct logfmt *fmt; /* the value, when it holds an expression */
 	struct httpchk_hdr *next;
 };
 
@@ -286,17 +317,36 @@ struct px_httpchk {
 	char *meth, *uri, *ver;          /* NULL: "OPTIONS", "/", "HTTP/1.0" */
 	struct httpchk_hdr *hdrs;        /* http-check send hdr, in order */
 	char *body;                      /* http-check send body */
+	struct logfmt *uri_fmt, *body_fmt; /* uri-lf, body-lf (replace uri, body) */
+	struct chk_var_act *pre_vars;      /* variable actions before the first expect */
+	int own_vars;                      /* pre_vars set here, not inherited */
 	int send_seen;                   /* an "http-check send" in this proxy */
 	struct httpchk_expect *expects;  /* all must match; NULL: 2xx/3xx */
 	int own_expects;                 /* expects set here, not inherited */
 	int disable_on_404, send_state;
+	unsigned own; /* HCO_*: fields allocated by this section (freed on replacement) */
 };
+
+#define HCO_METH 0x01
+#define HCO_URI 0x02
+#define HCO_VER 0x04
+#define HCO_BODY 0x08
+#define HCO_URI_FMT 0x10
+#define HCO_BODY_FMT 0x20
 
 /* tcp-check rules ("option tcp-check" and "tcp-check ...", and the rules
  * the protocol checks build: "option smtpchk", "option redis-check"...).
  */
-enum tcpchk_act { TCA_CONNECT, TCA_SEND, TCA_EXPECT, TCA_COMMENT };
-enum tcpchk_match { TCM_STRING, TCM_RSTRING, TCM_BINARY, TCM_RBINARY, TCM_CUSTOM };
+enum tcpchk_act { TCA_CONNECT, TCA_SEND, TCA_EXPECT, TCA_COMMENT, TCA_VAR };
+enum tcpchk_match {
+	TCM_STRING,
+	TCM_RSTRING,
+	TCM_BINARY,
+	TCM_RBINARY,
+	TCM_CUSTOM,
+	TCM_STRING_LF,
+	TCM_BINARY_LF
+};
 
 /* Built-in evaluators of protocol checks (TCM_CUSTOM). */
 enum tcpchk_custom { TCC_NONE, TCC_MYSQL_INIT, TCC_MYSQL_OK, TCC_LDAP_BIND };
@@ -320,11 +370,18 @@ struct tcpchk_rule {
 	struct hl_addr addr;
 	int addr_set;
 	int send_proxy; /* 1: PROXY protocol v1 header first */
-	int linger;     /* close with a reset, not a FIN */
+	int linger;     /* close with a FIN, not a reset (the default) */
 	/* send, and the pattern of string/binary expects */
 	char *data;
 	size_t len;
 	int stamp_at; /* send: offset of a 4-byte big-endian time() to fill in, -1: none */
+	/* send-lf, send-binary-lf, expect string-lf|binary-lf: <data> as
+	 * written, rendered per check; <fmt_hex>: the result is hexadecimal
+	 */
+	struct logfmt *fmt;
+	int fmt_hex;
+	struct chk_var_act *var; /* TCA_VAR */
+	struct chk_report rep;   /* expect: on-success, on-error, status-code */
 	/* expect */
 	enum tcpchk_match match;
 	int inverse;

@@ -100,6 +100,8 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->httpchk = def->httpchk;
 	px->httpchk.own_expects = 0;
 	px->httpchk.send_seen = 0;
+	px->httpchk.own = 0;
+	px->httpchk.own_vars = 0;
 	px->tcp_req_inspect_delay = def->tcp_req_inspect_delay;
 	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
 	px->tcpchk = def->tcpchk;

@@ -27,7 +27,9 @@ static struct tcpchk_rule *add(struct builder *b, enum tcpchk_act act)
 	return r;
 }
 
-/* The connection every protocol check starts with (closed with a reset). */
+/* The explicit connection of the protocol checks HAProxy closes cleanly
+ * (with a FIN; an implicit connection ends with a reset).
+ */
 static void add_connect(struct builder *b)
 {
 	add(b, TCA_CONNECT)->linger = 1;

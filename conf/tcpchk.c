@@ -1,9 +1,10 @@
 /* Configuration of tcp-check health checks: "option tcp-check" and the
  * "tcp-check connect|send|send-binary|expect|comment" rules, with HAProxy
  * 2.6's forms and messages. Rules live in proxy->tcpchk (conf/model-t.h);
- * worker/check-tcp.c runs them. Options that need the sample and log-format
- * engine (on-success, on-error, status-code, the -lf forms) and the TLS ones
- * are refused as not supported yet.
+ * worker/check-tcp.c runs them. The -lf forms, the variable actions and the
+ * report options of expect rules (conf/chk-rules.c) are evaluated per
+ * check; the TLS options and "connect port <expression>" are refused as not
+ * supported yet.
  *
  * A proxy inherits its defaults section's rules by a shallow copy: its own
  * first rule starts a fresh list, so an inherited list is never modified.
@@ -15,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/logfmt.h"
 #include "common/mem.h"
+#include "common/sample.h"
 #include "common/msg.h"
 #include "conf/chk-status.h"
 #include "conf/kw.h"
@@ -95,6 +98,9 @@ static void rule_free(struct tcpchk_rule *r)
 	free(r->comment);
 	free(r->data);
 	pcre2_code_free(r->re);
+	logfmt_free(r->fmt);
+	chk_free_vars(r->var);
+	chk_free_report(&r->rep);
 	free(r);
 }
 
@@ -141,7 +147,7 @@ static int starts_without_connect(const struct proxy *px)
 	if (!px->tcpchk.own_rules)
 		return 0;
 	for (const struct tcpchk_rule *r = px->tcpchk.rules; r; r = r->next)
-		if (r->act != TCA_COMMENT)
+		if (r->act != TCA_COMMENT && r->act != TCA_VAR)
 			return r->act != TCA_CONNECT;
 	return 0;
 }
@@ -230,10 +236,30 @@ static int parse_connect(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	return CFG_OK;
 }
 
-/* tcp-check send <string> | send-binary <hex> [comment C] */
+/* The log-format payload of "send-lf" / "send-binary-lf" <r>. */
+static int send_fmt(struct cfg_ctx *ctx, struct tcpchk_rule *r, char **args, char **err)
+{
+	struct smp_where w = chk_where(ctx);
+	char *e2 = NULL;
+	r->fmt = chk_parse_fmt(args[2], &w, &e2);
+	if (!r->fmt) {
+		memprintf(err, "'%s %s' : %s", args[0], args[1], e2);
+		free(e2);
+		return -1;
+	}
+	r->fmt_hex = !strcmp(args[1], "send-binary-lf");
+	r->data = xstrdup(args[2]);
+	r->len = strlen(r->data);
+	return 0;
+}
+
+/* tcp-check send <string> | send-binary <hex> | send-lf <fmt> |
+ * send-binary-lf <fmt> [comment C]
+ */
 static int parse_send(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	int bin = !strcmp(args[1], "send-binary");
+	int lf = strstr(args[1], "-lf") != NULL;
 	if (nargs < 3 || !*args[2]) {
 		memprintf(err, "'%s %s' : '%s' expects a %s as argument.", args[0], args[1],
 		          bin ? "binary string" : "string", args[1]);
@@ -241,6 +267,10 @@ static int parse_send(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	}
 	struct tcpchk_rule *r = tcpchk_rule_new(TCA_SEND);
 	char *e2 = NULL;
+	if (lf && send_fmt(ctx, r, args, err) < 0) {
+		rule_free(r);
+		return CFG_ALERT;
+	}
 	if (bin && tcpchk_parse_hex(args[2], &r->data, &r->len, &e2) < 0) {
 		memprintf(err, "'%s %s' : '%s' invalid binary string (%s).", args[0], args[1],
 		          args[2], e2);
@@ -248,7 +278,7 @@ static int parse_send(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		rule_free(r);
 		return CFG_ALERT;
 	}
-	if (!bin) {
+	if (!bin && !lf) {
 		r->data = xstrdup(args[2]);
 		r->len = strlen(r->data);
 	}
@@ -301,54 +331,85 @@ static int parse_status(char **args, int i, int nargs, const char *const *allowe
 	return -1;
 }
 
-/* One option of "tcp-check expect" after the pattern, at args[*i]. */
-static int expect_option(struct tcpchk_rule *r, char **args, int nargs, int *i, char **err)
+int tcpchk_status_option(char **args, int nargs, int i, int *ok_st, int *err_st, int *tout_st,
+                         char **err)
 {
 	static const char *const ok[] = {"L4OK", "L6OK", "L7OK", "L7OKC"};
 	static const char *const ko[] = {"L4CON", "L6RSP", "L7RSP", "L7STS"};
 	static const char *const to[] = {"L4TOUT", "L6TOUT", "L7TOUT"};
+	const char *o = args[i];
+	int rc;
+	if (!strcmp(o, "ok-status"))
+		rc = parse_status(args, i, nargs, ok, 4, "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'", ok_st,
+		                  err);
+	else if (!strcmp(o, "error-status"))
+		rc = parse_status(args, i, nargs, ko, 4, "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
+		                  err_st, err);
+	else if (!strcmp(o, "tout-status"))
+		rc = parse_status(args, i, nargs, to, 3, "'L4TOUT', 'L6TOUT' or 'L7TOUT'", tout_st,
+		                  err);
+	else
+		return 0;
+	return rc < 0 ? -1 : 1;
+}
+
+/* One option of "tcp-check expect" after the pattern, at args[*i]. */
+static int expect_option(struct tcpchk_rule *r, char **args, int nargs, int *i,
+                         const struct smp_where *w, char **err)
+{
 	const char *o = args[*i];
 	int rc;
 	if (!strcmp(o, "comment"))
 		return take_comment(r, args, nargs, (*i)++, err);
-	if (!strcmp(o, "ok-status"))
-		rc = parse_status(args, *i, nargs, ok, 4, "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
-		                  &r->ok_status, err);
-	else if (!strcmp(o, "error-status"))
-		rc = parse_status(args, *i, nargs, ko, 4, "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
-		                  &r->err_status, err);
-	else if (!strcmp(o, "tout-status"))
-		rc = parse_status(args, *i, nargs, to, 3, "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
-		                  &r->tout_status, err);
-	else if (!strcmp(o, "on-success") || !strcmp(o, "on-error") || !strcmp(o, "status-code")) {
-		memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], o);
-		return -1;
-	} else {
-		memprintf(err,
-		          "'%s %s' : 'only supports min-recv, '[!]binary', '[!]string', "
-		          "'[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment "
-		          "but got '%s' as argument..",
-		          args[0], args[1], o);
+	rc = tcpchk_status_option(args, nargs, *i, &r->ok_status, &r->err_status, &r->tout_status,
+	                          err);
+	if (rc > 0)
+		(*i)++;
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = chk_parse_report(&r->rep, args, nargs, i, w, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	memprintf(err,
+	          "'%s %s' : 'only supports min-recv, '[!]binary', '[!]string', "
+	          "'[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment "
+	          "but got '%s' as argument..",
+	          args[0], args[1], o);
+	return -1;
+}
+
+/* The log-format pattern of "string-lf" / "binary-lf" <r> at args[i]. */
+static int expect_fmt(struct tcpchk_rule *r, char **args, int i, const struct smp_where *w,
+                      char **err)
+{
+	char *e2 = NULL;
+	r->fmt = chk_parse_fmt(args[i], w, &e2);
+	if (!r->fmt) {
+		memprintf(err, "'%s %s' : %s", args[0], args[1], e2);
+		free(e2);
 		return -1;
 	}
-	(*i)++;
-	return rc;
+	r->fmt_hex = r->match == TCM_BINARY_LF;
+	r->data = xstrdup(args[i]);
+	r->len = strlen(r->data);
+	return 0;
 }
 
 /* Sets the match kind and pattern of <r> from args[i] args[i + 1]. */
-static int expect_pattern(struct tcpchk_rule *r, char **args, int nargs, int i, char **err)
+static int expect_pattern(struct tcpchk_rule *r, char **args, int nargs, int i,
+                          const struct smp_where *w, char **err)
 {
-	static const char *const kinds[] = {"string", "rstring", "binary", "rbinary"};
+	static const char *const kinds[] = {
+	    [TCM_STRING] = "string",      [TCM_RSTRING] = "rstring", [TCM_BINARY] = "binary",
+	    [TCM_RBINARY] = "rbinary",    [TCM_CUSTOM] = "",         [TCM_STRING_LF] = "string-lf",
+	    [TCM_BINARY_LF] = "binary-lf"};
 	const char *k = args[i];
 	int kind = -1;
-	for (int n = 0; n < 4; n++)
-		if (!strcmp(k, kinds[n]))
+	for (int n = 0; n < (int)ARRAY_SIZE(kinds); n++)
+		if (*kinds[n] && !strcmp(k, kinds[n]))
 			kind = n;
 	if (kind < 0) {
-		if (!strcmp(k, "string-lf") || !strcmp(k, "binary-lf"))
-			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1], k);
-		else
-			expect_option(r, args, nargs, &i, err); /* HAProxy's message */
+		expect_option(r, args, nargs, &i, w, err); /* HAProxy's message */
 		return -1;
 	}
 	if (i + 1 >= nargs) {
@@ -359,6 +420,8 @@ static int expect_pattern(struct tcpchk_rule *r, char **args, int nargs, int i, 
 	r->match = (enum tcpchk_match)kind;
 	const char *pat = args[i + 1];
 	char *e2 = NULL;
+	if (r->match == TCM_STRING_LF || r->match == TCM_BINARY_LF)
+		return expect_fmt(r, args, i + 1, w, err);
 	if (r->match == TCM_RSTRING || r->match == TCM_RBINARY) {
 		if (tcpchk_compile(r, pat, &e2) < 0) {
 			memprintf(err, "'%s %s' : %s", args[0], args[1], e2);
@@ -400,10 +463,33 @@ static int min_recv(struct tcpchk_rule *r, char **args, int nargs, int i, char *
 	return 0;
 }
 
-/* tcp-check expect [min-recv N] [!] <match> <pattern> [options] */
+/* Whether <w> names a kind of match ("string", "rbinary", "string-lf"...). */
+static int is_match_kind(const char *w)
+{
+	static const char *const kinds[] = {"string",  "rstring",   "binary",
+	                                    "rbinary", "string-lf", "binary-lf"};
+	for (size_t n = 0; n < ARRAY_SIZE(kinds); n++)
+		if (!strcmp(w, kinds[n]))
+			return 1;
+	return 0;
+}
+
+/* Whether <w> is an option of expect rules (HAProxy takes them anywhere). */
+static int is_expect_option(const char *w)
+{
+	static const char *const opts[] = {"comment",    "ok-status", "error-status", "tout-status",
+	                                   "on-success", "on-error",  "status-code"};
+	for (size_t n = 0; n < ARRAY_SIZE(opts); n++)
+		if (!strcmp(w, opts[n]))
+			return 1;
+	return 0;
+}
+
+/* tcp-check expect [min-recv N] [options] [!] <match> <pattern> [options] */
 static int parse_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct tcpchk_rule *r = tcpchk_rule_new(TCA_EXPECT);
+	struct smp_where w = chk_where(ctx);
 	int i = 2, have_pattern = 0;
 	if (nargs < 3) {
 		memprintf(err, "'%s %s' : expects at least a matching pattern as arguments.",
@@ -419,13 +505,14 @@ static int parse_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		} else if (!have_pattern && !strcmp(args[i], "!")) {
 			char *none[] = {args[0], args[1], ""};
 			int k = 2;
-			expect_option(r, none, 3, &k, err); /* HAProxy's message, with '' */
+			expect_option(r, none, 3, &k, &w, err); /* HAProxy's message, with '' */
 			goto fail;
-		} else if (!have_pattern) {
-			if (expect_pattern(r, args, nargs, i++, err) < 0)
+		} else if (!have_pattern &&
+		           (is_match_kind(args[i]) || !is_expect_option(args[i]))) {
+			if (expect_pattern(r, args, nargs, i++, &w, err) < 0)
 				goto fail;
 			have_pattern = 1;
-		} else if (expect_option(r, args, nargs, &i, err) < 0) {
+		} else if (expect_option(r, args, nargs, &i, &w, err) < 0) {
 			goto fail;
 		}
 	}
@@ -441,18 +528,21 @@ fail:
 }
 
 /* "tcp-check <word>" for words no other keyword takes: the variable
- * actions, written "set-var(<name>)", wait for the sample engine.
+ * actions, written "set-var(<name>)" (run when the check reaches them).
  */
 static int parse_other(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
-	static const char *const later[] = {"set-var(", "set-var-fmt(", "unset-var("};
 	const char *w = nargs > 1 ? args[1] : "";
-	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
-		if (!strncmp(w, later[i], strlen(later[i]))) {
-			memprintf(err, "'%s %.*s' is not supported yet.", args[0],
-			          (int)strlen(later[i]) - 1, later[i]);
+	if (chk_is_var_action(w)) {
+		struct smp_where where = chk_where(ctx);
+		struct chk_var_act *a = chk_parse_var(args, nargs, &where, err);
+		if (!a)
 			return CFG_ALERT;
-		}
+		struct tcpchk_rule *r = tcpchk_rule_new(TCA_VAR);
+		r->var = a;
+		add_rule(ctx->px, r);
+		return CFG_OK;
+	}
 	memprintf(err,
 	          "'%s' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', "
 	          "'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '%s'",
@@ -485,6 +575,8 @@ static const struct cfg_kw tcpchk_kws[] = {
     TC("tcp-check connect", parse_connect),
     TC("tcp-check send", parse_send),
     TC("tcp-check send-binary", parse_send),
+    TC("tcp-check send-lf", parse_send),
+    TC("tcp-check send-binary-lf", parse_send),
     TC("tcp-check expect", parse_expect),
     TC("tcp-check comment", parse_comment),
     TC("tcp-check", parse_other),

@@ -82,22 +82,41 @@ static void add_header(struct hchk_io *io, const char *name, const char *value)
 	req_add(io, "%s: %s\r\n", lname, value);
 }
 
-void hchk_prepare(struct hchk_io *io, const struct srv_rt *s)
+/* <lf> rendered for the check (a new string), or a copy of <text>. */
+static char *text_or_fmt(struct check_smp *smp, const struct logfmt *lf, const char *text)
+{
+	char *out;
+	size_t len;
+	if (lf && check_render_alloc(smp, lf, 0, &out, &len) == 0)
+		return out;
+	return xstrdup(text ? text : "");
+}
+
+void hchk_prepare(struct hchk_io *io, const struct srv_rt *s, struct check_smp *smp)
 {
 	const struct px_httpchk *hc = &s->be->conf->httpchk;
 	const char *ver = hc->ver ? hc->ver : "HTTP/1.0";
 
+	io->smp = smp;
+	check_run_vars(smp, hc->pre_vars);
 	io->req_len = io->sent = io->len = 0;
-	req_add(io, "%s %s %s\r\n", hc->meth ? hc->meth : "OPTIONS", hc->uri ? hc->uri : "/", ver);
-	for (const struct httpchk_hdr *h = hc->hdrs; h; h = h->next)
-		add_header(io, h->name, h->value);
+	char *uri = text_or_fmt(smp, hc->uri_fmt, hc->uri ? hc->uri : "/");
+	req_add(io, "%s %s %s\r\n", hc->meth ? hc->meth : "OPTIONS", uri, ver);
+	free(uri);
+	for (const struct httpchk_hdr *h = hc->hdrs; h; h = h->next) {
+		char *v = text_or_fmt(smp, h->fmt, h->value);
+		add_header(io, h->name, v);
+		free(v);
+	}
 	if (hc->send_state)
 		add_state_header(io, s);
-	if (hc->body)
-		req_add(io, "content-length: %zu\r\n", strlen(hc->body));
+	char *body = hc->body || hc->body_fmt ? text_or_fmt(smp, hc->body_fmt, hc->body) : NULL;
+	if (body)
+		req_add(io, "content-length: %zu\r\n", strlen(body));
 	if (strcmp(ver, "HTTP/1.0") != 0)
 		req_add(io, "connection: close\r\n");
-	req_add(io, "\r\n%s", hc->body ? hc->body : "");
+	req_add(io, "\r\n%s", body ? body : "");
+	free(body);
 	if (!io->buf) {
 		io->cap = HCHK_BUFSIZE;
 		io->buf = xcalloc(1, io->cap + 1);
@@ -122,9 +141,22 @@ static int re_match(void *re, const char *p, size_t len)
 	return r >= 0;
 }
 
+/* Whether the body holds the rendered pattern of string-lf rule <e>. */
+static int body_has_fmt(struct check_smp *smp, const struct httpchk_expect *e, const char *body,
+                        size_t blen)
+{
+	char *pat;
+	size_t plen;
+	if (check_render_alloc(smp, e->fmt, 0, &pat, &plen) < 0)
+		return 0;
+	int r = plen && blen >= plen && memmem(body, blen, pat, plen);
+	free(pat);
+	return r;
+}
+
 /* Whether expect rule <e> holds for the response <m> with body <body>. */
-static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, const char *body,
-                      size_t blen)
+static int rule_holds(struct check_smp *smp, const struct httpchk_expect *e,
+                      const struct http_msg *m, const char *body, size_t blen)
 {
 	char code[8];
 	int n = snprintf(code, sizeof(code), "%d", m->status);
@@ -143,6 +175,9 @@ static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, 
 	case HCE_RSTRING:
 		r = re_match(e->re, body, blen);
 		break;
+	case HCE_STRING_LF:
+		r = body_has_fmt(smp, e, body, blen);
+		break;
 	}
 	return r != e->inverse;
 }
@@ -151,17 +186,73 @@ static int rule_holds(const struct httpchk_expect *e, const struct http_msg *m, 
 static int needs_body(const struct px_httpchk *hc)
 {
 	for (const struct httpchk_expect *e = hc->expects; e; e = e->next)
-		if (e->kind == HCE_STRING || e->kind == HCE_RSTRING)
+		if (e->kind == HCE_STRING || e->kind == HCE_RSTRING || e->kind == HCE_STRING_LF)
 			return 1;
 	return 0;
 }
 
-/* Applies disable-on-404 and the expect rules to a complete response. */
-static enum check_result evaluate(const struct srv_rt *s, const struct http_msg *m,
-                                  const char *body, size_t blen, char *info, size_t ilen)
+/* Whether <e> looks at the body (its failures are content errors). */
+static int on_body(const struct httpchk_expect *e)
+{
+	return e->kind == HCE_STRING || e->kind == HCE_RSTRING || e->kind == HCE_STRING_LF;
+}
+
+/* The failure of expect rule <e> on response <m>: its status, and its
+ * info and code as HAProxy reports them (on-error text, comment,
+ * status-code).
+ */
+static enum check_result rule_failed(struct check_smp *smp, const struct httpchk_expect *e,
+                                     const struct http_msg *m, int *code, char *info, size_t ilen)
+{
+	int body = on_body(e);
+	enum check_result r = e->err_status ? (enum check_result)e->err_status
+	                      : body        ? CHK_L7RSP
+	                                    : CHK_L7STS;
+	info[0] = 0;
+	if (e->rep.on_error)
+		check_render_cat(smp, e->rep.on_error, info, ilen);
+	else if (body)
+		snprintf(info, ilen, "%s",
+		         e->inverse ? "HTTP check matched unwanted content"
+		                    : "HTTP content check did not match");
+	else
+		snprintf(info, ilen, "%.*s", (int)m->reason.len, m->reason.p);
+	if (e->comment)
+		snprintf(info + strlen(info), ilen - strlen(info), " comment: %s", e->comment);
+	*code = r == CHK_L7RSP ? 0 : m->status; /* HAProxy gives no code on content errors */
+	if (e->rep.status_code)
+		check_status_code(smp, e->rep.status_code, code);
+	return r;
+}
+
+/* Every expect rule passed, <last> being the last one (NULL: none). */
+static enum check_result rules_passed(struct check_smp *smp, const struct httpchk_expect *last,
+                                      const struct http_msg *m, int *code, char *info, size_t ilen)
+{
+	info[0] = 0;
+	*code = m->status;
+	if (!last)
+		return CHK_L7OK;
+	if (last->after)
+		*code = 0; /* as HAProxy, whose variable actions reset the code */
+	if (last->rep.on_success)
+		check_render_cat(smp, last->rep.on_success, info, ilen);
+	if (last->rep.status_code)
+		check_status_code(smp, last->rep.status_code, code);
+	return last->ok_status ? (enum check_result)last->ok_status : CHK_L7OK;
+}
+
+/* Applies disable-on-404 and the expect rules to a complete response,
+ * running the variable actions that follow each rule that passed.
+ */
+static enum check_result evaluate(struct check_smp *smp, const struct srv_rt *s,
+                                  const struct http_msg *m, const char *body, size_t blen,
+                                  int *code, char *info, size_t ilen)
 {
 	const struct px_httpchk *hc = &s->be->conf->httpchk;
+	const struct httpchk_expect *last = NULL;
 	snprintf(info, ilen, "%.*s", (int)m->reason.len, m->reason.p);
+	*code = m->status;
 	if (hc->disable_on_404 && m->status == 404 && atomic_load(&s->oper_up)) {
 		info[0] = 0;
 		return CHK_L7OKC;
@@ -174,16 +265,12 @@ static enum check_result evaluate(const struct srv_rt *s, const struct http_msg 
 		return CHK_L7STS;
 	}
 	for (const struct httpchk_expect *e = hc->expects; e; e = e->next) {
-		if (rule_holds(e, m, body, blen))
-			continue;
-		if (e->kind == HCE_STRING || e->kind == HCE_RSTRING) {
-			snprintf(info, ilen, "HTTP content check did not match");
-			return CHK_L7RSP;
-		}
-		return CHK_L7STS;
+		if (!rule_holds(smp, e, m, body, blen))
+			return rule_failed(smp, e, m, code, info, ilen);
+		check_run_vars(smp, e->after);
+		last = e;
 	}
-	info[0] = 0;
-	return CHK_L7OK;
+	return rules_passed(smp, last, m, code, info, ilen);
 }
 
 /* Sends what remains of the request; returns -1 on error (errno set). */
@@ -233,8 +320,12 @@ static enum check_result parse_response(struct hchk_io *io, const struct srv_rt 
 		if (used >= 0 && !m.body.done && m.body.mode != HB_NONE)
 			return CHK_NONE;
 	}
-	enum check_result r = evaluate(s, &m, io->buf + h, blen, info, ilen);
-	*code = r == CHK_L7RSP ? 0 : m.status; /* HAProxy gives no code on content errors */
+	struct check_smp *smp = io->smp;
+	smp->msg = &m; /* the fetches of the rules see the response */
+	smp->res = io->buf + h;
+	smp->res_len = blen;
+	enum check_result r = evaluate(smp, s, &m, io->buf + h, blen, code, info, ilen);
+	smp->msg = NULL;
 	return r;
 }
 
@@ -250,6 +341,12 @@ enum check_result hchk_io(struct hchk_io *io, int fd, const struct srv_rt *s, in
 	if (io->sent < io->req_len && eos == 0)
 		return CHK_NONE;
 	return parse_response(io, s, eos != 0, code, info, ilen);
+}
+
+enum check_result hchk_tout_status(const struct srv_rt *s)
+{
+	const struct httpchk_expect *e = s->be->conf->httpchk.expects;
+	return e && e->tout_status ? (enum check_result)e->tout_status : CHK_L7TOUT;
 }
 
 void hchk_release(struct hchk_io *io)

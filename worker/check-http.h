@@ -6,6 +6,7 @@
 #pragma once
 #include <stddef.h>
 
+#include "worker/check-smp.h"
 #include "worker/check.h"
 
 struct hchk_io {
@@ -13,12 +14,19 @@ struct hchk_io {
 	size_t req_len, sent;
 	char *buf; /* response bytes read so far */
 	size_t len, cap;
+	struct check_smp *smp; /* sample context of the check */
 };
 
 /* Builds the request for server <s> into <io> (replacing any previous one)
- * and empties the response buffer.
+ * and empties the response buffer. The variable actions written before the
+ * first expect rule run first, then the -lf parts are rendered in <smp>.
  */
-void hchk_prepare(struct hchk_io *io, const struct srv_rt *s);
+void hchk_prepare(struct hchk_io *io, const struct srv_rt *s, struct check_smp *smp);
+
+/* The result of a timed-out HTTP exchange with server <s>: the
+ * "tout-status" of the first expect rule, else L7TOUT.
+ */
+enum check_result hchk_tout_status(const struct srv_rt *s);
 
 /* Progresses the exchange on non-blocking socket <fd>: sends what remains
  * of the request, reads what is available, and evaluates the response once

@@ -82,6 +82,10 @@ static void step_desc(const struct tchk_io *io, const struct tcpchk_rule *r, str
 		info_add(res, " (expect regex)");
 	else if (r->act == TCA_EXPECT && r->match == TCM_RBINARY)
 		info_add(res, " (expect binary regex)");
+	else if (r->act == TCA_EXPECT && r->match == TCM_STRING_LF)
+		info_add(res, " (expect log-format string)");
+	else if (r->act == TCA_EXPECT && r->match == TCM_BINARY_LF)
+		info_add(res, " (expect log-format binary)");
 	const char *c = step_comment(io, r);
 	if (c)
 		info_add(res, " comment: '%s'", c);
@@ -167,13 +171,29 @@ static int re_match(void *re, const char *p, size_t len)
 	return r >= 0;
 }
 
-/* Whether the reply matches the pattern of <r> (inversion not applied). */
-static int matches(const struct tchk_io *io, const struct tcpchk_rule *r)
+/* Keeps the sample context's view of the response in step with the
+ * buffer, before formats or expressions are evaluated.
+ */
+static void sync_smp(struct tchk_io *io)
+{
+	if (!io->smp)
+		return;
+	io->smp->res = io->buf;
+	io->smp->res_len = io->len;
+}
+
+/* Whether the reply matches the pattern of <r> (inversion not applied);
+ * <pat>/<plen> is the string or binary pattern (rendered for -lf rules).
+ */
+static int matches(const struct tchk_io *io, const struct tcpchk_rule *r, const char *pat,
+                   size_t plen)
 {
 	switch (r->match) {
 	case TCM_STRING:
 	case TCM_BINARY:
-		return memmem(io->buf, io->len, r->data, r->len) != NULL;
+	case TCM_STRING_LF:
+	case TCM_BINARY_LF:
+		return memmem(io->buf, io->len, pat, plen) != NULL;
 	case TCM_RSTRING:
 		return re_match(r->re, io->buf, io->len);
 	case TCM_RBINARY: {
@@ -189,19 +209,37 @@ static int matches(const struct tchk_io *io, const struct tcpchk_rule *r)
 	}
 }
 
-/* The failure of expect rule <r> (<matched>: content it must not have). */
+/* The "status-code" of expect rule <r>, when it has one, into res->code. */
+static void report_code(struct tchk_io *io, const struct tcpchk_rule *r, struct tchk_res *res)
+{
+	if (!r->rep.status_code || !io->smp)
+		return;
+	sync_smp(io);
+	check_status_code(io->smp, r->rep.status_code, &res->code);
+}
+
+/* The failure of expect rule <r> (<matched>: content it must not have;
+ * <desc>: a reason that takes precedence over every other text).
+ */
 static int expect_failed(struct tchk_io *io, const struct tcpchk_rule *r, int matched,
-                         struct tchk_res *res)
+                         const char *desc, struct tchk_res *res)
 {
 	static const char *const how[] = {[TCM_STRING] = "",
 	                                  [TCM_RSTRING] = " (regex)",
 	                                  [TCM_BINARY] = " (binary)",
 	                                  [TCM_RBINARY] = " (binary regex)",
-	                                  [TCM_CUSTOM] = ""};
+	                                  [TCM_CUSTOM] = "",
+	                                  [TCM_STRING_LF] = " (log-format string)",
+	                                  [TCM_BINARY_LF] = " (log-format binary)"};
 	res->r = r->err_status ? (enum check_result)r->err_status : CHK_L7RSP;
 	res->code = io->code;
 	res->info[0] = 0;
-	if (r->on_error.kind != TCT_NONE)
+	if (desc) {
+		info_add(res, "%s", desc);
+	} else if (r->rep.on_error && io->smp) {
+		sync_smp(io);
+		check_render_cat(io->smp, r->rep.on_error, res->info, sizeof(res->info));
+	} else if (r->on_error.kind != TCT_NONE)
 		spec_text(io, &r->on_error, res);
 	else if (!io->proto) {
 		info_add(res, "%s",
@@ -215,7 +253,54 @@ static int expect_failed(struct tchk_io *io, const struct tcpchk_rule *r, int ma
 	}
 	if (r->comment)
 		info_add(res, " comment: %s", r->comment);
+	report_code(io, r, res);
 	return -1;
+}
+
+/* Renders the pattern of -lf expect rule <r> into *<pat> (freed by the
+ * caller). Returns 0, or -1 when the run failed (*<res> filled).
+ */
+static int lf_pattern(struct tchk_io *io, const struct tcpchk_rule *r, char **pat, size_t *plen,
+                      struct tchk_res *res)
+{
+	*pat = NULL;
+	*plen = 0;
+	if (!io->smp)
+		return expect_failed(io, r, 0, "log-format string evaluated to an empty string",
+		                     res);
+	sync_smp(io);
+	if (check_render_alloc(io->smp, r->fmt, r->fmt_hex, pat, plen) < 0)
+		return expect_failed(
+		    io, r, 0, "Failed to parse hexastring resulting of eval of a log-format string",
+		    res);
+	if (!*plen) {
+		free(*pat);
+		*pat = NULL;
+		return expect_failed(io, r, 0, "log-format string evaluated to an empty string",
+		                     res);
+	}
+	return 0;
+}
+
+/* Matches the pattern <pat> of <r> once enough data is there: returns 0 to
+ * wait for more, 1 when the rule passed, -1 when it failed.
+ */
+static int expect_match(struct tchk_io *io, const struct tcpchk_rule *r, const char *pat,
+                        size_t plen, int last, struct tchk_res *res)
+{
+	int fixed = r->match != TCM_RSTRING && r->match != TCM_RBINARY;
+	if (!last) {
+		if (fixed && io->len < plen)
+			return 0;
+		if (r->min_recv > 0 && io->len < (size_t)r->min_recv)
+			return 0;
+	}
+	int m = matches(io, r, pat, plen);
+	if (!m && !last && r->min_recv == -1)
+		return 0;
+	if (m != r->inverse)
+		return 1;
+	return expect_failed(io, r, m, NULL, res);
 }
 
 /* Evaluates expect rule <r> on the reply so far; <last>: no more comes.
@@ -235,18 +320,15 @@ static int eval_expect(struct tchk_io *io, const struct tcpchk_rule *r, int last
 		io->code = rc < 0 ? res->code : 0;
 		return rc;
 	}
-	if (!last) {
-		if ((r->match == TCM_STRING || r->match == TCM_BINARY) && io->len < r->len)
-			return 0;
-		if (r->min_recv > 0 && io->len < (size_t)r->min_recv)
-			return 0;
-	}
-	int m = matches(io, r);
-	if (!m && !last && r->min_recv == -1)
-		return 0;
-	if (m != r->inverse)
-		return 1;
-	return expect_failed(io, r, m, res);
+	if (r->match != TCM_STRING_LF && r->match != TCM_BINARY_LF)
+		return expect_match(io, r, r->data, r->len, last, res);
+	char *pat;
+	size_t plen;
+	if (lf_pattern(io, r, &pat, &plen, res) < 0)
+		return -1;
+	int rc = expect_match(io, r, pat, plen, last, res);
+	free(pat);
+	return rc;
 }
 
 /* Runs the group of consecutive expect rules starting at io->cur. Returns
@@ -291,6 +373,21 @@ static int run_send(struct tchk_io *io, struct tchk_res *res)
 {
 	const struct tcpchk_rule *r = io->cur;
 	io->step = r;
+	if (!io->out && r->fmt) {
+		sync_smp(io);
+		if (!io->smp ||
+		    check_render_alloc(io->smp, r->fmt, r->fmt_hex, &io->out, &io->out_len) < 0) {
+			res->r = CHK_L7RSP;
+			res->code = 0;
+			res->info[0] = 0;
+			info_add(res,
+			         "tcp-check send : failed to build log-format string at step %d",
+			         step_id(r));
+			return 1;
+		}
+		io->sent = 0;
+		io->len = 0;
+	}
 	if (!io->out) {
 		io->out = xcalloc(1, r->len + 1);
 		memcpy(io->out, r->data, r->len);
@@ -332,6 +429,12 @@ static int run_passed(struct tchk_io *io, struct tchk_res *res)
 		res->code = io->code;
 		if (r->ok_status)
 			res->r = (enum check_result)r->ok_status;
+		report_code(io, r, res);
+		if (r->rep.on_success && io->smp) {
+			sync_smp(io);
+			check_render_cat(io->smp, r->rep.on_success, res->info, sizeof(res->info));
+			return 1;
+		}
 		if (r->on_success.kind != TCT_NONE) {
 			spec_text(io, &r->on_success, res);
 			return 1;
@@ -356,6 +459,13 @@ static int run(struct tchk_io *io, struct tchk_res *res)
 		case TCA_COMMENT:
 			io->cur = r->next;
 			continue;
+		case TCA_VAR: /* not a step: HAProxy's current step stays */
+			sync_smp(io);
+			if (io->smp)
+				check_run_vars(io->smp, r->var);
+			io->code = 0; /* as HAProxy, whose every rule resets the code */
+			io->cur = r->next;
+			continue;
 		case TCA_CONNECT:
 			if (io->conn == r) {
 				io->cur = r->next;
@@ -377,11 +487,14 @@ static int run(struct tchk_io *io, struct tchk_res *res)
 int tchk_start(struct tchk_io *io, const struct tcpchk_rule *rules, int proto, struct tchk_res *res)
 {
 	const struct tcpchk_rule *first = rules;
-	while (first && first->act == TCA_COMMENT)
-		first = first->next;
+	io->len = 0;
+	sync_smp(io);
+	for (; first && (first->act == TCA_COMMENT || first->act == TCA_VAR); first = first->next)
+		if (first->act == TCA_VAR && io->smp) /* run before the first connection */
+			check_run_vars(io->smp, first->var);
 	io->rules = rules;
 	io->proto = proto;
-	io->cur = rules;
+	io->cur = first;
 	io->code = 0;
 	free(io->out);
 	io->out = NULL;

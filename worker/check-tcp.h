@@ -11,6 +11,7 @@
 
 #include "conf/chk-status.h"
 #include "conf/model-t.h"
+#include "worker/check-smp.h"
 
 /* Opens the connection of connect rule <r> (NULL: the implicit first
  * connection, with the server's check address and port) for driver <ctx>,
@@ -34,6 +35,7 @@ struct tchk_io {
 	size_t out_len, sent;
 	tchk_open_fn open;
 	void *ctx;
+	struct check_smp *smp; /* sample context of the run (set by the driver) */
 };
 
 /* The result of a finished run. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct check {
 	int tcp;           /* a tcp-check run is under way */
 	int fast_once;     /* on-error: the next check comes after "fastinter" */
 	struct tchk_io tio;
+	struct check_smp smp; /* sample context of the run under way */
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -365,6 +367,7 @@ static void finish(struct check *ck, enum check_result r)
 	}
 	ck->http = 0;
 	ck->tcp = 0;
+	check_smp_end(&ck->smp);
 	record(ck, r);
 	timer_set(&ck->t, curthr->now_ms + next_interval(ck));
 	ck->fast_once = 0;
@@ -406,7 +409,7 @@ static void http_start(struct check *ck)
 {
 	ck->http = 1;
 	connected_timeout(ck);
-	hchk_prepare(&ck->io, ck->srv);
+	hchk_prepare(&ck->io, ck->srv, &ck->smp);
 	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
 	http_step(ck);
 }
@@ -473,11 +476,38 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
 	return a->sslen;
 }
 
-/* Opens a non-blocking connection to the check target (connect rule <r>
- * or the defaults), replacing the current one, and watches it. Returns 0,
- * or -1 with errno set.
+/* Whether nothing is exchanged on a connection before the run closes it
+ * or opens another: <next> is the first rule after its connect (NULL: none).
  */
-static int open_conn(struct check *ck, const struct tcpchk_rule *r)
+static int idle_after(const struct tcpchk_rule *next)
+{
+	while (next && (next->act == TCA_COMMENT || next->act == TCA_VAR))
+		next = next->next;
+	return !next || next->act == TCA_CONNECT;
+}
+
+/* Sets how the check connection <fd> ends, as HAProxy does: with a reset
+ * unless the connect rule <r> says "linger" (then a clean close); and when
+ * nothing is exchanged (<idle>), the last ACK of the handshake is held back
+ * so that the reset cancels the connection before the server accepts it.
+ */
+static void conn_manners(int fd, const struct tcpchk_rule *r, int idle)
+{
+	if (!r || !r->linger) {
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	if (idle) {
+		int zero = 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	}
+}
+
+/* Opens a non-blocking connection to the check target (connect rule <r>
+ * or the defaults), replacing the current one, and watches it. <idle>: no
+ * byte will be exchanged on it. Returns 0, or -1 with errno set.
+ */
+static int open_conn(struct check *ck, const struct tcpchk_rule *r, int idle)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = check_target(ck, r, &ss);
@@ -488,10 +518,7 @@ static int open_conn(struct check *ck, const struct tcpchk_rule *r)
 	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ck->fd < 0)
 		return -1;
-	if (r && r->linger) {
-		struct linger l = {.l_onoff = 1, .l_linger = 0};
-		setsockopt(ck->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	}
+	conn_manners(ck->fd, r, idle);
 	if (connect(ck->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(ck->fd);
@@ -507,7 +534,9 @@ static int open_conn(struct check *ck, const struct tcpchk_rule *r)
 static int tcp_open(void *ctx, const struct tcpchk_rule *r)
 {
 	struct check *ck = ctx;
-	return open_conn(ck, r) < 0 ? -1 : ck->fd;
+	/* the implicit connection is followed by the rule under way */
+	int idle = idle_after(r ? r->next : ck->tio.cur);
+	return open_conn(ck, r, idle) < 0 ? -1 : ck->fd;
 }
 
 /* Deadline of the connection phase: "inter", shortened to "timeout
@@ -533,7 +562,7 @@ static void timed_out(struct check *ck)
 	}
 	ck->st.info[0] = 0; /* HAProxy gives no details for timeouts */
 	ck->st.code = 0;
-	finish(ck, ck->http ? CHK_L7TOUT : CHK_L4TOUT);
+	finish(ck, ck->http ? hchk_tout_status(ck->srv) : CHK_L4TOUT);
 }
 
 /* Timer: start an attempt, or give up on one that timed out. */
@@ -549,16 +578,18 @@ static void check_timer_cb(struct timer *t)
 	}
 	ck->started = curthr->now_ms;
 	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
+	check_smp_begin(&ck->smp, ck->srv);
 	if (tchk_rules_of(ck->srv->be->conf, &rules, &proto)) {
 		struct tchk_res res;
 		ck->tcp = 1;
 		ck->tio.open = tcp_open;
 		ck->tio.ctx = ck;
+		ck->tio.smp = &ck->smp;
 		if (tchk_start(&ck->tio, rules, proto, &res))
 			finish_tcp(ck, &res);
 		return;
 	}
-	if (open_conn(ck, NULL) < 0) {
+	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled) < 0) {
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		ck->st.code = 0;
 		finish(ck, CHK_L4CON);

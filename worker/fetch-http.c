@@ -14,11 +14,14 @@
 #include "common/sample.h"
 #include "worker/fetch-http.h"
 #include "worker/http-txn.h"
+#include "worker/check-smp.h"
 #include "worker/stream.h"
 
 struct http_msg *fetch_http_msg(struct sample *smp, int response)
 {
 	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	if (!s && response)
+		return check_smp_http(smp->ctx); /* a health check's response */
 	if (!s || !s->txn)
 		return NULL;
 	struct http_txn *t = s->txn;

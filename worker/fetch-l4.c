@@ -11,6 +11,7 @@
 #include "common/sample.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/check-smp.h"
 #include "worker/stream.h"
 
 static struct stream *strm_of(const struct sample *smp)
@@ -94,11 +95,25 @@ static int set_int(struct sample *smp, int64_t v)
 }
 
 /* fe_name, fe_id, be_name, be_id, srv_name, srv_id */
+/* be_name, be_id, srv_name, srv_id in a health check: its backend and
+ * server.
+ */
+static int fetch_check_names(struct sample *smp, const char *kw)
+{
+	const struct srv_rt *srv = check_smp_server(smp->ctx);
+	if (!srv || kw[0] == 'f')
+		return 0;
+	int id = strstr(kw, "_id") != NULL;
+	if (kw[0] == 'b')
+		return id ? set_int(smp, srv->be->conf->uuid) : set_str(smp, srv->be->conf->id);
+	return id ? set_int(smp, srv->conf->puid) : set_str(smp, srv->conf->id);
+}
+
 static int fetch_names(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
 {
 	struct stream *s = strm_of(smp);
 	if (!s)
-		return 0;
+		return fetch_check_names(smp, kw);
 	int id = strstr(kw, "_id") != NULL;
 	const struct proxy *px = NULL;
 	if (kw[0] == 'f')
@@ -122,7 +137,8 @@ static struct be_rt *arg_backend(const struct arg *a, const struct sample *smp)
 	if (a->type == ARGT_BE && a->data.ptr)
 		return runtime_backend_of(a->data.ptr);
 	struct stream *s = strm_of(smp);
-	return s ? s->be : NULL;
+	const struct srv_rt *chk = check_smp_server(smp->ctx);
+	return s ? s->be : chk ? chk->be : NULL;
 }
 
 /* The runtime server of argument <a> ("[backend/]server"). */

@@ -11,6 +11,7 @@
 #include "common/sample.h"
 #include "worker/fetch-l6.h"
 #include "worker/http-txn.h"
+#include "worker/check-smp.h"
 #include "worker/stream.h"
 
 /* Whether fetch <kw> looks at the response ("res.*", "rep_*"). */
@@ -25,6 +26,11 @@ static int on_response(const char *kw)
 static int content_bytes(struct sample *smp, const char *kw, const unsigned char **p, size_t *len)
 {
 	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
+	const char *cp;
+	if (!s && on_response(kw) && check_smp_response(smp->ctx, &cp, len)) {
+		*p = (const unsigned char *)cp; /* a health check's response */
+		return 1;
+	}
 	if (!s)
 		return 0;
 	const struct sbuf *b;

@@ -9,6 +9,7 @@
 #include "common/sample.h"
 #include "common/vars.h"
 #include "worker/runtime.h"
+#include "worker/check-smp.h"
 
 /* The rules of <px> of set <rs>: its named defaults' ones first. */
 static const struct act_rule *first_list(const struct proxy *px, enum ruleset rs)
@@ -92,7 +93,7 @@ static struct var_store *stream_store(struct smp_ctx *ctx, enum var_scope scope)
 {
 	struct stream *s = ctx->strm;
 	if (!s)
-		return NULL;
+		return check_smp_store(ctx, scope); /* a health check, or nothing */
 	switch (scope) {
 	case VS_SESS:
 		return &s->vars_sess;

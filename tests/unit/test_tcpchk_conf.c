@@ -154,14 +154,102 @@ TEST(errors)
 	CHECK(ok);
 	load("backend b\n    tcp-check connect ssl\n", &ok);
 	CHECK(!ok);
-	load("backend b\n    tcp-check expect string a on-success x\n", &ok);
+	load("backend b\n    tcp-check expect string a on-success\n", &ok);
 	CHECK(!ok);
-	load("backend b\n    tcp-check expect string-lf a\n", &ok);
+	load("backend b\n    tcp-check expect string a status-code nope\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check expect string-lf %[nope]\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check set-var(check.x)\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check set-var(x) int(1)\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check set-var(check.x,nope) int(1)\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check unset-var(check.x,ifset)\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check unset-var(check.x) extra\n", &ok);
+	CHECK(!ok);
+	load("backend b\n    tcp-check set-var(check.x int(1)\n", &ok);
 	CHECK(!ok);
 	load("backend b\n    tcp-check expect binary 0\n", &ok);
 	CHECK(!ok);
 	load("backend b\n    option pgsql-check\n", &ok);
 	CHECK(!ok);
+}
+
+/* The -lf forms, variable actions and report options build rules that
+ * keep their compiled parts; a variable action may precede the connect.
+ */
+TEST(evaluated_rules)
+{
+	int ok;
+	struct config *cfg =
+	    load("backend b\n    option tcp-check\n    tcp-check set-var(check.p) int(1)\n"
+	         "    tcp-check connect\n    tcp-check send-lf \"x %[srv_name]\"\n"
+	         "    tcp-check send-binary-lf \"%[var(check.p),hex]\"\n"
+	         "    tcp-check expect comment c string-lf \"%[be_name]\" on-success \"ok\" "
+	         "on-error \"ko %[srv_name]\" status-code res.len\n"
+	         "    tcp-check set-var-fmt(check.f,ifnotset) \"%[srv_id]\"\n"
+	         "    tcp-check unset-var(check.p)\n"
+	         "    tcp-check expect ! binary-lf \"%[str(00)]\"\n",
+	         &ok);
+	CHECK(ok);
+	const struct proxy *b = px_named(cfg, "b");
+	CHECK(b != NULL);
+	if (!b)
+		return;
+	CHECK_INT(rule_at(b, 0)->act, TCA_VAR);
+	CHECK_INT(rule_at(b, 0)->var->kind, CVA_SET);
+	CHECK_INT(rule_at(b, 1)->act, TCA_CONNECT);
+	CHECK(rule_at(b, 2)->fmt && !rule_at(b, 2)->fmt_hex);
+	CHECK(rule_at(b, 3)->fmt && rule_at(b, 3)->fmt_hex);
+	const struct tcpchk_rule *e = rule_at(b, 4);
+	CHECK_INT(e->match, TCM_STRING_LF);
+	CHECK(e->fmt && e->rep.on_success && e->rep.on_error && e->rep.status_code);
+	CHECK_STR(e->comment, "c");
+	CHECK_INT(rule_at(b, 5)->var->kind, CVA_SET_FMT);
+	CHECK(rule_at(b, 5)->var->conds != 0);
+	CHECK_INT(rule_at(b, 6)->var->kind, CVA_UNSET);
+	CHECK_INT(rule_at(b, 7)->match, TCM_BINARY_LF);
+	CHECK(rule_at(b, 7)->inverse);
+}
+
+/* http-check: variable rules before the first expect run before the
+ * request, the others after the expect written before them; expect options
+ * on either side of the match; uri-lf replaces uri; a defaults section's
+ * variable rules are replaced by a backend's own.
+ */
+TEST(http_evaluated_rules)
+{
+	int ok;
+	struct config *cfg = load(
+	    "defaults\n    option httpchk\n    http-check set-var(check.d) int(1)\n"
+	    "backend inherits\n"
+	    "backend b\n    option httpchk GET /x\n    http-check set-var(check.a) int(1)\n"
+	    "    http-check send uri-lf \"/%[srv_name]\" hdr X-A \"%[be_name]\" hdr X-B plain\n"
+	    "    http-check expect comment c status 200 on-error \"e\" status-code int(7)\n"
+	    "    http-check set-var(check.b) res.hdr(x)\n    http-check unset-var(check.a)\n"
+	    "    http-check expect ! string-lf \"%[srv_name]\" ok-status L7OKC\n",
+	    &ok);
+	CHECK(ok);
+	const struct proxy *inh = px_named(cfg, "inherits"), *b = px_named(cfg, "b");
+	CHECK(inh && b);
+	if (!inh || !b)
+		return;
+	CHECK(inh->httpchk.pre_vars && !inh->httpchk.pre_vars->next);
+	const struct px_httpchk *hc = &b->httpchk;
+	CHECK(hc->pre_vars && hc->pre_vars != inh->httpchk.pre_vars && !hc->pre_vars->next);
+	CHECK(hc->uri == NULL && hc->uri_fmt != NULL);
+	CHECK(hc->hdrs && hc->hdrs->fmt && hc->hdrs->next && !hc->hdrs->next->fmt);
+	const struct httpchk_expect *e = hc->expects;
+	CHECK(e && e->kind == HCE_STATUS && e->rep.on_error && e->rep.status_code);
+	CHECK(e && e->comment && !strcmp(e->comment, "c"));
+	CHECK(e && e->after && e->after->kind == CVA_SET && e->after->next &&
+	      e->after->next->kind == CVA_UNSET);
+	e = e ? e->next : NULL;
+	CHECK(e && e->kind == HCE_STRING_LF && e->inverse && e->fmt && !e->after);
+	CHECK(e && e->ok_status == (int)check_result_by_name("L7OKC"));
 }
 
 TEST_MAIN()

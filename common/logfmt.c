@@ -295,15 +295,15 @@ static void put(char *out, size_t room, size_t *pos, const char *s, size_t len, 
  * (a value can never split a header or a status line, as in HAProxy), '#'
  * in log lines (a value can never forge a line).
  */
-static void put_ctl_encoded(char *out, size_t room, size_t *pos, const char *s, size_t len,
-                            char esc, unsigned opts)
+static int put_ctl_encoded(char *out, size_t room, size_t *pos, const char *s, size_t len, char esc,
+                           unsigned opts)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < len && *pos < room; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			if (room - *pos < 3)
-				return;
+				return 1; /* the escape does not fit: the output ends here */
 			out[(*pos)++] = esc;
 			out[(*pos)++] = hex[c >> 4];
 			out[(*pos)++] = hex[c & 15];
@@ -311,34 +311,39 @@ static void put_ctl_encoded(char *out, size_t room, size_t *pos, const char *s, 
 		}
 		put(out, room, pos, s + i, 1, opts);
 	}
+	return 0;
 }
 
-/* Writes a sample's value (or "-" when absent) with its options. */
-static void put_sample(char *out, size_t room, size_t *pos, struct sample *smp, int present,
-                       unsigned opts)
+/* Writes a sample's value (or "-" when absent) with its options; returns 1
+ * when the output had to end before the value's end.
+ */
+static int put_sample(char *out, size_t room, size_t *pos, struct sample *smp, int present,
+                      unsigned opts)
 {
 	int quote = (opts & LF_OPT_QUOTE) != 0;
 	if (!present) {
 		put(out, room, pos, quote ? "\"\"" : "-", quote ? 2 : 1, 0);
-		return;
+		return 0;
 	}
 	if ((opts & LF_OPT_HEX) && (smp->type == SMP_T_SINT || smp->type == SMP_T_BOOL)) {
 		char buf[24];
 		int n = snprintf(buf, sizeof(buf), "%" PRIX64, (uint64_t)smp->u.sint);
 		put(out, room, pos, buf, (size_t)n, 0);
-		return;
+		return 0;
 	}
 	int numeric = smp->type == SMP_T_SINT || smp->type == SMP_T_BOOL;
 	if (!smp_cast(smp, SMP_T_STR)) {
 		put(out, room, pos, quote ? "\"\"" : "-", quote ? 2 : 1, 0);
-		return;
+		return 0;
 	}
 	quote = quote && !numeric;
 	if (quote)
 		put(out, room, pos, "\"", 1, 0);
-	put_ctl_encoded(out, room, pos, smp->u.str.ptr, smp->u.str.len, '#', opts);
+	if (put_ctl_encoded(out, room, pos, smp->u.str.ptr, smp->u.str.len, '#', opts))
+		return 1;
 	if (quote)
 		put(out, room, pos, "\"", 1, 0);
+	return 0;
 }
 
 size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, size_t room)
@@ -359,18 +364,20 @@ size_t logfmt_render(const struct logfmt *lf, struct smp_ctx *ctx, char *out, si
 			struct sample smp;
 			size_t mark = smp_arena_mark();
 			memset(&smp, 0, sizeof(smp));
-			int ok = sample_process(n->expr, ctx, &smp);
+			int ok = sample_process(n->expr, ctx, &smp), full = 0;
 			if (!lf->http)
-				put_sample(out, room, &pos, &smp, ok, n->opts);
+				full = put_sample(out, room, &pos, &smp, ok, n->opts);
 			else if (ok && smp_cast(&smp, SMP_T_STR))
-				put_ctl_encoded(out, room, &pos, smp.u.str.ptr, smp.u.str.len, '%',
-				                0);
+				full = put_ctl_encoded(out, room, &pos, smp.u.str.ptr,
+				                       smp.u.str.len, '%', 0);
 			smp_arena_release(mark);
+			if (full)
+				break; /* an escape did not fit: nothing may follow */
 		} else if (lf->http) { /* rendered aside, then encoded like samples */
 			char tmp[1024];
 			int w = ctx && ctx->strm ? n->var->render(ctx, tmp, sizeof(tmp), 0) : -1;
-			if (w > 0)
-				put_ctl_encoded(out, room, &pos, tmp, (size_t)w, '%', 0);
+			if (w > 0 && put_ctl_encoded(out, room, &pos, tmp, (size_t)w, '%', 0))
+				break;
 		} else {
 			int w = ctx && ctx->strm
 			            ? n->var->render(ctx, out + pos, room - pos, n->opts)

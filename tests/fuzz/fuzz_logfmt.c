@@ -7,8 +7,8 @@
  * rendering never writes past the room it is given (exact-size heap
  * buffers, ASan) and returns at most that room; the small rendering is a
  * prefix of the large one (truncation cuts, it never changes what comes
- * before). Formats naming files, the environment or volatile fetches are
- * skipped.
+ * before), at most an escape sequence shorter than the room. Formats naming files, the environment
+ * or volatile fetches are skipped.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,7 +33,8 @@ static void render_twice(struct logfmt *lf)
 		abort();
 	size_t a = logfmt_render(lf, &ctx, small, 16);
 	size_t b = logfmt_render(lf, &ctx, large, 4096);
-	if (a > 16 || b > 4096 || (b >= 16 && a != 16) || (b < 16 && a != b) ||
+	/* a 3-byte escape that does not fit is left out whole */
+	if (a > 16 || b > 4096 || (b >= 16 && a < 14) || (b < 16 && a != b) ||
 	    memcmp(small, large, a) != 0)
 		abort();
 	free(small);

@@ -325,8 +325,11 @@ int smp_parse_args(const char *begin, const char *end, const struct arg_spec *sp
 			n++;
 			goto fail;
 		}
-		if (needs_resolution(out[n].type))
+		if (needs_resolution(out[n].type)) {
+			/* nothing is designated until the name is resolved (raw keeps it) */
+			memset(&out[n].data, 0, sizeof(out[n].data));
 			queue_resolution(&out[n], kw, n + 1, where);
+		}
 		n++;
 		if (p >= end)
 			break;

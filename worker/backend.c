@@ -22,6 +22,7 @@
 #include "worker/lb.h"
 #include "worker/observe.h"
 #include "worker/pool.h"
+#include "worker/srv-addr.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define TURNAROUND_MS 1000
@@ -190,7 +191,7 @@ void srv_release(struct srv_rt *srv)
 static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 			       struct sockaddr_storage *ss)
 {
-	const struct hl_addr *a = &srv->conf->addr;
+	const struct hl_addr *a = srv_addr(srv);
 	*ss = a->ss;
 	if (a->kind != ADDR_INET4 && a->kind != ADDR_INET6)
 		return a->sslen;

@@ -30,6 +30,7 @@
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 #include "worker/srv-cmds.h"
+#include "worker/srv-addr.h"
 
 #define AGENT_DEF_INTER 2000
 #define AGENT_BUFSIZE 1024
@@ -321,7 +322,7 @@ static void agent_io_cb(struct ev_handler *h, uint32_t ev)
 static void agent_connect(struct agent *ag)
 {
 	const struct server_cfg *c = &ag->srv->conf->cfg;
-	const struct hl_addr *a = c->agent_addr_set ? &c->agent_addr : &ag->srv->conf->addr;
+	const struct hl_addr *a = c->agent_addr_set ? &c->agent_addr : srv_addr(ag->srv);
 	struct sockaddr_storage ss = a->ss;
 	if (ss.ss_family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)c->agent_port);

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/srv-addr.h"
 
 #define HCHK_BUFSIZE 16384
 #define HCHK_MAXHDRS 101
@@ -57,10 +58,10 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 	else
 		req_add(io, "x-haproxy-server-state: %s; ", st);
 	char abuf[160];
-	const char *a = addr_to_str(&s->conf->addr, abuf, sizeof(abuf));
+	const char *a = addr_to_str(srv_addr(s), abuf, sizeof(abuf));
 	const char *colon = strrchr(a, ':');
 	req_add(io, "address=%.*s; port=%u; ", colon ? (int)(colon - a) : (int)strlen(a), a,
-	        (unsigned)s->conf->addr.port_lo);
+	        (unsigned)srv_addr(s)->port_lo);
 	req_add(io, "name=%s/%s; node=%s; weight=%d/%d; scur=%d/%d; qcur=%d\r\n", s->be->conf->id,
 	        s->conf->id, node, atomic_load(&s->uweight), totw, atomic_load(&s->cur_conns),
 	        atomic_load(&s->be->cur_conns), atomic_load(&s->queued));

@@ -24,6 +24,7 @@
 #include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
+#include "worker/srv-addr.h"
 
 #define DEF_INTER 2000
 #define DEF_RISE 2
@@ -462,8 +463,8 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
                               struct sockaddr_storage *ss)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : &ck->srv->conf->addr;
-	uint16_t port = c->check_port ? (uint16_t)c->check_port : ck->srv->conf->addr.port_lo;
+	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : srv_addr(ck->srv);
+	uint16_t port = c->check_port ? (uint16_t)c->check_port : srv_addr(ck->srv)->port_lo;
 	if (r && r->addr_set)
 		a = &r->addr;
 	if (r && r->port)

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "worker/runtime.h"
+#include "worker/srv-addr.h"
 
 /* HAProxy's server administrative flags (SRV_ADMF_*) and check state. */
 #define ADMF_FMAINT 0x01 /* forced maintenance (CLI or configuration) */
@@ -60,12 +61,12 @@ static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 	long since = (long)time(NULL) - (changed ? changed : rt.start_time);
 
 	cli_printf(c, "%d %s %d %s %s %d %u %d %d %ld %d %d %d %d %d %d %d %s %u %s %d %d %s %s %d\n",
-		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip(&sc->addr, ip, sizeof(ip)),
+		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip(srv_addr(s), ip, sizeof(ip)),
 		   op, admf, atomic_load(&s->uweight), cfg->weight, since < 0 ? 0 : since,
 		   1 /* check status: not run */, 0 /* check result: unknown */, health,
 		   cfg->disabled ? CHK_ST_PAUSED : 0, 0 /* agent state */, s->be->conf->uuid_set ? 1 : 0,
 		   sc->puid_set ? 1 : 0, "-" /* fqdn */,
-		   (sc->addr.flags & ADDR_F_PORT_SET) ? (unsigned)sc->addr.port_lo : 0u, "-" /* srvrecord */,
+		   (srv_addr(s)->flags & ADDR_F_PORT_SET) ? (unsigned)srv_addr(s)->port_lo : 0u, "-" /* srvrecord */,
 		   0 /* use_ssl */, cfg->check_port,
 		   cfg->check_addr_set ? addr_ip(&cfg->check_addr, chk, sizeof(chk)) : "-",
 		   "-" /* agent addr */, 0 /* agent port */);

@@ -15,6 +15,7 @@ struct idle_conn {
 	struct ev_handler h;
 	int fd; /* -1 once taken or closed; written under the pool lock */
 	uint32_t uses;
+	uint32_t addr_gen; /* the server's address generation when parked */
 	struct srv_rt *srv;
 	struct idle_conn *prev, *next;
 	struct rcu_head rcu; /* freed after a grace period once stolen */
@@ -38,6 +39,8 @@ struct idle_pools {
 
 static __thread struct idle_pools *pools;
 static struct idle_pools *_Atomic all_pools[MAX_THREADS];
+/* connections unlinked as stale by unlink_warmest(), closed by the caller */
+static __thread struct idle_conn *stale_conns;
 static _Atomic int idle_total; /* idle connections of every thread */
 
 #define POOL_LOW_FD_RATIO 20 /* % of the fds idle connections may hold */
@@ -154,6 +157,14 @@ static int pools_init(void)
 static struct idle_conn *unlink_warmest(struct idle_list *l, int proven_only)
 {
 	struct idle_conn *c = l ? l->last : NULL;
+	/* connections made to an address the server no longer has are not reused */
+	while (c && c->addr_gen != atomic_load(&c->srv->addr_gen)) {
+		struct idle_conn *prev = c->prev;
+		unlink_conn(l, c);
+		c->prev = stale_conns;
+		stale_conns = c;
+		c = prev;
+	}
 	for (int n = 0; c && proven_only && c->uses < 2 && n < 8; n++)
 		c = c->prev;
 	if (!c || (proven_only && c->uses < 2))
@@ -165,6 +176,27 @@ static struct idle_conn *unlink_warmest(struct idle_list *l, int proven_only)
 static void free_stolen(struct rcu_head *h)
 {
 	free(caa_container_of(h, struct idle_conn, rcu));
+}
+
+/* Closes the connections unlink_warmest() found stale in pools <p>, whose
+ * lock the caller holds. Those of another thread (<foreign>) leave its
+ * epoll first and are freed after a grace period, as stolen ones.
+ */
+static void close_stale(struct idle_pools *p, int foreign)
+{
+	while (stale_conns) {
+		struct idle_conn *c = stale_conns;
+		stale_conns = c->prev;
+		c->prev = NULL;
+		if (foreign)
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = -1;
+		if (foreign)
+			call_rcu(&c->rcu, free_stolen);
+		else
+			loop_defer_free(c);
+	}
 }
 
 /* Takes a connection to <srv> parked by another thread: removes it from
@@ -187,6 +219,7 @@ static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
 			c->fd = -1;
 			*uses = c->uses;
 		}
+		close_stale(p, 1);
 		pthread_mutex_unlock(&p->lock);
 		if (c) {
 			call_rcu(&c->rcu, free_stolen);
@@ -209,6 +242,7 @@ static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses)
 		c->fd = -1;
 		loop_defer_free(c);
 	}
+	close_stale(pools, 0);
 	pthread_mutex_unlock(&pools->lock);
 	return fd;
 }
@@ -255,6 +289,7 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 	c->h.cb = idle_event;
 	c->fd = fd;
 	c->uses = uses;
+	c->addr_gen = atomic_load(&srv->addr_gen);
 	c->srv = srv;
 	if (loop_mod(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		close(fd);

@@ -19,6 +19,8 @@
 
 struct srv_rt {
 	const struct server *conf; /* configuration (name, address, options) */
+	struct hl_addr *addr;      /* RCU: runtime address, NULL = conf->addr (worker/srv-addr.h) */
+	_Atomic uint32_t addr_gen; /* changes with the address: older idle connections are dropped */
 	struct be_rt *be;          /* owning backend */
 	int idx;                   /* index in be->srv[] */
 	_Atomic int cur_conns;     /* connections being established or established */

@@ -13,6 +13,7 @@
 #include "worker/observe.h"
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
+#include "worker/srv-addr.h"
 #include "worker/srv-cmds.h"
 
 struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
@@ -106,28 +107,55 @@ static void cmd_get_weight(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "%d (initial %d)\n", atomic_load(&s->uweight), s->conf->cfg.weight);
 }
 
-/* set server <b>/<s> state ready|drain|maint | weight <w> */
+static void set_server_weight(struct cli_conn *c, struct srv_rt *s, char **args, int nargs)
+{
+	apply_weight(c, s, nargs > 4 ? args[4] : NULL);
+}
+
+static void set_server_state(struct cli_conn *c, struct srv_rt *s, char **args, int nargs)
+{
+	const char *val = nargs > 4 ? args[4] : "";
+	if (!strcmp(val, "ready"))
+		srv_set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
+	else if (!strcmp(val, "drain"))
+		srv_set_admin(s, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT);
+	else if (!strcmp(val, "maint"))
+		srv_set_admin(s, SRV_ADMIN_MAINT, SRV_ADMIN_DRAIN);
+	else
+		cli_printf(c, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
+}
+
+/* The "set server" subcommands; NULL handler: known to HAProxy, not here yet. */
+static const struct {
+	const char *word;
+	void (*fn)(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
+} set_server_subcmds[] = {
+    {"addr", cli_set_server_addr},  {"agent", NULL},      {"agent-addr", NULL},
+    {"agent-port", NULL},           {"agent-send", NULL}, {"check-addr", NULL},
+    {"check-port", NULL},           {"fqdn", NULL},       {"health", NULL},
+    {"ssl", NULL},                  {"state", set_server_state},
+    {"weight", set_server_weight},
+};
+
+/* set server <b>/<s> <subcommand> ...: HAProxy's usage line lists them */
 static void cmd_set_server(struct cli_conn *c, char **args, int nargs)
 {
 	struct srv_rt *s = cli_lookup_server(c, nargs > 2 ? args[2] : NULL);
 	const char *what = nargs > 3 ? args[3] : "";
-	const char *val = nargs > 4 ? args[4] : NULL;
 	if (!s)
 		return;
-	if (!strcmp(what, "weight")) {
-		apply_weight(c, s, val);
-	} else if (!strcmp(what, "state")) {
-		if (val && !strcmp(val, "ready"))
-			srv_set_admin(s, 0, SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN);
-		else if (val && !strcmp(val, "drain"))
-			srv_set_admin(s, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT);
-		else if (val && !strcmp(val, "maint"))
-			srv_set_admin(s, SRV_ADMIN_MAINT, SRV_ADMIN_DRAIN);
+	for (size_t i = 0; i < sizeof(set_server_subcmds) / sizeof(set_server_subcmds[0]); i++) {
+		if (strcmp(what, set_server_subcmds[i].word))
+			continue;
+		if (set_server_subcmds[i].fn)
+			set_server_subcmds[i].fn(c, s, args, nargs);
 		else
-			cli_printf(c, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
-	} else {
-		cli_printf(c, "'set server <srv>' only supports 'state' and 'weight' for now.\n");
+			cli_printf(c, "'set server <srv> %s' is not supported yet.\n", what);
+		return;
 	}
+	cli_printf(c, "usage: set server <backend>/<server> addr | agent | agent-addr | "
+	              "agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | "
+	              "state | weight\n");
 }
 
 /* shutdown sessions server <b>/<s>: ends the server's streams on every

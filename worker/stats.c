@@ -18,6 +18,7 @@
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 #include "worker/stats.h"
+#include "worker/srv-addr.h"
 
 /* Index of column <name>; -1 if unknown (a programming error). */
 static int col(const char *name)
@@ -261,7 +262,7 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 	set(r, "uweight", "%d", uw);
 	set(r, "act", "%d", !s->backup);
 	set(r, "bck", "%d", s->backup);
-	set(r, "addr", "%s", addr_to_str(&s->conf->addr, abuf, sizeof(abuf)));
+	set(r, "addr", "%s", addr_to_str(srv_addr(s), abuf, sizeof(abuf)));
 }
 
 static void backend_row(struct stat_row *r, const struct be_rt *be)

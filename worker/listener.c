@@ -165,7 +165,7 @@ static void release_slots(struct listener *l)
 /* Whether a slot is free right now (no reservation). */
 static int under_limits(const struct listener *l)
 {
-	if (atomic_load(&rt.stopping))
+	if (atomic_load(&rt.stopping) || atomic_load(&l->fe->paused))
 		return 0;
 	if (rt.maxconn && atomic_load(&rt.cur_conns) >= rt.maxconn)
 		return 0;
@@ -206,6 +206,10 @@ static void listener_cb(struct ev_handler *h, uint32_t ev)
 	struct listener *l = caa_container_of(h, struct listener, h);
 	int batch = rt.cfg->global.tune_maxaccept > 0 ? rt.cfg->global.tune_maxaccept : 64;
 
+	if (atomic_load(&l->fe->paused)) {
+		listener_poll(l, 0); /* "disable frontend" came after this event */
+		return;
+	}
 	for (int i = 0; i < batch; i++) {
 		if (!reserve_slots(l)) {
 			if (!atomic_load(&rt.stopping))
@@ -263,7 +267,9 @@ void listeners_enable_thread(void)
 	for (int i = 0; i < rt.nlst; i++) {
 		if (atomic_load(&rt.stopping))
 			return;
-		if (under_limits(&rt.lsts[i]))
+		if (atomic_load(&rt.lsts[i].fe->paused))
+			listener_poll(&rt.lsts[i], 0); /* until "enable frontend" */
+		else if (under_limits(&rt.lsts[i]))
 			listener_poll(&rt.lsts[i], 1);
 		else
 			pause_listener(&rt.lsts[i]); /* still full: ask to be woken again */
@@ -336,6 +342,19 @@ int listeners_set_listening(int on)
 			ret = -1;
 	}
 	return ret;
+}
+
+void listeners_set_frontend_listening(const struct fe_rt *fe, int on)
+{
+	for (int i = 0; i < rt.nlst; i++) {
+		struct listener *l = &rt.lsts[i];
+		if (l->fd < 0 || l->fe != fe)
+			continue;
+		if (!on)
+			shutdown(l->fd, SHUT_RD);
+		else
+			listen(l->fd, l->backlog);
+	}
 }
 
 void listeners_close_all(void)

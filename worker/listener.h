@@ -30,6 +30,14 @@ int listeners_export(char *buf, size_t len);
  */
 int listeners_set_listening(int on);
 
+struct fe_rt;
+
+/* The same for the sockets of frontend <fe> only ("disable frontend"): its
+ * paused flag must be set before they stop listening, so that a thread
+ * woken by the change unpolls them instead of accepting.
+ */
+void listeners_set_frontend_listening(const struct fe_rt *fe, int on);
+
 /* Closes every listening socket (soft stop, after all threads stopped
  * polling them).
  */

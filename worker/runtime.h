@@ -22,6 +22,7 @@ struct fe_rt {
 	_Atomic int maxconn;       /* runtime-settable ("set maxconn frontend") */
 	_Atomic int cur_conns;
 	_Atomic uint64_t cum_conns;
+	_Atomic int paused;        /* "disable frontend": its listeners are not polled */
 	struct freq_ctr req_per_sec;    /* HTTP requests counted in req_tot */
 	_Atomic uint32_t req_rate_max; /* most requests in one period ("clear counters") */
 	struct be_rt *default_be;

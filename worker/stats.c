@@ -131,7 +131,8 @@ static void frontend_row(struct stat_row *r, struct fe_rt *fe)
 	set(r, "conn_tot", "%llu", (unsigned long long)atomic_load(&fe->cum_conns));
 	set(r, "bin", "%llu", (unsigned long long)pc.bytes_in);
 	set(r, "bout", "%llu", (unsigned long long)pc.bytes_out);
-	set(r, "status", "%s", atomic_load(&rt.stopping) ? "STOP" : "OPEN");
+	set(r, "status", "%s",
+	    atomic_load(&rt.stopping) ? "STOP" : atomic_load(&fe->paused) ? "PAUSED" : "OPEN");
 }
 
 /* HAProxy's status of a server: MAINT, DRAIN, "no check" without checks,

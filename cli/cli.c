@@ -16,6 +16,7 @@
 
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/units.h"
 #include "worker/loop.h"
 
 #define CLI_MAX_LINE 65536
@@ -42,7 +43,8 @@ struct cli_conn {
 	int closing;
 	int expose_fd; /* "_getsocks" allowed (expose-fd listeners) */
 	int counted;   /* accepted on a stats socket (counts toward stats maxconn) */
-	struct timer idle; /* "stats timeout" */
+	struct timer idle;   /* "stats timeout" */
+	uint32_t timeout_ms; /* idle timeout: "stats timeout", or "set timeout cli" */
 	/* A command line ending with "<<" waits for its payload: the lines up
 	 * to an empty one.
 	 */
@@ -216,8 +218,11 @@ const char *cli_payload(const struct cli_conn *c)
 
 /* Same as cli_execute_line(), the last command receiving <payload>. */
 static int execute_line_payload(const char *line, const char *payload, int level, int *prompt,
-                                char **out)
+                                uint32_t *timeout_ms, char **out)
 {
+	/* commands write to a scratch session; what they change of the real
+	 * one (prompt mode, idle timeout) is copied back
+	 */
 	struct cli_conn c = {.fd = -1, .level = level, .prompt = prompt ? *prompt : 0};
 	char *copy = xstrdup(line);
 	char *rest = copy, *cmd;
@@ -231,13 +236,15 @@ static int execute_line_payload(const char *line, const char *payload, int level
 	free(copy);
 	if (prompt)
 		*prompt = c.prompt;
+	if (timeout_ms && c.timeout_ms)
+		*timeout_ms = c.timeout_ms;
 	*out = c.out ? c.out : xstrdup("");
 	return quit;
 }
 
 int cli_execute_line(const char *line, int level, int *prompt, char **out)
 {
-	return execute_line_payload(line, NULL, level, prompt, out);
+	return execute_line_payload(line, NULL, level, prompt, NULL, out);
 }
 
 static void cli_conn_free(struct cli_conn *c)
@@ -365,9 +372,10 @@ static int cli_handle_input(struct cli_conn *c)
 			                CLI_MAX_PAYLOAD);
 		else if (had_payload)
 			quit = execute_line_payload(c->pending_cmd, c->pend_payload, c->level,
-			                            &c->prompt, &res);
+			                            &c->prompt, &c->timeout_ms, &res);
 		else
-			quit = cli_execute_line(c->in, c->level, &c->prompt, &res);
+			quit = execute_line_payload(c->in, NULL, c->level, &c->prompt,
+			                            &c->timeout_ms, &res);
 		free(c->pending_cmd);
 		free(c->pend_payload);
 		c->pending_cmd = c->pend_payload = NULL;
@@ -380,6 +388,7 @@ static int cli_handle_input(struct cli_conn *c)
 			c->closing = 1;
 		else if (c->prompt)
 			cli_printf(c, "\n> ");
+		timer_set(&c->idle, curthr->now_ms + c->timeout_ms); /* "set timeout cli" */
 	}
 	return 0;
 }
@@ -393,7 +402,7 @@ static void cli_idle_cb(struct timer *t)
 static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_conn *c = caa_container_of(h, struct cli_conn, h);
-	timer_set(&c->idle, curthr->now_ms + cli_timeout_ms);
+	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
 	char buf[4096];
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
@@ -458,7 +467,8 @@ static void cli_adopt_ex(int fd, int level, int expose)
 	c->expose_fd = expose;
 	c->h.cb = cli_conn_cb;
 	timer_init(&c->idle, cli_idle_cb);
-	timer_set(&c->idle, curthr->now_ms + cli_timeout_ms);
+	c->timeout_ms = cli_timeout_ms;
+	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
 	last_adopted = NULL;
 	if (loop_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		cli_conn_free(c);
@@ -581,3 +591,35 @@ void cli_disable_thread(void)
 		}
 	}
 }
+
+/* set timeout cli <delay>: the idle timeout of this session only, in
+ * seconds unless a unit is given, with HAProxy's answers.
+ */
+static void cmd_set_timeout(struct cli_conn *c, char **args, int nargs)
+{
+	if (nargs < 3 || strcmp(args[2], "cli") != 0) {
+		cli_printf(c, "'set timeout' only supports 'cli'.\n");
+		return;
+	}
+	if (nargs < 4 || !*args[3]) {
+		cli_printf(c, "Expects an integer value.\n");
+		return;
+	}
+	/* a bare number is in seconds, a unit may say otherwise */
+	const char *v = args[3];
+	int bare = v[strspn(v, "0123456789")] == 0;
+	uint64_t val = 0;
+	enum parse_status st = parse_time(v, bare ? TIME_BASE_S : TIME_BASE_MS,
+	                                  bare ? TIME_MAX_MS / 1000 : TIME_MAX_MS, &val, NULL);
+	if (st != PARSE_OK || val == 0) {
+		cli_printf(c, "Invalid timeout value.\n");
+		return;
+	}
+	c->timeout_ms = (uint32_t)(bare ? val * 1000 : val); /* applied by the session */
+}
+
+static const struct cli_cmd session_cmds[] = {
+    {{"set", "timeout"}, "set timeout [cli] <delay>", "change a timeout setting", CLI_LEVEL_USER,
+     cmd_set_timeout},
+};
+CLI_REGISTER(session_cmds)

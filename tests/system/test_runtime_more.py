@@ -154,11 +154,22 @@ HA_MESSAGES = [
     ("set maxconn global 0", "\n"),
     ("clear counters", "\n"),
     ("clear counters foo", "\n"),
+    ("set timeout", "'set timeout' only supports 'cli'.\n\n"),
+    ("set timeout foo 3", "'set timeout' only supports 'cli'.\n\n"),
+    ("set timeout cli", "Expects an integer value.\n\n"),
+    ("set timeout cli abc", "Invalid timeout value.\n\n"),
+    ("set timeout cli 0", "Invalid timeout value.\n\n"),
+    ("set timeout cli -1", "Invalid timeout value.\n\n"),
+    ("set timeout cli 99999999999", "Invalid timeout value.\n\n"),
+    ("set timeout cli 5", "\n"),
+    ("set timeout cli 5s", "\n"),
+    ("set timeout cli 1d", "\n"),
 ]
 DENIED = "Permission denied\n\n"
 # (socket suffix, command) -> reply
 HA_LEVELS = [
     ("-op", "clear counters", "\n"),
+    ("-user", "set timeout cli 5", "\n"),
     ("-op", "clear counters all", DENIED),
     ("-user", "clear counters", DENIED),
     ("-user", "clear counters all", DENIED),
@@ -269,6 +280,25 @@ def run_tests(sock, fe, ports):
     for suffix, cmd, want in HA_LEVELS:
         out = cli(sock + suffix, cmd)
         check(f"level{suffix}: '{cmd}'", out == want, repr(out))
+
+    # ---- set timeout cli: this session only ----
+    p = socket.socket(socket.AF_UNIX)
+    p.settimeout(8)
+    p.connect(sock)
+    t0 = time.time()
+    p.sendall(b"prompt\nset timeout cli 1\n")
+    got = b""
+    try:
+        while True:
+            d = p.recv(4096)
+            if not d:
+                break
+            got += d
+    except OSError:
+        pass
+    p.close()
+    check("set timeout cli 1: the idle session closes before the default 10 s",
+          got == b"\n> \n> " and time.time() - t0 < 6, repr(got))
 
     # ---- states after runtime changes ----
     cli(sock, "disable server be1/s3")

@@ -457,6 +457,8 @@ struct proxy {
 	int cap_cookie_len;                  /* its "len", at most 63 as in HAProxy */
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
+	int load_state;        /* load-server-state-from-file: SRV_STATE_LOAD_* (inherited) */
+	char *state_file_name; /* server-state-file-name, NULL: the backend's name */
 	struct proxy *default_backend; /* resolved at validation */
 	struct proxy *defaults;        /* the defaults section it inherited from */
 	struct proxy *next;
@@ -497,7 +499,14 @@ struct stats_socket_cfg {
 	struct stats_socket_cfg *next;
 };
 
+/* load-server-state-from-file */
+#define SRV_STATE_LOAD_NONE 0
+#define SRV_STATE_LOAD_GLOBAL 1
+#define SRV_STATE_LOAD_LOCAL 2
+
 struct global_cfg {
+	char *server_state_base; /* server-state-base */
+	char *server_state_file; /* server-state-file */
 	int maxconn;
 	int nbthread; /* 0 = automatic */
 	int thread_groups;

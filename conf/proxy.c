@@ -104,6 +104,8 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->httpchk.own_vars = 0;
 	px->tcp_req_inspect_delay = def->tcp_req_inspect_delay;
 	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
+	px->load_state = def->load_state;
+	px->state_file_name = def->state_file_name ? xstrdup(def->state_file_name) : NULL;
 	px->tcpchk = def->tcpchk;
 	px->tcpchk.own_rules = 0;
 	px->stats = def->stats;

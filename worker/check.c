@@ -608,10 +608,15 @@ void checks_start_thread(void)
 			struct check *ck = xcalloc(1, sizeof(*ck));
 			ck->srv = s;
 			ck->fd = -1;
-			ck->healthy = 1;
+			/* UP, unless a server state file said its checks had failed */
+			ck->healthy = atomic_load(&s->oper_up);
 			ck->h.cb = check_io_cb;
 			timer_init(&ck->t, check_timer_cb);
-			ck->st.last_change = (long)time(NULL);
+			ck->st.last_change = atomic_load(&s->last_change);
+			if (!ck->st.last_change)
+				ck->st.last_change = (long)time(NULL);
+			if (!ck->healthy)
+				ck->st.down_since = ck->st.last_change;
 			/* spread the first checks over one interval */
 			uint32_t inter = inter_of(&s->conf->cfg);
 			timer_set(&ck->t, curthr->now_ms + 1 + (uint32_t)(started++ * 97) % inter);

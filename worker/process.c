@@ -33,6 +33,7 @@
 #include "worker/ring.h"
 #include "worker/runtime.h"
 #include "worker/stream.h"
+#include "worker/srv-state.h"
 
 /* Raises RLIMIT_NOFILE to what maxconn needs (or to ulimit-n). */
 static int set_fd_limit(const struct config *cfg)
@@ -300,6 +301,7 @@ int process_prepare(struct config *cfg, const struct cmdline *cl)
 {
 	if (check_unsupported(cfg, cl) < 0 || runtime_build(cfg) < 0)
 		return -1;
+	srv_state_load();
 	signal(SIGPIPE, SIG_IGN);
 	if (cl->xfer_sock && xfer_fetch(cl->xfer_sock) < 0)
 		return -1;

@@ -59,7 +59,7 @@ static const char *port_text(const struct hl_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-static void set_port(struct hl_addr *a, uint16_t port)
+void srv_addr_set_port(struct hl_addr *a, uint16_t port)
 {
 	a->port_lo = a->port_hi = port;
 	if (a->ss.ss_family == AF_INET)
@@ -68,8 +68,7 @@ static void set_port(struct hl_addr *a, uint16_t port)
 		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
 }
 
-/* Reads IP literal <txt> into <a> (keeping the port). 1, or 0 if invalid. */
-static int read_ip(struct hl_addr *a, const char *txt)
+int srv_addr_set_ip(struct hl_addr *a, const char *txt)
 {
 	struct in_addr v4;
 	struct in6_addr v6;
@@ -90,7 +89,7 @@ static int read_ip(struct hl_addr *a, const char *txt)
 		a->sslen = sizeof(*sin6);
 	} else
 		return 0;
-	set_port(a, port);
+	srv_addr_set_port(a, port);
 	return 1;
 }
 
@@ -136,12 +135,12 @@ static void change_port(struct answer *m, struct hl_addr *a, const char *txt)
 	port_text(a, was, sizeof(was));
 	if (map) {
 		a->port_offset = (int)v;
-		set_port(a, 0);
+		srv_addr_set_port(a, 0);
 	} else {
 		a->flags |= ADDR_F_PORT_SET;
 		a->flags &= ~ADDR_F_PORT_OFFSET;
 		a->port_offset = 0;
-		set_port(a, (uint16_t)v);
+		srv_addr_set_port(a, (uint16_t)v);
 	}
 	port_text(a, now, sizeof(now));
 	if (!strcmp(was, now))
@@ -166,7 +165,7 @@ void cli_set_server_addr(struct cli_conn *c, struct srv_rt *s, char **args, int 
 		return;
 	}
 	struct hl_addr next = *cur;
-	if (!read_ip(&next, args[4])) {
+	if (!srv_addr_set_ip(&next, args[4])) {
 		cli_printf(c, "Invalid addr '%s'%s", args[4], by);
 		return;
 	}

@@ -25,6 +25,14 @@ static inline const struct hl_addr *srv_addr(const struct srv_rt *s)
  */
 void srv_publish_addr(struct srv_rt *s, const struct hl_addr *a);
 
+/* Sets the IP of <a> from literal <txt> (IPv4 or IPv6), keeping its port.
+ * 1, or 0 (unchanged) if <txt> is not an IP address.
+ */
+int srv_addr_set_ip(struct hl_addr *a, const char *txt);
+
+/* Sets the fixed port of <a>. */
+void srv_addr_set_port(struct hl_addr *a, uint16_t port);
+
 struct cli_conn;
 
 /* "set server <b>/<s> addr <ip> [port <port>]" on server <s>; <args> are

@@ -458,6 +458,7 @@ struct proxy {
 	uint32_t tcp_req_inspect_delay;      /* ms, 0 = none */
 	uint32_t tcp_res_inspect_delay;
 	int load_state;        /* load-server-state-from-file: SRV_STATE_LOAD_* (inherited) */
+	int sess_rate_lim;     /* rate-limit sessions (inherited), 0 = unlimited */
 	char *state_file_name; /* server-state-file-name, NULL: the backend's name */
 	struct proxy *default_backend; /* resolved at validation */
 	struct proxy *defaults;        /* the defaults section it inherited from */
@@ -507,6 +508,8 @@ struct stats_socket_cfg {
 struct global_cfg {
 	char *server_state_base; /* server-state-base */
 	char *server_state_file; /* server-state-file */
+	int maxconnrate;         /* accepted connections per second, 0 = unlimited */
+	int maxsessrate;         /* sessions per second, 0 = unlimited */
 	int maxconn;
 	int nbthread; /* 0 = automatic */
 	int thread_groups;

@@ -105,6 +105,7 @@ static void proxy_inherit(struct proxy *px, const struct proxy *def)
 	px->tcp_req_inspect_delay = def->tcp_req_inspect_delay;
 	px->tcp_res_inspect_delay = def->tcp_res_inspect_delay;
 	px->load_state = def->load_state;
+	px->sess_rate_lim = def->sess_rate_lim;
 	px->state_file_name = def->state_file_name ? xstrdup(def->state_file_name) : NULL;
 	px->tcpchk = def->tcpchk;
 	px->tcpchk.own_rules = 0;

@@ -24,8 +24,8 @@ static void show_env(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "%s\n", *v);
 }
 
-/* Without "all", only the maximum values are reset (the only one Halyard
- * measures yet is req_rate_max).
+/* Without "all", only the maximum values are reset (the ones Halyard
+ * measures: the request, session and connection rate maxima).
  */
 static void clear_counters(struct cli_conn *c, char **args, int nargs)
 {

@@ -40,6 +40,9 @@ static struct thr_counters *tc(void)
 void counters_fe_accept(struct fe_rt *fe)
 {
 	tc()->fe[fe->idx].sess++;
+	uint64_t now = curthr->now_ms;
+	freq_ctr_update_max(&fe->sess_rate_max, freq_ctr_add(&fe->sess_per_sec, now, 1));
+	freq_ctr_update_max(&rt.sess_rate_max, freq_ctr_add(&rt.sess_per_sec, now, 1));
 }
 
 void counters_be_error(struct be_rt *be)
@@ -261,8 +264,13 @@ struct srv_counters counters_srv_sum(const struct srv_rt *srv)
 
 void counters_clear_max(void)
 {
-	for (int i = 0; i < rt.nfe; i++)
+	for (int i = 0; i < rt.nfe; i++) {
 		atomic_store(&rt.fes[i].req_rate_max, 0);
+		atomic_store(&rt.fes[i].sess_rate_max, 0);
+		atomic_store(&rt.fes[i].conn_rate_max, 0);
+	}
+	atomic_store(&rt.conn_rate_max, 0);
+	atomic_store(&rt.sess_rate_max, 0);
 }
 
 void counters_clear_all(void)

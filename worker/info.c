@@ -47,6 +47,11 @@ add(struct info_list *l, int pos, const char *name, const char *tags, const char
 	va_end(ap);
 }
 
+static int by_pos(const void *a, const void *b)
+{
+	return ((const struct info_field *)a)->pos - ((const struct info_field *)b)->pos;
+}
+
 /* The node name: "node" from the global section, else the host name. */
 static const char *node_name(char *buf, size_t len)
 {
@@ -103,12 +108,6 @@ static void collect(struct info_list *l)
 	    {23, "Maxpipes", "CLP:u32"},
 	    {24, "PipesUsed", "MGP:u32"},
 	    {25, "PipesFree", "MGP:u32"},
-	    {26, "ConnRate", "MRP:u32"},
-	    {27, "ConnRateLimit", "CLP:u32"},
-	    {28, "MaxConnRate", "MMP:u32"},
-	    {29, "SessRate", "MRP:u32"},
-	    {30, "SessRateLimit", "CLP:u32"},
-	    {31, "MaxSessRate", "MRP:u32"},
 	    {32, "SslRate", "MRP:u32"},
 	    {33, "SslRateLimit", "CLP:u32"},
 	    {34, "MaxSslRate", "MMP:u32"},
@@ -127,6 +126,13 @@ static void collect(struct info_list *l)
 	};
 	for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
 		add(l, zeros[i].pos, zeros[i].name, zeros[i].tags, "0");
+	uint64_t now = now_ms();
+	add(l, 26, "ConnRate", "MRP:u32", "%u", freq_ctr_read(&rt.conn_per_sec, now));
+	add(l, 27, "ConnRateLimit", "CLP:u32", "%u", atomic_load(&rt.conn_rate_lim));
+	add(l, 28, "MaxConnRate", "MMP:u32", "%u", atomic_load(&rt.conn_rate_max));
+	add(l, 29, "SessRate", "MRP:u32", "%u", freq_ctr_read(&rt.sess_per_sec, now));
+	add(l, 30, "SessRateLimit", "CLP:u32", "%u", atomic_load(&rt.sess_rate_lim));
+	add(l, 31, "MaxSessRate", "MRP:u32", "%u", atomic_load(&rt.sess_rate_max));
 	add(l, 49, "Idle_pct", "MaP:u32", "100");
 	add(l, 50, "node", "COS:str", "%s", node_name(node, sizeof(node)));
 	if (rt.cfg->global.description)
@@ -151,6 +157,7 @@ static void collect(struct info_list *l)
 	add(l, 69, "PoolUsed_bytes", "MGP:u64", "0");
 	add(l, 70, "Start_time_sec", "MDP:u32", "%ld", rt.start_time);
 	add(l, 71, "Tainted", "SGP:str", "0");
+	qsort(l->f, (size_t)l->n, sizeof(l->f[0]), by_pos); /* the order of HAProxy's fields */
 }
 
 struct info_snapshot *info_snapshot(void)

@@ -188,6 +188,43 @@ static void listener_poll(struct listener *l, int on)
 	}
 }
 
+/* Whether a rate limit keeps <l> from accepting now: the process's
+ * connection or session rate, or its frontend's session rate.
+ */
+static int rate_limited(const struct listener *l)
+{
+	uint64_t now = curthr->now_ms;
+	uint32_t lim;
+	if (l->is_cli)
+		return 0;
+	if ((lim = atomic_load(&rt.conn_rate_lim)) && freq_ctr_read(&rt.conn_per_sec, now) >= lim)
+		return 1;
+	if ((lim = atomic_load(&rt.sess_rate_lim)) && freq_ctr_read(&rt.sess_per_sec, now) >= lim)
+		return 1;
+	lim = l->fe->sess_rate_lim;
+	return lim && freq_ctr_read(&l->fe->sess_per_sec, now) >= lim;
+}
+
+#define RATE_RETRY_MS 20 /* how soon a listener held by a rate limit tries again */
+
+static __thread struct timer rate_timer;
+
+static void rate_timer_cb(struct timer *t)
+{
+	(void)t;
+	listeners_enable_thread();
+}
+
+/* Stops polling <l> on this thread until the rates allow accepting again. */
+static void pause_for_rate(struct listener *l)
+{
+	listener_poll(l, 0);
+	if (!rate_timer.cb)
+		timer_init(&rate_timer, rate_timer_cb);
+	if (rate_timer.heap_idx < 0)
+		timer_set(&rate_timer, curthr->now_ms + RATE_RETRY_MS);
+}
+
 /* Stops polling <l> on this thread because a limit is reached. The paused
  * flag is published before the limits are checked again, so that a slot
  * freed meanwhile is either seen here or triggers a resume (no lost wake-up).
@@ -198,6 +235,14 @@ static void pause_listener(struct listener *l)
 	atomic_store(&rt.paused, 1);
 	if (under_limits(l))
 		listener_poll(l, 1);
+}
+
+/* Counts an accepted connection in the rates of the process and frontend. */
+static void count_connection(struct listener *l)
+{
+	uint64_t now = curthr->now_ms;
+	freq_ctr_update_max(&rt.conn_rate_max, freq_ctr_add(&rt.conn_per_sec, now, 1));
+	freq_ctr_update_max(&l->fe->conn_rate_max, freq_ctr_add(&l->fe->conn_per_sec, now, 1));
 }
 
 /* Accepts a batch of connections (tune.maxaccept) on the current thread. */
@@ -211,6 +256,10 @@ static void listener_cb(struct ev_handler *h, uint32_t ev)
 		return;
 	}
 	for (int i = 0; i < batch; i++) {
+		if (rate_limited(l)) {
+			pause_for_rate(l);
+			return;
+		}
 		if (!reserve_slots(l)) {
 			if (!atomic_load(&rt.stopping))
 				pause_listener(l);
@@ -230,6 +279,7 @@ static void listener_cb(struct ev_handler *h, uint32_t ev)
 			ss.ss_family = AF_UNIX;
 		atomic_fetch_add(&rt.cum_conns, 1);
 		atomic_fetch_add(&l->fe->cum_conns, 1);
+		count_connection(l);
 		stream_accept(l, fd, &ss);
 	}
 }
@@ -269,6 +319,8 @@ void listeners_enable_thread(void)
 			return;
 		if (atomic_load(&rt.lsts[i].fe->paused))
 			listener_poll(&rt.lsts[i], 0); /* until "enable frontend" */
+		else if (rate_limited(&rt.lsts[i]))
+			pause_for_rate(&rt.lsts[i]);
 		else if (under_limits(&rt.lsts[i]))
 			listener_poll(&rt.lsts[i], 1);
 		else

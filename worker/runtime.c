@@ -156,6 +156,8 @@ int runtime_build(struct config *cfg)
 	}
 	backend_queues_init(rt.nbe);
 	rt.maxconn = cfg->global.maxconn ? cfg->global.maxconn : default_maxconn();
+	atomic_store(&rt.conn_rate_lim, (uint32_t)cfg->global.maxconnrate);
+	atomic_store(&rt.sess_rate_lim, (uint32_t)cfg->global.maxsessrate);
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		if (px->disabled || !(px->cap & PX_CAP_FE))
 			continue;
@@ -163,6 +165,7 @@ int runtime_build(struct config *cfg)
 		fe->conf = px;
 		fe->idx = rt.nfe++;
 		fe->maxconn = px->maxconn ? px->maxconn : rt.maxconn;
+		fe->sess_rate_lim = (uint32_t)px->sess_rate_lim;
 		if (px->default_backend)
 			fe->default_be = runtime_backend_of(px->default_backend);
 		else if (px->cap & PX_CAP_BE)

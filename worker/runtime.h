@@ -24,6 +24,10 @@ struct fe_rt {
 	_Atomic uint64_t cum_conns;
 	_Atomic int paused;        /* "disable frontend": its listeners are not polled */
 	struct freq_ctr req_per_sec;    /* HTTP requests counted in req_tot */
+	struct freq_ctr conn_per_sec;   /* accepted connections */
+	struct freq_ctr sess_per_sec;   /* sessions (connections past tcp-request connection) */
+	_Atomic uint32_t conn_rate_max, sess_rate_max;
+	uint32_t sess_rate_lim;         /* rate-limit sessions, 0 = unlimited */
 	_Atomic uint32_t req_rate_max; /* most requests in one period ("clear counters") */
 	struct be_rt *default_be;
 	_Atomic uint32_t log_count; /* traffic lines logged (%lc) */
@@ -54,6 +58,9 @@ struct runtime {
 	_Atomic uint64_t cum_conns;
 	_Atomic int paused;        /* some thread paused its listeners */
 	_Atomic int stopping;      /* soft stop: no more accepts */
+	_Atomic uint32_t conn_rate_lim, sess_rate_lim; /* maxconnrate, maxsessrate ("set rate-limit") */
+	struct freq_ctr conn_per_sec, sess_per_sec;
+	_Atomic uint32_t conn_rate_max, sess_rate_max;
 	uint64_t start_ms;
 	long start_time;           /* time(NULL) at start */
 	int ulimit_n;

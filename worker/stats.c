@@ -122,6 +122,11 @@ static void frontend_row(struct stat_row *r, struct fe_rt *fe)
 	set(r, "dreq", "%llu", (unsigned long long)pc.dreq);
 	set(r, "req_rate", "%u", freq_ctr_read(&fe->req_per_sec, now_ms()));
 	set(r, "req_rate_max", "%u", atomic_load(&fe->req_rate_max));
+	set(r, "rate", "%u", freq_ctr_read(&fe->sess_per_sec, now_ms()));
+	set(r, "rate_lim", "%u", fe->sess_rate_lim);
+	set(r, "rate_max", "%u", atomic_load(&fe->sess_rate_max));
+	set(r, "conn_rate", "%u", freq_ctr_read(&fe->conn_per_sec, now_ms()));
+	set(r, "conn_rate_max", "%u", atomic_load(&fe->conn_rate_max));
 	if (http)
 		set_http_px(r, &pc, 1);
 	set(r, "scur", "%d", atomic_load(&fe->cur_conns));

@@ -165,8 +165,9 @@ static void unknown_action(enum ruleset rs, const char *word, int known, char **
 	free(list);
 }
 
-/* HAProxy actions that Halyard refuses by name, with the reason. A name
- * ending with '(' also matches "name(<args>)" and the bare name.
+/* HAProxy actions that Halyard refuses by name, with the reason (NULL:
+ * not implemented yet, see refused_yet()). A name ending with '(' also
+ * matches "name(<args>)" and the bare name.
  */
 static const struct {
 	const char *name;
@@ -184,7 +185,20 @@ static const struct {
     {"sc-add-gpc(", "Halyard has no stick tables"},
     {"sc-set-gpt(", "Halyard has no stick tables"},
     {"sc-set-gpt0(", "Halyard has no stick tables"},
+    {"do-resolve(", NULL},
+    {"add-acl(", NULL},
+    {"del-acl(", NULL},
+    {"set-map(", NULL},
+    {"del-map(", NULL},
 };
+
+/* Why the actions refused without a reason of their own are. */
+static const char *refused_yet(const char *name)
+{
+	if (!strncmp(name, "do-resolve", 10))
+		return "Halyard has no DNS resolvers to query at run time";
+	return "the maps and ACL pattern files cannot be changed at run time";
+}
 
 /* Whether <word> names a refused action; sets *err naming it if so. */
 static int refused_action(enum ruleset rs, const char *word, char **err)
@@ -196,8 +210,9 @@ static int refused_action(enum ruleset rs, const char *word, char **err)
 		if (paren ? strncmp(word, n, nl - 1) || (word[nl - 1] && word[nl - 1] != '(')
 		          : strcmp(word, n))
 			continue;
-		memprintf(err, "'%s %.*s' is not supported: %s.", ruleset_name(rs),
-		          (int)(paren ? nl - 1 : nl), n, refused_actions[i].why);
+		const char *why = refused_actions[i].why;
+		memprintf(err, "'%s %.*s' is not supported%s: %s.", ruleset_name(rs),
+		          (int)(paren ? nl - 1 : nl), n, why ? "" : " yet", why ? why : refused_yet(n));
 		return 1;
 	}
 	return 0;

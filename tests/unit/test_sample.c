@@ -317,6 +317,68 @@ TEST(more_converters)
 	CHECK_STR(eval("str(hello),crc32c(1)"), "2290590055");
 }
 
+/* The json input decoders, each input compared with what HAProxy 2.6
+ * gives for it (<none>: the converter fails, the sample is dropped).
+ */
+TEST(json_input_codes)
+{
+	static const struct {
+		const char *hex; /* input bytes */
+		const char *out[5]; /* ascii, utf8, utf8s, utf8p, utf8ps */
+	} cases[] = {
+	    {"616263", {"abc", "abc", "abc", "abc", "abc"}},
+	    {"C3A974C3A9", /* "été" */
+	     {"\\u00c3\\u00a9t\\u00c3\\u00a9", "\\u00e9t\\u00e9", "\\u00e9t\\u00e9",
+	      "\\u00e9t\\u00e9", "\\u00e9t\\u00e9"}},
+	    {"618062", /* lone continuation byte */
+	     {"a\\u0080b", "<none>", "ab", "<none>", "ab"}},
+	    {"61C0AF62", /* overlong '/' */
+	     {"a\\u00c0\\u00afb", "<none>", "ab", "a\\/b", "a\\/b"}},
+	    {"61E080AF62", /* overlong '/' on 3 bytes */
+	     {"a\\u00e0\\u0080\\u00afb", "<none>", "ab", "a\\/b", "a\\/b"}},
+	    {"78F09F988079", /* U+1F600: beyond what \\uXXXX holds */
+	     {"x\\u00f0\\u009f\\u0098\\u0080y", "<none>", "xy", "<none>", "xy"}},
+	    {"61EDA08062", /* a surrogate */
+	     {"a\\u00ed\\u00a0\\u0080b", "<none>", "ab", "<none>", "ab"}},
+	    {"61E282", /* truncated at the end */
+	     {"a\\u00e2\\u0082", "<none>", "a", "<none>", "a"}},
+	    {"61C362", /* a lead byte not followed by a continuation */
+	     {"a\\u00c3b", "<none>", "ab", "<none>", "ab"}},
+	    {"FF", {"\\u00ff", "<none>", "", "<none>", ""}},
+	    {"7122", {"q\\\"", "q\\\"", "q\\\"", "q\\\"", "q\\\""}},
+	};
+	static const char *const codes[] = {"ascii", "utf8", "utf8s", "utf8p", "utf8ps"};
+	char e[128];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int k = 0; k < 5; k++) {
+			snprintf(e, sizeof(e), "bin(%s),json(%s)", cases[i].hex, codes[k]);
+			CHECK_STR(eval(e), cases[i].out[k]);
+		}
+	CHECK_STR(eval("bin(5c2f0108),json"), "\\\\\\/\\u0001\\b");
+	CHECK_STR(eval("str(x),json(latin1)"),
+	          "<error: invalid args in converter 'json' : Unexpected input code type. Allowed "
+	          "value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'>");
+}
+
+/* http_date with a unit: the fraction as HAProxy 2.6 prints it, a plain
+ * number after the seconds (5 ms is ".5", not ".005").
+ */
+TEST(http_date_fractions)
+{
+	CHECK_STR(eval("int(1700000000123),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.123 GMT");
+	CHECK_STR(eval("int(1700000000123456),http_date(0,us)"),
+	          "Tue, 14 Nov 2023 22:13:20.123456 GMT");
+	CHECK_STR(eval("int(1700000000005),http_date(1000,ms)"), "Tue, 14 Nov 2023 22:13:21.5 GMT");
+	CHECK_STR(eval("int(1700000000050),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.50 GMT");
+	CHECK_STR(eval("int(1700000000000120),http_date(0,us)"),
+	          "Tue, 14 Nov 2023 22:13:20.120 GMT");
+	CHECK_STR(eval("int(1700000000000),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.0 GMT");
+	CHECK_STR(eval("int(1700000000999),http_date(1,ms)"), "Tue, 14 Nov 2023 22:13:21.0 GMT");
+	CHECK_STR(eval("int(1700000000),http_date(0,s)"), "Tue, 14 Nov 2023 22:13:20 GMT");
+	/* before the epoch (HAProxy prints garbage): the second before, plus */
+	CHECK_STR(eval("int(-1500),http_date(0,ms)"), "Wed, 31 Dec 1969 23:59:58.500 GMT");
+}
+
 TEST(json_query_converter)
 {
 	const char *doc =

@@ -525,7 +525,7 @@ enum acl_result acl_exec_cond(const struct acl_cond *c, struct smp_ctx *ctx)
 }
 
 enum acl_conflict acl_cond_conflict(const struct acl_cond *c, enum smp_checkpoint ck,
-                                   const struct acl **bad, const char **kw)
+                                    const struct acl **bad, const char **kw)
 {
 	unsigned allowed = smp_use_allowed(ck);
 	for (int s = 0; s < c->nsuites; s++) /* first: an ACL that cannot match */

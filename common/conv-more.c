@@ -253,8 +253,8 @@ static int utf8_decode(const unsigned char *p, size_t len, unsigned *c, size_t *
 /* Appends the JSON escape of character <c> at <p>; returns its length. */
 static size_t json_escape(unsigned c, char *p)
 {
-	static const char named[] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['\b'] = 'b',
-	                             ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+	static const char named[] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['\b'] = 'b',
+	                             ['\f'] = 'f', ['\n'] = 'n',  ['\r'] = 'r', ['\t'] = 't'};
 	if (c < sizeof(named) && named[c]) {
 		p[0] = '\\';
 		p[1] = named[c];

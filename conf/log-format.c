@@ -192,11 +192,11 @@ static int compile_proxy(struct proxy *px)
 		return 0;
 	fix_mode(px);
 	errors += compile_one(px, "log-format", pl->format, pl->fmt_file, pl->fmt_line, &pl->lf);
-	errors += compile_one(px, "log-format-sd", pl->format_sd, pl->sd_file, pl->sd_line,
-	                      &pl->lf_sd);
+	errors +=
+	    compile_one(px, "log-format-sd", pl->format_sd, pl->sd_file, pl->sd_line, &pl->lf_sd);
 	/* HAProxy names it "unique-id" in this message */
-	errors += compile_one(px, "unique-id", pl->uid_format, pl->uid_file, pl->uid_line,
-	                      &pl->lf_uid);
+	errors +=
+	    compile_one(px, "unique-id", pl->uid_format, pl->uid_file, pl->uid_line, &pl->lf_uid);
 	return errors;
 }
 

@@ -59,11 +59,13 @@ const char *ruleset_where(enum ruleset rs, const struct proxy *px)
 	case RS_TCP_SESS:
 		return "frontend tcp-request session rule";
 	case RS_TCP_REQ:
-		return fe ? "frontend tcp-request content rule" : "backend tcp-request content rule";
+		return fe ? "frontend tcp-request content rule"
+		          : "backend tcp-request content rule";
 	case RS_TCP_RES:
 		return "backend tcp-response content rule";
 	case RS_HTTP_REQ:
-		return fe ? "frontend http-request header rule" : "backend http-request header rule";
+		return fe ? "frontend http-request header rule"
+		          : "backend http-request header rule";
 	default:
 		return fe ? "frontend http-response header rule"
 		          : "backend http-response header rule";
@@ -212,7 +214,8 @@ static int refused_action(enum ruleset rs, const char *word, char **err)
 			continue;
 		const char *why = refused_actions[i].why;
 		memprintf(err, "'%s %.*s' is not supported%s: %s.", ruleset_name(rs),
-		          (int)(paren ? nl - 1 : nl), n, why ? "" : " yet", why ? why : refused_yet(n));
+		          (int)(paren ? nl - 1 : nl), n, why ? "" : " yet",
+		          why ? why : refused_yet(n));
 		return 1;
 	}
 	return 0;
@@ -305,8 +308,7 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	if (rs == RS_HTTP_REQ && (px->redirect_rules || px->switching_rules)) {
 		ha_warning("config : " CFG_LOC_FMT "a 'http-request' rule placed after a '%s' rule "
 		           "will still be processed before.\n",
-		           ctx->file, ctx->line,
-		           px->switching_rules ? "use_backend" : "redirect");
+		           ctx->file, ctx->line, px->switching_rules ? "use_backend" : "redirect");
 		ret = CFG_WARN;
 	}
 	if (rule_cond_check(r->cond, ruleset_checkpoint(rs, px), ruleset_where(rs, px),

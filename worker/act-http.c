@@ -66,10 +66,10 @@ struct return_arg {
 		struct logfmt *value;
 	} hdrs[16];
 	int nhdrs;
-	const char *payload;       /* option that set the payload, for messages */
-	char *errfile;             /* errorfile <path>, loaded at validation */
-	char *errfiles;            /* errorfiles <section>, resolved at validation */
-	int dflt;                  /* default-errorfiles: the proxy's error pages */
+	const char *payload;            /* option that set the payload, for messages */
+	char *errfile;                  /* errorfile <path>, loaded at validation */
+	char *errfiles;                 /* errorfiles <section>, resolved at validation */
+	int dflt;                       /* default-errorfiles: the proxy's error pages */
 	const struct http_reply *reply; /* errorfile(s): the full response to send */
 };
 
@@ -163,10 +163,9 @@ static int parse_body_opt(struct act_rule *r, struct return_arg *a, const char *
 static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **args, int nargs,
                             int *i, char **err)
 {
-	static const char *const opts[] = {"status",    "deny_status", "content-type",
-	                                   "errorfile", "errorfiles",  "string",
-	                                   "lf-string", "file",        "lf-file",
-	                                   "hdr",       "default-errorfiles"};
+	static const char *const opts[] = {
+	    "status",    "deny_status", "content-type", "errorfile", "errorfiles",        "string",
+	    "lf-string", "file",        "lf-file",      "hdr",       "default-errorfiles"};
 	const char *o = args[*i];
 	size_t k = 0;
 	while (k < ARRAY_SIZE(opts) && strcmp(o, opts[k]))

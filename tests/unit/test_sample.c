@@ -327,7 +327,7 @@ TEST(more_converters)
 TEST(json_input_codes)
 {
 	static const struct {
-		const char *hex; /* input bytes */
+		const char *hex;    /* input bytes */
 		const char *out[5]; /* ascii, utf8, utf8s, utf8p, utf8ps */
 	} cases[] = {
 	    {"616263", {"abc", "abc", "abc", "abc", "abc"}},
@@ -764,7 +764,7 @@ TEST(acl_flags_n_m_u)
 	/* one file cannot be read both ways, as in HAProxy */
 	snprintf(words, sizeof(words), "str(k2) -f %s", path);
 	CHECK(strstr(acl_error(words), "is already used as two column file and cannot be used by "
-	                                "as one column file"));
+	                               "as one column file"));
 	unlink(path);
 	snprintf(path, sizeof(path), "/tmp/halyard-test-L-%d.lst", (int)getpid());
 	f = fopen(path, "w");

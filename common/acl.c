@@ -252,6 +252,7 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	return t;
 fail_term:
 	pat_expr_free(t->pat);
+	free(t->kw);
 	free(t);
 fail:
 	free(o.files);

@@ -35,6 +35,7 @@ void acl_free_list(struct acl *list)
 		for (int i = 0; i < a->nterms; i++) {
 			sample_expr_free(a->terms[i]->expr);
 			pat_expr_free(a->terms[i]->pat);
+			free(a->terms[i]->kw);
 			free(a->terms[i]);
 		}
 		free(a->terms);
@@ -241,9 +242,8 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	 * "-u" names
 	 */
 	struct pat_ref *inl = add_inline(t->pat, args, i, nargs, line);
-	char *kw = xstrndup(args[0], strcspn(args[0], "(,"));
-	pat_ref_note_use(inl, "acl", kw, file, line);
-	free(kw);
+	t->kw = xstrndup(args[0], strcspn(args[0], "(,"));
+	pat_ref_note_use(inl, "acl", t->kw, file, line);
 	inl->uid = o.uid;
 	t->has_patterns = o.nfiles || i < nargs;
 	if (!pat_expr_build(t->pat, err))
@@ -252,6 +252,7 @@ static struct acl_term *parse_term(struct acl_scope *scope, char **args, int nar
 	return t;
 fail_term:
 	pat_expr_free(t->pat);
+	free(t->kw);
 	free(t);
 fail:
 	free(o.files);
@@ -524,16 +525,33 @@ enum acl_result acl_exec_cond(const struct acl_cond *c, struct smp_ctx *ctx)
 	return c->unless ? neg_result(cr) : cr;
 }
 
-int acl_cond_valid_at(const struct acl_cond *c, enum smp_checkpoint ck, const char **bad)
+enum acl_conflict acl_cond_conflict(const struct acl_cond *c, enum smp_checkpoint ck,
+                                    const struct acl **bad, const char **kw)
 {
 	unsigned allowed = smp_use_allowed(ck);
-	for (int s = 0; s < c->nsuites; s++)
+	for (int s = 0; s < c->nsuites; s++) /* first: an ACL that cannot match */
 		for (int i = 0; i < c->suites[s].n; i++) {
 			const struct acl *a = c->suites[s].terms[i].acl;
 			if (!(a->use & allowed)) {
-				*bad = a->name;
-				return 0;
+				*bad = a;
+				*kw = a->nterms ? a->terms[0]->kw : a->name;
+				return ACL_CONFLICT_NEVER;
 			}
 		}
-	return 1;
+	for (int s = 0; s < c->nsuites; s++) /* then: one with a useless term */
+		for (int i = 0; i < c->suites[s].n; i++) {
+			const struct acl *a = c->suites[s].terms[i].acl;
+			for (int t = 0; t < a->nterms; t++)
+				if (!(a->terms[t]->expr->fetch->use & allowed)) {
+					*bad = a;
+					*kw = a->terms[t]->kw;
+					return ACL_CONFLICT_TERM;
+				}
+		}
+	return ACL_CONFLICT_NONE;
+}
+
+int acl_is_anonymous(const struct acl *a)
+{
+	return a->name[0] == '{';
 }

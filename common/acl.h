@@ -28,6 +28,7 @@ struct acl_term {
 	struct sample_expr *expr;
 	struct pat_expr *pat;
 	int has_patterns; /* values or files were given */
+	char *kw;         /* the criterion's keyword as written ("hdr_beg") */
 };
 
 struct acl {
@@ -111,11 +112,22 @@ int acl_find_cond(struct acl_scope *scope, char **args, int nargs, const char *f
 /* Evaluates <cond> (ACL_PASS, ACL_FAIL or ACL_MISS), "unless" applied. */
 enum acl_result acl_exec_cond(const struct acl_cond *cond, struct smp_ctx *ctx);
 
-/* Whether <cond> may match at checkpoint <ck>; otherwise sets *bad to the
- * name of an ACL that can never match there (for the warning HAProxy
- * gives) and returns 0.
+/* How a condition fits the data available where it is evaluated. */
+enum acl_conflict {
+	ACL_CONFLICT_NONE = 0,
+	ACL_CONFLICT_NEVER, /* an ACL only uses fetches invalid there: never matches */
+	ACL_CONFLICT_TERM,  /* an ACL has a term whose fetch is invalid there */
+};
+
+/* Checks <cond> against checkpoint <ck>. On a conflict, *bad gets the ACL
+ * concerned and *kw the keyword at fault (for NEVER, its first term's),
+ * which HAProxy's warnings name.
  */
-int acl_cond_valid_at(const struct acl_cond *cond, enum smp_checkpoint ck, const char **bad);
+enum acl_conflict acl_cond_conflict(const struct acl_cond *cond, enum smp_checkpoint ck,
+                                    const struct acl **bad, const char **kw);
+
+/* Whether <a> is an anonymous ACL ("{ ... }" in a condition). */
+int acl_is_anonymous(const struct acl *a);
 
 void acl_cond_free(struct acl_cond *cond);
 

@@ -207,42 +207,111 @@ static int conv_secure_memcmp(const struct arg *args, struct sample *smp, const 
 	return 1;
 }
 
-/* json: a string safe between JSON quotes ("ascii" input decoding). */
+/* json input decoders: "ascii" and the UTF-8 ones, whose suffixes are
+ * 's' (drop what does not decode instead of failing) and 'p' (accept
+ * overlong encodings).
+ */
+enum json_in { JSON_ASCII = 0, JSON_UTF8, JSON_UTF8S, JSON_UTF8P, JSON_UTF8PS };
+
+#define UTF8_BADSEQ 1   /* not a UTF-8 sequence (or a truncated one) */
+#define UTF8_INVRANGE 2 /* a surrogate or U+FFFE/U+FFFF */
+#define UTF8_OVERLONG 4 /* encoded on more bytes than needed */
+
+/* Decodes the UTF-8 character at <p> (<len> > 0 bytes) into *c as HAProxy
+ * does; sets *used to the bytes it takes (those of a bad sequence up to
+ * the first that does not belong to it) and returns the UTF8_* errors.
+ */
+static int utf8_decode(const unsigned char *p, size_t len, unsigned *c, size_t *used)
+{
+	size_t need;
+	*used = 1;
+	*c = p[0];
+	if (p[0] < 0x80)
+		return 0;
+	if (p[0] < 0xc0 || p[0] >= 0xfe)
+		return UTF8_BADSEQ;
+	need = p[0] < 0xe0 ? 1 : p[0] < 0xf0 ? 2 : p[0] < 0xf8 ? 3 : p[0] < 0xfc ? 4 : 5;
+	if (len < need + 1)
+		return UTF8_BADSEQ;
+	*c = p[0] & (0x3fu >> need);
+	for (size_t i = 1; i <= need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return UTF8_BADSEQ; /* *used = i: the bytes seen so far */
+		*c = (*c << 6) | (p[i] & 0x3f);
+		*used = i + 1;
+	}
+	int code = 0;
+	if ((*c <= 0x7f && *used > 1) || (*c >= 0x80 && *c <= 0x7ff && *used > 2) ||
+	    (*c >= 0x800 && *c <= 0xffff && *used > 3) ||
+	    (*c >= 0x10000 && *c <= 0x1fffff && *used > 4))
+		code |= UTF8_OVERLONG;
+	if ((*c >= 0xd800 && *c <= 0xdfff) || (*c >= 0xfffe && *c <= 0xffff))
+		code |= UTF8_INVRANGE;
+	return code;
+}
+
+/* Appends the JSON escape of character <c> at <p>; returns its length. */
+static size_t json_escape(unsigned c, char *p)
+{
+	static const char named[] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['\b'] = 'b',
+	                             ['\f'] = 'f', ['\n'] = 'n',  ['\r'] = 'r', ['\t'] = 't'};
+	if (c < sizeof(named) && named[c]) {
+		p[0] = '\\';
+		p[1] = named[c];
+		return 2;
+	}
+	if (c < 0x20 || c >= 0x7f)
+		return (size_t)snprintf(p, 7, "\\u%04x", c);
+	p[0] = (char)c;
+	return 1;
+}
+
+/* json([input-code]): a string safe between JSON quotes. The UTF-8 decoders
+ * fail (or, with 's', drop the character) on bad sequences, surrogates,
+ * overlong forms (unless 'p') and characters above U+FFFF, which a JSON
+ * escape cannot hold.
+ */
 static int conv_json(const struct arg *args, struct sample *smp, const void *priv)
 {
-	size_t n = smp->u.str.len, o = 0;
+	enum json_in in = args[0].type == ARGT_SINT ? (enum json_in)args[0].data.sint : JSON_ASCII;
+	int drop = in == JSON_UTF8S || in == JSON_UTF8PS;
+	int fatal = UTF8_BADSEQ | UTF8_INVRANGE;
+	if (in == JSON_UTF8 || in == JSON_UTF8S)
+		fatal |= UTF8_OVERLONG;
+	const unsigned char *s = (const unsigned char *)smp->u.str.ptr;
+	size_t n = smp->u.str.len, o = 0, used;
 	char *p = smp_alloc(6 * n + 1);
 	if (!p)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)smp->u.str.ptr[i];
-		if (c == '"' || c == '\\' || c == '/') {
-			p[o++] = '\\';
-			p[o++] = (char)c;
-		} else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-			p[o++] = '\\';
-			p[o++] = c == '\b'   ? 'b'
-			         : c == '\f' ? 'f'
-			         : c == '\n' ? 'n'
-			         : c == '\r' ? 'r'
-			                     : 't';
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(p + o, 7, "\\u%04x", c);
-		} else {
-			p[o++] = (char)c;
+	for (size_t i = 0; i < n; i += used) {
+		unsigned c = s[i];
+		used = 1;
+		if (in != JSON_ASCII &&
+		    ((utf8_decode(s + i, n - i, &c, &used) & fatal) || c > 0xffff)) {
+			if (!drop)
+				return 0;
+			continue;
 		}
+		o += json_escape(c, p + o);
 	}
 	return smp_set_own_str(smp, p, o, SMP_T_STR);
 }
 
+/* Turns the input-code name into its json_in value (an integer argument). */
 static int val_json(struct arg *args, const struct smp_conv_kw *kw, char **err)
 {
-	if (args[0].type == ARGT_STR && strcmp(args[0].data.str.ptr, "ascii")) {
-		memprintf(err, "only the 'ascii' input code is supported yet, not '%s'",
-		          args[0].data.str.ptr);
-		return 0;
-	}
-	return 1;
+	static const char *const names[] = {"ascii", "utf8", "utf8s", "utf8p", "utf8ps"};
+	if (args[0].type != ARGT_STR)
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(args[0].data.str.ptr, names[i])) {
+			args[0].type = ARGT_SINT;
+			args[0].data.sint = (int64_t)i;
+			return 1;
+		}
+	memprintf(err, "Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', "
+	               "'utf8p' and 'utf8ps'");
+	return 0;
 }
 
 /* ltime(format[,offset]), utime(format[,offset]) */
@@ -270,17 +339,23 @@ static int conv_http_date(const struct arg *args, struct sample *smp, const void
 	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	int64_t v = smp->u.sint + (args[0].type == ARGT_SINT ? args[0].data.sint : 0);
 	const char *unit = args[1].type == ARGT_STR ? args[1].data.str.ptr : "s";
-	if (!strcmp(unit, "ms"))
-		v /= 1000;
-	else if (!strcmp(unit, "us"))
-		v /= 1000000;
-	time_t t = (time_t)v;
+	int64_t div = !strcmp(unit, "ms") ? 1000 : !strcmp(unit, "us") ? 1000000 : 1;
+	int64_t frac = v % div;
+	if (frac < 0) /* before the epoch: the second before, plus a fraction */
+		frac += div;
+	time_t t = (time_t)((v - frac) / div);
 	struct tm tm;
 	char *p = smp_alloc(64);
 	if (!p || !gmtime_r(&t, &tm))
 		return 0;
-	int n = snprintf(p, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+	int n = snprintf(p, 64, "%s, %02d %s %04d %02d:%02d:%02d", days[tm.tm_wday], tm.tm_mday,
 	                 mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* HAProxy 2.6 prints the fraction as a plain number, not zero-padded:
+	 * 5 ms is ".5", 50 ms ".50"
+	 */
+	if (div > 1)
+		n += snprintf(p + n, (size_t)(64 - n), ".%lld", (long long)frac);
+	n += snprintf(p + n, (size_t)(64 - n), " GMT");
 	return smp_set_own_str(smp, p, (size_t)n, SMP_T_STR);
 }
 

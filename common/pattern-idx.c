@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +257,33 @@ static int build_hash(const struct pat_expr *e, struct pat_index *idx, char **er
 	return 1;
 }
 
-/* Parses "addr[/mask]" into family bytes and prefix length. */
-static int parse_net(const char *s, int *family, unsigned char *bytes, int *plen)
+static int dns_allowed = 1;
+
+void pat_set_name_resolution(int on)
+{
+	dns_allowed = on;
+}
+
+/* Resolves host name <host> into its first address, as HAProxy does for
+ * address patterns without "-n"; 0 when it does not resolve.
+ */
+static int resolve_host(char *host, size_t size, const char *name)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res;
+	if (!*name || getaddrinfo(name, NULL, &hints, &res) != 0)
+		return 0;
+	const void *a = res->ai_family == AF_INET
+	                    ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+	                    : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+	int ok = inet_ntop(res->ai_family, a, host, (socklen_t)size) != NULL;
+	freeaddrinfo(res);
+	return ok;
+}
+
+/* Parses "addr[/mask]" into family bytes and prefix length; <addr> may be
+ * a host name when <dns> is set.
+ */
+static int parse_net(const char *s, int dns, int *family, unsigned char *bytes, int *plen)
 {
 	char buf[128];
 	if (strlen(s) >= sizeof(buf))
@@ -266,6 +292,12 @@ static int parse_net(const char *s, int *family, unsigned char *bytes, int *plen
 	char *slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = 0;
+	if (dns && inet_pton(AF_INET, buf, bytes) != 1 && inet_pton(AF_INET6, buf, bytes) != 1) {
+		char host[INET6_ADDRSTRLEN];
+		if (!resolve_host(host, sizeof(host), buf))
+			return 0;
+		strcpy(buf, host);
+	}
 	if (inet_pton(AF_INET, buf, bytes) == 1) {
 		*family = AF_INET;
 		*plen = 32;
@@ -396,7 +428,8 @@ static int build_nets(const struct pat_expr *e, struct pat_index *idx, char **er
 			unsigned char bytes[16];
 			int family, plen;
 			struct sample v;
-			if (!parse_net(en->key, &family, bytes, &plen)) {
+			int dns = dns_allowed && !(e->flags & PAT_F_NO_DNS);
+			if (!parse_net(en->key, dns, &family, bytes, &plen)) {
 				char *m =
 				    xasprintf("'%s' is not a valid IPv4 or IPv6 address", en->key);
 				pattern_error(err, ref, en, m);

@@ -150,6 +150,13 @@ static void add_file_line(struct pat_ref *ref, char *line, int lineno)
 struct pat_ref *pat_ref_load(const char *path, int is_map, char **err)
 {
 	struct pat_ref *ref = pat_ref_lookup(path);
+	if (ref && !ref->is_map != !is_map) { /* HAProxy's words, kept */
+		memprintf(err,
+		          "The file \"%s\" is already used as %s column file and cannot be used by "
+		          "as %s column file",
+		          path, ref->is_map ? "two" : "one", is_map ? "two" : "one");
+		return NULL;
+	}
 	if (ref)
 		return ref;
 	FILE *f = fopen(path, "r");

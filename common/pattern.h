@@ -109,7 +109,8 @@ const char *pat_match_name(enum pat_match m);
 /* The list loaded from file <path> (shared: loaded once). Blank lines and
  * lines starting with '#' are skipped; for a map the first word is the key
  * and the rest of the line (after blanks) the value. Returns NULL with
- * *err set when the file cannot be read.
+ * *err set when the file cannot be read, or when it is already loaded the
+ * other way (as a map and as a list), which HAProxy refuses too.
  */
 struct pat_ref *pat_ref_load(const char *path, int is_map, char **err);
 
@@ -156,6 +157,13 @@ enum smp_type pat_match_type(enum pat_match m);
 
 /* Finds the shared list loaded from <path>, or NULL. */
 struct pat_ref *pat_ref_lookup(const char *path);
+
+/* Whether address patterns written as host names are resolved (those of
+ * ACLs without "-n"): on while a configuration is loaded, off afterwards,
+ * so that runtime updates never wait on DNS (as HAProxy, which only
+ * resolves while starting).
+ */
+void pat_set_name_resolution(int on);
 
 /* Rebuilds every expression using <ref> after it changed (runtime API).
  * Returns 0 with *err set if a new index could not be built (the old ones

@@ -139,6 +139,15 @@ static struct http_errors_sect *errors_sect_find(struct config *cfg, const char 
 }
 
 /* Returns the first character of <name> not allowed in a section name. */
+int http_errors_lookup(struct config *cfg, const char *name, int status,
+                       const struct http_reply **rep)
+{
+	const struct http_errors_sect *s = errors_sect_find(cfg, name);
+	int slot = http_err_slot(status);
+	*rep = s && slot >= 0 ? s->replies[slot] : NULL;
+	return s != NULL;
+}
+
 static const char *invalid_name_char(const char *name)
 {
 	for (const char *p = name; *p; p++)

@@ -117,6 +117,13 @@ struct http_reply *http_reply_load_file(const struct global_cfg *g, const char *
 int http_read_payload_file(const struct global_cfg *g, const char *path, char **out, size_t *len,
                            char **err);
 
+/* Looks up status <status> in the "http-errors <name>" section of <cfg>:
+ * returns 0 when there is no such section, else 1 with *rep set to its
+ * reply (NULL when the section declares none for that status).
+ */
+int http_errors_lookup(struct config *cfg, const char *name, int status,
+                       const struct http_reply **rep);
+
 /* Releases <rep> (may be NULL) and its bytes. */
 void http_reply_free(struct http_reply *rep);
 

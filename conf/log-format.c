@@ -59,11 +59,15 @@ static int parse_fmt_str(struct cfg_ctx *ctx, char **args, int nargs, char **err
 		return CFG_ALERT;
 	}
 	const char *v = *args[1] ? args[1] : NULL;
-	if (!strcmp(args[0], "log-format-sd"))
+	if (!strcmp(args[0], "log-format-sd")) {
 		set_str(&pl->format_sd, v);
-	else if (!strcmp(args[0], "unique-id-format"))
+		pl->sd_file = ctx->file;
+		pl->sd_line = ctx->line;
+	} else if (!strcmp(args[0], "unique-id-format")) {
 		set_str(&pl->uid_format, v);
-	else
+		pl->uid_file = ctx->file;
+		pl->uid_line = ctx->line;
+	} else
 		set_str(&pl->uid_header, v);
 	return CFG_OK;
 }
@@ -144,19 +148,25 @@ static const struct cfg_kw log_format_kws[] = {
 };
 CFG_REGISTER_KEYWORDS(log_format_kws)
 
-/* Compiles <text> for <px>; 0, or 1 after an alert naming <kw>. */
-static int compile_one(struct proxy *px, const char *kw, const char *text, struct logfmt **out)
+/* Compiles <text> of <px>, written at <file>:<line> (NULL: the proxy's
+ * line); 0, or 1 after an alert in HAProxy's words, naming <kw>.
+ */
+static int compile_one(struct proxy *px, const char *kw, const char *text, const char *file,
+                       int line, struct logfmt **out)
 {
 	if (!text)
 		return 0;
-	struct smp_where w = {SMP_CK_LOG, px->log.fmt_file ? px->log.fmt_file : px->file,
-	                      px->log.fmt_file ? px->log.fmt_line : px->line, px};
+	if (!file) {
+		file = px->file;
+		line = px->line;
+	}
+	struct smp_where w = {SMP_CK_LOG, file, line, px};
 	char *err = NULL;
 	*out = logfmt_parse_log(text, &w, &err);
 	if (*out)
 		return 0;
-	ha_alert("config : %s '%s' : %s : %s\n", px->cap & PX_CAP_BE ? "proxy" : "frontend", px->id,
-	         kw, err ? err : "invalid format");
+	ha_alert("config : Parsing [%s:%d]: failed to parse %s : %s.\n", file, line, kw,
+	         err ? err : "invalid format");
 	free(err);
 	return 1;
 }
@@ -181,9 +191,12 @@ static int compile_proxy(struct proxy *px)
 	if (!(px->cap & PX_CAP_FE))
 		return 0;
 	fix_mode(px);
-	errors += compile_one(px, "log-format", pl->format, &pl->lf);
-	errors += compile_one(px, "log-format-sd", pl->format_sd, &pl->lf_sd);
-	errors += compile_one(px, "unique-id-format", pl->uid_format, &pl->lf_uid);
+	errors += compile_one(px, "log-format", pl->format, pl->fmt_file, pl->fmt_line, &pl->lf);
+	errors +=
+	    compile_one(px, "log-format-sd", pl->format_sd, pl->sd_file, pl->sd_line, &pl->lf_sd);
+	/* HAProxy names it "unique-id" in this message */
+	errors +=
+	    compile_one(px, "unique-id", pl->uid_format, pl->uid_file, pl->uid_line, &pl->lf_uid);
 	return errors;
 }
 

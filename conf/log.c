@@ -362,6 +362,10 @@ void log_inherit(struct px_log *dst, const struct px_log *def)
 	dst->flags = def->flags;
 	dst->fmt_file = def->fmt_file;
 	dst->fmt_line = def->fmt_line;
+	dst->sd_file = def->sd_file;
+	dst->sd_line = def->sd_line;
+	dst->uid_file = def->uid_file;
+	dst->uid_line = def->uid_line;
 }
 
 const char *log_tag_of(const struct px_log *pl)

@@ -81,6 +81,10 @@ struct px_log {
 	unsigned flags_set;
 	const char *fmt_file; /* where "log-format" was set, for messages */
 	int fmt_line;
+	const char *sd_file; /* where "log-format-sd" was set */
+	int sd_line;
+	const char *uid_file; /* where "unique-id-format" was set */
+	int uid_line;
 	/* compiled at validation */
 	struct logfmt *lf, *lf_sd, *lf_uid;
 };

@@ -407,7 +407,8 @@ static int parse_use_backend(struct cfg_ctx *ctx, char **args, int nargs, char *
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = r;
-	return CFG_OK;
+	return rule_cond_check(r->cond, SMP_CK_HTTP_REQ, "frontend use-backend rule", NULL,
+	                       ctx->file, ctx->line);
 }
 
 /* id <number>: the proxy's unique numeric id */

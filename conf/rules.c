@@ -50,6 +50,58 @@ enum smp_checkpoint ruleset_checkpoint(enum ruleset rs, const struct proxy *px)
 	}
 }
 
+const char *ruleset_where(enum ruleset rs, const struct proxy *px)
+{
+	int fe = !px || (px->cap & (PX_CAP_FE | PX_CAP_DEF));
+	switch (rs) {
+	case RS_TCP_CONN:
+		return "frontend tcp-request connection rule";
+	case RS_TCP_SESS:
+		return "frontend tcp-request session rule";
+	case RS_TCP_REQ:
+		return fe ? "frontend tcp-request content rule"
+		          : "backend tcp-request content rule";
+	case RS_TCP_RES:
+		return "backend tcp-response content rule";
+	case RS_HTTP_REQ:
+		return fe ? "frontend http-request header rule"
+		          : "backend http-request header rule";
+	default:
+		return fe ? "frontend http-response header rule"
+		          : "backend http-response header rule";
+	}
+}
+
+int rule_cond_check(const struct acl_cond *c, enum smp_checkpoint ck, const char *where,
+                    const char *tcp_set, const char *file, int line)
+{
+	const struct acl *a;
+	const char *kw;
+	enum acl_conflict k = c ? acl_cond_conflict(c, ck, &a, &kw) : ACL_CONFLICT_NONE;
+	if (k == ACL_CONFLICT_NONE)
+		return CFG_OK;
+	int anon = acl_is_anonymous(a);
+	if (k == ACL_CONFLICT_TERM && anon)
+		ha_warning("config : " CFG_LOC_FMT "anonymous acl involves keyword '%s' which is "
+		           "incompatible with '%s'\n",
+		           file, line, kw, where);
+	else if (k == ACL_CONFLICT_TERM) /* HAProxy's two wordings, kept */
+		ha_warning("config : " CFG_LOC_FMT "acl '%s' involves %s '%s' which is "
+		           "incompatible with '%s'\n",
+		           file, line, a->name, tcp_set ? "keyword" : "keywords", kw, where);
+	else if (anon)
+		ha_warning("config : " CFG_LOC_FMT "anonymous acl will never match%s%s%s because "
+		           "it uses keyword '%s' which is incompatible with '%s'\n",
+		           file, line, tcp_set ? " in '" : "", tcp_set ? tcp_set : "",
+		           tcp_set ? "'" : "", kw, where);
+	else
+		ha_warning("config : " CFG_LOC_FMT "acl '%s' will never match%s%s%s because it "
+		           "only involves keywords that are incompatible with '%s'\n",
+		           file, line, a->name, tcp_set ? " in '" : "", tcp_set ? tcp_set : "",
+		           tcp_set ? "'" : "", where);
+	return CFG_WARN;
+}
+
 struct acl_scope *proxy_acl_scope(struct proxy *px)
 {
 	static __thread struct acl_scope scope;
@@ -115,8 +167,9 @@ static void unknown_action(enum ruleset rs, const char *word, int known, char **
 	free(list);
 }
 
-/* HAProxy actions that Halyard refuses by name, with the reason. A name
- * ending with '(' also matches "name(<args>)" and the bare name.
+/* HAProxy actions that Halyard refuses by name, with the reason (NULL:
+ * not implemented yet, see refused_yet()). A name ending with '(' also
+ * matches "name(<args>)" and the bare name.
  */
 static const struct {
 	const char *name;
@@ -134,7 +187,20 @@ static const struct {
     {"sc-add-gpc(", "Halyard has no stick tables"},
     {"sc-set-gpt(", "Halyard has no stick tables"},
     {"sc-set-gpt0(", "Halyard has no stick tables"},
+    {"do-resolve(", NULL},
+    {"add-acl(", NULL},
+    {"del-acl(", NULL},
+    {"set-map(", NULL},
+    {"del-map(", NULL},
 };
+
+/* Why the actions refused without a reason of their own are. */
+static const char *refused_yet(const char *name)
+{
+	if (!strncmp(name, "do-resolve", 10))
+		return "Halyard has no DNS resolvers to query at run time";
+	return "the maps and ACL pattern files cannot be changed at run time";
+}
 
 /* Whether <word> names a refused action; sets *err naming it if so. */
 static int refused_action(enum ruleset rs, const char *word, char **err)
@@ -146,8 +212,10 @@ static int refused_action(enum ruleset rs, const char *word, char **err)
 		if (paren ? strncmp(word, n, nl - 1) || (word[nl - 1] && word[nl - 1] != '(')
 		          : strcmp(word, n))
 			continue;
-		memprintf(err, "'%s %.*s' is not supported: %s.", ruleset_name(rs),
-		          (int)(paren ? nl - 1 : nl), n, refused_actions[i].why);
+		const char *why = refused_actions[i].why;
+		memprintf(err, "'%s %.*s' is not supported%s: %s.", ruleset_name(rs),
+		          (int)(paren ? nl - 1 : nl), n, why ? "" : " yet",
+		          why ? why : refused_yet(n));
 		return 1;
 	}
 	return 0;
@@ -236,14 +304,18 @@ static int parse_rule(struct cfg_ctx *ctx, enum ruleset rs, char **args, int nar
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = r;
+	int ret = CFG_OK;
 	if (rs == RS_HTTP_REQ && (px->redirect_rules || px->switching_rules)) {
-		memprintf(err,
-		          "a 'http-request' rule placed after a '%s' rule will still be processed "
-		          "before.",
-		          px->switching_rules ? "use_backend" : "redirect");
-		return CFG_WARN;
+		ha_warning("config : " CFG_LOC_FMT "a 'http-request' rule placed after a '%s' rule "
+		           "will still be processed before.\n",
+		           ctx->file, ctx->line, px->switching_rules ? "use_backend" : "redirect");
+		ret = CFG_WARN;
 	}
-	return CFG_OK;
+	if (rule_cond_check(r->cond, ruleset_checkpoint(rs, px), ruleset_where(rs, px),
+	                    rs <= RS_TCP_RES ? ruleset_name(rs) : NULL, ctx->file,
+	                    ctx->line) == CFG_WARN)
+		ret = CFG_WARN;
+	return ret;
 fail:
 	free(e2);
 	free(inner);

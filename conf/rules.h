@@ -85,5 +85,19 @@ const char *ruleset_name(enum ruleset rs);
  */
 enum smp_checkpoint ruleset_checkpoint(enum ruleset rs, const struct proxy *px);
 
+/* How HAProxy names the place where rules of <rs> in <px> run in its
+ * warnings ("frontend http-request header rule").
+ */
+const char *ruleset_where(enum ruleset rs, const struct proxy *px);
+
+/* Warns, with HAProxy's words, when condition <c> of the rule at
+ * <file>:<line> uses fetches that are not valid at <ck> (<where> names
+ * that place). <tcp_set> is the tcp rule set ("tcp-request connection")
+ * for the wording of tcp rules, NULL otherwise. Returns CFG_WARN when it
+ * warned, CFG_OK otherwise (and when <c> is NULL).
+ */
+int rule_cond_check(const struct acl_cond *c, enum smp_checkpoint ck, const char *where,
+                    const char *tcp_set, const char *file, int line);
+
 /* The ACL scope of proxy <px> (its own ACL list). */
 struct acl_scope *proxy_acl_scope(struct proxy *px);

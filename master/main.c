@@ -7,6 +7,7 @@
 
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/pattern.h"
 #include "common/version.h"
 #include "conf/cond.h"
 #include "conf/log.h"
@@ -135,6 +136,7 @@ static int has_listeners(const struct config *cfg)
 static int load_config(struct config *cfg, const struct cmdline *cl, const char *progname)
 {
 	cfg_init(cfg);
+	pat_set_name_resolution(1);
 	int err = cl->nb_cfgfiles ? cfg_load(cfg, cl->cfgfiles, cl->nb_cfgfiles) : 0;
 	if (err == 0 && cfg->nb_files == 0) {
 		cmdline_usage(progname);
@@ -146,6 +148,7 @@ static int load_config(struct config *cfg, const struct cmdline *cl, const char 
 	apply_cmdline(cfg, cl);
 	if (err == 0 && cfg_validate(cfg) < 0)
 		err = -1;
+	pat_set_name_resolution(0);
 	if (err < 0) {
 		ha_alert("config : Fatal errors found in configuration.\n");
 		return -1;

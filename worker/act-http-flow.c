@@ -12,6 +12,7 @@
 #include "worker/counters.h"
 #include "worker/http-rules.h"
 #include "worker/http-txn.h"
+#include "worker/tcp-rules.h"
 
 /* tarpit: the request is held for "timeout tarpit" (else "timeout
  * connect"), then refused with its status (500 by default).
@@ -79,9 +80,10 @@ static enum act_ret exec_auth(struct act_rule *r, struct stream *s, struct smp_c
 /* reject / silent-drop in HTTP rules: close without answering. */
 static enum act_ret exec_http_close(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
-	if (r->kw->name[0] == 's') {
-		struct linger l = {1, 0};
-		setsockopt(s->cli.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	if (r->kw->name[0] == 's') { /* nothing goes out, not even a FIN */
+		tcp_silent_drop(s->cli.fd);
+		s->txn->lingering = 1;
+		s->cli_exp = deadline(1);
 	}
 	counters_http_denied(s->fe, r->rs == RS_HTTP_REQ ? NULL : s->be, r->rs != RS_HTTP_REQ);
 	if (r->rs == RS_HTTP_REQ)

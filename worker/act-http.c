@@ -12,7 +12,11 @@
 #include "common/mem.h"
 #include "common/sample.h"
 #include "common/vars.h"
+#include "common/msg.h"
 #include "conf/http.h"
+#include "conf/kw.h"
+#include "conf/parser.h"
+#include "conf/proxy.h"
 #include "conf/rules.h"
 #include "worker/act-http.h"
 #include "worker/counters.h"
@@ -62,6 +66,11 @@ struct return_arg {
 		struct logfmt *value;
 	} hdrs[16];
 	int nhdrs;
+	const char *payload;            /* option that set the payload, for messages */
+	char *errfile;                  /* errorfile <path>, loaded at validation */
+	char *errfiles;                 /* errorfiles <section>, resolved at validation */
+	int dflt;                       /* default-errorfiles: the proxy's error pages */
+	const struct http_reply *reply; /* errorfile(s): the full response to send */
 };
 
 static char *read_file(const char *path, size_t *len, char **err)
@@ -85,32 +94,34 @@ static char *read_file(const char *path, size_t *len, char **err)
 	return buf;
 }
 
-/* Parses the options of "return". */
-static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **args, int nargs,
-                            int *i, char **err)
+/* Records option <o> as the payload of <a>, refusing a second one with
+ * HAProxy's message.
+ */
+static int set_payload(struct return_arg *a, const char *o, char **err)
 {
-	struct smp_where w = rule_where(r);
-	const char *o = args[*i];
-	if (*i + 1 >= nargs) {
-		memprintf(err, "'%s' expects an argument", o);
+	if (a->payload) {
+		memprintf(err, "unexpected '%s' argument, '%s' already defined", o, a->payload);
 		return 0;
 	}
-	const char *v = args[++*i];
-	if (!strcmp(o, "status") || !strcmp(o, "deny_status")) {
-		char *end;
-		long st = strtol(v, &end, 10);
-		if (*end || st < 200 || st > 599 ||
-		    (strcmp(r->kw->name, "return") && http_err_slot((int)st) < 0)) {
-			memprintf(err, "Unexpected status code '%s'", v);
-			return 0;
-		}
-		a->status = (int)st;
-		return 1;
-	}
-	a->custom = 1;
+	a->payload = o;
+	return 1;
+}
+
+/* Parses the payload and header options of a reply (all but "status"). */
+static int parse_body_opt(struct act_rule *r, struct return_arg *a, const char *o, char **args,
+                          int nargs, int *i, char **err)
+{
+	struct smp_where w = rule_where(r);
+	const char *v = args[*i];
 	if (!strcmp(o, "content-type")) {
 		a->ctype = xstrdup(v);
+	} else if (!strcmp(o, "errorfile") || !strcmp(o, "errorfiles")) {
+		if (!set_payload(a, o, err))
+			return 0;
+		*(o[9] ? &a->errfiles : &a->errfile) = xstrdup(v);
 	} else if (!strcmp(o, "string") || !strcmp(o, "lf-string")) {
+		if (!set_payload(a, o, err))
+			return 0;
 		a->body =
 		    o[0] == 'l' ? logfmt_parse_http(v, &w, err) : logfmt_parse_http("", &w, err);
 		if (!a->body)
@@ -120,6 +131,8 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 			a->file_len = strlen(v);
 		}
 	} else if (!strcmp(o, "file") || !strcmp(o, "lf-file")) {
+		if (!set_payload(a, o, err))
+			return 0;
 		a->file_body = read_file(v, &a->file_len, err);
 		if (!a->file_body)
 			return 0;
@@ -129,7 +142,7 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 				return 0;
 			a->lf_file = 1;
 		}
-	} else if (!strcmp(o, "hdr")) {
+	} else { /* "hdr" */
 		if (*i + 1 >= nargs || !*v || !*args[*i + 1]) {
 			memprintf(err, "'hdr' expects <name> and <value> as arguments");
 			return 0;
@@ -142,11 +155,66 @@ static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **arg
 		a->hdrs[a->nhdrs].value = logfmt_parse_http(args[++*i], &w, err);
 		if (!a->hdrs[a->nhdrs++].value)
 			return 0;
-	} else {
-		memprintf(err, "'%s' is not supported yet in 'return'", o);
-		return 0;
 	}
 	return 1;
+}
+
+/* Parses the option of a reply at args[*i] (return, deny, tarpit). */
+static int parse_return_opt(struct act_rule *r, struct return_arg *a, char **args, int nargs,
+                            int *i, char **err)
+{
+	static const char *const opts[] = {
+	    "status",    "deny_status", "content-type", "errorfile", "errorfiles",        "string",
+	    "lf-string", "file",        "lf-file",      "hdr",       "default-errorfiles"};
+	const char *o = args[*i];
+	size_t k = 0;
+	while (k < ARRAY_SIZE(opts) && strcmp(o, opts[k]))
+		k++;
+	if (k == ARRAY_SIZE(opts)) {
+		memprintf(err, "'%s' is not supported yet in '%s'", o, r->kw->name);
+		return 0;
+	}
+	if (!strcmp(o, "default-errorfiles")) {
+		a->custom = a->dflt = 1;
+		return set_payload(a, o, err);
+	}
+	if (*i + 1 >= nargs) {
+		memprintf(err, "'%s' expects an argument", o);
+		return 0;
+	}
+	const char *v = args[++*i];
+	if (k > 1) {
+		a->custom = 1;
+		return parse_body_opt(r, a, o, args, nargs, i, err);
+	}
+	char *end;
+	long st = strtol(v, &end, 10);
+	if (*end || st < 200 || st > 599 ||
+	    (strcmp(r->kw->name, "return") && http_err_slot((int)st) < 0)) {
+		memprintf(err, "Unexpected status code '%s'", v);
+		return 0;
+	}
+	a->status = (int)st;
+	return 1;
+}
+
+/* Whether the reply is a full response taken from error files. */
+static int reply_is_errorfile(const struct return_arg *a)
+{
+	return a->errfile || a->errfiles || a->dflt;
+}
+
+/* Warns, as HAProxy does, about the options an error-file reply ignores. */
+static void warn_ignored_opts(const struct act_rule *r, const struct return_arg *a)
+{
+	if (a->ctype)
+		ha_warning("config : " CFG_LOC_FMT "content-type '%s' ignored by the http reply "
+		           "when used with an erorrfile.\n",
+		           r->file, r->line, a->ctype);
+	if (a->nhdrs)
+		ha_warning("config : " CFG_LOC_FMT "hdr parameters ignored by the http reply when "
+		           "used with an erorrfile.\n",
+		           r->file, r->line);
 }
 
 /* Parses the reply options of return, deny and tarpit; <status> is the
@@ -160,6 +228,19 @@ static int parse_reply(struct act_rule *r, char **args, int nargs, int status, c
 	for (int i = 0; i < nargs; i++)
 		if (!parse_return_opt(r, a, args, nargs, &i, err))
 			return 0; /* the configuration is refused: nothing to free */
+	if (reply_is_errorfile(a)) {
+		if (!strcmp(r->kw->name, "tarpit")) {
+			memprintf(err, "'%s' is not supported yet in 'tarpit'", a->payload);
+			return 0;
+		}
+		if ((a->errfiles || a->dflt) && http_err_slot(a->status) < 0) {
+			memprintf(err, "status code '%d' not handled by default with '%s' argument",
+			          a->status, a->payload);
+			return 0;
+		}
+		warn_ignored_opts(r, a);
+		return 1;
+	}
 	if ((a->body || a->file_body) && !a->ctype) {
 		memprintf(err, "a 'content-type' is required with a body");
 		return 0;
@@ -195,6 +276,17 @@ int act_reply_status(const struct act_rule *r)
 static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
 	const struct return_arg *a = r->arg;
+	if (reply_is_errorfile(a)) {
+		const struct http_reply *rep =
+		    a->dflt || !a->reply ? http_error_reply(r->px, a->status) : a->reply;
+		if (!rep)
+			return ACT_RET_ERR;
+		if (r->rs == RS_HTTP_REQ)
+			http_request_consumed(s);
+		log_set_term_rule(s, r->rs == RS_HTTP_REQ && a->status < 400 ? 'L' : 'P');
+		http_reply_raw(s, rep->raw, rep->len, a->status);
+		return ACT_RET_DONE;
+	}
 	size_t cap = 4096 + a->file_len * 2 + rt.cfg->global.tune_bufsize;
 	char *body = smp_alloc(cap), *head = smp_alloc(4096);
 	if (!body || !head)
@@ -552,6 +644,63 @@ static enum act_ret exec_unset_var(struct act_rule *r, struct stream *s, struct 
 	vars_unset(&((const struct var_arg *)r->arg)->ref, ctx);
 	return ACT_RET_CONT;
 }
+
+/* Loads or finds the full response of an errorfile/errorfiles reply of
+ * rule <r> of <px>. Returns the number of errors reported.
+ */
+static int resolve_reply(struct config *cfg, struct proxy *px, struct act_rule *r)
+{
+	struct return_arg *a = r->arg;
+	char *err = NULL;
+	if (a->errfile) {
+		struct http_reply *rep =
+		    http_reply_load_file(&cfg->global, a->errfile, a->status, &err);
+		if (!rep) {
+			ha_alert("config : " CFG_LOC_FMT "error detected in %s '%s' while parsing "
+			         "'%s %s' rule : %s.\n",
+			         r->file, r->line, proxy_type_str(px), px->id, ruleset_name(r->rs),
+			         r->kw->name, err);
+			free(err);
+			return 1;
+		}
+		a->reply = rep;
+	} else if (a->errfiles && !http_errors_lookup(cfg, a->errfiles, a->status, &a->reply)) {
+		ha_alert("config : Proxy '%s': unknown http-errors section '%s' referenced by an "
+		         "http reply .\n",
+		         px->id, a->errfiles);
+		return 1;
+	} else if (a->errfiles && !a->reply) {
+		ha_warning("config : Proxy '%s': status '%d' referenced by an http reply not "
+		           "declared in http-errors section '%s'.\n",
+		           px->id, a->status, a->errfiles);
+	}
+	return 0;
+}
+
+/* Resolves the error-file replies of the return and deny rules of <px>. */
+static int resolve_proxy_replies(struct config *cfg, struct proxy *px)
+{
+	static const enum ruleset sets[] = {RS_HTTP_REQ, RS_HTTP_RES};
+	int errors = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		for (struct act_rule *r = px->rules[sets[i]]; r; r = r->next)
+			if (r->kw->parse == parse_return || r->kw->parse == act_parse_deny)
+				errors += resolve_reply(cfg, px, r);
+	return errors;
+}
+
+static int resolve_replies(struct config *cfg)
+{
+	int errors = 0;
+	for (struct proxy *px = cfg->defaults; px; px = px->next)
+		errors += resolve_proxy_replies(cfg, px);
+	for (struct proxy *px = cfg->proxies; px; px = px->next)
+		errors += resolve_proxy_replies(cfg, px);
+	return errors;
+}
+
+static struct cfg_checker reply_checker = {.config = resolve_replies};
+CFG_REGISTER_CHECKER(reply_checker)
 
 static const struct act_kw http_basic_actions[] = {
     {"allow", RS_HTTP_ALL, parse_allow, exec_allow, 1},

@@ -226,7 +226,8 @@ static int parse_redirect_kw(struct cfg_ctx *ctx, char **args, int nargs, char *
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = r;
-	return CFG_OK;
+	return rule_cond_check(r->cond, ruleset_checkpoint(RS_HTTP_REQ, px),
+	                       ruleset_where(RS_HTTP_REQ, px), NULL, ctx->file, ctx->line);
 }
 
 static const struct cfg_kw redirect_kws[] = {

@@ -452,7 +452,7 @@ static int fetch_auth(const struct arg *args, struct sample *smp, const char *kw
 			return 0;
 		smp->type = SMP_T_STR;
 		smp->flags |= SMP_F_CONST;
-		smp->u.str = (struct smp_str){"basic", 5};
+		smp->u.str = (struct smp_str){"Basic", 5}; /* HAProxy's spelling */
 		return 1;
 	default:
 		if (!ok)

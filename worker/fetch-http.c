@@ -6,6 +6,7 @@
  * before the request is parsed a fetch reports missing data, so that
  * content inspection waits.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,7 +254,9 @@ static int fetch_hdr_cnt(const struct arg *args, struct sample *smp, const char 
 	return 1;
 }
 
-/* req.hdr_names/res.hdr_names([delim]): names joined by <delim> (","). */
+/* req.hdr_names/res.hdr_names([delim]): names joined by <delim> (","), in
+ * lower case as HAProxy gives them.
+ */
 static int fetch_hdr_names(const struct arg *args, struct sample *smp, const char *kw,
                            const void *priv)
 {
@@ -275,8 +278,8 @@ static int fetch_hdr_names(const struct arg *args, struct sample *smp, const cha
 			memcpy(p + n, delim, dl);
 			n += dl;
 		}
-		memcpy(p + n, m->hdrs[i].n.p, m->hdrs[i].n.len);
-		n += m->hdrs[i].n.len;
+		for (size_t k = 0; k < m->hdrs[i].n.len; k++) /* lower case, as HAProxy */
+			p[n++] = (char)tolower((unsigned char)m->hdrs[i].n.p[k]);
 	}
 	smp->type = SMP_T_STR;
 	smp->u.str = (struct smp_str){p, n};

@@ -6,6 +6,8 @@
  * silent-drop, close.
  */
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "common/mem.h"
@@ -213,13 +215,24 @@ static enum act_ret exec_reject(struct act_rule *r, struct stream *s, struct smp
 	return ACT_RET_DENY;
 }
 
-/* silent-drop: close without telling the client (no FIN, no RST when
- * possible: the socket is closed with a zero linger).
- */
+void tcp_silent_drop(int fd)
+{
+	int one = 1;
+#ifdef TCP_REPAIR
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0)
+		return; /* closed in repair mode: nothing goes out */
+#endif
+	/* the reset is sent, but with a TTL of 1 it dies on the first hop */
+	setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof(one));
+	struct linger l = {1, 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+/* silent-drop: close without telling the client. */
 static enum act_ret exec_silent_drop(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
-	struct linger l = {1, 0};
-	setsockopt(s->cli.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	tcp_silent_drop(s->cli.fd);
 	return ACT_RET_DENY;
 }
 

@@ -2,6 +2,12 @@
 #pragma once
 #include "worker/stream.h"
 
+/* Makes the coming close of client socket <fd> invisible to the client, as
+ * HAProxy's silent-drop: no FIN nor RST (TCP repair mode) when the process
+ * may, else a reset with a TTL of 1 that does not go past the first hop.
+ */
+void tcp_silent_drop(int fd);
+
 /* Runs "tcp-request connection" rules right after accept. Returns 0 when
  * the connection goes on, -1 when a rule refused it (the caller ends it).
  */

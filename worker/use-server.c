@@ -42,7 +42,9 @@ static int parse_use_server(struct cfg_ctx *ctx, char **args, int nargs, char **
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = r;
-	return CFG_OK;
+	return rule_cond_check(r->cond, SMP_CK_BE_REQ,
+	                       "backend use-server, balance or stick-match rule", NULL, ctx->file,
+	                       ctx->line);
 }
 
 /* monitor fail if|unless <cond>: several lines are alternatives. */

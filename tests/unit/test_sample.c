@@ -11,8 +11,12 @@
 
 #include "common/acl.h"
 #include "common/logfmt.h"
+#include "common/h1.h"
+#include "common/pattern.h"
 #include "common/sample.h"
 #include "tests/unit/test.h"
+#include "worker/http-txn.h"
+#include "worker/stream.h"
 
 static const struct smp_where anywhere = {SMP_CK_CFG, "test.cfg", 1, NULL};
 
@@ -317,6 +321,68 @@ TEST(more_converters)
 	CHECK_STR(eval("str(hello),crc32c(1)"), "2290590055");
 }
 
+/* The json input decoders, each input compared with what HAProxy 2.6
+ * gives for it (<none>: the converter fails, the sample is dropped).
+ */
+TEST(json_input_codes)
+{
+	static const struct {
+		const char *hex;    /* input bytes */
+		const char *out[5]; /* ascii, utf8, utf8s, utf8p, utf8ps */
+	} cases[] = {
+	    {"616263", {"abc", "abc", "abc", "abc", "abc"}},
+	    {"C3A974C3A9", /* "été" */
+	     {"\\u00c3\\u00a9t\\u00c3\\u00a9", "\\u00e9t\\u00e9", "\\u00e9t\\u00e9",
+	      "\\u00e9t\\u00e9", "\\u00e9t\\u00e9"}},
+	    {"618062", /* lone continuation byte */
+	     {"a\\u0080b", "<none>", "ab", "<none>", "ab"}},
+	    {"61C0AF62", /* overlong '/' */
+	     {"a\\u00c0\\u00afb", "<none>", "ab", "a\\/b", "a\\/b"}},
+	    {"61E080AF62", /* overlong '/' on 3 bytes */
+	     {"a\\u00e0\\u0080\\u00afb", "<none>", "ab", "a\\/b", "a\\/b"}},
+	    {"78F09F988079", /* U+1F600: beyond what \\uXXXX holds */
+	     {"x\\u00f0\\u009f\\u0098\\u0080y", "<none>", "xy", "<none>", "xy"}},
+	    {"61EDA08062", /* a surrogate */
+	     {"a\\u00ed\\u00a0\\u0080b", "<none>", "ab", "<none>", "ab"}},
+	    {"61E282", /* truncated at the end */
+	     {"a\\u00e2\\u0082", "<none>", "a", "<none>", "a"}},
+	    {"61C362", /* a lead byte not followed by a continuation */
+	     {"a\\u00c3b", "<none>", "ab", "<none>", "ab"}},
+	    {"FF", {"\\u00ff", "<none>", "", "<none>", ""}},
+	    {"7122", {"q\\\"", "q\\\"", "q\\\"", "q\\\"", "q\\\""}},
+	};
+	static const char *const codes[] = {"ascii", "utf8", "utf8s", "utf8p", "utf8ps"};
+	char e[128];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int k = 0; k < 5; k++) {
+			snprintf(e, sizeof(e), "bin(%s),json(%s)", cases[i].hex, codes[k]);
+			CHECK_STR(eval(e), cases[i].out[k]);
+		}
+	CHECK_STR(eval("bin(5c2f0108),json"), "\\\\\\/\\u0001\\b");
+	CHECK_STR(eval("str(x),json(latin1)"),
+	          "<error: invalid args in converter 'json' : Unexpected input code type. Allowed "
+	          "value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'>");
+}
+
+/* http_date with a unit: the fraction as HAProxy 2.6 prints it, a plain
+ * number after the seconds (5 ms is ".5", not ".005").
+ */
+TEST(http_date_fractions)
+{
+	CHECK_STR(eval("int(1700000000123),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.123 GMT");
+	CHECK_STR(eval("int(1700000000123456),http_date(0,us)"),
+	          "Tue, 14 Nov 2023 22:13:20.123456 GMT");
+	CHECK_STR(eval("int(1700000000005),http_date(1000,ms)"), "Tue, 14 Nov 2023 22:13:21.5 GMT");
+	CHECK_STR(eval("int(1700000000050),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.50 GMT");
+	CHECK_STR(eval("int(1700000000000120),http_date(0,us)"),
+	          "Tue, 14 Nov 2023 22:13:20.120 GMT");
+	CHECK_STR(eval("int(1700000000000),http_date(0,ms)"), "Tue, 14 Nov 2023 22:13:20.0 GMT");
+	CHECK_STR(eval("int(1700000000999),http_date(1,ms)"), "Tue, 14 Nov 2023 22:13:21.0 GMT");
+	CHECK_STR(eval("int(1700000000),http_date(0,s)"), "Tue, 14 Nov 2023 22:13:20 GMT");
+	/* before the epoch (HAProxy prints garbage): the second before, plus */
+	CHECK_STR(eval("int(-1500),http_date(0,ms)"), "Wed, 31 Dec 1969 23:59:58.500 GMT");
+}
+
 TEST(json_query_converter)
 {
 	const char *doc =
@@ -588,6 +654,204 @@ static char *write_net_file(int n)
 		fprintf(f, "  10.%d.%d.0/24\n", (i >> 8) & 255, i & 255);
 	fclose(f);
 	return path;
+}
+
+/* A stream holding a parsed request, for the fetches of predefined ACLs. */
+static struct stream fake_s;
+static struct http_txn fake_txn;
+static struct http_hdr fake_hdrs[16];
+static char fake_raw[512];
+
+/* Sets the fake stream up with request <raw> (headers only), from client
+ * address <src>, with <body> bytes received after the head.
+ */
+static struct smp_ctx fake_request(const char *raw, const char *src, const char *body)
+{
+	memset(&fake_s, 0, sizeof(fake_s));
+	memset(&fake_txn, 0, sizeof(fake_txn));
+	snprintf(fake_raw, sizeof(fake_raw), "%s", raw);
+	fake_txn.req.hdrs = fake_hdrs;
+	fake_txn.req.maxhdrs = 16;
+	CHECK(h1_parse_head(fake_raw, strlen(fake_raw), &fake_txn.req, 0, 0) > 0);
+	fake_txn.req_valid = 1;
+	fake_txn.req_state = HRQ_DONE;
+	fake_txn.cin.data = (char *)body;
+	fake_txn.cin.tail = fake_txn.cin.size = (uint32_t)strlen(body);
+	fake_s.txn = &fake_txn;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&fake_s.cli_addr;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, src, &sin->sin_addr);
+	return (struct smp_ctx){.strm = &fake_s, .opt = SMP_OPT_FINAL};
+}
+
+/* Evaluates condition "if <name>" on <ctx>: 1 true, 0 false, -1 error. */
+static int cond_on(const char *name, struct smp_ctx *ctx)
+{
+	char *args[2] = {"if", (char *)name}, *err = NULL;
+	struct acl_cond *c = NULL;
+	int r = -1;
+	if (acl_find_cond(&scope, args, 2, "t.cfg", 2, &c, &err) >= 0 && c)
+		r = acl_exec_cond(c, ctx) == ACL_PASS;
+	acl_cond_free(c);
+	free(err);
+	return r;
+}
+
+TEST(predefined_acls)
+{
+	struct smp_ctx c = fake_request("GET /a HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.1", "");
+	CHECK_INT(cond_on("HTTP", &c), 1);
+	CHECK_INT(cond_on("METH_GET", &c), 1);
+	CHECK_INT(cond_on("METH_POST", &c), 0);
+	CHECK_INT(cond_on("LOCALHOST", &c), 1);
+	CHECK_INT(cond_on("HTTP_1.1", &c), 1);
+	CHECK_INT(cond_on("HTTP_1.0", &c), 0);
+	CHECK_INT(cond_on("HTTP_URL_SLASH", &c), 1);
+	CHECK_INT(cond_on("HTTP_URL_ABS", &c), 0);
+	CHECK_INT(cond_on("HTTP_URL_STAR", &c), 0);
+	CHECK_INT(cond_on("HTTP_CONTENT", &c), 0);
+	CHECK_INT(cond_on("REQ_CONTENT", &c), 0);
+	CHECK_INT(cond_on("WAIT_END", &c), 1);
+	c = fake_request("HEAD http://h/x HTTP/1.0\r\n\r\n", "10.1.2.3", "");
+	CHECK_INT(cond_on("METH_GET", &c), 1); /* GET or HEAD */
+	CHECK_INT(cond_on("METH_HEAD", &c), 1);
+	CHECK_INT(cond_on("LOCALHOST", &c), 0);
+	CHECK_INT(cond_on("HTTP_1.0", &c), 1);
+	CHECK_INT(cond_on("HTTP_URL_ABS", &c), 1);
+	CHECK_INT(cond_on("HTTP_URL_SLASH", &c), 0);
+	c = fake_request("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.1", "");
+	CHECK_INT(cond_on("HTTP_URL_STAR", &c), 1);
+	CHECK_INT(cond_on("METH_OPTIONS", &c), 1);
+	c = fake_request("POST /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n", "127.0.0.1",
+	                 "abc");
+	CHECK_INT(cond_on("METH_POST", &c), 1);
+	CHECK_INT(cond_on("HTTP_CONTENT", &c), 1);
+	CHECK_INT(cond_on("REQ_CONTENT", &c), 1);
+	c.opt = 0; /* the inspect delay is not over: no verdict yet */
+	CHECK_INT(cond_on("WAIT_END", &c), 0);
+	struct smp_ctx none = {0}; /* no HTTP transaction */
+	CHECK_INT(cond_on("HTTP", &none), 0);
+}
+
+TEST(acl_flags_n_m_u)
+{
+	/* without -n a host name is resolved while the configuration loads */
+	CHECK(acl_line("dns", "ipv4(127.0.0.1) localhost"));
+	CHECK_INT(cond("if dns"), 1);
+	CHECK_STR(acl_error("ipv4(127.0.0.1) -n localhost"),
+	          "'localhost' is not a valid IPv4 or IPv6 address");
+	CHECK(acl_line("dns_n", "ipv4(127.0.0.1) -n 127.0.0.1"));
+	CHECK_INT(cond("if dns_n"), 1);
+	pat_set_name_resolution(0); /* as at run time */
+	CHECK_STR(acl_error("ipv4(127.0.0.1) localhost"),
+	          "'localhost' is not a valid IPv4 or IPv6 address");
+	pat_set_name_resolution(1);
+
+	/* -M: a map file as a list of keys; without it, a whole line is one
+	 * pattern
+	 */
+	char path[64], words[160];
+	snprintf(path, sizeof(path), "/tmp/halyard-test-M-%d.map", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fprintf(f, "k1 v1\nk2  v2\n");
+	fclose(f);
+	snprintf(words, sizeof(words), "str(k2) -M -f %s", path);
+	CHECK(acl_line("keys", words));
+	CHECK_INT(cond("if keys"), 1);
+	snprintf(words, sizeof(words), "str(v1) -M -f %s", path);
+	CHECK(acl_line("values", words));
+	CHECK_INT(cond("if values"), 0);
+	/* one file cannot be read both ways, as in HAProxy */
+	snprintf(words, sizeof(words), "str(k2) -f %s", path);
+	CHECK(strstr(acl_error(words), "is already used as two column file and cannot be used by "
+	                               "as one column file"));
+	unlink(path);
+	snprintf(path, sizeof(path), "/tmp/halyard-test-L-%d.lst", (int)getpid());
+	f = fopen(path, "w");
+	fprintf(f, "k1 v1\nk2  v2\n");
+	fclose(f);
+	snprintf(words, sizeof(words), "str(k2) -f %s", path);
+	CHECK(acl_line("lines", words));
+	CHECK_INT(cond("if lines"), 0);
+	char *whole[] = {"str('k2  v2')", "-f", path}, *err = NULL;
+	CHECK(acl_parse_line(&scope, "whole", whole, 3, "t.cfg", 1, &err));
+	free(err);
+	CHECK_INT(cond("if whole"), 1);
+	unlink(path);
+
+	/* -u: the list gets that runtime id */
+	CHECK(acl_line("uid", "str(b) -u 4242 a b"));
+	CHECK_INT(cond("if uid"), 1);
+	struct pat_ref *r = pat_ref_find("#4242");
+	CHECK(r != NULL);
+	CHECK_INT(r ? r->n : -1, 2);
+	CHECK_STR(acl_error("str(b) -u x a"), "the argument of -u must be an integer");
+}
+
+TEST(hash_time_and_map_converters)
+{
+	CHECK_STR(eval("str(abc),sha2,hex"),
+	          "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+	CHECK_STR(eval("str(abc),sha2(224),hex"),
+	          "23097D223405D8228642A477BDA255B32AADBCE4BDA0B3F7E36C9DA7");
+	CHECK_STR(eval("str(abc),sha2(512),hex"),
+	          "DDAF35A193617ABACC417349AE20413112E6FA4E89A97EA20A9EEEE64B55D39A"
+	          "2192992A274FC1A836BA3C23A3FEEBBD454D4423643CE80E2A9AC94FA54CA49F");
+	CHECK_STR(eval("str(abc),sha1,hex"), "A9993E364706816ABA3E25717850C26C9CD0D89D");
+	CHECK(strstr(eval("str(abc),sha2(100)"), "<error"));
+
+	setenv("TZ", "Asia/Tokyo", 1); /* UTC+9, no daylight saving */
+	tzset();
+	CHECK_STR(eval("int(0),ltime(%Y-%m-%d %H:%M:%S)"), "1970-01-01 09:00:00");
+	CHECK_STR(eval("int(0),ltime(%H:%M,3600)"), "10:00");
+	CHECK_STR(eval("int(0),utime(%H:%M,60)"), "00:01");
+	unsetenv("TZ");
+	tzset();
+
+	char path[64], words[200];
+	/* write_map(<tag>, <contents>): a map file named after <tag> */
+#define WRITE_MAP(tag, text)                                                                       \
+	do {                                                                                       \
+		snprintf(path, sizeof(path), "/tmp/halyard-test-%s-%d.map", tag, (int)getpid());   \
+		FILE *mf = fopen(path, "w");                                                       \
+		fputs(text, mf);                                                                   \
+		fclose(mf);                                                                        \
+	} while (0)
+	WRITE_MAP("mstr", "exact 20\nother 21\n");
+	snprintf(words, sizeof(words), "str(exact),map_str(%s)", path);
+	CHECK_STR(eval(words), "20");
+	snprintf(words, sizeof(words), "str(exactly),map_str(%s,none)", path);
+	CHECK_STR(eval(words), "none");
+	unlink(path);
+	WRITE_MAP("mreg", "^/api/v[0-9]+/ 10\n^/static/ 11\n");
+	snprintf(words, sizeof(words), "str(/api/v2/users),map_reg(%s)", path);
+	CHECK_STR(eval(words), "10");
+	snprintf(words, sizeof(words), "str(/api/vx/users),map_reg(%s,none)", path);
+	CHECK_STR(eval(words), "none");
+	snprintf(words, sizeof(words), "str(/api/v2/users),map_reg_int(%s),add(1)", path);
+	CHECK_STR(eval(words), "11");
+	unlink(path);
+	WRITE_MAP("mint", "10 40\n20:30 41\n");
+	snprintf(words, sizeof(words), "int(10),map_int(%s)", path);
+	CHECK_STR(eval(words), "40");
+	snprintf(words, sizeof(words), "int(25),map_int(%s)", path);
+	CHECK_STR(eval(words), "41");
+	snprintf(words, sizeof(words), "int(11),map_int(%s,none)", path);
+	CHECK_STR(eval(words), "none");
+	unlink(path);
+	WRITE_MAP("mip", "192.168.0.0/16 30\n192.168.3.0/24 31\n");
+	snprintf(words, sizeof(words), "ipv4(192.168.3.4),map_ip(%s)", path);
+	CHECK_STR(eval(words), "31"); /* the most specific network */
+	snprintf(words, sizeof(words), "ipv4(192.168.4.4),map_ip(%s)", path);
+	CHECK_STR(eval(words), "30");
+	snprintf(words, sizeof(words), "ipv4(192.169.3.4),map_ip(%s,none)", path);
+	CHECK_STR(eval(words), "none");
+	unlink(path);
+	WRITE_MAP("mstrip", "a.example 10.0.0.1\n");
+	snprintf(words, sizeof(words), "str(a.example),map_str_ip(%s)", path);
+	CHECK_STR(eval(words), "10.0.0.1");
+	unlink(path);
+#undef WRITE_MAP
 }
 
 TEST(acl_from_file)

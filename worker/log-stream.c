@@ -17,7 +17,6 @@
 #include "worker/stream.h"
 
 #define LOG_LINE_MAX 8192
-#define REQ_LINE_MAX 1024 /* like tune.http.logurilen */
 #define UNIQUE_ID_MAX 128
 
 static _Atomic uint32_t request_counter; /* %rt: streams and transactions */
@@ -114,8 +113,9 @@ void log_request_head(struct stream *s, const char *line, size_t len)
 	size_t n = eol ? (size_t)(eol - line) : len;
 	if (n && line[n - 1] == '\r')
 		n--;
-	if (n > REQ_LINE_MAX)
-		n = REQ_LINE_MAX;
+	size_t max = global_log.uri_len_set ? (size_t)global_log.uri_len : 1024;
+	if (n > max) /* tune.http.logurilen */
+		n = max;
 	l->reqline = xstrndup(line, n);
 }
 

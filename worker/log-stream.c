@@ -167,10 +167,17 @@ void log_set_term_cause(struct stream *s, int why)
 	log_set_term(s, cause[why], why == TERM_NONE ? '-' : state_letter(s));
 }
 
-/* Whether the line reports an error (log-separate-errors, dontlog-normal). */
+/* Whether the line reports an error (log-separate-errors, dontlog-normal),
+ * as HAProxy decides: a termination cause other than none or a local
+ * answer ('L'), retried connections of a transaction that ended normally, or
+ * a 5xx status.
+ */
 static int line_is_error(const struct stream *s)
 {
-	if (s->log.term[0] && s->log.term[0] != '-')
+	char cause = s->log.term[0] ? s->log.term[0] : '-';
+	if (cause != '-' && cause != 'L')
+		return 1;
+	if (cause == '-' && s->attempts > 1)
 		return 1;
 	return s->txn && s->txn->status >= 500;
 }

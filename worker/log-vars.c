@@ -288,11 +288,16 @@ VAR(v_Tt)
 	const struct stream *s = STRM(ctx);
 	return put_running(out, room, s, (int64_t)(now_stamp() - s->accept_ms), 0);
 }
+/* %Tu: the time the user saw, Tt of the transaction without its idle time
+ * (Ti), as HAProxy computes it.
+ */
 VAR(v_Tu)
 {
 	(void)opts;
 	const struct stream *s = STRM(ctx);
 	uint64_t from = s->log.first_txn ? s->accept_ms : s->log.t_idle;
+	if (s->log.t_req && s->log.t_idle && s->log.t_req > s->log.t_idle)
+		from += s->log.t_req - s->log.t_idle;
 	return put_int(out, room, (int64_t)(now_stamp() - from), 0, 0);
 }
 VAR(v_Td)

@@ -72,11 +72,19 @@ static int parse_fmt_str(struct cfg_ctx *ctx, char **args, int nargs, char **err
 	return CFG_OK;
 }
 
-/* option httplog [clf] | option tcplog */
+/* option httplog [clf] | option tcplog; the "no" forms take no argument and
+ * clear the format (inherited or set before) when this option set it: the
+ * proxy is back to connection logs. A custom log-format is kept.
+ */
 static int parse_opt_format(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	int http = !strcmp(args[1], "httplog");
-	int clf = http && nargs > 2 && !strcmp(args[2], "clf");
+	int clf = http && !ctx->inverse && nargs > 2 && !strcmp(args[2], "clf");
+	if (ctx->inverse && nargs > 2) {
+		memprintf(err, "'no option %s' cannot handle unexpected argument '%s'.", args[1],
+		          args[2]);
+		return CFG_ALERT;
+	}
 	if (nargs > 2 + clf) {
 		memprintf(err, "'option %s' %s '%s'.", args[1],
 		          http ? "only supports optional argument 'clf', got"
@@ -85,8 +93,10 @@ static int parse_opt_format(struct cfg_ctx *ctx, char **args, int nargs, char **
 		return CFG_ALERT;
 	}
 	if (ctx->inverse) {
-		memprintf(err, "'no option %s' is not supported yet", args[1]);
-		return CFG_ALERT;
+		enum px_log_kind k = ctx->px->log.kind;
+		if (http ? k == PXL_FMT_HTTP || k == PXL_FMT_CLF : k == PXL_FMT_TCP)
+			set_format(ctx, PXL_FMT_NONE, NULL);
+		return CFG_OK;
 	}
 	if (!http)
 		set_format(ctx, PXL_FMT_TCP, TCP_LOG_FORMAT);

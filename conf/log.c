@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,6 +423,26 @@ static int resolve_log_rings(struct config *cfg)
 static struct cfg_checker log_ring_checker = {.config = resolve_log_rings};
 CFG_REGISTER_CHECKER(log_ring_checker)
 
+/* tune.http.logurilen <n>: read as HAProxy reads it (leading digits, any
+ * value); the logged request line keeps at most n bytes.
+ */
+static int parse_logurilen(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	(void)ctx;
+	if (nargs > 2) {
+		memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0], args[2]);
+		return CFG_ALERT;
+	}
+	if (nargs < 2 || !*args[1]) {
+		memprintf(err, "'%s' expects an integer argument.", args[0]);
+		return CFG_ALERT;
+	}
+	long v = strtol(args[1], NULL, 10);
+	global_log.uri_len = v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
+	global_log.uri_len_set = 1;
+	return CFG_OK;
+}
+
 const char *log_hostname(void)
 {
 	return global_log.send_hostname;
@@ -431,6 +452,7 @@ static const struct cfg_kw log_kws[] = {
     {.name = "log", .sections = SECT_GLOBAL, .parse = parse_global_log},
     {.name = "log-send-hostname", .sections = SECT_GLOBAL, .parse = parse_send_hostname},
     {.name = "log-tag", .sections = SECT_GLOBAL, .parse = parse_log_tag},
+    {.name = "tune.http.logurilen", .sections = SECT_GLOBAL, .parse = parse_logurilen},
     {.name = "log",
      .sections = SECT_PROXY,
      .cap = PX_CAP_ALL,

@@ -94,6 +94,8 @@ struct global_log {
 	struct log_target *targets;
 	char *send_hostname; /* NULL: not sent; else the name */
 	char *tag;           /* NULL: the program name */
+	long uri_len;        /* tune.http.logurilen, if uri_len_set (else 1024) */
+	int uri_len_set;
 };
 
 extern struct global_log global_log;

@@ -171,7 +171,6 @@ static const struct cfg_kw pending_global_kws[] = {
 	P("tune.h2.max-frame-size", SECT_GLOBAL, 0),
 	P("tune.h2.zero-copy-fwd-send", SECT_GLOBAL, 0),
 	P("tune.http.cookielen", SECT_GLOBAL, 0),
-	P("tune.http.logurilen", SECT_GLOBAL, 0),
 	P("tune.idle-pool.shared", SECT_GLOBAL, 0),
 	P("tune.idletimer", SECT_GLOBAL, 0),
 	P("tune.lua.bool-sample-conversion", SECT_GLOBAL, 0),

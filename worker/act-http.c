@@ -271,9 +271,12 @@ int act_reply_status(const struct act_rule *r)
 }
 
 /* Sends the reply of a return/deny rule: the error page of its status,
- * or the one built from its options.
+ * or the one built from its options. <cause> is the termination cause
+ * logged: 'L' for a return (whatever its status, as in HAProxy), 'P' for a
+ * deny.
  */
-static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
+static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_ctx *ctx,
+                               char cause)
 {
 	const struct return_arg *a = r->arg;
 	if (reply_is_errorfile(a)) {
@@ -323,14 +326,14 @@ static enum act_ret send_reply(struct act_rule *r, struct stream *s, struct smp_
 		blen = 0;
 	if (r->rs == RS_HTTP_REQ)
 		http_request_consumed(s);
-	log_set_term_rule(s, r->rs == RS_HTTP_REQ && a->status < 400 ? 'L' : 'P');
+	log_set_term_rule(s, cause);
 	http_reply_raw(s, resp, (size_t)n + blen, a->status);
 	return ACT_RET_DONE;
 }
 
 static enum act_ret exec_return(struct act_rule *r, struct stream *s, struct smp_ctx *ctx)
 {
-	return send_reply(r, s, ctx);
+	return send_reply(r, s, ctx, 'L');
 }
 
 /* deny: counted as denied; the connection closes after the reply. */
@@ -341,7 +344,7 @@ static enum act_ret exec_deny(struct act_rule *r, struct stream *s, struct smp_c
 	counters_http_denied(s->fe, resp ? s->be : NULL, resp);
 	s->txn->cli_close = 1;
 	if (a->custom)
-		return send_reply(r, s, ctx);
+		return send_reply(r, s, ctx, 'P');
 	if (!resp)
 		http_request_consumed(s);
 	log_set_term_rule(s, 'P');

@@ -17,7 +17,6 @@
 #include "worker/stream.h"
 
 #define LOG_LINE_MAX 8192
-#define REQ_LINE_MAX 1024 /* like tune.http.logurilen */
 #define UNIQUE_ID_MAX 128
 
 static _Atomic uint32_t request_counter; /* %rt: streams and transactions */
@@ -114,8 +113,9 @@ void log_request_head(struct stream *s, const char *line, size_t len)
 	size_t n = eol ? (size_t)(eol - line) : len;
 	if (n && line[n - 1] == '\r')
 		n--;
-	if (n > REQ_LINE_MAX)
-		n = REQ_LINE_MAX;
+	size_t max = global_log.uri_len_set ? (size_t)global_log.uri_len : 1024;
+	if (n > max) /* tune.http.logurilen */
+		n = max;
 	l->reqline = xstrndup(line, n);
 }
 
@@ -167,10 +167,17 @@ void log_set_term_cause(struct stream *s, int why)
 	log_set_term(s, cause[why], why == TERM_NONE ? '-' : state_letter(s));
 }
 
-/* Whether the line reports an error (log-separate-errors, dontlog-normal). */
+/* Whether the line reports an error (log-separate-errors, dontlog-normal),
+ * as HAProxy decides: a termination cause other than none or a local
+ * answer ('L'), retried connections of a transaction that ended normally, or
+ * a 5xx status.
+ */
 static int line_is_error(const struct stream *s)
 {
-	if (s->log.term[0] && s->log.term[0] != '-')
+	char cause = s->log.term[0] ? s->log.term[0] : '-';
+	if (cause != '-' && cause != 'L')
+		return 1;
+	if (cause == '-' && s->attempts > 1)
 		return 1;
 	return s->txn && s->txn->status >= 500;
 }

@@ -12,6 +12,7 @@
 
 #include "common/chars.h"
 #include "common/logfmt.h"
+#include "conf/kw.h"
 #include "conf/log.h"
 #include "conf/model-t.h"
 #include "worker/capture.h"
@@ -287,11 +288,16 @@ VAR(v_Tt)
 	const struct stream *s = STRM(ctx);
 	return put_running(out, room, s, (int64_t)(now_stamp() - s->accept_ms), 0);
 }
+/* %Tu: the time the user saw, Tt of the transaction without its idle time
+ * (Ti), as HAProxy computes it.
+ */
 VAR(v_Tu)
 {
 	(void)opts;
 	const struct stream *s = STRM(ctx);
 	uint64_t from = s->log.first_txn ? s->accept_ms : s->log.t_idle;
+	if (s->log.t_req && s->log.t_idle && s->log.t_req > s->log.t_idle)
+		from += s->log.t_req - s->log.t_idle;
 	return put_int(out, room, (int64_t)(now_stamp() - from), 0, 0);
 }
 VAR(v_Td)
@@ -325,9 +331,15 @@ VAR(v_ST)
 	const struct stream *s = STRM(ctx);
 	return put_int(out, room, s->txn && s->txn->status ? s->txn->status : -1, opts, 0);
 }
+/* %B: bytes sent to the client. An HTTP request refused before its head was
+ * parsed (<BADREQ>) counts 0: HAProxy's H1 layer sends those errors itself,
+ * outside the stream that logs.
+ */
 VAR(v_B)
 {
 	const struct stream *s = STRM(ctx);
+	if (s->txn && !s->log.reqline)
+		return put_running(out, room, s, 0, opts);
 	return put_running(out, room, s, (int64_t)(log_bytes_to_client(s) - s->log.base_out), opts);
 }
 VAR(v_U)
@@ -358,10 +370,16 @@ VAR(v_fc)
 {
 	return put_int(out, room, atomic_load(&STRM(ctx)->fe->cur_conns), opts, 0);
 }
+/* %bc: connections of the backend; before one was chosen, HAProxy counts
+ * those of the frontend as a backend (none for a plain frontend).
+ */
 VAR(v_bc)
 {
 	const struct stream *s = STRM(ctx);
 	int own = s->server && !s->log.asap; /* a final line comes after the release */
+	int chosen = s->be && (s->txn ? s->txn->be_chosen : s->log.t_ready != 0);
+	if (!chosen && !(s->fe->conf->cap & PX_CAP_BE))
+		return put_int(out, room, 0, opts, 0);
 	int n = s->be ? atomic_load(&s->be->cur_conns) - own : 0;
 	return put_int(out, room, n, opts, 0);
 }

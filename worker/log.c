@@ -3,10 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,16 +158,64 @@ static int sampled_in(const struct log_target *t)
 	return 0;
 }
 
-/* Writes the line to a file descriptor target, made non-blocking once. */
+/* Per-fd state of file descriptor targets (fds below FD_TARGETS_MAX; others
+ * are written without these guarantees).
+ */
+#define FD_TARGETS_MAX 64
+static struct {
+	_Atomic int init; /* 0 unset, 1 being set up, 2 ready */
+	int is_pipe;
+	pthread_mutex_t lock; /* orders the space check and the write */
+} fd_state[FD_TARGETS_MAX];
+
+/* Makes <fd> non-blocking and records its kind, once per process. */
+static void fd_target_init(int fd)
+{
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&fd_state[fd].init, &expect, 1)) {
+		while (atomic_load(&fd_state[fd].init) != 2)
+			; /* another thread is finishing the set up */
+		return;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	struct stat st;
+	fd_state[fd].is_pipe = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+	pthread_mutex_init(&fd_state[fd].lock, NULL);
+	atomic_store(&fd_state[fd].init, 2);
+}
+
+/* Whether a pipe <fd> has room for <len> more bytes (lines up to PIPE_BUF
+ * are written atomically anyway).
+ */
+static int pipe_has_room(int fd, size_t len)
+{
+	int size = fcntl(fd, F_GETPIPE_SZ), queued = 0;
+	if (len <= PIPE_BUF || size < 0 || ioctl(fd, FIONREAD, &queued) < 0)
+		return 1;
+	return len <= (size_t)size - (size_t)queued;
+}
+
+/* Writes the line to a file descriptor target, all of it or nothing: a line
+ * a pipe cannot take whole is not started (-1, a drop). A short write on
+ * another kind of fd also returns -1, the line being cut.
+ */
 static ssize_t send_fd(const struct log_target *t, struct iovec *iov, int n)
 {
-	static _Atomic int nonblock_done[64];
-	if (t->fd >= 0 && t->fd < 64 && !atomic_exchange(&nonblock_done[t->fd], 1)) {
-		int fl = fcntl(t->fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(t->fd, F_SETFL, fl | O_NONBLOCK);
-	}
-	return writev(t->fd, iov, n);
+	int fd = t->fd;
+	if (fd < 0 || fd >= FD_TARGETS_MAX)
+		return writev(fd, iov, n);
+	fd_target_init(fd);
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	ssize_t r = -1;
+	pthread_mutex_lock(&fd_state[fd].lock);
+	if (!fd_state[fd].is_pipe || pipe_has_room(fd, len))
+		r = writev(fd, iov, n);
+	pthread_mutex_unlock(&fd_state[fd].lock);
+	return r == (ssize_t)len ? r : -1;
 }
 
 void log_deliver(const struct log_target *t, const char *hdr, size_t hlen, const char *msg,

@@ -99,6 +99,10 @@ SCENARIOS = {
     # http-ka with a traffic log line per request sent over UDP (httplog;
     # nginx: its combined access log to syslog) to a socket nobody reads
     "http-log": ("http", {"body": HTTP_SMALL, "close": False, "log": True}),
+    # halyard alone, http-ka logging to nowhere (no log line), with an
+    # httplog line per request to a UDP socket nobody reads, and to a unix
+    # datagram socket nobody reads (it fills up: lines dropped)
+    "http-log-targets": ("http", {"body": HTTP_SMALL, "close": False, "log_targets": True}),
     # memory per idle client connection: answered by the proxy, then held
     "http-idle": ("idle", {"body": HTTP_SMALL, "close": False, "conns": IDLE_CONNS}),
     # many servers: the same origin behind N server lines
@@ -159,6 +163,9 @@ METRICS["http-rate"] = [("target", "fixed rate asked, requests/s", "info"),
 
 TCP_PROXIES = ["halyard", "haproxy"]
 HTTP_PROXIES = ["halyard", "haproxy", "nginx"]
+# http-log-targets: the same halyard binary, logging to nowhere (the
+# reference), to UDP and to a stuck unix socket
+LOG_TARGET_PROXIES = ["halyard", "halyard-udp", "halyard-unix"]
 OTHER_WARN = 10  # % of one CPU: a round where other processes took more is flagged
 
 started = []  # Popen objects still to stop on exit
@@ -176,8 +183,15 @@ def is_http(scenario):
     return SCENARIOS[scenario][0] in ("http", "http-rate", "idle")
 
 
+def is_log_targets(scenario):
+    return bool(SCENARIOS[scenario][1].get("log_targets")) if is_http(scenario) else False
+
+
 def proxies_for(scenario):
-    """The proxies measured in <scenario>: nginx takes part in HTTP only."""
+    """The proxies measured in <scenario>: nginx takes part in HTTP only;
+    http-log-targets measures halyard's log target variants instead."""
+    if is_log_targets(scenario):
+        return LOG_TARGET_PROXIES
     return HTTP_PROXIES if is_http(scenario) else TCP_PROXIES
 
 
@@ -447,6 +461,11 @@ def make_config(proxy, scenario, port, oport, rundir):
     acl = SCENARIOS[scenario][1].get("acl")
     files = write_pattern_files(rundir, acl) if acl else None
     log = log_sink_port() if SCENARIOS[scenario][1].get("log") else None
+    if is_log_targets(scenario):
+        log = {"halyard": None, "halyard-udp": f"127.0.0.1:{log_sink_port()}",
+               "halyard-unix": unix_log_sink(rundir)}[proxy]
+    elif log:
+        log = f"127.0.0.1:{log}"
     if SCENARIOS[scenario][1].get("rules"):
         files = dict(files or {}, **write_rules_map(rundir))
     if proxy == "nginx":
@@ -492,6 +511,20 @@ def log_sink_port():
         _log_sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         _log_sink.bind(("127.0.0.1", 0))
     return _log_sink.getsockname()[1]
+
+
+_unix_sink = None
+
+
+def unix_log_sink(rundir):
+    """The path of a unix datagram socket bound for the whole run and never
+    read: once its queue is full, every line sent to it is dropped."""
+    global _unix_sink
+    if _unix_sink is None:
+        path = os.path.join(rundir, "stuck-log.sock")
+        _unix_sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        _unix_sink.bind(path)
+    return _unix_sink.getsockname()
 
 
 def write_pattern_files(rundir, n):
@@ -543,8 +576,8 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
     on both sides (the default, written out) and idle server connections
     shared between client connections when safe (also the default).  With
     <files> (http-acl), each request is checked against the address and
-    Host lists; with <log> (http-log), an httplog line per request goes to
-    that UDP port."""
+    Host lists; with <log> (http-log, http-log-targets), an httplog line per
+    request goes to that target."""
     opts = SCENARIOS[scenario][1]
     acl = [] if not files or "nets" not in files else [
         f"    http-request deny if {{ src -f {files['nets']} }}",
@@ -563,7 +596,7 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
         "global",
         f"    nbthread {NBTHREAD}",
         f"    maxconn {IDLE_CONNS + 500 if SCENARIOS[scenario][0] == 'idle' else 4096}",
-    ] + ([f"    log 127.0.0.1:{log} local0"] if log else []) + [
+    ] + ([f"    log {log} local0"] if log else []) + [
         "",
         "defaults",
         "    mode http",
@@ -982,14 +1015,15 @@ def err_text(runs):
     return ", ".join(parts) if parts else "0"
 
 
-def table(results, scenarios, proxies, refused):
+def table(results, scenarios, proxies, refused, inverse=False):
     """Markdown table of the medians of <scenarios>, one column per proxy of
-    <proxies> and one ratio column halyard/<other> per other proxy.  A proxy
-    that refused the scenario's configuration (<refused>, keyed by
+    <proxies> and one ratio column halyard/<other> per other proxy (with
+    <inverse>, <other>/halyard: how a variant compares with the reference).
+    A proxy that refused the scenario's configuration (<refused>, keyed by
     (scenario, proxy)) shows "not runnable"."""
     others = proxies[1:]
     rows = ["| scenario | metric | better | " + " | ".join(proxies) + " | "
-            + " | ".join(f"halyard/{o}" for o in others) + " | "
+            + " | ".join(f"{o}/halyard" if inverse else f"halyard/{o}" for o in others) + " | "
             + " | ".join(f"errors {p}" for p in proxies)
             + f" | disturbed rounds {', '.join(proxies)} |",
             "|---|---|---|" + "---:|" * (len(proxies) + len(others)) + "---|" * len(proxies)
@@ -1010,8 +1044,12 @@ def table(results, scenarios, proxies, refused):
             cells = " | ".join("not runnable" if (sc, p) in refused else fmt(med[p])
                                for p in proxies)
             h = med["halyard"]
-            ratios = " | ".join(f"{h / med[o]:.2f}" if h is not None and med[o] else "n/a"
-                                for o in others)
+            if inverse:
+                ratios = " | ".join(f"{med[o] / h:.2f}" if h and med[o] is not None else "n/a"
+                                    for o in others)
+            else:
+                ratios = " | ".join(f"{h / med[o]:.2f}" if h is not None and med[o] else "n/a"
+                                    for o in others)
             rows.append(f"| {sc} | {label} | {better} | {cells} | {ratios} | {errs} | {dist} |")
     return "\n".join(rows)
 
@@ -1022,9 +1060,13 @@ def tables(results, scenarios, refused):
     out = []
     for title, proxies, group in (
             ("TCP", TCP_PROXIES, [s for s in scenarios if not is_http(s)]),
-            ("HTTP", HTTP_PROXIES, [s for s in scenarios if is_http(s)])):
+            ("HTTP", HTTP_PROXIES,
+             [s for s in scenarios if is_http(s) and not is_log_targets(s)]),
+            ("Halyard log targets", LOG_TARGET_PROXIES,
+             [s for s in scenarios if is_log_targets(s)])):
         if group:
-            out += [f"### {title}", "", table(results, group, proxies, refused), ""]
+            inverse = proxies is LOG_TARGET_PROXIES
+            out += [f"### {title}", "", table(results, group, proxies, refused, inverse), ""]
     for (sc, p), errs in refused.items():
         more = f" (and {len(errs) - 1} more: {'; '.join(errs[1:])})" if len(errs) > 1 else ""
         out.append(f"- {p} in {sc}: not runnable: {errs[0]}{more}")
@@ -1167,6 +1209,11 @@ def write_configs(scenarios, rundir, port, oport):
                 f.write(make_config(p, sc, port, oport, rundir))
             cfgs[(sc, p)] = path
         text = {p: open(cfgs[(sc, p)]).read() for p in proxies_for(sc)}
+        if is_log_targets(sc):
+            shown.append(f"{sc}:\n\n" + "\n\n".join(
+                f"```\n{os.path.relpath(cfgs[(sc, p)], ROOT)}\n{text[p].rstrip()}\n```"
+                for p in proxies_for(sc)))
+            continue
         same = ([x for x in text["halyard"].splitlines() if not x.startswith("#")] ==
                 [x for x in text["haproxy"].splitlines() if not x.startswith("#")])
         block = (f"{sc}" + (" (halyard and haproxy identical apart from the comment line)"
@@ -1296,6 +1343,8 @@ def main():
     snap = os.path.join(rundir, "halyard")
     shutil.copy2(tools["halyard"], snap)
     tools["halyard_src"], tools["halyard"] = tools["halyard"], snap
+    for p in LOG_TARGET_PROXIES:
+        tools[p] = snap
     env = environment(tools, scenarios)
     load_start = os.getloadavg()
     log(title(scenarios) + "\n")

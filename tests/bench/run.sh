@@ -51,6 +51,12 @@
 #   http-log            (not in the default run) http-ka with one log line
 #                       per request sent over UDP (httplog; nginx: its
 #                       combined access log over syslog)
+#   http-log-targets    (not in the default run) halyard alone, http-ka
+#                       logging to nowhere (no log line: the reference), an
+#                       httplog line per request to a UDP socket nobody
+#                       reads, and to a unix datagram socket nobody reads
+#                       (stuck: its queue fills, lines are dropped); ratios
+#                       are variant/reference
 #   all                 every scenario
 #
 # Reported per scenario: MB/s, connections/s or requests/s, proxy CPU time

@@ -44,6 +44,7 @@ struct agent {
 	uint64_t started;
 	struct check_state st;
 	int health; /* 1: up, 0: the agent reported the server down */
+	int paused; /* "disable agent": no agent checks, the server is not held down */
 	char buf[AGENT_BUFSIZE + 1];
 	size_t len;
 };
@@ -350,6 +351,8 @@ static void agent_connect(struct agent *ag)
 static void agent_timer_cb(struct timer *t)
 {
 	struct agent *ag = caa_container_of(t, struct agent, t);
+	if (ag->fd < 0 && ag->paused)
+		return; /* "enable agent" starts them again */
 	if (ag->fd < 0) {
 		agent_connect(ag);
 		return;
@@ -466,3 +469,34 @@ static const struct cfg_kw agent_opts[] = {
     AO("agent-addr", sopt_agent_value, 1),  AO("agent-send", sopt_agent_value, 1),
 };
 CFG_REGISTER_KEYWORDS(agent_opts)
+
+int agent_configured(const struct srv_rt *s)
+{
+	return s->conf->cfg.agent_check;
+}
+
+void agent_force(struct srv_rt *s, int up, const struct check_state *why)
+{
+	struct agent *ag = agent_find(s);
+	if (!ag || ag->health == up)
+		return;
+	ag->health = up;
+	check_agent_verdict(s, up, why);
+}
+
+void agent_pause(struct srv_rt *s, int pause)
+{
+	struct agent *ag = agent_find(s);
+	if (!ag || ag->paused == pause)
+		return;
+	ag->paused = pause;
+	if (pause) {
+		if (ag->fd < 0)
+			timer_set(&ag->t, 0);
+		if (!ag->health) {
+			ag->health = 1;
+			check_agent_verdict(s, 1, &ag->st);
+		}
+	} else if (ag->fd < 0)
+		timer_set(&ag->t, curthr->now_ms + 1);
+}

@@ -42,6 +42,11 @@ struct check {
 	int healthy;       /* the check's own verdict (the agent may hold the server down) */
 	int tcp;           /* a tcp-check run is under way */
 	int fast_once;     /* on-error: the next check comes after "fastinter" */
+	int paused;        /* "disable health": no checks run, the last result is ignored */
+	int forced_nolb;   /* "set server health stopping": checks do not end it */
+	int rt_port;       /* "set server check-port", 0: the configured one */
+	int rt_addr_set;   /* "set server check-addr" */
+	struct hl_addr rt_addr;
 	struct tchk_io tio;
 	struct check_smp smp; /* sample context of the run under way */
 };
@@ -193,6 +198,18 @@ static void log_change(const struct srv_rt *s, const struct check_state *st, con
                        int act, int bck)
 {
 	char det[4 * sizeof(st->info) + 80];
+	if (st->changed_by) { /* asked for, not the result of a check */
+		int down = !strcmp(what, "DOWN");
+		log_event(s->be->conf, down ? LOG_LVL_ALERT : LOG_LVL_NOTICE, MSG_WARNING,
+		          "%sServer %s/%s is %s, changed from %s. %d active and %d backup servers "
+		          "%s.%s %d sessions %s.\n",
+		          check_srv_kind(s), s->be->conf->id, s->conf->id, what, st->changed_by, act,
+		          bck, down ? "left" : "online", check_backup_note(act, bck),
+		          down ? atomic_load(&s->cur_conns) : 0,
+		          down ? "active, 0 requeued, 0 remaining in queue"
+		               : "requeued, 0 total in queue");
+		return;
+	}
 	result_details(st, det, sizeof(det));
 	if (s->be->conf->log.flags & PXL_LOG_HEALTH_CHECKS) { /* the reason was logged already */
 		int down = !strcmp(what, "DOWN");
@@ -344,7 +361,7 @@ static void record(struct check *ck, enum check_result r)
 	if (ok == up) {
 		ck->st.consecutive = 0;
 		log_health_check(ck, changed, up, 0);
-		if (up)
+		if (up && !ck->forced_nolb)
 			set_nolb(ck, r == CHK_L7OKC);
 		return;
 	}
@@ -463,8 +480,12 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
                               struct sockaddr_storage *ss)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	const struct hl_addr *a = c->check_addr_set ? &c->check_addr : srv_addr(ck->srv);
-	uint16_t port = c->check_port ? (uint16_t)c->check_port : srv_addr(ck->srv)->port_lo;
+	const struct hl_addr *a = ck->rt_addr_set    ? &ck->rt_addr
+	                          : c->check_addr_set ? &c->check_addr
+	                                              : srv_addr(ck->srv);
+	uint16_t port = ck->rt_port      ? (uint16_t)ck->rt_port
+	                : c->check_port ? (uint16_t)c->check_port
+	                                : srv_addr(ck->srv)->port_lo;
 	if (r && r->addr_set)
 		a = &r->addr;
 	if (r && r->port)
@@ -577,6 +598,8 @@ static void check_timer_cb(struct timer *t)
 		timed_out(ck);
 		return;
 	}
+	if (ck->paused)
+		return; /* "enable health" starts them again */
 	ck->started = curthr->now_ms;
 	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
 	check_smp_begin(&ck->smp, ck->srv);
@@ -771,3 +794,144 @@ static const struct cfg_kw check_opts[] = {
      .flags = KWF_CAP_WARN},
 };
 CFG_REGISTER_KEYWORDS(check_opts)
+
+/* ---- runtime control (check_control) ---- */
+
+static const struct check_state changed_from_cli = {.changed_by = "CLI"};
+
+int check_configured(const struct srv_rt *s)
+{
+	return s->conf->cfg.check;
+}
+
+/* "stopping": UP but taking no new traffic until "health up". */
+static void force_stopping(struct srv_rt *s, struct check *ck)
+{
+	int act, bck;
+	if (!atomic_load(&s->oper_up))
+		transition(s, ck, &changed_from_cli, 1);
+	if (ck)
+		ck->forced_nolb = 1;
+	if (atomic_exchange(&s->oper_nolb, 1))
+		return;
+	backend_publish(s->be);
+	check_count_usable(s->be, &act, &bck);
+	log_change(s, &changed_from_cli, "stopping", act, bck);
+	if (!act && !bck)
+		check_report_no_server(s->be);
+}
+
+/* set server health up|down: the check's verdict becomes <up>; its next
+ * results count from there (rise successes to come back after "down").
+ */
+static void force_health(struct srv_rt *s, struct check *ck, int up)
+{
+	if (ck) {
+		ck->healthy = up;
+		ck->st.consecutive = 0;
+		ck->forced_nolb = 0;
+	}
+	int was_nolb = atomic_exchange(&s->oper_nolb, 0);
+	int eff = up && !agent_holds_down(s);
+	if (eff != atomic_load(&s->oper_up))
+		transition(s, ck, &changed_from_cli, eff);
+	else if (was_nolb && eff) {
+		int act, bck;
+		backend_publish(s->be);
+		check_count_usable(s->be, &act, &bck);
+		log_change(s, &changed_from_cli, "UP", act, bck);
+	}
+}
+
+/* disable health (<pause> 1): checks stop and the server counts as UP
+ * unless its agent holds it down; enable health runs them again.
+ */
+static void pause_health(struct srv_rt *s, struct check *ck, int pause)
+{
+	if (!ck || ck->paused == pause)
+		return;
+	ck->paused = pause;
+	if (pause) {
+		if (ck->fd < 0)
+			timer_set(&ck->t, 0);
+		if (!ck->healthy)
+			force_health(s, ck, 1);
+	} else if (ck->fd < 0)
+		timer_set(&ck->t, curthr->now_ms + 1);
+}
+
+struct check_ctl_mail {
+	struct mail m;
+	struct srv_rt *srv;
+	enum check_ctl op;
+	struct hl_addr addr;
+	int addr_set, port;
+};
+
+/* Runs a control request on the check's thread. */
+static void check_ctl_run(struct check_ctl_mail *cm)
+{
+	struct srv_rt *s = cm->srv;
+	struct check *ck = check_find(s);
+	switch (cm->op) {
+	case CHK_CTL_HEALTH_UP:
+	case CHK_CTL_HEALTH_DOWN:
+		force_health(s, ck, cm->op == CHK_CTL_HEALTH_UP);
+		break;
+	case CHK_CTL_HEALTH_STOPPING:
+		force_stopping(s, ck);
+		break;
+	case CHK_CTL_AGENT_UP:
+	case CHK_CTL_AGENT_DOWN:
+		agent_force(s, cm->op == CHK_CTL_AGENT_UP, &changed_from_cli);
+		break;
+	case CHK_CTL_HEALTH_DISABLE:
+	case CHK_CTL_HEALTH_ENABLE:
+		pause_health(s, ck, cm->op == CHK_CTL_HEALTH_DISABLE);
+		break;
+	case CHK_CTL_AGENT_DISABLE:
+	case CHK_CTL_AGENT_ENABLE:
+		agent_pause(s, cm->op == CHK_CTL_AGENT_DISABLE);
+		break;
+	case CHK_CTL_CHECK_PORT:
+	case CHK_CTL_CHECK_ADDR:
+		if (!ck)
+			break;
+		if (cm->addr_set) {
+			ck->rt_addr = cm->addr;
+			ck->rt_addr_set = 1;
+		}
+		if (cm->port)
+			ck->rt_port = cm->port;
+		break;
+	}
+}
+
+static void check_ctl_cb(struct mail *m)
+{
+	struct check_ctl_mail *cm = caa_container_of(m, struct check_ctl_mail, m);
+	check_ctl_run(cm);
+	free(cm);
+}
+
+void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port)
+{
+	struct check_ctl_mail *cm = xcalloc(1, sizeof(*cm));
+	cm->srv = s;
+	cm->op = op;
+	cm->port = port;
+	if (addr) {
+		cm->addr = *addr;
+		cm->addr.hostname = NULL;
+		cm->addr_set = 1;
+	}
+	/* the thread that runs (or would run) the server's checks and agent */
+	int g = global_index(s);
+	struct wthread *t = rt.nbthread > 0 && g >= 0 ? &rt.threads[g % rt.nbthread] : NULL;
+	if (!t || t == curthr) {
+		check_ctl_cb(&cm->m);
+		return;
+	}
+	cm->m.cb = check_ctl_cb;
+	mail_post(t, &cm->m);
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf/chk-status.h"
+#include "common/addr.h"
 #include "worker/server-t.h"
 
 struct check_state {
@@ -23,7 +24,40 @@ struct check_state {
 	uint64_t downtime_s;    /* accumulated time spent down */
 	int code;               /* status code of the last check (HTTP, SMTP...) */
 	char info[128];         /* details of the last result, at most 127 bytes as HAProxy */
+	const char *changed_by; /* a state change asked for ("CLI"), not a result */
 };
+
+/* What the runtime API asks of a server's checks (worker/cli-health.c). */
+enum check_ctl {
+	CHK_CTL_HEALTH_UP,       /* set server health up */
+	CHK_CTL_HEALTH_STOPPING, /* set server health stopping */
+	CHK_CTL_HEALTH_DOWN,     /* set server health down */
+	CHK_CTL_AGENT_UP,        /* set server agent up */
+	CHK_CTL_AGENT_DOWN,      /* set server agent down */
+	CHK_CTL_HEALTH_DISABLE,  /* disable health */
+	CHK_CTL_HEALTH_ENABLE,   /* enable health */
+	CHK_CTL_AGENT_DISABLE,   /* disable agent */
+	CHK_CTL_AGENT_ENABLE,    /* enable agent */
+	CHK_CTL_CHECK_PORT,      /* set server check-port <port> */
+	CHK_CTL_CHECK_ADDR,      /* set server check-addr <ip> [port <port>] */
+};
+
+/* Applies <op> to the checks of <s> on the thread that runs them (at once
+ * when called there, else at its next loop turn), logging state changes
+ * as "changed from CLI". <addr> (CHK_CTL_CHECK_ADDR, NULL otherwise) and
+ * <port> (0: unchanged) are its arguments.
+ */
+void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port);
+
+/* Whether <s> has a health check, and an agent check. */
+int check_configured(const struct srv_rt *s);
+int agent_configured(const struct srv_rt *s);
+
+/* The agent side of check_control(): up (1) or down (0) as if the agent
+ * said so, or paused (<pause> 1) / resumed (0). Check's thread only.
+ */
+void agent_force(struct srv_rt *s, int up, const struct check_state *why);
+void agent_pause(struct srv_rt *s, int pause);
 
 /* Sizes the check table; call once before the worker threads start. */
 void checks_init(void);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "worker/cli-health.h"
 #include "worker/lb.h"
 #include "worker/observe.h"
 #include "worker/runtime.h"
@@ -130,10 +131,17 @@ static const struct {
 	const char *word;
 	void (*fn)(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
 } set_server_subcmds[] = {
-    {"addr", cli_set_server_addr},  {"agent", NULL},      {"agent-addr", NULL},
-    {"agent-port", NULL},           {"agent-send", NULL}, {"check-addr", NULL},
-    {"check-port", NULL},           {"fqdn", NULL},       {"health", NULL},
-    {"ssl", NULL},                  {"state", set_server_state},
+    {"addr", cli_set_server_addr},
+    {"agent", cli_set_server_agent},
+    {"agent-addr", NULL},
+    {"agent-port", NULL},
+    {"agent-send", NULL},
+    {"check-addr", cli_set_server_check_addr},
+    {"check-port", cli_set_server_check_port},
+    {"fqdn", NULL},
+    {"health", cli_set_server_health},
+    {"ssl", NULL},
+    {"state", set_server_state},
     {"weight", set_server_weight},
 };
 

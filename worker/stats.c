@@ -157,8 +157,8 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "DOWN (agent)");
 	else if (admin & SRV_ADMIN_DRAIN)
 		snprintf(out, len, agent ? "DRAIN (agent)" : "DRAIN");
-	else if (!ck && !check_tracked(s))
-		snprintf(out, len, "no check");
+	else if (!ck && !check_tracked(s) && up && !atomic_load(&s->oper_nolb))
+		snprintf(out, len, "no check"); /* only while running, as in HAProxy */
 	else if (up && atomic_load(&s->oper_nolb))
 		snprintf(out, len, "NOLB");
 	else if (ck && ck->consecutive)

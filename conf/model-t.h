@@ -180,6 +180,7 @@ struct server_cfg {
 	int check_port;     /* 0 = the server's port */
 	struct hl_addr check_addr;
 	int check_addr_set;
+	int check_send_proxy;  /* check-send-proxy: PROXY header on checks whatever port/addr */
 	int agent_check;       /* agent-check */
 	int agent_port;        /* 0 = none (the agent check is refused) */
 	uint32_t agent_inter;  /* ms, 0 = default */
@@ -369,8 +370,9 @@ struct tcpchk_rule {
 	int port;       /* 0: the check port */
 	struct hl_addr addr;
 	int addr_set;
-	int send_proxy; /* 1: PROXY protocol v1 header first */
+	int send_proxy; /* 1: PROXY header first (v2 when the server sends v2) */
 	int linger;     /* close with a FIN, not a reset (the default) */
+	int dflt;       /* "default": the server's check settings apply (PROXY header) */
 	/* send, and the pattern of string/binary expects */
 	char *data;
 	size_t len;

@@ -505,7 +505,6 @@ static const struct cfg_kw pending_server_opts[] = {
 	P("check-pool-conn-name", SECT_SRVOPT, 0),
 	P("check-proto", SECT_SRVOPT, 0),
 	P("check-reuse-pool", SECT_SRVOPT, 0),
-	P("check-send-proxy", SECT_SRVOPT, 0),
 	P("check-sni", SECT_SRVOPT, 0),
 	P("check-sni-auto", SECT_SRVOPT, 0),
 	P("check-ssl", SECT_SRVOPT, 0),

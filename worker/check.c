@@ -43,6 +43,7 @@ struct check {
 	int fast_once;     /* on-error: the next check comes after "fastinter" */
 	struct tchk_io tio;
 	struct check_smp smp; /* sample context of the run under way */
+	int pp;               /* PROXY protocol version sent first on connect, 0: none */
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
@@ -446,6 +447,12 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return;
+	if (!err && ck->pp && check_send_pp(ck->fd, ck->pp) < 0) {
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
+		ck->st.code = 0;
+		finish(ck, CHK_SOCKERR);
+		return;
+	}
 	if (!err && ck->srv->be->conf->httpchk.enabled) {
 		http_start(ck); /* the last result stays readable meanwhile */
 		return;
@@ -503,6 +510,26 @@ static void conn_manners(int fd, const struct tcpchk_rule *r, int idle)
 	}
 }
 
+/* Version of the PROXY protocol header sent first on a check connection
+ * opened for connect rule <r> (NULL: the implicit one), 0: none. As with
+ * HAProxy: v2 when the server sends v2, else v1; an explicit rule sends one
+ * only with its "send-proxy" option unless it says "default"; the implicit
+ * connection (and "default") sends one with "check-send-proxy", or when the
+ * server sends one and the check keeps its address and port.
+ */
+static int pp_version(const struct check *ck, const struct tcpchk_rule *r)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	int v = c->send_proxy == 2 ? 2 : 1;
+	if (r && r->send_proxy)
+		return v;
+	if (r && !r->dflt)
+		return 0;
+	if (c->check_send_proxy || (c->send_proxy && !c->check_port && !c->check_addr_set))
+		return v;
+	return 0;
+}
+
 /* Opens a non-blocking connection to the check target (connect rule <r>
  * or the defaults), replacing the current one, and watches it. <idle>: no
  * byte will be exchanged on it. Returns 0, or -1 with errno set.
@@ -536,7 +563,8 @@ static int tcp_open(void *ctx, const struct tcpchk_rule *r)
 	struct check *ck = ctx;
 	/* the implicit connection is followed by the rule under way */
 	int idle = idle_after(r ? r->next : ck->tio.cur);
-	return open_conn(ck, r, idle) < 0 ? -1 : ck->fd;
+	ck->tio.pp = pp_version(ck, r);
+	return open_conn(ck, r, idle && !ck->tio.pp) < 0 ? -1 : ck->fd;
 }
 
 /* Deadline of the connection phase: "inter", shortened to "timeout
@@ -589,7 +617,8 @@ static void check_timer_cb(struct timer *t)
 			finish_tcp(ck, &res);
 		return;
 	}
-	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled) < 0) {
+	ck->pp = pp_version(ck, NULL);
+	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled && !ck->pp) < 0) {
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		ck->st.code = 0;
 		finish(ck, CHK_L4CON);
@@ -711,7 +740,10 @@ void checks_init(void)
 static int sopt_check(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct server *s = ctx->target;
-	s->cfg.check = strcmp(args[0], "no-check") != 0;
+	if (strstr(args[0], "send-proxy"))
+		s->cfg.check_send_proxy = strncmp(args[0], "no-", 3) != 0;
+	else
+		s->cfg.check = strcmp(args[0], "no-check") != 0;
 	return CFG_OK;
 }
 
@@ -750,6 +782,8 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 static const struct cfg_kw check_opts[] = {
     CO("check", sopt_check, 0),
     CO("no-check", sopt_check, 0),
+    CO("check-send-proxy", sopt_check, 0),
+    CO("no-check-send-proxy", sopt_check, 0),
     CO("inter", sopt_check_value, 1),
     CO("fastinter", sopt_check_value, 1),
     CO("downinter", sopt_check_value, 1),

@@ -535,6 +535,8 @@ struct global_cfg {
 	struct h1_case_map *h1_case_adjust; /* h1-case-adjust entries, NULL = none */
 	int tune_maxaccept;
 	int tune_maxpollevents;
+	int spread_checks;          /* spread-checks: % of jitter on check intervals */
+	uint32_t max_spread_checks; /* ms, 0: the first checks spread over an interval */
 	struct stats_socket_cfg *stats_sockets;
 };
 

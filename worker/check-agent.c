@@ -386,7 +386,8 @@ void agents_start_thread(void)
 			timer_init(&ag->t, agent_timer_cb);
 			ag->st.last_change = (long)time(NULL);
 			timer_set(&ag->t,
-			          curthr->now_ms + 1 + check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
+			          curthr->now_ms + 1 +
+			              check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
 			agents[g] = ag;
 		}
 	}

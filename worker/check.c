@@ -678,8 +678,8 @@ void checks_start_thread(void)
 			ck->h.cb = check_io_cb;
 			timer_init(&ck->t, check_timer_cb);
 			ck->st.last_change = (long)time(NULL);
-			timer_set(&ck->t,
-			          curthr->now_ms + 1 + check_first_delay(g, 0, inter_of(&s->conf->cfg)));
+			timer_set(&ck->t, curthr->now_ms + 1 +
+			                      check_first_delay(g, 0, inter_of(&s->conf->cfg)));
 			if (g < nb_checks_slots)
 				checks[g] = ck;
 		}
@@ -859,8 +859,8 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 static int glob_spread_checks(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	if (ctx->cfg->global.spread_checks) {
-		ha_alert("config : " CFG_DIR_LOC_FMT "%s already specified. Continuing.\n", ctx->file,
-		         ctx->line, args[0]);
+		ha_alert("config : " CFG_DIR_LOC_FMT "%s already specified. Continuing.\n",
+		         ctx->file, ctx->line, args[0]);
 		msg_state.alerts--; /* not an error */
 		return CFG_OK;
 	}

@@ -290,7 +290,20 @@ struct chk_report {
 };
 
 /* HTTP health checks of a backend ("option httpchk", "http-check ..."). */
-enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING, HCE_STRING_LF };
+enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING, HCE_STRING_LF, HCE_HDR };
+
+/* Matching method of a header pattern ("-m"): exact, prefix, suffix,
+ * substring or regex.
+ */
+enum httpchk_meth { HCM_STR, HCM_BEG, HCM_END, HCM_SUB, HCM_REG };
+
+/* A header name or value pattern of "http-check expect hdr|fhdr". */
+struct httpchk_hdr_pat {
+	enum httpchk_meth meth;
+	char *text;         /* as written */
+	struct logfmt *fmt; /* name-lf / value-lf: rendered per check */
+	void *re;           /* HCM_REG: compiled pcre2_code */
+};
 
 struct httpchk_expect {
 	enum httpchk_kind kind;
@@ -300,6 +313,12 @@ struct httpchk_expect {
 	struct logfmt *fmt; /* HCE_STRING_LF: the pattern, rendered per check */
 	int (*ranges)[2]; /* HCE_STATUS: nranges [lo, hi] status ranges */
 	int nranges;
+	/* HCE_HDR: a header whose name matches <hname> and, when <has_value>,
+	 * whose value (each comma-separated one, unless <full>) matches <hvalue>
+	 */
+	struct httpchk_hdr_pat hname, hvalue;
+	int has_value;
+	int full;                               /* fhdr: whole values */
 	char *comment;                          /* "comment" option */
 	int ok_status, err_status, tout_status; /* enum check_result, 0: default */
 	struct chk_report rep;

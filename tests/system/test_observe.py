@@ -203,12 +203,12 @@ def wait_for(pred, timeout):
     return pred()
 
 
-def start_proxy(tmp, name, body):
+def start_proxy(tmp, name, body, glob=""):
     sock, cfg, log = f"{tmp}/{name}.sock", f"{tmp}/{name}.cfg", f"{tmp}/{name}.log"
     open(cfg, "w").write(f"""global
     nbthread 2
     stats socket {sock} level admin
-defaults
+{glob}defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
@@ -341,6 +341,8 @@ def case_layer4(tmp):
     # fastinter), so only the observed errors move the health
     chk = (f"port {good.port} check inter 2s fastinter 10s rise 1 fall 3 observe layer4 "
            "error-limit 2")
+    # all first checks within 300ms, so that the test is over before the
+    # second ones (they would otherwise start up to 1.5s apart)
     p = start_proxy(tmp, "l4", f"""defaults
     mode tcp
     timeout connect 1s
@@ -358,7 +360,7 @@ listen fc
 listen sd
     bind 127.0.0.1:{sd_port}
     server dead 127.0.0.1:{dead} {chk} on-error sudden-death
-""")
+""", "    max-spread-checks 300\n")
     try:
         keys = (("md", "dead"), ("fc", "dead"), ("sd", "dead"))
         # full health: plain "UP" (HAProxy starts one failure away from DOWN

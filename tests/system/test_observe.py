@@ -339,10 +339,10 @@ def case_layer4(tmp):
     # traffic goes to a refused port; the health checks to the echo server pass
     # the first checks pass at once; the next ones come late (on-error forces
     # fastinter), so only the observed errors move the health
-    chk = (f"port {good.port} check inter 2s fastinter 10s rise 1 fall 3 observe layer4 "
+    chk = (f"port {good.port} check inter 5s fastinter 10s rise 1 fall 3 observe layer4 "
            "error-limit 2")
     # all first checks within 300ms, so that the test is over before the
-    # second ones (they would otherwise start up to 1.5s apart)
+    # second ones (they would otherwise start up to 3.75s apart)
     p = start_proxy(tmp, "l4", f"""defaults
     mode tcp
     timeout connect 1s

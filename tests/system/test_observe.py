@@ -364,12 +364,14 @@ listen sd
     try:
         keys = (("md", "dead"), ("fc", "dead"), ("sd", "dead"))
         # full health: plain "UP" (HAProxy starts one failure away from DOWN
-        # and climbs one step per successful check)
-        wait_for(lambda: all(stat_rows(p.sock).get(k, {}).get("status") == "UP"
-                             for k in keys), 8)
+        # and climbs one step per successful check), once the first check ran
+        def first_passed(st, k):
+            return (st.get(k, {}).get("status"), st.get(k, {}).get("check_status")) == (
+                "UP", "L4OK")
+        wait_for(lambda: all(first_passed(stat_rows(p.sock), k) for k in keys), 8)
         st = stat_rows(p.sock)
         check("layer4: the refused server starts UP (its check passes)",
-              all(st.get(k, {}).get("status") == "UP" for k in keys), st.get(("md", "dead")))
+              all(first_passed(st, k) for k in keys), st.get(("md", "dead")))
         res = [tcp_try(port) for _ in range(8)]
         d = stat_rows(p.sock).get(("md", "dead"), {})
         check("layer4: refused connections mark it DOWN", d.get("status") == "DOWN" and

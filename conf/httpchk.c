@@ -290,13 +290,13 @@ static int parse_status_list(struct httpchk_expect *e, const char *s, char **err
 	return 0;
 }
 
-/* Compiles regex <pat> into e->re. */
-static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
+/* Compiles regex <pat> (with pcre2 <opts>) into *<slot>. */
+static int compile_regex_in(void **slot, const char *pat, uint32_t opts, char **err)
 {
 	int code;
 	PCRE2_SIZE off;
 	pcre2_code *re =
-	    pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+	    pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
@@ -305,8 +305,14 @@ static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
 		          pat, (char *)msg, (size_t)off);
 		return -1;
 	}
-	e->re = re;
+	*slot = re;
 	return 0;
+}
+
+/* Compiles regex <pat> into e->re. */
+static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
+{
+	return compile_regex_in(&e->re, pat, 0, err);
 }
 
 /* Kind of expect rule named <w>, or -1 (with *pending set for the kinds
@@ -314,12 +320,12 @@ static int compile_regex(struct httpchk_expect *e, const char *pat, char **err)
  */
 static int expect_kind(const char *w, int *pending)
 {
-	static const char *const names[] = {[HCE_STATUS] = "status",
-	                                    [HCE_RSTATUS] = "rstatus",
-	                                    [HCE_STRING] = "string",
-	                                    [HCE_RSTRING] = "rstring",
-	                                    [HCE_STRING_LF] = "string-lf"};
-	static const char *const later[] = {"min-recv", "hdr", "fhdr"};
+	static const char *const names[] = {
+	    [HCE_STATUS] = "status",   [HCE_RSTATUS] = "rstatus",     [HCE_STRING] = "string",
+	    [HCE_RSTRING] = "rstring", [HCE_STRING_LF] = "string-lf", [HCE_HDR] = "hdr"};
+	if (!strcmp(w, "fhdr"))
+		return HCE_HDR;
+	static const char *const later[] = {"min-recv"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcmp(w, names[i]))
 			return (int)i;
@@ -384,6 +390,123 @@ static int expect_pattern(struct httpchk_expect *e, int kind, char **args, int i
 	return 0;
 }
 
+/* Parses "-m <meth>" at args[*i], if there, into <p> for header expect
+ * <kw> (the default is "str"), advancing *<i> over it. <lf>: the pattern
+ * is a log-format string, which a regex cannot be.
+ */
+static int hdr_meth(struct httpchk_hdr_pat *p, int lf, const char *kw, char **args, int nargs,
+                    int *i, char **err)
+{
+	static const char *const names[] = {[HCM_STR] = "str",
+	                                    [HCM_BEG] = "beg",
+	                                    [HCM_END] = "end",
+	                                    [HCM_SUB] = "sub",
+	                                    [HCM_REG] = "reg"};
+	p->meth = HCM_STR;
+	if (*i >= nargs || strcmp(args[*i], "-m") != 0)
+		return 0;
+	const char *m = *i + 1 < nargs ? args[*i + 1] : "";
+	if (!*m) {
+		memprintf(err,
+		          "'%s %s' : '%s' : '-m' expects at a matching pattern ('str', 'beg', "
+		          "'end', 'sub' or 'reg').",
+		          args[0], args[1], kw);
+		return -1;
+	}
+	size_t k = 0;
+	while (k < ARRAY_SIZE(names) && strcmp(m, names[k]) != 0)
+		k++;
+	if (k == ARRAY_SIZE(names)) {
+		memprintf(err,
+		          "'%s %s' : '%s' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' "
+		          "(got '%s').",
+		          args[0], args[1], kw, m);
+		return -1;
+	}
+	if (k == HCM_REG && lf) {
+		memprintf(err,
+		          "'%s %s' : '%s': log-format string is not supported with a regex "
+		          "matching method.",
+		          args[0], args[1], kw);
+		return -1;
+	}
+	p->meth = (enum httpchk_meth)k;
+	*i += 2;
+	return 0;
+}
+
+/* Sets pattern <p> from <text>: a log-format string when <lf> (errors name
+ * <shown>, as HAProxy does), a regex (caseless for a header name: <icase>),
+ * or plain text.
+ */
+static int hdr_pattern(struct httpchk_hdr_pat *p, const char *text, int lf, int icase,
+                       const char *shown, const struct smp_where *w, char **args, char **err)
+{
+	p->text = xstrdup(text);
+	if (p->meth == HCM_REG) {
+		char *e2 = NULL;
+		if (compile_regex_in(&p->re, text, icase ? PCRE2_CASELESS : 0, &e2) == 0)
+			return 0;
+		memprintf(err, "%s", e2);
+		free(e2);
+		return -1;
+	}
+	if (!lf)
+		return 0;
+	char *e2 = NULL;
+	p->fmt = logfmt_parse_http(text, w, &e2);
+	if (p->fmt)
+		return 0;
+	memprintf(err, "'%s %s' : '%s' invalid log-format string (%s).", args[0], args[1], shown,
+	          e2);
+	free(e2);
+	return -1;
+}
+
+/* Parses "hdr|fhdr {name|name-lf} [-m <meth>] <name> [{value|value-lf}
+ * [-m <meth>] <value>]" at args[i] into <e>. Returns the index of its last
+ * word, or -1 on error.
+ */
+static int expect_hdr(struct httpchk_expect *e, char **args, int nargs, int i,
+                      const struct smp_where *w, char **err)
+{
+	const char *kw = args[i];
+	const char *nk = i + 1 < nargs ? args[i + 1] : "";
+	e->kind = HCE_HDR;
+	e->full = kw[0] == 'f';
+	if (i + 2 >= nargs || !*args[i + 2] || (strcmp(nk, "name") && strcmp(nk, "name-lf"))) {
+		memprintf(
+		    err,
+		    "'%s %s' : '%s' expects at the name keyword as first argument followed by "
+		    "a pattern.",
+		    args[0], args[1], kw);
+		return -1;
+	}
+	int nlf = !strcmp(nk, "name-lf"), j = i + 2;
+	if (hdr_meth(&e->hname, nlf, kw, args, nargs, &j, err) < 0)
+		return -1;
+	const char *npat = j < nargs ? args[j] : "";
+	if (hdr_pattern(&e->hname, npat, nlf, 1, npat, w, args, err) < 0)
+		return -1;
+	const char *vk = j + 1 < nargs ? args[j + 1] : "";
+	if (strcmp(vk, "value") && strcmp(vk, "value-lf")) {
+		e->full = 1; /* only the presence is tested */
+		return j < nargs ? j : nargs - 1;
+	}
+	int vlf = !strcmp(vk, "value-lf"), k = j + 2;
+	e->has_value = 1;
+	if (hdr_meth(&e->hvalue, vlf, kw, args, nargs, &k, err) < 0)
+		return -1;
+	if (k >= nargs || !*args[k]) {
+		memprintf(err, "'%s %s' : '%s' expect a pattern with the value keyword.", args[0],
+		          args[1], kw);
+		return -1;
+	}
+	if (hdr_pattern(&e->hvalue, args[k], vlf, 0, npat, w, args, err) < 0)
+		return -1;
+	return k;
+}
+
 /* Builds expect rule <e> from "[options] [!] <kind> <pattern> [options]"
  * at args[2..].
  */
@@ -398,12 +521,18 @@ static int parse_expect_rule(struct cfg_ctx *ctx, struct httpchk_expect *e, char
 			return -1;
 		if (rc > 0)
 			continue;
-		if (!have && !strcmp(args[i], "!")) {
+		const char *word = args[i];
+		if (!strcmp(word, "!")) {
 			e->inverse = 1;
-			continue;
+			if (i + 1 < nargs)
+				continue;
+			word = ""; /* HAProxy then complains about the empty word after it */
 		}
-		int kind = expect_kind(args[i], &pending);
-		kind = have ? -1 : kind;
+		int kind = expect_kind(word, &pending);
+		if (kind >= 0 && have) {
+			memprintf(err, "'%s %s' : only on pattern expected.", args[0], args[1]);
+			return -1;
+		}
 		if (kind < 0 && pending) {
 			memprintf(err, "'%s %s %s' is not supported yet.", args[0], args[1],
 			          args[i]);
@@ -414,8 +543,15 @@ static int parse_expect_rule(struct cfg_ctx *ctx, struct httpchk_expect *e, char
 			          "'%s %s' : 'only supports min-recv, [!]string', '[!]rstring', "
 			          "'[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or "
 			          "comment but got '%s' as argument..",
-			          args[0], args[1], args[i]);
+			          args[0], args[1], word);
 			return -1;
+		}
+		if (kind == HCE_HDR) {
+			i = expect_hdr(e, args, nargs, i, &w, err);
+			if (i < 0)
+				return -1;
+			have = 1;
+			continue;
 		}
 		if (i + 1 >= nargs) {
 			memprintf(err, "'%s %s' : '%s' expects a <pattern> as argument.", args[0],
@@ -434,22 +570,38 @@ static int parse_expect_rule(struct cfg_ctx *ctx, struct httpchk_expect *e, char
 	return 0;
 }
 
-/* http-check expect [!] status|rstatus|string|rstring|string-lf <pattern>
- * [options]: every rule of a proxy must match; a proxy's own rules replace
- * inherited ones.
+/* Frees the header pattern <p>. */
+static void free_hdr_pat(struct httpchk_hdr_pat *p)
+{
+	free(p->text);
+	logfmt_free(p->fmt);
+	pcre2_code_free(p->re);
+}
+
+/* Frees expect rule <e>, which is in no list. */
+static void free_expect(struct httpchk_expect *e)
+{
+	free(e->pattern);
+	free(e->ranges);
+	free(e->comment);
+	pcre2_code_free(e->re);
+	logfmt_free(e->fmt);
+	free_hdr_pat(&e->hname);
+	free_hdr_pat(&e->hvalue);
+	chk_free_report(&e->rep);
+	free(e);
+}
+
+/* http-check expect [!] status|rstatus|string|rstring|string-lf <pattern>,
+ * or [!] hdr|fhdr <header patterns>, with [options]: every rule of a proxy must match; a proxy's
+ * own rules replace inherited ones.
  */
 static int parse_hc_expect(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct px_httpchk *hc = &ctx->px->httpchk;
 	struct httpchk_expect *e = xcalloc(1, sizeof(*e));
 	if (parse_expect_rule(ctx, e, args, nargs, err) < 0) {
-		free(e->pattern);
-		free(e->ranges);
-		free(e->comment);
-		pcre2_code_free(e->re);
-		logfmt_free(e->fmt);
-		chk_free_report(&e->rep);
-		free(e);
+		free_expect(e);
 		return CFG_ALERT;
 	}
 	if (!hc->own_expects)

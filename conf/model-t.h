@@ -180,6 +180,7 @@ struct server_cfg {
 	int check_port;     /* 0 = the server's port */
 	struct hl_addr check_addr;
 	int check_addr_set;
+	int check_send_proxy;  /* check-send-proxy: PROXY header on checks whatever port/addr */
 	int agent_check;       /* agent-check */
 	int agent_port;        /* 0 = none (the agent check is refused) */
 	uint32_t agent_inter;  /* ms, 0 = default */
@@ -289,7 +290,20 @@ struct chk_report {
 };
 
 /* HTTP health checks of a backend ("option httpchk", "http-check ..."). */
-enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING, HCE_STRING_LF };
+enum httpchk_kind { HCE_STATUS, HCE_RSTATUS, HCE_STRING, HCE_RSTRING, HCE_STRING_LF, HCE_HDR };
+
+/* Matching method of a header pattern ("-m"): exact, prefix, suffix,
+ * substring or regex.
+ */
+enum httpchk_meth { HCM_STR, HCM_BEG, HCM_END, HCM_SUB, HCM_REG };
+
+/* A header name or value pattern of "http-check expect hdr|fhdr". */
+struct httpchk_hdr_pat {
+	enum httpchk_meth meth;
+	char *text;         /* as written */
+	struct logfmt *fmt; /* name-lf / value-lf: rendered per check */
+	void *re;           /* HCM_REG: compiled pcre2_code */
+};
 
 struct httpchk_expect {
 	enum httpchk_kind kind;
@@ -299,6 +313,12 @@ struct httpchk_expect {
 	struct logfmt *fmt; /* HCE_STRING_LF: the pattern, rendered per check */
 	int (*ranges)[2]; /* HCE_STATUS: nranges [lo, hi] status ranges */
 	int nranges;
+	/* HCE_HDR: a header whose name matches <hname> and, when <has_value>,
+	 * whose value (each comma-separated one, unless <full>) matches <hvalue>
+	 */
+	struct httpchk_hdr_pat hname, hvalue;
+	int has_value;
+	int full;                               /* fhdr: whole values */
 	char *comment;                          /* "comment" option */
 	int ok_status, err_status, tout_status; /* enum check_result, 0: default */
 	struct chk_report rep;
@@ -369,8 +389,9 @@ struct tcpchk_rule {
 	int port;       /* 0: the check port */
 	struct hl_addr addr;
 	int addr_set;
-	int send_proxy; /* 1: PROXY protocol v1 header first */
+	int send_proxy; /* 1: PROXY header first (v2 when the server sends v2) */
 	int linger;     /* close with a FIN, not a reset (the default) */
+	int dflt;       /* "default": the server's check settings apply (PROXY header) */
 	/* send, and the pattern of string/binary expects */
 	char *data;
 	size_t len;
@@ -545,6 +566,8 @@ struct global_cfg {
 	struct h1_case_map *h1_case_adjust; /* h1-case-adjust entries, NULL = none */
 	int tune_maxaccept;
 	int tune_maxpollevents;
+	int spread_checks;          /* spread-checks: % of jitter on check intervals */
+	uint32_t max_spread_checks; /* ms, 0: the first checks spread over an interval */
 	struct stats_socket_cfg *stats_sockets;
 };
 

@@ -162,6 +162,7 @@ static int connect_option(struct tcpchk_rule *r, char **args, int nargs, int *i,
 	if (!strcmp(o, "send-proxy") || !strcmp(o, "linger") || !strcmp(o, "default")) {
 		r->send_proxy |= !strcmp(o, "send-proxy");
 		r->linger |= !strcmp(o, "linger");
+		r->dflt |= !strcmp(o, "default");
 		return 0;
 	}
 	if (!strcmp(o, "port")) {

@@ -52,10 +52,14 @@ struct agent {
 static struct agent **agents; /* indexed like the health checks */
 static int nb_agent_slots;
 
+uint32_t agent_interval(const struct server_cfg *c)
+{
+	return c->agent_inter ? c->agent_inter : AGENT_DEF_INTER;
+}
+
 static uint32_t agent_inter(const struct agent *ag)
 {
-	uint32_t i = ag->srv->conf->cfg.agent_inter;
-	return i ? i : AGENT_DEF_INTER;
+	return agent_interval(&ag->srv->conf->cfg);
 }
 
 /* Global index of server <s>. */
@@ -257,7 +261,7 @@ static void agent_finish(struct agent *ag, enum check_result r)
 		ag->st.last = r;
 		ag->st.code = 0;
 	}
-	timer_set(&ag->t, curthr->now_ms + agent_inter(ag));
+	timer_set(&ag->t, curthr->now_ms + check_spread(agent_inter(ag)));
 }
 
 /* Reads the reply; applies its first line once complete. */
@@ -386,7 +390,8 @@ void agents_start_thread(void)
 			timer_init(&ag->t, agent_timer_cb);
 			ag->st.last_change = (long)time(NULL);
 			timer_set(&ag->t,
-			          curthr->now_ms + 1 + (uint32_t)(g * 89) % agent_inter(ag));
+			          curthr->now_ms + 1 +
+			              check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
 			agents[g] = ag;
 		}
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -155,6 +156,106 @@ static int body_has_fmt(struct check_smp *smp, const struct httpchk_expect *e, c
 	return r;
 }
 
+/* Whether <n> bytes at <p> hold <len> bytes at <pat>, in any case when
+ * <icase>.
+ */
+static int mem_has(const char *p, size_t n, const char *pat, size_t len, int icase)
+{
+	if (!icase)
+		return len <= n && (!len || memmem(p, n, pat, len));
+	for (size_t i = 0; i + len <= n; i++)
+		if (!strncasecmp(p + i, pat, len))
+			return 1;
+	return 0;
+}
+
+/* Whether <v> matches header pattern <hp> whose text is <pat> (<plen>
+ * bytes), in any case when <icase> (header names).
+ */
+static int pat_match(const struct httpchk_hdr_pat *hp, const char *pat, size_t plen, struct ist v,
+                     int icase)
+{
+	int (*cmp)(const char *, const char *, size_t) = icase ? strncasecmp : strncmp;
+	switch (hp->meth) {
+	case HCM_STR:
+		return v.len == plen && !cmp(v.p, pat, plen);
+	case HCM_BEG:
+		return v.len >= plen && !cmp(v.p, pat, plen);
+	case HCM_END:
+		return v.len >= plen && !cmp(v.p + v.len - plen, pat, plen);
+	case HCM_SUB:
+		return mem_has(v.p, v.len, pat, plen, icase);
+	case HCM_REG:
+		return re_match(hp->re, v.p, v.len);
+	}
+	return 0;
+}
+
+/* <v> without its leading and trailing spaces and tabs. */
+static struct ist trim(struct ist v)
+{
+	while (v.len && (*v.p == ' ' || *v.p == '\t')) {
+		v.p++;
+		v.len--;
+	}
+	while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+		v.len--;
+	return v;
+}
+
+/* Whether a value of header value <v> matches <hp> (text <pat>): the
+ * whole value when <full>, else any of its comma-separated elements.
+ */
+static int value_match(const struct httpchk_hdr_pat *hp, const char *pat, size_t plen, struct ist v,
+                       int full)
+{
+	if (full)
+		return pat_match(hp, pat, plen, trim(v), 0);
+	while (1) {
+		const char *c = memchr(v.p, ',', v.len);
+		uint32_t n = c ? (uint32_t)(c - v.p) : v.len;
+		if (pat_match(hp, pat, plen, trim((struct ist){v.p, n}), 0))
+			return 1;
+		if (!c)
+			return 0;
+		v.p += n + 1;
+		v.len -= n + 1;
+	}
+}
+
+/* The text of header pattern <hp> for this check: its log-format rendered
+ * (allocated in *<tmp>), or as written ("" when unset or not renderable).
+ */
+static const char *pat_text(struct check_smp *smp, const struct httpchk_hdr_pat *hp, char **tmp,
+                            size_t *len)
+{
+	*tmp = NULL;
+	if (hp->fmt && check_render_alloc(smp, hp->fmt, 0, tmp, len) == 0)
+		return *tmp;
+	const char *t = hp->fmt || !hp->text ? "" : hp->text; /* no value pattern: none */
+	*len = strlen(t);
+	return t;
+}
+
+/* Whether the response <m> has a header matching header expect rule <e>. */
+static int hdr_holds(struct check_smp *smp, const struct httpchk_expect *e,
+                     const struct http_msg *m)
+{
+	char *nbuf, *vbuf;
+	size_t nlen, vlen;
+	const char *npat = pat_text(smp, &e->hname, &nbuf, &nlen);
+	const char *vpat = pat_text(smp, &e->hvalue, &vbuf, &vlen);
+	int r = 0;
+	for (int i = 0; i < m->nhdrs && !r; i++) {
+		if (!pat_match(&e->hname, npat, nlen, m->hdrs[i].n, 1))
+			continue;
+		r = !e->has_value || value_match(&e->hvalue, vpat, vlen, m->hdrs[i].v, e->full);
+	}
+	free(nbuf);
+	free(vbuf);
+	return r;
+}
+
 /* Whether expect rule <e> holds for the response <m> with body <body>. */
 static int rule_holds(struct check_smp *smp, const struct httpchk_expect *e,
                       const struct http_msg *m, const char *body, size_t blen)
@@ -178,6 +279,9 @@ static int rule_holds(struct check_smp *smp, const struct httpchk_expect *e,
 		break;
 	case HCE_STRING_LF:
 		r = body_has_fmt(smp, e, body, blen);
+		break;
+	case HCE_HDR:
+		r = hdr_holds(smp, e, m);
 		break;
 	}
 	return r != e->inverse;

@@ -505,18 +505,30 @@ int tchk_start(struct tchk_io *io, const struct tcpchk_rule *rules, int proto, s
 	return start_connect(io, NULL, res);
 }
 
-/* Sends the PROXY protocol line of the connection that just came up. */
-static int send_proxy_line(struct tchk_io *io, struct tchk_res *res)
+/* Sends the PROXY header of version <v> on the check connection <fd> that
+ * just came up: v1 gives its own addresses, v2 is a LOCAL header (no
+ * addresses), as HAProxy sends them. Returns 0, or -1 with errno set.
+ */
+int check_send_pp(int fd, int v)
 {
 	struct sockaddr_storage src, dst;
 	socklen_t sl = sizeof(src), dl = sizeof(dst);
-	char line[128];
-	if (getsockname(io->fd, (struct sockaddr *)&src, &sl) < 0 ||
-	    getpeername(io->fd, (struct sockaddr *)&dst, &dl) < 0)
-		return conn_error(io, CHK_SOCKERR, errno, io->conn, res);
-	size_t n = pp_build_v1(&src, &dst, line, sizeof(line));
-	if (send(io->fd, line, n, MSG_NOSIGNAL) != (ssize_t)n)
-		return conn_error(io, CHK_SOCKERR, errno ? errno : EPIPE, io->conn, res);
+	uint8_t hdr[128];
+	size_t n;
+	if (v == 2) {
+		n = pp_build_v2(NULL, NULL, NULL, 0, hdr, sizeof(hdr));
+	} else {
+		if (getsockname(fd, (struct sockaddr *)&src, &sl) < 0 ||
+		    getpeername(fd, (struct sockaddr *)&dst, &dl) < 0)
+			return -1;
+		n = pp_build_v1(&src, &dst, (char *)hdr, sizeof(hdr));
+	}
+	errno = 0;
+	if (send(fd, hdr, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		if (!errno)
+			errno = EPIPE;
+		return -1;
+	}
 	return 0;
 }
 
@@ -536,8 +548,8 @@ int tchk_event(struct tchk_io *io, uint32_t ev, struct tchk_res *res)
 		if (getpeername(io->fd, (struct sockaddr *)&peer, &pl) < 0)
 			return 0; /* an event of a previous connection: not up yet */
 		io->connected = 1;
-		if (io->conn && io->conn->send_proxy && send_proxy_line(io, res))
-			return 1;
+		if (io->pp && check_send_pp(io->fd, io->pp) < 0)
+			return conn_error(io, CHK_SOCKERR, errno, io->conn, res);
 	}
 	return run(io, res);
 }

@@ -36,6 +36,7 @@ struct tchk_io {
 	tchk_open_fn open;
 	void *ctx;
 	struct check_smp *smp; /* sample context of the run (set by the driver) */
+	int pp;                /* PROXY header version to send on connect (set by io->open) */
 };
 
 /* The result of a finished run. */
@@ -66,6 +67,12 @@ int tchk_event(struct tchk_io *io, uint32_t ev, struct tchk_res *res);
  * under way.
  */
 void tchk_timeout(struct tchk_io *io, struct tchk_res *res);
+
+/* Sends the PROXY header of version <v> (1 or 2) on the check connection
+ * <fd> that just came up: v1 with its own addresses, v2 LOCAL, as HAProxy
+ * does. Returns 0, or -1 with errno set.
+ */
+int check_send_pp(int fd, int v);
 
 /* Ends a run: frees its buffers (io->fd is the driver's to close). */
 void tchk_release(struct tchk_io *io);

@@ -2,6 +2,7 @@
 #include "worker/check.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +18,7 @@
 #include "common/msg.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
+#include "conf/parser.h"
 #include "common/units.h"
 #include "worker/check-http.h"
 #include "worker/check-tcp.h"
@@ -49,25 +51,62 @@ struct check {
 	struct hl_addr rt_addr;
 	struct tchk_io tio;
 	struct check_smp smp; /* sample context of the run under way */
+	int pp;               /* PROXY protocol version sent first on connect, 0: none */
 };
 
 static struct check **checks; /* indexed by global server index, NULL without check */
 static int nb_checks_slots;
+
+/* Spread of the first checks and agents, computed by checks_init() */
+static int *first_pos;      /* by global server index: position of its first check */
+static int nb_spread;       /* number of health and agent checks */
+static uint32_t spread_min; /* smallest interval of at least SPREAD_THRES among them, 0: none */
+
+#define SPREAD_THRES 1000 /* shorter intervals do not dictate the spread */
 
 static uint32_t inter_of(const struct server_cfg *c)
 {
 	return c->inter ? c->inter : DEF_INTER;
 }
 
-/* Interval before the next check, per the server's state. */
+/* A pseudo-random 64-bit number from a per-thread generator (splitmix64
+ * seeded from the clock and the thread): only for the check jitter.
+ */
+static uint64_t jitter_rand(void)
+{
+	static _Thread_local uint64_t state;
+	if (!state) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		state = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uintptr_t)&state;
+	}
+	uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint32_t check_spread(uint32_t inter)
+{
+	int pct = rt.cfg->global.spread_checks;
+	if (pct <= 0)
+		return inter;
+	uint64_t rv = (uint64_t)inter * (uint64_t)pct / 100;
+	return (uint32_t)(inter - rv + jitter_rand() % (2 * rv + 1));
+}
+
+/* Interval before the next check, per the server's state, jittered by
+ * "spread-checks".
+ */
 static uint32_t next_interval(const struct check *ck)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
+	uint32_t i = inter_of(c);
 	if (!ck->healthy)
-		return c->downinter ? c->downinter : inter_of(c);
-	if (ck->st.consecutive || ck->fast_once)
-		return c->fastinter ? c->fastinter : inter_of(c);
-	return inter_of(c);
+		i = c->downinter ? c->downinter : inter_of(c);
+	else if (ck->st.consecutive || ck->fast_once)
+		i = c->fastinter ? c->fastinter : inter_of(c);
+	return check_spread(i);
 }
 
 const char *check_result_str(enum check_result r)
@@ -464,6 +503,12 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return;
+	if (!err && ck->pp && check_send_pp(ck->fd, ck->pp) < 0) {
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
+		ck->st.code = 0;
+		finish(ck, CHK_SOCKERR);
+		return;
+	}
 	if (!err && ck->srv->be->conf->httpchk.enabled) {
 		http_start(ck); /* the last result stays readable meanwhile */
 		return;
@@ -525,6 +570,26 @@ static void conn_manners(int fd, const struct tcpchk_rule *r, int idle)
 	}
 }
 
+/* Version of the PROXY protocol header sent first on a check connection
+ * opened for connect rule <r> (NULL: the implicit one), 0: none. As with
+ * HAProxy: v2 when the server sends v2, else v1; an explicit rule sends one
+ * only with its "send-proxy" option unless it says "default"; the implicit
+ * connection (and "default") sends one with "check-send-proxy", or when the
+ * server sends one and the check keeps its address and port.
+ */
+static int pp_version(const struct check *ck, const struct tcpchk_rule *r)
+{
+	const struct server_cfg *c = &ck->srv->conf->cfg;
+	int v = c->send_proxy == 2 ? 2 : 1;
+	if (r && r->send_proxy)
+		return v;
+	if (r && !r->dflt)
+		return 0;
+	if (c->check_send_proxy || (c->send_proxy && !c->check_port && !c->check_addr_set))
+		return v;
+	return 0;
+}
+
 /* Opens a non-blocking connection to the check target (connect rule <r>
  * or the defaults), replacing the current one, and watches it. <idle>: no
  * byte will be exchanged on it. Returns 0, or -1 with errno set.
@@ -558,7 +623,8 @@ static int tcp_open(void *ctx, const struct tcpchk_rule *r)
 	struct check *ck = ctx;
 	/* the implicit connection is followed by the rule under way */
 	int idle = idle_after(r ? r->next : ck->tio.cur);
-	return open_conn(ck, r, idle) < 0 ? -1 : ck->fd;
+	ck->tio.pp = pp_version(ck, r);
+	return open_conn(ck, r, idle && !ck->tio.pp) < 0 ? -1 : ck->fd;
 }
 
 /* Deadline of the connection phase: "inter", shortened to "timeout
@@ -613,7 +679,8 @@ static void check_timer_cb(struct timer *t)
 			finish_tcp(ck, &res);
 		return;
 	}
-	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled) < 0) {
+	ck->pp = pp_version(ck, NULL);
+	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled && !ck->pp) < 0) {
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		ck->st.code = 0;
 		finish(ck, CHK_L4CON);
@@ -622,7 +689,7 @@ static void check_timer_cb(struct timer *t)
 
 void checks_start_thread(void)
 {
-	int g = 0, started = 0;
+	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
 		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
 			struct srv_rt *s = &rt.bes[b].srv[i];
@@ -640,9 +707,8 @@ void checks_start_thread(void)
 				ck->st.last_change = (long)time(NULL);
 			if (!ck->healthy)
 				ck->st.down_since = ck->st.last_change;
-			/* spread the first checks over one interval */
-			uint32_t inter = inter_of(&s->conf->cfg);
-			timer_set(&ck->t, curthr->now_ms + 1 + (uint32_t)(started++ * 97) % inter);
+			timer_set(&ck->t, curthr->now_ms + 1 +
+			                      check_first_delay(g, 0, inter_of(&s->conf->cfg)));
 			if (g < nb_checks_slots)
 				checks[g] = ck;
 		}
@@ -726,12 +792,52 @@ const struct check_state *check_of(const struct srv_rt *s)
 	return ck ? &ck->st : NULL;
 }
 
+/* Takes the interval <inter> of one more check into the start spread. */
+static void spread_count(uint32_t inter)
+{
+	nb_spread++;
+	if (inter >= SPREAD_THRES && (!spread_min || inter < spread_min))
+		spread_min = inter;
+}
+
+/* Numbers the health and agent checks of all servers in order, and finds
+ * the smallest interval that spreads their first runs, as HAProxy does.
+ */
+static void spread_init(void)
+{
+	int g = 0;
+	nb_spread = 0;
+	spread_min = 0;
+	first_pos = xcalloc((size_t)nb_checks_slots + 1, sizeof(*first_pos));
+	for (int b = 0; b < rt.nbe; b++) {
+		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
+			const struct server_cfg *c = &rt.bes[b].srv[i].conf->cfg;
+			first_pos[g] = nb_spread;
+			if (c->check)
+				spread_count(inter_of(c));
+			if (c->agent_check)
+				spread_count(agent_interval(c));
+		}
+	}
+}
+
+uint32_t check_first_delay(int g, int second, uint32_t inter)
+{
+	uint32_t span = spread_min > inter ? spread_min : inter;
+	uint32_t max = rt.cfg->global.max_spread_checks;
+	int pos = (g >= 0 && g < nb_checks_slots ? first_pos[g] : 0) + !!second;
+	if (max && span > max)
+		span = max;
+	return nb_spread ? (uint32_t)((uint64_t)span * (uint64_t)pos / (uint64_t)nb_spread) : 0;
+}
+
 void checks_init(void)
 {
 	nb_checks_slots = 0;
 	for (int b = 0; b < rt.nbe; b++)
 		nb_checks_slots += rt.bes[b].nsrv;
 	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
+	spread_init();
 	agents_init();
 	observe_init();
 }
@@ -740,7 +846,10 @@ void checks_init(void)
 static int sopt_check(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct server *s = ctx->target;
-	s->cfg.check = strcmp(args[0], "no-check") != 0;
+	if (strstr(args[0], "send-proxy"))
+		s->cfg.check_send_proxy = strncmp(args[0], "no-", 3) != 0;
+	else
+		s->cfg.check = strcmp(args[0], "no-check") != 0;
 	return CFG_OK;
 }
 
@@ -772,6 +881,68 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 	return CFG_OK;
 }
 
+/* global spread-checks <0..50>: HAProxy reads the number as atol() does,
+ * keeps it even when out of range, and skips the line once a non-zero value
+ * is set, with an alert that does not make the configuration invalid.
+ */
+static int glob_spread_checks(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (ctx->cfg->global.spread_checks) {
+		ha_alert("config : " CFG_DIR_LOC_FMT "%s already specified. Continuing.\n",
+		         ctx->file, ctx->line, args[0]);
+		msg_state.alerts--; /* not an error */
+		return CFG_OK;
+	}
+	if (nargs > 2) {
+		memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0], args[2]);
+		return CFG_ALERT;
+	}
+	if (nargs < 2 || !*args[1]) {
+		memprintf(err, "'%s' expects an integer argument (0..50).", args[0]);
+		return CFG_ALERT;
+	}
+	long v = strtol(args[1], NULL, 10);
+	ctx->cfg->global.spread_checks = v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
+	if (v < 0 || v > 50) {
+		memprintf(err, "'%s' needs a positive value in range 0..50.", args[0]);
+		return CFG_ALERT;
+	}
+	return CFG_OK;
+}
+
+/* global max-spread-checks <time>: an integer delay, ms by default; one
+ * below a millisecond is 0 (no bound), as in HAProxy.
+ */
+static int glob_max_spread(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	const char *bad = NULL;
+	uint32_t v = 0;
+	if (nargs > 2) {
+		memprintf(err, "'%s' cannot handle unexpected argument '%s'.", args[0], args[2]);
+		return CFG_ALERT;
+	}
+	if (nargs < 2 || !*args[1]) {
+		/* sic: HAProxy's message */
+		memprintf(err, "'%s' expects an integer argument (0..50).", args[0]);
+		return CFG_ALERT;
+	}
+	enum parse_status st = parse_time_ms(args[1], &v, &bad);
+	if (st == PARSE_OVERFLOW) {
+		memprintf(err,
+		          "timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms "
+		          "(~24.8 days).",
+		          args[1], args[0]);
+		return CFG_ALERT;
+	}
+	if (st != PARSE_OK && st != PARSE_UNDERFLOW) {
+		memprintf(err, "unsupported character '%c' in '%s' (wants an integer delay).",
+		          bad && *bad ? *bad : '?', args[0]);
+		return CFG_ALERT;
+	}
+	ctx->cfg->global.max_spread_checks = st == PARSE_OK ? v : 0;
+	return CFG_OK;
+}
+
 #define CO(n, fn, nv)                                                                              \
 	{                                                                                          \
 		.name = n, .sections = SECT_SRVOPT, .parse = fn, .nvals = nv                       \
@@ -779,6 +950,8 @@ static int sopt_check_value(struct cfg_ctx *ctx, char **args, int nargs, char **
 static const struct cfg_kw check_opts[] = {
     CO("check", sopt_check, 0),
     CO("no-check", sopt_check, 0),
+    CO("check-send-proxy", sopt_check, 0),
+    CO("no-check-send-proxy", sopt_check, 0),
     CO("inter", sopt_check_value, 1),
     CO("fastinter", sopt_check_value, 1),
     CO("downinter", sopt_check_value, 1),
@@ -792,6 +965,8 @@ static const struct cfg_kw check_opts[] = {
      .type = KWT_UINT_TIME,
      .offset = offsetof(struct proxy, to.check),
      .flags = KWF_CAP_WARN},
+    {.name = "spread-checks", .sections = SECT_GLOBAL, .parse = glob_spread_checks},
+    {.name = "max-spread-checks", .sections = SECT_GLOBAL, .parse = glob_max_spread},
 };
 CFG_REGISTER_KEYWORDS(check_opts)
 

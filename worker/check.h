@@ -62,6 +62,20 @@ void agent_pause(struct srv_rt *s, int pause);
 /* Sizes the check table; call once before the worker threads start. */
 void checks_init(void);
 
+/* Interval <inter> with the random jitter of "spread-checks" (up to that
+ * percentage of it, either way).
+ */
+uint32_t check_spread(uint32_t inter);
+
+/* Delay before the first run of a check of the server of global index <g>
+ * whose interval is <inter>: its health check, or its agent check (then
+ * <second> tells it also has a health check, which comes first):
+ * the checks start one after the other, spread over the smallest interval
+ * of a second or more among them (or their own, when longer), bounded by
+ * "max-spread-checks", as HAProxy does. Valid after checks_init().
+ */
+uint32_t check_first_delay(int g, int second, uint32_t inter);
+
 /* Starts the checks that belong to the current thread. */
 void checks_start_thread(void);
 
@@ -101,6 +115,9 @@ int agent_holds_down(const struct srv_rt *s);
  */
 void agents_init(void);
 void agents_start_thread(void);
+
+/* Interval of the agent checks of a server configured as <c>. */
+uint32_t agent_interval(const struct server_cfg *c);
 
 /* Agent state of <s> (for statistics), NULL without agent check. The
  * health is 0 (down) or 1.

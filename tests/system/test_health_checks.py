@@ -114,12 +114,14 @@ listen l
         # two failed checks, "inter" (200 ms) apart
         check("a refusing server goes DOWN after fall checks", down and time.time() - t0 >= 0.19,
               time.time() - t0)
-        text = open(log).read()
-        check("the DOWN line is HAProxy's", re.search(
+        down_line = (
             r"\[WARNING\]  \(\d+\) : Server l/s2 is DOWN, reason: Layer4 connection problem, "
             r"info: \"Connection refused\", check duration: \d+ms\. 1 active and 0 backup "
-            r"servers left\. \d+ sessions active, 0 requeued, 0 remaining in queue\.", text),
-            text[-400:])
+            r"servers left\. \d+ sessions active, 0 requeued, 0 remaining in queue\.")
+        # the line may reach the log just after show stat tells the change
+        wait_for(lambda: re.search(down_line, open(log).read()), 1)
+        text = open(log).read()
+        check("the DOWN line is HAProxy's", re.search(down_line, text), text[-400:])
         c = Counter(hit(port) for _ in range(100))
         check("a DOWN server gets no traffic", c == Counter({"s1": 100}), c)
         st = status_of(sock, "s2")

@@ -203,12 +203,12 @@ def wait_for(pred, timeout):
     return pred()
 
 
-def start_proxy(tmp, name, body):
+def start_proxy(tmp, name, body, glob=""):
     sock, cfg, log = f"{tmp}/{name}.sock", f"{tmp}/{name}.cfg", f"{tmp}/{name}.log"
     open(cfg, "w").write(f"""global
     nbthread 2
     stats socket {sock} level admin
-defaults
+{glob}defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
@@ -339,8 +339,10 @@ def case_layer4(tmp):
     # traffic goes to a refused port; the health checks to the echo server pass
     # the first checks pass at once; the next ones come late (on-error forces
     # fastinter), so only the observed errors move the health
-    chk = (f"port {good.port} check inter 2s fastinter 10s rise 1 fall 3 observe layer4 "
+    chk = (f"port {good.port} check inter 5s fastinter 10s rise 1 fall 3 observe layer4 "
            "error-limit 2")
+    # all first checks within 300ms, so that the test is over before the
+    # second ones (they would otherwise start up to 3.75s apart)
     p = start_proxy(tmp, "l4", f"""defaults
     mode tcp
     timeout connect 1s
@@ -358,16 +360,18 @@ listen fc
 listen sd
     bind 127.0.0.1:{sd_port}
     server dead 127.0.0.1:{dead} {chk} on-error sudden-death
-""")
+""", "    max-spread-checks 300\n")
     try:
         keys = (("md", "dead"), ("fc", "dead"), ("sd", "dead"))
         # full health: plain "UP" (HAProxy starts one failure away from DOWN
-        # and climbs one step per successful check)
-        wait_for(lambda: all(stat_rows(p.sock).get(k, {}).get("status") == "UP"
-                             for k in keys), 8)
+        # and climbs one step per successful check), once the first check ran
+        def first_passed(st, k):
+            return (st.get(k, {}).get("status"), st.get(k, {}).get("check_status")) == (
+                "UP", "L4OK")
+        wait_for(lambda: all(first_passed(stat_rows(p.sock), k) for k in keys), 8)
         st = stat_rows(p.sock)
         check("layer4: the refused server starts UP (its check passes)",
-              all(st.get(k, {}).get("status") == "UP" for k in keys), st.get(("md", "dead")))
+              all(first_passed(st, k) for k in keys), st.get(("md", "dead")))
         res = [tcp_try(port) for _ in range(8)]
         d = stat_rows(p.sock).get(("md", "dead"), {})
         check("layer4: refused connections mark it DOWN", d.get("status") == "DOWN" and

@@ -306,15 +306,18 @@ static struct log_batch *batch_of(const struct log_target *t)
 
 /* Queues the line of <iov> (<len> bytes in all) in the thread's batch of
  * datagram target <t>; 0, or -1 when it must be sent at once (no batch
- * available, or a line too long for one).
+ * available, or a line too long for one), the lines queued before it being
+ * sent first.
  */
 static int batch_add(const struct log_target *t, const struct iovec *iov, int niov, size_t len)
 {
-	if (len > LOG_BATCH_BYTES)
-		return -1;
 	struct log_batch *b = batch_of(t);
-	if (!b)
+	if (!b) /* no memory: t has no pending lines either */
 		return -1;
+	if (len > LOG_BATCH_BYTES) { /* longer than len allows: not expected */
+		batch_flush(b);
+		return -1;
+	}
 	if (b->n == LOG_BATCH_LINES || b->used + len > LOG_BATCH_BYTES) {
 		batch_flush(b); /* keeps the order: the older lines go first */
 		b = batch_of(t);

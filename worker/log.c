@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -218,6 +219,144 @@ static ssize_t send_fd(const struct log_target *t, struct iovec *iov, int n)
 	return r == (ssize_t)len ? r : -1;
 }
 
+/* Per-thread batches of datagram lines, sent with one sendmmsg() at the end
+ * of the loop turn (log_flush_thread()) or when full. A slot holds the
+ * pending lines of one target; the target is only compared, never read
+ * again, as its address is copied.
+ */
+#define LOG_BATCH_SLOTS 8
+#define LOG_BATCH_LINES 64
+#define LOG_BATCH_BYTES 65536
+
+struct log_batch {
+	const struct log_target *t; /* the target of the pending lines */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int n;       /* lines pending */
+	size_t used; /* bytes of buf in use */
+	struct mmsghdr msgs[LOG_BATCH_LINES];
+	struct iovec iov[LOG_BATCH_LINES];
+	char buf[LOG_BATCH_BYTES];
+};
+
+static __thread struct log_batch *batches[LOG_BATCH_SLOTS];
+static __thread int batches_pending; /* slots with lines */
+__thread int log_batching;
+
+/* Sends the pending lines of <b> with sendmmsg(); the lines that could not
+ * go at once are dropped and counted. <b> is empty afterwards.
+ */
+static void batch_flush(struct log_batch *b)
+{
+	int fd = family_socket(b->addr.ss_family);
+	int done = 0;
+	while (done < b->n) {
+		int r = fd < 0 ? -1
+		               : sendmmsg(fd, b->msgs + done, (unsigned)(b->n - done),
+		                          MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			done += r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EMSGSIZE) { /* that line only */
+			atomic_fetch_add(&log_dropped, 1);
+			done++;
+			continue;
+		}
+		/* full buffer, no listener...: the next lines would fail too */
+		atomic_fetch_add(&log_dropped, (uint64_t)(b->n - done));
+		break;
+	}
+	b->n = 0;
+	b->used = 0;
+	b->t = NULL;
+	batches_pending--;
+}
+
+/* The batch slot of <t> on this thread: the one holding its lines, else an
+ * empty one (allocated on first use), else a slot emptied by sending the
+ * lines of another target. NULL if memory is short.
+ */
+static struct log_batch *batch_of(const struct log_target *t)
+{
+	static __thread unsigned next_victim;
+	int empty = -1;
+	for (int i = 0; i < LOG_BATCH_SLOTS; i++) {
+		struct log_batch *b = batches[i];
+		if (b && b->n && b->t == t)
+			return b;
+		if (empty < 0 && (!b || !b->n))
+			empty = i;
+	}
+	if (empty < 0) { /* all slots busy: make room */
+		empty = (int)(next_victim++ % LOG_BATCH_SLOTS);
+		batch_flush(batches[empty]);
+	}
+	if (!batches[empty] && !(batches[empty] = calloc(1, sizeof(struct log_batch))))
+		return NULL;
+	struct log_batch *b = batches[empty];
+	b->t = t;
+	memcpy(&b->addr, &t->addr, t->addrlen);
+	b->addrlen = t->addrlen;
+	batches_pending++;
+	return b;
+}
+
+/* Queues the line of <iov> (<len> bytes in all) in the thread's batch of
+ * datagram target <t>; 0, or -1 when it must be sent at once (no batch
+ * available, or a line too long for one), the lines queued before it being
+ * sent first.
+ */
+static int batch_add(const struct log_target *t, const struct iovec *iov, int niov, size_t len)
+{
+	struct log_batch *b = batch_of(t);
+	if (!b) /* no memory: t has no pending lines either */
+		return -1;
+	if (len > LOG_BATCH_BYTES) { /* longer than len allows: not expected */
+		batch_flush(b);
+		return -1;
+	}
+	if (b->n == LOG_BATCH_LINES || b->used + len > LOG_BATCH_BYTES) {
+		batch_flush(b); /* keeps the order: the older lines go first */
+		b = batch_of(t);
+		if (!b)
+			return -1;
+	}
+	char *p = b->buf + b->used;
+	for (int i = 0, off = 0; i < niov; i++) {
+		memcpy(p + off, iov[i].iov_base, iov[i].iov_len);
+		off += (int)iov[i].iov_len;
+	}
+	struct iovec *v = &b->iov[b->n];
+	v->iov_base = p;
+	v->iov_len = len;
+	struct msghdr *mh = &b->msgs[b->n].msg_hdr;
+	*mh = (struct msghdr){.msg_name = &b->addr, .msg_namelen = b->addrlen};
+	mh->msg_iov = v;
+	mh->msg_iovlen = 1;
+	b->n++;
+	b->used += len;
+	return 0;
+}
+
+void log_flush_thread(void)
+{
+	for (int i = 0; batches_pending && i < LOG_BATCH_SLOTS; i++)
+		if (batches[i] && batches[i]->n)
+			batch_flush(batches[i]);
+}
+
+void log_free_thread(void)
+{
+	log_flush_thread();
+	for (int i = 0; i < LOG_BATCH_SLOTS; i++) {
+		free(batches[i]);
+		batches[i] = NULL;
+	}
+}
+
 void log_deliver(const struct log_target *t, const char *hdr, size_t hlen, const char *msg,
                  size_t len)
 {
@@ -235,6 +374,8 @@ void log_deliver(const struct log_target *t, const char *hdr, size_t hlen, const
 	ssize_t r;
 	if (t->kind == LOG_TGT_FD) {
 		r = send_fd(t, iov, 3);
+	} else if (log_batching && batch_add(t, iov, 3, hlen + len + 1) == 0) {
+		return;
 	} else {
 		int fd = family_socket(t->addr.ss_family);
 		struct msghdr mh = {.msg_name = (void *)&t->addr,

@@ -4,6 +4,13 @@
  * non-blocking datagram sockets, and a line that a target cannot take at
  * once (full socket buffer, no listener...) is dropped and counted in
  * log_dropped ("DroppedLogs" in "show info").
+ *
+ * Inside a worker loop, lines for datagram targets (UDP, unix) are queued in
+ * per-thread, per-target batches and sent with one sendmmsg() per target at
+ * the end of the loop turn, or as soon as a batch is full (64 lines or
+ * 64 KiB); each line stays one datagram, the order per target and thread is
+ * kept, and lines the socket cannot take are dropped and counted. Elsewhere
+ * (master, start-up, other threads) lines go at once.
  */
 #pragma once
 #include <stdarg.h>
@@ -25,6 +32,17 @@ enum {
 };
 
 extern _Atomic uint64_t log_dropped;
+
+/* Set by the worker loop on its thread while it runs: datagram lines are
+ * batched until log_flush_thread().
+ */
+extern __thread int log_batching;
+
+/* Sends the lines batched by the calling thread (end of a loop turn). */
+void log_flush_thread(void);
+
+/* Sends the thread's pending lines and frees its batches (thread exit). */
+void log_free_thread(void);
 
 /* Sends message <msg> (<len> bytes, no trailing newline) at <level> to
  * each target of <targets> that accepts the level, framed by the target's

@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/mem.h"
+#include "worker/log.h"
 #include "worker/runtime.h"
 
 #define MAX_EVENTS 4096
@@ -231,6 +232,7 @@ void loop_run(struct wthread *t)
 
 	curthr = t;
 	rcu_register_thread();
+	log_batching = 1;
 	while (!t->stop) {
 		t->now_ms = now_ms();
 		int timeout = run_timers(t);
@@ -238,6 +240,7 @@ void loop_run(struct wthread *t)
 		flush_graveyard(t);
 		if (t->runq_head)
 			timeout = 0;
+		log_flush_thread(); /* the lines of this turn, before sleeping */
 		rcu_quiescent_state();
 		rcu_thread_offline();
 		int n = epoll_wait(t->epfd, evs, max_events, timeout);
@@ -249,6 +252,8 @@ void loop_run(struct wthread *t)
 		}
 		flush_graveyard(t);
 	}
+	log_batching = 0;
+	log_free_thread(); /* the last lines of a stopping thread */
 	rcu_unregister_thread();
 }
 

@@ -30,6 +30,7 @@
 #include "worker/inherit.h"
 #include "worker/xfer.h"
 #include "worker/log-forward.h"
+#include "worker/log.h"
 #include "worker/ring.h"
 #include "worker/runtime.h"
 #include "worker/stream.h"
@@ -240,6 +241,33 @@ static void run_on_all_threads(void (*fn)(void))
 	}
 }
 
+/* Before the process exits: has every worker thread send the log lines it
+ * still batches (a stream that ended just before the last turn ended), each
+ * in its loop, waiting at most 500 ms for them.
+ */
+static struct mail flush_mails[MAX_THREADS];
+static _Atomic int flush_acks;
+
+static void flush_logs_cb(struct mail *m)
+{
+	(void)m;
+	log_flush_thread();
+	atomic_fetch_add(&flush_acks, 1);
+}
+
+static void flush_logs_all_threads(void)
+{
+	atomic_store(&flush_acks, 0);
+	for (int i = 0; i < rt.nbthread; i++) {
+		flush_mails[i].cb = flush_logs_cb;
+		mail_post(&rt.threads[i], &flush_mails[i]);
+	}
+	for (int waited = 0; atomic_load(&flush_acks) < rt.nbthread && waited < 500; waited++) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* SIGTTOU: stop listening (the ports may be taken by another process);
  * SIGTTIN: listen again. Connections in progress are not affected.
  */
@@ -360,6 +388,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 		mwlink_send_ready();
 	signal_old_pids(cl);
 	int status = signal_loop(g);
+	flush_logs_all_threads();
 	if (!is_worker && g->pidfile && !g->daemon)
 		unlink(g->pidfile);
 	fflush(NULL);

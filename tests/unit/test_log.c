@@ -156,6 +156,72 @@ TEST(a_target_that_cannot_take_a_line_counts_a_drop)
 	CHECK(atomic_load(&log_dropped) == before + 1);
 }
 
+TEST(batched_lines_wait_for_the_flush_and_keep_their_order)
+{
+	struct log_target a, b;
+	int fa = udp_target(&a, LOG_FMT_RAW), fb = udp_target(&b, LOG_FMT_RAW);
+	int rcv = 1 << 20;
+	setsockopt(fa, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	log_batching = 1; /* as inside a worker loop turn */
+	log_send(&a, 6, "tag", NULL, 0, "a0", 2);
+	log_send(&b, 6, "tag", NULL, 0, "b0", 2);
+	log_send(&a, 6, "tag", NULL, 0, "a1", 2);
+	CHECK_STR(next_line(fa), ""); /* queued until the end of the turn */
+	CHECK_STR(next_line(fb), "");
+	log_flush_thread();
+	CHECK_STR(next_line(fa), "a0\n");
+	CHECK_STR(next_line(fa), "a1\n");
+	CHECK_STR(next_line(fa), "");
+	CHECK_STR(next_line(fb), "b0\n");
+
+	/* 200 lines: full batches go at once, each line one datagram, in order */
+	for (int i = 0; i < 200; i++) {
+		char m[8];
+		int n = snprintf(m, sizeof(m), "%d", i);
+		log_send(&a, 6, "tag", NULL, 0, m, (size_t)n);
+	}
+	int early = 0;
+	while (next_line(fa)[0])
+		early++;
+	CHECK_INT(early, 192); /* three batches of 64 were full */
+	log_flush_thread();
+	for (int i = 192; i < 200; i++) {
+		char m[8];
+		snprintf(m, sizeof(m), "%d\n", i);
+		CHECK_STR(next_line(fa), m);
+	}
+	CHECK_STR(next_line(fa), "");
+
+	/* lines a stopping thread still holds are sent */
+	log_send(&a, 6, "tag", NULL, 0, "last", 4);
+	log_batching = 0;
+	log_free_thread();
+	CHECK_STR(next_line(fa), "last\n");
+	log_send(&a, 6, "tag", NULL, 0, "now", 3); /* outside a loop: at once */
+	CHECK_STR(next_line(fa), "now\n");
+	close(fa);
+	close(fb);
+}
+
+TEST(a_batch_the_target_refuses_is_dropped_and_counted)
+{
+	struct log_target t = {.kind = LOG_TGT_DGRAM, .maxlen = 1024, .level = 7};
+	struct sockaddr_un *un = (struct sockaddr_un *)&t.addr;
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof(un->sun_path), "/tmp/halyard-test-log-%d-none",
+	         (int)getpid());
+	t.addrlen = sizeof(*un);
+	uint64_t before = atomic_load(&log_dropped);
+	log_batching = 1;
+	for (int i = 0; i < 10; i++)
+		log_send(&t, 6, "tag", NULL, 0, "lost", 4);
+	CHECK(atomic_load(&log_dropped) == before);
+	log_flush_thread();
+	CHECK(atomic_load(&log_dropped) == before + 10);
+	log_batching = 0;
+	log_free_thread();
+}
+
 /* Renders a log-mode format without a stream. */
 static const char *render_log(const char *text)
 {

@@ -21,11 +21,36 @@
 #include "worker/srv-addr.h"
 
 /* Index of column <name>; -1 if unknown (a programming error). */
+/* Column names are looked up for every value of every row: an open
+ * addressing index over stat_cols[], built before main() (the first of
+ * duplicate names wins, as a linear search would find it).
+ */
+#define COL_SLOTS 512 /* a power of two, well above STAT_NCOLS */
+static short col_slots[COL_SLOTS]; /* column index + 1, 0 = empty */
+
+static unsigned col_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h & (COL_SLOTS - 1);
+}
+
+__attribute__((constructor)) static void col_index_build(void)
+{
+	for (int i = 0; i < STAT_NCOLS; i++) {
+		unsigned h = col_hash(stat_cols[i]);
+		while (col_slots[h])
+			h = (h + 1) & (COL_SLOTS - 1);
+		col_slots[h] = (short)(i + 1);
+	}
+}
+
 static int col(const char *name)
 {
-	for (int i = 0; i < STAT_NCOLS; i++)
-		if (!strcmp(stat_cols[i], name))
-			return i;
+	for (unsigned h = col_hash(name); col_slots[h]; h = (h + 1) & (COL_SLOTS - 1))
+		if (!strcmp(stat_cols[col_slots[h] - 1], name))
+			return col_slots[h] - 1;
 	return -1;
 }
 
@@ -61,7 +86,8 @@ static int is_http(const struct proxy *px)
 static void set_common(struct stat_row *r, const struct proxy *px, const char *svname, int sid,
                        int type)
 {
-	memset(r->vals, 0, sizeof(r->vals));
+	for (int i = 0; i < STAT_NCOLS; i++) /* every value is written whole by set() */
+		r->vals[i][0] = 0;
 	r->kind = (enum stat_kind)type;
 	r->px = px;
 	set(r, "pxname", "%s", px->id);

@@ -163,9 +163,10 @@ METRICS["http-rate"] = [("target", "fixed rate asked, requests/s", "info"),
 
 TCP_PROXIES = ["halyard", "haproxy"]
 HTTP_PROXIES = ["halyard", "haproxy", "nginx"]
-# http-log-targets: the same halyard binary, logging to nowhere (the
-# reference), to UDP and to a stuck unix socket
-LOG_TARGET_PROXIES = ["halyard", "halyard-udp", "halyard-unix"]
+# http-log-targets: each proxy logging to nowhere (the reference), to UDP
+# and to a stuck unix socket; "<proxy>-<target>" runs <proxy>'s binary
+LOG_TARGET_PROXIES = ["halyard", "halyard-udp", "halyard-unix",
+                      "haproxy", "haproxy-udp", "haproxy-unix"]
 OTHER_WARN = 10  # % of one CPU: a round where other processes took more is flagged
 
 started = []  # Popen objects still to stop on exit
@@ -462,8 +463,9 @@ def make_config(proxy, scenario, port, oport, rundir):
     files = write_pattern_files(rundir, acl) if acl else None
     log = log_sink_port() if SCENARIOS[scenario][1].get("log") else None
     if is_log_targets(scenario):
-        log = {"halyard": None, "halyard-udp": f"127.0.0.1:{log_sink_port()}",
-               "halyard-unix": unix_log_sink(rundir)}[proxy]
+        target = proxy.partition("-")[2]
+        log = {"": None, "udp": f"127.0.0.1:{log_sink_port()}",
+               "unix": unix_log_sink(rundir)}[target]
     elif log:
         log = f"127.0.0.1:{log}"
     if SCENARIOS[scenario][1].get("rules"):
@@ -1018,12 +1020,15 @@ def err_text(runs):
 def table(results, scenarios, proxies, refused, inverse=False):
     """Markdown table of the medians of <scenarios>, one column per proxy of
     <proxies> and one ratio column halyard/<other> per other proxy (with
-    <inverse>, <other>/halyard: how a variant compares with the reference).
+    <inverse>, <proxy>-<variant>/<proxy> for each variant: how a variant of
+    a proxy compares with that proxy's reference run).
     A proxy that refused the scenario's configuration (<refused>, keyed by
     (scenario, proxy)) shows "not runnable"."""
-    others = proxies[1:]
+    others = [p for p in proxies if "-" in p] if inverse else proxies[1:]
+    base = {o: o.partition("-")[0] for o in others}
     rows = ["| scenario | metric | better | " + " | ".join(proxies) + " | "
-            + " | ".join(f"{o}/halyard" if inverse else f"halyard/{o}" for o in others) + " | "
+            + " | ".join(f"{o}/{base[o]}" if inverse else f"halyard/{o}" for o in others)
+            + " | "
             + " | ".join(f"errors {p}" for p in proxies)
             + f" | disturbed rounds {', '.join(proxies)} |",
             "|---|---|---|" + "---:|" * (len(proxies) + len(others)) + "---|" * len(proxies)
@@ -1045,8 +1050,9 @@ def table(results, scenarios, proxies, refused, inverse=False):
                                for p in proxies)
             h = med["halyard"]
             if inverse:
-                ratios = " | ".join(f"{med[o] / h:.2f}" if h and med[o] is not None else "n/a"
-                                    for o in others)
+                ratios = " | ".join(
+                    f"{med[o] / med[base[o]]:.2f}"
+                    if med[base[o]] and med[o] is not None else "n/a" for o in others)
             else:
                 ratios = " | ".join(f"{h / med[o]:.2f}" if h is not None and med[o] else "n/a"
                                     for o in others)
@@ -1062,7 +1068,7 @@ def tables(results, scenarios, refused):
             ("TCP", TCP_PROXIES, [s for s in scenarios if not is_http(s)]),
             ("HTTP", HTTP_PROXIES,
              [s for s in scenarios if is_http(s) and not is_log_targets(s)]),
-            ("Halyard log targets", LOG_TARGET_PROXIES,
+            ("Log targets", LOG_TARGET_PROXIES,
              [s for s in scenarios if is_log_targets(s)])):
         if group:
             inverse = proxies is LOG_TARGET_PROXIES
@@ -1344,7 +1350,7 @@ def main():
     shutil.copy2(tools["halyard"], snap)
     tools["halyard_src"], tools["halyard"] = tools["halyard"], snap
     for p in LOG_TARGET_PROXIES:
-        tools[p] = snap
+        tools[p] = tools[p.partition("-")[0]]
     env = environment(tools, scenarios)
     load_start = os.getloadavg()
     log(title(scenarios) + "\n")

@@ -51,13 +51,19 @@
 #   http-log            (not in the default run) http-ka with one log line
 #                       per request sent over UDP (httplog; nginx: its
 #                       combined access log over syslog)
-#   http-log-targets    (not in the default run) halyard alone, http-ka
-#                       logging to nowhere (no log line: the reference), an
-#                       httplog line per request to a UDP socket nobody
-#                       reads, and to a unix datagram socket nobody reads
-#                       (stuck: its queue fills, lines are dropped); ratios
-#                       are variant/reference
-#   all                 every scenario
+#   http-log-targets    (not in the default run) halyard and haproxy, each
+#                       on http-ka logging to nowhere (no log line: the
+#                       reference), an httplog line per request to a UDP
+#                       socket nobody reads, and to a unix datagram socket
+#                       nobody reads (stuck: its queue fills, lines are
+#                       dropped); ratios are <proxy>-<target>/<proxy>
+#   reload              (not in the default run; tests/bench/reload.py)
+#                       master-worker mode on a 1,000-proxy configuration:
+#                       time from `reload` on the master CLI to the new
+#                       worker serving, the master's and the new worker's
+#                       CPU time, failed requests meanwhile (halyard and
+#                       haproxy; RELOAD_PROXIES, RELOAD_TIMES, RELOAD_ROUNDS)
+#   all                 every scenario, reload included
 #
 # Reported per scenario: MB/s, connections/s or requests/s, proxy CPU time
 # (utime+stime of the proxy's processes from /proc/<pid>/stat) per GiB, per
@@ -159,8 +165,26 @@ for tool in origin load httprate idleconns; do
 	fi
 done
 
-exec python3 -B tests/bench/bench.py \
-	--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
-	--nginx="${NGINX_BIN:+$(realpath "$NGINX_BIN")}" --wrk="${WRK_BIN:+$(realpath "$WRK_BIN")}" \
-	--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" \
-	--httprate="$PWD/build/bench/httprate" --idleconns="$PWD/build/bench/idleconns" "$@"
+# "reload" is measured by reload.py, every other scenario by bench.py
+args=() reload=0
+for a in "$@"; do
+	case "$a" in
+	reload) reload=1 ;;
+	all) reload=1 args+=("$a") ;;
+	*) args+=("$a") ;;
+	esac
+done
+rc=0
+if [ ${#args[@]} -gt 0 ] || [ "$reload" -eq 0 ]; then
+	python3 -B tests/bench/bench.py \
+		--halyard="$(realpath "$HALYARD_BIN")" --haproxy="$(realpath "$HAPROXY_BIN")" \
+		--nginx="${NGINX_BIN:+$(realpath "$NGINX_BIN")}" --wrk="${WRK_BIN:+$(realpath "$WRK_BIN")}" \
+		--origin="$PWD/build/bench/origin" --load="$PWD/build/bench/load" \
+		--httprate="$PWD/build/bench/httprate" --idleconns="$PWD/build/bench/idleconns" \
+		${args[@]+"${args[@]}"} || rc=$?
+fi
+if [ "$reload" -eq 1 ]; then
+	python3 -B tests/bench/reload.py --halyard="$(realpath "$HALYARD_BIN")" \
+		--haproxy="$(realpath "$HAPROXY_BIN")" || rc=1
+fi
+exit "$rc"

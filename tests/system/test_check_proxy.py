@@ -10,41 +10,26 @@ against halyard, then against /usr/sbin/haproxy when it is installed."""
 import csv
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import ThreadedServer, check, summary, free_port, cli
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
 V2_LOCAL = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"
 
 
-class Peer:
+class Peer(ThreadedServer):
     """A loopback server wanting a PROXY header of version <want> (0: none)
     first. HTTP peers answer 200 when the header is right, else 503; TCP
     peers answer "ok" or "no" after reading "x". Records what it got."""
 
     def __init__(self, want, http=True):
         self.want, self.http, self.got = want, http, []
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(64)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+        super().__init__()
 
     def good(self, data, peer):
         """Whether <data> starts with the expected header then the check."""

@@ -6,40 +6,27 @@ servers record when each check arrives. Runs against halyard, then
 against /usr/sbin/haproxy when it is installed."""
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-from halyard_test import check, summary, free_port
+from halyard_test import ThreadedServer, check, summary, free_port
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
 
 
-class Peer:
+class Peer(ThreadedServer):
     """A loopback HTTP server answering 200 to each check; records the
     monotonic time each connection came."""
 
     def __init__(self):
         self.times = []
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(64)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__()
 
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            self.times.append(time.monotonic())
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+    def accepted(self):
+        self.times.append(time.monotonic())
 
     def serve(self, c):
         try:

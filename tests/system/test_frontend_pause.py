@@ -7,13 +7,10 @@ PAUSED) while the other frontends serve, and it serves again once enabled
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
-from halyard_test import check, cli, free_port, summary
+from halyard_test import (banner_server, check, cli, free_port, start_proxy, stat_field, summary)
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -50,24 +47,6 @@ COMMANDS = [
 ]
 
 
-def banner_server():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(64)
-
-    def run():
-        while True:
-            c, _ = s.accept()
-            try:
-                c.sendall(b"hi")
-            except OSError:
-                pass
-            c.close()
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1]
-
-
 def banner(c, wait):
     c.settimeout(wait)
     try:
@@ -77,29 +56,11 @@ def banner(c, wait):
 
 
 def status(sock, px):
-    lines = cli(sock, "show stat").splitlines()
-    cols = lines[0].lstrip("# ").split(",")
-    for ln in lines[1:]:
-        f = ln.split(",")
-        if len(f) > 2 and f[0] == px and f[1] == "FRONTEND":
-            return f[cols.index("status")]
-    return None
+    return stat_field(sock, px, "FRONTEND", "status")
 
 
 def start(binary, ports):
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "s.sock")
-    cfg = os.path.join(tmp, "cfg")
-    err = open(os.path.join(tmp, "err"), "w+")
-    with open(cfg, "w") as f:
-        f.write(CONFIG.format(sock=sock, **ports))
-    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL, stderr=err)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    time.sleep(0.2)
-    return proc, sock, err
+    return start_proxy(binary, CONFIG, **ports)
 
 
 def warnings(err):

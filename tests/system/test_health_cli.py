@@ -10,13 +10,11 @@ again, and a new check port takes effect."""
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from halyard_test import check, cli, free_port, summary
+from halyard_test import (banner_server, check, cli, free_port, start_proxy, stat_field, summary, wait_for)
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -71,38 +69,16 @@ SEQUENCE = [
 ]
 
 
-def banner_server(name):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(256)
-
-    def run():
-        while True:
-            c, _ = s.accept()
-            try:
-                c.sendall(name.encode())
-            except OSError:
-                pass
-            c.close()
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1]
-
-
 def start(binary, ports):
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "s.sock")
-    cfg = os.path.join(tmp, "cfg")
-    with open(cfg, "w") as f:
-        f.write(CONFIG.format(sock=sock, **ports))
-    err = open(os.path.join(tmp, "err"), "w+")
-    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL, stderr=err)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    time.sleep(1.0)  # first checks done
-    return proc, sock, err
+    return start_proxy(binary, CONFIG, settle=1.0, **ports)  # first checks done
+
+
+def status(sock, sv):
+    return stat_field(sock, "be", sv, "status")
+
+
+def wait_status(sock, sv, want, timeout=5):
+    return wait_for(lambda: status(sock, sv) == want, timeout)
 
 
 def cli_lines(err):
@@ -124,16 +100,6 @@ def run_sequence(binary, ports):
         proc.wait()
 
 
-def status(sock, sv):
-    lines = cli(sock, "show stat").splitlines()
-    cols = lines[0].lstrip("# ").split(",")
-    for ln in lines[1:]:
-        f = ln.split(",")
-        if len(f) > 2 and f[0] == "be" and f[1] == sv:
-            return f[cols.index("status")]
-    return None
-
-
 def reached(port, n=12):
     """Banners of <n> connections through the frontend."""
     got = set()
@@ -146,15 +112,6 @@ def reached(port, n=12):
         except OSError:
             pass
     return got
-
-
-def wait_status(sock, sv, want, timeout=5):
-    end = time.time() + timeout
-    while time.time() < end:
-        if status(sock, sv) == want:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def effects(ports):

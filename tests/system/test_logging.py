@@ -18,10 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import UdpSink, check, cli, free_port, summary
 
 HALYARD = os.environ.get("HALYARD")
 REQUESTS = 100000
@@ -64,43 +63,6 @@ HTTPLOG = re.compile(
     r"(?P<status>\d{3}) (?P<bytes>\d+) - - (?P<term>[-\w]{4}) "
     r"(?P<ac>\d+)/(?P<fc>\d+)/(?P<bc>\d+)/(?P<sc>\d+)/(?P<rc>\d+) (?P<sq>\d+)/(?P<bq>\d+) "
     r"\"(?P<req>[^\"]*)\"$")
-
-
-class UdpSink:
-    """Receives syslog datagrams in a thread, keeping every line."""
-
-    def __init__(self):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:  # a large buffer so that loopback bursts are not lost here
-            self.s.setsockopt(socket.SOL_SOCKET, 33, 256 << 20)  # SO_RCVBUFFORCE
-        except OSError:
-            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
-        self.s.bind(("127.0.0.1", 0))
-        self.port = self.s.getsockname()[1]
-        self.lines = []
-        self.s.settimeout(0.5)
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
-
-    def loop(self):
-        while not self.stop.is_set():
-            try:
-                self.lines.append(self.s.recv(65536))
-            except socket.timeout:
-                continue
-
-    def wait_for(self, n, limit=30):
-        end = time.time() + limit
-        while len(self.lines) < n and time.time() < end:
-            time.sleep(0.1)
-        time.sleep(0.3)  # anything beyond <n> would show up now
-        return len(self.lines)
-
-    def close(self):
-        self.stop.set()
-        self.t.join()
-        self.s.close()
 
 
 def start(tmp, udp, extra_log=""):

@@ -9,13 +9,10 @@ settings Halyard does not have (SSL sessions, compression), which it
 refuses by name."""
 import os
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
-from halyard_test import check, cli, free_port, summary
+from halyard_test import (banner_server, check, cli, free_port, start_proxy, stat_field, summary)
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -51,38 +48,13 @@ COMMANDS = [
 ]
 
 
-def banner_server():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(512)
-
-    def run():
-        while True:
-            c, _ = s.accept()
-            try:
-                c.sendall(b"hi")
-            except OSError:
-                pass
-            c.close()
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1]
-
-
 def start(binary, ports):
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "s.sock")
-    cfg = os.path.join(tmp, "cfg")
-    with open(cfg, "w") as f:
-        f.write(CONFIG.format(sock=sock, **ports))
-    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    time.sleep(0.2)
+    proc, sock, _ = start_proxy(binary, CONFIG, **ports)
     return proc, sock
+
+
+def stat(sock, px, field):
+    return stat_field(sock, px, "FRONTEND", field)
 
 
 def served(conns, wait):
@@ -97,16 +69,6 @@ def served(conns, wait):
         except OSError:
             pass
     return n
-
-
-def stat(sock, px, field):
-    lines = cli(sock, "show stat").splitlines()
-    cols = lines[0].lstrip("# ").split(",")
-    for ln in lines[1:]:
-        f = ln.split(",")
-        if len(f) > 2 and f[0] == px and f[1] == "FRONTEND":
-            return f[cols.index(field)]
-    return None
 
 
 def info(sock):
@@ -164,7 +126,7 @@ def answers(binary, ports):
 
 
 def main():
-    ports = {"p_lim": free_port(), "p_free": free_port(), "p_srv": banner_server()}
+    ports = {"p_lim": free_port(), "p_free": free_port(), "p_srv": banner_server(backlog=512)}
     ours, our_info = answers(HALYARD, ports)
     check("limits set from the CLI show in show info",
           our_info.get("ConnRateLimit") == "500" and our_info.get("SessRateLimit") == "400",

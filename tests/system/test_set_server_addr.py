@@ -6,13 +6,11 @@ not reused (http-reuse always), health checks follow it, and 'show servers
 state' and 'show stat' show it."""
 import os
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from halyard_test import check, cli, free_port, summary
+from halyard_test import (banner_server, check, cli, free_port, start_proxy, stat_field, summary, wait_for)
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -69,25 +67,6 @@ COMMANDS = [
     "set server bt/s1",
     "set server bt/nope addr 127.0.0.1",
 ]
-
-
-def banner_server(name):
-    """Sends <name> to every client (TCP) and closes; returns its port."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(64)
-
-    def run():
-        while True:
-            c, _ = s.accept()
-            try:
-                c.sendall(name.encode())
-            except OSError:
-                pass
-            c.close()
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1]
 
 
 def http_server(name):
@@ -153,35 +132,8 @@ def http_get(port):
         return None
 
 
-def stat_field(sock, px, sv, field):
-    lines = cli(sock, "show stat").splitlines()
-    cols = lines[0].lstrip("# ").split(",")
-    for ln in lines[1:]:
-        f = ln.split(",")
-        if len(f) > 2 and f[0] == px and f[1] == sv:
-            return f[cols.index(field)]
-    return None
-
-
-def wait_for(cond, timeout=5):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
-
 def start(binary, ports):
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "s.sock")
-    cfg = os.path.join(tmp, "cfg")
-    with open(cfg, "w") as f:
-        f.write(CONFIG.format(sock=sock, tmp=tmp, **ports))
-    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_for(lambda: os.path.exists(sock))
-    time.sleep(0.2)
+    proc, sock, _ = start_proxy(binary, CONFIG, **ports)
     return proc, sock
 
 

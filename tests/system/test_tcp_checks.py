@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import ThreadedServer, check, summary, free_port, cli
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -28,30 +28,17 @@ MYSQL_OK = b"\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00"
 MYSQL_ERR = b"\x0c\x00\x00\x02\xff\x15\x04#28000denied"
 
 
-class Script:
+class Script(ThreadedServer):
     """A loopback server running, for each connection, the steps of its
     current mode: ("send", bytes), ("recv", n) to read at least n bytes
     (bounded wait), ("wait", s). Records the bytes each connection sent."""
 
     def __init__(self, modes, mode="good"):
         self.modes, self.mode, self.got = modes, mode, []
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(64)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__()
 
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c, self.modes[self.mode]),
-                             daemon=True).start()
-
-    def serve(self, c, steps):
+    def serve(self, c):
+        steps = self.modes[self.mode]
         data = b""
         try:
             c.settimeout(1)

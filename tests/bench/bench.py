@@ -103,6 +103,10 @@ SCENARIOS = {
     # httplog line per request to a UDP socket nobody reads, and to a unix
     # datagram socket nobody reads (it fills up: lines dropped)
     "http-log-targets": ("http", {"body": HTTP_SMALL, "close": False, "log_targets": True}),
+    # the same at http-ka-latency's fixed rate: logging must not slow a
+    # proxy that is not saturated, nor show in its latencies
+    "http-log-targets-latency": ("http-rate", {"body": HTTP_SMALL, "close": False,
+                                               "log_targets": True}),
     # memory per idle client connection: answered by the proxy, then held
     "http-idle": ("idle", {"body": HTTP_SMALL, "close": False, "conns": IDLE_CONNS}),
     # many servers: the same origin behind N server lines
@@ -1187,12 +1191,12 @@ def parse_scenarios(args):
                   f"aliases: {', '.join(ALIASES)}", file=sys.stderr)
             sys.exit(2)
         out += [n for n in names if n not in out]
-    lat = out.index("http-ka-latency") if "http-ka-latency" in out else None
-    if lat is not None and LATENCY_RATE <= 0 and "http-ka" not in out[:lat]:
-        # its rate is a fraction of http-ka's, which must run first
+    fixed = [i for i, n in enumerate(out) if SCENARIOS[n][0] == "http-rate"]
+    if fixed and LATENCY_RATE <= 0 and "http-ka" not in out[:fixed[0]]:
+        # their rate is a fraction of http-ka's, which must run first
         if "http-ka" in out:
             out.remove("http-ka")
-        out.insert(out.index("http-ka-latency"), "http-ka")
+        out.insert(fixed[0], "http-ka")
     return out
 
 

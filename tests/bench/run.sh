@@ -57,6 +57,9 @@
 #                       socket nobody reads, and to a unix datagram socket
 #                       nobody reads (stuck: its queue fills, lines are
 #                       dropped); ratios are <proxy>-<target>/<proxy>
+#   http-log-targets-latency  (not in the default run) the same targets at
+#                       http-ka-latency's fixed rate (httprate): achieved
+#                       rate, latency percentiles, CPU per request
 #   reload              (not in the default run; tests/bench/reload.py)
 #                       master-worker mode on a 1,000-proxy configuration:
 #                       time from `reload` on the master CLI to the new

@@ -9,10 +9,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/mem.h"
 #include "worker/runtime.h"
 #include "worker/srv-addr.h"
 
@@ -72,6 +74,48 @@ static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 		   "-" /* agent addr */, 0 /* agent port */);
 }
 
+/* Where a "show servers state" dump stands: a backend and a server index
+ * (runtime arrays that live as long as the process, see
+ * docs/architecture.md).
+ */
+struct state_dump {
+	const struct be_rt *only; /* NULL for every backend */
+	const struct proxy *px;   /* configuration order, NULL at the end */
+	int b, i;
+};
+
+/* The next server of <d>, or NULL at the end. */
+static const struct srv_rt *state_next(struct state_dump *d)
+{
+	while (d->px) {
+		if (d->b >= rt.nbe) {
+			d->px = d->px->next;
+			d->b = d->i = 0;
+			continue;
+		}
+		const struct be_rt *be = &rt.bes[d->b];
+		if (be->conf != d->px || (d->only && be != d->only) || d->i >= be->nsrv) {
+			d->b++;
+			d->i = 0;
+			continue;
+		}
+		return &be->srv[d->i++];
+	}
+	return NULL;
+}
+
+static int servers_state_step(struct cli_conn *c, void *ctx)
+{
+	struct state_dump *d = ctx;
+	do {
+		const struct srv_rt *s = state_next(d);
+		if (!s)
+			return 1;
+		server_state_line(c, s);
+	} while (!cli_chunk_full(c));
+	return 0;
+}
+
 static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 {
 	const struct be_rt *only = NULL;
@@ -87,14 +131,10 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 		      "srv_check_result srv_check_health srv_check_state srv_agent_state "
 		      "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
 		      "srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
-	for (const struct proxy *px = rt.cfg->proxies; px; px = px->next)
-		for (int b = 0; b < rt.nbe; b++) {
-			const struct be_rt *be = &rt.bes[b];
-			if (be->conf != px || (only && be != only))
-				continue;
-			for (int i = 0; i < be->nsrv; i++)
-				server_state_line(c, &be->srv[i]);
-		}
+	struct state_dump *d = xcalloc(1, sizeof(*d));
+	d->only = only;
+	d->px = rt.cfg->proxies;
+	cli_dump(c, servers_state_step, free, d);
 }
 
 static void show_backend(struct cli_conn *c, char **args, int nargs)

@@ -328,11 +328,8 @@ static void agent_connect(struct agent *ag)
 {
 	const struct server_cfg *c = &ag->srv->conf->cfg;
 	const struct hl_addr *a = c->agent_addr_set ? &c->agent_addr : srv_addr(ag->srv);
-	struct sockaddr_storage ss = a->ss;
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)c->agent_port);
-	else if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)c->agent_port);
+	struct sockaddr_storage ss;
+	addr_sockaddr_port(a, (uint16_t)c->agent_port, &ss);
 	ag->started = curthr->now_ms;
 	ag->connected = 0;
 	ag->len = 0;

@@ -535,12 +535,7 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
 		a = &r->addr;
 	if (r && r->port)
 		port = (uint16_t)r->port;
-	*ss = a->ss;
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	return a->sslen;
+	return addr_sockaddr_port(a, port, ss);
 }
 
 /* Whether nothing is exchanged on a connection before the run closes it

@@ -27,19 +27,6 @@
 #define ST_STOPPED 0
 #define ST_RUNNING 2
 
-/* Writes the IP of <a> without port, or "-" for other kinds of address. */
-static const char *addr_ip(const struct hl_addr *a, char *buf, size_t len)
-{
-	const void *ip = NULL;
-	if (a->ss.ss_family == AF_INET)
-		ip = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else if (a->ss.ss_family == AF_INET6)
-		ip = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	if (!ip || !inet_ntop(a->ss.ss_family, ip, buf, (socklen_t)len))
-		snprintf(buf, len, "-");
-	return buf;
-}
-
 static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 {
 	const struct server *sc = s->conf;
@@ -63,14 +50,14 @@ static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 	long since = (long)time(NULL) - (changed ? changed : rt.start_time);
 
 	cli_printf(c, "%d %s %d %s %s %d %u %d %d %ld %d %d %d %d %d %d %d %s %u %s %d %d %s %s %d\n",
-		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip(srv_addr(s), ip, sizeof(ip)),
+		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip_str(srv_addr(s), ip, sizeof(ip)),
 		   op, admf, atomic_load(&s->uweight), cfg->weight, since < 0 ? 0 : since,
 		   1 /* check status: not run */, 0 /* check result: unknown */, health,
 		   cfg->disabled ? CHK_ST_PAUSED : 0, 0 /* agent state */, s->be->conf->uuid_set ? 1 : 0,
 		   sc->puid_set ? 1 : 0, "-" /* fqdn */,
 		   (srv_addr(s)->flags & ADDR_F_PORT_SET) ? (unsigned)srv_addr(s)->port_lo : 0u, "-" /* srvrecord */,
 		   0 /* use_ssl */, cfg->check_port,
-		   cfg->check_addr_set ? addr_ip(&cfg->check_addr, chk, sizeof(chk)) : "-",
+		   cfg->check_addr_set ? addr_ip_str(&cfg->check_addr, chk, sizeof(chk)) : "-",
 		   "-" /* agent addr */, 0 /* agent port */);
 }
 

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "common/mem.h"
+#include "worker/http-pool.h"
 #include "worker/runtime.h"
 #include "worker/srv-addr.h"
 
@@ -124,6 +125,73 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 	cli_dump(c, servers_state_step, free, d);
 }
 
+/* One "show servers conn" line: HAProxy 2.6's columns; used_max and
+ * need_est (estimates HAProxy keeps for its pool purges) are 0.
+ */
+static void server_conn_line(struct cli_conn *c, const struct srv_rt *s)
+{
+	const struct hl_addr *a = srv_addr(s);
+	const struct server_cfg *cfg = &s->conf->cfg;
+	char ip[INET6_ADDRSTRLEN + 1];
+	int safe_nb = 0, unsafe_nb = 0, per[MAX_THREADS];
+	for (int t = 0; t < rt.nbthread; t++) {
+		int sf, us;
+		http_pool_idle_on(s, t, &sf, &us);
+		safe_nb += sf;
+		unsafe_nb += us;
+		per[t] = sf + us;
+	}
+	cli_printf(c, "%s/%s %d/%d %s %u - %u %d 0 0 %d %d %d %d", s->be->conf->id, s->conf->id,
+	           s->be->conf->uuid, s->conf->puid, addr_ip_str(a, ip, sizeof(ip)),
+	           (a->flags & ADDR_F_PORT_SET) ? (unsigned)a->port_lo : 0u, cfg->pool_purge_delay,
+	           atomic_load(&s->cur_conns), unsafe_nb, safe_nb, cfg->pool_max_conn,
+	           atomic_load(&s->idle_conns));
+	for (int t = 0; t < rt.nbthread; t++)
+		cli_printf(c, " %d", per[t]);
+	cli_printf(c, "\n");
+}
+
+static int servers_conn_step(struct cli_conn *c, void *ctx)
+{
+	struct state_dump *d = ctx;
+	do {
+		const struct srv_rt *s = state_next(d);
+		if (!s)
+			return 1;
+		server_conn_line(c, s);
+	} while (!cli_chunk_full(c));
+	return 0;
+}
+
+/* The backend named <name>, or whose id it is; NULL if none. */
+static const struct be_rt *backend_by_name_or_id(const char *name)
+{
+	const struct be_rt *be = runtime_backend_by_name(name, strlen(name));
+	char *end;
+	long id = strtol(name, &end, 10);
+	for (int b = 0; !be && *name && !*end && b < rt.nbe; b++)
+		if (rt.bes[b].conf->uuid == id)
+			be = &rt.bes[b];
+	return be;
+}
+
+/* "show servers conn [<backend>]" */
+static void show_servers_conn(struct cli_conn *c, char **args, int nargs)
+{
+	const struct be_rt *only = NULL;
+	if (nargs > 3 && !(only = backend_by_name_or_id(args[3]))) {
+		cli_printf(c, "Can't find backend.\n");
+		return;
+	}
+	cli_printf(c, "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max "
+	              "need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[%d]\n",
+	           rt.nbthread);
+	struct state_dump *d = xcalloc(1, sizeof(*d));
+	d->only = only;
+	d->px = rt.cfg->proxies;
+	cli_dump(c, servers_conn_step, free, d);
+}
+
 static void show_backend(struct cli_conn *c, char **args, int nargs)
 {
 	cli_printf(c, "# name\n");
@@ -137,6 +205,9 @@ static const struct cli_cmd servers_state_cmds[] = {
 	{{"show", "servers", "state"}, "show servers state [<backend>]",
 	 "dump volatile server information (all or for a single backend)", CLI_LEVEL_USER,
 	 show_servers_state},
+	{{"show", "servers", "conn"}, "show servers conn [<backend>]",
+	 "dump server connections status (all or for a single backend)", CLI_LEVEL_USER,
+	 show_servers_conn},
 	{{"show", "backend"}, "show backend", "list backends in the current running config",
 	 CLI_LEVEL_USER, show_backend},
 };

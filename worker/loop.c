@@ -269,6 +269,7 @@ void loop_run(struct wthread *t)
 		for (struct task *q = t->runq_head; q; q = q->next)
 			rq++;
 		atomic_store_explicit(&t->act.rq_len, rq, memory_order_relaxed);
+		atomic_store_explicit(&t->act.wq_len, t->heap_len, memory_order_relaxed);
 		if (rq)
 			timeout = 0;
 		log_flush_thread(); /* the lines of this turn, before sleeping */

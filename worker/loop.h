@@ -50,6 +50,7 @@ struct loop_activity {
 	_Atomic uint32_t avg_loop_us; /* moving average of a turn's work */
 	_Atomic int polling;          /* asleep in epoll_wait() */
 	_Atomic int rq_len;           /* tasks queued for the next turn */
+	_Atomic int wq_len;           /* timers armed */
 };
 
 #define LOOP_ACT_ADD(field, n)                                                                     \

@@ -163,23 +163,13 @@ static int servers_conn_step(struct cli_conn *c, void *ctx)
 	return 0;
 }
 
-/* The backend named <name>, or whose id it is; NULL if none. */
-static const struct be_rt *backend_by_name_or_id(const char *name)
-{
-	const struct be_rt *be = runtime_backend_by_name(name, strlen(name));
-	char *end;
-	long id = strtol(name, &end, 10);
-	for (int b = 0; !be && *name && !*end && b < rt.nbe; b++)
-		if (rt.bes[b].conf->uuid == id)
-			be = &rt.bes[b];
-	return be;
-}
-
-/* "show servers conn [<backend>]" */
+/* "show servers conn [<backend>]": by name only, as HAProxy 2.6 does (its
+ * manual also mentions numeric ids, which 2.6 does not find)
+ */
 static void show_servers_conn(struct cli_conn *c, char **args, int nargs)
 {
 	const struct be_rt *only = NULL;
-	if (nargs > 3 && !(only = backend_by_name_or_id(args[3]))) {
+	if (nargs > 3 && !(only = runtime_backend_by_name(args[3], strlen(args[3])))) {
 		cli_printf(c, "Can't find backend.\n");
 		return;
 	}

@@ -117,8 +117,7 @@ static void show_activity(struct cli_conn *c, char **args, int nargs)
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	cli_printf(c, "thread_id: %d (1..%d)\n", curthr ? curthr->id + 1 : 1, rt.nbthread);
-	cli_printf(c, "date_now: %lu.%06lu\n", (unsigned long)tv.tv_sec,
-	           (unsigned long)tv.tv_usec);
+	cli_printf(c, "date_now: %lu.%06lu\n", (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec);
 	for (size_t i = 0; i < sizeof(act_lines) / sizeof(act_lines[0]); i++)
 		act_print(c, &act_lines[i], want);
 }
@@ -147,10 +146,11 @@ static void show_threads(struct cli_conn *c, char **args, int nargs)
 		int polling = atomic_load_explicit(&t->act.polling, memory_order_relaxed);
 		int wq = atomic_load_explicit(&t->act.wq_len, memory_order_relaxed);
 		uint64_t now = thread_cpu_ns(t);
-		cli_printf(c, "%c Thread %d : id=0x%" PRIxPTR " act=%d glob=0 wq=%d rq=%d tl=0 "
+		cli_printf(c,
+		           "%c Thread %d : id=0x%" PRIxPTR " act=%d glob=0 wq=%d rq=%d tl=0 "
 		           "tlsz=0 rqsz=%d\n",
-		           self ? '*' : ' ', i + 1, (uintptr_t)t->tid, self || !polling,
-		           wq > 0, rq > 0, rq);
+		           self ? '*' : ' ', i + 1, (uintptr_t)t->tid, self || !polling, wq > 0,
+		           rq > 0, rq);
 		cli_printf(c, "      1/%-4d stuck=0 prof=0 harmless=%d wantrdv=0\n", i + 1,
 		           !self && polling);
 		cli_printf(c, "             cpu_ns: poll=0 now=%" PRIu64 " diff=%" PRIu64 "\n", now,

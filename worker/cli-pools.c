@@ -37,7 +37,10 @@ static void show_pools(struct cli_conn *c, char **args, int nargs)
 }
 
 static const struct cli_cmd pools_cmds[] = {
-    {{"show", "pools"}, "show pools", "report information about the memory pools usage",
-     CLI_LEVEL_USER, show_pools},
+    {{"show", "pools"},
+     "show pools",
+     "report information about the memory pools usage",
+     CLI_LEVEL_USER,
+     show_pools},
 };
 CLI_REGISTER(pools_cmds)

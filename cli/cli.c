@@ -54,6 +54,20 @@ struct cli_conn {
 	int pend_lines;
 	int pend_too_big;    /* the payload passed CLI_MAX_PAYLOAD: refused */
 	const char *payload; /* while a command runs: its payload or NULL */
+	/* The line being run: its commands left (cut by next_command()) and
+	 * the payload of its last command. A line is paused while a dump of
+	 * one of its commands is in progress; no other input is read then.
+	 */
+	int line_on;
+	char *line, *line_rest, *line_payload;
+	int line_was_prompt, line_had_payload, line_quit;
+	/* the dump in progress (cli_dump()), and where its current step began */
+	cli_step_fn step;
+	void (*step_release)(void *ctx);
+	void *step_ctx;
+	size_t step_mark;
+	struct task resume; /* runs the next step once the output went out */
+	int eof;            /* the peer closed its side: close after the last line */
 };
 
 #define CLI_DEFAULT_TIMEOUT_MS 10000
@@ -83,6 +97,80 @@ void cli_printf(struct cli_conn *c, const char *fmt, ...)
 	c->out_len += (size_t)n;
 	c->out[c->out_len] = 0;
 	free(s);
+}
+
+void cli_put(struct cli_conn *c, const char *s, size_t len)
+{
+	if (c->out_len + len + 1 > c->out_cap) {
+		c->out_cap = (c->out_len + len + 1) * 2;
+		c->out = xrealloc(c->out, c->out_cap);
+	}
+	memcpy(c->out + c->out_len, s, len);
+	c->out_len += len;
+	c->out[c->out_len] = 0;
+}
+
+void cli_dump(struct cli_conn *c, cli_step_fn step, void (*release)(void *ctx), void *ctx)
+{
+	c->step = step;
+	c->step_release = release;
+	c->step_ctx = ctx;
+}
+
+int cli_chunk_full(const struct cli_conn *c)
+{
+	return c->out_len - c->step_mark >= CLI_CHUNK;
+}
+
+struct text_dump {
+	char *text;
+	size_t len, off;
+};
+
+static int text_step(struct cli_conn *c, void *ctx)
+{
+	struct text_dump *t = ctx;
+	size_t n = t->len - t->off < CLI_CHUNK ? t->len - t->off : CLI_CHUNK;
+	cli_put(c, t->text + t->off, n);
+	t->off += n;
+	return t->off == t->len;
+}
+
+static void text_release(void *ctx)
+{
+	struct text_dump *t = ctx;
+	free(t->text);
+	free(t);
+}
+
+void cli_dump_text(struct cli_conn *c, char *text, size_t len)
+{
+	struct text_dump *t = xcalloc(1, sizeof(*t));
+	t->text = text;
+	t->len = len;
+	cli_dump(c, text_step, text_release, t);
+}
+
+/* Runs one step of the dump in progress; returns 1 when it ended. */
+static int dump_step(struct cli_conn *c)
+{
+	c->step_mark = c->out_len;
+	if (!c->step(c, c->step_ctx))
+		return 0;
+	if (c->step_release)
+		c->step_release(c->step_ctx);
+	c->step = NULL;
+	c->step_release = NULL;
+	c->step_ctx = NULL;
+	return 1;
+}
+
+/* Ends a dump in the middle (the session goes away). */
+static void dump_abort(struct cli_conn *c)
+{
+	if (c->step && c->step_release)
+		c->step_release(c->step_ctx);
+	c->step = NULL;
 }
 
 /* Finds the command whose words prefix <args>. */
@@ -216,40 +304,41 @@ const char *cli_payload(const struct cli_conn *c)
 	return c->payload;
 }
 
-/* Same as cli_execute_line(), the last command receiving <payload>. */
-static int execute_line_payload(const char *line, const char *payload, int level, int *prompt,
-                                uint32_t *timeout_ms, char **out)
+int cli_execute_line(const char *line, int level, int *prompt, char **out)
 {
-	/* commands write to a scratch session; what they change of the real
-	 * one (prompt mode, idle timeout) is copied back
-	 */
+	/* commands write to a scratch session whose prompt mode is copied back */
 	struct cli_conn c = {.fd = -1, .level = level, .prompt = prompt ? *prompt : 0};
 	char *copy = xstrdup(line);
 	char *rest = copy, *cmd;
 	int quit = 0;
 	while (!quit && (cmd = next_command(&rest))) {
-		c.payload = rest ? NULL : payload;
 		quit = run_command(&c, cmd);
+		while (c.step && !dump_step(&c))
+			; /* no session to wait for: the dump runs whole */
 		if (!quit && !c.prompt)
 			cli_printf(&c, "\n");
 	}
 	free(copy);
 	if (prompt)
 		*prompt = c.prompt;
-	if (timeout_ms && c.timeout_ms)
-		*timeout_ms = c.timeout_ms;
 	*out = c.out ? c.out : xstrdup("");
 	return quit;
 }
 
-int cli_execute_line(const char *line, int level, int *prompt, char **out)
+static void line_clear(struct cli_conn *c)
 {
-	return execute_line_payload(line, NULL, level, prompt, NULL, out);
+	free(c->line);
+	free(c->line_payload);
+	c->line = c->line_rest = c->line_payload = NULL;
+	c->line_on = 0;
 }
 
 static void cli_conn_free(struct cli_conn *c)
 {
 	timer_set(&c->idle, 0);
+	task_cancel(&c->resume);
+	dump_abort(c);
+	line_clear(c);
 	if (c->counted && cli_active-- >= cli_maxconn)
 		cli_listeners_poll(1); /* below the limit again */
 	loop_del(c->fd);
@@ -342,13 +431,73 @@ static int collect_payload(struct cli_conn *c, char *line, int *had_payload)
 	return 0;
 }
 
-/* Executes complete lines received so far. */
-static int cli_handle_input(struct cli_conn *c)
+/* The line of <c> ran to its end: decides whether the session goes on. */
+static void line_end(struct cli_conn *c)
+{
+	line_clear(c);
+	/* as in HAProxy, a session goes on after a command with a payload */
+	if (c->line_quit || (!c->line_was_prompt && !c->prompt && !c->line_had_payload))
+		c->closing = 1;
+	else if (c->prompt)
+		cli_printf(c, "\n> ");
+	timer_set(&c->idle, curthr->now_ms + c->timeout_ms); /* "set timeout cli" */
+}
+
+/* Runs the commands of the current line until it ends or a dump pauses
+ * it (then c->line_on stays set and c->step is the dump): at most one
+ * step of a dump already in progress per call.
+ */
+static void line_run(struct cli_conn *c)
+{
+	int stepped = 0;
+	while (c->line_on) {
+		if (c->step) {
+			if (stepped || !dump_step(c))
+				return;
+			stepped = 1;
+			if (!c->prompt)
+				cli_printf(c, "\n");
+			continue;
+		}
+		char *cmd = c->line_quit ? NULL : next_command(&c->line_rest);
+		if (!cmd) {
+			line_end(c);
+			return;
+		}
+		c->payload = c->line_rest ? NULL : c->line_payload;
+		c->line_quit = run_command(c, cmd);
+		c->payload = NULL;
+		if (c->step) { /* the first piece of a dump comes right away */
+			stepped = 0;
+			continue;
+		}
+		if (!c->line_quit && !c->prompt)
+			cli_printf(c, "\n");
+	}
+}
+
+/* Starts running line <text> (copied), with <payload> (taken) for its
+ * last command.
+ */
+static void line_begin(struct cli_conn *c, const char *text, char *payload, int had_payload)
+{
+	c->line = xstrdup(text);
+	c->line_rest = c->line;
+	c->line_payload = payload;
+	c->line_had_payload = had_payload;
+	c->line_was_prompt = c->prompt;
+	c->line_quit = 0;
+	c->line_on = 1;
+	line_run(c);
+}
+
+/* Executes complete lines received so far, until one is paused by a dump. */
+static void cli_handle_input(struct cli_conn *c)
 {
 	char *nl;
 	if (!c->in)
-		return 0; /* nothing received yet */
-	while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
+		return; /* nothing received yet */
+	while (!c->closing && !c->line_on && (nl = memchr(c->in, '\n', c->in_len))) {
 		*nl = 0;
 		size_t used = (size_t)(nl - c->in) + 1;
 		if (!strcmp(c->in, "_getsocks") && c->expose_fd && cli_getsocks_hook) {
@@ -364,33 +513,85 @@ static int cli_handle_input(struct cli_conn *c)
 			c->in_len -= used;
 			continue;
 		}
-		char *res = NULL;
-		int was_prompt = c->prompt;
-		int quit = 0;
-		if (had_payload && c->pend_too_big)
-			res = xasprintf("Payload larger than %u bytes: command not run.\n\n",
-			                CLI_MAX_PAYLOAD);
-		else if (had_payload)
-			quit = execute_line_payload(c->pending_cmd, c->pend_payload, c->level,
-			                            &c->prompt, &c->timeout_ms, &res);
-		else
-			quit = execute_line_payload(c->in, NULL, c->level, &c->prompt,
-			                            &c->timeout_ms, &res);
-		free(c->pending_cmd);
-		free(c->pend_payload);
+		char *line = had_payload ? c->pending_cmd : xstrdup(c->in);
+		char *payload = had_payload ? c->pend_payload : NULL;
+		int too_big = had_payload && c->pend_too_big;
 		c->pending_cmd = c->pend_payload = NULL;
-		cli_printf(c, "%s", res);
-		free(res);
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
-		/* as in HAProxy, a session goes on after a command with a payload */
-		if (quit || (!was_prompt && !c->prompt && !had_payload))
-			c->closing = 1;
-		else if (c->prompt)
-			cli_printf(c, "\n> ");
-		timer_set(&c->idle, curthr->now_ms + c->timeout_ms); /* "set timeout cli" */
+		if (too_big) {
+			cli_printf(c, "Payload larger than %u bytes: command not run.\n\n",
+			           CLI_MAX_PAYLOAD);
+			free(payload);
+			line_begin(c, "", NULL, 1);
+		} else {
+			line_begin(c, line, payload, had_payload);
+		}
+		free(line);
 	}
-	return 0;
+}
+
+/* Reads what the peer sent; returns -1 when the session must end. */
+static int cli_read(struct cli_conn *c)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			if (c->in_len + (size_t)n > CLI_MAX_LINE)
+				return -1;
+			c->in = xrealloc(c->in, c->in_len + (size_t)n + 1);
+			memcpy(c->in + c->in_len, buf, (size_t)n);
+			c->in_len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			/* a last command without its LF still runs */
+			if (c->in_len && c->in[c->in_len - 1] != '\n' && !c->closing) {
+				c->in = xrealloc(c->in, c->in_len + 2);
+				c->in[c->in_len++] = '\n';
+			}
+			c->eof = 1;
+			return 0;
+		}
+		return errno == EAGAIN ? 0 : -1;
+	}
+}
+
+/* Moves session <c> on: sends what waits, runs the next step of a dump
+ * once its previous piece went out, reads and runs the next lines when
+ * no line is paused. A paused line whose output all went out is resumed
+ * at the next loop turn; one whose output waits resumes when the socket
+ * is writable again (EPOLLOUT).
+ */
+static void cli_progress(struct cli_conn *c)
+{
+	if (cli_flush(c) < 0) {
+		cli_conn_free(c);
+		return;
+	}
+	if (c->line_on && c->out_len == 0) {
+		line_run(c);
+		timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
+	}
+	if (!c->line_on && !c->eof && cli_read(c) < 0) {
+		cli_conn_free(c);
+		return;
+	}
+	cli_handle_input(c);
+	if (c->eof && !c->line_on)
+		c->closing = 1;
+	if (cli_flush(c) < 0 || (c->closing && !c->line_on && c->out_len == 0)) {
+		cli_conn_free(c);
+		return;
+	}
+	if (c->line_on && c->out_len == 0)
+		task_wakeup(&c->resume);
+}
+
+static void cli_resume_cb(struct task *t)
+{
+	cli_progress(caa_container_of(t, struct cli_conn, resume));
 }
 
 /* An idle session reached "stats timeout". */
@@ -403,38 +604,7 @@ static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_conn *c = caa_container_of(h, struct cli_conn, h);
 	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
-	char buf[4096];
-	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-		if (n > 0) {
-			if (c->in_len + (size_t)n > CLI_MAX_LINE) {
-				cli_conn_free(c);
-				return;
-			}
-			c->in = xrealloc(c->in, c->in_len + (size_t)n + 1);
-			memcpy(c->in + c->in_len, buf, (size_t)n);
-			c->in_len += (size_t)n;
-			continue;
-		}
-		if (n == 0) {
-			/* a last command without its LF still runs */
-			if (c->in_len && c->in[c->in_len - 1] != '\n' && !c->closing) {
-				c->in = xrealloc(c->in, c->in_len + 2);
-				c->in[c->in_len++] = '\n';
-			}
-			cli_handle_input(c);
-			c->closing = 1;
-			break;
-		}
-		if (errno != EAGAIN) {
-			cli_conn_free(c);
-			return;
-		}
-		break;
-	}
-	cli_handle_input(c);
-	if (cli_flush(c) < 0 || (c->closing && c->out_len == 0))
-		cli_conn_free(c);
+	cli_progress(c);
 }
 
 struct cli_listener {
@@ -466,6 +636,7 @@ static void cli_adopt_ex(int fd, int level, int expose)
 	c->level = level;
 	c->expose_fd = expose;
 	c->h.cb = cli_conn_cb;
+	c->resume.cb = cli_resume_cb;
 	timer_init(&c->idle, cli_idle_cb);
 	c->timeout_ms = cli_timeout_ms;
 	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);

@@ -40,6 +40,29 @@ void cli_register(struct cli_cmd_list *l);
 
 /* Appends formatted output to the connection's response. */
 void cli_printf(struct cli_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends <len> bytes of <s> to the connection's response. */
+void cli_put(struct cli_conn *c, const char *s, size_t len);
+
+/* Long answers are produced in pieces so that the worker thread serving
+ * the session goes on serving traffic meanwhile. A command calls
+ * cli_dump() and returns; the session then calls <step> once right away
+ * and again each time the output it produced has been sent (at most one
+ * call per event-loop turn), until <step> returns 1. <step> appends output
+ * until cli_chunk_full() says the piece is big enough (at least one unit,
+ * e.g. one row, per call while rows remain) and returns 0 if more
+ * follows. <release> frees <ctx> at the end, or when the session goes away
+ * in the middle. The dump runs over several loop turns, which are RCU
+ * quiescent states: <ctx> must keep no pointer obtained from an RCU
+ * read-side section (see docs/architecture.md, "Dumps over several loop
+ * turns").
+ */
+typedef int (*cli_step_fn)(struct cli_conn *c, void *ctx);
+void cli_dump(struct cli_conn *c, cli_step_fn step, void (*release)(void *ctx), void *ctx);
+/* Whether the current step has appended a piece's worth (CLI_CHUNK). */
+int cli_chunk_full(const struct cli_conn *c);
+/* Sends allocated <text> of <len> bytes in pieces, then free()s it. */
+void cli_dump_text(struct cli_conn *c, char *text, size_t len);
+#define CLI_CHUNK 16384
 
 /* The payload of the running command (the lines after a command ending
  * with "<<", up to an empty line, joined with line feeds), or NULL.

@@ -691,3 +691,30 @@ void addr_release(struct hl_addr *a)
 	a->hostname = NULL;
 	a->flags &= ~ADDR_F_HOSTNAME;
 }
+
+const char *addr_ip_str(const struct hl_addr *a, char *buf, size_t len)
+{
+	const void *ip = NULL;
+	if (a->ss.ss_family == AF_INET)
+		ip = &((const struct sockaddr_in *)&a->ss)->sin_addr;
+	else if (a->ss.ss_family == AF_INET6)
+		ip = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+	if (!ip || !inet_ntop(a->ss.ss_family, ip, buf, (socklen_t)len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+void sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+socklen_t addr_sockaddr_port(const struct hl_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	*ss = a->ss;
+	sockaddr_set_port(ss, port);
+	return a->sslen;
+}

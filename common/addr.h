@@ -74,6 +74,21 @@ int addr_parse(const char *text, unsigned opts, struct hl_addr *out, char **err)
  */
 const char *addr_to_str(const struct hl_addr *a, char *buf, size_t len);
 
+/* Writes the IP of <a> into <buf>, without brackets nor port, or "-" when
+ * <a> is not an IPv4 or IPv6 address. Returns <buf>.
+ */
+const char *addr_ip_str(const struct hl_addr *a, char *buf, size_t len);
+
+/* Sets the port of <ss> to <port> (host order) if it is an IPv4 or IPv6
+ * address; other families are left as they are.
+ */
+void sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
+
+/* Copies the socket address of <a> into <ss> with port <port> (host
+ * order, for IPv4 and IPv6 only). Returns the address length.
+ */
+socklen_t addr_sockaddr_port(const struct hl_addr *a, uint16_t port, struct sockaddr_storage *ss);
+
 /* Releases what <a> owns (the host name); the struct itself is not freed. */
 void addr_release(struct hl_addr *a);
 

@@ -192,9 +192,10 @@ static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 			       struct sockaddr_storage *ss)
 {
 	const struct hl_addr *a = srv_addr(srv);
-	*ss = a->ss;
-	if (a->kind != ADDR_INET4 && a->kind != ADDR_INET6)
+	if (a->kind != ADDR_INET4 && a->kind != ADDR_INET6) {
+		*ss = a->ss;
 		return a->sslen;
+	}
 	uint16_t port = a->port_lo;
 	if (!(a->flags & ADDR_F_PORT_SET)) {
 		uint16_t dport = 0;
@@ -205,11 +206,7 @@ static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 			dport = ntohs(((const struct sockaddr_in6 *)dst)->sin6_port);
 		port = (uint16_t)(dport + ((a->flags & ADDR_F_PORT_OFFSET) ? a->port_offset : 0));
 	}
-	if (a->kind == ADDR_INET4)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	return a->sslen;
+	return addr_sockaddr_port(a, port, ss);
 }
 
 /* Picks a server with the backend's algorithm; NULL when none has room. */

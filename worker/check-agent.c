@@ -47,6 +47,12 @@ struct agent {
 	int paused; /* "disable agent": no agent checks, the server is not held down */
 	char buf[AGENT_BUFSIZE + 1];
 	size_t len;
+	/* runtime API changes ("set server ... agent-addr|agent-port|agent-send") */
+	struct hl_addr rt_addr;
+	int rt_addr_set;
+	int rt_port; /* -1: the configured one */
+	char *rt_send;
+	int rt_send_set;
 };
 
 static struct agent **agents; /* indexed like the health checks */
@@ -313,7 +319,7 @@ static void agent_io_cb(struct ev_handler *h, uint32_t ev)
 			return;
 		}
 		ag->connected = 1;
-		const char *snd = ag->srv->conf->cfg.agent_send;
+		const char *snd = ag->rt_send_set ? ag->rt_send : ag->srv->conf->cfg.agent_send;
 		if (snd)
 			(void)!send(ag->fd, snd, strlen(snd), MSG_NOSIGNAL);
 		uint32_t to = ag->srv->be->conf->to.check;
@@ -327,12 +333,12 @@ static void agent_io_cb(struct ev_handler *h, uint32_t ev)
 static void agent_connect(struct agent *ag)
 {
 	const struct server_cfg *c = &ag->srv->conf->cfg;
-	const struct hl_addr *a = c->agent_addr_set ? &c->agent_addr : srv_addr(ag->srv);
-	struct sockaddr_storage ss = a->ss;
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)c->agent_port);
-	else if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)c->agent_port);
+	const struct hl_addr *a = ag->rt_addr_set    ? &ag->rt_addr
+	                          : c->agent_addr_set ? &c->agent_addr
+	                                              : srv_addr(ag->srv);
+	int port = ag->rt_port >= 0 ? ag->rt_port : c->agent_port;
+	struct sockaddr_storage ss;
+	addr_sockaddr_port(a, (uint16_t)port, &ss);
 	ag->started = curthr->now_ms;
 	ag->connected = 0;
 	ag->len = 0;
@@ -386,6 +392,7 @@ void agents_start_thread(void)
 			ag->srv = s;
 			ag->fd = -1;
 			ag->health = 1;
+			ag->rt_port = -1;
 			ag->h.cb = agent_io_cb;
 			timer_init(&ag->t, agent_timer_cb);
 			ag->st.last_change = (long)time(NULL);
@@ -487,6 +494,25 @@ void agent_force(struct srv_rt *s, int up, const struct check_state *why)
 		return;
 	ag->health = up;
 	check_agent_verdict(s, up, why);
+}
+
+void agent_retarget(struct srv_rt *s, const struct hl_addr *addr, int port, const char *send)
+{
+	struct agent *ag = agent_find(s);
+	if (!ag)
+		return;
+	if (addr) {
+		ag->rt_addr = *addr;
+		ag->rt_addr.hostname = NULL;
+		ag->rt_addr_set = 1;
+	}
+	if (port >= 0)
+		ag->rt_port = port;
+	if (send) {
+		free(ag->rt_send);
+		ag->rt_send = xstrdup(send);
+		ag->rt_send_set = 1;
+	}
 }
 
 void agent_pause(struct srv_rt *s, int pause)

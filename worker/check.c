@@ -535,12 +535,7 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
 		a = &r->addr;
 	if (r && r->port)
 		port = (uint16_t)r->port;
-	*ss = a->ss;
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	return a->sslen;
+	return addr_sockaddr_port(a, port, ss);
 }
 
 /* Whether nothing is exchanged on a connection before the run closes it
@@ -1041,6 +1036,7 @@ struct check_ctl_mail {
 	enum check_ctl op;
 	struct hl_addr addr;
 	int addr_set, port;
+	char *text; /* CHK_CTL_AGENT_SEND */
 };
 
 /* Runs a control request on the check's thread. */
@@ -1079,6 +1075,15 @@ static void check_ctl_run(struct check_ctl_mail *cm)
 		if (cm->port)
 			ck->rt_port = cm->port;
 		break;
+	case CHK_CTL_AGENT_ADDR:
+		agent_retarget(s, cm->addr_set ? &cm->addr : NULL, cm->port ? cm->port : -1, NULL);
+		break;
+	case CHK_CTL_AGENT_PORT:
+		agent_retarget(s, NULL, cm->port, NULL);
+		break;
+	case CHK_CTL_AGENT_SEND:
+		agent_retarget(s, NULL, -1, cm->text ? cm->text : "");
+		break;
 	}
 }
 
@@ -1086,7 +1091,24 @@ static void check_ctl_cb(struct mail *m)
 {
 	struct check_ctl_mail *cm = caa_container_of(m, struct check_ctl_mail, m);
 	check_ctl_run(cm);
+	free(cm->text);
 	free(cm);
+}
+
+/* Hands <cm> to the thread that runs (or would run) the checks of its
+ * server, or runs it at once on that thread.
+ */
+static void ctl_post(struct check_ctl_mail *cm)
+{
+	struct srv_rt *s = cm->srv;
+	int g = global_index(s);
+	struct wthread *t = rt.nbthread > 0 && g >= 0 ? &rt.threads[g % rt.nbthread] : NULL;
+	if (!t || t == curthr) {
+		check_ctl_cb(&cm->m);
+		return;
+	}
+	cm->m.cb = check_ctl_cb;
+	mail_post(t, &cm->m);
 }
 
 void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port)
@@ -1100,13 +1122,14 @@ void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *ad
 		cm->addr.hostname = NULL;
 		cm->addr_set = 1;
 	}
-	/* the thread that runs (or would run) the server's checks and agent */
-	int g = global_index(s);
-	struct wthread *t = rt.nbthread > 0 && g >= 0 ? &rt.threads[g % rt.nbthread] : NULL;
-	if (!t || t == curthr) {
-		check_ctl_cb(&cm->m);
-		return;
-	}
-	cm->m.cb = check_ctl_cb;
-	mail_post(t, &cm->m);
+	ctl_post(cm);
+}
+
+void check_control_text(struct srv_rt *s, enum check_ctl op, const char *text)
+{
+	struct check_ctl_mail *cm = xcalloc(1, sizeof(*cm));
+	cm->srv = s;
+	cm->op = op;
+	cm->text = xstrdup(text);
+	ctl_post(cm);
 }

@@ -40,6 +40,9 @@ enum check_ctl {
 	CHK_CTL_AGENT_ENABLE,    /* enable agent */
 	CHK_CTL_CHECK_PORT,      /* set server check-port <port> */
 	CHK_CTL_CHECK_ADDR,      /* set server check-addr <ip> [port <port>] */
+	CHK_CTL_AGENT_ADDR,      /* set server agent-addr <ip> [port <port>] */
+	CHK_CTL_AGENT_PORT,      /* set server agent-port <port> */
+	CHK_CTL_AGENT_SEND,      /* set server agent-send <text> (check_control_text()) */
 };
 
 /* Applies <op> to the checks of <s> on the thread that runs them (at once
@@ -48,6 +51,8 @@ enum check_ctl {
  * <port> (0: unchanged) are its arguments.
  */
 void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port);
+/* The same for an operation whose argument is a text (CHK_CTL_AGENT_SEND). */
+void check_control_text(struct srv_rt *s, enum check_ctl op, const char *text);
 
 /* Whether <s> has a health check, and an agent check. */
 int check_configured(const struct srv_rt *s);
@@ -58,6 +63,11 @@ int agent_configured(const struct srv_rt *s);
  */
 void agent_force(struct srv_rt *s, int up, const struct check_state *why);
 void agent_pause(struct srv_rt *s, int pause);
+/* Runtime changes of the agent's target, used from its next connection:
+ * address (<addr> non-NULL), port (<port> >= 0), and text sent once
+ * connected (<send> non-NULL). Check's thread only.
+ */
+void agent_retarget(struct srv_rt *s, const struct hl_addr *addr, int port, const char *send);
 
 /* Sizes the check table; call once before the worker threads start. */
 void checks_init(void);

@@ -1,7 +1,8 @@
 /* Runtime API control of health and agent checks, with HAProxy 2.6's
  * answers: "set server <b>/<s> health up|stopping|down", "agent up|down",
- * "check-port <port>", "check-addr <ip> [port <port>]", and "enable|disable
- * health|agent <b>/<s>". The changes are applied on the thread that runs
+ * "check-port <port>", "check-addr <ip> [port <port>]", "agent-addr <ip>
+ * [port <port>]", "agent-port <port>", "agent-send <text>", and
+ * "enable|disable health|agent <b>/<s>". The changes are applied on the thread that runs
  * the server's checks (check_control()).
  */
 #include <stdlib.h>
@@ -130,3 +131,68 @@ static const struct cli_cmd health_cmds[] = {
      cmd_toggle_check},
 };
 CLI_REGISTER(health_cmds)
+
+/* HAProxy's answer for agent-addr and agent-port on a server without agent
+ * (no final newline: the CLI's own ends it).
+ */
+static int agent_or_say(struct cli_conn *c, const struct srv_rt *s)
+{
+	if (agent_configured(s))
+		return 1;
+	cli_printf(c, "agent checks are not enabled on this server");
+	return 0;
+}
+
+/* set server <b>/<s> agent-addr <ip> [port <port>]: an IPv4 or IPv6
+ * address; HAProxy also resolves a host name there, which Halyard does not
+ * do yet (it has no resolvers).
+ */
+void cli_set_server_agent_addr(struct cli_conn *c, struct srv_rt *s, char **args, int nargs)
+{
+	if (nargs < 5) {
+		cli_printf(c, "set server <b>/<s> agent-addr requires an address and optionally a "
+		              "port.\n");
+		return;
+	}
+	if (!agent_or_say(c, s))
+		return;
+	struct hl_addr a = *srv_addr(s);
+	if (!srv_addr_set_ip(&a, args[4])) {
+		if (strspn(args[4], "0123456789.:") == strlen(args[4]))
+			cli_printf(c, "invalid addr '%s'", args[4]);
+		else
+			cli_printf(c, "'set server <srv> agent-addr %s': host names are not supported "
+			              "yet, an IPv4 or IPv6 address is expected.\n",
+			           args[4]);
+		return;
+	}
+	int port = 0;
+	if (nargs > 5 && !strcmp(args[5], "port") &&
+	    (port = read_port(c, nargs > 6 ? args[6] : "")) < 0)
+		return;
+	check_control(s, CHK_CTL_AGENT_ADDR, &a, port);
+}
+
+/* set server <b>/<s> agent-port <port> (0 is taken, as HAProxy does) */
+void cli_set_server_agent_port(struct cli_conn *c, struct srv_rt *s, char **args, int nargs)
+{
+	if (nargs < 5) {
+		cli_printf(c, "set server <b>/<s> agent-port requires a port.\n");
+		return;
+	}
+	if (!agent_or_say(c, s))
+		return;
+	int port = read_port(c, args[4]);
+	if (port >= 0)
+		check_control(s, CHK_CTL_AGENT_PORT, NULL, port);
+}
+
+/* set server <b>/<s> agent-send [<text>]: nothing is sent without text */
+void cli_set_server_agent_send(struct cli_conn *c, struct srv_rt *s, char **args, int nargs)
+{
+	if (!agent_configured(s)) {
+		cli_printf(c, "agent checks are not enabled on this server.\n");
+		return;
+	}
+	check_control_text(s, CHK_CTL_AGENT_SEND, nargs > 4 ? args[4] : "");
+}

@@ -9,3 +9,6 @@ void cli_set_server_health(struct cli_conn *c, struct srv_rt *s, char **args, in
 void cli_set_server_agent(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
 void cli_set_server_check_port(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
 void cli_set_server_check_addr(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
+void cli_set_server_agent_addr(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
+void cli_set_server_agent_port(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);
+void cli_set_server_agent_send(struct cli_conn *c, struct srv_rt *s, char **args, int nargs);

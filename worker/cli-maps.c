@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/mem.h"
 #include "common/pattern.h"
 #include "common/sample.h"
 
@@ -106,6 +107,53 @@ static void list_refs(struct cli_conn *c, const struct kind *k)
 	free(v);
 }
 
+/* Where a "show map|acl <name>" dump stands. Between two pieces other
+ * commands may add, change or remove entries and removed entries are
+ * freed after a grace period, so the position is the id of the last entry
+ * sent, found again at each piece: a list keeps its entries in increasing
+ * id order (appended with new ids, changed in place, removed by
+ * compaction). The list itself lives as long as the process.
+ */
+struct map_dump {
+	struct pat_ref *ref;
+	unsigned gen;
+	uint64_t last; /* id of the last entry sent */
+	int started;
+};
+
+/* Index of the first entry of <ref> whose id is above <id>. */
+static int entry_after(const struct pat_ref *ref, uint64_t id)
+{
+	int lo = 0, hi = ref->n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (ref->entries[mid]->id <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int map_dump_step(struct cli_conn *c, void *ctx)
+{
+	struct map_dump *d = ctx;
+	const struct pat_ref *ref = d->ref;
+	int e = d->started ? entry_after(ref, d->last) : 0;
+	d->started = 1;
+	for (; e < ref->n && !cli_chunk_full(c); e++) {
+		const struct pat_entry *en = ref->entries[e];
+		d->last = en->id;
+		if (en->gen != d->gen)
+			continue;
+		if (en->value)
+			cli_printf(c, "0x%" PRIx64 " %s %s\n", en->id, en->key, en->value);
+		else
+			cli_printf(c, "0x%" PRIx64 " %s\n", en->id, en->key);
+	}
+	return e >= ref->n;
+}
+
 /* "show map|acl [[@<ver>] <name>]" */
 static void cli_show(struct cli_conn *c, char **args, int nargs)
 {
@@ -122,15 +170,10 @@ static void cli_show(struct cli_conn *c, char **args, int nargs)
 		return;
 	if (!versioned)
 		gen = ref->curr_gen;
-	for (int e = 0; e < ref->n; e++) {
-		const struct pat_entry *en = ref->entries[e];
-		if (en->gen != gen)
-			continue;
-		if (en->value)
-			cli_printf(c, "0x%" PRIx64 " %s %s\n", en->id, en->key, en->value);
-		else
-			cli_printf(c, "0x%" PRIx64 " %s\n", en->id, en->key);
-	}
+	struct map_dump *d = xcalloc(1, sizeof(*d));
+	d->ref = ref;
+	d->gen = gen;
+	cli_dump(c, map_dump_step, free, d);
 }
 
 /* One "get" line: how expression <e> of <ref> handles <key>. */

@@ -9,10 +9,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/mem.h"
+#include "worker/http-pool.h"
 #include "worker/runtime.h"
 #include "worker/srv-addr.h"
 
@@ -24,19 +27,6 @@
 /* HAProxy's operational states (SRV_ST_*). */
 #define ST_STOPPED 0
 #define ST_RUNNING 2
-
-/* Writes the IP of <a> without port, or "-" for other kinds of address. */
-static const char *addr_ip(const struct hl_addr *a, char *buf, size_t len)
-{
-	const void *ip = NULL;
-	if (a->ss.ss_family == AF_INET)
-		ip = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else if (a->ss.ss_family == AF_INET6)
-		ip = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	if (!ip || !inet_ntop(a->ss.ss_family, ip, buf, (socklen_t)len))
-		snprintf(buf, len, "-");
-	return buf;
-}
 
 static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 {
@@ -61,15 +51,57 @@ static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 	long since = (long)time(NULL) - (changed ? changed : rt.start_time);
 
 	cli_printf(c, "%d %s %d %s %s %d %u %d %d %ld %d %d %d %d %d %d %d %s %u %s %d %d %s %s %d\n",
-		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip(srv_addr(s), ip, sizeof(ip)),
+		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip_str(srv_addr(s), ip, sizeof(ip)),
 		   op, admf, atomic_load(&s->uweight), cfg->weight, since < 0 ? 0 : since,
 		   1 /* check status: not run */, 0 /* check result: unknown */, health,
 		   cfg->disabled ? CHK_ST_PAUSED : 0, 0 /* agent state */, s->be->conf->uuid_set ? 1 : 0,
 		   sc->puid_set ? 1 : 0, "-" /* fqdn */,
 		   (srv_addr(s)->flags & ADDR_F_PORT_SET) ? (unsigned)srv_addr(s)->port_lo : 0u, "-" /* srvrecord */,
 		   0 /* use_ssl */, cfg->check_port,
-		   cfg->check_addr_set ? addr_ip(&cfg->check_addr, chk, sizeof(chk)) : "-",
+		   cfg->check_addr_set ? addr_ip_str(&cfg->check_addr, chk, sizeof(chk)) : "-",
 		   "-" /* agent addr */, 0 /* agent port */);
+}
+
+/* Where a "show servers state" dump stands: a backend and a server index
+ * (runtime arrays that live as long as the process, see
+ * docs/architecture.md).
+ */
+struct state_dump {
+	const struct be_rt *only; /* NULL for every backend */
+	const struct proxy *px;   /* configuration order, NULL at the end */
+	int b, i;
+};
+
+/* The next server of <d>, or NULL at the end. */
+static const struct srv_rt *state_next(struct state_dump *d)
+{
+	while (d->px) {
+		if (d->b >= rt.nbe) {
+			d->px = d->px->next;
+			d->b = d->i = 0;
+			continue;
+		}
+		const struct be_rt *be = &rt.bes[d->b];
+		if (be->conf != d->px || (d->only && be != d->only) || d->i >= be->nsrv) {
+			d->b++;
+			d->i = 0;
+			continue;
+		}
+		return &be->srv[d->i++];
+	}
+	return NULL;
+}
+
+static int servers_state_step(struct cli_conn *c, void *ctx)
+{
+	struct state_dump *d = ctx;
+	do {
+		const struct srv_rt *s = state_next(d);
+		if (!s)
+			return 1;
+		server_state_line(c, s);
+	} while (!cli_chunk_full(c));
+	return 0;
 }
 
 static void show_servers_state(struct cli_conn *c, char **args, int nargs)
@@ -87,14 +119,67 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 		      "srv_check_result srv_check_health srv_check_state srv_agent_state "
 		      "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
 		      "srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
-	for (const struct proxy *px = rt.cfg->proxies; px; px = px->next)
-		for (int b = 0; b < rt.nbe; b++) {
-			const struct be_rt *be = &rt.bes[b];
-			if (be->conf != px || (only && be != only))
-				continue;
-			for (int i = 0; i < be->nsrv; i++)
-				server_state_line(c, &be->srv[i]);
-		}
+	struct state_dump *d = xcalloc(1, sizeof(*d));
+	d->only = only;
+	d->px = rt.cfg->proxies;
+	cli_dump(c, servers_state_step, free, d);
+}
+
+/* One "show servers conn" line: HAProxy 2.6's columns; used_max and
+ * need_est (estimates HAProxy keeps for its pool purges) are 0.
+ */
+static void server_conn_line(struct cli_conn *c, const struct srv_rt *s)
+{
+	const struct hl_addr *a = srv_addr(s);
+	const struct server_cfg *cfg = &s->conf->cfg;
+	char ip[INET6_ADDRSTRLEN + 1];
+	int safe_nb = 0, unsafe_nb = 0, per[MAX_THREADS];
+	for (int t = 0; t < rt.nbthread; t++) {
+		int sf, us;
+		http_pool_idle_on(s, t, &sf, &us);
+		safe_nb += sf;
+		unsafe_nb += us;
+		per[t] = sf + us;
+	}
+	cli_printf(c, "%s/%s %d/%d %s %u - %u %d 0 0 %d %d %d %d", s->be->conf->id, s->conf->id,
+	           s->be->conf->uuid, s->conf->puid, addr_ip_str(a, ip, sizeof(ip)),
+	           (a->flags & ADDR_F_PORT_SET) ? (unsigned)a->port_lo : 0u, cfg->pool_purge_delay,
+	           atomic_load(&s->cur_conns), unsafe_nb, safe_nb, cfg->pool_max_conn,
+	           atomic_load(&s->idle_conns));
+	for (int t = 0; t < rt.nbthread; t++)
+		cli_printf(c, " %d", per[t]);
+	cli_printf(c, "\n");
+}
+
+static int servers_conn_step(struct cli_conn *c, void *ctx)
+{
+	struct state_dump *d = ctx;
+	do {
+		const struct srv_rt *s = state_next(d);
+		if (!s)
+			return 1;
+		server_conn_line(c, s);
+	} while (!cli_chunk_full(c));
+	return 0;
+}
+
+/* "show servers conn [<backend>]": by name only, as HAProxy 2.6 does (its
+ * manual also mentions numeric ids, which 2.6 does not find)
+ */
+static void show_servers_conn(struct cli_conn *c, char **args, int nargs)
+{
+	const struct be_rt *only = NULL;
+	if (nargs > 3 && !(only = runtime_backend_by_name(args[3], strlen(args[3])))) {
+		cli_printf(c, "Can't find backend.\n");
+		return;
+	}
+	cli_printf(c, "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max "
+	              "need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[%d]\n",
+	           rt.nbthread);
+	struct state_dump *d = xcalloc(1, sizeof(*d));
+	d->only = only;
+	d->px = rt.cfg->proxies;
+	cli_dump(c, servers_conn_step, free, d);
 }
 
 static void show_backend(struct cli_conn *c, char **args, int nargs)
@@ -110,6 +195,9 @@ static const struct cli_cmd servers_state_cmds[] = {
 	{{"show", "servers", "state"}, "show servers state [<backend>]",
 	 "dump volatile server information (all or for a single backend)", CLI_LEVEL_USER,
 	 show_servers_state},
+	{{"show", "servers", "conn"}, "show servers conn [<backend>]",
+	 "dump server connections status (all or for a single backend)", CLI_LEVEL_USER,
+	 show_servers_conn},
 	{{"show", "backend"}, "show backend", "list backends in the current running config",
 	 CLI_LEVEL_USER, show_backend},
 };

@@ -199,12 +199,20 @@ static void cmd_show_sess(struct cli_conn *c, char **args, int nargs)
 		return;
 	}
 	struct gather *g = gather_run(0);
+	struct strbuf all = {0};
 	pthread_mutex_lock(&g->lock);
 	for (int i = 0; i < rt.nbthread; i++)
 		if (g->out[i].p)
-			cli_printf(c, "%s", g->out[i].p);
+			sb_put(&all, g->out[i].p, g->out[i].len);
 	pthread_mutex_unlock(&g->lock);
 	gather_unref(g);
+	/* the lines are a copy taken at one instant: sent in pieces */
+	if (all.failed)
+		cli_printf(c, "Out of memory.\n");
+	if (all.len && !all.failed)
+		cli_dump_text(c, all.p, all.len);
+	else
+		sb_free(&all);
 }
 
 /* "shutdown session <id>": ends the stream with that id, if any. */

@@ -323,3 +323,16 @@ void http_pool_flush(void)
 	pthread_mutex_unlock(&pools->lock);
 	timer_set(&pools->purge, 0);
 }
+
+void http_pool_idle_on(const struct srv_rt *srv, int thread, int *safe, int *unsafe)
+{
+	struct idle_pools *p = atomic_load(&all_pools[thread]);
+	*safe = *unsafe = 0;
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	struct idle_list *l = list_in(p, srv);
+	for (struct idle_conn *c = l ? l->first : NULL; c; c = c->next)
+		(*(c->uses >= 2 ? safe : unsafe))++;
+	pthread_mutex_unlock(&p->lock);
+}

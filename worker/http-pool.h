@@ -33,3 +33,9 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses);
 
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);
+
+/* Idle connections to <srv> parked on thread <thread>: *safe those that
+ * completed at least two transactions (proof that the server keeps
+ * connections alive), *unsafe the others.
+ */
+void http_pool_idle_on(const struct srv_rt *srv, int thread, int *safe, int *unsafe);

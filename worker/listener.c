@@ -280,6 +280,7 @@ static void listener_cb(struct ev_handler *h, uint32_t ev)
 		atomic_fetch_add(&rt.cum_conns, 1);
 		atomic_fetch_add(&l->fe->cum_conns, 1);
 		count_connection(l);
+		LOOP_ACT_ADD(accepted, 1);
 		stream_accept(l, fd, &ss);
 	}
 }

@@ -110,6 +110,7 @@ static int run_timers(struct wthread *th)
 		}
 		heap_remove(th, t);
 		t->expire = 0;
+		LOOP_ACT_ADD(ctxsw, 1);
 		t->cb(t);
 		th->now_ms = now_ms();
 	}
@@ -212,13 +213,38 @@ void task_cancel(struct task *t)
 static void run_tasks(struct wthread *th)
 {
 	struct task *t = th->runq_head;
+	uint32_t n = 0;
 	th->runq_head = th->runq_tail = NULL;
+	if (!t)
+		LOOP_ACT_ADD(empty_rq, 1);
 	while (t) {
 		struct task *next = t->next;
 		t->queued = 0;
 		t->cb(t);
 		t = next;
+		n++;
 	}
+	LOOP_ACT_ADD(tasksw, n);
+	LOOP_ACT_ADD(ctxsw, n);
+}
+
+/* Monotonic time in microseconds. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Folds the work time of one turn, <us>, into the moving average. */
+static void account_turn(uint64_t us)
+{
+	uint32_t avg = atomic_load_explicit(&curthr->act.avg_loop_us, memory_order_relaxed);
+	int64_t d = ((int64_t)us - (int64_t)avg) / 16;
+	if (d == 0 && us != avg)
+		d = us > avg ? 1 : -1;
+	atomic_store_explicit(&curthr->act.avg_loop_us, (uint32_t)((int64_t)avg + d),
+	                      memory_order_relaxed);
 }
 
 void loop_run(struct wthread *t)
@@ -233,23 +259,39 @@ void loop_run(struct wthread *t)
 	curthr = t;
 	rcu_register_thread();
 	log_batching = 1;
+	uint64_t woke = now_us();
 	while (!t->stop) {
 		t->now_ms = now_ms();
 		int timeout = run_timers(t);
 		run_tasks(t);
 		flush_graveyard(t);
-		if (t->runq_head)
+		int rq = 0;
+		for (struct task *q = t->runq_head; q; q = q->next)
+			rq++;
+		atomic_store_explicit(&t->act.rq_len, rq, memory_order_relaxed);
+		atomic_store_explicit(&t->act.wq_len, t->heap_len, memory_order_relaxed);
+		if (rq)
 			timeout = 0;
 		log_flush_thread(); /* the lines of this turn, before sleeping */
+		account_turn(now_us() - woke);
+		LOOP_ACT_ADD(loops, 1);
 		rcu_quiescent_state();
 		rcu_thread_offline();
+		atomic_store_explicit(&t->act.polling, 1, memory_order_relaxed);
 		int n = epoll_wait(t->epfd, evs, max_events, timeout);
+		atomic_store_explicit(&t->act.polling, 0, memory_order_relaxed);
 		rcu_thread_online();
+		woke = now_us();
 		t->now_ms = now_ms();
+		if (n > 0)
+			LOOP_ACT_ADD(poll_io, 1);
+		else if (n == 0)
+			LOOP_ACT_ADD(poll_exp, 1);
 		for (int i = 0; i < n; i++) {
 			struct ev_handler *h = evs[i].data.ptr;
 			h->cb(h, evs[i].events);
 		}
+		LOOP_ACT_ADD(ctxsw, n > 0 ? (uint32_t)n : 0);
 		flush_graveyard(t);
 	}
 	log_batching = 0;

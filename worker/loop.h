@@ -9,6 +9,7 @@
  */
 #pragma once
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <urcu/wfcqueue.h>
 
@@ -34,6 +35,30 @@ struct mail {
 	void (*cb)(struct mail *m);
 };
 
+/* Counters of "show activity" and "show threads". Only the owning thread
+ * writes them (LOOP_ACT_ADD: a relaxed load and store, no locked
+ * instruction); the CLI thread reads them with relaxed loads.
+ */
+struct loop_activity {
+	_Atomic uint32_t loops;       /* loop turns */
+	_Atomic uint32_t ctxsw;       /* callbacks run: events, timers, tasks */
+	_Atomic uint32_t tasksw;      /* tasks run */
+	_Atomic uint32_t empty_rq;    /* turns that found no task to run */
+	_Atomic uint32_t poll_io;     /* polls that returned events */
+	_Atomic uint32_t poll_exp;    /* polls that ended on their timeout */
+	_Atomic uint32_t accepted;    /* connections accepted on this thread */
+	_Atomic uint32_t avg_loop_us; /* moving average of a turn's work */
+	_Atomic int polling;          /* asleep in epoll_wait() */
+	_Atomic int rq_len;           /* tasks queued for the next turn */
+	_Atomic int wq_len;           /* timers armed */
+};
+
+#define LOOP_ACT_ADD(field, n)                                                                     \
+	atomic_store_explicit(                                                                     \
+	    &curthr->act.field,                                                                    \
+	    atomic_load_explicit(&curthr->act.field, memory_order_relaxed) + (n),                 \
+	    memory_order_relaxed)
+
 struct wthread {
 	int id;
 	int epfd;
@@ -52,6 +77,7 @@ struct wthread {
 	struct task *runq_head, *runq_tail;
 	void **graveyard; /* freed after the current batch of events */
 	int grave_len, grave_cap;
+	struct loop_activity act;
 };
 
 extern __thread struct wthread *curthr;

@@ -16,3 +16,12 @@ size_t pool_buf_size(void);
 
 /* Buffers held by the current thread's pool (for tests and show pools). */
 int pool_buf_cached(void);
+
+/* Buffers of every thread: allocated (in use or cached), held in thread
+ * caches, and allocations that failed.
+ */
+struct pool_usage {
+	long allocated, cached;
+	unsigned long failed;
+};
+struct pool_usage pool_buf_usage(void);

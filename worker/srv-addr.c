@@ -36,19 +36,6 @@ void srv_publish_addr(struct srv_rt *s, const struct hl_addr *a)
 		call_rcu(&caa_container_of(old, struct addr_version, a)->rcu, free_version);
 }
 
-/* The IP of <a> without brackets nor port ("-" when it has none). */
-static const char *ip_text(const struct hl_addr *a, char *buf, size_t len)
-{
-	const void *ip = NULL;
-	if (a->ss.ss_family == AF_INET)
-		ip = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else if (a->ss.ss_family == AF_INET6)
-		ip = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	if (!ip || !inet_ntop(a->ss.ss_family, ip, buf, (socklen_t)len))
-		snprintf(buf, len, "-");
-	return buf;
-}
-
 /* The port of <a> as HAProxy writes it: "+N"/"-N" for a port map. */
 static const char *port_text(const struct hl_addr *a, char *buf, size_t len)
 {
@@ -62,10 +49,7 @@ static const char *port_text(const struct hl_addr *a, char *buf, size_t len)
 void srv_addr_set_port(struct hl_addr *a, uint16_t port)
 {
 	a->port_lo = a->port_hi = port;
-	if (a->ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-	else if (a->ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+	sockaddr_set_port(&a->ss, port);
 }
 
 int srv_addr_set_ip(struct hl_addr *a, const char *txt)
@@ -171,8 +155,8 @@ void cli_set_server_addr(struct cli_conn *c, struct srv_rt *s, char **args, int 
 	}
 	struct answer m = {.len = 0};
 	char was[INET6_ADDRSTRLEN + 1], now[INET6_ADDRSTRLEN + 1];
-	ip_text(cur, was, sizeof(was));
-	ip_text(&next, now, sizeof(now));
+	addr_ip_str(cur, was, sizeof(was));
+	addr_ip_str(&next, now, sizeof(now));
 	if (strcmp(was, now))
 		say(&m, "IP changed from '%s' to '%s'", was, now);
 	else

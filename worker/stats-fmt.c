@@ -3,6 +3,7 @@
  * <value>") and its JSON arrays. The typed and JSON forms only carry the
  * fields that hold a value; tags and types come from worker/stats-cols.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker/stats.h"
@@ -148,30 +149,21 @@ static void json_row(struct strbuf *b, const struct stat_row *r)
 	sb_put(b, "]", 1);
 }
 
-struct dump_ctx {
-	struct strbuf *b;
-	enum stats_fmt fmt;
-	int rows;
-};
-
-static void dump_row(const struct stat_row *r, void *arg)
+static void dump_row(struct strbuf *b, enum stats_fmt fmt, const struct stat_row *r, int rows)
 {
-	struct dump_ctx *d = arg;
-	if (d->fmt == STATS_FMT_CSV) {
-		csv_row(d->b, r);
-	} else if (d->fmt == STATS_FMT_TYPED) {
-		typed_row(d->b, r);
+	if (fmt == STATS_FMT_CSV) {
+		csv_row(b, r);
+	} else if (fmt == STATS_FMT_TYPED) {
+		typed_row(b, r);
 	} else {
-		if (d->rows)
-			sb_put(d->b, ",", 1);
-		json_row(d->b, r);
+		if (rows)
+			sb_put(b, ",", 1);
+		json_row(b, r);
 	}
-	d->rows++;
 }
 
-void stats_dump(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter *f)
+static void dump_header(struct strbuf *b, enum stats_fmt fmt)
 {
-	struct dump_ctx d = {.b = b, .fmt = fmt};
 	if (fmt == STATS_FMT_CSV) {
 		sb_puts(b, "# ");
 		for (int i = 0; i < STAT_NCOLS; i++)
@@ -180,7 +172,35 @@ void stats_dump(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter 
 	} else if (fmt == STATS_FMT_JSON) {
 		sb_put(b, "[", 1);
 	}
-	stats_foreach(f, dump_row, &d);
-	if (fmt == STATS_FMT_JSON)
-		sb_put(b, "]\n", 2);
+}
+
+int stats_dump_some(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter *f,
+                    struct stats_cursor *cur, struct stat_row *row, size_t limit)
+{
+	if (!cur->started) {
+		dump_header(b, fmt);
+		cur->started = 1;
+	}
+	while (b->len < limit && !b->failed) {
+		if (!stats_next(cur, f, row)) {
+			if (fmt == STATS_FMT_JSON)
+				sb_put(b, "]\n", 2);
+			return 1;
+		}
+		dump_row(b, fmt, row, cur->rows++);
+	}
+	return b->failed;
+}
+
+void stats_dump(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter *f)
+{
+	struct stat_row *row = malloc(sizeof(*row));
+	if (!row) {
+		b->failed = 1;
+		return;
+	}
+	struct stats_cursor cur;
+	stats_cursor_init(&cur);
+	stats_dump_some(b, fmt, f, &cur, row, (size_t)-1);
+	free(row);
 }

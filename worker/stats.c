@@ -358,40 +358,116 @@ static int srv_visible(const struct srv_rt *s, unsigned flags)
 	return 1;
 }
 
+void stats_cursor_init(struct stats_cursor *cur)
+{
+	*cur = (struct stats_cursor){.px = rt.cfg->proxies};
+}
+
+/* Moves <cur> to the next proxy. */
+static void cursor_next_proxy(struct stats_cursor *cur)
+{
+	cur->px = cur->px->next;
+	cur->fe = cur->be = cur->srv = 0;
+}
+
+/* The row of the next backend position of <cur> in proxy <px>, if it is
+ * one <f> selects: its servers, then the backend itself. Returns 1 with a
+ * row, 0 when the position was skipped.
+ */
+static int cursor_backend(struct stats_cursor *cur, const struct stats_filter *f,
+                          struct stat_row *r)
+{
+	const struct be_rt *be = &rt.bes[cur->be];
+	if (be->conf != cur->px) {
+		cur->be++;
+		return 0;
+	}
+	if (cur->srv < be->nsrv && (f->types & (1 << STAT_SRV))) {
+		const struct srv_rt *s = &be->srv[cur->srv++];
+		if ((f->sid != -1 && s->conf->puid != f->sid) || !srv_visible(s, f->flags))
+			return 0;
+		server_row(r, s);
+		return 1;
+	}
+	cur->be++;
+	cur->srv = 0;
+	if (!(f->types & (1 << STAT_BE)))
+		return 0;
+	backend_row(r, be);
+	return 1;
+}
+
+int stats_next(struct stats_cursor *cur, const struct stats_filter *f, struct stat_row *r)
+{
+	while (cur->px) {
+		const struct proxy *px = cur->px;
+		if ((f->iid != -1 && px->uuid != f->iid) || (f->px_visible && !f->px_visible(px, f->arg))) {
+			cursor_next_proxy(cur);
+			continue;
+		}
+		if (cur->fe < rt.nfe && (f->types & (1 << STAT_FE))) {
+			struct fe_rt *fe = &rt.fes[cur->fe++];
+			if (fe->conf == px) {
+				frontend_row(r, fe);
+				return 1;
+			}
+			continue;
+		}
+		if (cur->be < rt.nbe) {
+			if (cursor_backend(cur, f, r))
+				return 1;
+			continue;
+		}
+		cursor_next_proxy(cur);
+	}
+	return 0;
+}
+
 void stats_foreach(const struct stats_filter *f, void (*cb)(const struct stat_row *r, void *arg),
                    void *arg)
 {
 	struct stat_row *r = malloc(sizeof(*r));
 	if (!r)
 		return;
-	for (const struct proxy *px = rt.cfg->proxies; px; px = px->next) {
-		if ((f->iid != -1 && px->uuid != f->iid) ||
-		    (f->px_visible && !f->px_visible(px, f->arg)))
-			continue;
-		for (int i = 0; i < rt.nfe && (f->types & (1 << STAT_FE)); i++) {
-			if (rt.fes[i].conf == px) {
-				frontend_row(r, &rt.fes[i]);
-				cb(r, arg);
-			}
-		}
-		for (int b = 0; b < rt.nbe; b++) {
-			const struct be_rt *be = &rt.bes[b];
-			if (be->conf != px)
-				continue;
-			for (int i = 0; i < be->nsrv && (f->types & (1 << STAT_SRV)); i++) {
-				if ((f->sid != -1 && be->srv[i].conf->puid != f->sid) ||
-				    !srv_visible(&be->srv[i], f->flags))
-					continue;
-				server_row(r, &be->srv[i]);
-				cb(r, arg);
-			}
-			if (f->types & (1 << STAT_BE)) {
-				backend_row(r, be);
-				cb(r, arg);
-			}
-		}
-	}
+	struct stats_cursor cur;
+	stats_cursor_init(&cur);
+	while (stats_next(&cur, f, r))
+		cb(r, arg);
 	free(r);
+}
+
+/* What a "show stat" dump keeps between its pieces: the filter, the
+ * format and a cursor (positions in the configuration and in the runtime
+ * arrays, which live as long as the process), never a pointer read under
+ * RCU.
+ */
+struct stat_dump {
+	struct stats_filter f;
+	enum stats_fmt fmt;
+	struct stats_cursor cur;
+	struct stat_row *row;
+	struct strbuf b;
+};
+
+static int show_stat_step(struct cli_conn *c, void *ctx)
+{
+	struct stat_dump *d = ctx;
+	d->b.len = 0;
+	int done = stats_dump_some(&d->b, d->fmt, &d->f, &d->cur, d->row, CLI_CHUNK);
+	if (d->b.failed) {
+		cli_printf(c, "Out of memory.\n");
+		return 1;
+	}
+	cli_put(c, d->b.p ? d->b.p : "", d->b.len);
+	return done;
+}
+
+static void show_stat_release(void *ctx)
+{
+	struct stat_dump *d = ctx;
+	sb_free(&d->b);
+	free(d->row);
+	free(d);
 }
 
 /* "show stat [domain proxy] [{<iid>|<proxy>} <type> <sid>] [typed|json]
@@ -445,13 +521,19 @@ static void show_stat(struct cli_conn *c, char **args, int nargs)
 			return;
 		}
 	}
-	struct strbuf b = {0};
-	stats_dump(&b, fmt, &f);
-	if (b.failed)
+	struct stat_dump *d = calloc(1, sizeof(*d));
+	struct stat_row *row = malloc(sizeof(*row));
+	if (!d || !row) {
+		free(d);
+		free(row);
 		cli_printf(c, "Out of memory.\n");
-	else if (b.len)
-		cli_printf(c, "%s", b.p);
-	sb_free(&b);
+		return;
+	}
+	d->f = f;
+	d->fmt = fmt;
+	d->row = row;
+	stats_cursor_init(&d->cur);
+	cli_dump(c, show_stat_step, show_stat_release, d);
 }
 
 static const struct cli_cmd stat_cmds[] = {

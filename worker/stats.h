@@ -48,10 +48,32 @@ void stats_filter_init(struct stats_filter *f);
 void stats_foreach(const struct stats_filter *f, void (*cb)(const struct stat_row *r, void *arg),
                    void *arg);
 
+/* A position in the rows: the proxy and the next frontend, backend and
+ * server indexes to look at. The configuration and the runtime arrays
+ * never change while the process runs, so a cursor stays valid across
+ * event-loop turns.
+ */
+struct stats_cursor {
+	const struct proxy *px; /* NULL at the end */
+	int fe, be, srv;
+	int rows;    /* rows produced so far */
+	int started; /* the header went out */
+};
+
+void stats_cursor_init(struct stats_cursor *cur);
+/* Fills <r> with the next row <f> selects from <cur>; 0 at the end. */
+int stats_next(struct stats_cursor *cur, const struct stats_filter *f, struct stat_row *r);
+
 /* Appends the rows <f> selects to <b> in <fmt>, as "show stat" prints them
  * (CSV header line included).
  */
 void stats_dump(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter *f);
+/* The same in pieces: appends rows from <cur> (header first, footer last)
+ * until <b> holds at least <limit> bytes or the rows end, using <row> as
+ * scratch. Returns 1 once everything was appended.
+ */
+int stats_dump_some(struct strbuf *b, enum stats_fmt fmt, const struct stats_filter *f,
+                    struct stats_cursor *cur, struct stat_row *row, size_t limit);
 
 /* Appends "show info" to <b> in <fmt>. */
 void info_dump(struct strbuf *b, enum stats_fmt fmt);

@@ -6,7 +6,7 @@
 #
 #   tests/bench/stat-large.sh
 #
-# For each proxy (nbthread 2): an HTTP frontend in front of
+# For each proxy (nbthread STAT_NBTHREAD): an HTTP frontend in front of
 # build/bench/origin (http mode, 100-byte bodies), then
 #   1. the time of STAT_ROUNDS "show stat" (CSV) and "show stat json"
 #      answers, read whole over the stats socket, median reported;
@@ -16,6 +16,8 @@
 # The table is printed and written to build/bench/stat-large-<date>.md.
 #
 # Knobs: STAT_SERVERS=10000 STAT_BACKENDS=100 STAT_ROUNDS=5 STAT_SECONDS=5
+#        STAT_NBTHREAD=2 (1 puts all the traffic on the thread that answers
+#        the CLI; with 2, how many connections share it varies by run)
 #        HALYARD_BIN=build/halyard HAPROXY_BIN=$(command -v haproxy)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -26,6 +28,7 @@ SERVERS=${STAT_SERVERS:-10000}
 BACKENDS=${STAT_BACKENDS:-100}
 ROUNDS=${STAT_ROUNDS:-5}
 SECS=${STAT_SECONDS:-5}
+NBTHREAD=${STAT_NBTHREAD:-2}
 HALYARD_BIN=${HALYARD_BIN:-build/halyard}
 HAPROXY_BIN=${HAPROXY_BIN:-$(command -v haproxy 2>/dev/null || echo /usr/sbin/haproxy)}
 for b in "$HALYARD_BIN" "$HAPROXY_BIN"; do
@@ -53,10 +56,11 @@ pids+=($!)
 
 # config <sock> <port>: one frontend, BACKENDS backends of SERVERS in all
 config() {
-	python3 - "$1" "$2" "$p_origin" "$SERVERS" "$BACKENDS" <<'EOF'
+	python3 - "$1" "$2" "$p_origin" "$SERVERS" "$BACKENDS" "$NBTHREAD" <<'EOF'
 import sys
 sock, port, origin, servers, backends = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-out = [f"global\n    stats socket {sock} level admin\n    nbthread 2\n    maxconn 1000",
+nbthread = int(sys.argv[6])
+out = [f"global\n    stats socket {sock} level admin\n    nbthread {nbthread}\n    maxconn 1000",
        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s",
        f"frontend fe\n    bind 127.0.0.1:{port}\n    default_backend live",
        f"backend live\n    server o 127.0.0.1:{origin}"]
@@ -130,7 +134,7 @@ done
 
 out=build/bench/stat-large-$(date +%Y%m%d-%H%M%S).md
 {
-	echo "show stat with $SERVERS servers in $BACKENDS backends, nbthread 2 ($(nproc) CPUs), $(date -u +%Y-%m-%d)"
+	echo "show stat with $SERVERS servers in $BACKENDS backends, nbthread $NBTHREAD ($(nproc) CPUs), $(date -u +%Y-%m-%d)"
 	echo
 	echo "| proxy | show stat (CSV) | show stat json | RSS | traffic alone: req/s / p99 / max | while show stat runs: req/s / p99 / max |"
 	echo "|---|---:|---:|---:|---:|---:|"

@@ -28,6 +28,21 @@ static struct tls_bind_cfg *bind_tls(struct cfg_ctx *ctx)
 	return b->tls;
 }
 
+void tls_bind_cfg_free(struct tls_bind_cfg *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->ncerts; i++)
+		tls_cert_free(t->certs[i]);
+	free(t->certs);
+	free(t->alpn);
+	free(t->alpn_text);
+	free(t->ciphers);
+	free(t->ciphersuites);
+	free(t->curves);
+	free(t);
+}
+
 static void set_str(char **slot, const char *v)
 {
 	free(*slot);

@@ -38,3 +38,8 @@ struct tls_global_cfg {
 };
 
 extern struct tls_global_cfg tls_global;
+
+/* Frees the TLS settings of a bind line that was not kept (parse errors):
+ * certificates and strings; contexts are never built for such a line.
+ */
+void tls_bind_cfg_free(struct tls_bind_cfg *t);

@@ -84,7 +84,7 @@ static void collect_names(struct tls_cert *c)
 	}
 }
 
-static void cert_free(struct tls_cert *c)
+void tls_cert_free(struct tls_cert *c)
 {
 	X509_free(c->x509);
 	sk_X509_pop_free(c->chain, X509_free);
@@ -142,7 +142,7 @@ static struct tls_cert *load_file(const char *path, char **err)
 	collect_names(c);
 	return c;
 fail:
-	cert_free(c);
+	tls_cert_free(c);
 	return NULL;
 }
 

@@ -57,6 +57,9 @@ struct tls_ctx {
  */
 int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err);
 
+/* Frees a certificate loaded by tls_cert_load(). */
+void tls_cert_free(struct tls_cert *c);
+
 /* Builds the contexts of a bind line from <cfg> (global defaults already
  * applied). Returns NULL with *<err> set when a setting is refused by
  * OpenSSL (cipher list, curves...).

@@ -15,6 +15,7 @@
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "conf/parser.h"
+#include "conf/ssl-bind.h"
 
 /* Builds the bind_conf list for the comma-separated addresses of <text>. */
 static int bind_expand(struct cfg_ctx *ctx, const char *text, struct bind_conf **out, char **err)
@@ -65,6 +66,8 @@ static int bind_expand(struct cfg_ctx *ctx, const char *text, struct bind_conf *
 void bind_conf_release(struct bind_conf *b)
 {
 	addr_release(&b->addr);
+	tls_bind_cfg_free(b->tls); /* only a line that failed owns it alone */
+	b->tls = NULL;
 	free(b->name);
 	free(b->file);
 	free(b->interface);

@@ -10,6 +10,7 @@
 #include "conf/log.h"
 
 struct proxy;
+struct tls_bind_cfg;
 struct h1_case_map;
 struct lb_algo;
 struct logfmt;
@@ -150,6 +151,7 @@ struct bind_conf {
 	char *interface;
 	int mss;
 	int shards; /* listening sockets per address, 0 = default */
+	struct tls_bind_cfg *tls; /* TLS options (conf/ssl-bind.h), NULL: none */
 	struct proxy *px;
 	struct bind_conf *next;
 };

@@ -14,7 +14,7 @@ PKGS=(
 	clang libclang-rt-14-dev        # clang + libFuzzer/ASan runtime (fuzz build)
 	varnish                         # varnishtest, runs tests/vtc
 	socat curl wrk nghttp2-client haproxy nginx-light
-	python3 procps iproute2
+	python3 procps iproute2 openssl
 	redis-server postgresql mariadb-server   # real peers of the protocol health checks
 )
 DAEMONS=(haproxy nginx redis-server postgresql mariadb)

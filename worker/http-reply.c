@@ -283,7 +283,7 @@ static int drain_client(struct stream *s)
 {
 	char junk[4096];
 	for (int i = 0; i < 16; i++) {
-		ssize_t n = recv(s->cli.fd, junk, sizeof(junk), MSG_DONTWAIT);
+		ssize_t n = side_recv(&s->cli, junk, sizeof(junk));
 		if (n > 0)
 			continue;
 		return n == 0 || errno != EAGAIN;
@@ -349,7 +349,7 @@ void http_flush(struct stream *s)
 			stream_arm_timer(s);
 			return;
 		}
-		shutdown(s->cli.fd, SHUT_WR);
+		side_shutw(&s->cli);
 		s->cli.shutw = 1;
 		t->lingering = 1;
 		uint32_t to = stream_to_client(s);
@@ -583,13 +583,12 @@ void http_process(struct stream *s)
 void http_soft_stop(struct stream *s)
 {
 	struct http_txn *t = s->txn;
-	char c;
 	t->cli_close = 1;
 	if (s->state != ST_HTTP_REQ || t->cin.tail != t->cin.head ||
 	    (s->rsp.data && s->rsp.tail != s->rsp.head))
 		return;
 	/* a request may already wait in the socket: then it is served first */
-	if (recv(s->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+	if (side_has_input(&s->cli)) {
 		s->cli.rd_ready = 1;
 		stream_wakeup(s);
 		return;

@@ -379,8 +379,7 @@ static int wait_for_body(struct stream *s, uint32_t have)
 		return 0; /* wait-for-body at-least: enough of it */
 	if ((t->req.flags & HMF_EXPECT_100) && !t->sent_100) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		if (send(s->cli.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) ==
-		    (ssize_t)sizeof(cont) - 1)
+		if (side_send_interim(&s->cli, cont, sizeof(cont) - 1))
 			t->sent_100 = 1;
 	}
 	t->waiting_body = 1;

@@ -13,6 +13,7 @@
 #include "common/msg.h"
 #include "common/strbuf.h"
 #include "common/version.h"
+#include "worker/tls-hs.h"
 #include "worker/log.h"
 #include "worker/counters.h"
 #include "worker/runtime.h"
@@ -103,8 +104,6 @@ static void collect(struct info_list *l)
 		const char *name, *tags;
 	} zeros[] = {
 	    {20, "MaxSslConns", "MMP:u32"},
-	    {21, "CurrSslConns", "MGP:u32"},
-	    {22, "CumSslConns", "MCP:u32"},
 	    {23, "Maxpipes", "CLP:u32"},
 	    {24, "PipesUsed", "MGP:u32"},
 	    {25, "PipesFree", "MGP:u32"},
@@ -113,7 +112,6 @@ static void collect(struct info_list *l)
 	    {34, "MaxSslRate", "MMP:u32"},
 	    {35, "SslFrontendKeyRate", "MGP:u32"},
 	    {36, "SslFrontendMaxKeyRate", "MMP:u32"},
-	    {37, "SslFrontendSessionReuse_pct", "MGP:u32"},
 	    {38, "SslBackendKeyRate", "MRP:u32"},
 	    {39, "SslBackendMaxKeyRate", "MMP:u32"},
 	    {40, "SslCacheLookups", "MCP:u32"},
@@ -126,6 +124,12 @@ static void collect(struct info_list *l)
 	};
 	for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
 		add(l, zeros[i].pos, zeros[i].name, zeros[i].tags, "0");
+	struct tls_stats ts;
+	tls_stats_sum(&ts);
+	add(l, 21, "CurrSslConns", "MGP:u32", "%llu", ts.cur);
+	add(l, 22, "CumSslConns", "MCP:u32", "%llu", ts.cum);
+	add(l, 37, "SslFrontendSessionReuse_pct", "MGP:u32", "%llu",
+	    ts.done ? ts.reused * 100 / ts.done : 0);
 	uint64_t now = now_ms();
 	add(l, 26, "ConnRate", "MRP:u32", "%u", freq_ctr_read(&rt.conn_per_sec, now));
 	add(l, 27, "ConnRateLimit", "CLP:u32", "%u", atomic_load(&rt.conn_rate_lim));

@@ -1,4 +1,5 @@
 #include "worker/listener.h"
+#include "conf/ssl-bind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,6 +304,7 @@ int listeners_bind_all(void)
 			if (l->fd < 0)
 				return -1;
 			l->bind = b;
+			l->tls = b->tls && b->tls->ssl ? b->tls->ctx : NULL;
 			l->backlog = backlog;
 			l->fe = fe;
 			l->maxconn = b->maxconn;

@@ -137,6 +137,7 @@ static char state_letter(const struct stream *s)
 {
 	switch (s->state) {
 	case ST_PROXY_HDR:
+	case ST_TLS_HS:
 	case ST_INSPECT:
 	case ST_HTTP_REQ:
 		return 'R';
@@ -160,7 +161,7 @@ void log_set_term_cause(struct stream *s, int why)
 	static const char cause[] = {
 	    [TERM_NONE] = '-',    [TERM_CLI_TO] = 'c',   [TERM_SRV_TO] = 's',
 	    [TERM_CLI_ERR] = 'C', [TERM_SRV_ERR] = 'S',  [TERM_CONN_FAIL] = 'S',
-	    [TERM_NO_SRV] = 'S',  [TERM_QUEUE_TO] = 's', [TERM_PROXY_HDR] = 'P',
+	    [TERM_NO_SRV] = 'S',  [TERM_QUEUE_TO] = 's', [TERM_PROXY_HDR] = 'P', [TERM_TLS_HS] = 'C',
 	    [TERM_KILLED] = 'K',  [TERM_DOWN] = 'D',     [TERM_UP] = 'U'};
 	if (why < 0 || why > TERM_UP)
 		return;

@@ -19,6 +19,7 @@
 #include "worker/http-txn.h"
 #include "worker/server-t.h"
 #include "worker/stream.h"
+#include "worker/tls.h"
 
 #define STRM(ctx) ((struct stream *)(ctx)->strm)
 
@@ -602,13 +603,16 @@ VAR(v_rt)
 {
 	return put_int(out, room, STRM(ctx)->log.id, opts, 4);
 }
-VAR(v_ssl)
+/* TLS version and cipher of the client connection; "-" without TLS. */
+VAR(v_sslv)
 {
-	(void)ctx;
-	(void)out;
-	(void)room;
-	(void)opts;
-	return -1;
+	const char *v = tls_version_name(&STRM(ctx)->cli);
+	return v ? put_str(out, room, v, strlen(v), opts) : -1;
+}
+VAR(v_sslc)
+{
+	const char *v = tls_cipher_name(&STRM(ctx)->cli);
+	return v ? put_str(out, room, v, strlen(v), opts) : -1;
 }
 
 static const struct lf_var_kw log_vars[] = {
@@ -624,6 +628,6 @@ static const struct lf_var_kw log_vars[] = {
     {"r", v_r, 0},   {"HM", v_HM, 0},    {"HP", v_HP, 0},    {"HPO", v_HPO, 0}, {"HQ", v_HQ, 0},
     {"HU", v_HU, 0}, {"HV", v_HV, 0},    {"ID", v_ID, 0},    {"pid", v_pid, 0}, {"H", v_H, 0},
     {"f", v_f, 0},   {"ft", v_ft, 0},    {"b", v_b, 0},      {"s", v_s, 0},     {"lc", v_lc, 0},
-    {"rt", v_rt, 0}, {"sslc", v_ssl, 0}, {"sslv", v_ssl, 0},
+    {"rt", v_rt, 0}, {"sslc", v_sslc, 0}, {"sslv", v_sslv, 0},
 };
 LF_REGISTER_VARS(log_vars)

@@ -33,10 +33,13 @@ struct fe_rt {
 	_Atomic uint32_t log_count; /* traffic lines logged (%lc) */
 };
 
+struct tls_ctx;
+
 struct listener {
 	struct ev_handler h;
 	int fd;
 	const struct bind_conf *bind;
+	const struct tls_ctx *tls; /* TLS listener (worker/tls.h), NULL: plain */
 	struct fe_rt *fe;
 	int maxconn;
 	int backlog;

@@ -23,6 +23,8 @@
 #include "worker/http-txn.h"
 #include "worker/listener.h"
 #include "worker/pool.h"
+#include "worker/tls-hs.h"
+#include "worker/tls.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define MAX_IO_ROUNDS 16
@@ -174,6 +176,8 @@ void sbuf_release_if_empty(struct sbuf *b)
 
 static void side_close(struct side *sd)
 {
+	tls_side_uncount(sd);
+	tls_side_free(sd);
 	if (sd->fd >= 0) {
 		/* never duplicated, so close() also removes it from epoll */
 		close(sd->fd);
@@ -238,6 +242,8 @@ static void stream_end(struct stream *s, enum term_cause why)
 {
 	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
 		return; /* answering the client first (or retrying) */
+	if (s->state == ST_TLS_HS)
+		tls_hs_aborted(s, why);
 	if (s->state != ST_CLOSED)
 		log_set_term_cause(s, why);
 	if (s->term == TERM_NONE)
@@ -255,6 +261,14 @@ static void side_events(struct side *sd, uint32_t ev)
 		sd->rdhup = 1;
 	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		sd->wr_ready = 1;
+	if (sd->tls_rd_wants_wr && sd->wr_ready) {
+		sd->tls_rd_wants_wr = 0;
+		sd->rd_ready = 1;
+	}
+	if (sd->tls_wr_wants_rd && sd->rd_ready) {
+		sd->tls_wr_wants_rd = 0;
+		sd->wr_ready = 1;
+	}
 }
 
 static void cli_cb(struct ev_handler *h, uint32_t ev)
@@ -263,6 +277,10 @@ static void cli_cb(struct ev_handler *h, uint32_t ev)
 	if (s->state == ST_CLOSED)
 		return; /* ended earlier in this batch */
 	side_events(&s->cli, ev);
+	if (s->cli.tls_static && s->cli.wr_ready && tls_flush_static(&s->cli) < 0) {
+		stream_end(s, TERM_CLI_ERR);
+		return;
+	}
 	stream_process(s);
 }
 
@@ -390,11 +408,44 @@ int sbuf_append(struct sbuf *out, const char *p, size_t len)
 	return 0;
 }
 
+ssize_t side_recv(struct side *sd, void *buf, size_t len)
+{
+	if (sd->ssl)
+		return tls_recv(sd, buf, len);
+	return recv(sd->fd, buf, len, MSG_DONTWAIT);
+}
+
+ssize_t side_send(struct side *sd, const void *buf, size_t len)
+{
+	if (sd->ssl)
+		return tls_send(sd, buf, len);
+	return send(sd->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+int side_send_interim(struct side *sd, const char *p, size_t len)
+{
+	if (sd->ssl)
+		return tls_send_static(sd, p, len) > 0;
+	return send(sd->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
+}
+
+void side_shutw(struct side *sd)
+{
+	tls_shutw(sd);
+	shutdown(sd->fd, SHUT_WR);
+}
+
+int side_has_input(struct side *sd)
+{
+	char c;
+	return tls_pending(sd) || recv(sd->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 int sbuf_send(struct side *to, struct sbuf *b)
 {
 	if (b->tail <= b->head || !to->wr_ready || to->shutw)
 		return 0;
-	ssize_t n = send(to->fd, b->data + b->head, b->tail - b->head, MSG_NOSIGNAL);
+	ssize_t n = side_send(to, b->data + b->head, b->tail - b->head);
 	if (n > 0) {
 		b->head += (uint32_t)n;
 		to->sent += (uint64_t)n;
@@ -415,15 +466,16 @@ int sbuf_recv(struct side *from, struct sbuf *b, uint64_t *count)
 		return 0;
 	int moved = 0;
 	size_t room = b->size - b->tail;
-	ssize_t n = recv(from->fd, b->data + b->tail, room, 0);
+	ssize_t n = side_recv(from, b->data + b->tail, room);
 	if (n > 0) {
 		b->tail += (uint32_t)n;
 		*count += (uint64_t)n;
 		moved = 1;
 		/* edge-triggered: a short read drained the socket, and new
-		 * data raises a new event; a signalled FIN is read to 0
+		 * data raises a new event; a signalled FIN is read to 0. TLS
+		 * returns one record at a time: only EAGAIN means drained.
 		 */
-		if ((size_t)n < room && !from->rdhup)
+		if ((size_t)n < room && !from->rdhup && !from->ssl)
 			from->rd_ready = 0;
 	} else if (n == 0) {
 		from->shutr = 1;
@@ -543,7 +595,7 @@ static int forward_dir(struct side *from, struct side *to, struct sbuf *b, int *
 	}
 	if (from->shutr && b->head == b->tail && !from->pipe_len && !to->shutw) {
 		if (!last)
-			shutdown(to->fd, SHUT_WR);
+			side_shutw(to);
 		to->shutw = 1;
 		progress = 1;
 	}
@@ -642,6 +694,16 @@ static void stream_process(struct stream *s)
 			stream_arm_timer(s);
 			return;
 		}
+		if (s->cli.ssl) {
+			s->state = ST_TLS_HS;
+			stream_process(s);
+			return;
+		}
+	}
+		/* fall through */
+	case ST_TLS_HS: {
+		if (s->state == ST_TLS_HS && tls_hs_step(s) <= 0)
+			return; /* waiting, or ended */
 		if (tcp_session_rules(s) < 0) {
 			stream_end(s, TERM_NONE);
 			return;
@@ -774,13 +836,18 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	counters_fe_accept(s->fe);
-	if (!l->bind->accept_proxy && tcp_session_rules(s) < 0) {
+	int deferred = l->bind->accept_proxy || l->tls; /* session once PROXY/TLS are done */
+	if (!deferred && tcp_session_rules(s) < 0) {
 		stream_end(s, TERM_NONE);
 		return;
 	}
-	if (!l->bind->accept_proxy)
+	if (!deferred)
 		log_handshake_done(s);
 	s->state = l->bind->accept_proxy ? ST_PROXY_HDR : ST_ASSIGN;
+	if (tls_hs_start(s) < 0) {
+		stream_end(s, TERM_CLI_ERR);
+		return;
+	}
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
 		if (http_txn_new(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
@@ -788,7 +855,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		}
 		if (s->state == ST_ASSIGN)
 			s->state = ST_HTTP_REQ;
-		if (s->fe->conf->to.http_request)
+		if (s->fe->conf->to.http_request && !deferred)
 			s->cli_exp = deadline(s->fe->conf->to.http_request);
 	}
 	if (!s->txn && s->fe->conf->switching_rules)
@@ -801,8 +868,8 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	}
 	s->retries_left = s->be ? s->be->conf->retries : 0;
 	unsigned opts = s->fe->conf->options | (s->be ? s->be->conf->options : 0);
-	s->splice_req = splice_mode(opts, PXO_SPLICE_REQ);
-	s->splice_rsp = splice_mode(opts, PXO_SPLICE_RSP);
+	s->splice_req = l->tls ? SPLICE_OFF : splice_mode(opts, PXO_SPLICE_REQ);
+	s->splice_rsp = l->tls ? SPLICE_OFF : splice_mode(opts, PXO_SPLICE_RSP);
 	stream_process(s);
 }
 

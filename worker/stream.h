@@ -27,10 +27,21 @@ struct sbuf {
 	uint32_t head, tail, size;
 };
 
+struct ssl_st;
+
 struct side {
 	int fd;
 	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
 	unsigned rdhup : 1; /* the peer's FIN was signalled: read until 0 */
+	/* TLS (worker/tls.h): handshake done, close_notify sent, a read that
+	 * waits for writability / a write that waits for readability, a write
+	 * held by OpenSSL that must be retried
+	 */
+	unsigned tls_hs_done : 1, tls_closed : 1, tls_rd_wants_wr : 1, tls_wr_wants_rd : 1;
+	unsigned tls_wpend : 1, tls_counted : 1;
+	struct ssl_st *ssl;     /* NULL: plain socket */
+	const char *tls_static; /* committed static message not fully sent */
+	size_t tls_static_len;
 	int pipe[2];        /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
 	uint64_t sent; /* bytes written to this side */
@@ -38,6 +49,7 @@ struct side {
 
 enum stream_state {
 	ST_PROXY_HDR,  /* waiting for the PROXY protocol header */
+	ST_TLS_HS,     /* TLS handshake with the client */
 	ST_INSPECT,    /* TCP: content rules wait for data (tcp-request inspect-delay) */
 	ST_ASSIGN,     /* choosing a server */
 	ST_QUEUED,     /* waiting for a server slot */
@@ -61,6 +73,7 @@ enum term_cause {
 	TERM_NO_SRV,
 	TERM_QUEUE_TO,
 	TERM_PROXY_HDR,
+	TERM_TLS_HS, /* TLS handshake failed or timed out */
 	TERM_KILLED,
 	TERM_DOWN, /* its server went down (on-marked-down shutdown-sessions) */
 	TERM_UP    /* an active server came up (on-marked-up shutdown-backup-sessions) */
@@ -114,6 +127,7 @@ struct stream {
 	struct stream_addrs *addrs;               /* set-src/set-dst only (NULL until then) */
 	struct stream *tprev, *tnext;             /* streams of the thread */
 	struct strm_log log; /* timers and states of the log line (log-stream.h) */
+	int tls_hs_why;      /* TLS_HS_* reason of a failed handshake */
 };
 
 /* Addresses kept aside by set-src/set-dst, allocated on first use so that
@@ -203,6 +217,19 @@ uint32_t sbuf_room(struct sbuf *b);
  * do not fit.
  */
 int sbuf_append(struct sbuf *out, const char *p, size_t len);
+/* Like recv(MSG_DONTWAIT) / send(MSG_NOSIGNAL | MSG_DONTWAIT) on <sd>,
+ * through TLS when it has it.
+ */
+ssize_t side_recv(struct side *sd, void *buf, size_t len);
+ssize_t side_send(struct side *sd, const void *buf, size_t len);
+/* Sends an interim message (100-continue) ahead of buffered data: 1 once
+ * it is on its way, 0 to retry later.
+ */
+int side_send_interim(struct side *sd, const char *p, size_t len);
+/* Half-closes <sd> for writing (close_notify first on TLS). */
+void side_shutw(struct side *sd);
+/* Whether bytes may be read from <sd> right now (peeks at the socket). */
+int side_has_input(struct side *sd);
 /* Sends what <b> holds to <to>: 1 on progress, 0, -1 on error. */
 int sbuf_send(struct side *to, struct sbuf *b);
 /* Reads from <from> into <b>, adding to *count: 1 on progress (data or

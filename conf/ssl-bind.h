@@ -1,0 +1,45 @@
+/* TLS settings of "bind" lines and of the global section (conf/ssl-bind.c).
+ *
+ * A bind line with TLS options gets one tls_bind_cfg, shared by every
+ * address of the line. Certificates are loaded while the line is parsed (so
+ * that file errors name the line); the OpenSSL contexts are built by the
+ * configuration checker once every section is read, after the global
+ * ssl-default-bind-* settings are known. Nothing here changes afterwards.
+ */
+#pragma once
+
+struct tls_cert;
+struct tls_ctx;
+
+struct tls_bind_cfg {
+	int ssl;                 /* "ssl": the listener speaks TLS */
+	struct tls_cert **certs; /* in load order, the first one is the default */
+	int ncerts;
+	unsigned char *alpn; /* ALPN protocols in wire format, NULL: none */
+	unsigned alpn_len;
+	char *alpn_text;                       /* as written, for messages */
+	int min_ver, max_ver;                  /* TLS1_x_VERSION, 0: not set on the line */
+	unsigned no_vers;                      /* SSL_OP_NO_TLSv1_x bits of no-tlsv1x */
+	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
+	int strict_sni;
+	int no_tickets;
+	struct tls_ctx *ctx; /* built by the checker */
+};
+
+/* The global TLS settings. */
+struct tls_global_cfg {
+	char *crt_base, *ca_base;
+	char *ciphers, *ciphersuites, *curves; /* ssl-default-bind-* */
+	int min_ver, max_ver;                  /* from ssl-default-bind-options */
+	unsigned no_vers;
+	int no_tickets;
+	int cachesize;     /* tune.ssl.cachesize, sessions per bind line */
+	unsigned lifetime; /* tune.ssl.lifetime, seconds */
+};
+
+extern struct tls_global_cfg tls_global;
+
+/* Frees the TLS settings of a bind line that was not kept (parse errors):
+ * certificates and strings; contexts are never built for such a line.
+ */
+void tls_bind_cfg_free(struct tls_bind_cfg *t);

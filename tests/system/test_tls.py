@@ -1,0 +1,411 @@
+"""TLS termination on bind lines.
+
+Certificates are made at test time with the openssl command (a CA, an
+ECDSA P-256 certificate, an RSA-2048 one and an ECDSA wildcard one) in a
+temporary directory. Clients are Python's ssl module. Checked:
+ - SNI selection among three certificates, the default (first) one without
+   SNI or with an unknown name, wildcard names, strict-sni refusals;
+ - ALPN: the configured protocol is chosen, none when there is no overlap;
+ - version bounds: TLS 1.1 refused by default (the client allows it), taken
+   on a line that allows it, TLS 1.3 refused under ssl-max-ver TLSv1.2;
+ - HTTP over TLS to a plain backend: large response and request bodies
+   intact, keep-alive, ssl_fc* fetches in a response header, %sslv/%sslc
+   in the log, session resumption with tickets and with the session cache;
+ - a client sending garbage and a client stalling mid-handshake are closed
+   and logged as HAProxy does, the process keeps serving; many concurrent
+   handshakes all succeed and "show info" counts them;
+ - "-c" errors for a key that does not match, a missing key, and a
+   directory of certificates that loads.
+"""
+import hashlib
+import http.server
+import os
+import socket
+import socketserver
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+from halyard_test import check, summary, free_port, cli
+
+HALYARD = os.environ.get("HALYARD")
+BIG = os.urandom(300 * 1024)
+
+
+def sh(*args, cwd):
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_certs(d):
+    """CA, then three leaves signed by it; each PEM = leaf + CA + key."""
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+       "-out", "ca.crt", "-subj", "/CN=Test CA", "-days", "2", cwd=d)
+    leaves = [("a", "ec", "a.example", "DNS:a.example,DNS:alt.example"),
+              ("b", "rsa", "b.example", "DNS:b.example"),
+              ("w", "ec", "*.wild.example", "DNS:*.wild.example")]
+    for name, kind, cn, san in leaves:
+        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if kind == "ec" \
+            else ["-newkey", "rsa:2048"]
+        sh("openssl", "req", "-new", *key, "-nodes", "-keyout", f"{name}.key", "-out",
+           f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName={san}\n")
+        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+           "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt",
+           cwd=d)
+        with open(os.path.join(d, f"{name}.pem"), "w") as f:
+            for part in (f"{name}.crt", "ca.crt", f"{name}.key"):
+                f.write(open(os.path.join(d, part)).read())
+
+
+class Origin(http.server.BaseHTTPRequestHandler):
+    """GET /big: BIG; POST: echoes the body; else a short text."""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = BIG if self.path == "/big" else b"hello\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 512
+
+
+CONFIG = """
+global
+    stats socket {sock} level admin
+    log 127.0.0.1:{udp} local0
+    crt-base {d}
+    tune.ssl.cachesize 1000
+
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 3s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{p1} ssl crt a.pem crt b.pem crt w.pem alpn http/1.1
+    bind 127.0.0.1:{p2} name strict ssl crt a.pem crt {d}/b.pem strict-sni no-tls-tickets
+    bind 127.0.0.1:{p3} ssl crt a.pem ssl-min-ver TLSv1.1 ssl-max-ver TLSv1.2 ciphers DEFAULT@SECLEVEL=0
+    log-format "TLSLOG %sslv %sslc %[ssl_fc_sni] %ST"
+    http-response set-header X-SSL "%[ssl_fc] %[ssl_fc_sni] %[ssl_fc_protocol] %[ssl_fc_alpn] %[ssl_fc_is_resumed] %[ssl_fc_has_sni]"
+    http-response set-header X-Cipher "%[ssl_fc_cipher]"
+    default_backend origin
+
+backend origin
+    server o 127.0.0.1:{oport}
+"""
+
+
+class UdpLog:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind(("127.0.0.1", 0))
+        self.port = self.s.getsockname()[1]
+        self.lines = []
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            self.lines.append(self.s.recv(65536).decode(errors="replace"))
+
+    def wait_for(self, text, timeout=5):
+        end = time.time() + timeout
+        while time.time() < end:
+            if any(text in ln for ln in self.lines):
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def client_ctx(d, **kw):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.load_verify_locations(os.path.join(d, "ca.crt"))
+    c.check_hostname = False
+    for k, v in kw.items():
+        if k == "ciphers":
+            c.set_ciphers(v)
+        elif k == "alpn":
+            c.set_alpn_protocols(v)
+        else:
+            setattr(c, k, v)
+    return c
+
+
+def connect(port, ctx, sni=None, session=None):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        return ctx.wrap_socket(raw, server_hostname=sni, session=session)
+    except Exception:
+        raw.close()
+        raise
+
+
+def peer_cn(s):
+    cert = s.getpeercert()
+    return dict(x[0] for x in cert["subject"])["commonName"]
+
+
+def handshake(port, ctx, sni=None):
+    """The CN the server presents, or None when the handshake fails."""
+    try:
+        s = connect(port, ctx, sni)
+    except (ssl.SSLError, OSError):
+        return None
+    cn = peer_cn(s)
+    s.close()
+    return cn
+
+
+def read_response(f):
+    """Reads one HTTP/1.1 response from file <f>: (status, headers, body)."""
+    status = int(f.readline().split()[1])
+    hdrs = {}
+    while True:
+        ln = f.readline().decode().rstrip("\r\n")
+        if not ln:
+            break
+        k, v = ln.split(":", 1)
+        hdrs[k.strip().lower()] = v.strip()
+    body = f.read(int(hdrs.get("content-length", 0)))
+    return status, hdrs, body
+
+
+def request(s, method="GET", path="/", body=b""):
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
+    s.sendall(head.encode() + body)
+    return read_response(s.makefile("rb"))
+
+
+def test_sni(d, p1, p2):
+    ctx = client_ctx(d)
+    check("sni a.example", handshake(p1, ctx, "a.example") == "a.example")
+    check("sni alt name of a", handshake(p1, ctx, "alt.example") == "a.example")
+    check("sni b.example (rsa)", handshake(p1, ctx, "b.example") == "b.example")
+    check("sni wildcard", handshake(p1, ctx, "x.wild.example") == "*.wild.example")
+    check("wildcard covers one label only",
+          handshake(p1, ctx, "a.b.wild.example") == "a.example")
+    check("no sni: default (first) cert", handshake(p1, ctx) == "a.example")
+    check("unknown name: default cert", handshake(p1, ctx, "nope.example") == "a.example")
+    check("strict-sni known name", handshake(p2, ctx, "b.example") == "b.example")
+    check("strict-sni unknown name refused", handshake(p2, ctx, "nope.example") is None)
+    check("strict-sni without sni refused", handshake(p2, ctx) is None)
+
+
+def test_alpn(d, p1):
+    s = connect(p1, client_ctx(d, alpn=["h2", "http/1.1"]), "a.example")
+    check("alpn http/1.1 chosen", s.selected_alpn_protocol() == "http/1.1",
+          s.selected_alpn_protocol())
+    s.close()
+    s = connect(p1, client_ctx(d, alpn=["h2"]), "a.example")
+    check("alpn without overlap: none", s.selected_alpn_protocol() is None)
+    s.close()
+
+
+def test_versions(d, p1, p3):
+    old = dict(ciphers="DEFAULT@SECLEVEL=0", minimum_version=ssl.TLSVersion.TLSv1_1,
+               maximum_version=ssl.TLSVersion.TLSv1_1)
+    try:
+        client11 = client_ctx(d, **old)
+    except ssl.SSLError:
+        client11 = None
+    if client11:
+        check("tls1.1 refused by default", handshake(p1, client11) is None)
+        check("tls1.1 accepted with ssl-min-ver TLSv1.1", handshake(p3, client11) == "a.example")
+    else:
+        check("python ssl allows a tls1.1 client", False)
+    tls13 = client_ctx(d, minimum_version=ssl.TLSVersion.TLSv1_3)
+    s = connect(p1, tls13)
+    check("tls1.3 works", s.version() == "TLSv1.3", s.version())
+    s.close()
+    check("tls1.3 refused with ssl-max-ver TLSv1.2", handshake(p3, tls13) is None)
+    tls12 = client_ctx(d, maximum_version=ssl.TLSVersion.TLSv1_2)
+    s = connect(p3, tls12)
+    check("tls1.2 accepted under max TLSv1.2", s.version() == "TLSv1.2", s.version())
+    s.close()
+
+
+def test_http(d, p1, log):
+    s = connect(p1, client_ctx(d, alpn=["http/1.1"]), "b.example")
+    st, h, body = request(s, path="/big")
+    check("GET over TLS: 200", st == 200, st)
+    check("GET over TLS: body intact", hashlib.sha256(body).digest() ==
+          hashlib.sha256(BIG).digest(), len(body))
+    x = h.get("x-ssl", "")
+    check("ssl fetches in header", x == "1 b.example TLSv1.3 http/1.1 0 1", x)
+    check("ssl_fc_cipher", h.get("x-cipher", "").startswith("TLS_"), h.get("x-cipher"))
+    st, h, body = request(s, "POST", "/echo", BIG[:150000])
+    check("POST over TLS: body echoed", st == 200 and body == BIG[:150000], len(body))
+    ok = 0
+    for _ in range(20):
+        st, h, body = request(s)
+        ok += st == 200 and body == b"hello\n"
+    check("keep-alive: 20 more requests on one connection", ok == 20, ok)
+    s.close()
+    cipher = h.get("x-cipher", "?")
+    check("log: %sslv %sslc %[ssl_fc_sni]",
+          log.wait_for(f"TLSLOG TLSv1.3 {cipher} b.example 200"), log.lines[-1:])
+
+
+def test_resume(d, p1, p2):
+    for port, what in ((p1, "tickets"), (p2, "session cache (no-tls-tickets)")):
+        ctx = client_ctx(d, maximum_version=ssl.TLSVersion.TLSv1_2)
+        s = connect(port, ctx, "a.example")
+        request(s)
+        sess = s.session
+        s.close()
+        s = connect(port, ctx, "a.example", session=sess)
+        st, h, _ = request(s)
+        check(f"resumption with {what}", s.session_reused and
+              h.get("x-ssl", "").split()[4] == "1", h.get("x-ssl"))
+        s.close()
+
+
+def test_bad_clients(p1, log, sock):
+    c = socket.create_connection(("127.0.0.1", p1), timeout=3)
+    c.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    try:
+        closed = c.recv(100) is not None  # an alert or the close
+    except ConnectionResetError:
+        closed = True
+    c.close()
+    check("garbage instead of ClientHello: closed", closed)
+    check("garbage logged as handshake failure", log.wait_for("fe/1: SSL handshake failure"))
+    c = socket.create_connection(("127.0.0.1", p1), timeout=10)
+    c.sendall(bytes.fromhex("16030100c8010000c40303"))  # the start of a ClientHello
+    t0 = time.time()
+    try:
+        data = c.recv(100)
+    except (ConnectionResetError, socket.timeout):
+        data = None
+    waited = time.time() - t0
+    c.close()
+    check("stalled handshake closed after timeout client", data == b"" and 2.5 < waited < 6,
+          f"{data!r} after {waited:.1f}s")
+    check("stall logged as handshake timeout", log.wait_for("Timeout during SSL handshake"))
+    info = cli(sock, "show info")
+    check("still serving after bad clients", "CumSslConns" in info)
+
+
+def test_concurrent(d, p1, sock, n=200):
+    ctx = client_ctx(d)
+    results = []
+
+    def one(i):
+        try:
+            s = connect(p1, ctx, ["a.example", "b.example", "x.wild.example"][i % 3])
+            st, _, _ = request(s)
+            results.append(st == 200)
+            s.close()
+        except Exception as e:
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    check(f"{n} concurrent handshakes", results.count(True) == n,
+          f"{results.count(True)} ok, first errors: {[r for r in results if r is not True][:3]}")
+    time.sleep(0.5)
+    info = dict(ln.split(": ", 1) for ln in cli(sock, "show info").splitlines() if ": " in ln)
+    check("show info CurrSslConns back to 0", info.get("CurrSslConns") == "0",
+          info.get("CurrSslConns"))
+    check("show info CumSslConns counts them", int(info.get("CumSslConns", 0)) >= n,
+          info.get("CumSslConns"))
+
+
+def config_check(d, crt, mode="http"):
+    cfg = os.path.join(d, "c.cfg")
+    with open(cfg, "w") as f:
+        f.write(f"frontend f\n    mode {mode}\n    bind 127.0.0.1:1 ssl crt {crt}\n"
+                "    timeout client 1s\n")
+    r = subprocess.run([HALYARD, "-c", "-f", cfg], capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_config_errors(d):
+    with open(os.path.join(d, "mismatch.pem"), "w") as f:
+        f.write(open(os.path.join(d, "a.crt")).read() + open(os.path.join(d, "b.key")).read())
+    with open(os.path.join(d, "nokey.pem"), "w") as f:
+        f.write(open(os.path.join(d, "a.crt")).read())
+    rc, out = config_check(d, f"{d}/mismatch.pem")
+    check("-c: key mismatch", rc == 1 and "parsing [" in out and
+          f"inconsistencies between private key and certificate loaded '{d}/mismatch.pem'"
+          in out, out)
+    rc, out = config_check(d, f"{d}/nokey.pem")
+    check("-c: no key", rc == 1 and f"No Private Key found in '{d}/nokey.pem.key'" in out, out)
+    check("-c: key material never printed", "PRIVATE" not in out)
+    os.mkdir(os.path.join(d, "dir"))
+    for n in ("a", "b"):
+        with open(os.path.join(d, "dir", f"{n}.pem"), "w") as f:
+            f.write(open(os.path.join(d, f"{n}.pem")).read())
+    rc, out = config_check(d, f"{d}/dir")
+    check("-c: directory of certificates", rc == 0 and "valid" in out, out)
+    rc, out = config_check(d, f"{d}/a.pem alpn h2,http/1.1")
+    check("-c: alpn h2 refused on an HTTP frontend",
+          rc == 1 and "HTTP/2 is not supported yet" in out, out)
+    rc, out = config_check(d, f"{d}/a.pem alpn h2,http/1.1", mode="tcp")
+    check("-c: alpn h2 accepted in TCP mode", rc == 0, out)
+
+
+def main():
+    warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1_1 on purpose
+    if not HALYARD:
+        print("HALYARD not set")
+        return 1
+    with tempfile.TemporaryDirectory() as d:
+        make_certs(d)
+        origin = Server(("127.0.0.1", 0), Origin)
+        threading.Thread(target=origin.serve_forever, daemon=True).start()
+        log = UdpLog()
+        p1, p2, p3 = free_port(), free_port(), free_port()
+        sock = os.path.join(d, "stats.sock")
+        cfg = os.path.join(d, "h.cfg")
+        with open(cfg, "w") as f:
+            f.write(CONFIG.format(sock=sock, udp=log.port, d=d, p1=p1, p2=p2, p3=p3,
+                                  oport=origin.server_address[1]))
+        proc = subprocess.Popen([HALYARD, "-f", cfg])
+        try:
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.05)
+            test_sni(d, p1, p2)
+            test_alpn(d, p1)
+            test_versions(d, p1, p3)
+            test_http(d, p1, log)
+            test_resume(d, p1, p2)
+            test_bad_clients(p1, log, sock)
+            test_concurrent(d, p1, sock)
+            check("process alive", proc.poll() is None)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        check("clean exit", proc.returncode in (0, -15, 143), proc.returncode)
+        test_config_errors(d)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

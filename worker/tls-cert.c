@@ -1,0 +1,212 @@
+/* Loading of PEM certificates for "bind ... crt": leaf certificate, chain,
+ * private key, and the names the certificate serves.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "common/mem.h"
+#include "worker/tls.h"
+
+/* Never asks for a passphrase: encrypted keys are refused. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return 0;
+}
+
+static BIO *open_pem(const char *path, char **err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		memprintf(err, "unable to load SSL certificate from PEM file '%s' : %s.", path,
+		          strerror(errno));
+		return NULL;
+	}
+	return BIO_new_fp(f, BIO_CLOSE);
+}
+
+/* Reads the private key of <path>; NULL when there is none. */
+static EVP_PKEY *read_key(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	if (!b)
+		return NULL;
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	return k;
+}
+
+static void add_name(struct tls_cert *c, const char *name, size_t len)
+{
+	if (!len || memchr(name, 0, len))
+		return;
+	char *n = xstrndup(name, len);
+	for (char *p = n; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	for (int i = 0; i < c->nnames; i++)
+		if (!strcmp(c->names[i], n)) {
+			free(n);
+			return;
+		}
+	c->names = xrealloc(c->names, (size_t)(c->nnames + 1) * sizeof(*c->names));
+	c->names[c->nnames++] = n;
+}
+
+/* Collects the DNS names and the common name of the leaf certificate. */
+static void collect_names(struct tls_cert *c)
+{
+	X509 *x = c->x509;
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type != GEN_DNS)
+			continue;
+		add_name(c, (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+		         (size_t)ASN1_STRING_length(g->d.dNSName));
+	}
+	GENERAL_NAMES_free(sans);
+	X509_NAME *subj = X509_get_subject_name(x);
+	for (int i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
+		ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+		unsigned char *utf8 = NULL;
+		int len = ASN1_STRING_to_UTF8(&utf8, d);
+		if (len > 0)
+			add_name(c, (const char *)utf8, (size_t)len);
+		OPENSSL_free(utf8);
+	}
+}
+
+void tls_cert_free(struct tls_cert *c)
+{
+	X509_free(c->x509);
+	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->pkey);
+	for (int i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->path);
+	free(c);
+}
+
+/* Reads the leaf and chain certificates of <path> into <c>. */
+static int read_certs(struct tls_cert *c, const char *path, char **err)
+{
+	BIO *b = open_pem(path, err);
+	if (!b)
+		return -1;
+	c->x509 = PEM_read_bio_X509_AUX(b, NULL, no_passphrase, NULL);
+	c->chain = sk_X509_new_null();
+	X509 *ca;
+	while (c->x509 && (ca = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)))
+		sk_X509_push(c->chain, ca);
+	BIO_free(b);
+	ERR_clear_error();
+	if (!c->x509) {
+		memprintf(err, "unable to load SSL certificate from PEM file '%s'.", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the single PEM file <path>. */
+static struct tls_cert *load_file(const char *path, char **err)
+{
+	struct tls_cert *c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	if (read_certs(c, path, err) < 0)
+		goto fail;
+	c->pkey = read_key(path);
+	if (!c->pkey) {
+		char *kp = xasprintf("%s.key", path);
+		c->pkey = read_key(kp);
+		if (!c->pkey)
+			memprintf(err, "No Private Key found in '%s'.", kp);
+		free(kp);
+		if (!c->pkey)
+			goto fail;
+	}
+	if (!X509_check_private_key(c->x509, c->pkey)) {
+		ERR_clear_error();
+		memprintf(err, "inconsistencies between private key and certificate loaded '%s'.",
+		          path);
+		goto fail;
+	}
+	collect_names(c);
+	return c;
+fail:
+	tls_cert_free(c);
+	return NULL;
+}
+
+static void push_cert(struct tls_cert ***certs, int *n, struct tls_cert *c)
+{
+	*certs = xrealloc(*certs, (size_t)(*n + 1) * sizeof(**certs));
+	(*certs)[(*n)++] = c;
+}
+
+/* Whether a directory entry is a companion file rather than a certificate. */
+static int skipped_entry(const char *name)
+{
+	static const char *const ext[] = {".key", ".ocsp", ".issuer", ".sctl"};
+	size_t len = strlen(name);
+	if (name[0] == '.')
+		return 1;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t el = strlen(ext[i]);
+		if (len > el && !strcmp(name + len - el, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static int load_dir(const char *path, struct tls_cert ***certs, int *n, char **err)
+{
+	struct dirent **ents = NULL;
+	int ne = scandir(path, &ents, NULL, alphasort);
+	int ret = 0;
+	if (ne < 0) {
+		memprintf(err, "unable to scan directory '%s' : %s.", path, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < ne; i++) {
+		char *fp = xasprintf("%s/%s", path, ents[i]->d_name);
+		struct stat st;
+		if (!ret && !skipped_entry(ents[i]->d_name) && stat(fp, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			struct tls_cert *c = load_file(fp, err);
+			if (c)
+				push_cert(certs, n, c);
+			else
+				ret = -1;
+		}
+		free(fp);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		memprintf(err, "unable to stat SSL certificate from file '%s' : %s.", path,
+		          strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return load_dir(path, certs, n, err);
+	struct tls_cert *c = load_file(path, err);
+	if (!c)
+		return -1;
+	push_cert(certs, n, c);
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* OpenSSL contexts of TLS bind lines: one SSL_CTX per certificate with the
+ * line's settings, SNI selection among them and ALPN selection.
+ */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/mem.h"
+#include "conf/ssl-bind.h"
+#include "worker/tls.h"
+
+int tls_version_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int v;
+	} vers[] = {{"SSLv3", SSL3_VERSION},
+	            {"TLSv1.0", TLS1_VERSION},
+	            {"TLSv1.1", TLS1_1_VERSION},
+	            {"TLSv1.2", TLS1_2_VERSION},
+	            {"TLSv1.3", TLS1_3_VERSION}};
+	for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++)
+		if (!strcmp(name, vers[i].name))
+			return vers[i].v;
+	return 0;
+}
+
+/* Index of the context serving <host>: exact names, then wildcards that
+ * stand for its first label. -1 when no certificate matches.
+ */
+static int find_name(const struct tls_ctx *t, const char *host)
+{
+	const char *dot = strchr(host, '.');
+	for (int i = 0; i < t->nnames; i++) {
+		const struct tls_name *n = &t->names[i];
+		if (!n->wildcard ? !strcasecmp(n->name, host)
+		                 : dot && dot != host && !strcasecmp(n->name, dot + 1))
+			return n->idx;
+	}
+	return -1;
+}
+
+/* SNI: switches <ssl> to the context of the certificate matching the name
+ * the client asked for; keeps the default one otherwise, unless strict-sni.
+ */
+static int servername_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_ctx *t = arg;
+	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	int idx = host ? find_name(t, host) : -1;
+	if (idx < 0) {
+		if (!t->strict_sni)
+			return SSL_TLSEXT_ERR_OK;
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	if (idx > 0)
+		SSL_set_SSL_CTX(ssl, t->ctxs[idx]);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* ALPN: the first of our protocols that the client offers; no ALPN in the
+ * answer when there is none in common.
+ */
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                   const unsigned char *in, unsigned inlen, void *arg)
+{
+	const struct tls_ctx *t = arg;
+	unsigned char *o = NULL;
+	if (SSL_select_next_proto(&o, outlen, t->alpn, t->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = o;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Applies the protocol settings of <cfg> to <c>; -1 with *<err> set. */
+static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
+{
+	uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	                cfg->no_vers;
+	if (cfg->no_tickets)
+		opts |= SSL_OP_NO_TICKET;
+	SSL_CTX_set_options(c, opts);
+	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                        SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_min_proto_version(c, cfg->min_ver ? cfg->min_ver : TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(c, cfg->max_ver);
+	SSL_CTX_set_dh_auto(c, 1);
+	if (cfg->ciphers && !SSL_CTX_set_cipher_list(c, cfg->ciphers)) {
+		memprintf(err, "unable to set SSL cipher list to '%s'", cfg->ciphers);
+		return -1;
+	}
+	if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(c, cfg->ciphersuites)) {
+		memprintf(err, "unable to set TLS 1.3 cipher suites to '%s'", cfg->ciphersuites);
+		return -1;
+	}
+	if (cfg->curves && !SSL_CTX_set1_groups_list(c, cfg->curves)) {
+		memprintf(err, "unable to set SSL curves list to '%s'", cfg->curves);
+		return -1;
+	}
+	return 0;
+}
+
+/* One context serving certificate <crt> with the settings of <cfg>. */
+static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_cert *crt,
+                             struct tls_ctx *t, char **err)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+	if (!c) {
+		memprintf(err, "unable to allocate an SSL context");
+		return NULL;
+	}
+	if (ctx_settings(c, cfg, err) < 0)
+		goto fail;
+	if (SSL_CTX_use_certificate(c, crt->x509) != 1 ||
+	    SSL_CTX_use_PrivateKey(c, crt->pkey) != 1 || SSL_CTX_set1_chain(c, crt->chain) != 1) {
+		memprintf(err, "unable to use the certificate of '%s'", crt->path);
+		goto fail;
+	}
+	static const unsigned char sid[] = "halyard";
+	SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
+	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(c, tls_global.cachesize);
+	SSL_CTX_set_timeout(c, (long)tls_global.lifetime);
+	SSL_CTX_set_tlsext_servername_callback(c, servername_cb);
+	SSL_CTX_set_tlsext_servername_arg(c, t);
+	if (t->alpn)
+		SSL_CTX_set_alpn_select_cb(c, alpn_cb, t);
+	return c;
+fail:
+	ERR_clear_error();
+	SSL_CTX_free(c);
+	return NULL;
+}
+
+static void add_names(struct tls_ctx *t, const struct tls_cert *crt, int idx, int wild)
+{
+	for (int i = 0; i < crt->nnames; i++) {
+		const char *n = crt->names[i];
+		int w = !strncmp(n, "*.", 2);
+		if (w != wild)
+			continue;
+		t->names = xrealloc(t->names, (size_t)(t->nnames + 1) * sizeof(*t->names));
+		t->names[t->nnames++] = (struct tls_name){w ? n + 2 : n, w, idx};
+	}
+}
+
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
+{
+	struct tls_ctx *t = xcalloc(1, sizeof(*t));
+	t->strict_sni = cfg->strict_sni;
+	t->alpn = cfg->alpn;
+	t->alpn_len = cfg->alpn_len;
+	t->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*t->ctxs));
+	for (int i = 0; i < cfg->ncerts; i++) {
+		t->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], t, err);
+		if (!t->ctxs[i])
+			goto fail;
+		t->nctx++;
+	}
+	for (int wild = 0; wild < 2; wild++)
+		for (int i = 0; i < cfg->ncerts; i++)
+			add_names(t, cfg->certs[i], i, wild);
+	return t;
+fail:
+	for (int i = 0; i < t->nctx; i++)
+		SSL_CTX_free(t->ctxs[i]);
+	free(t->ctxs);
+	free(t->names);
+	free(t);
+	return NULL;
+}

@@ -1,0 +1,113 @@
+/* TLS transport of client connections (OpenSSL 3).
+ *
+ * A TLS side (struct side with ->ssl set) is read and written through
+ * tls_recv() / tls_send(), which behave like non-blocking recv() / send():
+ * they return bytes moved, 0 at end of stream, or -1 with errno (EAGAIN
+ * when OpenSSL waits for the socket). They update the side's readiness
+ * flags from what OpenSSL waits for, so that the edge-triggered epoll
+ * registration (always EPOLLIN | EPOLLOUT) drives the retries.
+ *
+ * Contexts (struct tls_ctx, one per bind line) are built at configuration
+ * time and only read afterwards: the worker threads share them without
+ * locks. One SSL_CTX is made per certificate, the first being the default;
+ * SNI switches the connection to the context of the certificate whose names
+ * match.
+ */
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+struct side;
+struct tls_bind_cfg;
+struct ssl_ctx_st;
+
+/* A certificate loaded from a PEM file: leaf, chain, key and the names it
+ * serves (CN and DNS subject alternative names, lower case).
+ */
+struct tls_cert {
+	char *path;
+	void *x509;  /* X509 * */
+	void *chain; /* STACK_OF(X509) *, may be empty */
+	void *pkey;  /* EVP_PKEY * (never printed) */
+	char **names;
+	int nnames;
+};
+
+struct tls_name {
+	const char *name; /* for a wildcard, the part after "*." */
+	int wildcard;
+	int idx; /* into tls_ctx.ctxs */
+};
+
+struct tls_ctx {
+	struct ssl_ctx_st **ctxs; /* one per certificate, [0] is the default */
+	int nctx;
+	struct tls_name *names; /* exact names first, then wildcards */
+	int nnames;
+	int strict_sni;
+	const unsigned char *alpn; /* wire format, NULL: no ALPN */
+	unsigned alpn_len;
+};
+
+/* Loads <path>: a PEM file, or a directory whose regular files are each a
+ * PEM file (sorted by name; *.key, *.ocsp, *.issuer, *.sctl and dot files
+ * are skipped). Appends the certificates to *<certs> / *<n>. A PEM file
+ * without a key takes it from "<path>.key". Returns 0, or -1 with *<err>
+ * naming the file (never the key material).
+ */
+int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err);
+
+/* Frees a certificate loaded by tls_cert_load(). */
+void tls_cert_free(struct tls_cert *c);
+
+/* Builds the contexts of a bind line from <cfg> (global defaults already
+ * applied). Returns NULL with *<err> set when a setting is refused by
+ * OpenSSL (cipher list, curves...).
+ */
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err);
+
+/* Version number (TLS1_x_VERSION) of "TLSv1.x"/"SSLv3", or 0 if unknown. */
+int tls_version_parse(const char *name);
+
+/* Starts a server-side TLS session on <sd> (its fd is set). Returns 0, or
+ * -1 on memory exhaustion.
+ */
+int tls_side_start(struct side *sd, const struct tls_ctx *ctx);
+
+/* Advances the handshake: 1 when done, 0 to wait for the socket, -1 when it
+ * failed (then *<why> is one of the TLS_HS_* reasons).
+ */
+enum { TLS_HS_FAIL = 1, TLS_HS_EMPTY, TLS_HS_ABORT };
+int tls_handshake(struct side *sd, int *why);
+
+ssize_t tls_recv(struct side *sd, void *buf, size_t len);
+ssize_t tls_send(struct side *sd, const void *buf, size_t len);
+
+/* Sends a small static message <p> (an interim response) before the
+ * buffered data: it is committed even when the socket is full, and goes out
+ * before anything sent later. Returns 1 once committed, 0 to retry later,
+ * -1 on error.
+ */
+int tls_send_static(struct side *sd, const char *p, size_t len);
+
+/* Pushes a committed static message still held by OpenSSL (on writable
+ * events). Returns -1 on error.
+ */
+int tls_flush_static(struct side *sd);
+
+/* Whether decrypted bytes wait inside OpenSSL (read them before waiting). */
+int tls_pending(const struct side *sd);
+
+/* Sends close_notify (best effort; the TCP half-close is the caller's). */
+void tls_shutw(struct side *sd);
+
+/* Frees the TLS session of <sd> (the fd is the caller's). */
+void tls_side_free(struct side *sd);
+
+/* Negotiated parameters of a side, NULL when not TLS or not known. */
+const char *tls_version_name(const struct side *sd);
+const char *tls_cipher_name(const struct side *sd);
+const char *tls_sni(const struct side *sd);
+/* The ALPN protocol chosen, with its length in *<len>; NULL if none. */
+const char *tls_alpn(const struct side *sd, unsigned *len);
+int tls_session_reused(const struct side *sd);

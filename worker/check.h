@@ -49,6 +49,11 @@ enum check_ctl {
  */
 void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port);
 
+/* The same for the statistics page's admin form: state changes are logged
+ * as "changed from Web interface". No address or port operations.
+ */
+void check_control_web(struct srv_rt *s, enum check_ctl op);
+
 /* Whether <s> has a health check, and an agent check. */
 int check_configured(const struct srv_rt *s);
 int agent_configured(const struct srv_rt *s);

@@ -21,8 +21,8 @@ int stats_page_intercept(struct stream *s);
 /* What the service is given for one request. */
 struct stats_page_call {
 	const struct stats_page_cfg *cfg;
-	int admin;             /* a "stats admin" condition holds */
-	const char *body;      /* POST: the decoded body, NULL if none */
+	int admin;        /* a "stats admin" condition holds */
+	const char *body; /* POST: the decoded body, NULL if none */
 	size_t body_len;
 	enum stats_admin_status body_st; /* POST: EXCD or IVAL when the body is unusable */
 };
@@ -35,9 +35,9 @@ struct stats_page_req {
 	char scope[64];         /* ";scope=" text, "" for none */
 	unsigned hide;          /* STATS_HIDE_* */
 	int norefresh;
-	int admin;                   /* the admin form is shown */
-	int has_st;                  /* ";st=" was given: */
-	enum stats_admin_status st;  /* the result of the last action */
+	int admin;                  /* the admin form is shown */
+	int has_st;                 /* ";st=" was given: */
+	enum stats_admin_status st; /* the result of the last action */
 };
 
 /* Appends the HTML page for <pr> to <b>. */

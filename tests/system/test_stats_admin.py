@@ -9,7 +9,8 @@ request without credentials, changes nothing. The page options (refresh,
 show-legends, scope) are checked on the same page.
 
 A real headless Chromium (Debian's "chromium" package) then loads the page:
-a screenshot (copied to build/test-artifacts/, path printed) and the DOM
+a screenshot (copied to build/test-artifacts/stats-admin-<build dir>.png,
+path printed) and the DOM
 (--dump-dom) must hold the tables, server rows and admin forms, and the
 form is driven from inside the browser (DevTools protocol over a pipe):
 check a server, choose "Set state to MAINT", submit, land on ;st=DONE.
@@ -371,7 +372,9 @@ def check_browser(p, tmp):
     if size:
         art = os.path.join(SRC, "build", "test-artifacts")
         os.makedirs(art, exist_ok=True)
-        dest = os.path.join(art, "stats-admin.png")
+        # one file per build directory (build, build-asan...)
+        tag = os.path.basename(os.path.dirname(os.path.abspath(HALYARD)))
+        dest = os.path.join(art, f"stats-admin-{tag}.png")
         shutil.copy(shot, dest)
         print(f"screenshot: {dest} ({size} bytes)")
     r = subprocess.run(chromium_cmd("--dump-dom", url), stdout=subprocess.PIPE,

@@ -124,6 +124,11 @@ void agents_start_thread(void);
 /* Interval of the agent checks of a server configured as <c>. */
 uint32_t agent_interval(const struct server_cfg *c);
 
+/* Whether <s> has an agent check that runs (not stopped by "disable
+ * agent"); any thread.
+ */
+int agent_enabled(const struct srv_rt *s);
+
 /* Agent state of <s> (for statistics), NULL without agent check. The
  * health is 0 (down) or 1.
  */

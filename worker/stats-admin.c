@@ -148,14 +148,23 @@ static int act_eagent(struct srv_rt *s)
 	return agent_op(s, CHK_CTL_AGENT_ENABLE);
 }
 
+/* Forcing the agent's verdict needs it running, as in HAProxy. */
+static int agent_force_op(struct srv_rt *s, enum check_ctl op)
+{
+	if (!agent_enabled(s))
+		return 0;
+	check_control_web(s, op);
+	return 1;
+}
+
 static int act_arunn(struct srv_rt *s)
 {
-	return agent_op(s, CHK_CTL_AGENT_UP);
+	return agent_force_op(s, CHK_CTL_AGENT_UP);
 }
 
 static int act_adown(struct srv_rt *s)
 {
-	return agent_op(s, CHK_CTL_AGENT_DOWN);
+	return agent_force_op(s, CHK_CTL_AGENT_DOWN);
 }
 
 static int act_shutdown(struct srv_rt *s)

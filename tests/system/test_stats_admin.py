@@ -155,12 +155,23 @@ def post(port, body, path="/stats", auth=True):
     return st, hdrs.get("location")
 
 
-def stat_status(sock):
-    """{(pxname, svname): status} from "show stat"."""
+def stat_status(sock, col="status"):
+    """{(pxname, svname): <col>} from "show stat"."""
     lines = cli(sock, "show stat").strip("\n").split("\n")
     cols = lines[0][2:].split(",")
-    i = cols.index("status")
+    i = cols.index(col)
     return {tuple(v[:2]): v[i] for v in (ln.split(",") for ln in lines[1:] if ln)}
+
+
+def wait_agent_stopped(sock, srv, timeout=3.0):
+    """Waits until "show stat" shows no agent result for <srv> of "be"
+    (after "disable agent"); whether it did."""
+    end = time.time() + timeout
+    while stat_status(sock, "agent_status").get(("be", srv)) != "":
+        if time.time() >= end:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def wait_status(sock, srv, want, timeout=3.0):
@@ -268,10 +279,17 @@ def check_actions(p, iid):
         ("adown", lambda s: s.startswith("DOWN")),
         ("arunn", lambda s: s == "UP"),
         ("dagent", lambda s: s == "UP"),
+        ("adown", None),  # the agent is stopped: nothing to force
+        ("arunn", None),
         ("eagent", lambda s: s == "UP"),
     ]
     for action, want in steps:
         st, loc = post(fe, f"s=s2&action={action}&b=be")
+        if want is None:
+            check(f"{action} on s2 with its agent disabled", loc == "/stats;st=NONE", f"{loc}")
+            continue
+        if action == "dagent":
+            check("dagent: show stat has no agent result", wait_agent_stopped(sock, "s2"))
         status = wait_status(sock, "s2", want)
         check(f"{action} on s2", st == 303 and loc == "/stats;st=DONE" and want(status),
               f"{st} {loc} {status}")

@@ -371,7 +371,6 @@ static const struct cfg_kw pending_proxy_kws[] = {
 	P("srvtcpka-cnt", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("srvtcpka-idle", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
 	P("srvtcpka-intvl", SECT_PROXY, PX_CAP_DEF | PX_CAP_BE),
-	P("stats admin", SECT_PROXY, PX_CAP_FE | PX_CAP_BE),
 	P("stats http-request", SECT_PROXY, PX_CAP_FE | PX_CAP_BE),
 	P("stats show-modules", SECT_PROXY, PX_CAP_DEF | PX_CAP_FE | PX_CAP_BE),
 	P("stick match", SECT_PROXY, PX_CAP_BE),

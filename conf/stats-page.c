@@ -1,20 +1,22 @@
 /* "stats" keywords of proxy sections: the HTTP statistics page (served by
- * worker/stats-page.c). Any of them enables the page. "stats admin" and
- * "stats http-request" (rules with conditions, evaluated on the page's
- * requests) are not wired to the rule engine yet and stay refused by name
- * in conf/pending.c.
+ * worker/stats-page.c). Any of them enables the page. "stats admin" keeps
+ * conditions evaluated on each page request (worker/stats-page.c);
+ * "stats http-request" is not wired to the rule engine yet and stays
+ * refused by name in conf/pending.c.
  */
 #include "conf/stats-page.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/mem.h"
 #include "common/msg.h"
 #include "common/units.h"
 #include "conf/kw.h"
 #include "conf/parser.h"
 #include "conf/proxy.h"
+#include "conf/rules.h"
 
 /* The settings of the current proxy, made its own on its first "stats" line
  * (a section that only inherited them starts over, as HAProxy does).
@@ -163,18 +165,53 @@ static int parse_show_desc(struct cfg_ctx *ctx, char **args, int nargs, char **e
 	return CFG_OK;
 }
 
+/* stats admin { if | unless } <cond>: the page offers and accepts admin
+ * actions when one of the proxy's conditions holds (not in defaults: the
+ * keyword's capabilities refuse it there).
+ */
+static int parse_admin(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	if (nargs < 3 || (strcmp(args[2], "if") && strcmp(args[2], "unless"))) {
+		memprintf(err, "'%s %s' requires either 'if' or 'unless' followed by a condition.",
+		          args[0], args[1]);
+		return CFG_ALERT;
+	}
+	struct acl_cond *c = NULL;
+	char *e2 = NULL;
+	if (acl_find_cond(proxy_acl_scope(ctx->px), args + 2, nargs - 2, ctx->file, ctx->line, &c,
+	                  &e2) < 0) {
+		memprintf(err, "error detected while parsing a '%s %s' rule : %s.", args[0],
+		          args[1], e2);
+		free(e2);
+		return CFG_ALERT;
+	}
+	struct stats_page_cfg *s = own_cfg(ctx);
+	s->admin = xrealloc(s->admin, (size_t)(s->nadmin + 1) * sizeof(*s->admin));
+	s->admin[s->nadmin++] = c;
+	return CFG_OK;
+}
+
 #define STATS_KW(n, fn)                                                                            \
 	{                                                                                          \
 		.name = n, .sections = SECT_PROXY, .cap = PX_CAP_ALL, .parse = fn                  \
 	}
 
 static const struct cfg_kw stats_page_kws[] = {
-    STATS_KW("stats enable", parse_enable),       STATS_KW("stats uri", parse_uri),
-    STATS_KW("stats realm", parse_realm),         STATS_KW("stats auth", parse_auth),
-    STATS_KW("stats refresh", parse_refresh),     STATS_KW("stats scope", parse_scope),
-    STATS_KW("stats hide-version", parse_flag),   STATS_KW("stats show-legends", parse_flag),
-    STATS_KW("stats show-version", parse_flag),   STATS_KW("stats show-node", parse_show_node),
+    STATS_KW("stats enable", parse_enable),
+    STATS_KW("stats uri", parse_uri),
+    STATS_KW("stats realm", parse_realm),
+    STATS_KW("stats auth", parse_auth),
+    STATS_KW("stats refresh", parse_refresh),
+    STATS_KW("stats scope", parse_scope),
+    STATS_KW("stats hide-version", parse_flag),
+    STATS_KW("stats show-legends", parse_flag),
+    STATS_KW("stats show-version", parse_flag),
+    STATS_KW("stats show-node", parse_show_node),
     STATS_KW("stats show-desc", parse_show_desc),
+    {.name = "stats admin",
+     .sections = SECT_PROXY,
+     .cap = PX_CAP_FE | PX_CAP_BE,
+     .parse = parse_admin},
 };
 CFG_REGISTER_KEYWORDS(stats_page_kws)
 

@@ -16,6 +16,8 @@
 #define STATS_PG_SHOW_LEGENDS 0x08
 #define STATS_PG_SHOW_VERSION 0x10
 
+struct acl_cond;
+
 struct stats_auth {
 	char *user;
 	char *pass; /* clear text */
@@ -32,5 +34,7 @@ struct stats_page_cfg {
 	char *desc;         /* show-desc text; NULL: the global description */
 	char **scope;       /* proxies shown ("." is the page's own proxy); none: all */
 	int nscope;
+	struct acl_cond **admin; /* "stats admin" conditions: any that holds allows actions */
+	int nadmin;
 	struct proxy *owner; /* the section whose lines built it */
 };

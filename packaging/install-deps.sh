@@ -16,6 +16,7 @@ PKGS=(
 	socat curl wrk nghttp2-client haproxy nginx-light
 	python3 procps iproute2 openssl
 	redis-server postgresql mariadb-server   # real peers of the protocol health checks
+	chromium                        # headless browser of test_stats_admin.py (~122 MB download)
 )
 DAEMONS=(haproxy nginx redis-server postgresql mariadb)
 

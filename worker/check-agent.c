@@ -44,7 +44,7 @@ struct agent {
 	uint64_t started;
 	struct check_state st;
 	int health; /* 1: up, 0: the agent reported the server down */
-	int paused; /* "disable agent": no agent checks, the server is not held down */
+	_Atomic int paused; /* "disable agent": no agent checks, the server is not held down */
 	char buf[AGENT_BUFSIZE + 1];
 	size_t len;
 	/* runtime API changes ("set server ... agent-addr|agent-port|agent-send") */
@@ -87,6 +87,12 @@ int agent_holds_down(const struct srv_rt *s)
 {
 	const struct agent *ag = agent_find(s);
 	return ag && !ag->health;
+}
+
+int agent_enabled(const struct srv_rt *s)
+{
+	const struct agent *ag = agent_find(s);
+	return ag && !atomic_load(&ag->paused);
 }
 
 const struct check_state *agent_of(const struct srv_rt *s, int *health)

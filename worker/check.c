@@ -968,6 +968,7 @@ CFG_REGISTER_KEYWORDS(check_opts)
 /* ---- runtime control (check_control) ---- */
 
 static const struct check_state changed_from_cli = {.changed_by = "CLI"};
+static const struct check_state changed_from_web = {.changed_by = "Web interface"};
 
 int check_configured(const struct srv_rt *s)
 {
@@ -975,18 +976,18 @@ int check_configured(const struct srv_rt *s)
 }
 
 /* "stopping": UP but taking no new traffic until "health up". */
-static void force_stopping(struct srv_rt *s, struct check *ck)
+static void force_stopping(struct srv_rt *s, struct check *ck, const struct check_state *why)
 {
 	int act, bck;
 	if (!atomic_load(&s->oper_up))
-		transition(s, ck, &changed_from_cli, 1);
+		transition(s, ck, why, 1);
 	if (ck)
 		ck->forced_nolb = 1;
 	if (atomic_exchange(&s->oper_nolb, 1))
 		return;
 	backend_publish(s->be);
 	check_count_usable(s->be, &act, &bck);
-	log_change(s, &changed_from_cli, "stopping", act, bck);
+	log_change(s, why, "stopping", act, bck);
 	if (!act && !bck)
 		check_report_no_server(s->be);
 }
@@ -994,7 +995,7 @@ static void force_stopping(struct srv_rt *s, struct check *ck)
 /* set server health up|down: the check's verdict becomes <up>; its next
  * results count from there (rise successes to come back after "down").
  */
-static void force_health(struct srv_rt *s, struct check *ck, int up)
+static void force_health(struct srv_rt *s, struct check *ck, int up, const struct check_state *why)
 {
 	if (ck) {
 		ck->healthy = up;
@@ -1004,19 +1005,20 @@ static void force_health(struct srv_rt *s, struct check *ck, int up)
 	int was_nolb = atomic_exchange(&s->oper_nolb, 0);
 	int eff = up && !agent_holds_down(s);
 	if (eff != atomic_load(&s->oper_up))
-		transition(s, ck, &changed_from_cli, eff);
+		transition(s, ck, why, eff);
 	else if (was_nolb && eff) {
 		int act, bck;
 		backend_publish(s->be);
 		check_count_usable(s->be, &act, &bck);
-		log_change(s, &changed_from_cli, "UP", act, bck);
+		log_change(s, why, "UP", act, bck);
 	}
 }
 
 /* disable health (<pause> 1): checks stop and the server counts as UP
  * unless its agent holds it down; enable health runs them again.
  */
-static void pause_health(struct srv_rt *s, struct check *ck, int pause)
+static void pause_health(struct srv_rt *s, struct check *ck, int pause,
+                         const struct check_state *why)
 {
 	if (!ck || ck->paused == pause)
 		return;
@@ -1025,7 +1027,7 @@ static void pause_health(struct srv_rt *s, struct check *ck, int pause)
 		if (ck->fd < 0)
 			timer_set(&ck->t, 0);
 		if (!ck->healthy)
-			force_health(s, ck, 1);
+			force_health(s, ck, 1, why);
 	} else if (ck->fd < 0)
 		timer_set(&ck->t, curthr->now_ms + 1);
 }
@@ -1037,6 +1039,7 @@ struct check_ctl_mail {
 	struct hl_addr addr;
 	int addr_set, port;
 	char *text; /* CHK_CTL_AGENT_SEND */
+	int web;    /* asked for by the statistics page, not the CLI */
 };
 
 /* Runs a control request on the check's thread. */
@@ -1044,21 +1047,22 @@ static void check_ctl_run(struct check_ctl_mail *cm)
 {
 	struct srv_rt *s = cm->srv;
 	struct check *ck = check_find(s);
+	const struct check_state *why = cm->web ? &changed_from_web : &changed_from_cli;
 	switch (cm->op) {
 	case CHK_CTL_HEALTH_UP:
 	case CHK_CTL_HEALTH_DOWN:
-		force_health(s, ck, cm->op == CHK_CTL_HEALTH_UP);
+		force_health(s, ck, cm->op == CHK_CTL_HEALTH_UP, why);
 		break;
 	case CHK_CTL_HEALTH_STOPPING:
-		force_stopping(s, ck);
+		force_stopping(s, ck, why);
 		break;
 	case CHK_CTL_AGENT_UP:
 	case CHK_CTL_AGENT_DOWN:
-		agent_force(s, cm->op == CHK_CTL_AGENT_UP, &changed_from_cli);
+		agent_force(s, cm->op == CHK_CTL_AGENT_UP, why);
 		break;
 	case CHK_CTL_HEALTH_DISABLE:
 	case CHK_CTL_HEALTH_ENABLE:
-		pause_health(s, ck, cm->op == CHK_CTL_HEALTH_DISABLE);
+		pause_health(s, ck, cm->op == CHK_CTL_HEALTH_DISABLE, why);
 		break;
 	case CHK_CTL_AGENT_DISABLE:
 	case CHK_CTL_AGENT_ENABLE:
@@ -1111,10 +1115,13 @@ static void ctl_post(struct check_ctl_mail *cm)
 	mail_post(t, &cm->m);
 }
 
-void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port)
+/* Queues <op> for the check's thread; <web>: asked for by the page. */
+static void control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port,
+                    int web)
 {
 	struct check_ctl_mail *cm = xcalloc(1, sizeof(*cm));
 	cm->srv = s;
+	cm->web = web;
 	cm->op = op;
 	cm->port = port;
 	if (addr) {
@@ -1132,4 +1139,14 @@ void check_control_text(struct srv_rt *s, enum check_ctl op, const char *text)
 	cm->op = op;
 	cm->text = xstrdup(text);
 	ctl_post(cm);
+}
+
+void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *addr, int port)
+{
+	control(s, op, addr, port, 0);
+}
+
+void check_control_web(struct srv_rt *s, enum check_ctl op)
+{
+	control(s, op, NULL, 0, 1);
 }

@@ -54,6 +54,11 @@ void check_control(struct srv_rt *s, enum check_ctl op, const struct hl_addr *ad
 /* The same for an operation whose argument is a text (CHK_CTL_AGENT_SEND). */
 void check_control_text(struct srv_rt *s, enum check_ctl op, const char *text);
 
+/* The same for the statistics page's admin form: state changes are logged
+ * as "changed from Web interface". No address or port operations.
+ */
+void check_control_web(struct srv_rt *s, enum check_ctl op);
+
 /* Whether <s> has a health check, and an agent check. */
 int check_configured(const struct srv_rt *s);
 int agent_configured(const struct srv_rt *s);
@@ -128,6 +133,11 @@ void agents_start_thread(void);
 
 /* Interval of the agent checks of a server configured as <c>. */
 uint32_t agent_interval(const struct server_cfg *c);
+
+/* Whether <s> has an agent check that runs (not stopped by "disable
+ * agent"); any thread.
+ */
+int agent_enabled(const struct srv_rt *s);
 
 /* Agent state of <s> (for statistics), NULL without agent check. The
  * health is 0 (down) or 1.

@@ -387,6 +387,7 @@ void http_next_transaction(struct stream *s)
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
 	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
+	t->stats_wait = 0;
 	t->req_counted = 0;
 	t->req_valid = t->rsp_valid = t->lax_rewrite = t->be_chosen = 0;
 	t->wfb_until = 0;

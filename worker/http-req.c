@@ -287,11 +287,18 @@ static int request_aborted(struct stream *s, int can_reply)
 /* Runs the analysers on a parsed request head; 1 when it goes to a server,
  * 0 when answered locally.
  */
+static int wait_for_body(struct stream *s, uint32_t have);
+
 static int analyse_request(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	const struct px_http *fh = &s->fe->conf->http;
 
+	if (t->stats_wait) { /* the rules ran: the page's form has come */
+		if (!stats_page_intercept(s))
+			http_reply_error(s, 500, TERM_NONE);
+		return 0;
+	}
 	if (fh->monitor_uri && t->req.uri.len == strlen(fh->monitor_uri) &&
 	    memcmp(t->req.uri.p, fh->monitor_uri, t->req.uri.len) == 0) {
 		int close = (t->req.flags & HMF_CONN_CLOSE) || !(t->req.flags & HMF_VER11);
@@ -328,7 +335,14 @@ static int analyse_request(struct stream *s)
 	/* "stats enable": answered by the proxy (after the http-request rules,
 	 * which may deny the request first, as in HAProxy)
 	 */
-	if (stats_page_intercept(s))
+	int sp = stats_page_intercept(s);
+	if (sp == 2) { /* a posted form: wait for its body, then answer */
+		t->stats_wait = 1;
+		if (!wait_for_body(s, t->cin.tail - t->cin.head))
+			stats_page_intercept(s);
+		return 0;
+	}
+	if (sp)
 		return 0;
 	if (!s->be) {                 /* a frontend without any backend */
 		s->state = ST_ASSIGN; /* routed nowhere: the connection stays usable */
@@ -366,7 +380,8 @@ static int wait_for_body(struct stream *s, uint32_t have)
 	struct http_txn *t = s->txn;
 	const struct be_rt *be = s->fe->default_be;
 	unsigned f = s->fe->conf->http.flags | (be ? be->conf->http.flags : 0);
-	if ((!(f & PXH_BUFFER_REQUEST) && !t->wfb_until) || t->req.body.done || s->cli.shutr)
+	if ((!(f & PXH_BUFFER_REQUEST) && !t->wfb_until && !t->stats_wait) || t->req.body.done ||
+	    s->cli.shutr)
 		return 0;
 	if (t->wfb_until && curthr->now_ms >= t->wfb_until)
 		return 0; /* wait-for-body: the delay is over */

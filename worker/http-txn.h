@@ -49,6 +49,7 @@ struct http_txn {
 	unsigned close_hdr : 1;       /* the error reply announces "connection: close" */
 	unsigned discarding : 1;      /* dropping the body of a request answered locally */
 	unsigned waiting_body : 1;    /* head complete, http-buffer-request waits for the body */
+	unsigned stats_wait : 1;      /* the statistics page waits for a posted form's body */
 	unsigned req_counted : 1;     /* this transaction's request is in req_tot */
 	unsigned req_valid : 1;       /* t->req's slices point to live bytes (rules may read it) */
 	unsigned rsp_valid : 1;       /* same for t->rsp */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/version.h"
+#include "conf/kw.h"
 #include "worker/runtime.h"
 #include "worker/stats-page.h"
 
@@ -71,7 +72,13 @@ static const char page_style[] =
     "tr.stop{background:#e0e0e0}\n"
     "tr.backend td{font-weight:bold}\n"
     "table.legend td{text-align:left}\n"
-    "p.banner{background:#f7b5b5;padding:.4em;font-weight:bold}\n";
+    "p.banner{padding:.4em;font-weight:bold}\n"
+    "p.banner a{margin-right:.5em}\n"
+    "p.ok{background:#c6efc6}\n"
+    "p.warn{background:#ffe39a}\n"
+    "p.err{background:#f7b5b5}\n"
+    "p.unknown{background:#dde8dd}\n"
+    "form.admin{margin:0}\n";
 
 /* Class of a row from its status column. */
 static const char *row_class(const struct stat_row *r)
@@ -207,9 +214,21 @@ static void name_cell(struct strbuf *b, const struct stat_row *r, int legends)
 	sb_puts(b, "</td>");
 }
 
-/* Opens the table of proxy <px>: caption and the two heading rows. */
-static void table_head(struct strbuf *b, const struct stat_row *r, int legends)
+/* Whether the table of <px> carries the admin form: a backend with
+ * servers, on a page allowed to act.
+ */
+static int admin_form(const struct proxy *px, int admin)
 {
+	return admin && (px->cap & PX_CAP_BE) && px->servers;
+}
+
+/* Opens the table of proxy <px>: caption and the two heading rows, in the
+ * admin form when <form>, with a first column of server checkboxes.
+ */
+static void table_head(struct strbuf *b, const struct stat_row *r, int legends, int form)
+{
+	if (form)
+		sb_puts(b, "<form class=\"admin\" method=\"post\">\n");
 	sb_puts(b, "<table class=\"px\"><caption><a id=\"");
 	sb_html(b, r->px->id);
 	sb_puts(b, "\" href=\"#");
@@ -220,7 +239,14 @@ static void table_head(struct strbuf *b, const struct stat_row *r, int legends)
 	if (legends)
 		sb_printf(b, " <small>mode: %s, id: %s</small>", stat_val(r, "mode"),
 		          stat_val(r, "iid"));
-	sb_puts(b, "</caption>\n<thead><tr><th rowspan=\"2\"></th>");
+	sb_puts(b, "</caption>\n<thead><tr>");
+	if (form) { /* a box that checks or clears all of them */
+		sb_puts(b, "<th rowspan=\"2\"><input type=\"checkbox\" title=\"all servers\" "
+		           "onclick=\"for (const c of document.getElementsByClassName('");
+		sb_html(b, r->px->id);
+		sb_puts(b, "-checkbox')) c.checked = this.checked\"></th>");
+	}
+	sb_puts(b, "<th rowspan=\"2\"></th>");
 	for (size_t i = 0; i < NB_HTML_COLS;) {
 		size_t n = 1;
 		while (i + n < NB_HTML_COLS && !strcmp(html_cols[i + n].group, html_cols[i].group))
@@ -238,7 +264,48 @@ struct html_ctx {
 	struct strbuf *b;
 	const struct proxy *cur; /* proxy of the open table, NULL if none */
 	int legends;
+	int admin; /* the page may act: backends get the admin form */
+	int form;  /* the open table is in a form */
 };
+
+/* The end of the admin form of backend <px>: the actions, as HAProxy
+ * names them, and the backend by id.
+ */
+static void form_tail(struct strbuf *b, const struct proxy *px)
+{
+	static const char *const opts[][2] = {
+	    {"", ""},
+	    {"ready", "Set state to READY"},
+	    {"drain", "Set state to DRAIN"},
+	    {"maint", "Set state to MAINT"},
+	    {"dhlth", "Health: disable checks"},
+	    {"ehlth", "Health: enable checks"},
+	    {"hrunn", "Health: force UP"},
+	    {"hnolb", "Health: force NOLB"},
+	    {"hdown", "Health: force DOWN"},
+	    {"dagent", "Agent: disable checks"},
+	    {"eagent", "Agent: enable checks"},
+	    {"arunn", "Agent: force UP"},
+	    {"adown", "Agent: force DOWN"},
+	    {"shutdown", "Kill Sessions"},
+	};
+	sb_puts(b,
+	        "<p>Choose the action to perform on the checked servers: <select name=\"action\">");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		sb_printf(b, "<option value=\"%s\">%s</option>", opts[i][0], opts[i][1]);
+	sb_printf(b,
+	          "</select><input type=\"hidden\" name=\"b\" value=\"#%d\"> "
+	          "<input type=\"submit\" value=\"Apply\"></p>\n</form>\n",
+	          px->uuid);
+}
+
+/* Closes the open table (and its form). */
+static void table_close(struct html_ctx *h)
+{
+	sb_puts(h->b, "</tbody></table>\n");
+	if (h->form)
+		form_tail(h->b, h->cur);
+}
 
 static void html_row(const struct stat_row *r, void *arg)
 {
@@ -246,11 +313,21 @@ static void html_row(const struct stat_row *r, void *arg)
 	struct strbuf *b = h->b;
 	if (h->cur != r->px) {
 		if (h->cur)
-			sb_puts(b, "</tbody></table>\n");
-		table_head(b, r, h->legends);
+			table_close(h);
+		h->form = admin_form(r->px, h->admin);
+		table_head(b, r, h->legends, h->form);
 		h->cur = r->px;
 	}
 	sb_printf(b, "<tr class=\"%s%s\">", row_class(r), r->kind == STAT_BE ? " backend" : "");
+	if (h->form && r->kind == STAT_SRV) {
+		sb_puts(b, "<td><input class=\"");
+		sb_html(b, r->px->id);
+		sb_puts(b, "-checkbox\" type=\"checkbox\" name=\"s\" value=\"");
+		sb_html(b, stat_val(r, "svname"));
+		sb_puts(b, "\"></td>");
+	} else if (h->form) {
+		sb_puts(b, "<td></td>");
+	}
 	name_cell(b, r, h->legends);
 	for (size_t i = 0; i < NB_HTML_COLS; i++) {
 		if (!strcmp(html_cols[i].col, "check_status"))
@@ -309,6 +386,44 @@ static void process_info(struct strbuf *b, const struct stats_page_req *pr)
 	          atomic_load(&rt.stopping) ? " (stopping)" : "");
 }
 
+/* The result of the last admin action (";st="), in HAProxy's words, with
+ * a link to the page without it.
+ */
+static void status_banner(struct strbuf *b, const struct stats_page_req *pr)
+{
+	static const struct {
+		const char *cls, *text;
+	} msgs[] = {
+	    [STATS_ST_UNKN] = {"unknown", "Unexpected result."},
+	    [STATS_ST_DONE] = {"ok", "Action processed successfully."},
+	    [STATS_ST_PART] = {"warn", "Action partially processed.<br>Some server names are "
+	                               "probably unknown or ambiguous (duplicated names in the "
+	                               "backend)."},
+	    [STATS_ST_NONE] = {"warn", "Nothing has changed."},
+	    [STATS_ST_DENY] = {"err", "Action denied."},
+	    [STATS_ST_ERRP] = {"err", "Action not processed because of invalid parameters.<ul>"
+	                              "<li>The action is maybe unknown.</li>"
+	                              "<li>Invalid key parameter (empty or too long).</li>"
+	                              "<li>The backend name is probably unknown or ambiguous "
+	                              "(duplicated names).</li>"
+	                              "<li>Some server names are probably unknown or ambiguous "
+	                              "(duplicated names in the backend).</li></ul>"},
+	    [STATS_ST_EXCD] = {"err", "Action not processed : the buffer couldn't store all the "
+	                              "data.<br>You should retry with less servers at a time."},
+	    [STATS_ST_IVAL] = {"err", "Invalid requests (unsupported method or chunked encoded "
+	                              "request)."},
+	};
+	sb_printf(b, "<p class=\"banner %s\" id=\"status\"><a href=\"", msgs[pr->st].cls);
+	sb_html(b, pr->uri);
+	sb_printf(b, "%s%s", pr->hide & STATS_HIDE_DOWN ? ";up" : "",
+	          pr->norefresh ? ";norefresh" : "");
+	if (pr->scope[0]) {
+		sb_puts(b, ";scope=");
+		sb_html(b, pr->scope);
+	}
+	sb_printf(b, "\" title=\"Remove this message\">[X]</a>%s</p>\n", msgs[pr->st].text);
+}
+
 static void legend(struct strbuf *b)
 {
 	static const char *const rows[][2] = {
@@ -340,8 +455,8 @@ void stats_html(struct strbuf *b, const struct stats_page_req *pr, const struct 
 		sb_printf(b, " <small>version %s, released %s</small>", halyard_version(),
 		          halyard_date());
 	sb_puts(b, "</h1>\n");
-	if (pr->denied)
-		sb_puts(b, "<p class=\"banner\">Action denied.</p>\n");
+	if (pr->has_st)
+		status_banner(b, pr);
 	process_info(b, pr);
 	sb_puts(b, "<ul class=\"options\">\n");
 	option_link(b, pr, pr->hide ^ STATS_HIDE_DOWN, pr->norefresh, "",
@@ -357,9 +472,10 @@ void stats_html(struct strbuf *b, const struct stats_page_req *pr, const struct 
 	option_link(b, pr, pr->hide, 1, ";json", "JSON export");
 	sb_puts(b, "</ul>\n");
 	legend(b);
-	struct html_ctx h = {.b = b, .legends = (cfg->flags & STATS_PG_SHOW_LEGENDS) != 0};
+	struct html_ctx h = {
+	    .b = b, .legends = (cfg->flags & STATS_PG_SHOW_LEGENDS) != 0, .admin = pr->admin};
 	stats_foreach(f, html_row, &h);
 	if (h.cur)
-		sb_puts(b, "</tbody></table>\n");
+		table_close(&h);
 	sb_puts(b, "</body></html>\n");
 }

@@ -2,8 +2,10 @@
  * matching (method and URI prefix), Basic authentication against the
  * "stats auth" accounts, the options HAProxy reads from the URI (";csv",
  * ";typed", ";json", ";json-schema", ";up", ";no-maint", ";norefresh",
- * ";scope=", ";st="), and the exports, whose bodies are exactly what
- * "show stat" and "show schema json" print.
+ * ";scope=", ";st="), the admin form's POST ("stats admin", applied by
+ * worker/stats-admin.c, answered with a redirection to the page carrying
+ * the result), and the exports, whose bodies are exactly what "show stat"
+ * and "show schema json" print.
  */
 #include "worker/stats-page.h"
 
@@ -12,9 +14,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/acl.h"
+#include "common/mem.h"
+#include "common/sample.h"
 #include "conf/http.h"
 #include "worker/http-service.h"
 #include "worker/http-txn.h"
+#include "worker/rules.h"
+#include "worker/runtime.h"
 
 /* The path of request target <u>: absolute-form targets lose their scheme
  * and authority. Sets *<len>.
@@ -51,18 +58,6 @@ static int page_matches(const struct http_msg *req, const struct stats_page_cfg 
 static int serves(const struct proxy *px, const struct http_msg *req)
 {
 	return px->stats && px->mode == PX_MODE_HTTP && page_matches(req, px->stats);
-}
-
-int stats_page_intercept(struct stream *s)
-{
-	const struct proxy *px = s->fe->conf;
-	if (!serves(px, &s->txn->req)) { /* then the backend's own page, if any */
-		px = s->be ? s->be->conf : NULL;
-		if (!px || px == s->fe->conf || !serves(px, &s->txn->req))
-			return 0;
-	}
-	http_service_answer(s, http_service_find("stats"), px, px->stats);
-	return 1;
 }
 
 /* Decodes base64 <in> (<len> bytes) into <out> (NUL-terminated); -1 when
@@ -130,10 +125,9 @@ static int authorized(const struct http_msg *req, const struct stats_page_cfg *c
 /* 401 with the proxy's page for that status and the realm to log into;
  * like HAProxy, the connection closes after it.
  */
-static int reply_401(struct http_svc_req *rq, struct strbuf *out)
+static int reply_401(struct http_svc_req *rq, const struct stats_page_cfg *cfg, struct strbuf *out)
 {
 	rq->close = 1;
-	const struct stats_page_cfg *cfg = rq->arg;
 	const struct http_reply *r = http_error_reply(rq->px, 401);
 	if (!r || !r->len)
 		r = http_builtin_reply(401);
@@ -189,11 +183,41 @@ static void head_200(struct strbuf *out, const struct stats_page_req *pr, const 
 	sb_printf(out, "content-length: %zu\r\n\r\n", body_len);
 }
 
+/* The 303 answering a POST: back to the page, with the result and the
+ * options HAProxy keeps (";up", ";norefresh" when the page refreshes, the
+ * scope).
+ */
+static int reply_post(struct strbuf *out, const struct stats_page_req *pr,
+                      enum stats_admin_status st)
+{
+	sb_printf(out,
+	          "HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\n"
+	          "content-type: text/plain\r\ncontent-length: 0\r\n"
+	          "location: %s;st=%s%s%s",
+	          pr->uri, stats_admin_status_word(st), pr->hide & STATS_HIDE_DOWN ? ";up" : "",
+	          pr->norefresh && pr->cfg->refresh_s ? ";norefresh" : "");
+	if (pr->scope[0])
+		sb_printf(out, "?scope=%s", pr->scope);
+	sb_puts(out, "\r\n\r\n");
+	return 303;
+}
+
+/* The result of a POST: DENY without admin rights, else the action's. */
+static enum stats_admin_status post_result(const struct stats_page_call *c)
+{
+	if (!c->admin)
+		return STATS_ST_DENY;
+	if (c->body_st != STATS_ST_UNKN)
+		return c->body_st;
+	return stats_admin_apply(c->body ? c->body : "", c->body_len);
+}
+
 static int stats_handle(struct http_svc_req *rq, struct strbuf *out)
 {
-	const struct stats_page_cfg *cfg = rq->arg;
+	const struct stats_page_call *call = rq->arg;
+	const struct stats_page_cfg *cfg = call->cfg;
 	if (!authorized(rq->req, cfg))
-		return reply_401(rq, out);
+		return reply_401(rq, cfg, out);
 	struct stats_page_req pr = {.cfg = cfg, .px = rq->px};
 	size_t len, plen = strlen(cfg->uri);
 	const char *u = cfg->uri[0] == '/' ? target_path(rq->req->uri, &len) : rq->req->uri.p;
@@ -206,19 +230,20 @@ static int stats_handle(struct http_svc_req *rq, struct strbuf *out)
 	const char *opts = prefixed ? u + plen : u;
 	size_t olen = prefixed ? len - plen : 0;
 	snprintf(pr.uri, sizeof(pr.uri), "%s", cfg->uri);
-	if (rq->req->meth == HTTP_METH_POST) { /* admin actions: "stats admin" is not supported */
-		sb_printf(out,
-		          "HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\n"
-		          "content-type: text/plain\r\ncontent-length: 0\r\n"
-		          "location: %s;st=DENY\r\n\r\n",
-		          cfg->uri);
-		return 303;
-	}
 	pr.hide = (has_opt(opts, olen, ";up") ? STATS_HIDE_DOWN : 0) |
 	          (has_opt(opts, olen, ";no-maint") ? STATS_HIDE_MAINT : 0);
 	pr.norefresh = has_opt(opts, olen, ";norefresh");
-	pr.denied = has_opt(opts, olen, ";st=DENY");
+	pr.admin = call->admin;
 	opt_value(opts, olen, ";scope=", pr.scope, sizeof(pr.scope));
+	if (!pr.scope[0])
+		opt_value(opts, olen, "?scope=", pr.scope, sizeof(pr.scope));
+	const char *st = memmem(opts, olen, ";st=", 4);
+	if (st) {
+		pr.has_st = 1;
+		pr.st = stats_admin_status_of(st + 4, (size_t)(opts + olen - st - 4));
+	}
+	if (rq->req->meth == HTTP_METH_POST)
+		return reply_post(out, &pr, post_result(call));
 
 	struct stats_filter f;
 	stats_filter_init(&f);
@@ -251,6 +276,107 @@ static int stats_handle(struct http_svc_req *rq, struct strbuf *out)
 	sb_put(out, body.p ? body.p : "", body.len);
 	sb_free(&body);
 	return 200;
+}
+
+/* Whether one of the page's "stats admin" conditions holds for <s>. */
+static int admin_allowed(struct stream *s, const struct stats_page_cfg *cfg)
+{
+	if (!cfg->nadmin)
+		return 0;
+	struct smp_ctx ctx = rules_ctx(s, SMP_OPT_FINAL);
+	int ok = 0;
+	for (int i = 0; i < cfg->nadmin && !ok; i++) {
+		size_t mark = smp_arena_mark();
+		ok = acl_exec_cond(cfg->admin[i], &ctx) == ACL_PASS;
+		smp_arena_release(mark);
+	}
+	return ok;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Copies the data of the complete chunked body <p> (<len> bytes, already
+ * checked by the parser) into <out>; returns its length.
+ */
+static size_t dechunk(const char *p, size_t len, char *out)
+{
+	size_t i = 0, o = 0;
+	while (i < len) {
+		size_t size = 0;
+		int d;
+		while (i < len && (d = hex_digit(p[i])) >= 0) {
+			size = size * 16 + (size_t)d;
+			i++;
+		}
+		const char *lf = memchr(p + i, '\n', len - i);
+		if (!size || !lf || (size_t)(lf - p) + 1 + size > len)
+			break;
+		i = (size_t)(lf - p) + 1;
+		memcpy(out + o, p + i, size);
+		o += size;
+		i += size + 2; /* CRLF after the data */
+	}
+	return o;
+}
+
+/* Fills the body of POST <s> into <c> (an allocated copy in *<copy>).
+ * Returns 1 when usable or unusable for good (c->body_st set), 0 when more
+ * of it may still come.
+ */
+static int read_post_body(struct stream *s, struct stats_page_call *c, char **copy)
+{
+	struct http_txn *t = s->txn;
+	uint32_t head = t->req.skip + t->req.head_len;
+	uint32_t have = t->cin.data ? t->cin.tail - t->cin.head : 0;
+	const char *p = have > head ? t->cin.data + t->cin.head + head : "";
+	size_t got = have > head ? have - head : 0;
+	struct http_body b = t->req.body; /* scanned on a copy: nothing moves */
+	long n = b.mode == HB_NONE ? 0 : h1_body_scan(&b, p, got);
+	if (n < 0) {
+		c->body_st = STATS_ST_IVAL;
+		return 1;
+	}
+	if (b.mode != HB_NONE && !b.done) {
+		if (have < t->cin.size - rt.cfg->global.tune_maxrewrite && !s->cli.shutr)
+			return 0;
+		c->body_st = STATS_ST_EXCD; /* the buffer cannot hold it all */
+		return 1;
+	}
+	*copy = xmalloc((size_t)n + 1);
+	c->body_len = b.mode == HB_CHUNKED ? dechunk(p, (size_t)n, *copy) : (size_t)n;
+	if (b.mode != HB_CHUNKED)
+		memcpy(*copy, p, (size_t)n);
+	c->body = *copy;
+	return 1;
+}
+
+int stats_page_intercept(struct stream *s)
+{
+	const struct proxy *px = s->fe->conf;
+	if (!serves(px, &s->txn->req)) { /* then the backend's own page, if any */
+		px = s->be ? s->be->conf : NULL;
+		if (!px || px == s->fe->conf || !serves(px, &s->txn->req))
+			return 0;
+	}
+	struct http_txn *t = s->txn;
+	struct stats_page_call c = {.cfg = px->stats, .admin = admin_allowed(s, px->stats)};
+	char *copy = NULL;
+	if (t->req.meth == HTTP_METH_POST && c.admin && authorized(&t->req, c.cfg) &&
+	    !read_post_body(s, &c, &copy)) {
+		if (!t->stats_wait)
+			return 2;
+		c.body_st = STATS_ST_EXCD; /* waited for as long as allowed */
+	}
+	t->stats_wait = 0;
+	http_service_answer(s, http_service_find("stats"), px, &c); /* may free <s> */
+	free(copy);
+	return 1;
 }
 
 static struct http_service stats_service = {.name = "stats", .handle = stats_handle};

@@ -286,7 +286,7 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 	}
 	int agent_health = 1;
 	const struct check_state *ag = agent_of(s, &agent_health);
-	if (ag)
+	if (ag && agent_enabled(s)) /* as HAProxy: empty after "disable agent" */
 		agent_columns(r, present, ag, agent_health);
 	/* as HAProxy: the user weight (ramped by slowstart), whatever the state */
 	int uw = atomic_load(&s->uweight);

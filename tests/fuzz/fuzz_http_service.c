@@ -28,6 +28,7 @@
 #include "worker/counters.h"
 #include "worker/http-service.h"
 #include "worker/runtime.h"
+#include "worker/stats-page.h"
 
 #define MAXHDRS 24
 
@@ -147,7 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 		return 0;
 	}
-	struct http_svc_req rq = {.req = &m, .px = page_px, .arg = page_px->stats};
+	/* no "stats admin": a POST is answered 303 ";st=DENY" */
+	struct stats_page_call call = {.cfg = page_px->stats};
+	struct http_svc_req rq = {.req = &m, .px = page_px, .arg = prom ? NULL : &call};
 	struct strbuf out = {0};
 	const struct http_service *svc = http_service_find(prom ? "prometheus-exporter" : "stats");
 	int status = svc->handle(&rq, &out);

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/srv-addr.h"
 
 /* HAProxy's server administrative flags (SRV_ADMF_*) and check state. */
@@ -92,8 +93,9 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 			const struct be_rt *be = &rt.bes[b];
 			if (be->conf != px || (only && be != only))
 				continue;
-			for (int i = 0; i < be->nsrv; i++)
-				server_state_line(c, &be->srv[i]);
+			const struct srv_list *l = be_servers(be);
+			for (int i = 0; i < l->n; i++)
+				server_state_line(c, l->v[i]);
 		}
 }
 

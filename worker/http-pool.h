@@ -33,3 +33,8 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses);
 
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);
+
+/* Closes the idle connections to <srv> of every thread (any thread): the
+ * server entered maintenance.
+ */
+void http_pool_drop_server(struct srv_rt *srv);

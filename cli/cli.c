@@ -54,7 +54,19 @@ struct cli_conn {
 	int pend_lines;
 	int pend_too_big;    /* the payload passed CLI_MAX_PAYLOAD: refused */
 	const char *payload; /* while a command runs: its payload or NULL */
+	/* A command that waits (cli_wait()) suspends the session: the rest of
+	 * its line and the following lines run once <wait_fn> reports done.
+	 */
+	cli_wait_fn wait_fn;
+	void *wait_arg;
+	uint64_t wait_until; /* monotonic ms */
+	char *wait_rest;     /* commands after the waiting one on its line */
+	int wait_close;      /* close the session after the line (one-shot mode) */
+	int wait_eof;        /* the peer closed its side during the wait */
+	struct timer wait_t;
 };
+
+#define CLI_WAIT_POLL_MS 10
 
 #define CLI_DEFAULT_TIMEOUT_MS 10000
 #define CLI_DEFAULT_MAXCONN 10
@@ -216,12 +228,30 @@ const char *cli_payload(const struct cli_conn *c)
 	return c->payload;
 }
 
+void cli_wait(struct cli_conn *c, uint32_t delay_ms, cli_wait_fn fn, void *arg)
+{
+	c->wait_fn = fn;
+	c->wait_arg = arg;
+	c->wait_until = curthr->now_ms + delay_ms;
+}
+
+/* Ends the wait of scratch session <c> at once (no session to suspend). */
+static void wait_now(struct cli_conn *c)
+{
+	if (!c->wait_fn)
+		return;
+	c->wait_fn(c, c->wait_arg, 1);
+	free(c->wait_arg);
+	c->wait_fn = NULL;
+	c->wait_arg = NULL;
+}
+
 /* Same as cli_execute_line(), the last command receiving <payload>. */
 static int execute_line_payload(const char *line, const char *payload, int level, int *prompt,
-                                uint32_t *timeout_ms, char **out)
+                                uint32_t *timeout_ms, char **out, struct cli_conn *waiter)
 {
 	/* commands write to a scratch session; what they change of the real
-	 * one (prompt mode, idle timeout) is copied back
+	 * one (prompt mode, idle timeout, a wait) is copied back
 	 */
 	struct cli_conn c = {.fd = -1, .level = level, .prompt = prompt ? *prompt : 0};
 	char *copy = xstrdup(line);
@@ -230,6 +260,15 @@ static int execute_line_payload(const char *line, const char *payload, int level
 	while (!quit && (cmd = next_command(&rest))) {
 		c.payload = rest ? NULL : payload;
 		quit = run_command(&c, cmd);
+		if (c.wait_fn && waiter) {
+			/* the session goes on with the rest once the wait is over */
+			waiter->wait_fn = c.wait_fn;
+			waiter->wait_arg = c.wait_arg;
+			waiter->wait_until = c.wait_until;
+			waiter->wait_rest = rest ? xstrdup(rest) : NULL;
+			break;
+		}
+		wait_now(&c);
 		if (!quit && !c.prompt)
 			cli_printf(&c, "\n");
 	}
@@ -244,12 +283,15 @@ static int execute_line_payload(const char *line, const char *payload, int level
 
 int cli_execute_line(const char *line, int level, int *prompt, char **out)
 {
-	return execute_line_payload(line, NULL, level, prompt, NULL, out);
+	return execute_line_payload(line, NULL, level, prompt, NULL, out, NULL);
 }
 
 static void cli_conn_free(struct cli_conn *c)
 {
 	timer_set(&c->idle, 0);
+	timer_set(&c->wait_t, 0);
+	free(c->wait_arg);
+	free(c->wait_rest);
 	if (c->counted && cli_active-- >= cli_maxconn)
 		cli_listeners_poll(1); /* below the limit again */
 	loop_del(c->fd);
@@ -348,7 +390,7 @@ static int cli_handle_input(struct cli_conn *c)
 	char *nl;
 	if (!c->in)
 		return 0; /* nothing received yet */
-	while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
+	while (!c->closing && !c->wait_fn && (nl = memchr(c->in, '\n', c->in_len))) {
 		*nl = 0;
 		size_t used = (size_t)(nl - c->in) + 1;
 		if (!strcmp(c->in, "_getsocks") && c->expose_fd && cli_getsocks_hook) {
@@ -372,10 +414,10 @@ static int cli_handle_input(struct cli_conn *c)
 			                CLI_MAX_PAYLOAD);
 		else if (had_payload)
 			quit = execute_line_payload(c->pending_cmd, c->pend_payload, c->level,
-			                            &c->prompt, &c->timeout_ms, &res);
+			                            &c->prompt, &c->timeout_ms, &res, c);
 		else
 			quit = execute_line_payload(c->in, NULL, c->level, &c->prompt,
-			                            &c->timeout_ms, &res);
+			                            &c->timeout_ms, &res, c);
 		free(c->pending_cmd);
 		free(c->pend_payload);
 		c->pending_cmd = c->pend_payload = NULL;
@@ -383,6 +425,13 @@ static int cli_handle_input(struct cli_conn *c)
 		free(res);
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
+		if (c->wait_fn) {
+			/* the end of the line comes when the wait is over */
+			c->wait_close = !was_prompt && !had_payload;
+			timer_set(&c->wait_t, curthr->now_ms + 1);
+			timer_set(&c->idle, 0);
+			return 0;
+		}
 		/* as in HAProxy, a session goes on after a command with a payload */
 		if (quit || (!was_prompt && !c->prompt && !had_payload))
 			c->closing = 1;
@@ -402,7 +451,8 @@ static void cli_idle_cb(struct timer *t)
 static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 {
 	struct cli_conn *c = caa_container_of(h, struct cli_conn, h);
-	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
+	if (!c->wait_fn)
+		timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
 	char buf[4096];
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
@@ -423,7 +473,10 @@ static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 				c->in[c->in_len++] = '\n';
 			}
 			cli_handle_input(c);
-			c->closing = 1;
+			if (c->wait_fn)
+				c->wait_eof = 1; /* the lines after the wait still run */
+			else
+				c->closing = 1;
 			break;
 		}
 		if (errno != EAGAIN) {
@@ -433,7 +486,57 @@ static void cli_conn_cb(struct ev_handler *h, uint32_t ev)
 		break;
 	}
 	cli_handle_input(c);
-	if (cli_flush(c) < 0 || (c->closing && c->out_len == 0))
+	if (cli_flush(c) < 0 || (c->closing && c->out_len == 0 && !c->wait_fn))
+		cli_conn_free(c);
+}
+
+/* Polls the condition of a waiting session; once it is over, prints its
+ * end, runs the rest of the line and the lines received meanwhile.
+ */
+static void cli_wait_cb(struct timer *t)
+{
+	struct cli_conn *c = caa_container_of(t, struct cli_conn, wait_t);
+	struct cli_conn tmp = {.fd = -1, .level = c->level, .prompt = c->prompt};
+	int expired = curthr->now_ms >= c->wait_until;
+	if (!c->wait_fn(&tmp, c->wait_arg, expired)) {
+		uint64_t next = curthr->now_ms + CLI_WAIT_POLL_MS;
+		timer_set(t, next < c->wait_until ? next : c->wait_until);
+		free(tmp.out);
+		return;
+	}
+	free(c->wait_arg);
+	c->wait_fn = NULL;
+	c->wait_arg = NULL;
+	if (tmp.out)
+		cli_printf(c, "%s", tmp.out);
+	free(tmp.out);
+	if (!c->prompt)
+		cli_printf(c, "\n");
+	int quit = 0;
+	if (c->wait_rest) {
+		char *res = NULL;
+		char *rest = c->wait_rest;
+		c->wait_rest = NULL;
+		quit = execute_line_payload(rest, NULL, c->level, &c->prompt, &c->timeout_ms, &res,
+		                            c);
+		free(rest);
+		cli_printf(c, "%s", res);
+		free(res);
+		if (c->wait_fn) { /* another wait on the same line */
+			timer_set(&c->wait_t, curthr->now_ms + 1);
+			cli_flush(c);
+			return;
+		}
+	}
+	if (quit || (c->wait_close && !c->prompt))
+		c->closing = 1;
+	else if (c->prompt)
+		cli_printf(c, "\n> ");
+	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
+	cli_handle_input(c);
+	if (c->wait_eof && !c->wait_fn)
+		c->closing = 1;
+	if (cli_flush(c) < 0 || (c->closing && c->out_len == 0 && !c->wait_fn))
 		cli_conn_free(c);
 }
 
@@ -467,6 +570,7 @@ static void cli_adopt_ex(int fd, int level, int expose)
 	c->expose_fd = expose;
 	c->h.cb = cli_conn_cb;
 	timer_init(&c->idle, cli_idle_cb);
+	timer_init(&c->wait_t, cli_wait_cb);
 	c->timeout_ms = cli_timeout_ms;
 	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
 	last_adopted = NULL;

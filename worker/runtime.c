@@ -127,6 +127,19 @@ static void build_servers(struct be_rt *be, int *gidx)
 	be->srvs = srv_list_of_array(be->cfg_srv, be->ncfg_srv);
 }
 
+/* Pins the configured servers that others track (they cannot be deleted). */
+static void pin_tracked(void)
+{
+	for (int b = 0; b < rt.nbe; b++)
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++) {
+			const struct server *t = rt.bes[b].cfg_srv[i].conf->tracked;
+			for (int b2 = 0; t && b2 < rt.nbe; b2++)
+				for (int j = 0; j < rt.bes[b2].ncfg_srv; j++)
+					if (rt.bes[b2].cfg_srv[j].conf == t)
+						atomic_store(&rt.bes[b2].cfg_srv[j].pinned, 1);
+		}
+}
+
 /* Server slots: the configured servers take the first ones in order; the
  * DYN_SRV_SLOTS after them go to servers added at run time, a slot being
  * given again only once the server that held it has been freed.
@@ -260,6 +273,7 @@ int runtime_build(struct config *cfg)
 		be->lb = lb_snapshot_build(be);
 	}
 	slots_init(gidx);
+	pin_tracked();
 	backend_queues_init(rt.nbe);
 	rt.maxconn = cfg->global.maxconn ? cfg->global.maxconn : default_maxconn();
 	atomic_store(&rt.conn_rate_lim, (uint32_t)cfg->global.maxconnrate);

@@ -26,6 +26,7 @@ struct srv_rt {
 	int gidx;                  /* slot among all servers: counters, checks, idle pools */
 	int dynamic;               /* added with "add server": conf owned here, freed on delete */
 	_Atomic int removed;       /* "del server" took it out of its backend */
+	_Atomic int pinned;        /* tracked by a server: cannot be deleted */
 	_Atomic int refs;          /* holders across loop turns: streams whose last
 	                            * server (acct_srv) it is, mails in flight */
 	_Atomic int cur_conns;     /* connections being established or established */

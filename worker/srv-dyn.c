@@ -275,8 +275,10 @@ static struct srv_rt *dyn_srv_new(struct be_rt *be, struct server *conf, int g)
 	atomic_store(&r->maint_seen, 1);
 	atomic_store(&r->last_change, (long)time(NULL));
 	if (conf->tracked) {
-		const struct srv_rt *t = check_tracked(r);
+		struct srv_rt *t = (struct srv_rt *)check_tracked(r);
 		atomic_store(&r->oper_up, t ? atomic_load(&t->oper_up) : 1);
+		if (t) /* as in HAProxy, a tracked server stays for good */
+			atomic_store(&t->pinned, 1);
 	}
 	observe_srv_init(r);
 	counters_srv_reset(r);
@@ -372,12 +374,12 @@ out:
 /* Why <s> cannot be deleted now (HAProxy's words), NULL if it can. */
 const char *srv_not_removable(const struct srv_rt *s)
 {
-	if (s->conf->px && s->idx >= 0) {
-		for (const struct server_rule *r = s->be->conf->server_rules; r; r = r->next)
-			if (r->srv == s->conf)
-				return "This server cannot be removed at runtime due to other "
-				       "configuration elements pointing to it.";
-	}
+	int pinned = atomic_load(&s->pinned);
+	for (const struct server_rule *r = s->be->conf->server_rules; r && !pinned; r = r->next)
+		pinned = r->srv == s->conf;
+	if (pinned)
+		return "This server cannot be removed at runtime due to other configuration "
+		       "elements pointing to it.";
 	if (!(atomic_load(&s->admin) & SRV_ADMIN_MAINT))
 		return "Only servers in maintenance mode can be deleted.";
 	if (check_has_trackers(s))

@@ -12,6 +12,8 @@
  * deleted server is freed once its checks are stopped on their thread and
  * a grace period has passed, so that no thread still reads it.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,10 +194,40 @@ static int dyn_keyword(struct be_rt *be, struct server *s, char **args, int narg
 	return 0;
 }
 
+/* The configuration of an added server, with the arguments it was added
+ * with (address and keywords, escaped for the CLI) to add it again in the
+ * next worker after a reload.
+ */
+struct dyn_server {
+	struct server conf; /* first: a struct server * is a struct dyn_server * */
+	char *args;
+};
+
+/* Joins <args> with spaces, escaping what the CLI would split on. */
+static char *join_args(char **args, int nargs)
+{
+	size_t len = 1;
+	for (int i = 0; i < nargs; i++)
+		len += 2 * strlen(args[i]) + 1;
+	char *out = xcalloc(1, len), *p = out;
+	for (int i = 0; i < nargs; i++) {
+		if (i)
+			*p++ = ' ';
+		for (const char *q = args[i]; *q; q++) {
+			if (strchr(" \t\\;#", *q))
+				*p++ = '\\';
+			*p++ = *q;
+		}
+	}
+	*p = 0;
+	return out;
+}
+
 static void dyn_conf_free(struct server *s)
 {
 	if (!s)
 		return;
+	free(((struct dyn_server *)s)->args);
 	addr_release(&s->addr);
 	addr_release(&s->cfg.source);
 	addr_release(&s->cfg.check_addr);
@@ -235,7 +267,8 @@ static int dyn_validate(struct be_rt *be, struct server *s, char **err)
 static struct server *dyn_conf_build(struct be_rt *be, const char *name, const char *addr,
                                      char **args, int nargs, char **err)
 {
-	struct server *s = xcalloc(1, sizeof(*s));
+	struct dyn_server *d = xcalloc(1, sizeof(*d));
+	struct server *s = &d->conf;
 	char *aerr = NULL;
 	s->id = xstrdup(name);
 	s->px = (struct proxy *)be->conf;
@@ -349,6 +382,7 @@ static void cmd_add_server(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "%s\n", err ? err : "invalid server");
 		goto out;
 	}
+	((struct dyn_server *)conf)->args = join_args(args + 3, nargs - 3);
 	int g = srv_slot_alloc();
 	if (g < 0) {
 		cli_printf(c, "Too many servers added at run time (at most %d at once).\n",
@@ -448,7 +482,51 @@ static void cmd_del_server(struct cli_conn *c, char **args, int nargs)
 	cli_printf(c, "Server deleted.");
 }
 
+/* The commands that rebuild added server <s> as it is now. */
+static void dump_server(struct cli_conn *c, const struct srv_rt *s)
+{
+	const char *be = s->be->conf->id, *id = s->conf->id;
+	const struct server_cfg *cfg = &s->conf->cfg;
+	cli_printf(c, "add server %s/%s %s\n", be, id, ((const struct dyn_server *)s->conf)->args);
+	const struct hl_addr *a = hl_rcu_deref(((struct srv_rt *)s)->addr);
+	char ip[INET6_ADDRSTRLEN];
+	const void *bin = NULL;
+	if (a && a->ss.ss_family == AF_INET)
+		bin = &((const struct sockaddr_in *)&a->ss)->sin_addr;
+	else if (a && a->ss.ss_family == AF_INET6)
+		bin = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+	if (bin && inet_ntop(a->ss.ss_family, bin, ip, sizeof(ip)))
+		cli_printf(c, "set server %s/%s addr %s port %u\n", be, id, ip, (unsigned)a->port_lo);
+	if (atomic_load(&s->uweight) != cfg->weight)
+		cli_printf(c, "set server %s/%s weight %d\n", be, id, atomic_load(&s->uweight));
+	if (atomic_load(&s->maxconn) != cfg->maxconn)
+		cli_printf(c, "set maxconn server %s/%s %d\n", be, id, atomic_load(&s->maxconn));
+	int h = 0;
+	if (check_running_of(s))
+		cli_printf(c, "enable health %s/%s\n", be, id);
+	if (agent_running_of(s, &h))
+		cli_printf(c, "enable agent %s/%s\n", be, id);
+	unsigned admin = atomic_load(&s->admin);
+	if (!(admin & SRV_ADMIN_MAINT))
+		cli_printf(c, "set server %s/%s state %s\n", be, id,
+		           admin & SRV_ADMIN_DRAIN ? "drain" : "ready");
+}
+
+/* _dynamic-servers: the commands that rebuild every added server, one per
+ * line (the master replays them in the next worker on a reload).
+ */
+static void cmd_dump_dynamic(struct cli_conn *c, char **args, int nargs)
+{
+	for (int b = 0; b < rt.nbe; b++) {
+		const struct srv_list *l = be_servers(&rt.bes[b]);
+		for (int i = 0; i < l->n; i++)
+			if (l->v[i]->dynamic)
+				dump_server(c, l->v[i]);
+	}
+}
+
 static const struct cli_cmd dyn_cmds[] = {
+	{{"_dynamic-servers"}, NULL, NULL, CLI_LEVEL_ADMIN, cmd_dump_dynamic},
     {{"add", "server"},
      "add server <bk>/<srv>",
      "create a new server",

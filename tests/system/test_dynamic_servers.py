@@ -11,6 +11,9 @@
 - An added server's check runs once enabled.
 - 'add server'/'del server' repeated while clients send requests
   continuously: every response is a 200.
+- Master-worker reload: the added servers are re-created in the new worker
+  with their address, weight and state; one whose backend is gone from the
+  new configuration is reported and left out.
 - A stress run mutating servers from the CLI (add, del, weight, state,
   addr) from several sessions at once under traffic: every response is a
   200 and the process stays up.
@@ -452,6 +455,64 @@ def stress(sock, p, ports, seconds=8):
     check("stress: the CLI still answers", cli(sock, "show servers state be").startswith("1\n"))
 
 
+def pid_of(sock):
+    for line in cli(sock, "show info").splitlines():
+        if line.startswith("Pid: "):
+            return line[5:]
+    return None
+
+
+def reload_carry(ports):
+    sock = tempfile.mktemp(suffix=".sock")
+    msock = tempfile.mktemp(suffix=".msock")
+    cfg = os.path.join(CFG_DIR, "mw.cfg")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(sock=sock, **ports))
+    proc = subprocess.Popen([HALYARD, "-W", "-S", msock, "-f", cfg],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: os.path.exists(sock) and pid_of(sock) is not None, 10)
+        old = pid_of(sock)
+        cli(sock, "add server be/r1 127.0.0.1:%d weight 3 check inter 200; "
+                  "set server be/r1 state ready; set server be/r1 weight 9; enable health be/r1; "
+                  "add server be/r2 127.0.0.1:%d; set server be/r2 addr 127.0.0.1 port %d; "
+                  "add server be_src/r3 127.0.0.1:%d; set server be_src/r3 state drain"
+            % (ports["p_b"], ports["p_closed"], ports["p_b"], ports["p_b"]))
+        with open(cfg, "w") as f:
+            f.write(CONFIG.format(sock=sock, **ports).replace("backend be_src\n",
+                                                              "backend be_src2\n"))
+        out = cli(msock, "reload", timeout=20)
+        check("reload succeeds", out.startswith("Success=1"), out)
+        check("the master reports what it carried",
+              "2 of 3 servers added at run time carried to the new worker." in out and
+              "'add server be_src/r3 127.0.0.1:%d': No such backend." % ports["p_b"] in out,
+              out)
+        wait_for(lambda: pid_of(sock) not in (None, old), 10)
+        check("a new worker serves", pid_of(sock) not in (None, old))
+        state = cli(sock, "show servers state be")
+        lines = {l.split()[3]: l.split() for l in state.splitlines()[2:] if l.strip()}
+        r1, r2 = lines.get("r1"), lines.get("r2")
+        check("r1 carried: running, weight 9 of 3",
+              r1 is not None and r1[5] == "2" and r1[6] == "0" and r1[7:9] == ["9", "3"],
+              state)
+        check("r2 carried: its new port, still in maintenance",
+              r2 is not None and r2[18] == str(ports["p_b"]) and r2[6] == "1", state)
+        ok = wait_for(lambda: stat_rows(sock, "be").get("r1", {}).get("check_status") == "L4OK", 5)
+        check("r1's check was carried enabled (it runs: L4OK)", ok)
+        cli(sock, "set server be/r2 state ready; set server be/s1 state maint")
+        bodies = [get(ports["p_fe"])[1] for _ in range(4)]
+        check("traffic reaches the carried server", bodies == ["B"] * 4, str(bodies))
+    finally:
+        try:
+            cli(msock, "quit")
+        except OSError:
+            pass
+        stop(proc)
+        err = proc.stderr.read().decode(errors="replace")
+        check("master-worker: no sanitizer report",
+              "Sanitizer" not in err and "runtime error" not in err, err[-2000:])
+
+
 def main():
     if not HALYARD:
         print("HALYARD is not set")
@@ -462,6 +523,7 @@ def main():
              "p_closed": free_port()}
     compare(ports)
     effects(ports, hits_b)
+    reload_carry(ports)
     return summary()
 
 

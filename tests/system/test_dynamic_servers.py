@@ -31,6 +31,7 @@ from halyard_test import check, cli, free_port, http_backend, summary
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
+OPS = [int(x) for x in os.environ.get("STRESS_OPS", "0,1,2,3,4,5").split(",")]
 
 BACKENDS = """backend be
     server s1 127.0.0.1:{p_a}
@@ -418,7 +419,7 @@ def stress(sock, p, ports, seconds=8):
         rnd = random.Random(k)
         while time.time() < end:
             name = "be/x%d" % rnd.randrange(6)
-            op = rnd.randrange(6)
+            op = rnd.choice(OPS)
             port = ports["p_a"] if rnd.randrange(2) else ports["p_b"]
             try:
                 if op == 0:

@@ -337,17 +337,25 @@ static int master_loop(const struct config *cfg)
 		pfds[0].fd = sig_fd;
 		pfds[0].events = POLLIN;
 		int n = 1 + mcli_fill_pollfds(pfds + 1, cap - 1);
-		if (poll(pfds, (nfds_t)n, 1000) < 0 && errno != EINTR)
+		if (poll(pfds, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+			free(pfds);
 			return 1;
+		}
+		int done = 0;
 		if (pfds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				if (handle_signal((int)si.ssi_signo, cfg, &exit_code))
-					return exit_code < 0 ? 0 : exit_code;
+			while (!done && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				done = handle_signal((int)si.ssi_signo, cfg, &exit_code);
+		}
+		if (done) {
+			free(pfds);
+			return exit_code < 0 ? 0 : exit_code;
 		}
 		mcli_handle_pollfds(pfds + 1, n - 1);
-		if (exit_code >= 0 && mw.nprocs == 0)
+		if (exit_code >= 0 && mw.nprocs == 0) {
+			free(pfds);
 			return exit_code;
+		}
 	}
 }
 

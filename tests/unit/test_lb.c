@@ -56,6 +56,7 @@ static void fake_publish(struct fake *f)
 static void fake_free(struct fake *f)
 {
 	lb_snapshot_free(f->snap);
+	free(f->be.srvs);
 	lb_thread_state_free(&f->ts);
 	free(f);
 }

@@ -476,6 +476,7 @@ static struct farm *farm_new(struct lb_cfg cfg, int n)
 static void farm_free(struct farm *f)
 {
 	lb_snapshot_free(f->snap);
+	free(f->be.srvs);
 	lb_thread_state_free(&f->ts);
 	free(f->px.lb.arg);
 	free(f);

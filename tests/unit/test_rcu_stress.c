@@ -144,6 +144,8 @@ static void run_stress(const char *algo)
 	CHECK_INT(atomic_load(&violations), 0);
 	lb_snapshot_free(be.lb);
 	be.lb = NULL;
+	free(be.srvs);
+	be.srvs = NULL;
 }
 
 TEST(roundrobin_under_concurrent_updates)

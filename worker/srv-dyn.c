@@ -496,7 +496,8 @@ static void dump_server(struct cli_conn *c, const struct srv_rt *s)
 	else if (a && a->ss.ss_family == AF_INET6)
 		bin = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
 	if (bin && inet_ntop(a->ss.ss_family, bin, ip, sizeof(ip)))
-		cli_printf(c, "set server %s/%s addr %s port %u\n", be, id, ip, (unsigned)a->port_lo);
+		cli_printf(c, "set server %s/%s addr %s port %u\n", be, id, ip,
+		           (unsigned)a->port_lo);
 	if (atomic_load(&s->uweight) != cfg->weight)
 		cli_printf(c, "set server %s/%s weight %d\n", be, id, atomic_load(&s->uweight));
 	if (atomic_load(&s->maxconn) != cfg->maxconn)
@@ -526,7 +527,7 @@ static void cmd_dump_dynamic(struct cli_conn *c, char **args, int nargs)
 }
 
 static const struct cli_cmd dyn_cmds[] = {
-	{{"_dynamic-servers"}, NULL, NULL, CLI_LEVEL_ADMIN, cmd_dump_dynamic},
+    {{"_dynamic-servers"}, NULL, NULL, CLI_LEVEL_ADMIN, cmd_dump_dynamic},
     {{"add", "server"},
      "add server <bk>/<srv>",
      "create a new server",

@@ -146,8 +146,11 @@ def start(binary, cfg_text, sock):
     cfg = os.path.join(CFG_DIR, "t.cfg")
     with open(cfg, "w") as f:
         f.write(cfg_text)
-    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    # stderr goes to a file: a pipe read only at the end could fill up
+    # (sanitizer reports) and block the process
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen([binary, "-f", cfg], stdout=subprocess.DEVNULL, stderr=err)
+    proc.err_file = err
     for _ in range(100):
         if os.path.exists(sock):
             try:
@@ -166,6 +169,11 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stderr_of(proc):
+    proc.err_file.seek(0)
+    return proc.err_file.read().decode(errors="replace")
 
 
 def answers(binary, ports):
@@ -351,7 +359,7 @@ def effects(ports, hits_b):
         check("the process is still running", proc.poll() is None)
     finally:
         stop(proc)
-        err = proc.stderr.read().decode(errors="replace")
+        err = stderr_of(proc)
         check("no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
               err[-2000:])
 
@@ -469,8 +477,10 @@ def reload_carry(ports):
     cfg = os.path.join(CFG_DIR, "mw.cfg")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(sock=sock, **ports))
+    errf = tempfile.TemporaryFile()
     proc = subprocess.Popen([HALYARD, "-W", "-S", msock, "-f", cfg],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=errf)
+    proc.err_file = errf
     try:
         wait_for(lambda: os.path.exists(sock) and pid_of(sock) is not None, 10)
         old = pid_of(sock)
@@ -509,7 +519,7 @@ def reload_carry(ports):
         except OSError:
             pass
         stop(proc)
-        err = proc.stderr.read().decode(errors="replace")
+        err = stderr_of(proc)
         check("master-worker: no sanitizer report",
               "Sanitizer" not in err and "runtime error" not in err, err[-2000:])
 

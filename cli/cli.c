@@ -68,7 +68,12 @@ struct cli_conn {
 	size_t step_mark;
 	struct task resume; /* runs the next step once the output went out */
 	int eof;            /* the peer closed its side: close after the last line */
+	/* a dump step asked to run again only after a delay (cli_wait()) */
+	uint32_t step_delay_ms;
+	struct timer wait_t;
 };
+
+#define CLI_WAIT_POLL_MS 10
 
 #define CLI_DEFAULT_TIMEOUT_MS 10000
 #define CLI_DEFAULT_MAXCONN 10
@@ -149,6 +154,43 @@ void cli_dump_text(struct cli_conn *c, char *text, size_t len)
 	t->text = text;
 	t->len = len;
 	cli_dump(c, text_step, text_release, t);
+}
+
+/* A waiting command (cli_wait()): its condition, polled as a dump step. */
+struct wait_dump {
+	cli_wait_fn fn;
+	void *arg;
+	uint64_t until; /* monotonic ms */
+};
+
+/* Polls the condition; a scratch session (no socket, cli_execute_line())
+ * cannot wait: the delay counts as expired at once.
+ */
+static int wait_step(struct cli_conn *c, void *ctx)
+{
+	struct wait_dump *w = ctx;
+	int expired = c->fd < 0 || curthr->now_ms >= w->until;
+	if (w->fn(c, w->arg, expired))
+		return 1;
+	uint64_t left = w->until - curthr->now_ms;
+	c->step_delay_ms = left < CLI_WAIT_POLL_MS ? (uint32_t)left : CLI_WAIT_POLL_MS;
+	return 0;
+}
+
+static void wait_release(void *ctx)
+{
+	struct wait_dump *w = ctx;
+	free(w->arg);
+	free(w);
+}
+
+void cli_wait(struct cli_conn *c, uint32_t delay_ms, cli_wait_fn fn, void *arg)
+{
+	struct wait_dump *w = xcalloc(1, sizeof(*w));
+	w->fn = fn;
+	w->arg = arg;
+	w->until = curthr->now_ms + delay_ms;
+	cli_dump(c, wait_step, wait_release, w);
 }
 
 /* Runs one step of the dump in progress; returns 1 when it ended. */
@@ -337,6 +379,7 @@ static void cli_conn_free(struct cli_conn *c)
 {
 	timer_set(&c->idle, 0);
 	task_cancel(&c->resume);
+	timer_set(&c->wait_t, 0);
 	dump_abort(c);
 	line_clear(c);
 	if (c->counted && cli_active-- >= cli_maxconn)
@@ -585,8 +628,19 @@ static void cli_progress(struct cli_conn *c)
 		cli_conn_free(c);
 		return;
 	}
-	if (c->line_on && c->out_len == 0)
-		task_wakeup(&c->resume);
+	if (c->line_on && c->out_len == 0) {
+		if (c->step_delay_ms) { /* a waiting command polls again later */
+			timer_set(&c->wait_t, curthr->now_ms + c->step_delay_ms);
+			c->step_delay_ms = 0;
+		} else {
+			task_wakeup(&c->resume);
+		}
+	}
+}
+
+static void cli_wait_cb(struct timer *t)
+{
+	cli_progress(caa_container_of(t, struct cli_conn, wait_t));
 }
 
 static void cli_resume_cb(struct task *t)
@@ -638,6 +692,7 @@ static void cli_adopt_ex(int fd, int level, int expose)
 	c->h.cb = cli_conn_cb;
 	c->resume.cb = cli_resume_cb;
 	timer_init(&c->idle, cli_idle_cb);
+	timer_init(&c->wait_t, cli_wait_cb);
 	c->timeout_ms = cli_timeout_ms;
 	timer_set(&c->idle, curthr->now_ms + c->timeout_ms);
 	last_adopted = NULL;

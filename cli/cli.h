@@ -64,6 +64,20 @@ int cli_chunk_full(const struct cli_conn *c);
 void cli_dump_text(struct cli_conn *c, char *text, size_t len);
 #define CLI_CHUNK 16384
 
+/* Polls the condition of a waiting command: prints its outcome with
+ * cli_printf() and returns 1 when done, else 0 to be called again; when
+ * <expired> it must end (1).
+ */
+typedef int (*cli_wait_fn)(struct cli_conn *c, void *arg, int expired);
+
+/* Suspends the session after the running command, for <delay_ms> at most:
+ * <fn> is called every few milliseconds until it reports done; the rest of
+ * the command line runs afterwards. <arg> (allocated) is freed by the CLI.
+ * Where no session can wait (cli_execute_line()), <fn> is called once
+ * at once as if the delay had expired.
+ */
+void cli_wait(struct cli_conn *c, uint32_t delay_ms, cli_wait_fn fn, void *arg);
+
 /* The payload of the running command (the lines after a command ending
  * with "<<", up to an empty line, joined with line feeds), or NULL.
  */

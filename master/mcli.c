@@ -381,24 +381,8 @@ static int forward_start(struct mconn *c, int pid, const char *cmd, int keep_ope
 	for (int i = 0; i < mw.nprocs; i++)
 		if (mw.procs[i].pid == pid)
 			p = &mw.procs[i];
-	if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (!p || (sv[0] = mworker_open_session(p)) < 0)
 		return -1;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'F';
-	struct iovec iov = {&byte, 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-	ssize_t r = sendmsg(p->ctl_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(sv[1]);
-	if (r != 1) {
-		close(sv[0]);
-		return -1;
-	}
 	size_t len = strlen(cmd) - strspn(cmd, " \t");
 	cmd += strspn(cmd, " \t");
 	/* a bare "@@N" sends nothing: the worker waits for the client's lines */

@@ -92,6 +92,30 @@ static void proc_remove(struct mw_proc *p)
 	*p = mw.procs[--mw.nprocs];
 }
 
+int mworker_open_session(const struct mw_proc *p)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char byte = 'F';
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+	ssize_t r = sendmsg(p->ctl_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(sv[1]);
+	if (r != 1) {
+		close(sv[0]);
+		return -1;
+	}
+	return sv[0];
+}
+
 /* Forks a worker serving <cfg>; returns its pid or -1. */
 static int fork_worker(struct config *cfg, const struct cmdline *cl)
 {
@@ -173,6 +197,9 @@ static int start_new_worker(struct config *cfg, const struct cmdline *cl)
 		kill(pid, SIGTERM);
 		return -1;
 	}
+	for (int i = 0; i < mw.nprocs; i++)
+		if (mw.procs[i].pid != pid && mw.procs[i].current && mw.procs[i].ready)
+			mworker_carry_servers(&mw.procs[i], p);
 	for (int i = 0; i < mw.nprocs; i++) {
 		if (mw.procs[i].pid == pid)
 			continue;
@@ -310,17 +337,25 @@ static int master_loop(const struct config *cfg)
 		pfds[0].fd = sig_fd;
 		pfds[0].events = POLLIN;
 		int n = 1 + mcli_fill_pollfds(pfds + 1, cap - 1);
-		if (poll(pfds, (nfds_t)n, 1000) < 0 && errno != EINTR)
+		if (poll(pfds, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+			free(pfds);
 			return 1;
+		}
+		int done = 0;
 		if (pfds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				if (handle_signal((int)si.ssi_signo, cfg, &exit_code))
-					return exit_code < 0 ? 0 : exit_code;
+			while (!done && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				done = handle_signal((int)si.ssi_signo, cfg, &exit_code);
+		}
+		if (done) {
+			free(pfds);
+			return exit_code < 0 ? 0 : exit_code;
 		}
 		mcli_handle_pollfds(pfds + 1, n - 1);
-		if (exit_code >= 0 && mw.nprocs == 0)
+		if (exit_code >= 0 && mw.nprocs == 0) {
+			free(pfds);
 			return exit_code;
+		}
 	}
 }
 

@@ -63,3 +63,14 @@ int mcli_fill_pollfds(void *pfds, int max);
 void mcli_handle_pollfds(void *pfds, int n);
 void mcli_close_all_in_child(void);
 void mcli_reload_answer(int fd, int success);
+
+/* Hands a new CLI session to worker <p> (admin level) over its control
+ * socket; returns the master's end of it, or -1.
+ */
+int mworker_open_session(const struct mw_proc *p);
+
+/* Re-creates in worker <to> the servers added at run time to worker
+ * <from> (master/mw-carry.c), in their current state; what cannot be
+ * carried is reported as a warning.
+ */
+void mworker_carry_servers(const struct mw_proc *from, const struct mw_proc *to);

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds Halyard with CMake + Ninja.
 #
-#   packaging/build.sh [normal|asan|fuzz]     (default: normal)
+#   packaging/build.sh [normal|asan|tsan|fuzz]     (default: normal)
 #
 #   normal  build/       RelWithDebInfo
 #   asan    build-asan/  RelWithDebInfo, -DHALYARD_SANITIZE=address,undefined
+#   tsan    build-tsan/  RelWithDebInfo, -DHALYARD_SANITIZE=thread; run with
+#                        TSAN_OPTIONS=suppressions=$PWD/tests/tsan.supp (see
+#                        that file: liburcu's grace periods are invisible to TSan)
 #   fuzz    build-fuzz/  clang, libFuzzer targets (tests/fuzz/fuzz_*.c),
 #                        ASan+UBSan, no unit tests
 #
@@ -18,13 +21,14 @@ opts=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 case "$variant" in
 normal) dir=build ;;
 asan) dir=build-asan; opts+=(-DHALYARD_SANITIZE=address,undefined) ;;
+tsan) dir=build-tsan; opts+=(-DHALYARD_SANITIZE=thread) ;;
 fuzz)
 	dir=build-fuzz
 	opts+=(-DCMAKE_C_COMPILER=clang -DHALYARD_FUZZ=ON
 		-DHALYARD_SANITIZE=address,undefined -DHALYARD_TESTS=OFF)
 	;;
 *)
-	echo "usage: $0 [normal|asan|fuzz]" >&2
+	echo "usage: $0 [normal|asan|tsan|fuzz]" >&2
 	exit 2
 	;;
 esac

@@ -23,6 +23,7 @@
 #include "worker/observe.h"
 #include "worker/pool.h"
 #include "worker/srv-addr.h"
+#include "worker/srv-list.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define TURNAROUND_MS 1000
@@ -67,10 +68,11 @@ int srv_dynamic_maxconn(const struct srv_rt *s)
 static int queue_limit(const struct be_rt *be)
 {
 	long sum = 0;
-	for (int i = 0; i < be->nsrv; i++) {
-		if (!be->srv[i].maxqueue)
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; i < l->n; i++) {
+		if (!l->v[i]->maxqueue)
 			return 0;
-		sum += be->srv[i].maxqueue;
+		sum += l->v[i]->maxqueue;
 	}
 	return sum > 0x7fffffff ? 0 : (int)sum;
 }
@@ -178,6 +180,17 @@ void backend_wake_queued(struct be_rt *be, int n)
 {
 	while (n-- > 0 && atomic_load(&be->queued))
 		wake_one_queued(be);
+}
+
+void stream_set_acct_srv(struct stream *s, struct srv_rt *srv)
+{
+	if (s->acct_srv == srv)
+		return;
+	if (srv)
+		atomic_fetch_add(&srv->refs, 1);
+	if (s->acct_srv)
+		atomic_fetch_sub(&s->acct_srv->refs, 1);
+	s->acct_srv = srv;
 }
 
 void srv_release(struct srv_rt *srv)
@@ -356,7 +369,7 @@ int backend_assign_and_connect(struct stream *s)
 	atomic_fetch_add(&srv->cur_conns, 1);
 	atomic_fetch_add(&be->cur_conns, 1);
 	s->server = srv;
-	s->acct_srv = srv;
+	stream_set_acct_srv(s, srv);
 	s->log.srv = srv;
 	s->attempts++;
 	counters_srv_connect(srv);
@@ -426,7 +439,7 @@ int backend_connect_failed(struct stream *s, enum term_cause why)
 	int n = retries - s->retries_left;
 	if (srv)
 		counters_srv_retry(srv);
-	if (must_redispatch(s->be, n, retries) && s->be->nsrv > 1) {
+	if (must_redispatch(s->be, n, retries) && be_nsrv(s->be) > 1) {
 		s->failed_srv = srv;
 		if (srv)
 			counters_srv_redispatch(srv);

@@ -27,6 +27,12 @@ void backend_queues_init(int nbe);
 /* Gives back one connection slot of <srv> and wakes a queued stream. */
 void srv_release(struct srv_rt *srv);
 
+/* Makes <srv> (NULL: none) the server whose counters stream <s> feeds,
+ * holding a reference on it (srv_rt.refs) so that it is not deleted while
+ * the stream may still use it.
+ */
+void stream_set_acct_srv(struct stream *s, struct srv_rt *srv);
+
 /* Wakes up to <n> streams waiting in <be>'s queue (after a limit was
  * raised); each one runs server assignment again on its own thread.
  */

@@ -31,6 +31,8 @@
 #include "worker/slowstart.h"
 #include "worker/srv-cmds.h"
 #include "worker/srv-addr.h"
+#include "worker/srv-list.h"
+#include <urcu-qsbr.h>
 
 #define AGENT_DEF_INTER 2000
 #define AGENT_BUFSIZE 1024
@@ -68,19 +70,10 @@ static uint32_t agent_inter(const struct agent *ag)
 	return agent_interval(&ag->srv->conf->cfg);
 }
 
-/* Global index of server <s>. */
-static int srv_index(const struct srv_rt *s)
-{
-	int g = 0;
-	for (int b = 0; b < rt.nbe && &rt.bes[b] != s->be; b++)
-		g += rt.bes[b].nsrv;
-	return g + s->idx;
-}
-
 static struct agent *agent_find(const struct srv_rt *s)
 {
-	int g = srv_index(s);
-	return agents && g < nb_agent_slots ? agents[g] : NULL;
+	int g = s->gidx;
+	return agents && g < nb_agent_slots ? __atomic_load_n(&agents[g], __ATOMIC_ACQUIRE) : NULL;
 }
 
 int agent_holds_down(const struct srv_rt *s)
@@ -101,6 +94,15 @@ const struct check_state *agent_of(const struct srv_rt *s, int *health)
 	if (ag)
 		*health = ag->health;
 	return ag ? &ag->st : NULL;
+}
+
+const struct check_state *agent_running_of(const struct srv_rt *s, int *health)
+{
+	const struct agent *ag = agent_find(s);
+	if (!ag || __atomic_load_n(&ag->paused, __ATOMIC_RELAXED))
+		return NULL;
+	*health = ag->health;
+	return &ag->st;
 }
 
 /* Applies "ready", "drain" or "maint" and logs the change as HAProxy does. */
@@ -380,34 +382,65 @@ static void agent_timer_cb(struct timer *t)
 
 void agents_init(void)
 {
-	nb_agent_slots = 0;
-	for (int b = 0; b < rt.nbe; b++)
-		nb_agent_slots += rt.bes[b].nsrv;
+	nb_agent_slots = srv_slots_total();
 	agents = xcalloc((size_t)nb_agent_slots + 1, sizeof(*agents));
+}
+
+void agent_new(struct srv_rt *s, int paused)
+{
+	int g = s->gidx;
+	struct agent *ag = xcalloc(1, sizeof(*ag));
+	ag->srv = s;
+	ag->fd = -1;
+	ag->health = 1;
+	ag->rt_port = -1;
+	ag->paused = paused;
+	ag->h.cb = agent_io_cb;
+	timer_init(&ag->t, agent_timer_cb);
+	ag->st.last_change = (long)time(NULL);
+	if (!paused)
+		timer_set(&ag->t, curthr->now_ms + 1 +
+		                      check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
+	__atomic_store_n(&agents[g], ag, __ATOMIC_RELEASE);
 }
 
 void agents_start_thread(void)
 {
-	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
-		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
-			struct srv_rt *s = &rt.bes[b].srv[i];
-			if (!s->conf->cfg.agent_check || g % rt.nbthread != curthr->id)
-				continue;
-			struct agent *ag = xcalloc(1, sizeof(*ag));
-			ag->srv = s;
-			ag->fd = -1;
-			ag->health = 1;
-			ag->rt_port = -1;
-			ag->h.cb = agent_io_cb;
-			timer_init(&ag->t, agent_timer_cb);
-			ag->st.last_change = (long)time(NULL);
-			timer_set(&ag->t,
-			          curthr->now_ms + 1 +
-			              check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
-			agents[g] = ag;
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++) {
+			struct srv_rt *s = &rt.bes[b].cfg_srv[i];
+			if (s->conf->cfg.agent_check && s->gidx % rt.nbthread == curthr->id)
+				agent_new(s, 0);
 		}
 	}
+}
+
+struct agent_free {
+	struct rcu_head head;
+	struct agent *ag;
+};
+
+static void agent_free_cb(struct rcu_head *h)
+{
+	struct agent_free *f = caa_container_of(h, struct agent_free, head);
+	free(f->ag);
+	free(f);
+}
+
+void agent_destroy(struct srv_rt *s)
+{
+	struct agent *ag = agents ? agents[s->gidx] : NULL;
+	if (!ag)
+		return;
+	__atomic_store_n(&agents[s->gidx], NULL, __ATOMIC_RELEASE);
+	timer_set(&ag->t, 0);
+	if (ag->fd >= 0) {
+		close(ag->fd);
+		ag->fd = -1;
+	}
+	struct agent_free *f = xcalloc(1, sizeof(*f));
+	f->ag = ag;
+	call_rcu(&f->head, agent_free_cb);
 }
 
 /* agent-check | no-agent-check */

@@ -18,6 +18,7 @@
 #include "common/mem.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/srv-addr.h"
 
 #define HCHK_BUFSIZE 16384
@@ -51,8 +52,9 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 		snprintf(node, sizeof(node), "%s", rt.cfg->global.node);
 	else
 		gethostname(node, sizeof(node) - 1);
-	for (int i = 0; i < s->be->nsrv; i++)
-		totw += srv_effective_weight(&s->be->srv[i]);
+	const struct srv_list *l = be_servers(s->be);
+	for (int i = 0; i < l->n; i++)
+		totw += srv_effective_weight(l->v[i]);
 	if (ck && ck->consecutive)
 		req_add(io, "x-haproxy-server-state: %s %d/%d; ", st, ck->consecutive,
 		        up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));

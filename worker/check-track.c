@@ -17,15 +17,18 @@
 #include "worker/check.h"
 #include "worker/observe.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/slowstart.h"
 
 /* The runtime server of configured server <conf>, NULL if none. */
 static struct srv_rt *rt_of(const struct server *conf)
 {
-	for (int b = 0; b < rt.nbe; b++)
-		for (int i = 0; i < rt.bes[b].nsrv; i++)
-			if (rt.bes[b].srv[i].conf == conf)
-				return &rt.bes[b].srv[i];
+	for (int b = 0; b < rt.nbe; b++) {
+		const struct srv_list *l = be_servers(&rt.bes[b]);
+		for (int i = 0; i < l->n; i++)
+			if (l->v[i]->conf == conf)
+				return l->v[i];
+	}
 	return NULL;
 }
 
@@ -73,12 +76,59 @@ static void follow(struct srv_rt *t, const struct srv_rt *via, int up)
 void check_propagate(const struct srv_rt *s)
 {
 	int up = atomic_load(&s->oper_up);
-	for (int b = 0; b < rt.nbe; b++)
-		for (int i = 0; i < rt.bes[b].nsrv; i++) {
-			struct srv_rt *t = &rt.bes[b].srv[i];
+	for (int b = 0; b < rt.nbe; b++) {
+		const struct srv_list *l = be_servers(&rt.bes[b]);
+		for (int i = 0; i < l->n; i++) {
+			struct srv_rt *t = l->v[i];
 			if (t->conf->tracked == s->conf)
 				follow(t, s, up);
 		}
+	}
+}
+
+int check_track_dynamic(struct server *s, struct be_rt *be, char **err)
+{
+	char *name = s->cfg.track, *slash = strchr(name, '/');
+	const char *sname = slash ? slash + 1 : name;
+	struct be_rt *tbe = be;
+	if (slash) {
+		tbe = runtime_backend_by_name(name, (size_t)(slash - name));
+		if (!tbe) {
+			memprintf(err, "unable to find required proxy '%.*s' for tracking.",
+			          (int)(slash - name), name);
+			return -1;
+		}
+	}
+	struct srv_rt *t = be_find_server(tbe, sname);
+	if (!t) {
+		memprintf(err, "unable to find required server '%s' for tracking.", sname);
+		return -1;
+	}
+	if (t->dynamic) {
+		memprintf(err, "unable to use %s/%s for tracking as it is a dynamic server.",
+		          tbe->conf->id, t->conf->id);
+		return -1;
+	}
+	if (!t->conf->cfg.check && !t->conf->cfg.agent_check && !t->conf->cfg.track) {
+		memprintf(err,
+		          "unable to use %s/%s for tracking as it does not have any check nor "
+		          "agent enabled.",
+		          tbe->conf->id, t->conf->id);
+		return -1;
+	}
+	s->tracked = (struct server *)t->conf;
+	return 0;
+}
+
+int check_has_trackers(const struct srv_rt *s)
+{
+	for (int b = 0; b < rt.nbe; b++) {
+		const struct srv_list *l = be_servers(&rt.bes[b]);
+		for (int i = 0; i < l->n; i++)
+			if (l->v[i] != s && l->v[i]->conf->tracked == s->conf)
+				return 1;
+	}
+	return 0;
 }
 
 /* track [<backend>/]<server> */

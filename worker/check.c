@@ -27,6 +27,8 @@
 #include "worker/runtime.h"
 #include "worker/slowstart.h"
 #include "worker/srv-addr.h"
+#include "worker/srv-list.h"
+#include <urcu-qsbr.h>
 
 #define DEF_INTER 2000
 #define DEF_RISE 2
@@ -204,8 +206,9 @@ static void result_details(const struct check_state *st, char *out, size_t len)
 void check_count_usable(const struct be_rt *be, int *act, int *bck)
 {
 	*act = *bck = 0;
-	for (int i = 0; i < be->nsrv; i++) {
-		const struct srv_rt *s = &be->srv[i];
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; i < l->n; i++) {
+		const struct srv_rt *s = l->v[i];
 		if (!atomic_load(&s->oper_up) || atomic_load(&s->oper_nolb) ||
 		    (atomic_load(&s->admin) & (SRV_ADMIN_MAINT | SRV_ADMIN_DRAIN)))
 			continue;
@@ -682,56 +685,142 @@ static void check_timer_cb(struct timer *t)
 	}
 }
 
+/* Creates the health check of <s> on the current thread, which must be
+ * its check thread; a <paused> one runs once "enable health" is issued.
+ */
+static void check_new(struct srv_rt *s, int paused)
+{
+	int g = s->gidx;
+	struct check *ck = xcalloc(1, sizeof(*ck));
+	ck->srv = s;
+	ck->fd = -1;
+	/* UP, unless a server state file said its checks had failed */
+	ck->healthy = atomic_load(&s->oper_up);
+	ck->h.cb = check_io_cb;
+	ck->paused = paused;
+	timer_init(&ck->t, check_timer_cb);
+	ck->st.last_change = atomic_load(&s->last_change);
+	if (!ck->st.last_change)
+		ck->st.last_change = (long)time(NULL);
+	if (!ck->healthy)
+		ck->st.down_since = ck->st.last_change;
+	if (!paused)
+		timer_set(&ck->t,
+		          curthr->now_ms + 1 + check_first_delay(g, 0, inter_of(&s->conf->cfg)));
+	__atomic_store_n(&checks[g], ck, __ATOMIC_RELEASE);
+}
+
 void checks_start_thread(void)
 {
-	int g = 0;
 	for (int b = 0; b < rt.nbe; b++) {
-		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
-			struct srv_rt *s = &rt.bes[b].srv[i];
-			if (!s->conf->cfg.check || g % rt.nbthread != curthr->id)
-				continue;
-			struct check *ck = xcalloc(1, sizeof(*ck));
-			ck->srv = s;
-			ck->fd = -1;
-			/* UP, unless a server state file said its checks had failed */
-			ck->healthy = atomic_load(&s->oper_up);
-			ck->h.cb = check_io_cb;
-			timer_init(&ck->t, check_timer_cb);
-			ck->st.last_change = atomic_load(&s->last_change);
-			if (!ck->st.last_change)
-				ck->st.last_change = (long)time(NULL);
-			if (!ck->healthy)
-				ck->st.down_since = ck->st.last_change;
-			timer_set(&ck->t, curthr->now_ms + 1 +
-			                      check_first_delay(g, 0, inter_of(&s->conf->cfg)));
-			if (g < nb_checks_slots)
-				checks[g] = ck;
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++) {
+			struct srv_rt *s = &rt.bes[b].cfg_srv[i];
+			if (s->conf->cfg.check && s->gidx % rt.nbthread == curthr->id)
+				check_new(s, 0);
 		}
 	}
 	agents_start_thread();
 }
 
-/* Index of <s> among the servers of all backends, -1 if unknown. */
-static int global_index(const struct srv_rt *s)
+struct check_free {
+	struct rcu_head head;
+	struct check *ck;
+};
+
+static void check_free_cb(struct rcu_head *h)
 {
-	int g = 0;
-	for (int b = 0; b < rt.nbe; b++) {
-		if (&rt.bes[b] == s->be)
-			return g + s->idx;
-		g += rt.bes[b].nsrv;
+	struct check_free *f = caa_container_of(h, struct check_free, head);
+	free(f->ck);
+	free(f);
+}
+
+/* Stops and frees the health check of <s> (its check thread): readers on
+ * other threads (show stat, Prometheus) may hold it until a grace period
+ * has passed, and so may events of the current loop turn.
+ */
+static void check_destroy(struct srv_rt *s)
+{
+	struct check *ck = checks[s->gidx];
+	if (!ck)
+		return;
+	__atomic_store_n(&checks[s->gidx], NULL, __ATOMIC_RELEASE);
+	timer_set(&ck->t, 0);
+	if (ck->fd >= 0) {
+		close(ck->fd);
+		ck->fd = -1;
 	}
-	return -1;
+	check_smp_end(&ck->smp);
+	hchk_release(&ck->io);
+	tchk_release(&ck->tio);
+	struct check_free *f = xcalloc(1, sizeof(*f));
+	f->ck = ck;
+	call_rcu(&f->head, check_free_cb);
+}
+
+struct srv_life_mail {
+	struct mail m;
+	struct srv_rt *srv;
+	void (*done)(struct srv_rt *s);
+};
+
+/* Creates the checks of an added server, paused as HAProxy has them. */
+static void added_cb(struct mail *m)
+{
+	struct srv_life_mail *lm = caa_container_of(m, struct srv_life_mail, m);
+	if (lm->srv->conf->cfg.check)
+		check_new(lm->srv, 1);
+	if (lm->srv->conf->cfg.agent_check)
+		agent_new(lm->srv, 1);
+	atomic_fetch_sub(&lm->srv->refs, 1);
+	free(lm);
+}
+
+/* Stops the checks of a deleted server, then hands it to its last step. */
+static void removed_cb(struct mail *m)
+{
+	struct srv_life_mail *lm = caa_container_of(m, struct srv_life_mail, m);
+	check_destroy(lm->srv);
+	agent_destroy(lm->srv);
+	lm->done(lm->srv);
+	free(lm);
+}
+
+/* Runs <cb> for <s> on its check thread (now if it is the current one). */
+static void on_check_thread(struct srv_rt *s, void (*cb)(struct mail *), void (*done)(struct srv_rt *))
+{
+	struct srv_life_mail *lm = xcalloc(1, sizeof(*lm));
+	lm->srv = s;
+	lm->done = done;
+	lm->m.cb = cb;
+	struct wthread *t = &rt.threads[s->gidx % rt.nbthread];
+	if (t == curthr)
+		cb(&lm->m);
+	else
+		mail_post(t, &lm->m);
+}
+
+void check_server_added(struct srv_rt *s)
+{
+	if (!s->conf->cfg.check && !s->conf->cfg.agent_check)
+		return;
+	atomic_fetch_add(&s->refs, 1); /* until the mail has run */
+	on_check_thread(s, added_cb, NULL);
+}
+
+void check_server_removed(struct srv_rt *s, void (*done)(struct srv_rt *s))
+{
+	on_check_thread(s, removed_cb, done);
 }
 
 static struct check *check_find(const struct srv_rt *s)
 {
-	int g = global_index(s);
-	return g >= 0 && g < nb_checks_slots ? checks[g] : NULL;
+	int g = s->gidx;
+	return g >= 0 && g < nb_checks_slots ? __atomic_load_n(&checks[g], __ATOMIC_ACQUIRE) : NULL;
 }
 
 struct wthread *check_thread_of(const struct srv_rt *s)
 {
-	int g = global_index(s);
+	int g = s->gidx;
 	if (!s->conf->cfg.check || g < 0 || rt.nbthread <= 0)
 		return NULL;
 	return &rt.threads[g % rt.nbthread];
@@ -787,6 +876,12 @@ const struct check_state *check_of(const struct srv_rt *s)
 	return ck ? &ck->st : NULL;
 }
 
+const struct check_state *check_running_of(const struct srv_rt *s)
+{
+	const struct check *ck = check_find(s);
+	return ck && !__atomic_load_n(&ck->paused, __ATOMIC_RELAXED) ? &ck->st : NULL;
+}
+
 /* Takes the interval <inter> of one more check into the start spread. */
 static void spread_count(uint32_t inter)
 {
@@ -800,14 +895,13 @@ static void spread_count(uint32_t inter)
  */
 static void spread_init(void)
 {
-	int g = 0;
 	nb_spread = 0;
 	spread_min = 0;
 	first_pos = xcalloc((size_t)nb_checks_slots + 1, sizeof(*first_pos));
 	for (int b = 0; b < rt.nbe; b++) {
-		for (int i = 0; i < rt.bes[b].nsrv; i++, g++) {
-			const struct server_cfg *c = &rt.bes[b].srv[i].conf->cfg;
-			first_pos[g] = nb_spread;
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++) {
+			const struct server_cfg *c = &rt.bes[b].cfg_srv[i].conf->cfg;
+			first_pos[rt.bes[b].cfg_srv[i].gidx] = nb_spread;
 			if (c->check)
 				spread_count(inter_of(c));
 			if (c->agent_check)
@@ -828,9 +922,7 @@ uint32_t check_first_delay(int g, int second, uint32_t inter)
 
 void checks_init(void)
 {
-	nb_checks_slots = 0;
-	for (int b = 0; b < rt.nbe; b++)
-		nb_checks_slots += rt.bes[b].nsrv;
+	nb_checks_slots = srv_slots_total();
 	checks = xcalloc((size_t)nb_checks_slots + 1, sizeof(*checks));
 	spread_init();
 	agents_init();
@@ -1095,6 +1187,8 @@ static void check_ctl_cb(struct mail *m)
 {
 	struct check_ctl_mail *cm = caa_container_of(m, struct check_ctl_mail, m);
 	check_ctl_run(cm);
+	if (cm->m.cb) /* came by mail */
+		atomic_fetch_sub(&cm->srv->refs, 1);
 	free(cm->text);
 	free(cm);
 }
@@ -1105,12 +1199,14 @@ static void check_ctl_cb(struct mail *m)
 static void ctl_post(struct check_ctl_mail *cm)
 {
 	struct srv_rt *s = cm->srv;
-	int g = global_index(s);
+	/* the thread that runs (or would run) the server's checks and agent */
+	int g = s->gidx;
 	struct wthread *t = rt.nbthread > 0 && g >= 0 ? &rt.threads[g % rt.nbthread] : NULL;
 	if (!t || t == curthr) {
 		check_ctl_cb(&cm->m);
 		return;
 	}
+	atomic_fetch_add(&s->refs, 1); /* until the mail has run */
 	cm->m.cb = check_ctl_cb;
 	mail_post(t, &cm->m);
 }

@@ -96,6 +96,11 @@ void checks_start_thread(void);
 
 /* Check state of <s> (for statistics), NULL when it has no check. */
 const struct check_state *check_of(const struct srv_rt *s);
+/* The same, NULL while paused ("disable health", or an added server's
+ * check before "enable health"): the statistics then show no check, as
+ * HAProxy's do.
+ */
+const struct check_state *check_running_of(const struct srv_rt *s);
 
 /* Counts the usable active and backup servers of <be> (UP, not NOLB, not
  * in maintenance nor draining).
@@ -143,9 +148,24 @@ int agent_enabled(const struct srv_rt *s);
  * health is 0 (down) or 1.
  */
 const struct check_state *agent_of(const struct srv_rt *s, int *health);
+/* The same, NULL while paused ("disable agent"). */
+const struct check_state *agent_running_of(const struct srv_rt *s, int *health);
 
 /* The worker thread running the health check of <s>, NULL without one. */
 struct wthread *check_thread_of(const struct srv_rt *s);
+
+/* A server added at run time: creates its health and agent checks, paused
+ * until "enable health" / "enable agent" (CLI thread).
+ */
+void check_server_added(struct srv_rt *s);
+/* A server taken out of its backend: stops and frees its checks on their
+ * thread, then calls <done>(s) there (e.g. to free the server after a grace
+ * period).
+ */
+void check_server_removed(struct srv_rt *s, void (*done)(struct srv_rt *s));
+/* Agent side of the above (check's thread). */
+void agent_new(struct srv_rt *s, int paused);
+void agent_destroy(struct srv_rt *s);
 
 /* Passive observation (worker/observe.c) saw "error-limit" errors in a row
  * <n> times on <s>, the last being <last>: applies its "on-error" reaction
@@ -158,6 +178,14 @@ const struct srv_rt *check_tracked(const struct srv_rt *s);
 
 /* Passes the operational state of <s> on to the servers tracking it. */
 void check_propagate(const struct srv_rt *s);
+
+/* Resolves the "track" of server <s> being added to <be> at run time: the
+ * target must be a configured server with a check, an agent or a track of
+ * its own. Returns 0, or -1 with *err set (HAProxy's words).
+ */
+int check_track_dynamic(struct server *s, struct be_rt *be, char **err);
+/* Whether another server tracks <s>. */
+int check_has_trackers(const struct srv_rt *s);
 
 /* Whether HAProxy shows a status code with result <r> (show stat column
  * check_code, ", code: N" in state-change lines): layer 7 data results.

@@ -129,8 +129,8 @@ static void print_header(struct cli_conn *c, const struct http_err_snap *e)
 		cli_printf(c, " backend %s (#%d): invalid response\n  frontend %s (#%d)", e->px->id,
 		           e->px->uuid, e->other ? e->other->id : "<NONE>",
 		           e->other ? e->other->uuid : -1);
-	cli_printf(c, ", server %s (#%d), event #%u, src ", e->srv ? e->srv->id : "<NONE>",
-	           e->srv ? e->srv->puid : -1, e->event);
+	cli_printf(c, ", server %s (#%d), event #%u, src ", e->srv_id[0] ? e->srv_id : "<NONE>",
+	           e->srv_puid, e->event);
 	print_src(c, &e->src);
 	cli_printf(c, "\n  buffer starts at 0 (including 0 out), %u free,\n",
 	           e->len < bufsize ? bufsize - e->len : 0);

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "worker/http-pool.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/srv-addr.h"
 
 /* HAProxy's server administrative flags (SRV_ADMF_*) and check state. */
@@ -81,13 +82,18 @@ static const struct srv_rt *state_next(struct state_dump *d)
 			d->b = d->i = 0;
 			continue;
 		}
+		/* the list is read again at each step (QSBR: valid for this
+		 * loop turn only); servers added or deleted between two steps
+		 * may be missed or shown twice, as the position is an index
+		 */
 		const struct be_rt *be = &rt.bes[d->b];
-		if (be->conf != d->px || (d->only && be != d->only) || d->i >= be->nsrv) {
+		const struct srv_list *l = be_servers(be);
+		if (be->conf != d->px || (d->only && be != d->only) || !l || d->i >= l->n) {
 			d->b++;
 			d->i = 0;
 			continue;
 		}
-		return &be->srv[d->i++];
+		return l->v[d->i++];
 	}
 	return NULL;
 }

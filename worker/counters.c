@@ -3,12 +3,11 @@
 #include "common/mem.h"
 #include "worker/stream.h"
 
-static int *srv_base; /* first global server index of each backend */
-static int nb_srv_total;
+static int nb_srv_total; /* server slots, configured and dynamic */
 
 int srv_global_index(const struct srv_rt *srv)
 {
-	return srv_base[srv->be->idx] + srv->idx;
+	return srv->gidx;
 }
 
 int srv_total_count(void)
@@ -18,13 +17,8 @@ int srv_total_count(void)
 
 void counters_init_thread(struct wthread *t)
 {
-	if (!srv_base) {
-		srv_base = xcalloc((size_t)rt.nbe + 1, sizeof(int));
-		for (int i = 0; i < rt.nbe; i++) {
-			srv_base[i] = nb_srv_total;
-			nb_srv_total += rt.bes[i].nsrv;
-		}
-	}
+	if (!nb_srv_total)
+		nb_srv_total = srv_slots_total();
 	struct thr_counters *c = xcalloc(1, sizeof(*c));
 	c->fe = xcalloc((size_t)rt.nfe + 1, sizeof(*c->fe));
 	c->be = xcalloc((size_t)rt.nbe + 1, sizeof(*c->be));
@@ -273,14 +267,26 @@ void counters_clear_max(void)
 	atomic_store(&rt.sess_rate_max, 0);
 }
 
+/* Allocates the baselines, zero at first. */
+static void zero_init(void)
+{
+	if (fe_zero)
+		return;
+	fe_zero = xcalloc((size_t)rt.nfe + 1, sizeof(*fe_zero));
+	be_zero = xcalloc((size_t)rt.nbe + 1, sizeof(*be_zero));
+	srv_zero = xcalloc((size_t)nb_srv_total + 1, sizeof(*srv_zero));
+}
+
+void counters_srv_reset(const struct srv_rt *srv)
+{
+	zero_init();
+	srv_zero[srv->gidx] = srv_raw(srv->gidx);
+}
+
 void counters_clear_all(void)
 {
 	counters_clear_max();
-	if (!fe_zero) {
-		fe_zero = xcalloc((size_t)rt.nfe + 1, sizeof(*fe_zero));
-		be_zero = xcalloc((size_t)rt.nbe + 1, sizeof(*be_zero));
-		srv_zero = xcalloc((size_t)nb_srv_total + 1, sizeof(*srv_zero));
-	}
+	zero_init();
 	for (int i = 0; i < rt.nfe; i++) {
 		fe_zero[i] = fe_raw(i);
 		atomic_store(&rt.fes[i].cum_conns, 0);

@@ -95,7 +95,12 @@ void counters_clear_max(void);
 /* Resets every counter above to zero as seen by the sums (CLI thread). */
 void counters_clear_all(void);
 
+/* Makes the counters of <srv> read zero from now on: a server added at run
+ * time in a slot a deleted one used (CLI thread, as the sums).
+ */
+void counters_srv_reset(const struct srv_rt *srv);
+
 /* Global index of a server across all backends. */
 int srv_global_index(const struct srv_rt *srv);
-/* Number of servers across all backends (once a thread's counters exist). */
+/* Number of server slots (once a thread's counters exist). */
 int srv_total_count(void);

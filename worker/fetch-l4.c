@@ -11,6 +11,7 @@
 #include "common/sample.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/check-smp.h"
 #include "worker/stream.h"
 
@@ -146,9 +147,10 @@ static struct srv_rt *arg_server(const struct arg *a)
 {
 	const struct server *conf = a->data.ptr;
 	struct be_rt *be = conf ? runtime_backend_of(conf->px) : NULL;
-	for (int i = 0; be && i < be->nsrv; i++)
-		if (be->srv[i].conf == conf)
-			return &be->srv[i];
+	const struct srv_list *l = be ? be_servers(be) : NULL;
+	for (int i = 0; l && i < l->n; i++)
+		if (l->v[i]->conf == conf)
+			return l->v[i];
 	return NULL;
 }
 
@@ -166,8 +168,9 @@ static int fetch_backend(const struct arg *args, struct sample *smp, const char 
 		return 0;
 	int usable = 0;
 	int64_t slots = 0, free_slots = 0;
-	for (int i = 0; i < be->nsrv; i++) {
-		struct srv_rt *srv = &be->srv[i];
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; i < l->n; i++) {
+		struct srv_rt *srv = l->v[i];
 		if (!srv_usable(srv) || srv->backup)
 			continue;
 		usable++;

@@ -3,6 +3,7 @@
  */
 #include "worker/http-errcap.h"
 
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,12 @@ void http_errcap_record(const struct stream *s, int is_resp, const char *buf, ui
 	e->is_resp = is_resp;
 	e->px = is_resp ? s->be->conf : s->fe->conf;
 	e->other = is_resp ? s->fe->conf : (s->state != ST_HTTP_REQ && s->be ? s->be->conf : NULL);
-	e->srv = is_resp && s->acct_srv ? s->acct_srv->conf : NULL;
+	e->srv_id[0] = 0;
+	e->srv_puid = -1;
+	if (is_resp && s->acct_srv) {
+		snprintf(e->srv_id, sizeof(e->srv_id), "%s", s->acct_srv->conf->id);
+		e->srv_puid = s->acct_srv->conf->puid;
+	}
 	e->src = s->cli_addr;
 	e->err_pos = pos;
 	e->len = len;

@@ -16,7 +16,9 @@ struct http_err_snap {
 	int is_resp;
 	const struct proxy *px;      /* where it is recorded */
 	const struct proxy *other;   /* request: backend if known; response: frontend */
-	const struct server *srv;    /* response: the server that sent it */
+	char srv_id[128];            /* response: the server that sent it, "" if none
+	                              * (a copy: servers may be deleted at run time) */
+	int srv_puid;
 	struct sockaddr_storage src; /* client address */
 	long err_pos;                /* offset of the offending byte, -1 if none */
 	uint32_t len;                /* bytes captured */

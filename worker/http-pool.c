@@ -275,7 +275,9 @@ int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t
 void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 {
 	int max = srv->conf->cfg.pool_max_conn;
-	if (atomic_load(&rt.stopping) || max == 0 || atomic_load(&idle_total) >= idle_limit() ||
+	/* a server in maintenance keeps none, so that it can be deleted */
+	if (atomic_load(&rt.stopping) || max == 0 ||
+	    (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) || atomic_load(&idle_total) >= idle_limit() ||
 	    pools_init() < 0 || (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
 		close(fd);
 		return;
@@ -310,6 +312,25 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 	uint32_t d = purge_delay(srv);
 	if (d && !pools->purge.expire)
 		timer_set(&pools->purge, curthr->now_ms + d);
+}
+
+void http_pool_drop_server(struct srv_rt *srv)
+{
+	for (int i = 0; i < rt.nbthread; i++) {
+		struct idle_pools *p = atomic_load(&all_pools[i]);
+		if (!p)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		struct idle_list *l = list_in(p, srv);
+		while (l && l->first) {
+			struct idle_conn *c = l->first;
+			unlink_conn(l, c);
+			c->prev = stale_conns;
+			stale_conns = c;
+		}
+		close_stale(p, p != pools);
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 void http_pool_flush(void)

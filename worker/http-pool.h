@@ -39,3 +39,8 @@ void http_pool_flush(void);
  * connections alive), *unsafe the others.
  */
 void http_pool_idle_on(const struct srv_rt *srv, int thread, int *safe, int *unsafe);
+
+/* Closes the idle connections to <srv> of every thread (any thread): the
+ * server entered maintenance.
+ */
+void http_pool_drop_server(struct srv_rt *srv);

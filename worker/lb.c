@@ -4,6 +4,7 @@
  */
 #include "worker/lb.h"
 #include "worker/slowstart.h"
+#include "worker/srv-list.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,9 @@ static void snap_add(struct lb_snapshot *snap, struct srv_rt *s, int w)
  */
 static void snap_collect(struct lb_snapshot *snap, struct be_rt *be, int backup, int all)
 {
-	for (int i = 0; i < be->nsrv; i++) {
-		struct srv_rt *s = &be->srv[i];
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; l && i < l->n; i++) {
+		struct srv_rt *s = l->v[i];
 		if (!s->backup != !backup)
 			continue;
 		int w = srv_effective_weight(s);
@@ -65,7 +67,8 @@ static const struct lb_ops *be_lb_ops(const struct be_rt *be)
 
 struct lb_snapshot *lb_snapshot_build(struct be_rt *be)
 {
-	size_t n = be->nsrv > 0 ? (size_t)be->nsrv : 1;
+	int nsrv = be_nsrv(be);
+	size_t n = nsrv > 0 ? (size_t)nsrv : 1;
 	struct lb_snapshot *snap = xcalloc(1, sizeof(*snap));
 	snap->srv = xcalloc(n, sizeof(*snap->srv));
 	snap->weight = xcalloc(n, sizeof(*snap->weight));

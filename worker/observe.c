@@ -58,11 +58,16 @@ static void obs_mail_cb(struct mail *m)
 	check_observed_errors(s, n, observe_event_desc(ev));
 }
 
+void observe_srv_init(struct srv_rt *s)
+{
+	s->obs_mail.cb = obs_mail_cb;
+}
+
 void observe_init(void)
 {
 	for (int b = 0; b < rt.nbe; b++)
-		for (int i = 0; i < rt.bes[b].nsrv; i++)
-			rt.bes[b].srv[i].obs_mail.cb = obs_mail_cb;
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++)
+			rt.bes[b].cfg_srv[i].obs_mail.cb = obs_mail_cb;
 }
 
 /* Counts one more error of <s>; returns 1 when this one reached the limit

@@ -31,6 +31,8 @@ enum obs_event {
  * threads start.
  */
 void observe_init(void);
+/* Sets up the observation of server <s> added at run time. */
+void observe_srv_init(struct srv_rt *s);
 
 /* Reports <ev> seen on server <s> (NULL is ignored), from any thread. Does
  * nothing unless <s> observes the layer of <ev> and has a health check.

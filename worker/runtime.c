@@ -18,10 +18,12 @@
 #include "conf/kw.h"
 #include "worker/backend.h"
 #include "worker/lb.h"
+#include "worker/srv-list.h"
 
 struct runtime rt;
 
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t servers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct snap_free {
 	struct rcu_head head;
@@ -66,26 +68,141 @@ struct be_rt *runtime_backend_by_name(const char *name, size_t len)
 	return NULL;
 }
 
-/* Creates the runtime servers of backend <be>. */
-static void build_servers(struct be_rt *be)
+struct srv_rt *be_find_server(const struct be_rt *be, const char *name)
+{
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; l && i < l->n; i++)
+		if (!strcmp(l->v[i]->conf->id, name))
+			return l->v[i];
+	return NULL;
+}
+
+struct srv_list *srv_list_new(struct srv_rt *const *v, int n)
+{
+	struct srv_list *l = xcalloc(1, sizeof(*l) + (size_t)(n + 1) * sizeof(l->v[0]));
+	l->n = n;
+	if (n)
+		memcpy(l->v, v, (size_t)n * sizeof(l->v[0]));
+	return l;
+}
+
+struct srv_list *srv_list_of_array(struct srv_rt *arr, int n)
+{
+	struct srv_list *l = srv_list_new(NULL, 0);
+	l = xrealloc(l, sizeof(*l) + (size_t)(n + 1) * sizeof(l->v[0]));
+	l->n = n;
+	for (int i = 0; i < n; i++)
+		l->v[i] = &arr[i];
+	return l;
+}
+
+void srv_rt_init(struct srv_rt *r, const struct server *s, struct be_rt *be)
+{
+	r->conf = s;
+	r->be = be;
+	atomic_init(&r->uweight, s->cfg.weight);
+	atomic_init(&r->admin, s->cfg.disabled ? SRV_ADMIN_MAINT : 0);
+	atomic_init(&r->oper_up, 1);
+	atomic_init(&r->oper_nolb, 0);
+	r->maxconn = s->cfg.maxconn;
+	r->maxqueue = s->cfg.maxqueue;
+	r->backup = s->cfg.backup;
+}
+
+/* Creates the runtime servers of backend <be>; <gidx> is the slot of the
+ * first one and moves past the last.
+ */
+static void build_servers(struct be_rt *be, int *gidx)
 {
 	const struct proxy *px = be->conf;
-	be->nsrv = px->nb_servers;
-	be->srv = xcalloc((size_t)be->nsrv + 1, sizeof(*be->srv));
+	be->ncfg_srv = px->nb_servers;
+	be->cfg_srv = xcalloc((size_t)be->ncfg_srv + 1, sizeof(*be->cfg_srv));
 	int i = 0;
 	for (const struct server *s = px->servers; s; s = s->next, i++) {
-		struct srv_rt *r = &be->srv[i];
-		r->conf = s;
-		r->be = be;
+		struct srv_rt *r = &be->cfg_srv[i];
+		srv_rt_init(r, s, be);
 		r->idx = i;
-		atomic_init(&r->uweight, s->cfg.weight);
-		atomic_init(&r->admin, s->cfg.disabled ? SRV_ADMIN_MAINT : 0);
-		atomic_init(&r->oper_up, 1);
-		atomic_init(&r->oper_nolb, 0);
-		r->maxconn = s->cfg.maxconn;
-		r->maxqueue = s->cfg.maxqueue;
-		r->backup = s->cfg.backup;
+		r->gidx = (*gidx)++;
 	}
+	be->srvs = srv_list_of_array(be->cfg_srv, be->ncfg_srv);
+}
+
+/* Pins the configured servers that others track (they cannot be deleted). */
+static void pin_tracked(void)
+{
+	for (int b = 0; b < rt.nbe; b++)
+		for (int i = 0; i < rt.bes[b].ncfg_srv; i++) {
+			const struct server *t = rt.bes[b].cfg_srv[i].conf->tracked;
+			for (int b2 = 0; t && b2 < rt.nbe; b2++)
+				for (int j = 0; j < rt.bes[b2].ncfg_srv; j++)
+					if (rt.bes[b2].cfg_srv[j].conf == t)
+						atomic_store(&rt.bes[b2].cfg_srv[j].pinned, 1);
+		}
+}
+
+/* Server slots: the configured servers take the first ones in order; the
+ * DYN_SRV_SLOTS after them go to servers added at run time, a slot being
+ * given again only once the server that held it has been freed.
+ */
+static int nb_cfg_slots;
+static int *free_slots; /* stack of free dynamic slots */
+static int nb_free_slots;
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int srv_slots_total(void)
+{
+	return nb_cfg_slots + DYN_SRV_SLOTS;
+}
+
+int srv_slot_alloc(void)
+{
+	int g = -1;
+	pthread_mutex_lock(&slot_lock);
+	if (nb_free_slots)
+		g = free_slots[--nb_free_slots];
+	pthread_mutex_unlock(&slot_lock);
+	return g;
+}
+
+void srv_slot_release(int g)
+{
+	pthread_mutex_lock(&slot_lock);
+	free_slots[nb_free_slots++] = g;
+	pthread_mutex_unlock(&slot_lock);
+}
+
+/* Fills the free slot stack, lowest slot on top. */
+static void slots_init(int ncfg)
+{
+	nb_cfg_slots = ncfg;
+	free_slots = xcalloc(DYN_SRV_SLOTS, sizeof(*free_slots));
+	for (int i = 0; i < DYN_SRV_SLOTS; i++)
+		free_slots[i] = ncfg + DYN_SRV_SLOTS - 1 - i;
+	nb_free_slots = DYN_SRV_SLOTS;
+}
+
+void backend_set_servers(struct be_rt *be, struct srv_list *l, struct srv_list **old)
+{
+	pthread_mutex_lock(&publish_lock);
+	*old = hl_rcu_xchg(be->srvs, l);
+	struct lb_snapshot *snap = lb_snapshot_build(be);
+	struct lb_snapshot *prev = hl_rcu_xchg(be->lb, snap);
+	pthread_mutex_unlock(&publish_lock);
+	if (prev) {
+		struct snap_free *f = xcalloc(1, sizeof(*f));
+		f->snap = prev;
+		call_rcu(&f->head, snap_free_cb);
+	}
+}
+
+void backend_servers_lock(void)
+{
+	pthread_mutex_lock(&servers_lock);
+}
+
+void backend_servers_unlock(void)
+{
+	pthread_mutex_unlock(&servers_lock);
 }
 
 /* Default maxconn when none is configured: what the fd limit allows. */
@@ -145,15 +262,18 @@ int runtime_build(struct config *cfg)
 	}
 	rt.fes = xcalloc((size_t)nfe + 1, sizeof(*rt.fes));
 	rt.bes = xcalloc((size_t)nbe + 1, sizeof(*rt.bes));
+	int gidx = 0;
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		if (px->disabled || !(px->cap & PX_CAP_BE))
 			continue;
 		struct be_rt *be = &rt.bes[rt.nbe];
 		be->conf = px;
 		be->idx = rt.nbe++;
-		build_servers(be);
+		build_servers(be, &gidx);
 		be->lb = lb_snapshot_build(be);
 	}
+	slots_init(gidx);
+	pin_tracked();
 	backend_queues_init(rt.nbe);
 	rt.maxconn = cfg->global.maxconn ? cfg->global.maxconn : default_maxconn();
 	atomic_store(&rt.conn_rate_lim, (uint32_t)cfg->global.maxconnrate);

@@ -82,3 +82,26 @@ struct be_rt *runtime_backend_by_name(const char *name, size_t len);
 
 /* Publishes a new LB snapshot for <be> (any thread, writers serialised). */
 void backend_publish(struct be_rt *be);
+
+/* Sets up runtime server <r> of backend <be> from configuration <s>. */
+void srv_rt_init(struct srv_rt *r, const struct server *s, struct be_rt *be);
+
+/* Server slots (srv_rt.gidx): configured servers, then at most
+ * DYN_SRV_SLOTS servers added at run time and not yet freed.
+ */
+#define DYN_SRV_SLOTS 1024
+int srv_slots_total(void);
+/* A free slot for an added server, or -1 when all are taken. */
+int srv_slot_alloc(void);
+/* Gives back the slot of a freed server (after its grace period). */
+void srv_slot_release(int g);
+
+/* Publishes server list <l> of <be> and a snapshot built from it; the
+ * previous list is returned in *<old> for the caller to free after a grace
+ * period. Callers hold backend_servers_lock().
+ */
+void backend_set_servers(struct be_rt *be, struct srv_list *l, struct srv_list **old);
+
+/* Serialises the writers of server lists ("add server", "del server"). */
+void backend_servers_lock(void);
+void backend_servers_unlock(void);

@@ -22,7 +22,13 @@ struct srv_rt {
 	struct hl_addr *addr;      /* RCU: runtime address, NULL = conf->addr (worker/srv-addr.h) */
 	_Atomic uint32_t addr_gen; /* changes with the address: older idle connections are dropped */
 	struct be_rt *be;          /* owning backend */
-	int idx;                   /* index in be->srv[] */
+	int idx;                   /* position in the configuration, -1 for a dynamic server */
+	int gidx;                  /* slot among all servers: counters, checks, idle pools */
+	int dynamic;               /* added with "add server": conf owned here, freed on delete */
+	_Atomic int removed;       /* "del server" took it out of its backend */
+	_Atomic int pinned;        /* tracked by a server: cannot be deleted */
+	_Atomic int refs;          /* holders across loop turns: streams whose last
+	                            * server (acct_srv) it is, mails in flight */
 	_Atomic int cur_conns;     /* connections being established or established */
 	_Atomic int queued;        /* streams waiting in this server's queue */
 	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
@@ -47,11 +53,22 @@ struct srv_rt {
 
 struct lb_snapshot;
 
+/* The servers of a backend in order (configuration, then added ones),
+ * published through RCU: readers hl_rcu_deref() be->srvs and keep the
+ * pointers within their read side; writers copy, swap and free the old
+ * list after a grace period (worker/srv-dyn.c).
+ */
+struct srv_list {
+	int n;
+	struct srv_rt *v[];
+};
+
 struct be_rt {
 	const struct proxy *conf;
 	int idx;                        /* index among backends */
-	int nsrv;
-	struct srv_rt *srv;             /* all servers, configuration order */
+	struct srv_list *srvs;          /* RCU-protected: all servers, read with be_servers() */
+	struct srv_rt *cfg_srv;         /* the configured servers (one block, never freed) */
+	int ncfg_srv;
 	struct lb_snapshot *lb;         /* RCU-protected: read with hl_rcu_deref() */
 	_Atomic uint64_t lb_gen;        /* generation of the published snapshot */
 	_Atomic int queued;             /* streams waiting in the backend queue */

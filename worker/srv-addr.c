@@ -36,6 +36,13 @@ void srv_publish_addr(struct srv_rt *s, const struct hl_addr *a)
 		call_rcu(&caa_container_of(old, struct addr_version, a)->rcu, free_version);
 }
 
+void srv_addr_free_now(struct srv_rt *s)
+{
+	struct hl_addr *a = hl_rcu_xchg(s->addr, NULL);
+	if (a && a != &s->conf->addr)
+		free(caa_container_of(a, struct addr_version, a));
+}
+
 /* The port of <a> as HAProxy writes it: "+N"/"-N" for a port map. */
 static const char *port_text(const struct hl_addr *a, char *buf, size_t len)
 {

@@ -25,6 +25,11 @@ static inline const struct hl_addr *srv_addr(const struct srv_rt *s)
  */
 void srv_publish_addr(struct srv_rt *s, const struct hl_addr *a);
 
+/* Frees the runtime address of <s> at once: <s> is being freed after a
+ * grace period, nobody reads it any more.
+ */
+void srv_addr_free_now(struct srv_rt *s);
+
 /* Sets the IP of <a> from literal <txt> (IPv4 or IPv6), keeping its port.
  * 1, or 0 (unchanged) if <txt> is not an IP address.
  */

@@ -10,9 +10,11 @@
 
 #include "cli/cli.h"
 #include "worker/cli-health.h"
+#include "worker/http-pool.h"
 #include "worker/lb.h"
 #include "worker/observe.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/slowstart.h"
 #include "worker/srv-addr.h"
 #include "worker/srv-cmds.h"
@@ -29,9 +31,9 @@ struct srv_rt *cli_lookup_server(struct cli_conn *c, const char *arg)
 		cli_printf(c, "No such backend.\n");
 		return NULL;
 	}
-	for (int i = 0; i < be->nsrv; i++)
-		if (!strcmp(be->srv[i].conf->id, slash + 1))
-			return &be->srv[i];
+	struct srv_rt *s = be_find_server(be, slash + 1);
+	if (s)
+		return s;
 	cli_printf(c, "No such server.\n");
 	return NULL;
 }
@@ -53,8 +55,10 @@ void srv_set_admin(struct srv_rt *s, unsigned set, unsigned clear)
 		slowstart_begin(s);
 	backend_publish(s->be);
 	/* entering or leaving maintenance counts as going down or coming up */
-	if (!(cur & SRV_ADMIN_MAINT) && (next & SRV_ADMIN_MAINT))
+	if (!(cur & SRV_ADMIN_MAINT) && (next & SRV_ADMIN_MAINT)) {
 		observe_marked_down(s);
+		http_pool_drop_server(s); /* as HAProxy, idle connections go */
+	}
 	else if ((cur & SRV_ADMIN_MAINT) && !(next & SRV_ADMIN_MAINT))
 		observe_marked_up(s);
 }

@@ -21,6 +21,7 @@
 #include "common/msg.h"
 #include "worker/check.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/srv-addr.h"
 #include "worker/srv-state.h"
 
@@ -142,9 +143,9 @@ static int read_int(const char *s, long *out)
 
 static struct srv_rt *find_server(struct be_rt *be, const char *name)
 {
-	for (int i = 0; i < be->nsrv; i++)
-		if (!strcmp(be->srv[i].conf->id, name))
-			return &be->srv[i];
+	struct srv_rt *s = be_find_server(be, name);
+	if (s)
+		return s;
 	return NULL;
 }
 

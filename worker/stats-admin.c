@@ -12,6 +12,7 @@
 #include "worker/check.h"
 #include "worker/observe.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/srv-cmds.h"
 
 static const char *const status_words[] = {
@@ -281,10 +282,7 @@ static enum stats_admin_status apply_to_servers(struct be_rt *be, admin_action f
 	for (int i = 0; i < n; i++) {
 		if (strcmp(p[i].key, "s") != 0)
 			continue;
-		struct srv_rt *found = NULL;
-		for (int j = 0; p[i].val && j < be->nsrv && !found; j++)
-			if (!strcmp(be->srv[j].conf->id, p[i].val))
-				found = &be->srv[j];
+		struct srv_rt *found = p[i].val ? be_find_server(be, p[i].val) : NULL;
 		if (!found) { /* unknown: counts against the result */
 			total++;
 			continue;

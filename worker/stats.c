@@ -16,6 +16,7 @@
 #include "worker/counters.h"
 #include "worker/lb.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/slowstart.h"
 #include "worker/stats.h"
 #include "worker/srv-addr.h"
@@ -176,7 +177,7 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 	const struct server_cfg *c = &s->conf->cfg;
 	int up = atomic_load(&s->oper_up);
 	int agent_health = 1;
-	int agent = agent_of(s, &agent_health) != NULL;
+	int agent = agent_running_of(s, &agent_health) != NULL;
 	if (admin & SRV_ADMIN_MAINT)
 		snprintf(out, len, "MAINT");
 	else if (agent && !agent_health && !up)
@@ -247,7 +248,7 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 {
 	char *present = r->present;
 	struct srv_counters sc = counters_srv_sum(s);
-	const struct check_state *ck = check_of(s);
+	const struct check_state *ck = check_running_of(s);
 	char abuf[160], status[32];
 	memcpy(present, is_http(s->be->conf) ? stat_present_srv_http : stat_present_srv,
 	       sizeof(r->present));
@@ -285,8 +286,8 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 		set(r, "tracked", "%s/%s", tr->be->conf->id, tr->conf->id);
 	}
 	int agent_health = 1;
-	const struct check_state *ag = agent_of(s, &agent_health);
-	if (ag && agent_enabled(s)) /* as HAProxy: empty after "disable agent" */
+	const struct check_state *ag = agent_running_of(s, &agent_health);
+	if (ag)
 		agent_columns(r, present, ag, agent_health);
 	/* as HAProxy: the user weight (ramped by slowstart), whatever the state */
 	int uw = atomic_load(&s->uweight);
@@ -304,8 +305,9 @@ static void backend_row(struct stat_row *r, const struct be_rt *be)
 	struct px_counters pc = counters_be_sum(be->idx);
 	unsigned long long econ = 0, retr = 0, redis = 0;
 	int weight = 0, act = 0, bck = 0;
-	for (int i = 0; i < be->nsrv; i++) {
-		const struct srv_rt *s = &be->srv[i];
+	const struct srv_list *l = be_servers(be);
+	for (int i = 0; i < l->n; i++) {
+		const struct srv_rt *s = l->v[i];
 		struct srv_counters sc = counters_srv_sum(s);
 		econ += sc.econ;
 		retr += sc.retries;
@@ -382,8 +384,13 @@ static int cursor_backend(struct stats_cursor *cur, const struct stats_filter *f
 		cur->be++;
 		return 0;
 	}
-	if (cur->srv < be->nsrv && (f->types & (1 << STAT_SRV))) {
-		const struct srv_rt *s = &be->srv[cur->srv++];
+	/* read again at each step (QSBR: valid for this loop turn only):
+	 * servers added or deleted between two steps may be missed or shown
+	 * twice, as the position is an index
+	 */
+	const struct srv_list *l = be_servers(be);
+	if (l && cur->srv < l->n && (f->types & (1 << STAT_SRV))) {
+		const struct srv_rt *s = l->v[cur->srv++];
 		if ((f->sid != -1 && s->conf->puid != f->sid) || !srv_visible(s, f->flags))
 			return 0;
 		server_row(r, s);

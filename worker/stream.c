@@ -222,6 +222,7 @@ static void stream_free(struct stream *s)
 	atomic_fetch_sub(&rt.cur_conns, 1);
 	counters_add_bytes(s);
 	log_stream_free(s);
+	stream_set_acct_srv(s, NULL);
 	free(s->addrs);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))

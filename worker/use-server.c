@@ -14,6 +14,7 @@
 #include "worker/lb.h"
 #include "worker/rules.h"
 #include "worker/runtime.h"
+#include "worker/srv-list.h"
 #include "worker/use-server.h"
 
 static int parse_use_server(struct cfg_ctx *ctx, char **args, int nargs, char **err)
@@ -126,8 +127,9 @@ struct srv_rt *use_server_pick(struct stream *s)
 		smp_arena_release(mark);
 		if (!match)
 			continue;
-		for (int i = 0; i < be->nsrv; i++) {
-			struct srv_rt *srv = &be->srv[i];
+		const struct srv_list *l = be_servers(be);
+		for (int i = 0; i < l->n; i++) {
+			struct srv_rt *srv = l->v[i];
 			if (srv->conf != r->srv)
 				continue;
 			int usable = atomic_load(&srv->oper_up) &&

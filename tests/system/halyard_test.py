@@ -187,3 +187,39 @@ class UdpSink:
         self.stop.set()
         self.t.join()
         self.s.close()
+
+
+def http_backend(name, host="127.0.0.1"):
+    """Starts a threaded keep-alive HTTP/1.1 server answering 200 with body
+    <name> to every request; returns (port, hits) where hits[0] counts the
+    requests served."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, 0))
+    s.listen(256)
+    hits = [0]
+    body = name.encode()
+
+    def serve(c):
+        buf = b""
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                buf += d
+                while b"\r\n\r\n" in buf:
+                    buf = buf.split(b"\r\n\r\n", 1)[1]
+                    hits[0] += 1
+                    c.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s"
+                              % (len(body), body))
+        except OSError:
+            pass
+        c.close()
+
+    def run():
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=run, daemon=True).start()
+    return s.getsockname()[1], hits

@@ -10,6 +10,7 @@
 #include "tests/unit/test.h"
 #include "worker/lb-hash.h"
 #include "worker/lb.h"
+#include "worker/srv-list.h"
 
 #define MAXS 8
 
@@ -30,8 +31,7 @@ static struct fake *fake_new(const char *algo, int n, const int *w)
 	struct fake *f = calloc(1, sizeof(*f));
 	f->px.lb.algo = lb_find_algo(algo);
 	f->be.conf = &f->px;
-	f->be.nsrv = n;
-	f->be.srv = f->srv;
+	f->be.srvs = srv_list_of_array(f->srv, n);
 	for (int i = 0; i < n; i++) {
 		snprintf(f->names[i], sizeof(f->names[i]), "s%d", (i + 1) % 1000000);
 		f->conf[i].id = f->names[i];
@@ -39,6 +39,7 @@ static struct fake *fake_new(const char *algo, int n, const int *w)
 		f->srv[i].conf = &f->conf[i];
 		f->srv[i].be = &f->be;
 		f->srv[i].idx = i;
+		f->srv[i].gidx = i;
 		f->srv[i].uweight = w[i];
 		f->srv[i].oper_up = 1;
 	}
@@ -55,6 +56,7 @@ static void fake_publish(struct fake *f)
 static void fake_free(struct fake *f)
 {
 	lb_snapshot_free(f->snap);
+	free(f->be.srvs);
 	lb_thread_state_free(&f->ts);
 	free(f);
 }

@@ -12,6 +12,7 @@
 #include "tests/unit/test.h"
 #include "worker/lb-hash.h"
 #include "worker/lb.h"
+#include "worker/srv-list.h"
 
 #define MAXW 8
 #define MAXH 8
@@ -458,13 +459,13 @@ static struct farm *farm_new(struct lb_cfg cfg, int n)
 	struct farm *f = calloc(1, sizeof(*f));
 	f->px.lb = cfg;
 	f->be.conf = &f->px;
-	f->be.nsrv = n;
-	f->be.srv = f->srv;
+	f->be.srvs = srv_list_of_array(f->srv, n);
 	for (int i = 0; i < n; i++) {
 		f->conf[i].puid = i + 1;
 		f->srv[i].conf = &f->conf[i];
 		f->srv[i].be = &f->be;
 		f->srv[i].idx = i;
+		f->srv[i].gidx = i;
 		f->srv[i].uweight = 1;
 		f->srv[i].oper_up = 1;
 	}
@@ -475,6 +476,7 @@ static struct farm *farm_new(struct lb_cfg cfg, int n)
 static void farm_free(struct farm *f)
 {
 	lb_snapshot_free(f->snap);
+	free(f->be.srvs);
 	lb_thread_state_free(&f->ts);
 	free(f->px.lb.arg);
 	free(f);

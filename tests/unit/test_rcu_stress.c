@@ -16,6 +16,7 @@
 #include "common/rcu.h"
 #include "tests/unit/test.h"
 #include "worker/lb.h"
+#include "worker/srv-list.h"
 #include "worker/runtime.h"
 
 #define NSRV 4
@@ -44,8 +45,7 @@ static void setup(const char *algo)
 {
 	px.lb.algo = lb_find_algo(algo);
 	be.conf = &px;
-	be.nsrv = NSRV;
-	be.srv = srvs;
+	be.srvs = srv_list_of_array(srvs, NSRV);
 	for (int i = 0; i < NSRV; i++) {
 		snprintf(names[i], sizeof(names[i]), "s%d", i + 1);
 		confs[i].id = names[i];
@@ -53,6 +53,7 @@ static void setup(const char *algo)
 		srvs[i].conf = &confs[i];
 		srvs[i].be = &be;
 		srvs[i].idx = i;
+		srvs[i].gidx = i;
 		atomic_store(&srvs[i].uweight, 1 + i);
 		atomic_store(&srvs[i].oper_up, 1);
 		atomic_store(&srvs[i].admin, 0);
@@ -143,6 +144,8 @@ static void run_stress(const char *algo)
 	CHECK_INT(atomic_load(&violations), 0);
 	lb_snapshot_free(be.lb);
 	be.lb = NULL;
+	free(be.srvs);
+	be.srvs = NULL;
 }
 
 TEST(roundrobin_under_concurrent_updates)

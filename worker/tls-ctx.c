@@ -9,6 +9,7 @@
 
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
+#include "worker/tls-verify.h"
 #include "worker/tls.h"
 
 int tls_version_parse(const char *name)
@@ -115,6 +116,8 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 		return NULL;
 	}
 	if (ctx_settings(c, cfg, err) < 0)
+		goto fail;
+	if (cfg->verify && tls_verify_setup(c, cfg->verify, err) < 0)
 		goto fail;
 	if (SSL_CTX_use_certificate(c, crt->x509) != 1 ||
 	    SSL_CTX_use_PrivateKey(c, crt->pkey) != 1 || SSL_CTX_set1_chain(c, crt->chain) != 1) {

@@ -12,6 +12,7 @@
 #include "worker/log.h"
 #include "worker/stream.h"
 #include "worker/tls-hs.h"
+#include "worker/tls-verify.h"
 #include "worker/tls.h"
 
 /* One slot per thread, written by its thread only. */
@@ -115,8 +116,9 @@ static void addr_port(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", a, port);
 }
 
-static const char *failure_text(int why, int hs_why)
+static const char *failure_text(const struct stream *s, int why, int hs_why)
 {
+	struct tls_verify_state vs;
 	if (why == TERM_CLI_TO)
 		return "Timeout during SSL handshake";
 	if (why != TERM_TLS_HS)
@@ -127,13 +129,18 @@ static const char *failure_text(int why, int hs_why)
 	case TLS_HS_ABORT:
 		return "Connection error during SSL handshake";
 	default:
+		tls_verify_get(&s->cli, &vs);
+		if (vs.fail == 1)
+			return "SSL client CA chain cannot be verified";
+		if (vs.fail == 2)
+			return "SSL client certificate not trusted";
 		return "SSL handshake failure";
 	}
 }
 
 void tls_hs_aborted(struct stream *s, int why)
 {
-	const char *msg = failure_text(why, s->tls_hs_why);
+	const char *msg = failure_text(s, why, s->tls_hs_why);
 	if (!msg)
 		return;
 	bump(&my_stats()->failed, 1);

@@ -9,6 +9,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/mem.h"
 #include "common/sample.h"
@@ -107,7 +108,9 @@ static int dn_rfc2253(struct sample *smp, X509_NAME *name)
 	return r;
 }
 
-/* Value of the <occ>-th entry named <entry> (from the end when negative). */
+/* Value of the <occ>-th entry named <entry> (short name, any case), counted
+ * from the end when <occ> is negative.
+ */
 static int dn_entry(struct sample *smp, X509_NAME *name, const struct smp_str *entry, long occ)
 {
 	int cnt = X509_NAME_entry_count(name), step = occ < 0 ? -1 : 1, seen = 0;
@@ -116,7 +119,7 @@ static int dn_entry(struct sample *smp, X509_NAME *name, const struct smp_str *e
 		X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, j);
 		char tmp[128];
 		const char *n = entry_name(ne, tmp, sizeof(tmp));
-		if (strlen(n) != entry->len || memcmp(n, entry->ptr, entry->len))
+		if (strlen(n) != entry->len || strncasecmp(n, entry->ptr, entry->len))
 			continue;
 		if (++seen != want)
 			continue;

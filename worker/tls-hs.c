@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conf/log.h"
@@ -61,6 +62,18 @@ int tls_hs_start(struct stream *s)
 	return 0;
 }
 
+/* Reads and drops what the client already sent on <fd>, so that closing
+ * it after a failed handshake sends a FIN after the alert, not a reset
+ * that could make the client lose the alert (HAProxy drains too).
+ */
+static void drain_input(int fd)
+{
+	char buf[4096];
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 int tls_hs_step(struct stream *s)
 {
 	int why = 0;
@@ -70,6 +83,7 @@ int tls_hs_step(struct stream *s)
 		return 0;
 	}
 	if (r < 0) {
+		drain_input(s->cli.fd);
 		s->tls_hs_why = why;
 		stream_end_cause(s, TERM_TLS_HS);
 		return -1;

@@ -15,6 +15,7 @@
 #include "conf/model-t.h"
 #include "conf/opts.h"
 #include "conf/ssl-bind.h"
+#include "conf/ssl-crtlist.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
@@ -47,6 +48,7 @@ void tls_bind_cfg_free(struct tls_bind_cfg *t)
 	free(t->ciphersuites);
 	free(t->curves);
 	tls_verify_cfg_free(t->verify);
+	tls_crtlist_free(t);
 	free(t);
 }
 
@@ -361,7 +363,8 @@ static int check_bind(struct proxy *px, struct bind_conf *b)
 		return 1;
 	}
 	char *err = NULL;
-	if (t->verify && tls_verify_check(t->verify, &err) < 0) {
+	if ((t->verify && tls_verify_check(t->verify, &err) < 0) ||
+	    tls_crtlist_check(t, px->mode == PX_MODE_HTTP, &err) < 0) {
 		ha_alert("config : Proxy '%s': %s for bind '%s' at [%s:%d].\n", px->id, err, addr,
 		         b->file, b->line);
 		free(err);

@@ -11,6 +11,7 @@
 struct tls_cert;
 struct tls_ctx;
 struct tls_verify_cfg;
+struct tls_crt_opts;
 struct cfg_ctx;
 
 struct tls_bind_cfg {
@@ -26,6 +27,8 @@ struct tls_bind_cfg {
 	int strict_sni;
 	int no_tickets;
 	struct tls_verify_cfg *verify; /* client certificates (conf/ssl-verify.c), NULL: none */
+	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
+	int ncrt_opts;
 	struct tls_ctx *ctx;           /* built by the checker */
 };
 

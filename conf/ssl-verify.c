@@ -105,6 +105,7 @@ static int bopt_verify(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	for (int i = 0; i < 3; i++) {
 		if (!strcmp(args[1], modes[i])) {
 			bind_verify(ctx)->mode = i; /* TLS_VERIFY_* in this order */
+			bind_verify(ctx)->mode_set = 1;
 			return CFG_OK;
 		}
 	}

@@ -121,6 +121,10 @@ void tls_verify_cfg_free(struct tls_verify_cfg *v)
 {
 	if (!v)
 		return;
+	if (v->borrowed) {
+		free(v);
+		return;
+	}
 	sk_X509_pop_free(v->ca_certs, X509_free);
 	sk_X509_pop_free(v->ca_verify_certs, X509_free);
 	sk_X509_CRL_pop_free(v->crls, X509_CRL_free);

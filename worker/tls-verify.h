@@ -22,6 +22,8 @@ enum { TLS_VERIFY_NONE = 0, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRED };
 
 struct tls_verify_cfg {
 	int mode;                                  /* TLS_VERIFY_* */
+	int mode_set;                              /* "verify" was written */
+	int borrowed;                              /* a merged copy: owns nothing it points to */
 	char *ca_file, *ca_verify_file, *crl_file; /* resolved paths, for messages */
 	void *ca_certs;                            /* STACK_OF(X509) * of ca-file, names sent */
 	void *ca_verify_certs;                     /* STACK_OF(X509) * of ca-verify-file */

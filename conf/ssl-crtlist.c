@@ -192,13 +192,13 @@ static int parse_line(struct cfg_ctx *ctx, struct tls_bind_cfg *t, char *ln, con
 	return 0;
 }
 
-/* crt-list <file>: relative paths from crt-base. */
+/* crt-list <file>: the file's own path is used as written (as HAProxy 2.6
+ * does), the certificates it names are relative to crt-base.
+ */
 static int bopt_crtlist(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct tls_bind_cfg *t = tls_bind_cfg_of(ctx);
-	const char *v = args[1];
-	char *path = v[0] != '/' && tls_global.crt_base ? xasprintf("%s/%s", tls_global.crt_base, v)
-	                                                : xstrdup(v);
+	char *path = xstrdup(args[1]);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		memprintf(err, "'crt-list' : cannot open file '%s' : %s", path, strerror(errno));

@@ -15,7 +15,13 @@ Checked, against the real binary:
  - ssl_c_s_dn / ssl_c_i_dn (full, per entry and occurrence, rfc2253),
    ssl_c_serial, ssl_c_sha1, ssl_c_notbefore/notafter, ssl_c_version
    compared with what `openssl x509` prints;
- - "-c" errors: verify without a CA file, a CA file that does not exist.
+ - crt-list: SNI filters (names replacing the certificate's, "!name"
+   taking one out of a wildcard), per-line alpn, per-line verify and
+   ca-file over the bind line's, comments and blank lines, the default
+   certificate staying the bind line's first;
+ - "-c" errors: verify without a CA file, a CA file that does not exist,
+   an error id out of range, crt-list lines with an option refused or
+   verify without any CA file.
 """
 import calendar
 import os
@@ -39,6 +45,14 @@ CERT = ("sdn=%[ssl_c_s_dn]|idn=%[ssl_c_i_dn]|cn=%[ssl_c_s_dn(cn)]|ou1=%[ssl_c_s_
         "irfc=%[ssl_c_i_dn(,0,rfc2253)]|serial=%[ssl_c_serial,hex]|sha1=%[ssl_c_sha1,hex]|"
         "nb=%[ssl_c_notbefore]|na=%[ssl_c_notafter]")
 
+CRT_LIST = """# comment, then a blank line
+
+a.pem *.foo.example !secure.foo.example
+w.pem [alpn http/1.0] x.example
+a.pem [verify required ca-file cca.crt] secure.example
+w.pem [verify optional] opt.example
+"""
+
 CONFIG = """
 global
     log 127.0.0.1:{udp} local0
@@ -59,6 +73,7 @@ frontend fe
     bind 127.0.0.1:{ign} ssl crt a.pem ca-file {d}/cca.crt verify required crt-ignore-err 10,20 ca-ignore-err 10
     bind 127.0.0.1:{all} ssl crt a.pem ca-verify-file cca.crt verify optional crt-ignore-err all
     bind 127.0.0.1:{none} ssl crt a.pem ca-file cca.crt
+    bind 127.0.0.1:{lst} ssl crt b.pem crt-list {d}/list.txt alpn http/1.1 ca-file oca.crt
     http-request return status 200 content-type text/plain lf-string "{fields}" hdr x-crt "{cert}"
 """
 
@@ -190,6 +205,50 @@ def test_cert_fetches(d, p):
           "/C=FR/ST=Paris/O=Acme, Inc./OU=Dev/OU=Ops/CN=alice", got["sdn"])
 
 
+def sni_get(d, port, sni, cert=None):
+    """(CN of the server certificate, ALPN, body) of a GET with SNI <sni>,
+    or the error met."""
+    kw = {"cert": cert} if cert else {}
+    try:
+        s = connect(port, client_ctx(d, alpn=["http/1.1", "http/1.0"], **kw), sni=sni)
+        try:
+            cn = dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+            alpn = s.selected_alpn_protocol()
+            st, hdrs, body = request(s)
+        finally:
+            s.close()
+    except (ssl.SSLError, OSError) as e:
+        return e
+    return cn, alpn, body.decode().split(" verify=")[0]
+
+
+def test_crt_list(d, p):
+    port = p["lst"]
+    cases = [("a.foo.example", ("a.example", "http/1.1")),
+             ("secure.foo.example", ("b.example", "http/1.1")),
+             ("x.example", ("*.wild.example", "http/1.0")),
+             ("a.example", ("b.example", "http/1.1")),
+             ("unknown.example", ("b.example", "http/1.1"))]
+    for sni, want in cases:
+        r = sni_get(d, port, sni)
+        check(f"crt-list: SNI {sni} served by {want[0]} with ALPN {want[1]}",
+              isinstance(r, tuple) and r[:2] == want, r)
+    r = sni_get(d, port, "secure.example")
+    check("crt-list: per-line verify required, no certificate refused",
+          refused(r, "CERTIFICATE_REQUIRED"), r)
+    r = sni_get(d, port, "secure.example", "good")
+    check("crt-list: per-line ca-file accepts its client", isinstance(r, tuple) and
+          r[0] == "a.example" and r[2] == "used=1", r)
+    r = sni_get(d, port, "opt.example", "other")
+    check("crt-list: per-line verify with the bind line's ca-file", isinstance(r, tuple) and
+          r[0] == "*.wild.example" and r[2] == "used=1", r)
+    r = sni_get(d, port, "opt.example", "good")
+    check("crt-list: the bind line's ca-file refuses another CA", refused(r, "UNKNOWN_CA"), r)
+    r = sni_get(d, port, "unknown.example", "good")
+    check("crt-list: the bind line asks for no certificate", isinstance(r, tuple) and
+          r[2] == "used=0", r)
+
+
 def config_check(d, opts):
     cfg = os.path.join(d, "c.cfg")
     with open(cfg, "w") as f:
@@ -215,6 +274,17 @@ def test_config_errors(d):
     rc, out = config_check(d, f"ca-file {d}/cca.crt verify optional crt-ignore-err 95")
     check("-c: ignored error id out of range",
           rc == 1 and "ID '95' out of range (1..94) in error IDs list '95'" in out, out)
+    lst = os.path.join(d, "bad.txt")
+    with open(lst, "w") as f:
+        f.write(f"{d}/a.pem [verify required] v.example\n")
+    rc, out = config_check(d, f"crt-list {lst}")
+    check("-c: crt-list line with verify and no CA file", rc == 1 and
+          "verify is enabled but no CA file specified" in out, out)
+    with open(lst, "w") as f:
+        f.write(f"\n{d}/a.pem [ssl-min-ver TLSv1.3] v.example\n")
+    rc, out = config_check(d, f"crt-list {lst}")
+    check("-c: crt-list line option refused by name", rc == 1 and f"'crt-list '{lst}' line 2' "
+          ": option 'ssl-min-ver' is not supported yet in a crt-list." in out, out)
 
 
 def main():
@@ -224,7 +294,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         make_client_certs(d)
         log = UdpLog()
-        p = {k: free_port() for k in ("req", "opt", "crl", "ign", "all", "none")}
+        p = {k: free_port() for k in ("req", "opt", "crl", "ign", "all", "none", "lst")}
+        with open(os.path.join(d, "list.txt"), "w") as f:
+            f.write(CRT_LIST)
         cfg = os.path.join(d, "h.cfg")
         with open(cfg, "w") as f:
             f.write(CONFIG.format(udp=log.port, d=d, fields=FIELDS, cert=CERT, **p))
@@ -236,6 +308,7 @@ def main():
             test_ignore(d, p)
             test_optional(d, p)
             test_cert_fetches(d, p)
+            test_crt_list(d, p)
             check("process alive", proc.poll() is None)
         finally:
             proc.terminate()

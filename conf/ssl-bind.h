@@ -26,10 +26,10 @@ struct tls_bind_cfg {
 	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
 	int strict_sni;
 	int no_tickets;
-	struct tls_verify_cfg *verify; /* client certificates (conf/ssl-verify.c), NULL: none */
+	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;
-	struct tls_ctx *ctx;           /* built by the checker */
+	struct tls_ctx *ctx; /* built by the checker */
 };
 
 /* The global TLS settings. */

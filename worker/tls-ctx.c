@@ -86,13 +86,11 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 /* ALPN: the first of our protocols that the client offers; no ALPN in the
  * answer when there is none in common.
  */
-static int select_alpn(const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *ours, unsigned ourlen, const unsigned char *in,
-                       unsigned inlen)
+static int select_alpn(const unsigned char **out, unsigned char *outlen, const unsigned char *ours,
+                       unsigned ourlen, const unsigned char *in, unsigned inlen)
 {
 	unsigned char *o = NULL;
-	if (SSL_select_next_proto(&o, outlen, ours, ourlen, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&o, outlen, ours, ourlen, in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = o;
 	return SSL_TLSEXT_ERR_OK;
@@ -211,8 +209,8 @@ static int has_positive(const struct tls_crt_opts *o)
  * its crt-list filters when it has positive ones, else its own names but
  * those excluded with "!name".
  */
-static void add_names(struct tls_ctx *t, const struct tls_cert *crt,
-                      const struct tls_crt_opts *o, int idx, int wild)
+static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struct tls_crt_opts *o,
+                      int idx, int wild)
 {
 	int pos = has_positive(o);
 	int n_names = pos ? o->nfilters : crt->nnames;

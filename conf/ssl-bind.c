@@ -15,6 +15,8 @@
 #include "conf/model-t.h"
 #include "conf/opts.h"
 #include "conf/ssl-bind.h"
+#include "conf/ssl-crtlist.h"
+#include "worker/tls-verify.h"
 #include "worker/tls.h"
 
 struct tls_global_cfg tls_global = {.cachesize = 20000, .lifetime = 300};
@@ -26,6 +28,11 @@ static struct tls_bind_cfg *bind_tls(struct cfg_ctx *ctx)
 	if (!b->tls)
 		b->tls = xcalloc(1, sizeof(*b->tls));
 	return b->tls;
+}
+
+struct tls_bind_cfg *tls_bind_cfg_of(struct cfg_ctx *ctx)
+{
+	return bind_tls(ctx);
 }
 
 void tls_bind_cfg_free(struct tls_bind_cfg *t)
@@ -40,6 +47,8 @@ void tls_bind_cfg_free(struct tls_bind_cfg *t)
 	free(t->ciphers);
 	free(t->ciphersuites);
 	free(t->curves);
+	tls_verify_cfg_free(t->verify);
+	tls_crtlist_free(t);
 	free(t);
 }
 
@@ -354,6 +363,13 @@ static int check_bind(struct proxy *px, struct bind_conf *b)
 		return 1;
 	}
 	char *err = NULL;
+	if ((t->verify && tls_verify_check(t->verify, &err) < 0) ||
+	    tls_crtlist_check(t, px->mode == PX_MODE_HTTP, &err) < 0) {
+		ha_alert("config : Proxy '%s': %s for bind '%s' at [%s:%d].\n", px->id, err, addr,
+		         b->file, b->line);
+		free(err);
+		return 1;
+	}
 	t->ctx = tls_ctx_build(t, &err);
 	if (!t->ctx) {
 		ha_alert("config : Proxy '%s': %s for bind '%s' at [%s:%d].\n", px->id, err, addr,

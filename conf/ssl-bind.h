@@ -10,6 +10,9 @@
 
 struct tls_cert;
 struct tls_ctx;
+struct tls_verify_cfg;
+struct tls_crt_opts;
+struct cfg_ctx;
 
 struct tls_bind_cfg {
 	int ssl;                 /* "ssl": the listener speaks TLS */
@@ -23,6 +26,9 @@ struct tls_bind_cfg {
 	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
 	int strict_sni;
 	int no_tickets;
+	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
+	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
+	int ncrt_opts;
 	struct tls_ctx *ctx; /* built by the checker */
 };
 
@@ -43,3 +49,6 @@ extern struct tls_global_cfg tls_global;
  * certificates and strings; contexts are never built for such a line.
  */
 void tls_bind_cfg_free(struct tls_bind_cfg *t);
+
+/* The TLS settings of the bind line being parsed, created on first use. */
+struct tls_bind_cfg *tls_bind_cfg_of(struct cfg_ctx *ctx);

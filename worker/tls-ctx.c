@@ -9,7 +9,12 @@
 
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
+#include "conf/ssl-crtlist.h"
+#include "worker/tls-verify.h"
 #include "worker/tls.h"
+
+/* tls_name.wildcard of a name that a crt-list line excludes ("!name"). */
+#define NAME_EXCLUDED 2
 
 int tls_version_parse(const char *name)
 {
@@ -28,16 +33,29 @@ int tls_version_parse(const char *name)
 }
 
 /* Index of the context serving <host>: exact names, then wildcards that
- * stand for its first label. -1 when no certificate matches.
+ * stand for its first label, except for a certificate whose crt-list line
+ * excludes <host> with "!<host>" (entries with wildcard == NAME_EXCLUDED).
+ * -1 when no certificate matches.
  */
 static int find_name(const struct tls_ctx *t, const char *host)
 {
 	const char *dot = strchr(host, '.');
+	int excl[8], nexcl = 0;
 	for (int i = 0; i < t->nnames; i++) {
 		const struct tls_name *n = &t->names[i];
+		if (n->wildcard == NAME_EXCLUDED) {
+			if (nexcl < 8 && !strcasecmp(n->name, host))
+				excl[nexcl++] = n->idx;
+			continue;
+		}
 		if (!n->wildcard ? !strcasecmp(n->name, host)
-		                 : dot && dot != host && !strcasecmp(n->name, dot + 1))
-			return n->idx;
+		                 : dot && dot != host && !strcasecmp(n->name, dot + 1)) {
+			int skip = 0;
+			for (int j = 0; n->wildcard && j < nexcl; j++)
+				skip |= excl[j] == n->idx;
+			if (!skip)
+				return n->idx;
+		}
 	}
 	return -1;
 }
@@ -56,24 +74,41 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 		*alert = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
-	if (idx > 0)
-		SSL_set_SSL_CTX(ssl, t->ctxs[idx]);
+	if (idx > 0) {
+		SSL_CTX *c = t->ctxs[idx];
+		SSL_set_SSL_CTX(ssl, c);
+		/* the verify mode is copied at SSL_new(): a crt-list line may differ */
+		SSL_set_verify(ssl, SSL_CTX_get_verify_mode(c), SSL_CTX_get_verify_callback(c));
+	}
 	return SSL_TLSEXT_ERR_OK;
 }
 
 /* ALPN: the first of our protocols that the client offers; no ALPN in the
  * answer when there is none in common.
  */
+static int select_alpn(const unsigned char **out, unsigned char *outlen, const unsigned char *ours,
+                       unsigned ourlen, const unsigned char *in, unsigned inlen)
+{
+	unsigned char *o = NULL;
+	if (SSL_select_next_proto(&o, outlen, ours, ourlen, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = o;
+	return SSL_TLSEXT_ERR_OK;
+}
+
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                    const unsigned char *in, unsigned inlen, void *arg)
 {
 	const struct tls_ctx *t = arg;
-	unsigned char *o = NULL;
-	if (SSL_select_next_proto(&o, outlen, t->alpn, t->alpn_len, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
-		return SSL_TLSEXT_ERR_NOACK;
-	*out = o;
-	return SSL_TLSEXT_ERR_OK;
+	return select_alpn(out, outlen, t->alpn, t->alpn_len, in, inlen);
+}
+
+/* ALPN of a certificate whose crt-list line sets its own protocols. */
+static int alpn_line_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                        const unsigned char *in, unsigned inlen, void *arg)
+{
+	const struct tls_crt_opts *o = arg;
+	return select_alpn(out, outlen, o->alpn, o->alpn_len, in, inlen);
 }
 
 /* Applies the protocol settings of <cfg> to <c>; -1 with *<err> set. */
@@ -105,16 +140,21 @@ static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
 	return 0;
 }
 
-/* One context serving certificate <crt> with the settings of <cfg>. */
+/* One context serving certificate <crt> with the settings of <cfg>, or of
+ * its crt-list line <o> (NULL: none) where that line sets them.
+ */
 static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_cert *crt,
-                             struct tls_ctx *t, char **err)
+                             const struct tls_crt_opts *o, struct tls_ctx *t, char **err)
 {
+	const struct tls_verify_cfg *v = o && o->merged ? o->merged : cfg->verify;
 	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
 	if (!c) {
 		memprintf(err, "unable to allocate an SSL context");
 		return NULL;
 	}
 	if (ctx_settings(c, cfg, err) < 0)
+		goto fail;
+	if (v && tls_verify_setup(c, v, err) < 0)
 		goto fail;
 	if (SSL_CTX_use_certificate(c, crt->x509) != 1 ||
 	    SSL_CTX_use_PrivateKey(c, crt->pkey) != 1 || SSL_CTX_set1_chain(c, crt->chain) != 1) {
@@ -128,7 +168,9 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 	SSL_CTX_set_timeout(c, (long)tls_global.lifetime);
 	SSL_CTX_set_tlsext_servername_callback(c, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(c, t);
-	if (t->alpn)
+	if (o && o->alpn)
+		SSL_CTX_set_alpn_select_cb(c, alpn_line_cb, (void *)o);
+	else if (t->alpn)
 		SSL_CTX_set_alpn_select_cb(c, alpn_cb, t);
 	return c;
 fail:
@@ -137,15 +179,54 @@ fail:
 	return NULL;
 }
 
-static void add_names(struct tls_ctx *t, const struct tls_cert *crt, int idx, int wild)
+static void push_name(struct tls_ctx *t, struct tls_name n)
 {
-	for (int i = 0; i < crt->nnames; i++) {
-		const char *n = crt->names[i];
+	t->names = xrealloc(t->names, (size_t)(t->nnames + 1) * sizeof(*t->names));
+	t->names[t->nnames++] = n;
+}
+
+/* Whether <o> has a filter <name>, or "!<name>" when <neg>. */
+static int has_filter(const struct tls_crt_opts *o, const char *name, int neg)
+{
+	for (int i = 0; o && i < o->nfilters; i++) {
+		const char *f = o->filters[i];
+		if ((f[0] == '!') == neg && !strcasecmp(f + neg, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether <o> has positive filters (they replace the certificate's names). */
+static int has_positive(const struct tls_crt_opts *o)
+{
+	for (int i = 0; o && i < o->nfilters; i++)
+		if (o->filters[i][0] != '!')
+			return 1;
+	return 0;
+}
+
+/* Adds the exact (or, with <wild>, the wildcard) names of certificate <idx>:
+ * its crt-list filters when it has positive ones, else its own names but
+ * those excluded with "!name".
+ */
+static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struct tls_crt_opts *o,
+                      int idx, int wild)
+{
+	int pos = has_positive(o);
+	int n_names = pos ? o->nfilters : crt->nnames;
+	for (int i = 0; i < n_names; i++) {
+		const char *n = pos ? o->filters[i] : crt->names[i];
+		if (pos && n[0] == '!') {
+			if (!wild)
+				push_name(t, (struct tls_name){n + 1, NAME_EXCLUDED, idx});
+			continue;
+		}
+		if (!pos && has_filter(o, n, 1))
+			continue;
 		int w = !strncmp(n, "*.", 2);
 		if (w != wild)
 			continue;
-		t->names = xrealloc(t->names, (size_t)(t->nnames + 1) * sizeof(*t->names));
-		t->names[t->nnames++] = (struct tls_name){w ? n + 2 : n, w, idx};
+		push_name(t, (struct tls_name){w ? n + 2 : n, w, idx});
 	}
 }
 
@@ -157,14 +238,14 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 	t->alpn_len = cfg->alpn_len;
 	t->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*t->ctxs));
 	for (int i = 0; i < cfg->ncerts; i++) {
-		t->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], t, err);
+		t->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], tls_crt_opts_of(cfg, i), t, err);
 		if (!t->ctxs[i])
 			goto fail;
 		t->nctx++;
 	}
 	for (int wild = 0; wild < 2; wild++)
 		for (int i = 0; i < cfg->ncerts; i++)
-			add_names(t, cfg->certs[i], i, wild);
+			add_names(t, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
 	return t;
 fail:
 	for (int i = 0; i < t->nctx; i++)

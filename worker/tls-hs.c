@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conf/log.h"
@@ -12,6 +13,7 @@
 #include "worker/log.h"
 #include "worker/stream.h"
 #include "worker/tls-hs.h"
+#include "worker/tls-verify.h"
 #include "worker/tls.h"
 
 /* One slot per thread, written by its thread only. */
@@ -60,6 +62,18 @@ int tls_hs_start(struct stream *s)
 	return 0;
 }
 
+/* Reads and drops what the client already sent on <fd>, so that closing
+ * it after a failed handshake sends a FIN after the alert, not a reset
+ * that could make the client lose the alert (HAProxy drains too).
+ */
+static void drain_input(int fd)
+{
+	char buf[4096];
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 int tls_hs_step(struct stream *s)
 {
 	int why = 0;
@@ -69,6 +83,7 @@ int tls_hs_step(struct stream *s)
 		return 0;
 	}
 	if (r < 0) {
+		drain_input(s->cli.fd);
 		s->tls_hs_why = why;
 		stream_end_cause(s, TERM_TLS_HS);
 		return -1;
@@ -115,8 +130,9 @@ static void addr_port(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", a, port);
 }
 
-static const char *failure_text(int why, int hs_why)
+static const char *failure_text(const struct stream *s, int why, int hs_why)
 {
+	struct tls_verify_state vs;
 	if (why == TERM_CLI_TO)
 		return "Timeout during SSL handshake";
 	if (why != TERM_TLS_HS)
@@ -127,13 +143,18 @@ static const char *failure_text(int why, int hs_why)
 	case TLS_HS_ABORT:
 		return "Connection error during SSL handshake";
 	default:
+		tls_verify_get(&s->cli, &vs);
+		if (vs.fail == 1)
+			return "SSL client CA chain cannot be verified";
+		if (vs.fail == 2)
+			return "SSL client certificate not trusted";
 		return "SSL handshake failure";
 	}
 }
 
 void tls_hs_aborted(struct stream *s, int why)
 {
-	const char *msg = failure_text(why, s->tls_hs_why);
+	const char *msg = failure_text(s, why, s->tls_hs_why);
 	if (!msg)
 		return;
 	bump(&my_stats()->failed, 1);

@@ -18,10 +18,8 @@ temporary directory. Clients are Python's ssl module. Checked:
    directory of certificates that loads.
 """
 import hashlib
-import http.server
 import os
 import socket
-import socketserver
 import ssl
 import subprocess
 import sys
@@ -31,62 +29,9 @@ import time
 import warnings
 
 from halyard_test import check, summary, free_port, cli
+from tls_helpers import BIG, UdpLog, client_ctx, connect, make_certs, request, start_origin
 
 HALYARD = os.environ.get("HALYARD")
-BIG = os.urandom(300 * 1024)
-
-
-def sh(*args, cwd):
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_certs(d):
-    """CA, then three leaves signed by it; each PEM = leaf + CA + key."""
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-       "-out", "ca.crt", "-subj", "/CN=Test CA", "-days", "2", cwd=d)
-    leaves = [("a", "ec", "a.example", "DNS:a.example,DNS:alt.example"),
-              ("b", "rsa", "b.example", "DNS:b.example"),
-              ("w", "ec", "*.wild.example", "DNS:*.wild.example")]
-    for name, kind, cn, san in leaves:
-        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if kind == "ec" \
-            else ["-newkey", "rsa:2048"]
-        sh("openssl", "req", "-new", *key, "-nodes", "-keyout", f"{name}.key", "-out",
-           f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-        with open(os.path.join(d, f"{name}.ext"), "w") as f:
-            f.write(f"subjectAltName={san}\n")
-        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-           "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt",
-           cwd=d)
-        with open(os.path.join(d, f"{name}.pem"), "w") as f:
-            for part in (f"{name}.crt", "ca.crt", f"{name}.key"):
-                f.write(open(os.path.join(d, part)).read())
-
-
-class Origin(http.server.BaseHTTPRequestHandler):
-    """GET /big: BIG; POST: echoes the body; else a short text."""
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        body = BIG if self.path == "/big" else b"hello\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
 
 
 CONFIG = """
@@ -117,50 +62,6 @@ backend origin
 """
 
 
-class UdpLog:
-    def __init__(self):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind(("127.0.0.1", 0))
-        self.port = self.s.getsockname()[1]
-        self.lines = []
-        threading.Thread(target=self.run, daemon=True).start()
-
-    def run(self):
-        while True:
-            self.lines.append(self.s.recv(65536).decode(errors="replace"))
-
-    def wait_for(self, text, timeout=5):
-        end = time.time() + timeout
-        while time.time() < end:
-            if any(text in ln for ln in self.lines):
-                return True
-            time.sleep(0.05)
-        return False
-
-
-def client_ctx(d, **kw):
-    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    c.load_verify_locations(os.path.join(d, "ca.crt"))
-    c.check_hostname = False
-    for k, v in kw.items():
-        if k == "ciphers":
-            c.set_ciphers(v)
-        elif k == "alpn":
-            c.set_alpn_protocols(v)
-        else:
-            setattr(c, k, v)
-    return c
-
-
-def connect(port, ctx, sni=None, session=None):
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-    try:
-        return ctx.wrap_socket(raw, server_hostname=sni, session=session)
-    except Exception:
-        raw.close()
-        raise
-
-
 def peer_cn(s):
     cert = s.getpeercert()
     return dict(x[0] for x in cert["subject"])["commonName"]
@@ -175,26 +76,6 @@ def handshake(port, ctx, sni=None):
     cn = peer_cn(s)
     s.close()
     return cn
-
-
-def read_response(f):
-    """Reads one HTTP/1.1 response from file <f>: (status, headers, body)."""
-    status = int(f.readline().split()[1])
-    hdrs = {}
-    while True:
-        ln = f.readline().decode().rstrip("\r\n")
-        if not ln:
-            break
-        k, v = ln.split(":", 1)
-        hdrs[k.strip().lower()] = v.strip()
-    body = f.read(int(hdrs.get("content-length", 0)))
-    return status, hdrs, body
-
-
-def request(s, method="GET", path="/", body=b""):
-    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
-    s.sendall(head.encode() + body)
-    return read_response(s.makefile("rb"))
 
 
 def test_sni(d, p1, p2):
@@ -376,8 +257,7 @@ def main():
         return 1
     with tempfile.TemporaryDirectory() as d:
         make_certs(d)
-        origin = Server(("127.0.0.1", 0), Origin)
-        threading.Thread(target=origin.serve_forever, daemon=True).start()
+        origin = start_origin()
         log = UdpLog()
         p1, p2, p3 = free_port(), free_port(), free_port()
         sock = os.path.join(d, "stats.sock")

@@ -41,8 +41,8 @@ struct cli_conn {
 	char *out;
 	size_t out_len, out_cap, out_off;
 	int closing;
-	int expose_fd; /* "_getsocks" allowed (expose-fd listeners) */
-	int counted;   /* accepted on a stats socket (counts toward stats maxconn) */
+	int expose_fd;       /* "_getsocks" allowed (expose-fd listeners) */
+	int counted;         /* accepted on a stats socket (counts toward stats maxconn) */
 	struct timer idle;   /* "stats timeout" */
 	uint32_t timeout_ms; /* idle timeout: "stats timeout", or "set timeout cli" */
 	/* A command line ending with "<<" waits for its payload: the lines up
@@ -224,7 +224,8 @@ static const struct cli_cmd *find_cmd(char **args, int nargs)
 		for (size_t i = 0; i < l->count; i++) {
 			const struct cli_cmd *cmd = &l->cmds[i];
 			int w = 0;
-			while (w < 4 && cmd->words[w] && w < nargs && !strcmp(cmd->words[w], args[w]))
+			while (w < 4 && cmd->words[w] && w < nargs &&
+			       !strcmp(cmd->words[w], args[w]))
 				w++;
 			if (w < 4 && cmd->words[w])
 				continue;
@@ -241,7 +242,8 @@ static const struct cli_cmd *find_cmd(char **args, int nargs)
 static void print_help(struct cli_conn *c, int unknown)
 {
 	if (unknown)
-		cli_printf(c, "Unknown command. Please enter one of the following commands only :\n");
+		cli_printf(c,
+		           "Unknown command. Please enter one of the following commands only :\n");
 	else
 		cli_printf(c, "The following commands are valid at this level:\n");
 	for (struct cli_cmd_list *l = cmd_lists; l; l = l->next)
@@ -731,8 +733,8 @@ static void cli_accept_cb(struct ev_handler *h, uint32_t ev)
 static int cli_bind_one(const struct stats_socket_cfg *sc)
 {
 	const struct hl_addr *a = &sc->bind.addr;
-	int fd = a->kind == ADDR_FD ? a->fd
-				     : socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd =
+	    a->kind == ADDR_FD ? a->fd : socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (a->kind == ADDR_UNIX)
@@ -752,7 +754,7 @@ static int cli_bind_one(const struct stats_socket_cfg *sc)
 			chmod(path, (mode_t)sc->bind.ux_mode);
 		if (sc->bind.ux_uid_set || sc->bind.ux_gid_set)
 			if (chown(path, sc->bind.ux_uid_set ? sc->bind.ux_uid : (uid_t)-1,
-				  sc->bind.ux_gid_set ? sc->bind.ux_gid : (gid_t)-1) < 0)
+			          sc->bind.ux_gid_set ? sc->bind.ux_gid : (gid_t)-1) < 0)
 				return -1;
 	}
 	if (listen(fd, 64) < 0)
@@ -776,7 +778,7 @@ int cli_bind_all(const struct config *cfg)
 		int fd = cli_bind_one(sc);
 		if (fd < 0) {
 			ha_alert("Starting frontend GLOBAL: cannot bind stats socket [%s]: %s\n",
-				 addr_to_str(&sc->bind.addr, abuf, sizeof(abuf)), strerror(errno));
+			         addr_to_str(&sc->bind.addr, abuf, sizeof(abuf)), strerror(errno));
 			return -1;
 		}
 		cli_lsts[nb_cli_lsts].fd = fd;
@@ -792,7 +794,8 @@ int cli_bind_all(const struct config *cfg)
 static void cli_listeners_poll(int on)
 {
 	for (int i = 0; i < nb_cli_lsts; i++) {
-		if (on && !cli_lsts[i].polled && loop_add(cli_lsts[i].fd, EPOLLIN, &cli_lsts[i].h) == 0)
+		if (on && !cli_lsts[i].polled &&
+		    loop_add(cli_lsts[i].fd, EPOLLIN, &cli_lsts[i].h) == 0)
 			cli_lsts[i].polled = 1;
 		else if (!on && cli_lsts[i].polled) {
 			loop_del(cli_lsts[i].fd);
@@ -845,7 +848,10 @@ static void cmd_set_timeout(struct cli_conn *c, char **args, int nargs)
 }
 
 static const struct cli_cmd session_cmds[] = {
-    {{"set", "timeout"}, "set timeout [cli] <delay>", "change a timeout setting", CLI_LEVEL_USER,
+    {{"set", "timeout"},
+     "set timeout [cli] <delay>",
+     "change a timeout setting",
+     CLI_LEVEL_USER,
      cmd_set_timeout},
 };
 CLI_REGISTER(session_cmds)

@@ -245,8 +245,8 @@ static void log_change(const struct srv_rt *s, const struct check_state *st, con
 		log_event(s->be->conf, down ? LOG_LVL_ALERT : LOG_LVL_NOTICE, MSG_WARNING,
 		          "%sServer %s/%s is %s, changed from %s. %d active and %d backup servers "
 		          "%s.%s %d sessions %s.\n",
-		          check_srv_kind(s), s->be->conf->id, s->conf->id, what, st->changed_by, act,
-		          bck, down ? "left" : "online", check_backup_note(act, bck),
+		          check_srv_kind(s), s->be->conf->id, s->conf->id, what, st->changed_by,
+		          act, bck, down ? "left" : "online", check_backup_note(act, bck),
 		          down ? atomic_load(&s->cur_conns) : 0,
 		          down ? "active, 0 requeued, 0 remaining in queue"
 		               : "requeued, 0 total in queue");
@@ -528,10 +528,10 @@ static socklen_t check_target(const struct check *ck, const struct tcpchk_rule *
                               struct sockaddr_storage *ss)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
-	const struct hl_addr *a = ck->rt_addr_set    ? &ck->rt_addr
+	const struct hl_addr *a = ck->rt_addr_set     ? &ck->rt_addr
 	                          : c->check_addr_set ? &c->check_addr
 	                                              : srv_addr(ck->srv);
-	uint16_t port = ck->rt_port      ? (uint16_t)ck->rt_port
+	uint16_t port = ck->rt_port     ? (uint16_t)ck->rt_port
 	                : c->check_port ? (uint16_t)c->check_port
 	                                : srv_addr(ck->srv)->port_lo;
 	if (r && r->addr_set)
@@ -786,7 +786,8 @@ static void removed_cb(struct mail *m)
 }
 
 /* Runs <cb> for <s> on its check thread (now if it is the current one). */
-static void on_check_thread(struct srv_rt *s, void (*cb)(struct mail *), void (*done)(struct srv_rt *))
+static void on_check_thread(struct srv_rt *s, void (*cb)(struct mail *),
+                            void (*done)(struct srv_rt *))
 {
 	struct srv_life_mail *lm = xcalloc(1, sizeof(*lm));
 	lm->srv = s;

@@ -46,21 +46,23 @@ static void server_state_line(struct cli_conn *c, const struct srv_rt *s)
 	int op = !(admin & SRV_ADMIN_MAINT) && atomic_load(&s->oper_up) ? ST_RUNNING : ST_STOPPED;
 	/* without checks, nothing gives back the health a maintenance took */
 	int health = op == ST_RUNNING && !cfg->disabled && !atomic_load(&s->maint_seen)
-			     ? (cfg->rise ? cfg->rise : 2)
-			     : 0;
+	                 ? (cfg->rise ? cfg->rise : 2)
+	                 : 0;
 	long changed = atomic_load(&s->last_change);
 	long since = (long)time(NULL) - (changed ? changed : rt.start_time);
 
-	cli_printf(c, "%d %s %d %s %s %d %u %d %d %ld %d %d %d %d %d %d %d %s %u %s %d %d %s %s %d\n",
-		   s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id, addr_ip_str(srv_addr(s), ip, sizeof(ip)),
-		   op, admf, atomic_load(&s->uweight), cfg->weight, since < 0 ? 0 : since,
-		   1 /* check status: not run */, 0 /* check result: unknown */, health,
-		   cfg->disabled ? CHK_ST_PAUSED : 0, 0 /* agent state */, s->be->conf->uuid_set ? 1 : 0,
-		   sc->puid_set ? 1 : 0, "-" /* fqdn */,
-		   (srv_addr(s)->flags & ADDR_F_PORT_SET) ? (unsigned)srv_addr(s)->port_lo : 0u, "-" /* srvrecord */,
-		   0 /* use_ssl */, cfg->check_port,
-		   cfg->check_addr_set ? addr_ip_str(&cfg->check_addr, chk, sizeof(chk)) : "-",
-		   "-" /* agent addr */, 0 /* agent port */);
+	cli_printf(c,
+	           "%d %s %d %s %s %d %u %d %d %ld %d %d %d %d %d %d %d %s %u %s %d %d %s %s %d\n",
+	           s->be->conf->uuid, s->be->conf->id, sc->puid, sc->id,
+	           addr_ip_str(srv_addr(s), ip, sizeof(ip)), op, admf, atomic_load(&s->uweight),
+	           cfg->weight, since < 0 ? 0 : since, 1 /* check status: not run */,
+	           0 /* check result: unknown */, health, cfg->disabled ? CHK_ST_PAUSED : 0,
+	           0 /* agent state */, s->be->conf->uuid_set ? 1 : 0, sc->puid_set ? 1 : 0,
+	           "-" /* fqdn */,
+	           (srv_addr(s)->flags & ADDR_F_PORT_SET) ? (unsigned)srv_addr(s)->port_lo : 0u,
+	           "-" /* srvrecord */, 0 /* use_ssl */, cfg->check_port,
+	           cfg->check_addr_set ? addr_ip_str(&cfg->check_addr, chk, sizeof(chk)) : "-",
+	           "-" /* agent addr */, 0 /* agent port */);
 }
 
 /* Where a "show servers state" dump stands: a backend and a server index
@@ -121,10 +123,10 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 		}
 	}
 	cli_printf(c, "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state "
-		      "srv_uweight srv_iweight srv_time_since_last_change srv_check_status "
-		      "srv_check_result srv_check_health srv_check_state srv_agent_state "
-		      "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
-		      "srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
+	              "srv_uweight srv_iweight srv_time_since_last_change srv_check_status "
+	              "srv_check_result srv_check_health srv_check_state srv_agent_state "
+	              "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
+	              "srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
 	struct state_dump *d = xcalloc(1, sizeof(*d));
 	d->only = only;
 	d->px = rt.cfg->proxies;
@@ -179,8 +181,9 @@ static void show_servers_conn(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "Can't find backend.\n");
 		return;
 	}
-	cli_printf(c, "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max "
-	              "need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[%d]\n",
+	cli_printf(c,
+	           "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max "
+	           "need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[%d]\n",
 	           rt.nbthread);
 	struct state_dump *d = xcalloc(1, sizeof(*d));
 	d->only = only;
@@ -198,13 +201,20 @@ static void show_backend(struct cli_conn *c, char **args, int nargs)
 }
 
 static const struct cli_cmd servers_state_cmds[] = {
-	{{"show", "servers", "state"}, "show servers state [<backend>]",
-	 "dump volatile server information (all or for a single backend)", CLI_LEVEL_USER,
-	 show_servers_state},
-	{{"show", "servers", "conn"}, "show servers conn [<backend>]",
-	 "dump server connections status (all or for a single backend)", CLI_LEVEL_USER,
-	 show_servers_conn},
-	{{"show", "backend"}, "show backend", "list backends in the current running config",
-	 CLI_LEVEL_USER, show_backend},
+    {{"show", "servers", "state"},
+     "show servers state [<backend>]",
+     "dump volatile server information (all or for a single backend)",
+     CLI_LEVEL_USER,
+     show_servers_state},
+    {{"show", "servers", "conn"},
+     "show servers conn [<backend>]",
+     "dump server connections status (all or for a single backend)",
+     CLI_LEVEL_USER,
+     show_servers_conn},
+    {{"show", "backend"},
+     "show backend",
+     "list backends in the current running config",
+     CLI_LEVEL_USER,
+     show_backend},
 };
 CLI_REGISTER(servers_state_cmds)

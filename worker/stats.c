@@ -26,7 +26,7 @@
  * addressing index over stat_cols[], built before main() (the first of
  * duplicate names wins, as a linear search would find it).
  */
-#define COL_SLOTS 512 /* a power of two, well above STAT_NCOLS */
+#define COL_SLOTS 512              /* a power of two, well above STAT_NCOLS */
 static short col_slots[COL_SLOTS]; /* column index + 1, 0 = empty */
 
 static unsigned col_hash(const char *s)
@@ -164,7 +164,9 @@ static void frontend_row(struct stat_row *r, struct fe_rt *fe)
 	set(r, "bin", "%llu", (unsigned long long)pc.bytes_in);
 	set(r, "bout", "%llu", (unsigned long long)pc.bytes_out);
 	set(r, "status", "%s",
-	    atomic_load(&rt.stopping) ? "STOP" : atomic_load(&fe->paused) ? "PAUSED" : "OPEN");
+	    atomic_load(&rt.stopping)  ? "STOP"
+	    : atomic_load(&fe->paused) ? "PAUSED"
+	                               : "OPEN");
 }
 
 /* HAProxy's status of a server: MAINT, DRAIN, "no check" without checks,
@@ -408,7 +410,8 @@ int stats_next(struct stats_cursor *cur, const struct stats_filter *f, struct st
 {
 	while (cur->px) {
 		const struct proxy *px = cur->px;
-		if ((f->iid != -1 && px->uuid != f->iid) || (f->px_visible && !f->px_visible(px, f->arg))) {
+		if ((f->iid != -1 && px->uuid != f->iid) ||
+		    (f->px_visible && !f->px_visible(px, f->arg))) {
 			cursor_next_proxy(cur);
 			continue;
 		}

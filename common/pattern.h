@@ -78,6 +78,7 @@ struct pat_ref {
 	 */
 	struct pat_expr **uses;
 	int nuses;
+	int changed_at_runtime;   /* the runtime API changed it: carried on reload */
 	struct pat_ref *next;     /* every named list */
 	struct pat_ref *all_next; /* every list, in creation order */
 };

@@ -8,6 +8,11 @@
  * server the new configuration cannot take (backend gone, name now
  * configured, keyword refused) is reported with the new worker's answer
  * and left out; the configured servers are never affected.
+ *
+ * Map and ACL files changed through the runtime API are carried the same
+ * way ("_changed-maps": "clear" then "add" of their current entries), in
+ * one prompt-mode session; a file the new configuration does not use is
+ * reported and left out.
  */
 #include <errno.h>
 #include <poll.h>
@@ -117,6 +122,75 @@ void mworker_carry_servers(const struct mw_proc *from, const struct mw_proc *to)
 	}
 	if (total)
 		ha_notice("%d of %d servers added at run time carried to the new worker.\n",
+		          carried, total);
+	free(dump);
+}
+
+/* The first line of <ans> that is neither empty nor a prompt, cut at its
+ * end, or NULL when the session answered nothing else.
+ */
+static char *first_complaint(char *ans)
+{
+	char *save = NULL;
+	for (char *l = strtok_r(ans, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		while (*l == '>' || *l == ' ')
+			l++;
+		if (*l)
+			return l;
+	}
+	return NULL;
+}
+
+/* Replays in worker <to> the block of commands <blk> that rebuilds one map
+ * or ACL file (its first line "clear map|acl <file>"), in a prompt-mode
+ * session. Returns 1 when the worker raised no complaint.
+ */
+static int replay_map(const struct mw_proc *to, const char *blk)
+{
+	size_t len = strlen(blk);
+	char *cmds = xcalloc(1, len + 16);
+	memcpy(cmds, "prompt\n", 7);
+	memcpy(cmds + 7, blk, len);
+	memcpy(cmds + 7 + len, "quit", 4);
+	char *ans = run_on(to, cmds);
+	char *bad = ans ? first_complaint(ans) : NULL;
+	if (!ans || bad) {
+		const char *name = blk + 10; /* after "clear map " or "clear acl " */
+		int nlen = (int)strcspn(name, "\n");
+		ha_warning("Map changed at run time not carried to the new worker: '%.*s': %s\n",
+		           nlen, name, bad ? bad : "no answer");
+	}
+	free(ans);
+	free(cmds);
+	return ans && !bad;
+}
+
+void mworker_carry_maps(const struct mw_proc *from, const struct mw_proc *to)
+{
+	char *dump = run_on(from, "_changed-maps");
+	if (!dump) {
+		ha_warning("Could not read the maps changed at run time from worker %d.\n",
+		           from->pid);
+		return;
+	}
+	int carried = 0, total = 0;
+	char *cur = *dump ? dump : NULL;
+	while (cur) { /* blocks start with "clear map " or "clear acl " */
+		char *next = strstr(cur, "\nclear map ");
+		char *acl = strstr(cur, "\nclear acl ");
+		if (!next || (acl && acl < next))
+			next = acl;
+		if (next)
+			next++; /* the block keeps its last line feed */
+		char *blk = next ? xstrndup(cur, (size_t)(next - cur)) : xstrdup(cur);
+		total++;
+		carried += replay_map(to, blk);
+		free(blk);
+		cur = next;
+	}
+	if (total)
+		ha_notice("%d of %d map and ACL files changed at run time carried to the new "
+		          "worker.\n",
 		          carried, total);
 	free(dump);
 }

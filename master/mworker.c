@@ -198,8 +198,10 @@ static int start_new_worker(struct config *cfg, const struct cmdline *cl)
 		return -1;
 	}
 	for (int i = 0; i < mw.nprocs; i++)
-		if (mw.procs[i].pid != pid && mw.procs[i].current && mw.procs[i].ready)
+		if (mw.procs[i].pid != pid && mw.procs[i].current && mw.procs[i].ready) {
 			mworker_carry_servers(&mw.procs[i], p);
+			mworker_carry_maps(&mw.procs[i], p);
+		}
 	for (int i = 0; i < mw.nprocs; i++) {
 		if (mw.procs[i].pid == pid)
 			continue;

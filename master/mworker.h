@@ -74,3 +74,7 @@ int mworker_open_session(const struct mw_proc *p);
  * carried is reported as a warning.
  */
 void mworker_carry_servers(const struct mw_proc *from, const struct mw_proc *to);
+/* Replays in worker <to> the map and ACL changes made at run time in
+ * worker <from> (see master/mw-carry.c).
+ */
+void mworker_carry_maps(const struct mw_proc *from, const struct mw_proc *to);

@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "common/pattern.h"
 #include "common/sample.h"
+#include "common/strbuf.h"
 
 /* Which family a command works on. */
 struct kind {
@@ -305,6 +306,7 @@ static void cli_add(struct cli_conn *c, char **args, int nargs)
 		           k->name);
 		return;
 	}
+	ref->changed_at_runtime = 1;
 	if (k == &MAP && payload)
 		add_payload(c, ref, gen, payload);
 	else
@@ -327,6 +329,7 @@ static void cli_set(struct cli_conn *c, char **args, int nargs)
 	if (byid < 0)
 		return;
 	char *err = NULL;
+	ref->changed_at_runtime = 1;
 	int n = pat_ref_set_value(ref, byid ? NULL : key, id, value, &err);
 	if (n < 0)
 		cli_printf(c, "%s.\n", err ? err : "Failed to update an entry");
@@ -355,6 +358,7 @@ static void cli_del(struct cli_conn *c, char **args, int nargs)
 	int byid = entry_ref(c, key, &id);
 	if (byid < 0)
 		return;
+	ref->changed_at_runtime = 1;
 	if (!pat_ref_delete(ref, byid ? NULL : key, id))
 		cli_printf(c, "Key not found.\n");
 }
@@ -377,6 +381,7 @@ static void cli_clear(struct cli_conn *c, char **args, int nargs)
 	struct pat_ref *ref = lookup_kind(c, k, arg(args, nargs, i));
 	if (!ref)
 		return;
+	ref->changed_at_runtime = 1;
 	pat_ref_clear_gen(ref, versioned ? gen : ref->curr_gen);
 }
 
@@ -406,10 +411,61 @@ static void cli_commit(struct cli_conn *c, char **args, int nargs)
 		cli_printf(c, "Version number out of range.\n");
 		return;
 	}
+	ref->changed_at_runtime = 1;
 	pat_ref_commit_gen(ref, gen);
 }
 
+/* Appends the commands that rebuild the current version of <ref> to <b>. */
+static void replay_ref(struct strbuf *b, const struct pat_ref *ref)
+{
+	const char *kind = ref->is_map ? "map" : "acl";
+	sb_printf(b, "clear %s %s\n", kind, ref->name);
+	int payload = 0;
+	for (int e = 0; e < ref->n; e++) {
+		const struct pat_entry *en = ref->entries[e];
+		if (en->gen != ref->curr_gen)
+			continue;
+		if (!ref->is_map) {
+			sb_printf(b, "add acl %s ", ref->name);
+			for (const char *k = en->key; *k; k++) { /* one CLI word */
+				if (*k == ' ' || *k == '\t' || *k == ';' || *k == '\\')
+					sb_put(b, "\\", 1);
+				sb_put(b, k, 1);
+			}
+			sb_put(b, "\n", 1);
+			continue;
+		}
+		if (!payload++)
+			sb_printf(b, "add map %s <<\n", ref->name);
+		sb_printf(b, "%s %s\n", en->key, en->value ? en->value : "");
+	}
+	if (payload)
+		sb_printf(b, "\n"); /* ends the payload */
+}
+
+/* "_changed-maps": the commands that rebuild every map and ACL file the
+ * runtime API changed (the master replays them in the next worker on a
+ * reload, in one prompt-mode session).
+ */
+static void cli_changed_maps(struct cli_conn *c, char **args, int nargs)
+{
+	int n;
+	struct pat_ref **v = pat_refs_sorted(&n);
+	struct strbuf b = {0};
+	for (int i = 0; i < n; i++)
+		if (v[i]->name && v[i]->changed_at_runtime)
+			replay_ref(&b, v[i]);
+	free(v);
+	if (b.failed)
+		cli_printf(c, "Out of memory.\n");
+	if (b.len && !b.failed)
+		cli_dump_text(c, b.p, b.len); /* takes the buffer */
+	else
+		sb_free(&b);
+}
+
 static const struct cli_cmd map_cmds[] = {
+    {{"_changed-maps"}, NULL, NULL, CLI_LEVEL_ADMIN, cli_changed_maps},
     {{"add", "acl"},
      "add acl [@<ver>] <acl> <pattern>",
      "add an acl entry",

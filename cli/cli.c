@@ -813,8 +813,10 @@ void cli_enable_thread(void)
 
 void cli_disable_thread(void)
 {
+	if (!curthr || curthr->id != 0) /* the listeners are thread 0's */
+		return;
 	for (int i = 0; i < nb_cli_lsts; i++) {
-		if (cli_lsts[i].polled && curthr && curthr->id == 0) {
+		if (cli_lsts[i].polled) {
 			loop_del(cli_lsts[i].fd);
 			cli_lsts[i].polled = 0;
 		}

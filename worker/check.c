@@ -1115,7 +1115,7 @@ static void pause_health(struct srv_rt *s, struct check *ck, int pause,
 {
 	if (!ck || ck->paused == pause)
 		return;
-	ck->paused = pause;
+	__atomic_store_n(&ck->paused, pause, __ATOMIC_RELAXED); /* read by other threads */
 	if (pause) {
 		if (ck->fd < 0)
 			timer_set(&ck->t, 0);

@@ -3,6 +3,16 @@
 #include "common/mem.h"
 #include "worker/stream.h"
 
+/* Adds <n> to a counter of the calling thread. Only its thread writes it;
+ * others read it while summing (u64_add()): relaxed atomic accesses make
+ * that well defined without a locked instruction (a plain add on x86).
+ */
+static inline void cnt_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+#define CNT_ADD(x, n) cnt_add(&(x), (uint64_t)(n))
+
 static int nb_srv_total; /* server slots, configured and dynamic */
 
 int srv_global_index(const struct srv_rt *srv)
@@ -33,7 +43,7 @@ static struct thr_counters *tc(void)
 
 void counters_fe_accept(struct fe_rt *fe)
 {
-	tc()->fe[fe->idx].sess++;
+	CNT_ADD(tc()->fe[fe->idx].sess, 1);
 	uint64_t now = curthr->now_ms;
 	freq_ctr_update_max(&fe->sess_rate_max, freq_ctr_add(&fe->sess_per_sec, now, 1));
 	freq_ctr_update_max(&rt.sess_rate_max, freq_ctr_add(&rt.sess_per_sec, now, 1));
@@ -41,28 +51,28 @@ void counters_fe_accept(struct fe_rt *fe)
 
 void counters_be_error(struct be_rt *be)
 {
-	tc()->be[be->idx].errors++;
+	CNT_ADD(tc()->be[be->idx].errors, 1);
 }
 
 void counters_srv_connect(struct srv_rt *srv)
 {
-	tc()->srv[srv_global_index(srv)].conns++;
-	tc()->be[srv->be->idx].sess++;
+	CNT_ADD(tc()->srv[srv_global_index(srv)].conns, 1);
+	CNT_ADD(tc()->be[srv->be->idx].sess, 1);
 }
 
 void counters_srv_conn_error(struct srv_rt *srv)
 {
-	tc()->srv[srv_global_index(srv)].econ++;
+	CNT_ADD(tc()->srv[srv_global_index(srv)].econ, 1);
 }
 
 void counters_srv_retry(struct srv_rt *srv)
 {
-	tc()->srv[srv_global_index(srv)].retries++;
+	CNT_ADD(tc()->srv[srv_global_index(srv)].retries, 1);
 }
 
 void counters_srv_redispatch(struct srv_rt *srv)
 {
-	tc()->srv[srv_global_index(srv)].redisp++;
+	CNT_ADD(tc()->srv[srv_global_index(srv)].redisp, 1);
 }
 
 /* Index of the hrsp_* counter of <status>: 1xx..5xx, then other. */
@@ -73,30 +83,30 @@ static int status_class(int status)
 
 void counters_http_req(struct fe_rt *fe, int accepted)
 {
-	tc()->fe[fe->idx].req_tot++;
-	tc()->fe[fe->idx].req_accepted += accepted != 0;
+	CNT_ADD(tc()->fe[fe->idx].req_tot, 1);
+	CNT_ADD(tc()->fe[fe->idx].req_accepted, accepted != 0);
 	freq_ctr_update_max(&fe->req_rate_max, freq_ctr_add(&fe->req_per_sec, curthr->now_ms, 1));
 }
 
 void counters_http_bad_req(struct fe_rt *fe)
 {
-	tc()->fe[fe->idx].ereq++;
+	CNT_ADD(tc()->fe[fe->idx].ereq, 1);
 }
 
 void counters_http_intercepted(struct fe_rt *fe)
 {
-	tc()->fe[fe->idx].intercepted++;
+	CNT_ADD(tc()->fe[fe->idx].intercepted, 1);
 }
 
 void counters_http_denied(struct fe_rt *fe, struct be_rt *be, int resp)
 {
 	struct thr_counters *c = tc();
 	if (resp) {
-		c->fe[fe->idx].dresp++;
+		CNT_ADD(c->fe[fe->idx].dresp, 1);
 		if (be)
-			c->be[be->idx].dresp++;
+			CNT_ADD(c->be[be->idx].dresp, 1);
 	} else {
-		c->fe[fe->idx].dreq++;
+		CNT_ADD(c->fe[fe->idx].dreq, 1);
 	}
 }
 
@@ -104,59 +114,59 @@ void counters_tcp_denied(struct fe_rt *fe, int kind)
 {
 	struct px_counters *c = &tc()->fe[fe->idx];
 	if (kind == 0)
-		c->dcon++;
+		CNT_ADD(c->dcon, 1);
 	else if (kind == 1)
-		c->dses++;
+		CNT_ADD(c->dses, 1);
 	else
-		c->dreq++;
+		CNT_ADD(c->dreq, 1);
 }
 
 void counters_http_rewrite_failed(struct fe_rt *fe, struct be_rt *be)
 {
 	struct thr_counters *c = tc();
-	c->fe[fe->idx].wrew++;
+	CNT_ADD(c->fe[fe->idx].wrew, 1);
 	if (be)
-		c->be[be->idx].wrew++;
+		CNT_ADD(c->be[be->idx].wrew, 1);
 }
 
 void counters_http_status(struct fe_rt *fe, struct be_rt *be, int status)
 {
 	struct thr_counters *c = tc();
 	int k = status_class(status);
-	c->fe[fe->idx].hrsp[k]++;
+	CNT_ADD(c->fe[fe->idx].hrsp[k], 1);
 	if (be) {
-		c->be[be->idx].hrsp[k]++;
-		c->be[be->idx].req_tot++;
+		CNT_ADD(c->be[be->idx].hrsp[k], 1);
+		CNT_ADD(c->be[be->idx].req_tot, 1);
 	}
 }
 
 void counters_http_srv_rsp(struct srv_rt *srv, int status)
 {
 	struct srv_counters *c = &tc()->srv[srv_global_index(srv)];
-	c->hrsp[status_class(status)]++;
-	c->req_tot++;
+	CNT_ADD(c->hrsp[status_class(status)], 1);
+	CNT_ADD(c->req_tot, 1);
 }
 
 void counters_http_bad_rsp(struct be_rt *be, struct srv_rt *srv)
 {
-	tc()->be[be->idx].eresp++;
+	CNT_ADD(tc()->be[be->idx].eresp, 1);
 	if (srv)
-		tc()->srv[srv_global_index(srv)].eresp++;
+		CNT_ADD(tc()->srv[srv_global_index(srv)].eresp, 1);
 }
 
 void counters_add_bytes(struct stream *s)
 {
 	struct thr_counters *c = tc();
-	c->fe[s->fe->idx].bytes_in += s->bytes_in;
-	c->fe[s->fe->idx].bytes_out += s->bytes_out;
+	CNT_ADD(c->fe[s->fe->idx].bytes_in, s->bytes_in);
+	CNT_ADD(c->fe[s->fe->idx].bytes_out, s->bytes_out);
 	if (s->be) {
-		c->be[s->be->idx].bytes_in += s->bytes_in;
-		c->be[s->be->idx].bytes_out += s->bytes_out;
+		CNT_ADD(c->be[s->be->idx].bytes_in, s->bytes_in);
+		CNT_ADD(c->be[s->be->idx].bytes_out, s->bytes_out);
 	}
 	if (s->acct_srv) {
 		int g = srv_global_index(s->acct_srv);
-		c->srv[g].bytes_in += s->bytes_in;
-		c->srv[g].bytes_out += s->bytes_out;
+		CNT_ADD(c->srv[g].bytes_in, s->bytes_in);
+		CNT_ADD(c->srv[g].bytes_out, s->bytes_out);
 	}
 }
 
@@ -165,8 +175,8 @@ static void u64_add(void *a, const void *b, size_t size)
 {
 	uint64_t *x = a;
 	const uint64_t *y = b;
-	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
-		x[i] += y[i];
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++) /* <b>: another thread's */
+		x[i] += __atomic_load_n(&y[i], __ATOMIC_RELAXED);
 }
 
 static void u64_sub(void *a, const void *b, size_t size)

@@ -229,13 +229,18 @@ static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
 	return -1;
 }
 
-/* Takes a connection from the current thread's pool. */
-static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses)
+/* Takes a connection from the current thread's pool; *<local> is how many
+ * it held for <srv> before (read under the lock: other threads steal).
+ */
+static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, int *local)
 {
+	*local = 0;
 	if (!pools)
 		return -1;
 	pthread_mutex_lock(&pools->lock);
-	struct idle_conn *c = unlink_warmest(list_in(pools, srv), proven_only);
+	struct idle_list *l = list_in(pools, srv);
+	*local = l ? l->n : 0;
+	struct idle_conn *c = unlink_warmest(l, proven_only);
 	int fd = c ? c->fd : -1;
 	if (c) {
 		*uses = c->uses;
@@ -250,8 +255,8 @@ static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses)
 int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
                    struct ev_handler *h)
 {
-	int local = pools ? (list_in(pools, srv) ? list_in(pools, srv)->n : 0) : 0;
-	int fd = take_local(srv, proven_only, uses);
+	int local;
+	int fd = take_local(srv, proven_only, uses, &local);
 	if (fd >= 0) {
 		if (loop_mod(fd, events, h) == 0)
 			return fd;
@@ -276,9 +281,9 @@ void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
 {
 	int max = srv->conf->cfg.pool_max_conn;
 	/* a server in maintenance keeps none, so that it can be deleted */
-	if (atomic_load(&rt.stopping) || max == 0 ||
-	    (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) || atomic_load(&idle_total) >= idle_limit() ||
-	    pools_init() < 0 || (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
+	if (atomic_load(&rt.stopping) || max == 0 || (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) ||
+	    atomic_load(&idle_total) >= idle_limit() || pools_init() < 0 ||
+	    (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
 		close(fd);
 		return;
 	}

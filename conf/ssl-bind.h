@@ -43,3 +43,8 @@ extern struct tls_global_cfg tls_global;
  * certificates and strings; contexts are never built for such a line.
  */
 void tls_bind_cfg_free(struct tls_bind_cfg *t);
+
+/* Converts the comma-separated protocol list <list> to ALPN wire format in
+ * a new *<out> of *<outlen> bytes. Returns 0, or -1 with *<err> set.
+ */
+int alpn_wire(const char *list, unsigned char **out, unsigned *outlen, char **err);

@@ -223,6 +223,7 @@ static void stream_free(struct stream *s)
 	counters_add_bytes(s);
 	log_stream_free(s);
 	free(s->addrs);
+	free(s->sni_val);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))
 		listeners_resume_all();

@@ -127,6 +127,12 @@ static int eval_sni(struct stream *s, const struct tls_srv_cfg *t, char *buf, si
 {
 	if (!t->sni)
 		return 0;
+	if (s->sni_expr && s->sni_expr == t->sni) { /* computed from the request */
+		if (!s->sni_val || strlen(s->sni_val) >= len)
+			return 0;
+		strcpy(buf, s->sni_val);
+		return 1;
+	}
 	size_t mark = smp_arena_mark();
 	struct smp_ctx ctx = {.strm = s, .opt = SMP_OPT_FINAL};
 	struct sample smp = {0};
@@ -194,4 +200,23 @@ int tls_srv_step(struct stream *s)
 {
 	int why = 0;
 	return tls_handshake(&s->srv, &why);
+}
+
+void tls_srv_prepare_sni(struct stream *s)
+{
+	free(s->sni_val);
+	s->sni_val = NULL;
+	s->sni_expr = NULL;
+	const struct tls_srv_cfg *t = NULL;
+	for (int i = 0; s->be && i < s->be->nsrv && !t; i++) {
+		const struct tls_srv_cfg *c = s->be->srv[i].conf->cfg.tls;
+		if (c && c->sni)
+			t = c;
+	}
+	if (!t)
+		return;
+	char buf[256]; /* s->sni_expr is NULL: evaluated now */
+	if (eval_sni(s, t, buf, sizeof(buf)))
+		s->sni_val = xstrdup(buf);
+	s->sni_expr = t->sni;
 }

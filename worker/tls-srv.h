@@ -31,3 +31,9 @@ struct ssl_st;
  * (NULL: a plain one), with the TLS flags of a fresh side.
  */
 void tls_side_adopt(struct side *sd, struct ssl_st *ssl);
+
+/* HTTP: computes, while the request head is still parsed, the SNI of the
+ * backend's TLS servers (the expression of the first one that has one;
+ * servers usually share it through default-server), kept in the stream.
+ */
+void tls_srv_prepare_sni(struct stream *s);

@@ -30,36 +30,10 @@ import threading
 import time
 import warnings
 
-from halyard_test import check, summary, free_port, cli
+from halyard_test import check, summary, free_port, cli, make_certs
 
 HALYARD = os.environ.get("HALYARD")
 BIG = os.urandom(300 * 1024)
-
-
-def sh(*args, cwd):
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_certs(d):
-    """CA, then three leaves signed by it; each PEM = leaf + CA + key."""
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-       "-out", "ca.crt", "-subj", "/CN=Test CA", "-days", "2", cwd=d)
-    leaves = [("a", "ec", "a.example", "DNS:a.example,DNS:alt.example"),
-              ("b", "rsa", "b.example", "DNS:b.example"),
-              ("w", "ec", "*.wild.example", "DNS:*.wild.example")]
-    for name, kind, cn, san in leaves:
-        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if kind == "ec" \
-            else ["-newkey", "rsa:2048"]
-        sh("openssl", "req", "-new", *key, "-nodes", "-keyout", f"{name}.key", "-out",
-           f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-        with open(os.path.join(d, f"{name}.ext"), "w") as f:
-            f.write(f"subjectAltName={san}\n")
-        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-           "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt",
-           cwd=d)
-        with open(os.path.join(d, f"{name}.pem"), "w") as f:
-            for part in (f"{name}.crt", "ca.crt", f"{name}.key"):
-                f.write(open(os.path.join(d, part)).read())
 
 
 class Origin(http.server.BaseHTTPRequestHandler):

@@ -11,6 +11,7 @@
 
 struct proxy;
 struct tls_bind_cfg;
+struct tls_srv_cfg;
 struct h1_case_map;
 struct lb_algo;
 struct logfmt;
@@ -200,6 +201,7 @@ struct server_cfg {
 	int on_error;              /* enum srv_on_error */
 	int on_marked_down;        /* 1 = shutdown-sessions */
 	int on_marked_up;          /* 1 = shutdown-backup-sessions */
+	struct tls_srv_cfg *tls;   /* TLS towards the server (conf/ssl-server.h), NULL: none */
 };
 
 struct server {

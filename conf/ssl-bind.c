@@ -83,7 +83,7 @@ static int bopt_crt(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 }
 
 /* Converts a comma-separated protocol list to ALPN wire format. */
-static int alpn_wire(const char *list, unsigned char **out, unsigned *outlen, char **err)
+int alpn_wire(const char *list, unsigned char **out, unsigned *outlen, char **err)
 {
 	size_t len = strlen(list);
 	unsigned char *w = xmalloc(len + 1);

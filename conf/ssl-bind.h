@@ -52,3 +52,8 @@ void tls_bind_cfg_free(struct tls_bind_cfg *t);
 
 /* The TLS settings of the bind line being parsed, created on first use. */
 struct tls_bind_cfg *tls_bind_cfg_of(struct cfg_ctx *ctx);
+
+/* Converts the comma-separated protocol list <list> to ALPN wire format in
+ * a new *<out> of *<outlen> bytes. Returns 0, or -1 with *<err> set.
+ */
+int alpn_wire(const char *list, unsigned char **out, unsigned *outlen, char **err);

@@ -24,6 +24,7 @@
 #include "worker/pool.h"
 #include "worker/srv-addr.h"
 #include "worker/srv-list.h"
+#include "worker/tls-srv.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define TURNAROUND_MS 1000
@@ -394,12 +395,21 @@ int backend_assign_and_connect(struct stream *s)
 
 int backend_connect_check(struct stream *s)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (getsockopt(s->srv.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err)
-		return backend_connect_failed(s, TERM_CONN_FAIL) < 0 ? -1 : 0;
+	if (!s->srv.ssl) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(s->srv.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err || (tls_srv_wanted(s) && tls_srv_start(s) < 0))
+			return backend_connect_failed(s, TERM_CONN_FAIL) < 0 ? -1 : 0;
+	}
+	if (s->srv.ssl) { /* TLS server: the handshake is part of connecting */
+		int r = tls_srv_step(s);
+		if (r == 0)
+			return 2;
+		if (r < 0)
+			return backend_connect_failed(s, TERM_CONN_FAIL) < 0 ? -1 : 0;
+	}
 	observe_report(s->server, OBS_L4_OK);
 	stream_established(s);
 	return 1;

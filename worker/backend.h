@@ -10,8 +10,10 @@
  */
 int backend_assign_and_connect(struct stream *s);
 
-/* Checks a pending connect after a write event. Returns 1 when established,
- * 0 when it failed and a retry was prepared, -1 if the stream was freed.
+/* Checks a pending connect after a write event (and, towards a TLS server,
+ * advances the handshake). Returns 1 when established, 2 while the TLS
+ * handshake waits for the socket, 0 when it failed and a retry was
+ * prepared, -1 if the stream was freed.
  */
 int backend_connect_check(struct stream *s);
 

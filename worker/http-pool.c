@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <openssl/ssl.h>
 #include <urcu-qsbr.h>
 
 #include "common/mem.h"
@@ -13,7 +14,8 @@
 
 struct idle_conn {
 	struct ev_handler h;
-	int fd; /* -1 once taken or closed; written under the pool lock */
+	int fd;             /* -1 once taken or closed; written under the pool lock */
+	struct ssl_st *ssl; /* TLS session of the connection, NULL: plain */
 	uint32_t uses;
 	uint32_t addr_gen; /* the server's address generation when parked */
 	struct srv_rt *srv;
@@ -54,6 +56,16 @@ static int idle_limit(void)
 	return (int)(maxsock * POOL_LOW_FD_RATIO / 100);
 }
 
+/* Closes the connection of <c> and frees its TLS session (no close_notify:
+ * the socket is not waited for).
+ */
+static void conn_close(struct idle_conn *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	close(c->fd);
+}
+
 static void unlink_conn(struct idle_list *l, struct idle_conn *c)
 {
 	if (c->prev)
@@ -82,7 +94,7 @@ static struct idle_list *list_in(struct idle_pools *p, const struct srv_rt *srv)
 static void drop_conn(struct idle_conn *c)
 {
 	unlink_conn(list_in(pools, c->srv), c);
-	close(c->fd);
+	conn_close(c);
 	c->fd = -1;
 	loop_defer_free(c);
 }
@@ -190,7 +202,7 @@ static void close_stale(struct idle_pools *p, int foreign)
 		c->prev = NULL;
 		if (foreign)
 			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
+		conn_close(c);
 		c->fd = -1;
 		if (foreign)
 			call_rcu(&c->rcu, free_stolen);
@@ -205,7 +217,7 @@ static void close_stale(struct idle_pools *p, int foreign)
  * (every loop turn is a quiescent state) and marked taken (fd -1) for
  * idle_event(). Returns the fd or -1.
  */
-static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
+static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses, struct ssl_st **ssl)
 {
 	for (int i = 0; i < rt.nbthread; i++) {
 		struct idle_pools *p = atomic_load(&all_pools[i]);
@@ -218,6 +230,8 @@ static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
 			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
 			c->fd = -1;
 			*uses = c->uses;
+			*ssl = c->ssl;
+			c->ssl = NULL;
 		}
 		close_stale(p, 1);
 		pthread_mutex_unlock(&p->lock);
@@ -229,10 +243,12 @@ static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses)
 	return -1;
 }
 
-/* Takes a connection from the current thread's pool; *<local> is how many
- * it held for <srv> before (read under the lock: other threads steal).
+/* Takes a connection from the current thread's pool, with its TLS state
+ * in *<ssl>; *<local> is how many it held for <srv> before (read under the
+ * lock: other threads steal).
  */
-static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, int *local)
+static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, struct ssl_st **ssl,
+                      int *local)
 {
 	*local = 0;
 	if (!pools)
@@ -244,6 +260,8 @@ static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, int *
 	int fd = c ? c->fd : -1;
 	if (c) {
 		*uses = c->uses;
+		*ssl = c->ssl;
+		c->ssl = NULL;
 		c->fd = -1;
 		loop_defer_free(c);
 	}
@@ -252,15 +270,24 @@ static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, int *
 	return fd;
 }
 
-int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
-                   struct ev_handler *h)
+/* Closes a connection that could not be handed over or parked. */
+static void close_with(int fd, struct ssl_st *ssl)
 {
+	SSL_free(ssl);
+	close(fd);
+}
+
+int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
+                   struct ev_handler *h, struct ssl_st **ssl)
+{
+	*ssl = NULL;
 	int local;
-	int fd = take_local(srv, proven_only, uses, &local);
+	int fd = take_local(srv, proven_only, uses, ssl, &local);
 	if (fd >= 0) {
 		if (loop_mod(fd, events, h) == 0)
 			return fd;
-		close(fd);
+		close_with(fd, *ssl);
+		*ssl = NULL;
 		return -1;
 	}
 	/* Other threads hold idle connections to this server: steal one,
@@ -269,37 +296,39 @@ int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t
 	int all = atomic_load(&srv->idle_conns), low = srv->conf->cfg.pool_low_conn;
 	if (all <= local || (low > 0 && all < low))
 		return -1;
-	fd = steal_conn(srv, proven_only, uses);
+	fd = steal_conn(srv, proven_only, uses, ssl);
 	if (fd >= 0 && loop_add(fd, events, h) < 0) {
-		close(fd);
+		close_with(fd, *ssl);
+		*ssl = NULL;
 		return -1;
 	}
 	return fd;
 }
 
-void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses)
+void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses)
 {
 	int max = srv->conf->cfg.pool_max_conn;
 	/* a server in maintenance keeps none, so that it can be deleted */
 	if (atomic_load(&rt.stopping) || max == 0 || (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) ||
 	    atomic_load(&idle_total) >= idle_limit() || pools_init() < 0 ||
 	    (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
-		close(fd);
+		close_with(fd, ssl);
 		return;
 	}
 	struct idle_list *l = list_in(pools, srv);
 	struct idle_conn *c = l ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
-		close(fd);
+		close_with(fd, ssl);
 		return;
 	}
 	c->h.cb = idle_event;
 	c->fd = fd;
+	c->ssl = ssl;
 	c->uses = uses;
 	c->addr_gen = atomic_load(&srv->addr_gen);
 	c->srv = srv;
 	if (loop_mod(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
-		close(fd);
+		close_with(fd, ssl);
 		free(c);
 		return;
 	}

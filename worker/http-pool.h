@@ -15,21 +15,24 @@
 #include "worker/loop.h"
 #include "worker/server-t.h"
 
+struct ssl_st;
+
 /* Takes an idle connection to <srv>, the most recently parked first, from
  * the current thread's pool or else another thread's. <proven_only>: only
  * one that completed at least two transactions, proof that the server
  * keeps connections alive (http-reuse aggressive for a first request).
  * Returns the fd, registered in this thread's epoll with <events> and <h>
- * (and its transaction count in *uses), or -1.
+ * (and its transaction count in *uses, its TLS session in *ssl, NULL for a
+ * plain one), or -1.
  */
 int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
-                   struct ev_handler *h);
+                   struct ev_handler *h, struct ssl_st **ssl);
 
-/* Parks connection <fd> to <srv> (registered in this thread's epoll),
- * which completed <uses> transactions; closes it instead when the pool is
- * full, disabled or stopping.
+/* Parks connection <fd> to <srv> (registered in this thread's epoll), with
+ * its TLS session <ssl> (NULL: plain), which completed <uses> transactions;
+ * closes (and frees) it instead when the pool is full, disabled or stopping.
  */
-void http_pool_put(struct srv_rt *srv, int fd, uint32_t uses);
+void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses);
 
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);

@@ -22,6 +22,8 @@
 #include "worker/http-txn.h"
 #include "worker/observe.h"
 #include "worker/pool.h"
+#include "worker/tls-srv.h"
+#include "worker/tls.h"
 
 #define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define LINGER_MS 1000 /* how long a closing connection waits for the client's FIN */
@@ -438,10 +440,13 @@ static void park_idle_conn(struct stream *s)
 	struct http_txn *t = s->txn;
 	if (!t->idle_srv || s->srv.fd < 0)
 		return;
-	if (worth_parking(s))
-		http_pool_put(t->idle_srv, s->srv.fd, t->conn_uses);
-	else
+	if (worth_parking(s)) {
+		http_pool_put(t->idle_srv, s->srv.fd, s->srv.ssl, t->conn_uses);
+		s->srv.ssl = NULL; /* the pool's now */
+	} else {
+		tls_side_free(&s->srv);
 		close(s->srv.fd);
+	}
 	s->srv.fd = -1;
 	s->srv.rd_ready = s->srv.wr_ready = s->srv.shutr = s->srv.shutw = s->srv.err = 0;
 	t->idle_srv = NULL;
@@ -504,12 +509,14 @@ int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
 	if (!may_take_shared(s, srv))
 		return 0;
 	int proven_only = srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn;
-	int fd = http_pool_take(srv, proven_only, &t->conn_uses, IO_EVENTS, &s->sh);
+	struct ssl_st *ssl = NULL;
+	int fd = http_pool_take(srv, proven_only, &t->conn_uses, IO_EVENTS, &s->sh, &ssl);
 	if (fd < 0) {
 		t->conn_uses = 0; /* a new connection */
 		return 0;
 	}
 	s->srv.fd = fd;
+	tls_side_adopt(&s->srv, ssl);
 	s->srv.rd_ready = s->srv.shutr = s->srv.shutw = s->srv.err = s->srv.rdhup = 0;
 	s->srv.wr_ready = 1;
 	t->reused = 1;

@@ -18,6 +18,7 @@
 #include "worker/http-rules.h"
 #include "worker/use-server.h"
 #include "worker/http-txn.h"
+#include "worker/tls-srv.h"
 #include "worker/lb.h"
 #include "worker/stats-page.h"
 
@@ -352,6 +353,7 @@ static int analyse_request(struct stream *s)
 	set_connection_mode(s);
 	add_forwarding_headers(s);
 	set_lb_key(s);
+	tls_srv_prepare_sni(s); /* needs the parsed head */
 	if (emit_request_head(s) < 0) {
 		http_reply_error(s, 500, TERM_NONE);
 		return 0;

@@ -16,6 +16,7 @@
 #include "common/msg.h"
 #include "common/rcu.h"
 #include "conf/kw.h"
+#include "conf/ssl-server.h"
 #include "worker/backend.h"
 #include "worker/lb.h"
 #include "worker/srv-list.h"
@@ -123,6 +124,8 @@ static void build_servers(struct be_rt *be, int *gidx)
 		srv_rt_init(r, s, be);
 		r->idx = i;
 		r->gidx = (*gidx)++;
+		if (!be->sni_tls && s->cfg.tls && s->cfg.tls->sni)
+			be->sni_tls = s->cfg.tls;
 	}
 	be->srvs = srv_list_of_array(be->cfg_srv, be->ncfg_srv);
 }

@@ -63,6 +63,8 @@ struct srv_list {
 	struct srv_rt *v[];
 };
 
+struct tls_srv_cfg;
+
 struct be_rt {
 	const struct proxy *conf;
 	int idx;                        /* index among backends */
@@ -74,4 +76,8 @@ struct be_rt {
 	_Atomic int queued;             /* streams waiting in the backend queue */
 	_Atomic int cur_conns;
 	int fullconn; /* configured, or 10% of the maxconn of frontends routing here */
+	/* the TLS settings of the first configured server with an "sni"
+	 * expression, NULL if none (HTTP computes the SNI from the request)
+	 */
+	const struct tls_srv_cfg *sni_tls;
 };

@@ -224,6 +224,7 @@ static void stream_free(struct stream *s)
 	log_stream_free(s);
 	stream_set_acct_srv(s, NULL);
 	free(s->addrs);
+	free(s->sni_val);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))
 		listeners_resume_all();
@@ -754,13 +755,17 @@ static void stream_process(struct stream *s)
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
-		if (!s->srv.wr_ready) {
+		if (!s->srv.wr_ready && !s->srv.ssl) {
 			stream_arm_timer(s);
 			return;
 		}
 		int r = backend_connect_check(s);
 		if (r < 0)
 			return; /* freed */
+		if (r == 2) { /* TLS handshake with the server under way */
+			stream_arm_timer(s);
+			return;
+		}
 		if (r == 0) {
 			stream_process(s); /* retry path changed the state */
 			return;
@@ -784,6 +789,8 @@ void stream_established(struct stream *s)
 		log_asap(s);
 	s->conn_exp = 0;
 	s->pp_hdr_len = 0;
+	if (s->srv.ssl) /* no splicing through TLS */
+		s->splice_req = s->splice_rsp = SPLICE_OFF;
 	s->srv_exp = deadline(srv_timeout(s));
 	s->cli_exp = deadline(cli_timeout(s));
 	tcp_res_inspect_start(s);

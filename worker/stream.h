@@ -128,6 +128,11 @@ struct stream {
 	struct stream *tprev, *tnext;             /* streams of the thread */
 	struct strm_log log; /* timers and states of the log line (log-stream.h) */
 	int tls_hs_why;      /* TLS_HS_* reason of a failed handshake */
+	/* HTTP: the server SNI computed from the request before its head went
+	 * out (worker/tls-srv.c), for servers using expression <sni_expr>
+	 */
+	const struct sample_expr *sni_expr;
+	char *sni_val;
 };
 
 /* Addresses kept aside by set-src/set-dst, allocated on first use so that

@@ -45,7 +45,7 @@ struct agent {
 	int connected;
 	uint64_t started;
 	struct check_state st;
-	int health; /* 1: up, 0: the agent reported the server down */
+	int health;         /* 1: up, 0: the agent reported the server down */
 	_Atomic int paused; /* "disable agent": no agent checks, the server is not held down */
 	char buf[AGENT_BUFSIZE + 1];
 	size_t len;
@@ -99,7 +99,7 @@ const struct check_state *agent_of(const struct srv_rt *s, int *health)
 const struct check_state *agent_running_of(const struct srv_rt *s, int *health)
 {
 	const struct agent *ag = agent_find(s);
-	if (!ag || __atomic_load_n(&ag->paused, __ATOMIC_RELAXED))
+	if (!ag || atomic_load_explicit(&ag->paused, memory_order_relaxed))
 		return NULL;
 	*health = ag->health;
 	return &ag->st;
@@ -341,7 +341,7 @@ static void agent_io_cb(struct ev_handler *h, uint32_t ev)
 static void agent_connect(struct agent *ag)
 {
 	const struct server_cfg *c = &ag->srv->conf->cfg;
-	const struct hl_addr *a = ag->rt_addr_set    ? &ag->rt_addr
+	const struct hl_addr *a = ag->rt_addr_set     ? &ag->rt_addr
 	                          : c->agent_addr_set ? &c->agent_addr
 	                                              : srv_addr(ag->srv);
 	int port = ag->rt_port >= 0 ? ag->rt_port : c->agent_port;

@@ -333,6 +333,17 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
 		return;
 	}
 	pthread_mutex_lock(&pools->lock);
+	/* checked again under the lock: "set server ... state maint" drops
+	 * the server's idle connections under this lock once MAINT is set, so
+	 * a connection parked meanwhile would outlive a "del server"
+	 */
+	if (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) {
+		pthread_mutex_unlock(&pools->lock);
+		c->fd = -1;
+		close_with(fd, ssl);
+		loop_defer_free(c);
+		return;
+	}
 	c->prev = l->last;
 	if (l->last)
 		l->last->next = c;

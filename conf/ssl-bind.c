@@ -159,8 +159,7 @@ static int bopt_version(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	return CFG_OK;
 }
 
-/* The SSL_OP_NO_* bit of a "no-tlsv1x" option, 0 if it is not one. */
-static unsigned no_version_bit(const char *name)
+unsigned tls_no_version_bit(const char *name)
 {
 	if (!strcmp(name, "no-tlsv10"))
 		return SSL_OP_NO_TLSv1;
@@ -187,7 +186,7 @@ static int bopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	else if (!strcmp(args[0], "tls-tickets"))
 		t->no_tickets = -1; /* explicitly on, whatever the global default */
 	else
-		t->no_vers |= no_version_bit(args[0]);
+		t->no_vers |= tls_no_version_bit(args[0]);
 	return CFG_OK;
 }
 
@@ -261,8 +260,8 @@ static int parse_default_opts(struct cfg_ctx *ctx, char **args, int nargs, char 
 			*(o[5] == 'i' ? &tls_global.min_ver : &tls_global.max_ver) = ver;
 		} else if (!strcmp(o, "no-tls-tickets")) {
 			tls_global.no_tickets = 1;
-		} else if (no_version_bit(o)) {
-			tls_global.no_vers |= no_version_bit(o);
+		} else if (tls_no_version_bit(o)) {
+			tls_global.no_vers |= tls_no_version_bit(o);
 		} else {
 			memprintf(err, "'%s' : option '%s' is not supported yet.", args[0], o);
 			return CFG_ALERT;

@@ -57,3 +57,8 @@ struct tls_bind_cfg *tls_bind_cfg_of(struct cfg_ctx *ctx);
  * a new *<out> of *<outlen> bytes. Returns 0, or -1 with *<err> set.
  */
 int alpn_wire(const char *list, unsigned char **out, unsigned *outlen, char **err);
+
+/* The SSL_OP_NO_* bit of a "no-tlsv1x" or "no-sslv3" option, 0 if it is
+ * not one (bind and server lines, ssl-default-*-options).
+ */
+unsigned tls_no_version_bit(const char *name);

@@ -168,22 +168,6 @@ static int sopt_version(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	return CFG_OK;
 }
 
-static unsigned no_version_bit(const char *n)
-{
-	static const struct {
-		const char *name;
-		unsigned long bit;
-	} bits[] = {{"no-sslv3", SSL_OP_NO_SSLv3},
-	            {"no-tlsv10", SSL_OP_NO_TLSv1},
-	            {"no-tlsv11", SSL_OP_NO_TLSv1_1},
-	            {"no-tlsv12", SSL_OP_NO_TLSv1_2},
-	            {"no-tlsv13", SSL_OP_NO_TLSv1_3}};
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		if (!strcmp(n, bits[i].name))
-			return (unsigned)bits[i].bit;
-	return 0;
-}
-
 static int sopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	struct tls_srv_cfg *t = srv_tls(ctx);
@@ -197,7 +181,7 @@ static int sopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	else if (!strcmp(n, "tls-tickets"))
 		t->no_tickets = -1;
 	else
-		t->no_vers |= no_version_bit(n);
+		t->no_vers |= tls_no_version_bit(n);
 	return CFG_OK;
 }
 
@@ -274,8 +258,8 @@ static int parse_default_opts(struct cfg_ctx *ctx, char **args, int nargs, char 
 			g->no_tickets = 1;
 		} else if (!strcmp(o, "no-ssl-reuse")) {
 			g->no_reuse = 1;
-		} else if (no_version_bit(o)) {
-			g->no_vers |= no_version_bit(o);
+		} else if (tls_no_version_bit(o)) {
+			g->no_vers |= tls_no_version_bit(o);
 		} else {
 			memprintf(err, "'%s' : option '%s' is not supported yet.", args[0], o);
 			return CFG_ALERT;

@@ -163,8 +163,16 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 	}
 	static const unsigned char sid[] = "halyard";
 	SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
-	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
-	SSL_CTX_sess_set_cache_size(c, tls_global.cachesize);
+	/* OpenSSL reads a cache size of 0 as "no limit"; here it means no cache.
+	 * Without cache nor tickets, no ticket is sent that could not be used. */
+	if (tls_global.cachesize > 0) {
+		SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_sess_set_cache_size(c, tls_global.cachesize);
+	} else {
+		SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+		if (SSL_CTX_get_options(c) & SSL_OP_NO_TICKET)
+			SSL_CTX_set_num_tickets(c, 0);
+	}
 	SSL_CTX_set_timeout(c, (long)tls_global.lifetime);
 	SSL_CTX_set_tlsext_servername_callback(c, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(c, t);

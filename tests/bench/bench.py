@@ -118,6 +118,16 @@ SCENARIOS = {
                                "lb": "leastconn"}),
     # a rules-heavy configuration
     "http-rules": ("http", {"body": HTTP_SMALL, "close": False, "rules": True}),
+    # TLS termination (the origin stays plain HTTP), X25519 only, TLS 1.2
+    # and 1.3 allowed (wrk negotiates 1.3): keep-alive requests over one
+    # handshake per connection; one request per connection resumed by the
+    # session ticket wrk keeps; one full handshake per request (tickets and
+    # session cache off), ECDSA P-256 and RSA-2048
+    "https-ka": ("http", {"body": HTTP_SMALL, "close": False, "tls": "ecdsa"}),
+    "https-resume": ("http", {"body": HTTP_SMALL, "close": True, "tls": "ecdsa",
+                              "resume": True}),
+    "https-full-ecdsa": ("http", {"body": HTTP_SMALL, "close": True, "tls": "ecdsa"}),
+    "https-full-rsa": ("http", {"body": HTTP_SMALL, "close": True, "tls": "rsa"}),
 }
 DEFAULT = ["tcp-bulk-splice", "tcp-bulk-splice-forced", "tcp-bulk-nosplice", "tcp-connrate"]
 ALIASES = {
@@ -126,6 +136,7 @@ ALIASES = {
     "http": ["http-ka", "http-close", "http-1m", "http-ka-latency"],
     "http-acl": ["http-acl-1k", "http-acl-100k"],
     "http-servers": ["http-srv4-rr", "http-srv1k-rr", "http-srv4-lc", "http-srv1k-lc"],
+    "https": ["https-ka", "https-resume", "https-full-ecdsa", "https-full-rsa"],
     "default": DEFAULT,
     "all": list(SCENARIOS),
 }
@@ -474,6 +485,8 @@ def make_config(proxy, scenario, port, oport, rundir):
         log = f"127.0.0.1:{log}"
     if SCENARIOS[scenario][1].get("rules"):
         files = dict(files or {}, **write_rules_map(rundir))
+    if SCENARIOS[scenario][1].get("tls"):
+        files = dict(files or {}, pem=tls_cert(rundir, SCENARIOS[scenario][1]["tls"]))
     if proxy == "nginx":
         return nginx_http_config(scenario, port, oport, os.path.join(rundir, "nginx"), files,
                                  log)
@@ -503,6 +516,21 @@ def rules_lines():
             "    http-response set-header x-served-by bench",
             "    http-response del-header server"]
     return out
+
+
+def tls_cert(rundir, kind):
+    """A self-signed certificate and its key in one PEM file under <rundir>
+    (made once per run): ECDSA P-256 or RSA-2048.  Returns its path."""
+    path = os.path.join(rundir, f"{kind}.pem")
+    if not os.path.exists(path):
+        key = (["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if kind == "ecdsa"
+               else ["-newkey", "rsa:2048"])
+        subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "30", "-subj",
+                        f"/CN=bench-{kind}", "-keyout", path + ".key", "-out", path + ".crt"]
+                       + key, check=True, capture_output=True)
+        with open(path, "w") as f:
+            f.write(open(path + ".crt").read() + open(path + ".key").read())
+    return path
 
 
 _log_sink = None
@@ -594,6 +622,9 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
     if SCENARIOS[scenario][0] == "idle":  # answered by the proxy itself
         acl += ["    timeout http-keep-alive 60s",
                 "    http-request return status 200 content-type text/plain string ok"]
+    tls, full = "", opts.get("tls") and not opts.get("resume")
+    if opts.get("tls"):
+        tls = f" ssl crt {files['pem']} curves X25519" + (" no-tls-tickets" if full else "")
     nsrv = opts.get("servers", 1)
     servers = ([f"    balance {opts['lb']}"] if opts.get("lb") else []) + [
         f"    server s{i + 1} 127.0.0.1:{oport}" for i in range(nsrv)]
@@ -602,7 +633,8 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
         "global",
         f"    nbthread {NBTHREAD}",
         f"    maxconn {IDLE_CONNS + 500 if SCENARIOS[scenario][0] == 'idle' else 4096}",
-    ] + ([f"    log {log} local0"] if log else []) + [
+    ] + ([f"    log {log} local0"] if log else []) + (
+        ["    tune.ssl.cachesize 0"] if full else []) + [
         "",
         "defaults",
         "    mode http",
@@ -613,7 +645,7 @@ def haproxy_http_config(proxy, scenario, port, oport, files=None, log=None):
         "    option http-keep-alive",
         "",
         "frontend bench",
-        f"    bind 127.0.0.1:{port}",
+        f"    bind 127.0.0.1:{port}{tls}",
     ] + acl + [
         "    default_backend origin",
         "",
@@ -672,6 +704,14 @@ def nginx_http_config(scenario, port, oport, home, files=None, log=None):
             proxy_send_timeout 30s;
 """)
     access_log = f"syslog:server=127.0.0.1:{log},facility=local0 combined" if log else "off"
+    tls = ""
+    if opts.get("tls"):
+        tls = (f"        ssl_certificate {files['pem']};\n"
+               f"        ssl_certificate_key {files['pem']};\n"
+               "        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_ecdh_curve X25519;\n")
+        tls += ("        ssl_session_tickets on;\n        ssl_session_cache none;\n"
+                if opts.get("resume") else
+                "        ssl_session_tickets off;\n        ssl_session_cache off;\n")
     return f"""# nginx: {scenario} (tests/bench/run.sh)
 daemon off;
 master_process on;
@@ -697,8 +737,8 @@ http {{
     }}
 
     server {{
-        listen 127.0.0.1:{port};
-        location / {{
+        listen 127.0.0.1:{port}{" ssl" if opts.get("tls") else ""};
+{tls}        location / {{
 {body}        }}
     }}
 }}
@@ -792,7 +832,8 @@ def client_argv(scenario, port, tools, rate, pids=()):
                 "--timeout", "10s", "-s", tools["wrk_script"]]
         if opts["close"]:
             argv += ["-H", "Connection: close"]
-        return argv + [f"http://127.0.0.1:{port}/"], HTTP_SECONDS + 60
+        scheme = "https" if opts.get("tls") else "http"
+        return argv + [f"{scheme}://127.0.0.1:{port}/"], HTTP_SECONDS + 60
     argv = [tools["load"], "-c", f"127.0.0.1:{port}"]
     if kind == "connrate":
         return argv + ["-m", "connrate", "-d", str(CONNRATE_SECONDS), "-k",

@@ -60,6 +60,15 @@
 #   http-log-targets-latency  (not in the default run) the same targets at
 #                       http-ka-latency's fixed rate (httprate): achieved
 #                       rate, latency percentiles, CPU per request
+#   https-ka            (not in the default run) http-ka over TLS (ECDSA
+#                       P-256 certificate, X25519 only): one handshake per
+#                       connection, then keep-alive requests
+#   https-resume        one request per connection over TLS, each handshake
+#                       resumed with the session ticket the client keeps
+#   https-full-ecdsa, https-full-rsa  one request per connection, each a
+#                       full handshake (tickets and session cache off),
+#                       ECDSA P-256 or RSA-2048 certificate
+#   https               the four above
 #   reload              (not in the default run; tests/bench/reload.py)
 #                       master-worker mode on a 1,000-proxy configuration:
 #                       time from `reload` on the master CLI to the new

@@ -162,6 +162,61 @@ def test_resume(d, p1, p2):
         s.close()
 
 
+NO_CACHE = """
+global
+    tune.ssl.cachesize 0
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 3s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{p1} ssl crt {d}/a.pem
+    bind 127.0.0.1:{p2} ssl crt {d}/a.pem no-tls-tickets
+    http-response set-header X-SSL "%[ssl_fc_is_resumed]"
+    default_backend origin
+backend origin
+    server o 127.0.0.1:{oport}
+"""
+
+
+def test_no_cache(d, oport):
+    """tune.ssl.cachesize 0 turns the session cache off (OpenSSL itself
+    would read 0 as no limit): with no-tls-tickets nothing resumes, while
+    tickets still do."""
+    p1, p2 = free_port(), free_port()
+    cfg = os.path.join(d, "nocache.cfg")
+    with open(cfg, "w") as f:
+        f.write(NO_CACHE.format(d=d, p1=p1, p2=p2, oport=oport))
+    proc = subprocess.Popen([HALYARD, "-db", "-f", cfg])
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", p2), 1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for port, version, want in ((p1, ssl.TLSVersion.TLSv1_2, True),
+                                    (p1, ssl.TLSVersion.TLSv1_3, True),
+                                    (p2, ssl.TLSVersion.TLSv1_2, False),
+                                    (p2, ssl.TLSVersion.TLSv1_3, False)):
+            ctx = client_ctx(d, maximum_version=version)
+            s = connect(port, ctx, "a.example")
+            request(s)
+            sess = s.session
+            s.close()
+            s = connect(port, ctx, "a.example", session=sess)
+            st, h, _ = request(s)
+            got = s.session_reused and h.get("x-ssl") == "1"
+            s.close()
+            what = "tickets" if port == p1 else "no-tls-tickets"
+            check(f"cachesize 0, {what}, {version.name}: resumed={want}", got == want,
+                  h.get("x-ssl"))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_bad_clients(p1, log, sock):
     c = socket.create_connection(("127.0.0.1", p1), timeout=3)
     c.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
@@ -283,6 +338,7 @@ def main():
             proc.terminate()
             proc.wait(10)
         check("clean exit", proc.returncode in (0, -15, 143), proc.returncode)
+        test_no_cache(d, origin.server_address[1])
         test_config_errors(d)
     return summary()
 

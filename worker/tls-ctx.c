@@ -111,6 +111,14 @@ static int alpn_line_cb(SSL *ssl, const unsigned char **out, unsigned char *outl
 	return select_alpn(out, outlen, o->alpn, o->alpn_len, in, inlen);
 }
 
+/* TLS 1.2 ciphers of a bind line that names none (nor does
+ * ssl-default-bind-ciphers): OpenSSL's default order kept, restricted to
+ * AEAD ciphers with forward secrecy (no CBC, no RSA key transport). */
+#define TLS_DEFAULT_BIND_CIPHERS                                                                   \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384:"     \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305:"     \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256"
+
 /* Applies the protocol settings of <cfg> to <c>; -1 with *<err> set. */
 static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
 {
@@ -125,8 +133,9 @@ static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
 	SSL_CTX_set_min_proto_version(c, cfg->min_ver ? cfg->min_ver : TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(c, cfg->max_ver);
 	SSL_CTX_set_dh_auto(c, 1);
-	if (cfg->ciphers && !SSL_CTX_set_cipher_list(c, cfg->ciphers)) {
-		memprintf(err, "unable to set SSL cipher list to '%s'", cfg->ciphers);
+	const char *ciphers = cfg->ciphers ? cfg->ciphers : TLS_DEFAULT_BIND_CIPHERS;
+	if (!SSL_CTX_set_cipher_list(c, ciphers)) {
+		memprintf(err, "unable to set SSL cipher list to '%s'", ciphers);
 		return -1;
 	}
 	if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(c, cfg->ciphersuites)) {

@@ -124,6 +124,16 @@ def test_versions(d, p1, p3):
     s = connect(p3, tls12)
     check("tls1.2 accepted under max TLSv1.2", s.version() == "TLSv1.2", s.version())
     s.close()
+    # default TLS 1.2 ciphers: AEAD with forward secrecy only
+    cbc = client_ctx(d, maximum_version=ssl.TLSVersion.TLSv1_2,
+                     ciphers="ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA256")
+    check("default ciphers: CBC and RSA key transport refused", handshake(p1, cbc) is None)
+    gcm = client_ctx(d, maximum_version=ssl.TLSVersion.TLSv1_2,
+                     ciphers="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+    s = connect(p1, gcm)
+    check("default ciphers: ECDHE AES-GCM accepted", "GCM" in s.cipher()[0], s.cipher())
+    s.close()
+    check("ciphers DEFAULT on a bind line still allows CBC", handshake(p3, cbc) == "a.example")
 
 
 def test_http(d, p1, log):

@@ -26,6 +26,7 @@
 #include "common/units.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -717,4 +718,27 @@ socklen_t addr_sockaddr_port(const struct hl_addr *a, uint16_t port, struct sock
 	*ss = a->ss;
 	sockaddr_set_port(ss, port);
 	return a->sslen;
+}
+
+const char *ip_ntop(int af, const void *src, char *dst, size_t size)
+{
+	if (af != AF_INET)
+		return inet_ntop(af, src, dst, (socklen_t)size);
+	const unsigned char *b = src;
+	char tmp[16], *o = tmp;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '\0';
+	}
+	if ((size_t)(o - tmp) > size) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	memcpy(dst, tmp, (size_t)(o - tmp));
+	return dst;
 }

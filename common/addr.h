@@ -79,6 +79,12 @@ const char *addr_to_str(const struct hl_addr *a, char *buf, size_t len);
  */
 const char *addr_ip_str(const struct hl_addr *a, char *buf, size_t len);
 
+/* inet_ntop() with the IPv4 case written by hand: glibc formats IPv4 with
+ * sprintf, which costs as much as the rest of a log line. Same contract:
+ * <dst> of <size> bytes, returns <dst>, or NULL (ENOSPC, EAFNOSUPPORT).
+ */
+const char *ip_ntop(int af, const void *src, char *dst, size_t size);
+
 /* Sets the port of <ss> to <port> (host order) if it is an IPv4 or IPv6
  * address; other families are left as they are.
  */

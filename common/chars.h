@@ -15,16 +15,34 @@ static inline int hex_digit(int c)
  */
 static inline int fmt_i64(char *out, long long v)
 {
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+	                            "25262728293031323334353637383940414243444546474849"
+	                            "50515253545556575859606162636465666768697071727374"
+	                            "75767778798081828384858687888990919293949596979899";
 	char tmp[24];
-	int n = 0, len = 0;
+	int n = sizeof(tmp), len = 0;
 	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
 		out[len++] = '-';
-	while (n)
-		out[len++] = tmp[--n];
+	if (u < 10) {
+		out[len] = (char)('0' + u);
+		return len + 1;
+	}
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		n -= 2;
+		tmp[n] = pairs[2 * r];
+		tmp[n + 1] = pairs[2 * r + 1];
+	}
+	if (u >= 10) {
+		n -= 2;
+		tmp[n] = pairs[2 * u];
+		tmp[n + 1] = pairs[2 * u + 1];
+	} else {
+		tmp[--n] = (char)('0' + u);
+	}
+	for (int i = n; i < (int)sizeof(tmp); i++)
+		out[len++] = tmp[i];
 	return len;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/http-msg.h"
+#include "common/addr.h"
 #include "common/sample.h"
 
 #define ARENA_SIZE (1u << 20)
@@ -145,12 +146,12 @@ static int int_to_bin(struct sample *smp)
 	return set_str_copy(smp, (const char *)b, 8, SMP_T_BIN);
 }
 
-static int addr_to_str(struct sample *smp)
+static int ip_sample_to_str(struct sample *smp)
 {
 	char buf[INET6_ADDRSTRLEN];
 	int v4 = smp->type == SMP_T_IPV4;
-	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (void *)&smp->u.ipv4 : (void *)&smp->u.ipv6,
-	               buf, sizeof(buf)))
+	if (!ip_ntop(v4 ? AF_INET : AF_INET6, v4 ? (void *)&smp->u.ipv4 : (void *)&smp->u.ipv6, buf,
+	             sizeof(buf)))
 		return 0;
 	return set_str_copy(smp, buf, strlen(buf), SMP_T_STR);
 }
@@ -328,11 +329,15 @@ int smp_cast(struct sample *smp, enum smp_type to)
 			ipv4_to_ipv6(smp);
 			return 1;
 		}
-		return to == SMP_T_STR ? addr_to_str(smp) : to == SMP_T_BIN ? addr_to_bin(smp) : 0;
+		return to == SMP_T_STR   ? ip_sample_to_str(smp)
+		       : to == SMP_T_BIN ? addr_to_bin(smp)
+		                         : 0;
 	case SMP_T_IPV6:
 		if (to == SMP_T_IPV4)
 			return ipv6_to_ipv4(smp);
-		return to == SMP_T_STR ? addr_to_str(smp) : to == SMP_T_BIN ? addr_to_bin(smp) : 0;
+		return to == SMP_T_STR   ? ip_sample_to_str(smp)
+		       : to == SMP_T_BIN ? addr_to_bin(smp)
+		                         : 0;
 	case SMP_T_STR:
 		return cast_from_str(smp, to);
 	case SMP_T_BIN:

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "common/h1.h"
+#include "common/addr.h"
 #include "conf/http.h"
 #include "worker/backend.h"
 #include "worker/counters.h"
@@ -47,7 +48,7 @@ static uint32_t ip_text(const struct sockaddr_storage *ss, char *buf, size_t len
 		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
 	else
 		return 0;
-	if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)len))
+	if (!ip_ntop(ss->ss_family, a, buf, (socklen_t)len))
 		return 0;
 	return (uint32_t)strlen(buf);
 }
@@ -332,7 +333,7 @@ static int analyse_request(struct stream *s)
 		return 0;
 	}
 	if (!rr)
-		return 0;             /* answered by a rule */
+		return 0; /* answered by a rule */
 	/* "stats enable": answered by the proxy (after the http-request rules,
 	 * which may deny the request first, as in HAProxy)
 	 */

@@ -1,5 +1,6 @@
 /* Traffic logs of streams and HTTP transactions (see worker/log-stream.h). */
 #include "worker/log-stream.h"
+#include "common/addr.h"
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
@@ -33,9 +34,9 @@ void log_stream_accept(struct stream *s)
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	if (ss->ss_family == AF_INET)
-		return inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, len);
+		return ip_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, len);
 	if (ss->ss_family == AF_INET6)
-		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, len);
+		return ip_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, len);
 	return "unix";
 }
 
@@ -161,8 +162,9 @@ void log_set_term_cause(struct stream *s, int why)
 	static const char cause[] = {
 	    [TERM_NONE] = '-',    [TERM_CLI_TO] = 'c',   [TERM_SRV_TO] = 's',
 	    [TERM_CLI_ERR] = 'C', [TERM_SRV_ERR] = 'S',  [TERM_CONN_FAIL] = 'S',
-	    [TERM_NO_SRV] = 'S',  [TERM_QUEUE_TO] = 's', [TERM_PROXY_HDR] = 'P', [TERM_TLS_HS] = 'C',
-	    [TERM_KILLED] = 'K',  [TERM_DOWN] = 'D',     [TERM_UP] = 'U'};
+	    [TERM_NO_SRV] = 'S',  [TERM_QUEUE_TO] = 's', [TERM_PROXY_HDR] = 'P',
+	    [TERM_TLS_HS] = 'C',  [TERM_KILLED] = 'K',   [TERM_DOWN] = 'D',
+	    [TERM_UP] = 'U'};
 	if (why < 0 || why > TERM_UP)
 		return;
 	log_set_term(s, cause[why], why == TERM_NONE ? '-' : state_letter(s));

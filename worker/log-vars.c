@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/chars.h"
+#include "common/addr.h"
 #include "common/logfmt.h"
 #include "conf/kw.h"
 #include "conf/log.h"
@@ -30,6 +31,12 @@ static int put_str(char *out, size_t room, const char *p, size_t len, unsigned o
 	int q = (opts & LF_OPT_QUOTE) != 0;
 	if (q && n < room)
 		out[n++] = '"';
+	if (!(opts & LF_OPT_ESC)) { /* nothing to escape: one copy */
+		size_t k = len < room - n ? len : room - n;
+		memcpy(out + n, p, k);
+		n += k;
+		len = 0;
+	}
 	for (size_t i = 0; i < len && n < room; i++) {
 		if ((opts & LF_OPT_ESC) && (p[i] == '"' || p[i] == '\\' || p[i] == ']')) {
 			out[n++] = '\\';
@@ -52,6 +59,8 @@ static int put_cstr(char *out, size_t room, const char *p, unsigned opts)
 static int put_int(char *out, size_t room, int64_t v, unsigned opts, int hexw)
 {
 	char buf[32];
+	if (!(opts & LF_OPT_HEX) && room >= 21)
+		return fmt_i64(out, v);
 	int n = (opts & LF_OPT_HEX) ? snprintf(buf, sizeof(buf), "%0*" PRIX64, hexw, (uint64_t)v)
 	                            : fmt_i64(buf, v);
 	if ((size_t)n > room)
@@ -73,10 +82,9 @@ static int put_addr(char *out, size_t room, const struct sockaddr_storage *ss, u
 		const struct in_addr *a = &((const struct sockaddr_in *)ss)->sin_addr;
 		if (opts & LF_OPT_HEX)
 			return put_int(out, room, ntohl(a->s_addr), opts, 8);
-		inet_ntop(AF_INET, a, buf, sizeof(buf));
+		ip_ntop(AF_INET, a, buf, sizeof(buf));
 	} else if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
-		          sizeof(buf));
+		ip_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, sizeof(buf));
 	} else if (ss->ss_family == AF_UNIX) {
 		return put_cstr(out, room, "unix", opts & ~LF_OPT_QUOTE);
 	} else {
@@ -616,18 +624,18 @@ VAR(v_sslc)
 }
 
 static const struct lf_var_kw log_vars[] = {
-    {"ci", v_ci, 0}, {"cp", v_cp, 0},    {"fi", v_fi, 0},    {"fp", v_fp, 0},   {"bi", v_bi, 0},
-    {"bp", v_bp, 0}, {"si", v_si, 0},    {"sp", v_sp, 0},    {"t", v_t, 0},     {"T", v_T, 0},
-    {"Tl", v_Tl, 0}, {"tr", v_tr, 0},    {"trg", v_trg, 0},  {"trl", v_trl, 0}, {"Ts", v_Ts, 0},
-    {"ms", v_ms, 0}, {"Th", v_Th, 0},    {"Ti", v_Ti, 0},    {"TR", v_TR, 0},   {"Tq", v_Tq, 0},
-    {"Tw", v_Tw, 0}, {"Tc", v_Tc, 0},    {"Tr", v_Tr, 0},    {"Ta", v_Ta, 0},   {"Tt", v_Tt, 0},
-    {"Tu", v_Tu, 0}, {"Td", v_Td, 0},    {"ts", v_ts, 0},    {"tsc", v_tsc, 0}, {"ST", v_ST, 0},
-    {"B", v_B, 0},   {"U", v_U, 0},      {"CC", v_CC, 0},    {"CS", v_CS, 0},   {"ac", v_ac, 0},
-    {"fc", v_fc, 0}, {"bc", v_bc, 0},    {"sc", v_sc, 0},    {"rc", v_rc, 0},   {"sq", v_sq, 0},
-    {"bq", v_bq, 0}, {"hr", v_hr, 0},    {"hs", v_hs, 0},    {"hrl", v_hrl, 0}, {"hsl", v_hsl, 0},
-    {"r", v_r, 0},   {"HM", v_HM, 0},    {"HP", v_HP, 0},    {"HPO", v_HPO, 0}, {"HQ", v_HQ, 0},
-    {"HU", v_HU, 0}, {"HV", v_HV, 0},    {"ID", v_ID, 0},    {"pid", v_pid, 0}, {"H", v_H, 0},
-    {"f", v_f, 0},   {"ft", v_ft, 0},    {"b", v_b, 0},      {"s", v_s, 0},     {"lc", v_lc, 0},
+    {"ci", v_ci, 0}, {"cp", v_cp, 0},     {"fi", v_fi, 0},     {"fp", v_fp, 0},   {"bi", v_bi, 0},
+    {"bp", v_bp, 0}, {"si", v_si, 0},     {"sp", v_sp, 0},     {"t", v_t, 0},     {"T", v_T, 0},
+    {"Tl", v_Tl, 0}, {"tr", v_tr, 0},     {"trg", v_trg, 0},   {"trl", v_trl, 0}, {"Ts", v_Ts, 0},
+    {"ms", v_ms, 0}, {"Th", v_Th, 0},     {"Ti", v_Ti, 0},     {"TR", v_TR, 0},   {"Tq", v_Tq, 0},
+    {"Tw", v_Tw, 0}, {"Tc", v_Tc, 0},     {"Tr", v_Tr, 0},     {"Ta", v_Ta, 0},   {"Tt", v_Tt, 0},
+    {"Tu", v_Tu, 0}, {"Td", v_Td, 0},     {"ts", v_ts, 0},     {"tsc", v_tsc, 0}, {"ST", v_ST, 0},
+    {"B", v_B, 0},   {"U", v_U, 0},       {"CC", v_CC, 0},     {"CS", v_CS, 0},   {"ac", v_ac, 0},
+    {"fc", v_fc, 0}, {"bc", v_bc, 0},     {"sc", v_sc, 0},     {"rc", v_rc, 0},   {"sq", v_sq, 0},
+    {"bq", v_bq, 0}, {"hr", v_hr, 0},     {"hs", v_hs, 0},     {"hrl", v_hrl, 0}, {"hsl", v_hsl, 0},
+    {"r", v_r, 0},   {"HM", v_HM, 0},     {"HP", v_HP, 0},     {"HPO", v_HPO, 0}, {"HQ", v_HQ, 0},
+    {"HU", v_HU, 0}, {"HV", v_HV, 0},     {"ID", v_ID, 0},     {"pid", v_pid, 0}, {"H", v_H, 0},
+    {"f", v_f, 0},   {"ft", v_ft, 0},     {"b", v_b, 0},       {"s", v_s, 0},     {"lc", v_lc, 0},
     {"rt", v_rt, 0}, {"sslc", v_sslc, 0}, {"sslv", v_sslv, 0},
 };
 LF_REGISTER_VARS(log_vars)

@@ -16,6 +16,7 @@
  *      for framing (the TLV area must be split exactly into whole TLVs).
  */
 #include "worker/proxy-proto.h"
+#include "common/addr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -430,16 +431,16 @@ size_t pp_build_v1(const struct sockaddr_storage *src, const struct sockaddr_sto
 	if (same_inet(src, dst, AF_INET)) {
 		const struct sockaddr_in *s = (const void *)src, *d = (const void *)dst;
 
-		inet_ntop(AF_INET, &s->sin_addr, sa, sizeof(sa));
-		inet_ntop(AF_INET, &d->sin_addr, da, sizeof(da));
+		ip_ntop(AF_INET, &s->sin_addr, sa, sizeof(sa));
+		ip_ntop(AF_INET, &d->sin_addr, da, sizeof(da));
 		sp = ntohs(s->sin_port);
 		dp = ntohs(d->sin_port);
 		proto = "TCP4";
 	} else if (same_inet(src, dst, AF_INET6)) {
 		const struct sockaddr_in6 *s = (const void *)src, *d = (const void *)dst;
 
-		inet_ntop(AF_INET6, &s->sin6_addr, sa, sizeof(sa));
-		inet_ntop(AF_INET6, &d->sin6_addr, da, sizeof(da));
+		ip_ntop(AF_INET6, &s->sin6_addr, sa, sizeof(sa));
+		ip_ntop(AF_INET6, &d->sin6_addr, da, sizeof(da));
 		sp = ntohs(s->sin6_port);
 		dp = ntohs(d->sin6_port);
 		proto = "TCP6";

@@ -526,4 +526,34 @@ TEST(to_str_edges)
 	CHECK(addr_to_str(&a, small, 0) == small);
 }
 
+/* ip_ntop() writes what inet_ntop() writes, for every byte value in every
+ * position, and refuses a buffer too small by one. */
+TEST(ip_ntop_matches_inet_ntop)
+{
+	char mine[INET6_ADDRSTRLEN], ref[INET6_ADDRSTRLEN];
+	unsigned char b[4];
+	int same = 1;
+
+	for (unsigned v = 0; v < 256 && same; v++)
+		for (int pos = 0; pos < 4 && same; pos++) {
+			memset(b, (int)((v * 7 + 3) & 255), sizeof(b));
+			b[pos] = (unsigned char)v;
+			inet_ntop(AF_INET, b, ref, sizeof(ref));
+			same =
+			    ip_ntop(AF_INET, b, mine, sizeof(mine)) == mine && !strcmp(mine, ref);
+		}
+	CHECK(same);
+	memcpy(b, "\xff\xff\xff\xff", 4);
+	CHECK(ip_ntop(AF_INET, b, mine, 16) == mine);
+	CHECK_STR(mine, "255.255.255.255");
+	CHECK(ip_ntop(AF_INET, b, mine, 15) == NULL);
+	memset(b, 0, 4);
+	CHECK(ip_ntop(AF_INET, b, mine, 8) == mine);
+	CHECK_STR(mine, "0.0.0.0");
+	CHECK(ip_ntop(AF_INET, b, mine, 7) == NULL);
+	struct in6_addr v6 = IN6ADDR_LOOPBACK_INIT;
+	CHECK(ip_ntop(AF_INET6, &v6, mine, sizeof(mine)) == mine);
+	CHECK_STR(mine, "::1");
+}
+
 TEST_MAIN()

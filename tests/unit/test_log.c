@@ -15,6 +15,8 @@
 #include "common/logfmt.h"
 #include "conf/log.h"
 #include "tests/unit/test.h"
+#include <limits.h>
+#include "common/chars.h"
 #include "worker/log-forward.h"
 #include "worker/log.h"
 
@@ -329,6 +331,30 @@ TEST(syslog_messages_are_rewritten_per_target_format)
 	CHECK_STR(part(body), in);
 	t.level = 4; /* warning and more severe only */
 	CHECK_INT(syslog_rewrite(&t, &m, hdr, &body), -1);
+}
+
+/* fmt_i64() writes what printf("%lld") writes, for the edges and a sweep. */
+TEST(fmt_i64_matches_printf)
+{
+	static const long long edges[] = {0, 9, 10, 99, 100, 101, 999, 1000, -1, -9, -10, -100,
+	                                  65535, 4294967296LL, LLONG_MAX, LLONG_MIN};
+	char mine[32], ref[32];
+	int same = 1;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		int n = fmt_i64(mine, edges[i]);
+		mine[n] = 0;
+		snprintf(ref, sizeof(ref), "%lld", edges[i]);
+		if (strcmp(mine, ref))
+			fprintf(stderr, "fmt_i64(%s) gave %s\n", ref, mine);
+		same &= !strcmp(mine, ref);
+	}
+	for (long long v = -100000; v <= 100000 && same; v += 7) {
+		int n = fmt_i64(mine, v * 997);
+		mine[n] = 0;
+		snprintf(ref, sizeof(ref), "%lld", v * 997);
+		same = !strcmp(mine, ref);
+	}
+	CHECK(same);
 }
 
 TEST_MAIN()

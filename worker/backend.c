@@ -26,7 +26,6 @@
 #include "worker/srv-list.h"
 #include "worker/tls-srv.h"
 
-#define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define TURNAROUND_MS 1000
 
 /* One lock per process for the backend queues: only taken when servers are
@@ -323,7 +322,7 @@ static int start_connect(struct stream *s, struct srv_rt *srv)
 	/* registered only after connect(): an unconnected socket reports HUP */
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
 		return -1;
-	if (loop_add(fd, IO_EVENTS, &s->sh) < 0)
+	if (loop_add(fd, STREAM_IO_EVENTS, &s->sh) < 0)
 		return -1;
 	return 0;
 }

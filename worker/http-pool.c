@@ -105,7 +105,8 @@ static void drop_conn(struct idle_conn *c)
 static void idle_event(struct ev_handler *h, uint32_t ev)
 {
 	struct idle_conn *c = caa_container_of(h, struct idle_conn, h);
-	(void)ev;
+	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return; /* writable: nothing to say for an idle connection */
 	pthread_mutex_lock(&pools->lock);
 	if (c->fd >= 0)
 		drop_conn(c);
@@ -305,7 +306,8 @@ int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t
 	return fd;
 }
 
-void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses)
+void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses, uint32_t events,
+                   int drained)
 {
 	int max = srv->conf->cfg.pool_max_conn;
 	/* a server in maintenance keeps none, so that it can be deleted */
@@ -327,7 +329,7 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
 	c->uses = uses;
 	c->addr_gen = atomic_load(&srv->addr_gen);
 	c->srv = srv;
-	if (loop_mod(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
+	if ((drained && !ssl ? loop_mod(fd, events, &c->h) : loop_rearm(fd, events, &c->h)) < 0) {
 		close_with(fd, ssl);
 		free(c);
 		return;

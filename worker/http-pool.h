@@ -28,11 +28,16 @@ struct ssl_st;
 int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,
                    struct ev_handler *h, struct ssl_st **ssl);
 
-/* Parks connection <fd> to <srv> (registered in this thread's epoll), with
- * its TLS session <ssl> (NULL: plain), which completed <uses> transactions;
- * closes (and frees) it instead when the pool is full, disabled or stopping.
+/* Parks connection <fd> to <srv> (registered in this thread's epoll with
+ * mask <events>), with its TLS session <ssl> (NULL: plain), which completed
+ * <uses> transactions; closes (and frees) it instead when the pool is full,
+ * disabled or stopping. With <drained> (a plain socket whose last read
+ * found nothing more), the fd keeps its mask and only changes handler: any
+ * later byte or close raises a new event. Otherwise the kernel is asked to
+ * report its readiness again, so that unread data drops it.
  */
-void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses);
+void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses, uint32_t events,
+                   int drained);
 
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);

@@ -25,7 +25,6 @@
 #include "worker/tls-srv.h"
 #include "worker/tls.h"
 
-#define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define LINGER_MS 1000 /* how long a closing connection waits for the client's FIN */
 
 static void park_idle_conn(struct stream *s);
@@ -441,7 +440,8 @@ static void park_idle_conn(struct stream *s)
 	if (!t->idle_srv || s->srv.fd < 0)
 		return;
 	if (worth_parking(s)) {
-		http_pool_put(t->idle_srv, s->srv.fd, s->srv.ssl, t->conn_uses);
+		http_pool_put(t->idle_srv, s->srv.fd, s->srv.ssl, t->conn_uses, STREAM_IO_EVENTS,
+		              !s->srv.rd_ready);
 		s->srv.ssl = NULL; /* the pool's now */
 	} else {
 		tls_side_free(&s->srv);
@@ -510,7 +510,7 @@ int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
 		return 0;
 	int proven_only = srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn;
 	struct ssl_st *ssl = NULL;
-	int fd = http_pool_take(srv, proven_only, &t->conn_uses, IO_EVENTS, &s->sh, &ssl);
+	int fd = http_pool_take(srv, proven_only, &t->conn_uses, STREAM_IO_EVENTS, &s->sh, &ssl);
 	if (fd < 0) {
 		t->conn_uses = 0; /* a new connection */
 		return 0;

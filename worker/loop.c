@@ -17,6 +17,58 @@
 
 __thread struct wthread *curthr;
 
+/* What this thread's epoll instance knows of each fd it polls. Events carry
+ * the fd and the generation of its registration instead of the handler, so
+ * that an fd can change handlers (a server connection going to an idle
+ * pool and back) without a system call when its event mask stays the same.
+ * An event of an earlier registration of the same fd number (one closed and
+ * reopened within a batch) no longer matches the generation: it is dropped.
+ */
+struct fd_slot {
+	struct ev_handler *h; /* NULL: not registered */
+	uint32_t events;
+	uint32_t gen;
+};
+static __thread struct fd_slot *fd_slots;
+static __thread int fd_nslots;
+
+/* The slot of <fd>, the table grown as needed; NULL on a bad fd. */
+static struct fd_slot *fd_slot(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if (fd >= fd_nslots) {
+		int n = fd_nslots ? fd_nslots : 1024;
+		while (n <= fd)
+			n *= 2;
+		fd_slots = xrealloc(fd_slots, sizeof(*fd_slots) * (size_t)n);
+		memset(fd_slots + fd_nslots, 0, sizeof(*fd_slots) * (size_t)(n - fd_nslots));
+		fd_nslots = n;
+	}
+	return &fd_slots[fd];
+}
+
+static uint64_t fd_event_data(int fd, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint32_t)fd;
+}
+
+#define MAILBOX_EVENT UINT64_MAX /* no fd is 2^32-1 */
+
+/* Runs the handler an event of this batch is for, if still registered. */
+static void fd_dispatch(const struct epoll_event *ev)
+{
+	if (ev->data.u64 == MAILBOX_EVENT) {
+		curthr->mb_handler.cb(&curthr->mb_handler, ev->events);
+		return;
+	}
+	int fd = (int)(uint32_t)ev->data.u64;
+	uint32_t gen = (uint32_t)(ev->data.u64 >> 32);
+	if (fd >= fd_nslots || !fd_slots[fd].h || fd_slots[fd].gen != gen)
+		return;
+	fd_slots[fd].h->cb(fd_slots[fd].h, ev->events);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -132,7 +184,8 @@ static void mailbox_cb(struct ev_handler *h, uint32_t events)
 	if (__cds_wfcq_splice_blocking(&head, &tail, &th->mb_head, &th->mb_tail) ==
 	    CDS_WFCQ_RET_SRC_EMPTY)
 		return;
-	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, n) {
+	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, n)
+	{
 		struct mail *m = caa_container_of(node, struct mail, node);
 		m->cb(m);
 	}
@@ -150,7 +203,9 @@ int loop_init(struct wthread *t, int id)
 		return -1;
 	cds_wfcq_init(&t->mb_head, &t->mb_tail);
 	t->mb_handler.cb = mailbox_cb;
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->mb_handler};
+	/* registered by the main thread, before the table of the loop's own
+	 * thread exists: a reserved value marks its events */
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = MAILBOX_EVENT};
 	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->evfd, &ev);
 }
 
@@ -252,9 +307,9 @@ void loop_run(struct wthread *t)
 	struct epoll_event evs[MAX_EVENTS];
 	/* tune.maxpollevents: events handled per poll, at most MAX_EVENTS */
 	int max_events = rt.cfg && rt.cfg->global.tune_maxpollevents > 0 &&
-				 rt.cfg->global.tune_maxpollevents < MAX_EVENTS
-			 ? rt.cfg->global.tune_maxpollevents
-			 : MAX_EVENTS;
+	                         rt.cfg->global.tune_maxpollevents < MAX_EVENTS
+	                     ? rt.cfg->global.tune_maxpollevents
+	                     : MAX_EVENTS;
 
 	curthr = t;
 	rcu_register_thread();
@@ -287,33 +342,69 @@ void loop_run(struct wthread *t)
 			LOOP_ACT_ADD(poll_io, 1);
 		else if (n == 0)
 			LOOP_ACT_ADD(poll_exp, 1);
-		for (int i = 0; i < n; i++) {
-			struct ev_handler *h = evs[i].data.ptr;
-			h->cb(h, evs[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			fd_dispatch(&evs[i]);
 		LOOP_ACT_ADD(ctxsw, n > 0 ? (uint32_t)n : 0);
 		flush_graveyard(t);
 	}
 	log_batching = 0;
 	log_free_thread(); /* the last lines of a stopping thread */
+	free(fd_slots);
+	fd_slots = NULL;
+	fd_nslots = 0;
 	rcu_unregister_thread();
 }
 
 int loop_add(int fd, uint32_t events, struct ev_handler *h)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = h};
-	return epoll_ctl(curthr->epfd, EPOLL_CTL_ADD, fd, &ev);
+	struct fd_slot *sl = fd_slot(fd);
+	if (!sl) {
+		errno = EBADF;
+		return -1;
+	}
+	sl->gen++;
+	struct epoll_event ev = {.events = events, .data.u64 = fd_event_data(fd, sl->gen)};
+	if (epoll_ctl(curthr->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		sl->h = NULL;
+		return -1;
+	}
+	sl->h = h;
+	sl->events = events;
+	return 0;
 }
 
 int loop_mod(int fd, uint32_t events, struct ev_handler *h)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = h};
-	return epoll_ctl(curthr->epfd, EPOLL_CTL_MOD, fd, &ev);
+	struct fd_slot *sl = fd < fd_nslots ? fd_slot(fd) : NULL;
+	if (sl && sl->h && sl->events == events) {
+		sl->h = h; /* same mask: the kernel need not know */
+		return 0;
+	}
+	return loop_rearm(fd, events, h);
+}
+
+int loop_rearm(int fd, uint32_t events, struct ev_handler *h)
+{
+	struct fd_slot *sl = fd_slot(fd);
+	if (!sl) {
+		errno = EBADF;
+		return -1;
+	}
+	struct epoll_event ev = {.events = events, .data.u64 = fd_event_data(fd, sl->gen)};
+	if (epoll_ctl(curthr->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -1;
+	sl->h = h;
+	sl->events = events;
+	return 0;
 }
 
 void loop_del(int fd)
 {
 	epoll_ctl(curthr->epfd, EPOLL_CTL_DEL, fd, NULL);
+	if (fd >= 0 && fd < fd_nslots) {
+		fd_slots[fd].h = NULL;
+		fd_slots[fd].gen++;
+	}
 }
 
 void loop_wake(struct wthread *t)

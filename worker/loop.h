@@ -54,10 +54,10 @@ struct loop_activity {
 };
 
 #define LOOP_ACT_ADD(field, n)                                                                     \
-	atomic_store_explicit(                                                                     \
-	    &curthr->act.field,                                                                    \
-	    atomic_load_explicit(&curthr->act.field, memory_order_relaxed) + (n),                 \
-	    memory_order_relaxed)
+	atomic_store_explicit(&curthr->act.field,                                                  \
+	                      atomic_load_explicit(&curthr->act.field, memory_order_relaxed) +     \
+	                          (n),                                                             \
+	                      memory_order_relaxed)
 
 struct wthread {
 	int id;
@@ -70,10 +70,10 @@ struct wthread {
 	struct cds_wfcq_head mb_head;
 	struct cds_wfcq_tail mb_tail;
 	struct ev_handler mb_handler;
-	volatile int stop;      /* leave the loop */
-	void *lb_state;         /* struct lb_thread_state[nb backends] */
-	void *counters;         /* per-thread counters (worker/counters.h) */
-	int cur_conns;          /* streams owned by this thread */
+	volatile int stop; /* leave the loop */
+	void *lb_state;    /* struct lb_thread_state[nb backends] */
+	void *counters;    /* per-thread counters (worker/counters.h) */
+	int cur_conns;     /* streams owned by this thread */
 	struct task *runq_head, *runq_tail;
 	void **graveyard; /* freed after the current batch of events */
 	int grave_len, grave_cap;
@@ -89,9 +89,15 @@ int loop_init(struct wthread *t, int id);
 /* Runs the loop of <t> on the calling thread until t->stop is set. */
 void loop_run(struct wthread *t);
 
-/* fd registration on the current thread. Return 0 or -1 (errno set). */
+/* fd registration on the current thread. Return 0 or -1 (errno set).
+ * loop_mod() with the mask the fd already has only changes its handler,
+ * without a system call: events already reported in the current batch go
+ * to the new handler, and no readiness is reported anew (ET). loop_rearm()
+ * always asks the kernel, which reports the current readiness again.
+ */
 int loop_add(int fd, uint32_t events, struct ev_handler *h);
 int loop_mod(int fd, uint32_t events, struct ev_handler *h);
+int loop_rearm(int fd, uint32_t events, struct ev_handler *h);
 void loop_del(int fd);
 
 /* Arms <t> to fire at absolute time <expire> (ms), or disarms it if 0. */

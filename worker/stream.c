@@ -26,7 +26,6 @@
 #include "worker/tls-hs.h"
 #include "worker/tls.h"
 
-#define IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define MAX_IO_ROUNDS 16
 #define PIPE_SIZE (64 * 1024)
 
@@ -834,7 +833,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	}
 	s->cli.rd_ready = 1;
 	s->cli.wr_ready = 1;
-	if (loop_add(fd, IO_EVENTS, &s->ch) < 0) {
+	if (loop_add(fd, STREAM_IO_EVENTS, &s->ch) < 0) {
 		stream_end(s, TERM_CLI_ERR);
 		return;
 	}

@@ -10,6 +10,7 @@
  */
 #pragma once
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "common/vars.h"
@@ -17,6 +18,11 @@
 #include "worker/loop.h"
 #include "worker/proxy-proto.h"
 #include "worker/runtime.h"
+
+/* The epoll mask of both sides of a stream, kept by server connections
+ * while they wait in an idle pool (worker/http-pool.c).
+ */
+#define STREAM_IO_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 struct http_txn;
 
@@ -42,7 +48,7 @@ struct side {
 	struct ssl_st *ssl;     /* NULL: plain socket */
 	const char *tls_static; /* committed static message not fully sent */
 	size_t tls_static_len;
-	int pipe[2];        /* splice pipe toward the other side, -1 when unused */
+	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
 	uint64_t sent; /* bytes written to this side */
 };
@@ -109,20 +115,20 @@ struct stream {
 	uint64_t bytes_in, bytes_out;
 	struct stream *qprev, *qnext; /* backend queue links */
 	int in_queue;
-	int mail_pending;             /* popped from the queue, wake-up mail not run yet */
-	int zombie;                   /* ended while mail_pending: the mail frees it */
-	struct srv_rt *retry_srv;     /* server to retry after the turn-around */
-	int splice_req, splice_rsp;   /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
-	uint32_t pp_hdr_len;          /* PROXY header bytes at the head of req, not yet sent */
-	struct http_txn *txn;         /* HTTP mode state, NULL in TCP mode */
+	int mail_pending;           /* popped from the queue, wake-up mail not run yet */
+	int zombie;                 /* ended while mail_pending: the mail frees it */
+	struct srv_rt *retry_srv;   /* server to retry after the turn-around */
+	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
+	uint32_t pp_hdr_len;        /* PROXY header bytes at the head of req, not yet sent */
+	struct http_txn *txn;       /* HTTP mode state, NULL in TCP mode */
 	struct var_store vars_sess, vars_txn, vars_req, vars_res;
-	const struct act_rule *resume_rule; /* rule that yielded, to run again */
-	int inspect_final;                  /* the inspect delay expired */
-	int inspect_be;                     /* the backend's content rules are inspecting */
-	int res_inspect;                    /* tcp-response content rules still to decide */
-	int res_final;                      /* the response inspect delay expired */
-	uint64_t res_exp;                   /* end of the response inspect delay, 0: none */
-	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
+	const struct act_rule *resume_rule;       /* rule that yielded, to run again */
+	int inspect_final;                        /* the inspect delay expired */
+	int inspect_be;                           /* the backend's content rules are inspecting */
+	int res_inspect;                          /* tcp-response content rules still to decide */
+	int res_final;                            /* the response inspect delay expired */
+	uint64_t res_exp;                         /* end of the response inspect delay, 0: none */
+	struct srv_rt *use_srv;                   /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
 	struct stream_addrs *addrs;               /* set-src/set-dst only (NULL until then) */
 	struct stream *tprev, *tnext;             /* streams of the thread */

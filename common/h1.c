@@ -396,6 +396,16 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 	long next = line_end(buf, len, pos, &end);
 	if (next < 0)
 		return fail(m, is_resp ? 502 : 400, (long)end);
+	if (next == 0 && !is_resp) {
+		/* an incomplete request line is refused as soon as its method
+		 * cannot be one (a TLS hello sent to a clear-text port, say) */
+		size_t p = pos;
+		while (p < len && is_tchar((unsigned char)buf[p]))
+			p++;
+		char c = p < len ? buf[p] : ' ';
+		if ((c != ' ' && c != '\r' && c != '\n') || (c == ' ' && p == pos && p < len))
+			return fail(m, 400, (long)p);
+	}
 	if (next == 0)
 		return 0;
 	int r = is_resp ? parse_status_line(buf, pos, end, m)

@@ -475,7 +475,13 @@ int http_wait_request(struct stream *s)
 		s->cli_exp = deadline(wait_timeout(s)); /* a request starts */
 		log_request_start(s);
 	}
+	int lenient = (s->fe->conf->http.flags & PXH_ACCEPT_INV_REQ) != 0;
 	if (!http_head_ready(&t->cin, &t->scan_from)) {
+		/* what came so far may already be no request (a TLS hello on a
+		 * clear-text port): refused now rather than at the timeout */
+		t->req.maxhdrs = t->maxhdrs;
+		if (have && h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, lenient) < 0)
+			return refuse_request(s, t->req.err_status);
 		uint32_t max = t->cin.size - rt.cfg->global.tune_maxrewrite;
 		if (t->cin.data && have >= max) {
 			t->req.maxhdrs = t->maxhdrs;
@@ -486,7 +492,6 @@ int http_wait_request(struct stream *s)
 			return request_aborted(s, 1);
 		return 0;
 	}
-	int lenient = (s->fe->conf->http.flags & PXH_ACCEPT_INV_REQ) != 0;
 	t->req.maxhdrs = t->maxhdrs;
 	int r = h1_parse_head(t->cin.data + t->cin.head, have, &t->req, 0, lenient);
 	if (r < 0)

@@ -474,6 +474,20 @@ static void check_prefixes(const char *s, int r, const char *tail)
 	CHECK_INT(t_m.skip, r ? 0 : strspn(s, "\r\n"));
 }
 
+/* An incomplete request line whose method cannot be one is refused at once
+ * (a TLS ClientHello on a clear-text port), not waited for. */
+TEST(incomplete_bad_method_refused_early)
+{
+	CHECK_INT(req("\x16\x03\x01\x00\xa0"), -1);
+	CHECK_INT(req("GE(T"), -1);
+	CHECK_INT(req(" GET"), -1);
+	CHECK_INT(req("GET"), 0);
+	CHECK_INT(req("GET "), 0);
+	CHECK_INT(req("GET /"), 0);
+	CHECK_INT(req("\r\n\r"), 0);
+	CHECK_INT(req("\r\nGET"), 0);
+}
+
 TEST(incomplete_every_prefix)
 {
 	check_prefixes("GET /a?b=c HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n"

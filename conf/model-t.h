@@ -202,6 +202,7 @@ struct server_cfg {
 	int on_marked_down;        /* 1 = shutdown-sessions */
 	int on_marked_up;          /* 1 = shutdown-backup-sessions */
 	struct tls_srv_cfg *tls;   /* TLS towards the server (conf/ssl-server.h), NULL: none */
+	struct tls_srv_cfg *check_tls; /* TLS under its health checks, NULL: clear text */
 };
 
 struct server {

@@ -128,6 +128,7 @@ static int sopt_crt(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	return CFG_OK;
 }
 
+/* alpn / check-alpn <protocols> */
 static int sopt_alpn(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 {
 	unsigned char *w = NULL;
@@ -135,8 +136,19 @@ static int sopt_alpn(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 	if (alpn_wire(args[1], &w, &wl, err) < 0)
 		return CFG_ALERT;
 	struct tls_srv_cfg *t = srv_tls(ctx);
-	t->alpn = w;
-	t->alpn_len = wl;
+	*(args[0][0] == 'c' ? &t->check_alpn : &t->alpn) = w;
+	*(args[0][0] == 'c' ? &t->check_alpn_len : &t->alpn_len) = wl;
+	return CFG_OK;
+}
+
+/* check-ssl, no-check-ssl, check-sni <name> */
+static int sopt_check_tls(struct cfg_ctx *ctx, char **args, int nargs, char **err)
+{
+	struct tls_srv_cfg *t = srv_tls(ctx);
+	if (!strcmp(args[0], "check-sni"))
+		t->check_sni = xstrdup(args[1]);
+	else
+		t->check_ssl = args[0][0] == 'n' ? -1 : 1;
 	return CFG_OK;
 }
 
@@ -200,6 +212,10 @@ static const struct cfg_kw ssl_server_opts[] = {
     SO("no-verifyhost", sopt_verifyhost, 0),
     SO("crt", sopt_crt, 1),
     SO("alpn", sopt_alpn, 1),
+    SO("check-alpn", sopt_alpn, 1),
+    SO("check-ssl", sopt_check_tls, 0),
+    SO("no-check-ssl", sopt_check_tls, 0),
+    SO("check-sni", sopt_check_tls, 1),
     SO("ciphers", sopt_cipher, 1),
     SO("ciphersuites", sopt_cipher, 1),
     SO("ssl-min-ver", sopt_version, 1),
@@ -332,17 +348,60 @@ static int check_server(struct proxy *px, struct server *s)
 	return 0;
 }
 
+/* Whether the health checks of <s> run over TLS: "check-ssl", or "ssl"
+ * without a check port or address of their own (HAProxy's rule).
+ */
+static int checks_over_tls(const struct server *s)
+{
+	const struct tls_srv_cfg *t = s->cfg.tls;
+	if (!t || !s->cfg.check || t->check_ssl < 0)
+		return 0;
+	return t->check_ssl > 0 || (t->ssl > 0 && !s->cfg.check_port && !s->cfg.check_addr_set);
+}
+
+/* Whether the tcp-check run of <px>, if any, opens its first connection
+ * implicitly (no connect rule first): that one would take the server's TLS.
+ * Explicit connect rules stay in clear text without their "ssl" option.
+ */
+static int tcpchk_implicit_conn(const struct proxy *px)
+{
+	if (px->tcpchk.kind == TCK_NONE)
+		return 0;
+	const struct tcpchk_rule *r =
+	    px->tcpchk.kind == TCK_PROTO ? px->tcpchk.proto_rules : px->tcpchk.rules;
+	while (r && (r->act == TCA_COMMENT || r->act == TCA_VAR))
+		r = r->next;
+	return !r || r->act != TCA_CONNECT;
+}
+
 static int check_proxy(struct config *cfg, struct proxy *px)
 {
 	int errs = 0;
 	for (struct server *s = px->servers; s; s = s->next) {
 		if (!s->cfg.tls)
 			continue;
-		if (s->cfg.tls->ssl <= 0) {
+		int check_tls = checks_over_tls(s);
+		if (check_tls && px->tcpchk.kind != TCK_NONE) {
+			if (tcpchk_implicit_conn(px)) {
+				ha_alert("config : [%s:%d] : 'server %s/%s' : health checks over "
+				         "TLS with tcp-check rules or a protocol check are not "
+				         "supported yet.\n",
+				         s->file, s->line, px->id, s->id);
+				errs++;
+				continue;
+			}
+			check_tls = 0; /* every connection is a connect rule's */
+		}
+		if (s->cfg.tls->ssl <= 0 && !check_tls) {
 			s->cfg.tls = NULL; /* TLS options without "ssl": plain connections */
 			continue;
 		}
-		errs += check_server(px, s);
+		int e = check_server(px, s);
+		errs += e;
+		if (!e && check_tls)
+			s->cfg.check_tls = s->cfg.tls;
+		if (s->cfg.tls->ssl <= 0)
+			s->cfg.tls = NULL; /* check-ssl only: traffic stays in clear */
 	}
 	return errs;
 }

@@ -33,6 +33,10 @@ struct tls_srv_cfg {
 	char *ciphers, *ciphersuites;
 	int no_reuse; /* no-ssl-reuse (1), ssl-reuse (-1), unset (0) */
 	int no_tickets;
+	int check_ssl;             /* "check-ssl" (1), "no-check-ssl" (-1), unset (0) */
+	char *check_sni;           /* "check-sni", NULL: no SNI on checks */
+	unsigned char *check_alpn; /* "check-alpn" (wire format), NULL: the server's */
+	unsigned check_alpn_len;
 	struct ssl_ctx_st *ctx; /* built by the checker */
 	/* last session of each thread, for resumption (worker/tls-srv.c) */
 	struct ssl_session_st *sess[TLS_SRV_MAX_THREADS];

@@ -1,4 +1,5 @@
 #include "worker/check-http.h"
+#include "worker/check-ssl.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -56,7 +57,7 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 	for (int i = 0; i < l->n; i++)
 		totw += srv_effective_weight(l->v[i]);
 	if (ck && ck->consecutive)
-		req_add(io, "x-haproxy-server-state: %s %d/%d; ", st, ck->consecutive,
+		req_add(io, "x-haproxy-server-state: %s %d/%d; ", st, check_health_shown(ck, c, up),
 		        up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
 		req_add(io, "x-haproxy-server-state: %s; ", st);
@@ -384,7 +385,7 @@ static enum check_result evaluate(struct check_smp *smp, const struct srv_rt *s,
 static int send_rest(struct hchk_io *io, int fd)
 {
 	while (io->sent < io->req_len) {
-		ssize_t n = send(fd, io->req + io->sent, io->req_len - io->sent, MSG_NOSIGNAL);
+		ssize_t n = check_io_send(fd, io->ssl, io->req + io->sent, io->req_len - io->sent);
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
 		io->sent += (size_t)n;
@@ -396,7 +397,7 @@ static int send_rest(struct hchk_io *io, int fd)
 static int read_avail(struct hchk_io *io, int fd)
 {
 	while (io->len < io->cap) {
-		ssize_t n = recv(fd, io->buf + io->len, io->cap - io->len, 0);
+		ssize_t n = check_io_recv(fd, io->ssl, io->buf + io->len, io->cap - io->len);
 		if (n == 0)
 			return 1;
 		if (n < 0)

@@ -15,6 +15,7 @@ struct hchk_io {
 	char *buf; /* response bytes read so far */
 	size_t len, cap;
 	struct check_smp *smp; /* sample context of the check */
+	struct ssl_st *ssl;    /* TLS under the exchange, NULL: clear text */
 };
 
 /* Builds the request for server <s> into <io> (replacing any previous one)

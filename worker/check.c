@@ -1,5 +1,6 @@
 #include "worker/log.h"
 #include "worker/check.h"
+#include "worker/check-ssl.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -54,7 +55,29 @@ struct check {
 	struct tchk_io tio;
 	struct check_smp smp; /* sample context of the run under way */
 	int pp;               /* PROXY protocol version sent first on connect, 0: none */
+	struct ssl_st *ssl;   /* TLS of the connection (check-ssl), NULL: clear text */
+	_Atomic int running;  /* an attempt is under way (read by show stat) */
+	int tls_hs;           /* the TLS handshake is under way */
 };
+
+/* The TLS settings of the checks of <ck>'s server, NULL: clear text. */
+static const struct tls_srv_cfg *check_tls_cfg(const struct check *ck)
+{
+	return ck->srv->conf->cfg.check_tls;
+}
+
+/* Closes the connection of <ck>, if any, with its TLS state. */
+static void close_conn(struct check *ck)
+{
+	check_tls_free(ck->ssl);
+	ck->ssl = NULL;
+	ck->io.ssl = NULL;
+	ck->tls_hs = 0;
+	if (ck->fd >= 0) {
+		close(ck->fd);
+		ck->fd = -1;
+	}
+}
 
 static struct check **checks; /* indexed by global server index, NULL without check */
 static int nb_checks_slots;
@@ -421,10 +444,8 @@ static void record(struct check *ck, enum check_result r)
 /* Ends the current attempt and schedules the next one. */
 static void finish(struct check *ck, enum check_result r)
 {
-	if (ck->fd >= 0) {
-		close(ck->fd);
-		ck->fd = -1;
-	}
+	close_conn(ck);
+	atomic_store_explicit(&ck->running, 0, memory_order_relaxed);
 	ck->http = 0;
 	ck->tcp = 0;
 	check_smp_end(&ck->smp);
@@ -470,8 +491,51 @@ static void http_start(struct check *ck)
 	ck->http = 1;
 	connected_timeout(ck);
 	hchk_prepare(&ck->io, ck->srv, &ck->smp);
+	ck->io.ssl = ck->ssl;
 	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
 	http_step(ck);
+}
+
+/* Progresses the TLS handshake of a connected check: once done, the HTTP
+ * exchange starts (option httpchk) or the check passes at layer 6.
+ */
+static void tls_step(struct check *ck)
+{
+	char info[sizeof(ck->st.info)];
+	int r = check_tls_handshake(ck->ssl, info, sizeof(info));
+	if (r == 0)
+		return;
+	ck->tls_hs = 0;
+	if (r < 0) {
+		memcpy(ck->st.info, info, sizeof(info));
+		ck->st.code = 0;
+		finish(ck, CHK_L6RSP);
+		return;
+	}
+	if (ck->srv->be->conf->httpchk.enabled) {
+		http_start(ck);
+		return;
+	}
+	ck->st.info[0] = 0;
+	ck->st.code = 0;
+	finish(ck, CHK_L6OK);
+}
+
+/* The TCP connection of a TLS check is up: starts the handshake, which
+ * "timeout connect" still bounds, as in HAProxy.
+ */
+static void tls_start(struct check *ck)
+{
+	ck->ssl = check_tls_new(check_tls_cfg(ck), ck->fd);
+	if (!ck->ssl) {
+		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(ENOMEM));
+		ck->st.code = 0;
+		finish(ck, CHK_SOCKERR);
+		return;
+	}
+	ck->tls_hs = 1;
+	loop_mod(ck->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &ck->h);
+	tls_step(ck);
 }
 
 /* Events on a tcp-check connection. */
@@ -502,6 +566,10 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		http_step(ck);
 		return;
 	}
+	if (ck->tls_hs) {
+		tls_step(ck);
+		return;
+	}
 	if (getsockopt(ck->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (!err && !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
@@ -510,6 +578,10 @@ static void check_io_cb(struct ev_handler *h, uint32_t ev)
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		ck->st.code = 0;
 		finish(ck, CHK_SOCKERR);
+		return;
+	}
+	if (!err && check_tls_cfg(ck)) {
+		tls_start(ck);
 		return;
 	}
 	if (!err && ck->srv->be->conf->httpchk.enabled) {
@@ -596,10 +668,7 @@ static int open_conn(struct check *ck, const struct tcpchk_rule *r, int idle)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = check_target(ck, r, &ss);
-	if (ck->fd >= 0) {
-		close(ck->fd);
-		ck->fd = -1;
-	}
+	close_conn(ck);
 	ck->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ck->fd < 0)
 		return -1;
@@ -648,7 +717,7 @@ static void timed_out(struct check *ck)
 	}
 	ck->st.info[0] = 0; /* HAProxy gives no details for timeouts */
 	ck->st.code = 0;
-	finish(ck, ck->http ? hchk_tout_status(ck->srv) : CHK_L4TOUT);
+	finish(ck, ck->http ? hchk_tout_status(ck->srv) : ck->tls_hs ? CHK_L6TOUT : CHK_L4TOUT);
 }
 
 /* Timer: start an attempt, or give up on one that timed out. */
@@ -665,6 +734,7 @@ static void check_timer_cb(struct timer *t)
 	if (ck->paused)
 		return; /* "enable health" starts them again */
 	ck->started = curthr->now_ms;
+	atomic_store_explicit(&ck->running, 1, memory_order_relaxed);
 	timer_set(&ck->t, curthr->now_ms + connect_timeout(ck));
 	check_smp_begin(&ck->smp, ck->srv);
 	if (tchk_rules_of(ck->srv->be->conf, &rules, &proto)) {
@@ -678,7 +748,8 @@ static void check_timer_cb(struct timer *t)
 		return;
 	}
 	ck->pp = pp_version(ck, NULL);
-	if (open_conn(ck, NULL, !ck->srv->be->conf->httpchk.enabled && !ck->pp) < 0) {
+	int idle = !ck->srv->be->conf->httpchk.enabled && !ck->pp && !check_tls_cfg(ck);
+	if (open_conn(ck, NULL, idle) < 0) {
 		snprintf(ck->st.info, sizeof(ck->st.info), "%s", strerror(errno));
 		ck->st.code = 0;
 		finish(ck, CHK_L4CON);
@@ -696,6 +767,10 @@ static void check_new(struct srv_rt *s, int paused)
 	ck->fd = -1;
 	/* UP, unless a server state file said its checks had failed */
 	ck->healthy = atomic_load(&s->oper_up);
+	/* HAProxy starts a server UP at its lowest UP health: until a check
+	 * passes, the first failure takes it down ("UP 1/3" meanwhile) */
+	if (ck->healthy)
+		ck->st.consecutive = (s->conf->cfg.fall ? s->conf->cfg.fall : DEF_FALL) - 1;
 	ck->h.cb = check_io_cb;
 	ck->paused = paused;
 	timer_init(&ck->t, check_timer_cb);
@@ -745,10 +820,7 @@ static void check_destroy(struct srv_rt *s)
 		return;
 	__atomic_store_n(&checks[s->gidx], NULL, __ATOMIC_RELEASE);
 	timer_set(&ck->t, 0);
-	if (ck->fd >= 0) {
-		close(ck->fd);
-		ck->fd = -1;
-	}
+	close_conn(ck);
 	check_smp_end(&ck->smp);
 	hchk_release(&ck->io);
 	tchk_release(&ck->tio);
@@ -875,6 +947,12 @@ const struct check_state *check_of(const struct srv_rt *s)
 {
 	const struct check *ck = check_find(s);
 	return ck ? &ck->st : NULL;
+}
+
+int check_in_progress(const struct srv_rt *s)
+{
+	const struct check *ck = check_find(s);
+	return ck && atomic_load_explicit(&ck->running, memory_order_relaxed);
 }
 
 const struct check_state *check_running_of(const struct srv_rt *s)

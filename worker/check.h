@@ -27,6 +27,18 @@ struct check_state {
 	const char *changed_by; /* a state change asked for ("CLI"), not a result */
 };
 
+/* Whether a health check of <s> is under way (HAProxy's "* " mark). */
+int check_in_progress(const struct srv_rt *s);
+
+/* The n of HAProxy's "UP n/fall" and "DOWN n/rise" while a change is under
+ * way: the checks left before going down, or those passed towards up.
+ */
+static inline int check_health_shown(const struct check_state *ck, const struct server_cfg *c,
+                                     int up)
+{
+	return up ? (c->fall ? c->fall : 3) - ck->consecutive : ck->consecutive;
+}
+
 /* What the runtime API asks of a server's checks (worker/cli-health.c). */
 enum check_ctl {
 	CHK_CTL_HEALTH_UP,       /* set server health up */

@@ -191,14 +191,15 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 	else if (up && atomic_load(&s->oper_nolb))
 		snprintf(out, len, "NOLB");
 	else if (ck && ck->consecutive)
-		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", ck->consecutive,
+		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", check_health_shown(ck, c, up),
 		         up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
 	else
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
 
 /* Check columns of a server that has a health check. */
-static void check_columns(struct stat_row *r, char *present, const struct check_state *ck)
+static void check_columns(struct stat_row *r, char *present, const struct srv_rt *s,
+                          const struct check_state *ck)
 {
 	static const char *const cols[] = {"chkfail",    "chkdown",      "lastchg",
 	                                   "downtime",   "check_status", "check_duration",
@@ -211,7 +212,15 @@ static void check_columns(struct stat_row *r, char *present, const struct check_
 	set(r, "lastchg", "%ld", now - ck->last_change);
 	set(r, "downtime", "%llu",
 	    (unsigned long long)(ck->downtime_s + (ck->down_since ? now - ck->down_since : 0)));
-	set(r, "check_status", "%s", check_result_str(ck->last));
+	/* a check under way: the last result, marked as HAProxy does */
+	set(r, "check_status", "%s%s", check_in_progress(s) ? "* " : "", check_result_str(ck->last));
+	const struct server_cfg *c = &s->conf->cfg;
+	int rise = c->rise ? c->rise : 2, fall = c->fall ? c->fall : 3;
+	present[col("check_rise")] = present[col("check_fall")] = present[col("check_health")] = '1';
+	set(r, "check_rise", "%d", rise);
+	set(r, "check_fall", "%d", fall);
+	set(r, "check_health", "%d",
+	    atomic_load(&s->oper_up) ? rise + fall - 1 - ck->consecutive : ck->consecutive);
 	if (ck->last == CHK_HANA) /* HAProxy prints its "no duration" (-1) unsigned */
 		set(r, "check_duration", "%llu", (unsigned long long)-1);
 	else
@@ -277,7 +286,7 @@ static void server_row(struct stat_row *r, const struct srv_rt *s)
 	server_status(s, ck, status, sizeof(status));
 	set(r, "status", "%s", status);
 	if (ck)
-		check_columns(r, present, ck);
+		check_columns(r, present, s, ck);
 	if (s->conf->cfg.observe) {
 		present[col("hanafail")] = '1';
 		set(r, "hanafail", "%llu", (unsigned long long)atomic_load(&s->hana_failed));

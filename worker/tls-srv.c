@@ -11,6 +11,7 @@
 #include "common/sample.h"
 #include "conf/model-t.h"
 #include "conf/ssl-server.h"
+#include "worker/check-ssl.h"
 #include "worker/loop.h"
 #include "worker/server-t.h"
 #include "worker/stream.h"
@@ -28,7 +29,7 @@ static int thread_slot(void)
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	struct tls_srv_cfg *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-	if (!t || t->no_reuse)
+	if (!t || t->no_reuse || check_tls_is_check(ssl))
 		return 0;
 	SSL_SESSION **slot = &t->sess[thread_slot()];
 	if (*slot)

@@ -1,0 +1,48 @@
+/* The certificate store behind the "ssl cert" commands of the CLI
+ * (worker/cli-ssl.c): every certificate file used by a TLS bind line (by
+ * "crt" or a crt-list line), by file name, plus the empty entries made by
+ * "new ssl cert".
+ *
+ * Everything here runs under tls_store_lock(): CLI sessions on several
+ * threads are serialised; handshakes never take the lock, they read the
+ * generations that tls_store_commit() publishes (worker/tls.h).
+ */
+#pragma once
+
+struct tls_bind_cfg;
+struct tls_cert;
+
+struct tls_store_entry {
+	char *path;
+	struct tls_cert *cert; /* a reference; NULL: empty ("new ssl cert") */
+};
+
+/* Registers a TLS bind line whose contexts are built, and every
+ * certificate file it uses (configuration time).
+ */
+void tls_store_add_bind(struct tls_bind_cfg *cfg);
+
+void tls_store_lock(void);
+void tls_store_unlock(void);
+
+/* Entries in file name order: count, <i>-th, by name (NULL: none). */
+int tls_store_count(void);
+struct tls_store_entry *tls_store_at(int i);
+struct tls_store_entry *tls_store_find(const char *path);
+
+/* How many certificate slots of bind lines serve file <path>. */
+int tls_store_uses(const char *path);
+
+/* Adds an empty entry <path> (it must not exist). */
+void tls_store_new(const char *path);
+
+/* Removes entry <path>, which must exist and be unused. */
+void tls_store_del(const char *path);
+
+/* Makes <crt> (checked: key present and matching) the certificate of entry
+ * <path> and of every bind line slot serving it, for the handshakes that
+ * start afterwards. Either every bind line is updated or none: returns the
+ * number of slots updated, or -1 with *<err> set (nothing changed). The
+ * reference on <crt> stays the caller's.
+ */
+int tls_store_commit(const char *path, struct tls_cert *crt, char **err);

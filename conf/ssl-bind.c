@@ -377,6 +377,9 @@ static int check_bind(struct proxy *px, struct bind_conf *b)
 		free(err);
 		return 1;
 	}
+	t->file = b->file;
+	t->line = b->line;
+	t->http = px->mode == PX_MODE_HTTP;
 	tls_store_add_bind(t);
 	return 0;
 }

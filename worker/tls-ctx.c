@@ -250,19 +250,23 @@ void tls_gen_free(struct tls_gen *g)
 		tls_cert_free(g->certs[i]);
 	free(g->ctxs);
 	free(g->certs);
+	free(g->opts);
 	free(g->names);
 	free(g);
 }
 
-/* The SSL_CTX of <old> that served certificate <crt> at the same index <i>
- * (so with the same crt-list settings), with a new reference; NULL if none.
+/* The SSL_CTX of <old> that served certificate <crt> with crt-list settings
+ * <o>, with a new reference; NULL if none.
  */
-static SSL_CTX *reuse_ctx(const struct tls_gen *old, const struct tls_cert *crt, int i)
+static SSL_CTX *reuse_ctx(const struct tls_gen *old, const struct tls_cert *crt,
+                          const struct tls_crt_opts *o)
 {
-	if (!old || i >= old->ncerts || old->certs[i] != crt)
-		return NULL;
-	SSL_CTX_up_ref(old->ctxs[i]);
-	return old->ctxs[i];
+	for (int i = 0; old && i < old->ncerts; i++)
+		if (old->certs[i] == crt && old->opts[i] == o) {
+			SSL_CTX_up_ref(old->ctxs[i]);
+			return old->ctxs[i];
+		}
+	return NULL;
 }
 
 struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, char **err)
@@ -271,9 +275,10 @@ struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg,
 	struct tls_gen *g = xcalloc(1, sizeof(*g));
 	g->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*g->ctxs));
 	g->certs = xcalloc((size_t)cfg->ncerts, sizeof(*g->certs));
+	g->opts = xcalloc((size_t)cfg->ncerts, sizeof(*g->opts));
 	for (int i = 0; i < cfg->ncerts; i++) {
 		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
-		g->ctxs[i] = reuse_ctx(old, cfg->certs[i], i);
+		g->ctxs[i] = reuse_ctx(old, cfg->certs[i], o);
 		if (!g->ctxs[i])
 			g->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], o, t, err);
 		if (!g->ctxs[i]) {
@@ -281,6 +286,7 @@ struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg,
 			return NULL;
 		}
 		g->nctx++;
+		g->opts[g->ncerts] = o;
 		g->certs[g->ncerts++] = tls_cert_ref(cfg->certs[i]);
 	}
 	for (int wild = 0; wild < 2; wild++)

@@ -8,6 +8,7 @@
 
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
+#include "conf/ssl-crtlist.h"
 #include "worker/tls-store.h"
 #include "worker/tls.h"
 
@@ -205,4 +206,133 @@ int tls_store_commit(const char *path, struct tls_cert *crt, char **err)
 	}
 	free(gens);
 	return slots;
+}
+
+/* Publishes new generations for bind lines <b>[0..n-1] built from their
+ * current slots: all of them, or none (-1 with *<err> set).
+ */
+static int rebuild(struct tls_bind_cfg **b, int n, char **err)
+{
+	struct tls_gen **gens = xcalloc((size_t)n + 1, sizeof(*gens));
+	int i, ret = 0;
+	for (i = 0; i < n; i++)
+		if (b[i]->ctx && !(gens[i] = tls_gen_build(b[i]->ctx, b[i], err)))
+			break;
+	if (i < n) {
+		while (i-- > 0)
+			tls_gen_free(gens[i]);
+		ret = -1;
+	} else {
+		for (i = 0; i < n; i++)
+			if (gens[i])
+				tls_gen_publish(b[i]->ctx, gens[i]);
+	}
+	free(gens);
+	return ret;
+}
+
+/* Makes the per-slot arrays of <t> as long as its certificates. */
+static void slots_normalize(struct tls_bind_cfg *t)
+{
+	t->crt_opts = xrealloc(t->crt_opts, (size_t)(t->ncerts + 1) * sizeof(*t->crt_opts));
+	for (; t->ncrt_opts < t->ncerts; t->ncrt_opts++)
+		t->crt_opts[t->ncrt_opts] = NULL;
+	t->tags = xrealloc(t->tags, (size_t)(t->ncerts + 1) * sizeof(*t->tags));
+	for (; t->ntags < t->ncerts; t->ntags++)
+		t->tags[t->ntags] = (struct tls_slot_tag){NULL, 0};
+}
+
+static void slot_append(struct tls_bind_cfg *t, struct tls_cert *c, struct tls_crt_opts *o,
+                        struct tls_crtlist *l, int lineno)
+{
+	slots_normalize(t);
+	t->certs = xrealloc(t->certs, (size_t)(t->ncerts + 1) * sizeof(*t->certs));
+	t->certs[t->ncerts] = tls_cert_ref(c);
+	t->crt_opts[t->ncerts] = o;
+	t->tags[t->ncerts] = (struct tls_slot_tag){l, lineno};
+	t->ncerts++;
+	t->ncrt_opts = t->ntags = t->ncerts;
+}
+
+/* Removes the slots of <t> made by line <lineno> of <l>. The settings of
+ * removed slots stay allocated: an SSL_CTX still used by a connection may
+ * point to them (ALPN callback).
+ */
+static void slots_remove(struct tls_bind_cfg *t, struct tls_crtlist *l, int lineno)
+{
+	slots_normalize(t);
+	int k = 0;
+	for (int i = 0; i < t->ncerts; i++) {
+		if (t->tags[i].list == l && t->tags[i].lineno == lineno) {
+			tls_cert_free(t->certs[i]);
+			continue;
+		}
+		t->certs[k] = t->certs[i];
+		t->crt_opts[k] = t->crt_opts[i];
+		t->tags[k++] = t->tags[i];
+	}
+	t->ncerts = t->ncrt_opts = t->ntags = k;
+}
+
+int tls_store_crtlist_add(struct tls_crtlist *l, const char *crt, char **ow, int no, char **fw,
+                          int nf, char **err)
+{
+	struct tls_store_entry *e = tls_store_find(crt);
+	if (!e || !e->cert) {
+		memprintf(err, "certificate '%s' does not exist!", crt);
+		return -1;
+	}
+	int lineno = l->last_lineno + 1, b, used = 0;
+	char *dump = NULL;
+	for (b = 0; b < l->nbinds; b++) {
+		struct tls_crt_opts *o = NULL;
+		if (!l->binds[b]->ctx)
+			continue; /* a line without "ssl" */
+		used++;
+		free(dump);
+		dump = NULL;
+		if (tls_crtlist_rt_opts(l->binds[b], ow, no, fw, nf, &o, &dump, err) < 0)
+			break;
+		slot_append(l->binds[b], e->cert, o, l, lineno);
+	}
+	if (b < l->nbinds || rebuild(l->binds, l->nbinds, err) < 0) {
+		while (b-- > 0)
+			slots_remove(l->binds[b], l, lineno);
+		free(dump);
+		return -1;
+	}
+	l->lines = xrealloc(l->lines, (size_t)(l->nlines + 1) * sizeof(*l->lines));
+	l->lines[l->nlines++] =
+	    (struct tls_crtlist_line){xstrdup(crt), dump ? dump : xstrdup(""), lineno};
+	l->last_lineno = lineno;
+	return used;
+}
+
+int tls_store_crtlist_default_of(const struct tls_crtlist *l, int lineno,
+                                 struct tls_bind_cfg ***out)
+{
+	int n = 0;
+	for (int b = 0; b < l->nbinds; b++) {
+		struct tls_bind_cfg *t = l->binds[b];
+		if (t->ntags > 0 && t->tags[0].list == l && t->tags[0].lineno == lineno) {
+			*out = xrealloc(*out, (size_t)(n + 1) * sizeof(**out));
+			(*out)[n++] = t;
+		}
+	}
+	return n;
+}
+
+void tls_store_crtlist_del(struct tls_crtlist *l, int idx)
+{
+	int lineno = l->lines[idx].lineno;
+	for (int b = 0; b < l->nbinds; b++)
+		slots_remove(l->binds[b], l, lineno);
+	char *err = NULL;
+	if (rebuild(l->binds, l->nbinds, &err) < 0) /* fewer certificates: contexts reused */
+		free(err);
+	free(l->lines[idx].crt);
+	free(l->lines[idx].dump);
+	memmove(l->lines + idx, l->lines + idx + 1,
+	        (size_t)(l->nlines - idx - 1) * sizeof(*l->lines));
+	l->nlines--;
 }

@@ -11,6 +11,7 @@
 
 struct tls_bind_cfg;
 struct tls_cert;
+struct tls_crtlist;
 
 struct tls_store_entry {
 	char *path;
@@ -46,3 +47,23 @@ void tls_store_del(const char *path);
  * reference on <crt> stays the caller's.
  */
 int tls_store_commit(const char *path, struct tls_cert *crt, char **err);
+
+/* "add ssl crt-list": a line for certificate file <crt> (an entry of the
+ * store, not empty) with options <ow>[0..<no>-1] and SNI filters
+ * <fw>[0..<nf>-1], added to crt-list <l> and to every bind line using it,
+ * for new handshakes. Returns the number of bind lines, or -1 with *<err>
+ * set (nothing changed).
+ */
+int tls_store_crtlist_add(struct tls_crtlist *l, const char *crt, char **ow, int no, char **fw,
+                          int nf, char **err);
+
+/* The bind lines whose default certificate comes from line <lineno> of
+ * <l>, into *<out> (allocated); returns their number.
+ */
+int tls_store_crtlist_default_of(const struct tls_crtlist *l, int lineno,
+                                 struct tls_bind_cfg ***out);
+
+/* "del ssl crt-list": removes line <idx> (index into l->lines) from <l>
+ * and its certificates from the bind lines using <l>, for new handshakes.
+ */
+void tls_store_crtlist_del(struct tls_crtlist *l, int idx);

@@ -23,6 +23,7 @@
 struct side;
 struct tls_bind_cfg;
 struct ssl_ctx_st;
+struct tls_crt_opts;
 
 /* A certificate loaded from a PEM file: leaf, chain, key and the names it
  * serves (CN and DNS subject alternative names, lower case).
@@ -49,7 +50,8 @@ struct tls_gen {
 	int nctx;
 	struct tls_name *names; /* exact names first, then wildcards */
 	int nnames;
-	struct tls_cert **certs; /* a reference on each certificate served */
+	struct tls_cert **certs;          /* a reference on each certificate served */
+	const struct tls_crt_opts **opts; /* the crt-list settings each SSL_CTX was made with */
 	int ncerts;
 };
 

@@ -269,9 +269,10 @@ static SSL_CTX *reuse_ctx(const struct tls_gen *old, const struct tls_cert *crt,
 	return NULL;
 }
 
-struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, char **err)
+struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
+                              char **err)
 {
-	const struct tls_gen *old = t->gen; /* writers are serialised */
+	const struct tls_gen *old = fresh ? NULL : t->gen; /* writers are serialised */
 	struct tls_gen *g = xcalloc(1, sizeof(*g));
 	g->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*g->ctxs));
 	g->certs = xcalloc((size_t)cfg->ncerts, sizeof(*g->certs));
@@ -318,7 +319,7 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 	t->strict_sni = cfg->strict_sni;
 	t->alpn = cfg->alpn;
 	t->alpn_len = cfg->alpn_len;
-	t->gen = tls_gen_build(t, cfg, err);
+	t->gen = tls_gen_build(t, cfg, 1, err);
 	if (!t->gen) {
 		free(t);
 		return NULL;

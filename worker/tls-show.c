@@ -87,33 +87,38 @@ static void put_algo(struct strbuf *o, X509 *x)
 	sb_printf(o, "%s%d", a, bits);
 }
 
+void tls_show_x509(struct strbuf *o, void *x509)
+{
+	X509 *x = x509;
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+	sb_printf(o, "Serial: ");
+	put_hex(o, ASN1_STRING_get0_data(serial), (size_t)ASN1_STRING_length(serial));
+	sb_printf(o, "\nnotBefore: ");
+	put_time(o, X509_get0_notBefore(x));
+	sb_printf(o, "\nnotAfter: ");
+	put_time(o, X509_get0_notAfter(x));
+	sb_printf(o, "\nSubject Alternative Name: ");
+	put_san(o, x);
+	sb_printf(o, "\nAlgorithm: ");
+	put_algo(o, x);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	X509_digest(x, EVP_sha1(), md, &mdlen);
+	sb_printf(o, "\nSHA1 FingerPrint: ");
+	put_hex(o, md, mdlen);
+	sb_printf(o, "\nSubject: ");
+	put_dn(o, X509_get_subject_name(x));
+	sb_printf(o, "\nIssuer: ");
+	put_dn(o, X509_get_issuer_name(x));
+	sb_printf(o, "\n");
+}
+
 void tls_show_cert(struct strbuf *o, const char *name, const struct tls_cert *c, int used)
 {
 	sb_printf(o, "Filename: %s\n", name);
 	sb_printf(o, "Status: %s\n", !c ? "Empty" : used ? "Used" : "Unused");
 	if (c) {
-		X509 *x = c->x509;
-		const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
-		sb_printf(o, "Serial: ");
-		put_hex(o, ASN1_STRING_get0_data(serial), (size_t)ASN1_STRING_length(serial));
-		sb_printf(o, "\nnotBefore: ");
-		put_time(o, X509_get0_notBefore(x));
-		sb_printf(o, "\nnotAfter: ");
-		put_time(o, X509_get0_notAfter(x));
-		sb_printf(o, "\nSubject Alternative Name: ");
-		put_san(o, x);
-		sb_printf(o, "\nAlgorithm: ");
-		put_algo(o, x);
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned mdlen = 0;
-		X509_digest(x, EVP_sha1(), md, &mdlen);
-		sb_printf(o, "\nSHA1 FingerPrint: ");
-		put_hex(o, md, mdlen);
-		sb_printf(o, "\nSubject: ");
-		put_dn(o, X509_get_subject_name(x));
-		sb_printf(o, "\nIssuer: ");
-		put_dn(o, X509_get_issuer_name(x));
-		sb_printf(o, "\n");
+		tls_show_x509(o, c->x509);
 		for (int i = 0; c->chain && i < sk_X509_num(c->chain); i++) {
 			X509 *ca = sk_X509_value(c->chain, i);
 			sb_printf(o, "Chain Subject: ");

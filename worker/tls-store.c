@@ -84,6 +84,7 @@ void tls_store_add_bind(struct tls_bind_cfg *cfg)
 	binds[nbinds++] = cfg;
 	for (int i = 0; i < cfg->ncerts; i++)
 		insert(cfg->certs[i]->path, cfg->certs[i]);
+	tls_ca_add_bind(cfg);
 	tls_store_unlock();
 }
 
@@ -166,7 +167,7 @@ static int build_all(const char *path, struct tls_cert *crt, struct tls_gen **ge
 		if (!bind_uses(binds[b], path))
 			continue;
 		slots += swap_slots(binds[b], path, crt, &old, &nold);
-		gens[b] = tls_gen_build(binds[b]->ctx, binds[b], err);
+		gens[b] = tls_gen_build(binds[b]->ctx, binds[b], 0, err);
 		if (!gens[b])
 			break;
 	}
@@ -208,15 +209,18 @@ int tls_store_commit(const char *path, struct tls_cert *crt, char **err)
 	return slots;
 }
 
-/* Publishes new generations for bind lines <b>[0..n-1] built from their
- * current slots: all of them, or none (-1 with *<err> set).
- */
-static int rebuild(struct tls_bind_cfg **b, int n, char **err)
+struct tls_bind_cfg **tls_store_binds(int *n)
+{
+	*n = nbinds;
+	return binds;
+}
+
+int tls_store_rebuild(struct tls_bind_cfg **b, int n, int fresh, char **err)
 {
 	struct tls_gen **gens = xcalloc((size_t)n + 1, sizeof(*gens));
 	int i, ret = 0;
 	for (i = 0; i < n; i++)
-		if (b[i]->ctx && !(gens[i] = tls_gen_build(b[i]->ctx, b[i], err)))
+		if (b[i]->ctx && !(gens[i] = tls_gen_build(b[i]->ctx, b[i], fresh, err)))
 			break;
 	if (i < n) {
 		while (i-- > 0)
@@ -295,7 +299,7 @@ int tls_store_crtlist_add(struct tls_crtlist *l, const char *crt, char **ow, int
 			break;
 		slot_append(l->binds[b], e->cert, o, l, lineno);
 	}
-	if (b < l->nbinds || rebuild(l->binds, l->nbinds, err) < 0) {
+	if (b < l->nbinds || tls_store_rebuild(l->binds, l->nbinds, 0, err) < 0) {
 		while (b-- > 0)
 			slots_remove(l->binds[b], l, lineno);
 		free(dump);
@@ -328,7 +332,8 @@ void tls_store_crtlist_del(struct tls_crtlist *l, int idx)
 	for (int b = 0; b < l->nbinds; b++)
 		slots_remove(l->binds[b], l, lineno);
 	char *err = NULL;
-	if (rebuild(l->binds, l->nbinds, &err) < 0) /* fewer certificates: contexts reused */
+	if (tls_store_rebuild(l->binds, l->nbinds, 0, &err) <
+	    0) /* fewer certificates: contexts reused */
 		free(err);
 	free(l->lines[idx].crt);
 	free(l->lines[idx].dump);

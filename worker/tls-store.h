@@ -67,3 +67,40 @@ int tls_store_crtlist_default_of(const struct tls_crtlist *l, int lineno,
  * and its certificates from the bind lines using <l>, for new handshakes.
  */
 void tls_store_crtlist_del(struct tls_crtlist *l, int idx);
+
+/* The registered TLS bind lines. */
+struct tls_bind_cfg **tls_store_binds(int *n);
+
+/* Publishes new generations for bind lines <b>[0..n-1] (those with
+ * contexts) built from their current slots, with only new SSL_CTXs when
+ * <fresh>: all of them, or none (-1 with *<err> set).
+ */
+int tls_store_rebuild(struct tls_bind_cfg **b, int n, int fresh, char **err);
+
+/* CA files ("ssl ca-file" commands, worker/tls-castore.c): the files given
+ * to "ca-file" on bind lines and crt-list lines, by path, with a copy of
+ * their certificates.
+ */
+struct tls_ca_entry {
+	char *path;
+	void *certs; /* STACK_OF(X509) *, never NULL */
+};
+
+/* Registers the CA files of bind line <cfg> (under the lock). */
+void tls_ca_add_bind(struct tls_bind_cfg *cfg);
+
+int tls_ca_count(void);
+struct tls_ca_entry *tls_ca_at(int i);
+struct tls_ca_entry *tls_ca_find(const char *path);
+/* Certificate slots of bind lines whose verification uses CA file <path>. */
+int tls_ca_uses(const char *path);
+void tls_ca_new(const char *path);
+void tls_ca_del(const char *path);
+
+/* Makes the certificates <certs> (a STACK_OF(X509) *, taken) the content
+ * of CA file <path> and of every verification setting using it, and
+ * rebuilds the contexts of the bind lines concerned, for new handshakes.
+ * Returns the number of slots using it, or -1 with *<err> set (nothing
+ * changed, <certs> freed).
+ */
+int tls_ca_commit(const char *path, void *certs, char **err);

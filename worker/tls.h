@@ -90,11 +90,13 @@ struct tls_cert *tls_cert_parse(const char *path, const char *pem);
 struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err);
 
 /* A new generation of <t> for the current certificates of <cfg>; SSL_CTXs of
- * certificates that did not change are shared with the current generation.
+ * certificates that did not change are shared with the current generation,
+ * unless <fresh> (then every SSL_CTX is new: the CA files changed).
  * NULL with *<err> set when OpenSSL refuses a certificate. Publish it with
  * tls_gen_publish() or free it with tls_gen_free().
  */
-struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, char **err);
+struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
+                              char **err);
 
 /* Swaps <g> in as the generation of <t>; the previous one is freed after an
  * RCU grace period. Only one writer at a time (the store's lock).

@@ -17,6 +17,9 @@ certificates for a.example). Checked:
  - under load (a client doing handshakes and requests without pause on two
    threads) several set/commit cycles make no handshake or request fail;
  - no answer and no log line contains private key material;
+ - CA files ("show/new/set/commit/abort/del ssl ca-file"): answers as
+   HAProxy's; a committed CA file decides which client certificates new
+   handshakes accept on a "verify required" line, abort changes nothing;
  - crt-list lines: listing (HAProxy's answers too), a line added at run
    time serves its names to new handshakes on every bind line using the
    list, a deleted one no longer does, the default certificate cannot be
@@ -32,7 +35,7 @@ import threading
 import time
 
 from halyard_test import check, summary, free_port, wait_for
-from tls_helpers import client_ctx, connect, make_certs, request, sh
+from tls_helpers import client_ctx, connect, make_ca, make_certs, request, sh, sign_client
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = "/usr/sbin/haproxy"
@@ -71,6 +74,24 @@ defaults
 frontend fe
     bind 127.0.0.1:{p1} ssl crt-list {d}/list.txt
     bind 127.0.0.1:{p2} ssl crt {d}/a.pem crt-list {d}/list.txt
+    http-request return status 200 content-type text/plain string ok
+"""
+
+CONFIG_CA = """
+global
+    stats socket {sock} level admin
+    stats socket {usock} level user
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{p1} ssl crt {d}/a.pem crt {d}/w.pem ca-file {d}/cafile.pem verify optional
+    bind 127.0.0.1:{p2} ssl crt {d}/b.pem ca-file {d}/ca.crt verify optional
+    bind 127.0.0.1:{p3} ssl crt {d}/a.pem ca-file {d}/cc1.crt verify required
     http-request return status 200 content-type text/plain string ok
 """
 
@@ -146,11 +167,11 @@ def file_serial(d, crt):
 def start(binary, d, tmp, master=False, conf=CONFIG, cfg=None):
     """Starts <binary> on <conf> with sockets in <tmp> (configuration file
     <cfg>, else in <tmp>); (proc, ports, sockets, output file)."""
-    p1, p2 = free_port(), free_port()
+    p1, p2, p3 = free_port(), free_port(), free_port()
     sock, usock = os.path.join(tmp, "s.sock"), os.path.join(tmp, "u.sock")
     cfg = cfg or os.path.join(tmp, "cfg")
     with open(cfg, "w") as f:
-        f.write(conf.format(d=d, sock=sock, usock=usock, p1=p1, p2=p2))
+        f.write(conf.format(d=d, sock=sock, usock=usock, p1=p1, p2=p2, p3=p3))
     args = [binary, "-f", cfg]
     msock = os.path.join(tmp, "m.sock")
     if master:
@@ -159,7 +180,7 @@ def start(binary, d, tmp, master=False, conf=CONFIG, cfg=None):
     proc = subprocess.Popen(args, stdout=err, stderr=err)
     wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
     wait_for(lambda: port_open(p1) and port_open(p2))
-    return proc, (p1, p2), (sock, usock, msock), err
+    return proc, (p1, p2, p3), (sock, usock, msock), err
 
 
 def port_open(p):
@@ -277,6 +298,59 @@ def list_sequence(d):
     ]
 
 
+def ca_sequence(d):
+    """CA file commands compared with HAProxy."""
+    caf, ca, n = f"{d}/cafile.pem", f"{d}/ca.crt", f"{d}/n.pem"
+    cc1, cc2 = rd(d, "cc1.crt"), rd(d, "cc2.crt")
+    return [
+        ("show ssl ca-file", None),
+        (f"show ssl ca-file {caf}", None),
+        (f"show ssl ca-file {caf}:1", None),
+        (f"show ssl ca-file {caf}:2", None),
+        (f"show ssl ca-file {caf}:0", None),
+        (f"show ssl ca-file {caf}:5", None),
+        (f"show ssl ca-file {caf}:x", None),
+        (f"show ssl ca-file {d}/nope", None),
+        (f"set ssl ca-file {ca}", "garbage\n"),
+        (f"set ssl ca-file {d}/zz.pem", cc2),
+        (f"set ssl ca-file {ca}", None),
+        ("set ssl ca-file", None),
+        (f"set ssl ca-file {ca}", cc2),
+        ("show ssl ca-file", None),
+        (f"show ssl ca-file *{ca}", None),
+        (f"set ssl ca-file {ca}", cc2 + rd(d, "ca.crt")),
+        (f"set ssl ca-file {caf}", cc2),
+        (f"commit ssl ca-file {caf}", None),
+        (f"abort ssl ca-file {caf}", None),
+        (f"del ssl ca-file {ca}", None),
+        (f"commit ssl ca-file {ca}", None),
+        (f"commit ssl ca-file {ca}", None),
+        (f"abort ssl ca-file {ca}", None),
+        (f"show ssl ca-file {ca}", None),
+        (f"set ssl ca-file {caf}", cc1),
+        (f"abort ssl ca-file {caf}", None),
+        (f"set ssl ca-file {caf}", cc1 + cc2),
+        (f"commit ssl ca-file {caf}", None),
+        (f"show ssl ca-file {caf}", None),
+        (f"new ssl ca-file {n}", None),
+        (f"new ssl ca-file {n}", None),
+        ("new ssl ca-file", None),
+        (f"show ssl ca-file {n}", None),
+        ("show ssl ca-file", None),
+        (f"commit ssl ca-file {n}", None),
+        (f"set ssl ca-file {n}", cc2),
+        (f"commit ssl ca-file {n}", None),
+        (f"show ssl ca-file {n}", None),
+        (f"del ssl ca-file {n}", None),
+        (f"del ssl ca-file {ca}", None),
+        (f"del ssl ca-file {d}/zz.pem", None),
+        ("del ssl ca-file", None),
+        ("commit ssl ca-file", None),
+        ("abort ssl ca-file", None),
+        ("show ssl ca-file", None),
+    ]
+
+
 def run_sequence(binary, d, seq, conf=CONFIG):
     """Answers of <binary> to <seq>, configuration file <d>/cfg (its name
     is in some answers)."""
@@ -299,6 +373,8 @@ def compare_with_haproxy(d, seq, conf=CONFIG):
         # HAProxy 2.6 prints a NUL byte after the ALPN list of a crt-list
         # line where a blank is meant; Halyard prints the blank
         t = t.replace("\0", " ")
+        # HAProxy also lists the system CA store it loads for servers
+        t = "".join(ln for ln in t.splitlines(True) if not ln.startswith("@system-ca - "))
         check(f"same answer as HAProxy: {label}", o == t, f"\nours:   {o!r}\ntheirs: {t!r}")
     return ours
 
@@ -357,7 +433,7 @@ def key_line(d):
 
 def test_semantics(d):
     tmp = tempfile.mkdtemp()
-    proc, (p1, p2), (sock, usock, _), err = start(HALYARD, d, tmp)
+    proc, (p1, p2, _), (sock, usock, _), err = start(HALYARD, d, tmp)
     a = f"{d}/a.pem"
     s_a, s_a2, s_a3, s_b = (file_serial(d, x) for x in ("a.crt", "a2.crt", "a3.crt", "b.crt"))
     try:
@@ -414,6 +490,7 @@ def test_semantics(d):
     err.seek(0)
     log = err.read()
     check("no key material in the output", "PRIVATE KEY" not in log and key_line(d) not in log)
+    check("no sanitizer report", "Sanitizer" not in log, log[-2000:])
 
 
 def under_load(d, sock, port, a, s_a2, s_a3):
@@ -468,7 +545,7 @@ def under_load(d, sock, port, a, s_a2, s_a3):
 
 def test_master_cli(d):
     tmp = tempfile.mkdtemp()
-    proc, (p1, _), (sock, _, msock), err = start(HALYARD, d, tmp, master=True)
+    proc, (p1, _, _), (sock, _, msock), err = start(HALYARD, d, tmp, master=True)
     a = f"{d}/a.pem"
     try:
         wait_for(lambda: os.path.exists(msock))
@@ -483,10 +560,70 @@ def test_master_cli(d):
         stop(proc)
 
 
+def check_ca_fixed(d, out):
+    """CA file answers checked against fixed text (HAProxy 2.6's)."""
+    caf, ca = f"{d}/cafile.pem", f"{d}/ca.crt"
+    check("ca-file listing", out[0] == f"# filename\n{ca} - 1 certificate(s)\n{caf} - 2 "
+          f"certificate(s)\n{d}/cc1.crt - 1 certificate(s)\n\n", repr(out[0]))
+    check("ca-file details", out[2].startswith(f"Filename: {caf}\nStatus: Used\n \n"
+          "Certificate #1:\nSerial: ") and "Subject: /CN=Test CA\nIssuer: /CN=Test CA\n\n"
+          in out[2], repr(out[2]))
+    check("ca-file commit on two slots", out[27] == f"Committing {caf}..\nSuccess!\n\n",
+          repr(out[27]))
+    check("ca-file garbage refused", out[8] == f"Invalid payload\nCan't update {ca}!\n\n",
+          repr(out[8]))
+
+
+def verified(d, port, cert):
+    """Whether a request with client certificate <cert> gets its answer."""
+    try:
+        s = connect(port, client_ctx(d, cert=cert))
+        try:
+            st, _, body = request(s)
+        finally:
+            s.close()
+        return st == 200 and body == b"ok"
+    except (ssl.SSLError, OSError):
+        return False
+
+
+def test_cafile(d):
+    """A committed CA file decides which client certificates are accepted."""
+    tmp = tempfile.mkdtemp()
+    proc, (_, _, p3), (sock, usock, _), err = start(HALYARD, d, tmp, conf=CONFIG_CA)
+    cc1 = f"{d}/cc1.crt"
+    try:
+        check("ca-file: user1 (CA 1) accepted", verified(d, p3, "u1"))
+        check("ca-file: user2 (CA 2) refused", not verified(d, p3, "u2"))
+        keep = connect(p3, client_ctx(d, cert="u1"))
+        out = cmd(usock, f"set ssl ca-file {cc1}", rd(d, "cc2.crt"))
+        check("ca-file: user level may not set", out == "Permission denied\n\n", repr(out))
+        cmd(sock, f"set ssl ca-file {cc1}", rd(d, "cc2.crt"))
+        cmd(sock, f"abort ssl ca-file {cc1}")
+        check("ca-file: abort changes nothing",
+              verified(d, p3, "u1") and not verified(d, p3, "u2"))
+        cmd(sock, f"set ssl ca-file {cc1}", rd(d, "cc2.crt"))
+        out = cmd(sock, f"commit ssl ca-file {cc1}")
+        check("ca-file: commit", out == f"Committing {cc1}.\nSuccess!\n\n", repr(out))
+        check("ca-file: user2 accepted after the commit", verified(d, p3, "u2"))
+        check("ca-file: user1 refused after the commit", not verified(d, p3, "u1"))
+        st, _, body = request(keep)
+        check("ca-file: a connection verified before goes on", st == 200 and body == b"ok")
+        keep.close()
+        check("ca-file: the list shows the new content",
+              f"{cc1} - 1 certificate(s)" in cmd(sock, "show ssl ca-file")
+              and "Subject: /CN=Client CA 2" in cmd(sock, f"show ssl ca-file {cc1}"))
+    finally:
+        stop(proc)
+    err.seek(0)
+    log = err.read()
+    check("ca-file: no sanitizer report", "Sanitizer" not in log, log[-2000:])
+
+
 def test_crtlist(d):
     """Lines added and deleted at run time serve new handshakes."""
     tmp = tempfile.mkdtemp()
-    proc, (p1, p2), (sock, usock, _), err = start(HALYARD, d, tmp, conf=CONFIG_LIST)
+    proc, (p1, p2, _), (sock, usock, _), err = start(HALYARD, d, tmp, conf=CONFIG_LIST)
     lst, c = f"{d}/list.txt", f"{d}/c.pem"
     s_a, s_b, s_c = (file_serial(d, x) for x in ("a.crt", "b.crt", "c.crt"))
     try:
@@ -532,6 +669,9 @@ def test_crtlist(d):
               out == f"Certificate '{c}' deleted!\n\n", repr(out))
     finally:
         stop(proc)
+    err.seek(0)
+    log = err.read()
+    check("crt-list: no sanitizer report", "Sanitizer" not in log, log[-2000:])
 
 
 def crtlist_under_load(d, sock, port, lst, c, s_b):
@@ -590,9 +730,18 @@ def main():
     check_fixed(d, out)
     out = compare_with_haproxy(d, list_sequence(d), CONFIG_LIST)
     check_list_fixed(d, out)
+    make_ca(d, "cc1", "/CN=Client CA 1")
+    make_ca(d, "cc2", "/CN=Client CA 2")
+    sign_client(d, "cc1", "u1", "/CN=user1")
+    sign_client(d, "cc2", "u2", "/CN=user2")
+    with open(os.path.join(d, "cafile.pem"), "w") as f:
+        f.write(rd(d, "ca.crt", "cc1.crt"))
+    out = compare_with_haproxy(d, ca_sequence(d), CONFIG_CA)
+    check_ca_fixed(d, out)
     test_semantics(d)
     test_master_cli(d)
     test_crtlist(d)
+    test_cafile(d)
     return summary()
 
 

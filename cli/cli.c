@@ -54,6 +54,7 @@ struct cli_conn {
 	int pend_lines;
 	int pend_too_big;    /* the payload passed CLI_MAX_PAYLOAD: refused */
 	const char *payload; /* while a command runs: its payload or NULL */
+	int no_end;          /* the running command's answer has no empty line after it */
 	/* The line being run: its commands left (cut by next_command()) and
 	 * the payload of its last command. A line is paused while a dump of
 	 * one of its commands is in progress; no other input is read then.
@@ -343,6 +344,11 @@ static int run_command(struct cli_conn *c, char *text)
 	return 0;
 }
 
+void cli_no_end_line(struct cli_conn *c)
+{
+	c->no_end = 1;
+}
+
 const char *cli_payload(const struct cli_conn *c)
 {
 	return c->payload;
@@ -356,10 +362,11 @@ int cli_execute_line(const char *line, int level, int *prompt, char **out)
 	char *rest = copy, *cmd;
 	int quit = 0;
 	while (!quit && (cmd = next_command(&rest))) {
+		c.no_end = 0;
 		quit = run_command(&c, cmd);
 		while (c.step && !dump_step(&c))
 			; /* no session to wait for: the dump runs whole */
-		if (!quit && !c.prompt)
+		if (!quit && !c.prompt && !c.no_end)
 			cli_printf(&c, "\n");
 	}
 	free(copy);
@@ -510,13 +517,14 @@ static void line_run(struct cli_conn *c)
 			return;
 		}
 		c->payload = c->line_rest ? NULL : c->line_payload;
+		c->no_end = 0;
 		c->line_quit = run_command(c, cmd);
 		c->payload = NULL;
 		if (c->step) { /* the first piece of a dump comes right away */
 			stepped = 0;
 			continue;
 		}
-		if (!c->line_quit && !c->prompt)
+		if (!c->line_quit && !c->prompt && !c->no_end)
 			cli_printf(c, "\n");
 	}
 }

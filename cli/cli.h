@@ -78,6 +78,11 @@ typedef int (*cli_wait_fn)(struct cli_conn *c, void *arg, int expired);
  */
 void cli_wait(struct cli_conn *c, uint32_t delay_ms, cli_wait_fn fn, void *arg);
 
+/* The answer of the running command ends without the empty line that
+ * ends answers outside prompt mode (HAProxy omits it after a few errors).
+ */
+void cli_no_end_line(struct cli_conn *c);
+
 /* The payload of the running command (the lines after a command ending
  * with "<<", up to an empty line, joined with line feeds), or NULL.
  */

@@ -16,6 +16,7 @@
 #include "conf/opts.h"
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
+#include "worker/tls-store.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
@@ -376,6 +377,10 @@ static int check_bind(struct proxy *px, struct bind_conf *b)
 		free(err);
 		return 1;
 	}
+	t->file = b->file;
+	t->line = b->line;
+	t->http = px->mode == PX_MODE_HTTP;
+	tls_store_add_bind(t);
 	return 0;
 }
 

@@ -29,7 +29,12 @@ struct tls_bind_cfg {
 	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;
-	struct tls_ctx *ctx; /* built by the checker */
+	struct tls_ctx *ctx;       /* built by the checker */
+	struct tls_slot_tag *tags; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
+	int ntags;
+	const char *file; /* where the bind line is, for messages */
+	int line;
+	int http; /* on an HTTP frontend (ALPN beyond HTTP/1.x refused) */
 };
 
 /* The global TLS settings. */

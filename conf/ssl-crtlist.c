@@ -26,6 +26,97 @@
 
 #define MAX_WORDS 64
 
+static struct tls_crtlist **lists;
+static int nlists;
+
+int tls_crtlist_count(void)
+{
+	return nlists;
+}
+
+struct tls_crtlist *tls_crtlist_at(int i)
+{
+	return i >= 0 && i < nlists ? lists[i] : NULL;
+}
+
+struct tls_crtlist *tls_crtlist_find(const char *path)
+{
+	for (int i = 0; i < nlists; i++)
+		if (!strcmp(lists[i]->path, path))
+			return lists[i];
+	return NULL;
+}
+
+/* The crt-list <path>, created on first use; *<created> tells. */
+static struct tls_crtlist *list_of(const char *path, int *created)
+{
+	struct tls_crtlist *l = tls_crtlist_find(path);
+	*created = !l;
+	if (l)
+		return l;
+	l = xcalloc(1, sizeof(*l));
+	l->path = xstrdup(path);
+	lists = xrealloc(lists, (size_t)(nlists + 1) * sizeof(*lists));
+	lists[nlists++] = l;
+	return l;
+}
+
+static void list_add_bind(struct tls_crtlist *l, struct tls_bind_cfg *t)
+{
+	for (int i = 0; i < l->nbinds; i++)
+		if (l->binds[i] == t)
+			return;
+	l->binds = xrealloc(l->binds, (size_t)(l->nbinds + 1) * sizeof(*l->binds));
+	l->binds[l->nbinds++] = t;
+}
+
+/* The options and filters of <o> as HAProxy 2.6 prints them after the
+ * certificate: " [alpn <list> ", then " verify <mode>", " ca-file <f>",
+ * " crl-file <f>" (the first one without its leading blank), "]", then
+ * " <filter>" each. Allocated, "" when <o> is NULL.
+ */
+static char *dump_opts(const struct tls_crt_opts *o)
+{
+	static const char *const modes[] = {"none", "optional", "required"};
+	char *d = xstrdup("");
+	if (!o)
+		return d;
+	const struct tls_verify_cfg *v = o->verify;
+	int opts = o->alpn || (v && (v->mode_set || v->ca_file || v->crl_file)), sp = 0;
+	if (opts)
+		memprintf(&d, "%s [", d);
+	if (o->alpn) {
+		memprintf(&d, "%salpn %s ", d, o->alpn_text);
+		sp = 1;
+	}
+	if (v && v->mode_set) {
+		memprintf(&d, "%s%sverify %s", d, sp ? " " : "", modes[v->mode]);
+		sp = 1;
+	}
+	if (v && v->ca_file) {
+		memprintf(&d, "%s%sca-file %s", d, sp ? " " : "", v->ca_file);
+		sp = 1;
+	}
+	if (v && v->crl_file)
+		memprintf(&d, "%s%scrl-file %s", d, sp ? " " : "", v->crl_file);
+	if (opts)
+		memprintf(&d, "%s]", d);
+	for (int i = 0; i < o->nfilters; i++)
+		memprintf(&d, "%s %s", d, o->filters[i]);
+	return d;
+}
+
+/* Tags the certificate slots <first>..t->ncerts-1 of <t> with crt-list
+ * <l> line <lineno>.
+ */
+static void tag_slots(struct tls_bind_cfg *t, int first, struct tls_crtlist *l, int lineno)
+{
+	t->tags = xrealloc(t->tags, (size_t)t->ncerts * sizeof(*t->tags));
+	for (int i = t->ntags; i < t->ncerts; i++)
+		t->tags[i] = (struct tls_slot_tag){i >= first ? l : NULL, i >= first ? lineno : 0};
+	t->ntags = t->ncerts;
+}
+
 const struct tls_crt_opts *tls_crt_opts_of(const struct tls_bind_cfg *t, int i)
 {
 	return i < t->ncrt_opts ? t->crt_opts[i] : NULL;
@@ -53,6 +144,9 @@ void tls_crtlist_free(struct tls_bind_cfg *t)
 	free(t->crt_opts);
 	t->crt_opts = NULL;
 	t->ncrt_opts = 0;
+	free(t->tags);
+	t->tags = NULL;
+	t->ntags = 0;
 }
 
 /* Splits <p> into at most MAX_WORDS blank-separated words (in place). */
@@ -138,9 +232,11 @@ static void attach_opts(struct tls_bind_cfg *t, int first, struct tls_crt_opts *
 		t->crt_opts[i] = o ? t->crt_opts[first] : NULL;
 }
 
-/* One line of a crt-list (<ln>, modified). Returns 0, or -1 with *err. */
+/* One line of a crt-list (<ln>, modified), line <lineno> of <l>, which
+ * records it when <record>. Returns 0, or -1 with *err.
+ */
 static int parse_line(struct cfg_ctx *ctx, struct tls_bind_cfg *t, char *ln, const char *where,
-                      char **err)
+                      struct tls_crtlist *l, int lineno, int record, char **err)
 {
 	char *w[MAX_WORDS], *opt_w[MAX_WORDS];
 	int nopt = 0;
@@ -179,8 +275,8 @@ static int parse_line(struct cfg_ctx *ctx, struct tls_bind_cfg *t, char *ln, con
 	                                                : xstrdup(v);
 	int first = t->ncerts;
 	int r = tls_cert_load(path, &t->certs, &t->ncerts, err);
-	free(path);
 	if (r < 0) {
+		free(path);
 		opts_free(o);
 		return -1;
 	}
@@ -188,7 +284,15 @@ static int parse_line(struct cfg_ctx *ctx, struct tls_bind_cfg *t, char *ln, con
 		opts_free(o);
 		o = NULL;
 	}
+	if (record) {
+		l->lines = xrealloc(l->lines, (size_t)(l->nlines + 1) * sizeof(*l->lines));
+		l->lines[l->nlines++] =
+		    (struct tls_crtlist_line){xstrdup(path), dump_opts(o), lineno};
+		l->last_lineno = lineno;
+	}
+	free(path);
 	attach_opts(t, first, o);
+	tag_slots(t, first, l, lineno);
 	return 0;
 }
 
@@ -205,6 +309,9 @@ static int bopt_crtlist(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		free(path);
 		return CFG_ALERT;
 	}
+	int record;
+	struct tls_crtlist *l = list_of(path, &record);
+	list_add_bind(l, t);
 	char ln[4096];
 	int lineno = 0, ret = CFG_OK;
 	while (fgets(ln, sizeof(ln), f)) {
@@ -221,7 +328,7 @@ static int bopt_crtlist(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 			p++;
 		if (*p == '#' || !*p)
 			continue;
-		if (parse_line(ctx, t, p, where, err) < 0) {
+		if (parse_line(ctx, t, p, where, l, lineno, record, err) < 0) {
 			ret = CFG_ALERT;
 			break;
 		}
@@ -285,4 +392,58 @@ int tls_crtlist_check(struct tls_bind_cfg *t, int http, char **err)
 		}
 	}
 	return 0;
+}
+
+int tls_crtlist_rt_opts(const struct tls_bind_cfg *t, char **ow, int no, char **fw, int nf,
+                        struct tls_crt_opts **out, char **dump, char **err)
+{
+	static const char *const modes[] = {"none", "optional", "required"};
+	struct tls_crt_opts *o = xcalloc(1, sizeof(*o));
+	for (int i = 0; i < no; i++) {
+		int mode = -1;
+		if (!strcmp(ow[i], "alpn") && i + 1 < no && !o->alpn) {
+			if (alpn_wire(ow[++i], &o->alpn, &o->alpn_len, err) < 0)
+				goto fail;
+			o->alpn_text = xstrdup(ow[i]);
+			if (t->http && beyond_h1(o->alpn, o->alpn_len)) {
+				memprintf(
+				    err,
+				    "'alpn %s': only http/1.1 and http/1.0 are supported on an "
+				    "HTTP frontend",
+				    ow[i]);
+				goto fail;
+			}
+			continue;
+		}
+		for (int m = 0; !strcmp(ow[i], "verify") && i + 1 < no && m < 3; m++)
+			if (!strcmp(ow[i + 1], modes[m]))
+				mode = m;
+		if (mode < 0 || o->verify) {
+			memprintf(err,
+			          "option '%s' is not supported in a line added at run time (only "
+			          "'alpn <list>' and 'verify none|optional|required')",
+			          ow[i]);
+			goto fail;
+		}
+		o->verify = xcalloc(1, sizeof(*o->verify));
+		o->verify->mode = mode;
+		o->verify->mode_set = 1;
+		i++;
+	}
+	add_filters(fw, nf, o);
+	if (o->verify) {
+		o->merged = merge(o->verify, t->verify);
+		if (tls_verify_check(o->merged, err) < 0)
+			goto fail;
+	}
+	*dump = dump_opts(o);
+	if (!o->nfilters && !o->alpn && !o->verify) {
+		opts_free(o);
+		o = NULL;
+	}
+	*out = o;
+	return 0;
+fail:
+	opts_free(o);
+	return -1;
 }

@@ -531,7 +531,34 @@ static void run_queue(struct mconn *c)
 		c->closing = 1;
 }
 
-/* Splits complete input lines into queued commands. */
+/* Whether command line <line> ends with the word "<<": its payload, the
+ * lines up to an empty one, follows and goes to the worker with it.
+ */
+static int has_payload_mark(const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+		n--;
+	return n >= 2 && !strncmp(line + n - 2, "<<", 2) &&
+	       (n == 2 || line[n - 3] == ' ' || line[n - 3] == '\t');
+}
+
+/* Appends to queued command *<cmd> a line feed and the payload lines from
+ * <p> to <end> (each ended by its line feed): forward_start() then adds
+ * the empty line that ends the payload.
+ */
+static void attach_payload(char **cmd, const char *p, const char *end)
+{
+	size_t cl = strlen(*cmd), pl = end >= p ? (size_t)(end - p) + 1 : 0;
+	*cmd = xrealloc(*cmd, cl + 1 + pl + 1);
+	(*cmd)[cl] = '\n';
+	memcpy(*cmd + cl + 1, p, pl);
+	(*cmd)[cl + 1 + pl] = 0;
+}
+
+/* Splits complete input lines into queued commands (a command line with a
+ * payload waits for the whole payload).
+ */
 static void parse_input(struct mconn *c)
 {
 	char *nl;
@@ -548,11 +575,22 @@ static void parse_input(struct mconn *c)
 			c->hold = 1; /* what follows belongs to the worker session */
 			break;
 		}
+		char *pl_end = NULL;
+		if (has_payload_mark(c->in)) {
+			*nl = '\n';
+			pl_end = memmem(nl, c->in_len - (size_t)(nl - c->in), "\n\n", 2);
+			if (!pl_end)
+				break; /* the payload is not complete yet */
+			*nl = 0;
+		}
+		int first = c->qlen;
 		for (char *t = strtok_r(c->in, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
 			c->queue = xrealloc(c->queue, sizeof(char *) * (size_t)(c->qlen + 1));
 			c->queue[c->qlen++] = xstrdup(t);
 		}
-		size_t used = (size_t)(nl - c->in) + 1;
+		if (pl_end && c->qlen > first) /* the payload goes with the last command */
+			attach_payload(&c->queue[c->qlen - 1], nl + 1, pl_end);
+		size_t used = (size_t)((pl_end ? pl_end + 1 : nl) - c->in) + 1;
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
 	}

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,8 +85,16 @@ static void collect_names(struct tls_cert *c)
 	}
 }
 
+struct tls_cert *tls_cert_ref(struct tls_cert *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
 void tls_cert_free(struct tls_cert *c)
 {
+	if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
+		return;
 	X509_free(c->x509);
 	sk_X509_pop_free(c->chain, X509_free);
 	EVP_PKEY_free(c->pkey);
@@ -96,12 +105,11 @@ void tls_cert_free(struct tls_cert *c)
 	free(c);
 }
 
-/* Reads the leaf and chain certificates of <path> into <c>. */
-static int read_certs(struct tls_cert *c, const char *path, char **err)
+/* Reads the leaf and chain certificates from <b> into <c>; frees <b>. */
+static void read_certs_bio(struct tls_cert *c, BIO *b)
 {
-	BIO *b = open_pem(path, err);
 	if (!b)
-		return -1;
+		return;
 	c->x509 = PEM_read_bio_X509_AUX(b, NULL, no_passphrase, NULL);
 	c->chain = sk_X509_new_null();
 	X509 *ca;
@@ -109,6 +117,15 @@ static int read_certs(struct tls_cert *c, const char *path, char **err)
 		sk_X509_push(c->chain, ca);
 	BIO_free(b);
 	ERR_clear_error();
+}
+
+/* Reads the leaf and chain certificates of <path> into <c>. */
+static int read_certs(struct tls_cert *c, const char *path, char **err)
+{
+	BIO *b = open_pem(path, err);
+	if (!b)
+		return -1;
+	read_certs_bio(c, b);
 	if (!c->x509) {
 		memprintf(err, "unable to load SSL certificate from PEM file '%s'.", path);
 		return -1;
@@ -116,10 +133,29 @@ static int read_certs(struct tls_cert *c, const char *path, char **err)
 	return 0;
 }
 
+struct tls_cert *tls_cert_parse(const char *path, const char *pem)
+{
+	struct tls_cert *c = xcalloc(1, sizeof(*c));
+	atomic_init(&c->refs, 1);
+	c->path = xstrdup(path);
+	read_certs_bio(c, BIO_new_mem_buf(pem, -1));
+	if (!c->x509) {
+		tls_cert_free(c);
+		return NULL;
+	}
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	c->pkey = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	collect_names(c);
+	return c;
+}
+
 /* Loads the single PEM file <path>. */
 static struct tls_cert *load_file(const char *path, char **err)
 {
 	struct tls_cert *c = xcalloc(1, sizeof(*c));
+	atomic_init(&c->refs, 1);
 	c->path = xstrdup(path);
 	if (read_certs(c, path, err) < 0)
 		goto fail;

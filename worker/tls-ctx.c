@@ -6,12 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <urcu-qsbr.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
+
+/* A generation waiting for its grace period. */
+struct tls_gen_rcu {
+	struct rcu_head head;
+	struct tls_gen *g;
+};
 
 /* tls_name.wildcard of a name that a crt-list line excludes ("!name"). */
 #define NAME_EXCLUDED 2
@@ -37,7 +45,7 @@ int tls_version_parse(const char *name)
  * excludes <host> with "!<host>" (entries with wildcard == NAME_EXCLUDED).
  * -1 when no certificate matches.
  */
-static int find_name(const struct tls_ctx *t, const char *host)
+static int find_name(const struct tls_gen *t, const char *host)
 {
 	const char *dot = strchr(host, '.');
 	int excl[8], nexcl = 0;
@@ -61,21 +69,23 @@ static int find_name(const struct tls_ctx *t, const char *host)
 }
 
 /* SNI: switches <ssl> to the context of the certificate matching the name
- * the client asked for; keeps the default one otherwise, unless strict-sni.
+ * the client asked for, else to the default one unless strict-sni, both
+ * from the current generation (the connection was made from the default
+ * context of the generation current at accept time, maybe replaced since).
+ * Runs within an event callback of a worker thread: an RCU read side.
  */
 static int servername_cb(SSL *ssl, int *alert, void *arg)
 {
 	const struct tls_ctx *t = arg;
+	const struct tls_gen *g = hl_rcu_deref(((struct tls_ctx *)t)->gen);
 	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	int idx = host ? find_name(t, host) : -1;
-	if (idx < 0) {
-		if (!t->strict_sni)
-			return SSL_TLSEXT_ERR_OK;
+	int idx = host ? find_name(g, host) : -1;
+	if (idx < 0 && t->strict_sni) {
 		*alert = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
-	if (idx > 0) {
-		SSL_CTX *c = t->ctxs[idx];
+	SSL_CTX *c = g->ctxs[idx < 0 ? 0 : idx];
+	if (SSL_get_SSL_CTX(ssl) != c) {
 		SSL_set_SSL_CTX(ssl, c);
 		/* the verify mode is copied at SSL_new(): a crt-list line may differ */
 		SSL_set_verify(ssl, SSL_CTX_get_verify_mode(c), SSL_CTX_get_verify_callback(c));
@@ -196,7 +206,7 @@ fail:
 	return NULL;
 }
 
-static void push_name(struct tls_ctx *t, struct tls_name n)
+static void push_name(struct tls_gen *t, struct tls_name n)
 {
 	t->names = xrealloc(t->names, (size_t)(t->nnames + 1) * sizeof(*t->names));
 	t->names[t->nnames++] = n;
@@ -226,7 +236,7 @@ static int has_positive(const struct tls_crt_opts *o)
  * its crt-list filters when it has positive ones, else its own names but
  * those excluded with "!name".
  */
-static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struct tls_crt_opts *o,
+static void add_names(struct tls_gen *t, const struct tls_cert *crt, const struct tls_crt_opts *o,
                       int idx, int wild)
 {
 	int pos = has_positive(o);
@@ -247,28 +257,89 @@ static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struc
 	}
 }
 
+void tls_gen_free(struct tls_gen *g)
+{
+	if (!g)
+		return;
+	for (int i = 0; i < g->nctx; i++)
+		SSL_CTX_free(g->ctxs[i]);
+	for (int i = 0; i < g->ncerts; i++)
+		tls_cert_free(g->certs[i]);
+	free(g->ctxs);
+	free(g->certs);
+	free(g->opts);
+	free(g->names);
+	free(g);
+}
+
+/* The SSL_CTX of <old> that served certificate <crt> with crt-list settings
+ * <o>, with a new reference; NULL if none.
+ */
+static SSL_CTX *reuse_ctx(const struct tls_gen *old, const struct tls_cert *crt,
+                          const struct tls_crt_opts *o)
+{
+	for (int i = 0; old && i < old->ncerts; i++)
+		if (old->certs[i] == crt && old->opts[i] == o) {
+			SSL_CTX_up_ref(old->ctxs[i]);
+			return old->ctxs[i];
+		}
+	return NULL;
+}
+
+struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
+                              char **err)
+{
+	const struct tls_gen *old = fresh ? NULL : t->gen; /* writers are serialised */
+	struct tls_gen *g = xcalloc(1, sizeof(*g));
+	g->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*g->ctxs));
+	g->certs = xcalloc((size_t)cfg->ncerts, sizeof(*g->certs));
+	g->opts = xcalloc((size_t)cfg->ncerts, sizeof(*g->opts));
+	for (int i = 0; i < cfg->ncerts; i++) {
+		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
+		g->ctxs[i] = reuse_ctx(old, cfg->certs[i], o);
+		if (!g->ctxs[i])
+			g->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], o, t, err);
+		if (!g->ctxs[i]) {
+			tls_gen_free(g);
+			return NULL;
+		}
+		g->nctx++;
+		g->opts[g->ncerts] = o;
+		g->certs[g->ncerts++] = tls_cert_ref(cfg->certs[i]);
+	}
+	for (int wild = 0; wild < 2; wild++)
+		for (int i = 0; i < cfg->ncerts; i++)
+			add_names(g, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
+	return g;
+}
+
+static void gen_free_cb(struct rcu_head *h)
+{
+	struct tls_gen_rcu *r = caa_container_of(h, struct tls_gen_rcu, head);
+	tls_gen_free(r->g);
+	free(r);
+}
+
+void tls_gen_publish(struct tls_ctx *t, struct tls_gen *g)
+{
+	struct tls_gen *old = hl_rcu_xchg(t->gen, g);
+	if (!old)
+		return;
+	struct tls_gen_rcu *r = xcalloc(1, sizeof(*r));
+	r->g = old;
+	call_rcu(&r->head, gen_free_cb);
+}
+
 struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
 	t->strict_sni = cfg->strict_sni;
 	t->alpn = cfg->alpn;
 	t->alpn_len = cfg->alpn_len;
-	t->ctxs = xcalloc((size_t)cfg->ncerts, sizeof(*t->ctxs));
-	for (int i = 0; i < cfg->ncerts; i++) {
-		t->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], tls_crt_opts_of(cfg, i), t, err);
-		if (!t->ctxs[i])
-			goto fail;
-		t->nctx++;
+	t->gen = tls_gen_build(t, cfg, 1, err);
+	if (!t->gen) {
+		free(t);
+		return NULL;
 	}
-	for (int wild = 0; wild < 2; wild++)
-		for (int i = 0; i < cfg->ncerts; i++)
-			add_names(t, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
 	return t;
-fail:
-	for (int i = 0; i < t->nctx; i++)
-		SSL_CTX_free(t->ctxs[i]);
-	free(t->ctxs);
-	free(t->names);
-	free(t);
-	return NULL;
 }

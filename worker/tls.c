@@ -5,12 +5,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "common/rcu.h"
 #include "worker/stream.h"
 #include "worker/tls.h"
 
 int tls_side_start(struct side *sd, const struct tls_ctx *ctx)
 {
-	SSL *ssl = SSL_new(ctx->ctxs[0]);
+	/* an event callback of a worker thread: an RCU read side */
+	const struct tls_gen *g = hl_rcu_deref(((struct tls_ctx *)ctx)->gen);
+	SSL *ssl = SSL_new(g->ctxs[0]); /* SSL_new() takes a reference on it */
 	if (!ssl)
 		return -1;
 	if (!SSL_set_fd(ssl, sd->fd)) {

@@ -8,10 +8,13 @@
  * registration (always EPOLLIN | EPOLLOUT) drives the retries.
  *
  * Contexts (struct tls_ctx, one per bind line) are built at configuration
- * time and only read afterwards: the worker threads share them without
- * locks. One SSL_CTX is made per certificate, the first being the default;
+ * time. One SSL_CTX is made per certificate, the first being the default;
  * SNI switches the connection to the context of the certificate whose names
- * match.
+ * match. The SSL_CTXs and the SNI names live in a generation (struct
+ * tls_gen) published through RCU: a certificate committed from the CLI
+ * (worker/tls-store.h) builds a new generation and swaps it in; handshakes
+ * that start afterwards use it, the old one is freed after a grace period
+ * (OpenSSL counts the references its connections hold on each SSL_CTX).
  */
 #pragma once
 #include <stddef.h>
@@ -20,11 +23,13 @@
 struct side;
 struct tls_bind_cfg;
 struct ssl_ctx_st;
+struct tls_crt_opts;
 
 /* A certificate loaded from a PEM file: leaf, chain, key and the names it
  * serves (CN and DNS subject alternative names, lower case).
  */
 struct tls_cert {
+	_Atomic int refs; /* tls_cert_load() gives one, tls_cert_free() drops one */
 	char *path;
 	void *x509;  /* X509 * */
 	void *chain; /* STACK_OF(X509) *, may be empty */
@@ -39,11 +44,20 @@ struct tls_name {
 	int idx; /* into tls_ctx.ctxs */
 };
 
-struct tls_ctx {
+/* What a handshake reads under RCU: replaced as a whole, never changed. */
+struct tls_gen {
 	struct ssl_ctx_st **ctxs; /* one per certificate, [0] is the default */
 	int nctx;
 	struct tls_name *names; /* exact names first, then wildcards */
 	int nnames;
+	struct tls_cert **certs;          /* a reference on each certificate served */
+	const struct tls_crt_opts **opts; /* the crt-list settings each SSL_CTX was made with */
+	int ncerts;
+};
+
+/* One per bind line, lives as long as the process. */
+struct tls_ctx {
+	struct tls_gen *gen; /* hl_rcu_deref() it */
 	int strict_sni;
 	const unsigned char *alpn; /* wire format, NULL: no ALPN */
 	unsigned alpn_len;
@@ -57,14 +71,40 @@ struct tls_ctx {
  */
 int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err);
 
-/* Frees a certificate loaded by tls_cert_load(). */
+/* Drops a reference on a certificate; frees it with the last one. */
 void tls_cert_free(struct tls_cert *c);
+
+/* Takes one more reference on <c>; returns <c>. */
+struct tls_cert *tls_cert_ref(struct tls_cert *c);
+
+/* Parses a certificate given as PEM text <pem> (leaf, chain, key in any
+ * order; the key may be missing, then ->pkey is NULL) for file name
+ * <path>. Returns NULL when it has no certificate.
+ */
+struct tls_cert *tls_cert_parse(const char *path, const char *pem);
 
 /* Builds the contexts of a bind line from <cfg> (global defaults already
  * applied). Returns NULL with *<err> set when a setting is refused by
  * OpenSSL (cipher list, curves...).
  */
 struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err);
+
+/* A new generation of <t> for the current certificates of <cfg>; SSL_CTXs of
+ * certificates that did not change are shared with the current generation,
+ * unless <fresh> (then every SSL_CTX is new: the CA files changed).
+ * NULL with *<err> set when OpenSSL refuses a certificate. Publish it with
+ * tls_gen_publish() or free it with tls_gen_free().
+ */
+struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
+                              char **err);
+
+/* Swaps <g> in as the generation of <t>; the previous one is freed after an
+ * RCU grace period. Only one writer at a time (the store's lock).
+ */
+void tls_gen_publish(struct tls_ctx *t, struct tls_gen *g);
+
+/* Frees a generation that was never published or is no longer read. */
+void tls_gen_free(struct tls_gen *g);
 
 /* Version number (TLS1_x_VERSION) of "TLSv1.x"/"SSLv3", or 0 if unknown. */
 int tls_version_parse(const char *name);

@@ -115,7 +115,7 @@ EXPECTED = {  # haproxy 2.6's answers, also checked when it is not installed
     "b_refused": ["DOWN", "L4CON", "", "Connection refused", "Layer4 connection problem"],
 }
 for _k, _v in EXPECTED.items():  # chkfail (b_refused: one check), rise, fall, health
-    _v += ["1" if _k == "b_refused" else "", "2", "3", "4" if _v[0] == "UP" else "0"]
+    _v += ["", "2", "3", "4" if _v[0] == "UP" else "0"]
 
 
 def make_certs(d):
@@ -190,10 +190,18 @@ def rows(sock, binary=None):
             if v[1].startswith("* "):
                 MARKED.add((binary, f[0]))
                 v[1] = v[1][2:]
+                v[2] = v[3] = "?"  # haproxy clears these during a check
             if f[0] != "b_refused":
                 v[5] = ""
             out[f[0]] = v
     return out
+
+
+def settled(sock, binary, last):
+    """Updates <last> with the rows of servers with no check under way."""
+    for k, v in rows(sock, binary).items():
+        if v[2] != "?":
+            last[k] = v[:5] + [""] + v[6:]  # chkfail depends on timing
 
 
 def run(binary, fields):
@@ -206,10 +214,13 @@ def run(binary, fields):
         wait_for(lambda: rows(sock, binary).get("b_refused", [""])[0] == "DOWN", 4)
         first = rows(sock, binary).get("b_refused")
         first_t = time.time() - t0
+        got = {}
         while time.time() - t0 < 4:  # every other check ran 4+ times
-            rows(sock, binary)
             time.sleep(0.05)
-        got = rows(sock, binary)
+        end = time.time() + 2  # the last sample of each without a check under way
+        while time.time() < end:
+            settled(sock, binary, got)
+            time.sleep(0.02)
         downs = log.downs()
         alive = proc.poll() is None
     finally:

@@ -19,7 +19,8 @@
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
-struct tls_global_cfg tls_global = {.cachesize = 20000, .lifetime = 300};
+struct tls_global_cfg tls_global = {
+    .cachesize = 20000, .lifetime = 300, .extra_files = TLS_EXTRA_ALL, .default_dh = 2048};
 
 /* The TLS settings of the bind line being parsed, created on first use. */
 static struct tls_bind_cfg *bind_tls(struct cfg_ctx *ctx)

@@ -32,6 +32,16 @@ struct tls_bind_cfg {
 	struct tls_ctx *ctx; /* built by the checker */
 };
 
+/* ssl-load-extra-files bits: which companion files of a certificate are
+ * looked for.
+ */
+#define TLS_EXTRA_BUNDLE 0x01
+#define TLS_EXTRA_SCTL 0x02
+#define TLS_EXTRA_OCSP 0x04
+#define TLS_EXTRA_ISSUER 0x08
+#define TLS_EXTRA_KEY 0x10
+#define TLS_EXTRA_ALL 0x1f
+
 /* The global TLS settings. */
 struct tls_global_cfg {
 	char *crt_base, *ca_base;
@@ -39,8 +49,11 @@ struct tls_global_cfg {
 	int min_ver, max_ver;                  /* from ssl-default-bind-options */
 	unsigned no_vers;
 	int no_tickets;
-	int cachesize;     /* tune.ssl.cachesize, sessions per bind line */
-	unsigned lifetime; /* tune.ssl.lifetime, seconds */
+	int cachesize;        /* tune.ssl.cachesize, sessions per bind line */
+	unsigned lifetime;    /* tune.ssl.lifetime, seconds */
+	unsigned extra_files; /* ssl-load-extra-files, TLS_EXTRA_* */
+	char *dh_file;        /* ssl-dh-param-file, NULL: none */
+	int default_dh;       /* tune.ssl.default-dh-param, bits */
 };
 
 extern struct tls_global_cfg tls_global;

@@ -10,6 +10,7 @@
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
+#include "worker/tls-ocsp.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
@@ -161,6 +162,8 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 		memprintf(err, "unable to use the certificate of '%s'", crt->path);
 		goto fail;
 	}
+	if (tls_ocsp_setup(c, crt, err) < 0)
+		goto fail;
 	static const unsigned char sid[] = "halyard";
 	SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);

@@ -31,6 +31,9 @@ struct tls_cert {
 	void *pkey;  /* EVP_PKEY * (never printed) */
 	char **names;
 	int nnames;
+	void *ocsp_issuer;   /* X509 *: issuer of the leaf, when there is an OCSP response */
+	unsigned char *ocsp; /* DER of "<path>.ocsp", NULL: none */
+	size_t ocsp_len;
 };
 
 struct tls_name {
@@ -51,9 +54,12 @@ struct tls_ctx {
 
 /* Loads <path>: a PEM file, or a directory whose regular files are each a
  * PEM file (sorted by name; *.key, *.ocsp, *.issuer, *.sctl and dot files
- * are skipped). Appends the certificates to *<certs> / *<n>. A PEM file
- * without a key takes it from "<path>.key". Returns 0, or -1 with *<err>
- * naming the file (never the key material).
+ * are skipped). Appends the certificates to *<certs> / *<n>. What else is
+ * read follows ssl-load-extra-files: a PEM file without a key takes it
+ * from "<path>.key", "<path>.ocsp" is an OCSP response to staple (its
+ * issuer from the chain or "<path>.issuer"), and a missing <path> may be a
+ * bundle "<path>.rsa/.ecdsa/.dsa". Returns 0, or -1 with *<err> naming the
+ * file (never the key material).
  */
 int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err);
 

@@ -12,6 +12,7 @@ struct tls_cert;
 struct tls_ctx;
 struct tls_verify_cfg;
 struct tls_crt_opts;
+struct tls_keys_ref;
 struct cfg_ctx;
 
 struct tls_bind_cfg {
@@ -26,6 +27,7 @@ struct tls_bind_cfg {
 	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
 	int strict_sni;
 	int no_tickets;
+	struct tls_keys_ref *keys;      /* tls-ticket-keys (worker/tls-tickets.c), NULL: none */
 	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;

@@ -11,6 +11,7 @@
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
 #include "worker/tls-ocsp.h"
+#include "worker/tls-tickets.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
@@ -164,7 +165,14 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 	}
 	if (tls_ocsp_setup(c, crt, err) < 0)
 		goto fail;
-	static const unsigned char sid[] = "halyard";
+	if (tls_tickets_setup(c, cfg->keys) < 0) {
+		memprintf(err, "unable to set the TLS ticket keys");
+		goto fail;
+	}
+	/* HAProxy's session ID context: sessions and tickets made by one are
+	 * accepted by the other when they share ticket keys (migrations)
+	 */
+	static const unsigned char sid[] = "haproxy";
 	SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(c, tls_global.cachesize);

@@ -304,13 +304,13 @@ static int load_dir(const char *path, struct tls_cert ***certs, int *n, char **e
 	return ret;
 }
 
-/* A bundle: "<path>.rsa", "<path>.ecdsa", "<path>.dsa" loaded as separate
- * certificates when <path> itself does not exist. Returns 0 when there is
+/* A bundle: "<path>.dsa", "<path>.ecdsa", "<path>.rsa" loaded in this order
+ * (HAProxy's) as separate certificates when <path> itself does not exist. Returns 0 when there is
  * none of them, 1 when some were loaded, -1 with *<err> set on failure.
  */
 static int load_bundle(const char *path, struct tls_cert ***certs, int *n, char **err)
 {
-	static const char *const ext[] = {"rsa", "ecdsa", "dsa"};
+	static const char *const ext[] = {"dsa", "ecdsa", "rsa"};
 	int found = 0;
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
 		char *fp = xasprintf("%s.%s", path, ext[i]);

@@ -11,6 +11,7 @@
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
 #include "worker/tls-ocsp.h"
+#include "worker/tls-select.h"
 #include "worker/tls-tickets.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
@@ -34,47 +35,72 @@ int tls_version_parse(const char *name)
 	return 0;
 }
 
-/* Index of the context serving <host>: exact names, then wildcards that
- * stand for its first label, except for a certificate whose crt-list line
- * excludes <host> with "!<host>" (entries with wildcard == NAME_EXCLUDED).
- * -1 when no certificate matches.
+/* Index of the context serving <host>. The candidates are the certificates
+ * with that exact name, then those with a wildcard that stands for its
+ * first label (but those whose crt-list line excludes <host> with
+ * "!<host>", entries with wildcard == NAME_EXCLUDED): the first of each key
+ * type, exact names first; then the type the client prefers decides
+ * (tls_pick_type()), as in HAProxy 2.6, so that an ECDSA wildcard may win
+ * over an exact RSA name. -1 when no certificate matches.
  */
-static int find_name(const struct tls_ctx *t, const char *host)
+static int find_name(SSL *ssl, const struct tls_ctx *t, const char *host)
 {
 	const char *dot = strchr(host, '.');
 	int excl[8], nexcl = 0;
-	for (int i = 0; i < t->nnames; i++) {
-		const struct tls_name *n = &t->names[i];
-		if (n->wildcard == NAME_EXCLUDED) {
-			if (nexcl < 8 && !strcasecmp(n->name, host))
-				excl[nexcl++] = n->idx;
-			continue;
-		}
-		if (!n->wildcard ? !strcasecmp(n->name, host)
-		                 : dot && dot != host && !strcasecmp(n->name, dot + 1)) {
+	int cand[TLS_KT_N] = {-1, -1, -1}, found = 0;
+	for (int wild = 0; wild < 2; wild++) {
+		for (int i = 0; i < t->nnames; i++) {
+			const struct tls_name *n = &t->names[i];
+			if (n->wildcard == NAME_EXCLUDED) {
+				if (!wild && nexcl < 8 && !strcasecmp(n->name, host))
+					excl[nexcl++] = n->idx;
+				continue;
+			}
+			if (n->wildcard != wild ||
+			    (!wild ? strcasecmp(n->name, host)
+			           : !dot || dot == host || strcasecmp(n->name, dot + 1)))
+				continue;
 			int skip = 0;
-			for (int j = 0; n->wildcard && j < nexcl; j++)
+			for (int j = 0; wild && j < nexcl; j++)
 				skip |= excl[j] == n->idx;
-			if (!skip)
-				return n->idx;
+			if (skip)
+				continue;
+			if (cand[t->ktype[n->idx]] < 0)
+				cand[t->ktype[n->idx]] = n->idx;
+			found = 1;
 		}
 	}
-	return -1;
+	return found ? tls_pick_type(ssl, cand) : -1;
+}
+
+/* The default certificate: the first one, unless the client cannot use
+ * its key type and a certificate of another type serves one of its names
+ * (HAProxy 2.6 would fail the handshake then).
+ */
+static int default_idx(SSL *ssl, const struct tls_ctx *t)
+{
+	if (tls_client_accepts(ssl, t->ktype[0]))
+		return 0;
+	for (int kt = 0; kt < TLS_KT_N; kt++)
+		if (t->dflt_alt[kt] > 0 && tls_client_accepts(ssl, kt))
+			return t->dflt_alt[kt];
+	return 0;
 }
 
 /* SNI: switches <ssl> to the context of the certificate matching the name
- * the client asked for; keeps the default one otherwise, unless strict-sni.
+ * the client asked for; to the default one otherwise, unless strict-sni.
  */
 static int servername_cb(SSL *ssl, int *alert, void *arg)
 {
 	const struct tls_ctx *t = arg;
 	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	int idx = host ? find_name(t, host) : -1;
+	int idx = host ? find_name(ssl, t, host) : -1;
 	if (idx < 0) {
-		if (!t->strict_sni)
-			return SSL_TLSEXT_ERR_OK;
-		*alert = SSL_AD_UNRECOGNIZED_NAME;
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
+		if (t->strict_sni) {
+			*alert = SSL_AD_UNRECOGNIZED_NAME;
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		}
+		idx = default_idx(ssl, t);
 	}
 	if (idx > 0) {
 		SSL_CTX *c = t->ctxs[idx];
@@ -177,6 +203,7 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(c, tls_global.cachesize);
 	SSL_CTX_set_timeout(c, (long)tls_global.lifetime);
+	tls_select_setup(c);
 	SSL_CTX_set_tlsext_servername_callback(c, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(c, t);
 	if (o && o->alpn)
@@ -241,6 +268,33 @@ static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struc
 	}
 }
 
+/* Whether certificates <a> and <b> of <t> serve a name in common. */
+static int share_name(const struct tls_ctx *t, int a, int b)
+{
+	for (int i = 0; i < t->nnames; i++)
+		for (int j = 0;
+		     t->names[i].idx == a && t->names[i].wildcard != NAME_EXCLUDED && j < t->nnames;
+		     j++)
+			if (t->names[j].idx == b && t->names[j].wildcard == t->names[i].wildcard &&
+			    !strcasecmp(t->names[i].name, t->names[j].name))
+				return 1;
+	return 0;
+}
+
+/* The key type of each certificate, and the alternatives to the default. */
+static void set_key_types(struct tls_ctx *t, const struct tls_bind_cfg *cfg)
+{
+	t->ktype = xcalloc((size_t)cfg->ncerts, sizeof(*t->ktype));
+	for (int i = 0; i < cfg->ncerts; i++)
+		t->ktype[i] = tls_key_type(cfg->certs[i]->pkey);
+	for (int kt = 0; kt < TLS_KT_N; kt++) {
+		t->dflt_alt[kt] = -1;
+		for (int i = 1; i < cfg->ncerts && t->dflt_alt[kt] < 0; i++)
+			if (t->ktype[i] == kt && kt != t->ktype[0] && share_name(t, 0, i))
+				t->dflt_alt[kt] = i;
+	}
+}
+
 struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
@@ -257,6 +311,7 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 	for (int wild = 0; wild < 2; wild++)
 		for (int i = 0; i < cfg->ncerts; i++)
 			add_names(t, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
+	set_key_types(t, cfg);
 	return t;
 fail:
 	for (int i = 0; i < t->nctx; i++)

@@ -48,6 +48,8 @@ struct tls_ctx {
 	struct tls_name *names; /* exact names first, then wildcards */
 	int nnames;
 	int strict_sni;
+	int *ktype;      /* key type (TLS_KT_*, worker/tls-select.h) of each certificate */
+	int dflt_alt[3]; /* per key type, a certificate sharing a name with the default, or -1 */
 	const unsigned char *alpn; /* wire format, NULL: no ALPN */
 	unsigned alpn_len;
 };

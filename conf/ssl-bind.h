@@ -55,7 +55,8 @@ struct tls_global_cfg {
 	unsigned lifetime;    /* tune.ssl.lifetime, seconds */
 	unsigned extra_files; /* ssl-load-extra-files, TLS_EXTRA_* */
 	char *dh_file;        /* ssl-dh-param-file, NULL: none */
-	int default_dh;       /* tune.ssl.default-dh-param, bits */
+	void *dh;             /* EVP_PKEY *: its DH parameters */
+	int default_dh;       /* tune.ssl.default-dh-param, bits, 0: not set (no DHE) */
 };
 
 extern struct tls_global_cfg tls_global;

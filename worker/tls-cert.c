@@ -13,6 +13,7 @@
 
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
+#include "worker/tls-dh.h"
 #include "worker/tls.h"
 
 /* Never asks for a passphrase: encrypted keys are refused. */
@@ -91,6 +92,7 @@ void tls_cert_free(struct tls_cert *c)
 	sk_X509_pop_free(c->chain, X509_free);
 	EVP_PKEY_free(c->pkey);
 	X509_free(c->ocsp_issuer);
+	EVP_PKEY_free(c->dh);
 	free(c->ocsp);
 	for (int i = 0; i < c->nnames; i++)
 		free(c->names[i]);
@@ -249,6 +251,7 @@ static struct tls_cert *load_file(const char *path, char **err)
 	}
 	if (load_extra(c, path, err) < 0)
 		goto fail;
+	c->dh = tls_dh_read(path);
 	collect_names(c);
 	return c;
 fail:

@@ -10,6 +10,7 @@
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
+#include "worker/tls-dh.h"
 #include "worker/tls-ocsp.h"
 #include "worker/tls-select.h"
 #include "worker/tls-tickets.h"
@@ -152,7 +153,6 @@ static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
 	                        SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_min_proto_version(c, cfg->min_ver ? cfg->min_ver : TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(c, cfg->max_ver);
-	SSL_CTX_set_dh_auto(c, 1);
 	if (cfg->ciphers && !SSL_CTX_set_cipher_list(c, cfg->ciphers)) {
 		memprintf(err, "unable to set SSL cipher list to '%s'", cfg->ciphers);
 		return -1;
@@ -295,7 +295,7 @@ static void set_key_types(struct tls_ctx *t, const struct tls_bind_cfg *cfg)
 	}
 }
 
-struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err, char **warn)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
 	t->strict_sni = cfg->strict_sni;
@@ -306,6 +306,11 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 		t->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], tls_crt_opts_of(cfg, i), t, err);
 		if (!t->ctxs[i])
 			goto fail;
+		char *w = NULL;
+		tls_dh_setup(t->ctxs[i], cfg->certs[i], &w);
+		if (w)
+			memprintf(warn, "%s%s%s", *warn ? *warn : "", *warn ? "\n" : "", w);
+		free(w);
 		t->nctx++;
 	}
 	for (int wild = 0; wild < 2; wild++)

@@ -34,6 +34,7 @@ struct tls_cert {
 	void *ocsp_issuer;   /* X509 *: issuer of the leaf, when there is an OCSP response */
 	unsigned char *ocsp; /* DER of "<path>.ocsp", NULL: none */
 	size_t ocsp_len;
+	void *dh; /* EVP_PKEY *: DH parameters of the PEM file, NULL: none */
 };
 
 struct tls_name {
@@ -70,9 +71,10 @@ void tls_cert_free(struct tls_cert *c);
 
 /* Builds the contexts of a bind line from <cfg> (global defaults already
  * applied). Returns NULL with *<err> set when a setting is refused by
- * OpenSSL (cipher list, curves...).
+ * OpenSSL (cipher list, curves...). Warnings (DH parameters refused) are
+ * appended to *<warn>, one a line.
  */
-struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err);
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err, char **warn);
 
 /* Version number (TLS1_x_VERSION) of "TLSv1.x"/"SSLv3", or 0 if unknown. */
 int tls_version_parse(const char *name);

@@ -96,6 +96,10 @@ def run(binary, d, extra):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        err.seek(0)
+        text = err.read()
+        if "Sanitizer" in text or "runtime error" in text:
+            check("no sanitizer report", False, text[-3000:])
 
 
 def check_cfg(d, extra, crt="r2.pem"):

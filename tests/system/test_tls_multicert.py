@@ -114,6 +114,10 @@ def run_matrix(binary, d):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        err.seek(0)
+        text = err.read()
+        if "Sanitizer" in text or "runtime error" in text:
+            check("no sanitizer report", False, text[-3000:])
     return out
 
 

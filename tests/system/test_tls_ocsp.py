@@ -167,6 +167,9 @@ class Proxy:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        err = self.stderr()
+        if "Sanitizer" in err or "runtime error" in err:
+            check("no sanitizer report", False, err[-3000:])
 
 
 def ocsp_text(d, der):

@@ -66,6 +66,10 @@ class Proxy:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        self.err.seek(0)
+        err = self.err.read()
+        if "Sanitizer" in err or "runtime error" in err:
+            check("no sanitizer report", False, err[-3000:])
 
 
 def client(version):

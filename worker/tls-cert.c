@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "conf/ssl-bind.h"
 #include "worker/tls-dh.h"
+#include "worker/tls-sctl.h"
 #include "worker/tls.h"
 
 /* Never asks for a passphrase: encrypted keys are refused. */
@@ -92,6 +93,7 @@ void tls_cert_free(struct tls_cert *c)
 	sk_X509_pop_free(c->chain, X509_free);
 	EVP_PKEY_free(c->pkey);
 	X509_free(c->ocsp_issuer);
+	free(c->sctl);
 	EVP_PKEY_free(c->dh);
 	free(c->ocsp);
 	for (int i = 0; i < c->nnames; i++)
@@ -181,9 +183,8 @@ static int load_issuer(struct tls_cert *c, const char *path, char **err)
 	return ret;
 }
 
-/* Companion files of <path> (ssl-load-extra-files): "<path>.ocsp", the
- * OCSP issuer (from the chain, else "<path>.issuer"); "<path>.sctl" is
- * refused (Certificate Transparency is not supported).
+/* Companion files of <path> (ssl-load-extra-files): "<path>.sctl",
+ * "<path>.ocsp" and the OCSP issuer (from the chain, else "<path>.issuer").
  */
 static int load_extra(struct tls_cert *c, const char *path, char **err)
 {
@@ -192,9 +193,9 @@ static int load_extra(struct tls_cert *c, const char *path, char **err)
 	int ret = 0;
 	char *op = xasprintf("%s.ocsp", path);
 	char *sp = xasprintf("%s.sctl", path);
-	if ((flags & TLS_EXTRA_SCTL) && stat(sp, &st) == 0) {
-		memprintf(
-		    err, "'%s' : Certificate Transparency (.sctl files) is not supported yet.", sp);
+	if ((flags & TLS_EXTRA_SCTL) && stat(sp, &st) == 0 &&
+	    (read_file(sp, &c->sctl, &c->sctl_len) < 0 || !tls_sctl_valid(c->sctl, c->sctl_len))) {
+		memprintf(err, "'%s' is present but cannot be read or parsed'.", sp);
 		ret = -1;
 	} else if ((flags & TLS_EXTRA_OCSP) && stat(op, &st) == 0 &&
 	           read_file(op, &c->ocsp, &c->ocsp_len) < 0) {

@@ -12,6 +12,7 @@
 #include "conf/ssl-crtlist.h"
 #include "worker/tls-dh.h"
 #include "worker/tls-ocsp.h"
+#include "worker/tls-sctl.h"
 #include "worker/tls-select.h"
 #include "worker/tls-tickets.h"
 #include "worker/tls-verify.h"
@@ -191,6 +192,11 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 	}
 	if (tls_ocsp_setup(c, crt, err) < 0)
 		goto fail;
+	if (tls_sctl_setup(c, crt) < 0) {
+		memprintf(err, "unable to send the Certificate Transparency list of '%s'",
+		          crt->path);
+		goto fail;
+	}
 	if (tls_tickets_setup(c, cfg->keys) < 0) {
 		memprintf(err, "unable to set the TLS ticket keys");
 		goto fail;

@@ -34,7 +34,9 @@ struct tls_cert {
 	void *ocsp_issuer;   /* X509 *: issuer of the leaf, when there is an OCSP response */
 	unsigned char *ocsp; /* DER of "<path>.ocsp", NULL: none */
 	size_t ocsp_len;
-	void *dh; /* EVP_PKEY *: DH parameters of the PEM file, NULL: none */
+	void *dh;            /* EVP_PKEY *: DH parameters of the PEM file, NULL: none */
+	unsigned char *sctl; /* "<path>.sctl", NULL: none */
+	size_t sctl_len;
 };
 
 struct tls_name {
@@ -60,7 +62,8 @@ struct tls_ctx {
  * are skipped). Appends the certificates to *<certs> / *<n>. What else is
  * read follows ssl-load-extra-files: a PEM file without a key takes it
  * from "<path>.key", "<path>.ocsp" is an OCSP response to staple (its
- * issuer from the chain or "<path>.issuer"), and a missing <path> may be a
+ * issuer from the chain or "<path>.issuer"), "<path>.sctl" a Certificate
+ * Transparency list, and a missing <path> may be a
  * bundle "<path>.rsa/.ecdsa/.dsa". Returns 0, or -1 with *<err> naming the
  * file (never the key material).
  */

@@ -13,6 +13,8 @@ the same files):
    that did not sign the certificate is refused;
  - a response for another certificate, an out-of-date one and garbage
    are reported with HAProxy's warning at start-up and not stapled;
+ - "<crt>.sctl" (Certificate Transparency) is sent to TLS 1.2 clients that
+   ask (openssl s_client -ct), as HAProxy 2.6 does; a malformed one fails;
  - ssl-load-extra-files: "none" loads no .ocsp, "ocsp" without "issuer"
    leaves a chain-less certificate without issuer, "key" governs the
    "<crt>.key" fallback, unknown values are refused by name, "all"/"none"
@@ -28,6 +30,7 @@ import datetime
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -242,12 +245,6 @@ def test_extra_files(d):
     rc, out = run_check(HALYARD, d, f"{d}/keyfile/a.pem", "ssl-load-extra-files ocsp issuer")
     check("extra files without 'key': .key not read",
           rc != 0 and f"No Private Key found in '{d}/keyfile/a.pem'" in out, out)
-    open(os.path.join(d, "none", "a.pem.sctl"), "w").close()
-    rc, out = run_check(HALYARD, d, f"{d}/none/a.pem")
-    check("a .sctl file is refused by name", rc != 0 and
-          f"'{d}/none/a.pem.sctl' : Certificate Transparency" in out, out)
-    rc, out = run_check(HALYARD, d, f"{d}/none/a.pem", "ssl-load-extra-files ocsp issuer key")
-    check("a .sctl file is not read without 'sctl'", rc == 0, out)
     rc, out = run_check(HALYARD, d, f"{d}/good/a.pem", "ssl-load-extra-files foo")
     check("extra files: unknown value named", rc != 0 and "unknown value 'foo'" in out, out)
     rc, out = run_check(HALYARD, d, f"{d}/good/a.pem", "ssl-load-extra-files ocsp all")
@@ -257,6 +254,59 @@ def test_extra_files(d):
     check("extra files: value needed", rc != 0 and "expects one or multiple arguments" in out, out)
     rc, out = run_check(HALYARD, d, f"{d}/good/a.pem", "ssl-load-extra-files bundle sctl ocsp issuer key")
     check("extra files: every value", rc == 0, out)
+
+
+def sct_list():
+    """A SignedCertificateTimestampList of one SCT (log ID, timestamp,
+    no extension, an ECDSA-SHA256 signature of 8 bytes)."""
+    log_id = bytes(range(32))
+    sct = bytes([0]) + log_id + struct.pack(">Q", 1700000000000) + struct.pack(">H", 0) + \
+        bytes([4, 3]) + struct.pack(">H", 8) + b"signatur"
+    entry = struct.pack(">H", len(sct)) + sct
+    return struct.pack(">H", len(entry)) + entry
+
+
+CT_LOGS = """enabled_logs = test
+[test]
+key = MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfahLEimAoz2t01p3uMziiLOl/fHTDM0YDOhBRuiBARsV4UvxG2LdNgoIGLrtCzWE0J5APC2em4JlvR8EEEFMoA==
+description = test
+"""
+
+
+def sct_seen(d, port, *extra):
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tlsextdebug",
+                        *extra], input="", capture_output=True, text=True, timeout=10).stdout
+    sent = 'TLS server extension "signed certificate timestamps" (id=18)' in r
+    return sent, "Log ID    : 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:" in r
+
+
+def test_sctl(d):
+    for case, data in (("sctl", sct_list()), ("badsctl", b"\x00\x10abc")):
+        os.mkdir(os.path.join(d, case))
+        cat(d, f"{case}/a.pem", "a.crt", "ca.crt", "a.key")
+        with open(os.path.join(d, case, "a.pem.sctl"), "wb") as f:
+            f.write(data)
+    with open(os.path.join(d, "ct.cnf"), "w") as f:
+        f.write(CT_LOGS)
+    ask = ("-ct", "-ctlogfile", os.path.join(d, "ct.cnf"))
+    for binary in (HALYARD, HAPROXY):
+        if not os.path.exists(binary):
+            continue
+        name = "haproxy" if binary == HAPROXY else "halyard"
+        p = Proxy(binary, d, f"{d}/sctl/a.pem")
+        try:
+            check(f"{name}: .sctl sent on TLS 1.2 when asked",
+                  sct_seen(d, p.port, "-tls1_2", *ask) == (True, True))
+            check(f"{name}: .sctl not sent unasked", sct_seen(d, p.port, "-tls1_2")[0] is False)
+            check(f"{name}: .sctl not sent on TLS 1.3 (as HAProxy 2.6)",
+                  sct_seen(d, p.port, "-tls1_3", *ask)[0] is False)
+        finally:
+            p.stop()
+    rc, out = run_check(HALYARD, d, f"{d}/badsctl/a.pem")
+    check("malformed .sctl refused", rc != 0 and
+          f"'{d}/badsctl/a.pem.sctl' is present but cannot be read or parsed'" in out, out)
+    rc, out = run_check(HALYARD, d, f"{d}/badsctl/a.pem", "ssl-load-extra-files ocsp issuer key")
+    check(".sctl not read without 'sctl'", rc == 0, out)
 
 
 def b64(d, f):
@@ -362,6 +412,7 @@ def main():
         test_issuer(d)
         test_bad_responses(d)
         test_extra_files(d)
+        test_sctl(d)
         test_cli(d)
         test_same_as_haproxy(d)
     finally:

@@ -209,14 +209,6 @@ static int load_extra(struct tls_cert *c, const char *path, char **err)
 			c->ocsp_issuer = ca;
 		else if (flags & TLS_EXTRA_ISSUER)
 			ret = load_issuer(c, path, err);
-		if (!ret && !c->ocsp_issuer) {
-			memprintf(
-			    err,
-			    "'%s' is present and activates OCSP but it is impossible to compute "
-			    "the OCSP certificate ID (maybe the issuer could not be found)'.",
-			    op);
-			ret = -1;
-		}
 	}
 	free(op);
 	free(sp);

@@ -209,7 +209,9 @@ int tls_ocsp_setup(struct ssl_ctx_st *ctx, const struct tls_cert *crt, char **er
 {
 	if (!crt->ocsp)
 		return 0;
-	OCSP_CERTID *cid = OCSP_cert_to_id(NULL, crt->x509, crt->ocsp_issuer);
+	/* without an issuer (bind lines only: on server lines the file is unused) */
+	OCSP_CERTID *cid =
+	    crt->ocsp_issuer ? OCSP_cert_to_id(NULL, crt->x509, crt->ocsp_issuer) : NULL;
 	unsigned char key[KEY_MAX];
 	int klen = cid ? id_key(cid, key) : 0;
 	if (!klen) {

@@ -206,6 +206,14 @@ def test_issuer(d):
     check("no issuer: refused", rc != 0 and
           f"'{d}/nochain/a.pem.ocsp' is present and activates OCSP but it is impossible to "
           "compute the OCSP certificate ID (maybe the issuer could not be found)'" in out, out)
+    cfg = os.path.join(d, "srv.cfg")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(sock=os.path.join(d, "srv.sock"), extra="", port=free_port(),
+                              crt=f"{d}/good/a.pem") + "    default_backend be\nbackend be\n"
+                f"    server s 127.0.0.1:{free_port()} ssl verify none crt {d}/nochain/a.pem\n")
+    r = subprocess.run([HALYARD, "-c", "-f", cfg], capture_output=True, text=True, timeout=30)
+    rc, out = r.returncode, r.stdout + r.stderr
+    check("no issuer on a server line: accepted (the response is not used)", rc == 0, out)
     rc, out = run_check(HALYARD, d, f"{d}/badissuer/a.pem")
     check("wrong .issuer: refused", rc != 0 and
           f"'{d}/badissuer/a.pem.issuer' is not an issuer'" in out, out)

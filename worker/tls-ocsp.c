@@ -312,6 +312,10 @@ static void show_ids(struct cli_conn *c)
 		ASN1_INTEGER *serial = NULL;
 		OCSP_id_get0_info(&nh, NULL, &kh, &serial, id);
 		BIO *b = BIO_new(BIO_s_mem());
+		if (!b) {
+			OCSP_CERTID_free(id);
+			continue;
+		}
 		BIO_printf(b, " Certificate ID:\n   Issuer Name Hash: ");
 		i2a_ASN1_STRING(b, nh, 0);
 		BIO_printf(b, "\n   Issuer Key Hash: ");

@@ -20,7 +20,8 @@
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
-struct tls_global_cfg tls_global = {.cachesize = 20000, .lifetime = 300};
+struct tls_global_cfg tls_global = {
+    .cachesize = 20000, .lifetime = 300, .extra_files = TLS_EXTRA_ALL};
 
 /* The TLS settings of the bind line being parsed, created on first use. */
 static struct tls_bind_cfg *bind_tls(struct cfg_ctx *ctx)
@@ -370,7 +371,14 @@ static int check_bind(struct proxy *px, struct bind_conf *b)
 		free(err);
 		return 1;
 	}
-	t->ctx = tls_ctx_build(t, &err);
+	char *warn = NULL;
+	t->ctx = tls_ctx_build(t, &err, &warn);
+	for (char *w = warn, *nl; w && *w; w = nl ? nl + 1 : w + strlen(w)) {
+		nl = strchr(w, '\n');
+		ha_warning("config : Proxy '%s': %.*s for bind '%s' at [%s:%d].\n", px->id,
+		           (int)(nl ? nl - w : (long)strlen(w)), w, addr, b->file, b->line);
+	}
+	free(warn);
 	if (!t->ctx) {
 		ha_alert("config : Proxy '%s': %s for bind '%s' at [%s:%d].\n", px->id, err, addr,
 		         b->file, b->line);

@@ -12,6 +12,7 @@ struct tls_cert;
 struct tls_ctx;
 struct tls_verify_cfg;
 struct tls_crt_opts;
+struct tls_keys_ref;
 struct cfg_ctx;
 
 struct tls_bind_cfg {
@@ -26,6 +27,7 @@ struct tls_bind_cfg {
 	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
 	int strict_sni;
 	int no_tickets;
+	struct tls_keys_ref *keys;      /* tls-ticket-keys (worker/tls-tickets.c), NULL: none */
 	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;
@@ -37,6 +39,16 @@ struct tls_bind_cfg {
 	int http; /* on an HTTP frontend (ALPN beyond HTTP/1.x refused) */
 };
 
+/* ssl-load-extra-files bits: which companion files of a certificate are
+ * looked for.
+ */
+#define TLS_EXTRA_BUNDLE 0x01
+#define TLS_EXTRA_SCTL 0x02
+#define TLS_EXTRA_OCSP 0x04
+#define TLS_EXTRA_ISSUER 0x08
+#define TLS_EXTRA_KEY 0x10
+#define TLS_EXTRA_ALL 0x1f
+
 /* The global TLS settings. */
 struct tls_global_cfg {
 	char *crt_base, *ca_base;
@@ -44,8 +56,12 @@ struct tls_global_cfg {
 	int min_ver, max_ver;                  /* from ssl-default-bind-options */
 	unsigned no_vers;
 	int no_tickets;
-	int cachesize;     /* tune.ssl.cachesize, sessions per bind line */
-	unsigned lifetime; /* tune.ssl.lifetime, seconds */
+	int cachesize;        /* tune.ssl.cachesize, sessions per bind line */
+	unsigned lifetime;    /* tune.ssl.lifetime, seconds */
+	unsigned extra_files; /* ssl-load-extra-files, TLS_EXTRA_* */
+	char *dh_file;        /* ssl-dh-param-file, NULL: none */
+	void *dh;             /* EVP_PKEY *: its DH parameters */
+	int default_dh;       /* tune.ssl.default-dh-param, bits, 0: not set (no DHE) */
 };
 
 extern struct tls_global_cfg tls_global;

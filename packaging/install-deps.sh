@@ -15,6 +15,7 @@ PKGS=(
 	varnish                         # varnishtest, runs tests/vtc
 	socat curl wrk nghttp2-client haproxy nginx-light
 	python3 procps iproute2 openssl
+	python3-cryptography            # out-of-date OCSP responses of test_tls_ocsp.py
 	redis-server postgresql mariadb-server   # real peers of the protocol health checks
 	chromium                        # headless browser of test_stats_admin.py (~122 MB download)
 )

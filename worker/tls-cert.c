@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 
 #include "common/mem.h"
+#include "conf/ssl-bind.h"
+#include "worker/tls-dh.h"
+#include "worker/tls-sctl.h"
 #include "worker/tls.h"
 
 /* Never asks for a passphrase: encrypted keys are refused. */
@@ -98,6 +101,10 @@ void tls_cert_free(struct tls_cert *c)
 	X509_free(c->x509);
 	sk_X509_pop_free(c->chain, X509_free);
 	EVP_PKEY_free(c->pkey);
+	X509_free(c->ocsp_issuer);
+	free(c->sctl);
+	EVP_PKEY_free(c->dh);
+	free(c->ocsp);
 	for (int i = 0; i < c->nnames; i++)
 		free(c->names[i]);
 	free(c->names);
@@ -151,6 +158,98 @@ struct tls_cert *tls_cert_parse(const char *path, const char *pem)
 	return c;
 }
 
+/* Reads the whole file <path> into *<out>; -1 with errno on failure. */
+static int read_file(const char *path, unsigned char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	unsigned char *b = NULL;
+	size_t n = 0, cap = 0, r;
+	do {
+		if (n == cap)
+			b = xrealloc(b, cap = cap ? 2 * cap : 4096);
+		r = fread(b + n, 1, cap - n, f);
+		n += r;
+	} while (r > 0);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(b);
+		errno = EIO;
+		return -1;
+	}
+	*out = b;
+	*len = n;
+	return 0;
+}
+
+/* The certificate of the chain of <c> that issued its leaf, or NULL. */
+static X509 *chain_issuer(const struct tls_cert *c)
+{
+	for (int i = 0; i < sk_X509_num(c->chain); i++) {
+		X509 *ca = sk_X509_value(c->chain, i);
+		if (X509_check_issued(ca, c->x509) == X509_V_OK)
+			return ca;
+	}
+	return NULL;
+}
+
+/* Loads "<path>.issuer" into c->ocsp_issuer when it exists. */
+static int load_issuer(struct tls_cert *c, const char *path, char **err)
+{
+	char *ip = xasprintf("%s.issuer", path);
+	struct stat st;
+	int ret = 0;
+	if (stat(ip, &st) == 0) {
+		BIO *b = BIO_new_file(ip, "r");
+		c->ocsp_issuer = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+		BIO_free(b);
+		ERR_clear_error();
+		if (!c->ocsp_issuer) {
+			memprintf(err, "'%s' cannot be read or parsed'.", ip);
+			ret = -1;
+		} else if (X509_check_issued(c->ocsp_issuer, c->x509) != X509_V_OK) {
+			memprintf(err, "'%s' is not an issuer'.", ip);
+			ret = -1;
+		}
+	}
+	free(ip);
+	return ret;
+}
+
+/* Companion files of <path> (ssl-load-extra-files): "<path>.sctl",
+ * "<path>.ocsp" and the OCSP issuer (from the chain, else "<path>.issuer").
+ */
+static int load_extra(struct tls_cert *c, const char *path, char **err)
+{
+	unsigned flags = tls_global.extra_files;
+	struct stat st;
+	int ret = 0;
+	char *op = xasprintf("%s.ocsp", path);
+	char *sp = xasprintf("%s.sctl", path);
+	if ((flags & TLS_EXTRA_SCTL) && stat(sp, &st) == 0 &&
+	    (read_file(sp, &c->sctl, &c->sctl_len) < 0 || !tls_sctl_valid(c->sctl, c->sctl_len))) {
+		memprintf(err, "'%s' is present but cannot be read or parsed'.", sp);
+		ret = -1;
+	} else if ((flags & TLS_EXTRA_OCSP) && stat(op, &st) == 0 &&
+	           read_file(op, &c->ocsp, &c->ocsp_len) < 0) {
+		memprintf(err, "'%s' : unable to read the OCSP response : %s.", op,
+		          strerror(errno));
+		ret = -1;
+	}
+	if (!ret && c->ocsp) {
+		X509 *ca = chain_issuer(c);
+		if (ca && X509_up_ref(ca))
+			c->ocsp_issuer = ca;
+		else if (flags & TLS_EXTRA_ISSUER)
+			ret = load_issuer(c, path, err);
+	}
+	free(op);
+	free(sp);
+	return ret;
+}
+
 /* Loads the single PEM file <path>. */
 static struct tls_cert *load_file(const char *path, char **err)
 {
@@ -160,6 +259,10 @@ static struct tls_cert *load_file(const char *path, char **err)
 	if (read_certs(c, path, err) < 0)
 		goto fail;
 	c->pkey = read_key(path);
+	if (!c->pkey && !(tls_global.extra_files & TLS_EXTRA_KEY)) {
+		memprintf(err, "No Private Key found in '%s'.", path);
+		goto fail;
+	}
 	if (!c->pkey) {
 		char *kp = xasprintf("%s.key", path);
 		c->pkey = read_key(kp);
@@ -175,6 +278,9 @@ static struct tls_cert *load_file(const char *path, char **err)
 		          path);
 		goto fail;
 	}
+	if (load_extra(c, path, err) < 0)
+		goto fail;
+	c->dh = tls_dh_read(path);
 	collect_names(c);
 	return c;
 fail:
@@ -230,9 +336,40 @@ static int load_dir(const char *path, struct tls_cert ***certs, int *n, char **e
 	return ret;
 }
 
+/* A bundle: "<path>.dsa", "<path>.ecdsa", "<path>.rsa" loaded in this order
+ * (HAProxy's) as separate certificates when <path> itself does not exist. Returns 0 when there is
+ * none of them, 1 when some were loaded, -1 with *<err> set on failure.
+ */
+static int load_bundle(const char *path, struct tls_cert ***certs, int *n, char **err)
+{
+	static const char *const ext[] = {"dsa", "ecdsa", "rsa"};
+	int found = 0;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char *fp = xasprintf("%s.%s", path, ext[i]);
+		struct stat st;
+		struct tls_cert *c = NULL;
+		if (stat(fp, &st) == 0) {
+			c = load_file(fp, err);
+			if (!c) {
+				free(fp);
+				return -1;
+			}
+			push_cert(certs, n, c);
+			found = 1;
+		}
+		free(fp);
+	}
+	return found;
+}
+
 int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err)
 {
 	struct stat st;
+	if (stat(path, &st) < 0 && (tls_global.extra_files & TLS_EXTRA_BUNDLE)) {
+		int b = load_bundle(path, certs, n, err);
+		if (b)
+			return b < 0 ? -1 : 0;
+	}
 	if (stat(path, &st) < 0) {
 		memprintf(err, "unable to stat SSL certificate from file '%s' : %s.", path,
 		          strerror(errno));

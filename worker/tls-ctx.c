@@ -12,6 +12,11 @@
 #include "common/rcu.h"
 #include "conf/ssl-bind.h"
 #include "conf/ssl-crtlist.h"
+#include "worker/tls-dh.h"
+#include "worker/tls-ocsp.h"
+#include "worker/tls-sctl.h"
+#include "worker/tls-select.h"
+#include "worker/tls-tickets.h"
 #include "worker/tls-verify.h"
 #include "worker/tls.h"
 
@@ -40,32 +45,56 @@ int tls_version_parse(const char *name)
 	return 0;
 }
 
-/* Index of the context serving <host>: exact names, then wildcards that
- * stand for its first label, except for a certificate whose crt-list line
- * excludes <host> with "!<host>" (entries with wildcard == NAME_EXCLUDED).
- * -1 when no certificate matches.
+/* Index of the context serving <host>. The candidates are the certificates
+ * with that exact name, then those with a wildcard that stands for its
+ * first label (but those whose crt-list line excludes <host> with
+ * "!<host>", entries with wildcard == NAME_EXCLUDED): the first of each key
+ * type, exact names first; then the type the client prefers decides
+ * (tls_pick_type()), as in HAProxy 2.6, so that an ECDSA wildcard may win
+ * over an exact RSA name. -1 when no certificate matches.
  */
-static int find_name(const struct tls_gen *t, const char *host)
+static int find_name(SSL *ssl, const struct tls_gen *t, const char *host)
 {
 	const char *dot = strchr(host, '.');
 	int excl[8], nexcl = 0;
-	for (int i = 0; i < t->nnames; i++) {
-		const struct tls_name *n = &t->names[i];
-		if (n->wildcard == NAME_EXCLUDED) {
-			if (nexcl < 8 && !strcasecmp(n->name, host))
-				excl[nexcl++] = n->idx;
-			continue;
-		}
-		if (!n->wildcard ? !strcasecmp(n->name, host)
-		                 : dot && dot != host && !strcasecmp(n->name, dot + 1)) {
+	int cand[TLS_KT_N] = {-1, -1, -1}, found = 0;
+	for (int wild = 0; wild < 2; wild++) {
+		for (int i = 0; i < t->nnames; i++) {
+			const struct tls_name *n = &t->names[i];
+			if (n->wildcard == NAME_EXCLUDED) {
+				if (!wild && nexcl < 8 && !strcasecmp(n->name, host))
+					excl[nexcl++] = n->idx;
+				continue;
+			}
+			if (n->wildcard != wild ||
+			    (!wild ? strcasecmp(n->name, host)
+			           : !dot || dot == host || strcasecmp(n->name, dot + 1)))
+				continue;
 			int skip = 0;
-			for (int j = 0; n->wildcard && j < nexcl; j++)
+			for (int j = 0; wild && j < nexcl; j++)
 				skip |= excl[j] == n->idx;
-			if (!skip)
-				return n->idx;
+			if (skip)
+				continue;
+			if (cand[t->ktype[n->idx]] < 0)
+				cand[t->ktype[n->idx]] = n->idx;
+			found = 1;
 		}
 	}
-	return -1;
+	return found ? tls_pick_type(ssl, cand) : -1;
+}
+
+/* The default certificate: the first one, unless the client cannot use
+ * its key type and a certificate of another type serves one of its names
+ * (HAProxy 2.6 would fail the handshake then).
+ */
+static int default_idx(SSL *ssl, const struct tls_gen *t)
+{
+	if (tls_client_accepts(ssl, t->ktype[0]))
+		return 0;
+	for (int kt = 0; kt < TLS_KT_N; kt++)
+		if (t->dflt_alt[kt] > 0 && tls_client_accepts(ssl, kt))
+			return t->dflt_alt[kt];
+	return 0;
 }
 
 /* SNI: switches <ssl> to the context of the certificate matching the name
@@ -79,10 +108,13 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 	const struct tls_ctx *t = arg;
 	const struct tls_gen *g = hl_rcu_deref(((struct tls_ctx *)t)->gen);
 	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	int idx = host ? find_name(g, host) : -1;
-	if (idx < 0 && t->strict_sni) {
-		*alert = SSL_AD_UNRECOGNIZED_NAME;
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	int idx = host ? find_name(ssl, g, host) : -1;
+	if (idx < 0) {
+		if (t->strict_sni) {
+			*alert = SSL_AD_UNRECOGNIZED_NAME;
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		}
+		idx = default_idx(ssl, g);
 	}
 	SSL_CTX *c = g->ctxs[idx < 0 ? 0 : idx];
 	if (SSL_get_SSL_CTX(ssl) != c) {
@@ -142,7 +174,6 @@ static int ctx_settings(SSL_CTX *c, const struct tls_bind_cfg *cfg, char **err)
 	                        SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_min_proto_version(c, cfg->min_ver ? cfg->min_ver : TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(c, cfg->max_ver);
-	SSL_CTX_set_dh_auto(c, 1);
 	const char *ciphers = cfg->ciphers ? cfg->ciphers : TLS_DEFAULT_BIND_CIPHERS;
 	if (!SSL_CTX_set_cipher_list(c, ciphers)) {
 		memprintf(err, "unable to set SSL cipher list to '%s'", ciphers);
@@ -180,7 +211,21 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 		memprintf(err, "unable to use the certificate of '%s'", crt->path);
 		goto fail;
 	}
-	static const unsigned char sid[] = "halyard";
+	if (tls_ocsp_setup(c, crt, err) < 0)
+		goto fail;
+	if (tls_sctl_setup(c, crt) < 0) {
+		memprintf(err, "unable to send the Certificate Transparency list of '%s'",
+		          crt->path);
+		goto fail;
+	}
+	if (tls_tickets_setup(c, cfg->keys) < 0) {
+		memprintf(err, "unable to set the TLS ticket keys");
+		goto fail;
+	}
+	/* HAProxy's session ID context: sessions and tickets made by one are
+	 * accepted by the other when they share ticket keys (migrations)
+	 */
+	static const unsigned char sid[] = "haproxy";
 	SSL_CTX_set_session_id_context(c, sid, sizeof(sid) - 1);
 	/* OpenSSL reads a cache size of 0 as "no limit"; here it means no cache.
 	 * Without cache nor tickets, no ticket is sent that could not be used. */
@@ -193,6 +238,7 @@ static SSL_CTX *ctx_for_cert(const struct tls_bind_cfg *cfg, const struct tls_ce
 			SSL_CTX_set_num_tickets(c, 0);
 	}
 	SSL_CTX_set_timeout(c, (long)tls_global.lifetime);
+	tls_select_setup(c);
 	SSL_CTX_set_tlsext_servername_callback(c, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(c, t);
 	if (o && o->alpn)
@@ -269,6 +315,7 @@ void tls_gen_free(struct tls_gen *g)
 	free(g->certs);
 	free(g->opts);
 	free(g->names);
+	free(g->ktype);
 	free(g);
 }
 
@@ -286,8 +333,52 @@ static SSL_CTX *reuse_ctx(const struct tls_gen *old, const struct tls_cert *crt,
 	return NULL;
 }
 
+/* Whether certificates <a> and <b> of <g> serve a name in common. */
+static int share_name(const struct tls_gen *g, int a, int b)
+{
+	for (int i = 0; i < g->nnames; i++)
+		for (int j = 0;
+		     g->names[i].idx == a && g->names[i].wildcard != NAME_EXCLUDED && j < g->nnames;
+		     j++)
+			if (g->names[j].idx == b && g->names[j].wildcard == g->names[i].wildcard &&
+			    !strcasecmp(g->names[i].name, g->names[j].name))
+				return 1;
+	return 0;
+}
+
+/* The key type of each certificate, and the alternatives to the default. */
+static void set_key_types(struct tls_gen *g, const struct tls_bind_cfg *cfg)
+{
+	g->ktype = xcalloc((size_t)cfg->ncerts, sizeof(*g->ktype));
+	for (int i = 0; i < cfg->ncerts; i++)
+		g->ktype[i] = tls_key_type(cfg->certs[i]->pkey);
+	for (int kt = 0; kt < TLS_KT_N; kt++) {
+		g->dflt_alt[kt] = -1;
+		for (int i = 1; i < cfg->ncerts && g->dflt_alt[kt] < 0; i++)
+			if (g->ktype[i] == kt && kt != g->ktype[0] && share_name(g, 0, i))
+				g->dflt_alt[kt] = i;
+	}
+}
+
+/* A new context for certificate <i> of <cfg>, with its DH parameters; a
+ * DH warning is appended to *<warn> (NULL: dropped).
+ */
+static SSL_CTX *new_ctx(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int i, char **err,
+                        char **warn)
+{
+	SSL_CTX *c = ctx_for_cert(cfg, cfg->certs[i], tls_crt_opts_of(cfg, i), t, err);
+	if (!c)
+		return NULL;
+	char *w = NULL;
+	tls_dh_setup(c, cfg->certs[i], &w);
+	if (w && warn)
+		memprintf(warn, "%s%s%s", *warn ? *warn : "", *warn ? "\n" : "", w);
+	free(w);
+	return c;
+}
+
 struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
-                              char **err)
+                              char **err, char **warn)
 {
 	const struct tls_gen *old = fresh ? NULL : t->gen; /* writers are serialised */
 	struct tls_gen *g = xcalloc(1, sizeof(*g));
@@ -298,7 +389,7 @@ struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg,
 		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
 		g->ctxs[i] = reuse_ctx(old, cfg->certs[i], o);
 		if (!g->ctxs[i])
-			g->ctxs[i] = ctx_for_cert(cfg, cfg->certs[i], o, t, err);
+			g->ctxs[i] = new_ctx(t, cfg, i, err, warn);
 		if (!g->ctxs[i]) {
 			tls_gen_free(g);
 			return NULL;
@@ -310,6 +401,7 @@ struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg,
 	for (int wild = 0; wild < 2; wild++)
 		for (int i = 0; i < cfg->ncerts; i++)
 			add_names(g, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
+	set_key_types(g, cfg);
 	return g;
 }
 
@@ -330,13 +422,13 @@ void tls_gen_publish(struct tls_ctx *t, struct tls_gen *g)
 	call_rcu(&r->head, gen_free_cb);
 }
 
-struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err, char **warn)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
 	t->strict_sni = cfg->strict_sni;
 	t->alpn = cfg->alpn;
 	t->alpn_len = cfg->alpn_len;
-	t->gen = tls_gen_build(t, cfg, 1, err);
+	t->gen = tls_gen_build(t, cfg, 1, err, warn);
 	if (!t->gen) {
 		free(t);
 		return NULL;

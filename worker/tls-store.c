@@ -167,7 +167,7 @@ static int build_all(const char *path, struct tls_cert *crt, struct tls_gen **ge
 		if (!bind_uses(binds[b], path))
 			continue;
 		slots += swap_slots(binds[b], path, crt, &old, &nold);
-		gens[b] = tls_gen_build(binds[b]->ctx, binds[b], 0, err);
+		gens[b] = tls_gen_build(binds[b]->ctx, binds[b], 0, err, NULL);
 		if (!gens[b])
 			break;
 	}
@@ -220,7 +220,7 @@ int tls_store_rebuild(struct tls_bind_cfg **b, int n, int fresh, char **err)
 	struct tls_gen **gens = xcalloc((size_t)n + 1, sizeof(*gens));
 	int i, ret = 0;
 	for (i = 0; i < n; i++)
-		if (b[i]->ctx && !(gens[i] = tls_gen_build(b[i]->ctx, b[i], fresh, err)))
+		if (b[i]->ctx && !(gens[i] = tls_gen_build(b[i]->ctx, b[i], fresh, err, NULL)))
 			break;
 	if (i < n) {
 		while (i-- > 0)

@@ -36,6 +36,12 @@ struct tls_cert {
 	void *pkey;  /* EVP_PKEY * (never printed) */
 	char **names;
 	int nnames;
+	void *ocsp_issuer;   /* X509 *: issuer of the leaf, when there is an OCSP response */
+	unsigned char *ocsp; /* DER of "<path>.ocsp", NULL: none */
+	size_t ocsp_len;
+	void *dh;            /* EVP_PKEY *: DH parameters of the PEM file, NULL: none */
+	unsigned char *sctl; /* "<path>.sctl", NULL: none */
+	size_t sctl_len;
 };
 
 struct tls_name {
@@ -53,6 +59,8 @@ struct tls_gen {
 	struct tls_cert **certs;          /* a reference on each certificate served */
 	const struct tls_crt_opts **opts; /* the crt-list settings each SSL_CTX was made with */
 	int ncerts;
+	int *ktype;      /* key type (TLS_KT_*, worker/tls-select.h) of each certificate */
+	int dflt_alt[3]; /* per key type, a certificate sharing a name with the default, or -1 */
 };
 
 /* One per bind line, lives as long as the process. */
@@ -65,9 +73,13 @@ struct tls_ctx {
 
 /* Loads <path>: a PEM file, or a directory whose regular files are each a
  * PEM file (sorted by name; *.key, *.ocsp, *.issuer, *.sctl and dot files
- * are skipped). Appends the certificates to *<certs> / *<n>. A PEM file
- * without a key takes it from "<path>.key". Returns 0, or -1 with *<err>
- * naming the file (never the key material).
+ * are skipped). Appends the certificates to *<certs> / *<n>. What else is
+ * read follows ssl-load-extra-files: a PEM file without a key takes it
+ * from "<path>.key", "<path>.ocsp" is an OCSP response to staple (its
+ * issuer from the chain or "<path>.issuer"), "<path>.sctl" a Certificate
+ * Transparency list, and a missing <path> may be a
+ * bundle "<path>.rsa/.ecdsa/.dsa". Returns 0, or -1 with *<err> naming the
+ * file (never the key material).
  */
 int tls_cert_load(const char *path, struct tls_cert ***certs, int *n, char **err);
 
@@ -85,18 +97,20 @@ struct tls_cert *tls_cert_parse(const char *path, const char *pem);
 
 /* Builds the contexts of a bind line from <cfg> (global defaults already
  * applied). Returns NULL with *<err> set when a setting is refused by
- * OpenSSL (cipher list, curves...).
+ * OpenSSL (cipher list, curves...). Warnings (DH parameters refused) are
+ * appended to *<warn>, one a line.
  */
-struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err);
+struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err, char **warn);
 
 /* A new generation of <t> for the current certificates of <cfg>; SSL_CTXs of
  * certificates that did not change are shared with the current generation,
  * unless <fresh> (then every SSL_CTX is new: the CA files changed).
- * NULL with *<err> set when OpenSSL refuses a certificate. Publish it with
+ * NULL with *<err> set when OpenSSL refuses a certificate; DH warnings of
+ * new contexts are appended to *<warn> (NULL: dropped). Publish it with
  * tls_gen_publish() or free it with tls_gen_free().
  */
 struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
-                              char **err);
+                              char **err, char **warn);
 
 /* Swaps <g> in as the generation of <t>; the previous one is freed after an
  * RCU grace period. Only one writer at a time (the store's lock).

@@ -19,6 +19,7 @@ temporary directory. Clients are Python's ssl module. Checked:
 """
 import hashlib
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -315,6 +316,34 @@ def test_config_errors(d):
     check("-c: alpn h2 accepted in TCP mode", rc == 0, out)
 
 
+def test_permission_error(d):
+    """A certificate the (non-root) user cannot read is a clear error at -c
+    time, naming the file and the reason."""
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        check("runs as root with runuser (to check as nobody)", False)
+        return
+    pd = tempfile.mkdtemp()
+    os.chmod(pd, 0o755)
+    pem = os.path.join(pd, "secret.pem")
+    shutil.copy(os.path.join(d, "a.pem"), pem)
+    os.chmod(pem, 0o600)
+    cfg = os.path.join(pd, "c.cfg")
+    with open(cfg, "w") as f:
+        f.write(f"frontend f\n    mode http\n    bind 127.0.0.1:1 ssl crt {pem}\n"
+                "    timeout client 1s\n")
+    os.chmod(cfg, 0o644)
+    binary = os.path.join(pd, "halyard")  # the checkout may not be reachable by nobody
+    shutil.copy(HALYARD, binary)
+    os.chmod(binary, 0o755)
+    r = subprocess.run(["runuser", "-u", "nobody", "--", binary, "-c", "-f", cfg],
+                       capture_output=True, text=True, timeout=30)
+    out = r.stdout + r.stderr
+    check("-c as nobody: unreadable certificate named with the reason",
+          r.returncode == 1 and f"'{pem}' : Permission denied" in out, out)
+    check("-c: no key material printed", "PRIVATE" not in out)
+    shutil.rmtree(pd, ignore_errors=True)
+
+
 def main():
     warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1_1 on purpose
     if not HALYARD:
@@ -350,6 +379,7 @@ def main():
         check("clean exit", proc.returncode in (0, -15, 143), proc.returncode)
         test_no_cache(d, origin.server_address[1])
         test_config_errors(d)
+        test_permission_error(d)
     return summary()
 
 

@@ -81,7 +81,7 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 		a->conn_dst = *stream_dst_addr(s);
 		a->conn_addr_saved = 1;
 	}
-	if (s->txn && !a->addr_saved) { /* HTTP: for this transaction only */
+	if (stream_is_http(s) && !a->addr_saved) { /* HTTP: for this transaction only */
 		a->saved_cli = s->cli_addr;
 		a->saved_dst = *stream_dst_addr(s);
 		a->addr_saved = 1;

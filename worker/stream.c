@@ -57,7 +57,7 @@ void streams_soft_stop(void)
 {
 	for (struct stream *s = thr_streams, *next; s; s = next) {
 		next = s->tnext;
-		if (s->txn)
+		if (stream_is_http(s))
 			http_soft_stop(s);
 	}
 	http_pool_flush();
@@ -242,7 +242,7 @@ void stream_release_zombie(struct stream *s)
 
 static void stream_end(struct stream *s, enum term_cause why)
 {
-	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
+	if (stream_is_http(s) && s->state != ST_CLOSED && http_end_hook(s, why))
 		return; /* answering the client first (or retrying) */
 	if (s->state == ST_TLS_HS)
 		tls_hs_aborted(s, why);
@@ -676,7 +676,7 @@ void stream_forward(struct stream *s)
 /* The state machine. May free <s>. */
 static void stream_process(struct stream *s)
 {
-	if (s->txn && (s->state == ST_HTTP_REQ || s->state == ST_HTTP_FLUSH)) {
+	if (stream_is_http(s) && (s->state == ST_HTTP_REQ || s->state == ST_HTTP_FLUSH)) {
 		http_process(s);
 		if (s->state != ST_ASSIGN)
 			return; /* waiting, answered, or freed (ST_CLOSED) */
@@ -711,7 +711,7 @@ static void stream_process(struct stream *s)
 			return;
 		}
 		log_handshake_done(s);
-		if (s->txn) {
+		if (stream_is_http(s)) {
 			s->state = ST_HTTP_REQ;
 			stream_process(s);
 			return;
@@ -741,7 +741,7 @@ static void stream_process(struct stream *s)
 	case ST_QUEUED:
 	case ST_TURNAROUND:
 		/* a half-closed client still gets its answer (no abortonclose) */
-		if (!s->txn && stream_buffer_request(s) < 0) {
+		if (!stream_is_http(s) && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -751,7 +751,7 @@ static void stream_process(struct stream *s)
 		break;
 	}
 	if (s->state == ST_CONNECTING) {
-		if (!s->txn && stream_buffer_request(s) < 0) {
+		if (!stream_is_http(s) && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -772,7 +772,7 @@ static void stream_process(struct stream *s)
 		}
 	}
 	if (s->state == ST_ESTABLISHED) {
-		if (s->txn)
+		if (stream_is_http(s))
 			http_forward(s);
 		else
 			stream_forward(s);
@@ -785,7 +785,7 @@ void stream_established(struct stream *s)
 	s->state = ST_ESTABLISHED;
 	if (!s->log.t_est)
 		s->log.t_est = curthr->now_ms;
-	if (!s->txn)
+	if (!stream_is_http(s))
 		log_asap(s);
 	s->conn_exp = 0;
 	s->pp_hdr_len = 0;
@@ -857,6 +857,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
+		s->kal.http = 1;
 		if (http_txn_new(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
@@ -866,11 +867,11 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		if (s->fe->conf->to.http_request && !deferred)
 			s->cli_exp = deadline(s->fe->conf->to.http_request);
 	}
-	if (!s->txn && s->fe->conf->switching_rules)
+	if (!stream_is_http(s) && s->fe->conf->switching_rules)
 		s->be = rules_select_backend(s);
 	if (s->state == ST_ASSIGN && tcp_wants_inspection(s))
 		tcp_inspect_start(s);
-	if (!s->be && !s->txn && s->state != ST_INSPECT) {
+	if (!s->be && !stream_is_http(s) && s->state != ST_INSPECT) {
 		stream_end(s, TERM_NO_SRV);
 		return;
 	}

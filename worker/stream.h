@@ -29,6 +29,14 @@ struct sbuf {
 
 struct ssl_st;
 
+/* The HTTP state of a client connection that outlives its transactions. */
+struct http_keep {
+	struct srv_rt *idle_srv; /* server of the idle connection in s->srv */
+	int nb_txn;              /* transactions completed on this connection */
+	uint32_t conn_uses;      /* transactions the server connection in s->srv completed */
+	unsigned http : 1;       /* an HTTP stream (its frontend is in HTTP mode) */
+};
+
 struct side {
 	int fd;
 	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
@@ -42,7 +50,7 @@ struct side {
 	struct ssl_st *ssl;     /* NULL: plain socket */
 	const char *tls_static; /* committed static message not fully sent */
 	size_t tls_static_len;
-	int pipe[2];        /* splice pipe toward the other side, -1 when unused */
+	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
 	size_t pipe_len;
 	uint64_t sent; /* bytes written to this side */
 };
@@ -109,20 +117,26 @@ struct stream {
 	uint64_t bytes_in, bytes_out;
 	struct stream *qprev, *qnext; /* backend queue links */
 	int in_queue;
-	int mail_pending;             /* popped from the queue, wake-up mail not run yet */
-	int zombie;                   /* ended while mail_pending: the mail frees it */
-	struct srv_rt *retry_srv;     /* server to retry after the turn-around */
-	int splice_req, splice_rsp;   /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
-	uint32_t pp_hdr_len;          /* PROXY header bytes at the head of req, not yet sent */
-	struct http_txn *txn;         /* HTTP mode state, NULL in TCP mode */
+	int mail_pending;           /* popped from the queue, wake-up mail not run yet */
+	int zombie;                 /* ended while mail_pending: the mail frees it */
+	struct srv_rt *retry_srv;   /* server to retry after the turn-around */
+	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
+	uint32_t pp_hdr_len;        /* PROXY header bytes at the head of req, not yet sent */
+	/* HTTP mode: the current transaction, NULL in TCP mode and between
+	 * transactions (allocated when the next request starts, see
+	 * http_txn_park()); what lasts from one transaction to the next is in
+	 * <kal>
+	 */
+	struct http_txn *txn;
+	struct http_keep kal;
 	struct var_store vars_sess, vars_txn, vars_req, vars_res;
-	const struct act_rule *resume_rule; /* rule that yielded, to run again */
-	int inspect_final;                  /* the inspect delay expired */
-	int inspect_be;                     /* the backend's content rules are inspecting */
-	int res_inspect;                    /* tcp-response content rules still to decide */
-	int res_final;                      /* the response inspect delay expired */
-	uint64_t res_exp;                   /* end of the response inspect delay, 0: none */
-	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
+	const struct act_rule *resume_rule;       /* rule that yielded, to run again */
+	int inspect_final;                        /* the inspect delay expired */
+	int inspect_be;                           /* the backend's content rules are inspecting */
+	int res_inspect;                          /* tcp-response content rules still to decide */
+	int res_final;                            /* the response inspect delay expired */
+	uint64_t res_exp;                         /* end of the response inspect delay, 0: none */
+	struct srv_rt *use_srv;                   /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
 	struct stream_addrs *addrs;               /* set-src/set-dst only (NULL until then) */
 	struct stream *tprev, *tnext;             /* streams of the thread */
@@ -134,6 +148,12 @@ struct stream {
 	const struct sample_expr *sni_expr;
 	char *sni_val;
 };
+
+/* Whether <s> is an HTTP stream (s->txn may be NULL between requests). */
+static inline int stream_is_http(const struct stream *s)
+{
+	return s->kal.http;
+}
 
 /* Addresses kept aside by set-src/set-dst, allocated on first use so that
  * streams without such rules stay small.

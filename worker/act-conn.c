@@ -70,9 +70,10 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 {
 	const char *kw = r->kw->name;
 	int dst = kw[4] == 'd', port = strstr(kw, "-port") != NULL;
-	struct sockaddr_storage *ss =
-	    dst ? (struct sockaddr_storage *)stream_dst_addr(s) : &s->cli_addr;
+	struct sockaddr_storage *ss = dst ? stream_dst_addr_rw(s) : &s->cli_addr;
 	struct sample smp;
+	if (!ss)
+		return ACT_RET_ERR;
 	if (!s->addrs && !(s->addrs = calloc(1, sizeof(*s->addrs))))
 		return ACT_RET_ERR;
 	struct stream_addrs *a = s->addrs;

@@ -402,7 +402,8 @@ void http_next_transaction(struct stream *s)
 	t->eh_len = 0;
 	if (s->addrs && s->addrs->addr_saved) { /* set-src/set-dst: the previous request only */
 		s->cli_addr = s->addrs->saved_cli;
-		s->dst_addr = s->addrs->saved_dst;
+		if (s->dst_addr) /* else it could not be had */
+			*s->dst_addr = s->addrs->saved_dst;
 		s->addrs->addr_saved = 0;
 	}
 	stream_vars_txn_end(s);

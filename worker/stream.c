@@ -224,6 +224,7 @@ static void stream_free(struct stream *s)
 	log_stream_free(s);
 	stream_set_acct_srv(s, NULL);
 	free(s->addrs);
+	free(s->dst_addr);
 	free(s->sni_val);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))
@@ -378,8 +379,10 @@ static int read_proxy_header(struct stream *s)
 	if (recv(s->cli.fd, buf, used, 0) != (ssize_t)used)
 		return -1;
 	if (!pp.local && pp.src.ss_family != AF_UNSPEC) {
+		if (!s->dst_addr && !(s->dst_addr = malloc(sizeof(*s->dst_addr))))
+			return -1;
 		s->cli_addr = pp.src;
-		s->dst_addr = pp.dst;
+		*s->dst_addr = pp.dst;
 	}
 	return 1;
 }
@@ -857,7 +860,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
-		s->kal.http = 1;
+		s->http = 1;
 		if (http_txn_new(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
@@ -882,14 +885,23 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	stream_process(s);
 }
 
+struct sockaddr_storage *stream_dst_addr_rw(struct stream *s)
+{
+	if (!s->dst_addr && !(s->dst_addr = calloc(1, sizeof(*s->dst_addr))))
+		return NULL;
+	if (s->dst_addr->ss_family == AF_UNSPEC) {
+		socklen_t sl = sizeof(*s->dst_addr);
+		if (getsockname(s->cli.fd, (struct sockaddr *)s->dst_addr, &sl) < 0)
+			s->dst_addr->ss_family = AF_UNSPEC;
+	}
+	return s->dst_addr;
+}
+
 const struct sockaddr_storage *stream_dst_addr(struct stream *s)
 {
-	if (s->dst_addr.ss_family == AF_UNSPEC) {
-		socklen_t sl = sizeof(s->dst_addr);
-		if (getsockname(s->cli.fd, (struct sockaddr *)&s->dst_addr, &sl) < 0)
-			s->dst_addr.ss_family = AF_UNSPEC;
-	}
-	return &s->dst_addr;
+	static const struct sockaddr_storage unknown; /* AF_UNSPEC */
+	const struct sockaddr_storage *d = stream_dst_addr_rw(s);
+	return d ? d : &unknown;
 }
 
 void stream_end_cause(struct stream *s, enum term_cause why)

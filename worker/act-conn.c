@@ -70,9 +70,10 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 {
 	const char *kw = r->kw->name;
 	int dst = kw[4] == 'd', port = strstr(kw, "-port") != NULL;
-	struct sockaddr_storage *ss =
-	    dst ? (struct sockaddr_storage *)stream_dst_addr(s) : &s->cli_addr;
+	struct sockaddr_storage *ss = dst ? stream_dst_addr_rw(s) : &s->cli_addr;
 	struct sample smp;
+	if (!ss)
+		return ACT_RET_ERR;
 	if (!s->addrs && !(s->addrs = calloc(1, sizeof(*s->addrs))))
 		return ACT_RET_ERR;
 	struct stream_addrs *a = s->addrs;
@@ -81,7 +82,7 @@ static enum act_ret exec_set_addr(struct act_rule *r, struct stream *s, struct s
 		a->conn_dst = *stream_dst_addr(s);
 		a->conn_addr_saved = 1;
 	}
-	if (s->txn && !a->addr_saved) { /* HTTP: for this transaction only */
+	if (stream_is_http(s) && !a->addr_saved) { /* HTTP: for this transaction only */
 		a->saved_cli = s->cli_addr;
 		a->saved_dst = *stream_dst_addr(s);
 		a->addr_saved = 1;

@@ -339,7 +339,7 @@ int backend_assign_and_connect(struct stream *s)
 		srv = NULL;
 	if (!srv && s->use_srv && !s->attempts) /* HTTP: chosen with the request */
 		srv = srv_is_full(s->use_srv) ? NULL : s->use_srv;
-	else if (!srv && !s->txn && be->conf->server_rules && !s->attempts)
+	else if (!srv && !stream_is_http(s) && be->conf->server_rules && !s->attempts)
 		srv = use_server_pick(s);
 	s->use_srv = NULL;
 	if (!srv)
@@ -373,7 +373,7 @@ int backend_assign_and_connect(struct stream *s)
 	s->log.srv = srv;
 	s->attempts++;
 	counters_srv_connect(srv);
-	if (s->txn && http_use_idle_conn(s, srv)) {
+	if (stream_is_http(s) && http_use_idle_conn(s, srv)) {
 		if (!s->log.t_conn)
 			s->log.t_conn = curthr->now_ms;
 		stream_established(s);

@@ -33,6 +33,8 @@ static int content_bytes(struct sample *smp, const char *kw, const unsigned char
 	}
 	if (!s)
 		return 0;
+	if (stream_is_http(s) && !s->txn)
+		return 0; /* between requests */
 	const struct sbuf *b;
 	if (on_response(kw))
 		b = s->txn ? &s->txn->sin : &s->rsp;
@@ -225,7 +227,7 @@ static int fetch_res_hello_type(const struct arg *args, struct sample *smp, cons
 	const unsigned char *p;
 	size_t len;
 	struct stream *s = smp->ctx ? smp->ctx->strm : NULL;
-	if (!s || s->txn || !content_bytes(smp, kw, &p, &len)) /* raw TCP data only */
+	if (!s || stream_is_http(s) || !content_bytes(smp, kw, &p, &len)) /* raw TCP data only */
 		return 0;
 	int t = tls_hello_type(p, len);
 	if (t == TLS_HELLO_SHORT)

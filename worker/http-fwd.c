@@ -360,14 +360,14 @@ static int end_transaction(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	if (server_reusable(s)) {
-		t->conn_uses++;
-		t->idle_srv = s->server;
+		s->kal.conn_uses++;
+		s->kal.idle_srv = s->server;
 		srv_release(s->server);
 		s->server = NULL;
 		http_share_idle_conn(s);
 	} else {
 		stream_close_server(s);
-		t->idle_srv = NULL;
+		s->kal.idle_srv = NULL;
 	}
 	s->srv_exp = 0;
 	if (t->cli_close || t->req_state != HRQ_DONE) {
@@ -383,7 +383,7 @@ void http_next_transaction(struct stream *s)
 {
 	struct http_txn *t = s->txn;
 	log_txn_end(s);
-	t->nb_txn++;
+	s->kal.nb_txn++;
 	t->req_state = HRQ_HEAD;
 	t->rsp_state = HRS_WAIT;
 	t->rsp_started = t->srv_close = t->sent_100 = t->close_hdr = t->waiting_body = 0;
@@ -402,7 +402,8 @@ void http_next_transaction(struct stream *s)
 	t->eh_len = 0;
 	if (s->addrs && s->addrs->addr_saved) { /* set-src/set-dst: the previous request only */
 		s->cli_addr = s->addrs->saved_cli;
-		s->dst_addr = s->addrs->saved_dst;
+		if (s->dst_addr) /* else it could not be had */
+			*s->dst_addr = s->addrs->saved_dst;
 		s->addrs->addr_saved = 0;
 	}
 	stream_vars_txn_end(s);

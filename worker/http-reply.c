@@ -106,12 +106,56 @@ void http_txn_idle(struct http_txn *t)
 	t->rw_len = t->rw_size = 0;
 }
 
+/* Whether the transaction of <s> holds nothing the next request needs:
+ * no bytes received or to send, no message still read, no reply pending,
+ * no closing decided.
+ */
+static int txn_parkable(const struct stream *s)
+{
+	const struct http_txn *t = s->txn;
+	return s->state == ST_HTTP_REQ && s->kal.nb_txn && !t->cin.data && !t->sin.data &&
+	       !t->hdrs && !t->rw && !t->lout && !t->eh && !t->req_valid && !t->rsp_valid &&
+	       !t->cli_close && !t->discarding && !t->tunnel && !t->lingering && !t->waiting_body &&
+	       !t->stats_wait && !t->caps[0] && !t->caps[1] && !t->cookie_cap[0] &&
+	       !t->cookie_cap[1] && (!s->rsp.data || s->rsp.tail == s->rsp.head);
+}
+
+/* Transaction states given back by parked or ended streams, per thread:
+ * a keep-alive connection takes one per request, the cache spares the
+ * allocator that round trip.
+ */
+#define TXN_CACHED 16
+static __thread struct http_txn *txn_cache[TXN_CACHED];
+static __thread int txn_cached;
+
+/* Gives <t> (its own allocations freed) back to the thread's cache. */
+static void txn_put(struct http_txn *t)
+{
+	if (txn_cached < TXN_CACHED)
+		txn_cache[txn_cached++] = t;
+	else
+		free(t);
+}
+
+void http_txn_park(struct stream *s)
+{
+	struct http_txn *t = s->txn;
+	if (!t || !txn_parkable(s))
+		return;
+	free(t->req_copy); /* only for a retry of the request that is over */
+	txn_put(t);
+	s->txn = NULL;
+}
+
 int http_txn_new(struct stream *s)
 {
+	if (s->txn)
+		return 0;
 	int maxhdrs = rt.cfg->global.tune_http_maxhdr > 0 ? rt.cfg->global.tune_http_maxhdr : 101;
-	struct http_txn *t = calloc(1, sizeof(*t));
+	struct http_txn *t = txn_cached ? txn_cache[--txn_cached] : malloc(sizeof(*t));
 	if (!t)
 		return -1;
+	memset(t, 0, sizeof(*t));
 	t->maxhdrs = maxhdrs - 1; /* the limit counts the end of the head, as HAProxy does */
 	t->slots = maxhdrs + HTTP_EXTRA_HDRS;
 	s->txn = t;
@@ -121,9 +165,9 @@ int http_txn_new(struct stream *s)
 void http_txn_free(struct stream *s)
 {
 	struct http_txn *t = s->txn;
+	park_idle_conn(s);
 	if (!t)
 		return;
-	park_idle_conn(s);
 	free(t->req_copy);
 	free(t->rw);
 	capture_free(t, s->fe->conf);
@@ -132,7 +176,7 @@ void http_txn_free(struct stream *s)
 	pool_buf_put(t->cin.data);
 	pool_buf_put(t->sin.data);
 	put_slots(t);
-	free(t);
+	txn_put(t);
 	s->txn = NULL;
 }
 
@@ -140,7 +184,7 @@ void http_txn_free(struct stream *s)
 static void forget_server_side(struct stream *s)
 {
 	stream_close_server(s);
-	s->txn->idle_srv = NULL;
+	s->kal.idle_srv = NULL;
 	backend_dequeue_stream(s);
 	s->conn_exp = s->srv_exp = s->queue_exp = 0;
 	s->pp_hdr_len = 0;
@@ -366,13 +410,15 @@ void http_flush(struct stream *s)
 int http_end_hook(struct stream *s, enum term_cause why)
 {
 	struct http_txn *t = s->txn;
+	if (!t)
+		return 0; /* idle between requests (http_txn_park()): closes silently */
 	int status = 0;
 	switch (s->state) {
 	case ST_HTTP_REQ:
 		/* a request under way, or none yet: 408; idle between requests: silence */
 		if (why == TERM_CLI_TO &&
 		    (t->cin.tail > t->cin.head ||
-		     (!t->nb_txn && !(s->fe->conf->http.flags & PXH_IGNORE_PROBES)))) {
+		     (!s->kal.nb_txn && !(s->fe->conf->http.flags & PXH_IGNORE_PROBES)))) {
 			status = 408;
 			t->close_hdr = !t->waiting_body; /* the parser's own timeout */
 			if (t->close_hdr) /* an invalid request for HAProxy's counters */
@@ -417,14 +463,13 @@ int http_end_hook(struct stream *s, enum term_cause why)
  */
 static int worth_parking(const struct stream *s)
 {
-	const struct http_txn *t = s->txn;
 	if (s->srv.shutr || s->srv.err)
 		return 0;
-	switch (t->idle_srv->be->conf->http.reuse) {
+	switch (s->kal.idle_srv->be->conf->http.reuse) {
 	case HTTP_REUSE_NEVER:
 		return 0;
 	case HTTP_REUSE_SAFE:
-		return t->nb_txn > 1 || s->state != ST_CLOSED;
+		return s->kal.nb_txn > 1 || s->state != ST_CLOSED;
 	default:
 		return 1;
 	}
@@ -436,12 +481,11 @@ static int worth_parking(const struct stream *s)
  */
 static void park_idle_conn(struct stream *s)
 {
-	struct http_txn *t = s->txn;
-	if (!t->idle_srv || s->srv.fd < 0)
+	if (!s->kal.idle_srv || s->srv.fd < 0)
 		return;
 	if (worth_parking(s)) {
-		http_pool_put(t->idle_srv, s->srv.fd, s->srv.ssl, t->conn_uses, STREAM_IO_EVENTS,
-		              !s->srv.rd_ready);
+		http_pool_put(s->kal.idle_srv, s->srv.fd, s->srv.ssl, s->kal.conn_uses,
+		              STREAM_IO_EVENTS, !s->srv.rd_ready);
 		s->srv.ssl = NULL; /* the pool's now */
 	} else {
 		tls_side_free(&s->srv);
@@ -449,15 +493,14 @@ static void park_idle_conn(struct stream *s)
 	}
 	s->srv.fd = -1;
 	s->srv.rd_ready = s->srv.wr_ready = s->srv.shutr = s->srv.shutw = s->srv.err = 0;
-	t->idle_srv = NULL;
+	s->kal.idle_srv = NULL;
 }
 
 void http_share_idle_conn(struct stream *s)
 {
-	const struct http_txn *t = s->txn;
-	if (!t->idle_srv)
+	if (!s->kal.idle_srv)
 		return;
-	int reuse = t->idle_srv->be->conf->http.reuse;
+	int reuse = s->kal.idle_srv->be->conf->http.reuse;
 	if (reuse == HTTP_REUSE_ALWAYS || reuse == HTTP_REUSE_AGGRESSIVE)
 		park_idle_conn(s);
 }
@@ -469,7 +512,7 @@ static int may_take_shared(const struct stream *s, const struct srv_rt *srv)
 	case HTTP_REUSE_NEVER:
 		return 0;
 	case HTTP_REUSE_SAFE:
-		return s->txn->nb_txn > 0; /* never for the first request */
+		return s->kal.nb_txn > 0; /* never for the first request */
 	default:
 		return 1; /* pooled connections have all served requests already */
 	}
@@ -498,21 +541,21 @@ int http_use_idle_conn(struct stream *s, struct srv_rt *srv)
 {
 	struct http_txn *t = s->txn;
 	t->reused = 0;
-	if (s->srv.fd >= 0 && t->idle_srv == srv && !s->srv.shutr && !s->srv.err) {
-		t->idle_srv = NULL;
+	if (s->srv.fd >= 0 && s->kal.idle_srv == srv && !s->srv.shutr && !s->srv.err) {
+		s->kal.idle_srv = NULL;
 		t->reused = 1;
 		keep_request_copy(s);
 		return 1;
 	}
 	park_idle_conn(s);
-	t->conn_uses = 0;
+	s->kal.conn_uses = 0;
 	if (!may_take_shared(s, srv))
 		return 0;
-	int proven_only = srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !t->nb_txn;
+	int proven_only = srv->be->conf->http.reuse == HTTP_REUSE_AGGRESSIVE && !s->kal.nb_txn;
 	struct ssl_st *ssl = NULL;
-	int fd = http_pool_take(srv, proven_only, &t->conn_uses, STREAM_IO_EVENTS, &s->sh, &ssl);
+	int fd = http_pool_take(srv, proven_only, &s->kal.conn_uses, STREAM_IO_EVENTS, &s->sh, &ssl);
 	if (fd < 0) {
-		t->conn_uses = 0; /* a new connection */
+		s->kal.conn_uses = 0; /* a new connection */
 		return 0;
 	}
 	s->srv.fd = fd;
@@ -560,7 +603,7 @@ static void watch_idle_server(struct stream *s)
 		return;
 	}
 	stream_close_server(s);
-	s->txn->idle_srv = NULL;
+	s->kal.idle_srv = NULL;
 }
 
 void http_process(struct stream *s)
@@ -571,9 +614,15 @@ void http_process(struct stream *s)
 		return;
 	case ST_HTTP_REQ:
 		watch_idle_server(s);
+		if (http_txn_new(s) < 0) { /* the next request may be starting */
+			stream_end_cause(s, TERM_CLI_ERR);
+			return;
+		}
 		if (http_wait_request(s) <= 0) {
-			if (s->state == ST_HTTP_REQ)
+			if (s->state == ST_HTTP_REQ) {
+				http_txn_park(s); /* nothing came after all */
 				stream_arm_timer(s);
+			}
 			return;
 		}
 		s->state = ST_ASSIGN;
@@ -590,12 +639,18 @@ void http_process(struct stream *s)
 void http_soft_stop(struct stream *s)
 {
 	struct http_txn *t = s->txn;
-	t->cli_close = 1;
-	if (s->state != ST_HTTP_REQ || t->cin.tail != t->cin.head ||
+	if (t)
+		t->cli_close = 1;
+	if (s->state != ST_HTTP_REQ || (t && t->cin.tail != t->cin.head) ||
 	    (s->rsp.data && s->rsp.tail != s->rsp.head))
 		return;
 	/* a request may already wait in the socket: then it is served first */
 	if (side_has_input(&s->cli)) {
+		if (!t && http_txn_new(s) < 0) {
+			stream_end_cause(s, TERM_CLI_ERR);
+			return;
+		}
+		s->txn->cli_close = 1; /* the last one */
 		s->cli.rd_ready = 1;
 		stream_wakeup(s);
 		return;

@@ -269,7 +269,7 @@ static int request_aborted(struct stream *s, int can_reply)
 {
 	struct http_txn *t = s->txn;
 	int idle = t->cin.tail == t->cin.head &&
-	           (t->nb_txn || (s->fe->conf->http.flags & PXH_IGNORE_PROBES));
+	           (s->kal.nb_txn || (s->fe->conf->http.flags & PXH_IGNORE_PROBES));
 	if (!idle) {
 		http_count_request(s, 0);
 		counters_http_bad_req(s->fe);
@@ -435,7 +435,7 @@ static int discard_body(struct stream *s)
 static uint32_t wait_timeout(const struct stream *s)
 {
 	const struct px_timeouts *to = &s->fe->conf->to;
-	if (s->txn->nb_txn && s->txn->cin.tail == s->txn->cin.head && to->http_keep_alive)
+	if (s->kal.nb_txn && s->txn->cin.tail == s->txn->cin.head && to->http_keep_alive)
 		return to->http_keep_alive;
 	return to->http_request ? to->http_request : to->client;
 }

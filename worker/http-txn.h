@@ -57,21 +57,18 @@ struct http_txn {
 	unsigned be_chosen : 1;       /* backend switching was done for this request */
 	uint64_t wfb_until;           /* wait-for-body: waiting for the body until then (ms) */
 	uint32_t wfb_min;             /* wait-for-body at-least: enough body bytes */
-	int nb_txn;                   /* transactions completed on this connection */
 	int maxhdrs;                  /* header fields a message may have (tune.http.maxhdr) */
-	uint32_t conn_uses;           /* transactions the server connection in s->srv completed */
 	int status;                   /* status of the response sent */
 	uint32_t lb_hash;             /* LB key of this request when has_hash */
-	struct srv_rt *idle_srv;      /* server of the idle connection in s->srv */
 	enum term_cause pending_term; /* why the stream ends after a reply */
 	char xff[64], xot[64];        /* values of added headers */
 	char *lout;                   /* rest of a large local reply, not yet in s->rsp */
 	uint32_t lout_len, lout_off;
-	char *req_copy;               /* request head kept to retry on a reused connection */
+	char *req_copy; /* request head kept to retry on a reused connection */
 	uint32_t req_copy_len;
-	char **caps[2]; /* captured values per slot (request, response), NULL: none */
-	char *cookie_cap[2];      /* "capture cookie" of the request and response (%CC %CS) */
-	char *eh;                 /* 103 response being built by early-hint rules, NULL: none */
+	char **caps[2];      /* captured values per slot (request, response), NULL: none */
+	char *cookie_cap[2]; /* "capture cookie" of the request and response (%CC %CS) */
+	char *eh;            /* 103 response being built by early-hint rules, NULL: none */
 	/* request rules run again after a wait-for-body yield: the rule that
 	 * yielded, until it runs again (what came before it already acted)
 	 */
@@ -105,7 +102,16 @@ int http_client_closes(const struct http_txn *t);
  */
 char *http_rw_alloc(struct http_txn *t, size_t len);
 
-/* Allocates the HTTP state of <s> (HTTP frontends); -1 on failure. */
+/* Gives the transaction state of <s> (between two requests, with nothing
+ * received and nothing pending) back, so that idle connections stay
+ * small: s->txn is then NULL until http_txn_new() at the next request.
+ * Does nothing when the transaction still holds something.
+ */
+void http_txn_park(struct stream *s);
+
+/* Allocates the transaction state of <s> (HTTP frontends) unless it has
+ * one; -1 on failure.
+ */
 int http_txn_new(struct stream *s);
 void http_txn_free(struct stream *s);
 

@@ -151,7 +151,7 @@ static char state_letter(const struct stream *s)
 	case ST_TARPIT:
 		return 'T';
 	case ST_ESTABLISHED:
-		return s->txn && !s->log.t_rsp ? 'H' : 'D';
+		return stream_is_http(s) && !s->log.t_rsp ? 'H' : 'D';
 	default:
 		return 'D';
 	}
@@ -236,7 +236,7 @@ void log_stream_end(struct stream *s)
 {
 	if (!s->log.t_hs || s->log.logged)
 		return; /* refused before the session existed, or already logged */
-	if (s->txn && !s->log.first_txn && !s->log.t_req)
+	if (stream_is_http(s) && !s->log.first_txn && !s->log.t_req)
 		return; /* a kept-alive connection closed between requests */
 	log_set_term(s, '-', '-');
 	log_txn_end(s);

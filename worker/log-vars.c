@@ -347,7 +347,7 @@ VAR(v_ST)
 VAR(v_B)
 {
 	const struct stream *s = STRM(ctx);
-	if (s->txn && !s->log.reqline)
+	if (stream_is_http(s) && !s->log.reqline)
 		return put_running(out, room, s, 0, opts);
 	return put_running(out, room, s, (int64_t)(log_bytes_to_client(s) - s->log.base_out), opts);
 }
@@ -386,7 +386,8 @@ VAR(v_bc)
 {
 	const struct stream *s = STRM(ctx);
 	int own = s->server && !s->log.asap; /* a final line comes after the release */
-	int chosen = s->be && (s->txn ? s->txn->be_chosen : s->log.t_ready != 0);
+	int chosen =
+	    s->be && (stream_is_http(s) ? s->txn && s->txn->be_chosen : s->log.t_ready != 0);
 	if (!chosen && !(s->fe->conf->cap & PX_CAP_BE))
 		return put_int(out, room, 0, opts, 0);
 	int n = s->be ? atomic_load(&s->be->cur_conns) - own : 0;
@@ -595,7 +596,8 @@ VAR(v_ft)
 VAR(v_b)
 {
 	const struct stream *s = STRM(ctx);
-	int chosen = s->be && (s->txn ? s->txn->be_chosen : s->log.t_ready != 0);
+	int chosen =
+	    s->be && (stream_is_http(s) ? s->txn && s->txn->be_chosen : s->log.t_ready != 0);
 	return put_cstr(out, room, chosen ? s->be->conf->id : s->fe->conf->id, opts);
 }
 VAR(v_s)

@@ -56,7 +56,7 @@ void streams_soft_stop(void)
 {
 	for (struct stream *s = thr_streams, *next; s; s = next) {
 		next = s->tnext;
-		if (s->txn)
+		if (stream_is_http(s))
 			http_soft_stop(s);
 	}
 	http_pool_flush();
@@ -223,6 +223,7 @@ static void stream_free(struct stream *s)
 	log_stream_free(s);
 	stream_set_acct_srv(s, NULL);
 	free(s->addrs);
+	free(s->dst_addr);
 	free(s->sni_val);
 	curthr->cur_conns--;
 	if (atomic_load(&rt.paused))
@@ -241,7 +242,7 @@ void stream_release_zombie(struct stream *s)
 
 static void stream_end(struct stream *s, enum term_cause why)
 {
-	if (s->txn && s->state != ST_CLOSED && http_end_hook(s, why))
+	if (stream_is_http(s) && s->state != ST_CLOSED && http_end_hook(s, why))
 		return; /* answering the client first (or retrying) */
 	if (s->state == ST_TLS_HS)
 		tls_hs_aborted(s, why);
@@ -377,8 +378,10 @@ static int read_proxy_header(struct stream *s)
 	if (recv(s->cli.fd, buf, used, 0) != (ssize_t)used)
 		return -1;
 	if (!pp.local && pp.src.ss_family != AF_UNSPEC) {
+		if (!s->dst_addr && !(s->dst_addr = malloc(sizeof(*s->dst_addr))))
+			return -1;
 		s->cli_addr = pp.src;
-		s->dst_addr = pp.dst;
+		*s->dst_addr = pp.dst;
 	}
 	return 1;
 }
@@ -675,7 +678,7 @@ void stream_forward(struct stream *s)
 /* The state machine. May free <s>. */
 static void stream_process(struct stream *s)
 {
-	if (s->txn && (s->state == ST_HTTP_REQ || s->state == ST_HTTP_FLUSH)) {
+	if (stream_is_http(s) && (s->state == ST_HTTP_REQ || s->state == ST_HTTP_FLUSH)) {
 		http_process(s);
 		if (s->state != ST_ASSIGN)
 			return; /* waiting, answered, or freed (ST_CLOSED) */
@@ -710,7 +713,7 @@ static void stream_process(struct stream *s)
 			return;
 		}
 		log_handshake_done(s);
-		if (s->txn) {
+		if (stream_is_http(s)) {
 			s->state = ST_HTTP_REQ;
 			stream_process(s);
 			return;
@@ -740,7 +743,7 @@ static void stream_process(struct stream *s)
 	case ST_QUEUED:
 	case ST_TURNAROUND:
 		/* a half-closed client still gets its answer (no abortonclose) */
-		if (!s->txn && stream_buffer_request(s) < 0) {
+		if (!stream_is_http(s) && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -750,7 +753,7 @@ static void stream_process(struct stream *s)
 		break;
 	}
 	if (s->state == ST_CONNECTING) {
-		if (!s->txn && stream_buffer_request(s) < 0) {
+		if (!stream_is_http(s) && stream_buffer_request(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
 		}
@@ -771,7 +774,7 @@ static void stream_process(struct stream *s)
 		}
 	}
 	if (s->state == ST_ESTABLISHED) {
-		if (s->txn)
+		if (stream_is_http(s))
 			http_forward(s);
 		else
 			stream_forward(s);
@@ -784,7 +787,7 @@ void stream_established(struct stream *s)
 	s->state = ST_ESTABLISHED;
 	if (!s->log.t_est)
 		s->log.t_est = curthr->now_ms;
-	if (!s->txn)
+	if (!stream_is_http(s))
 		log_asap(s);
 	s->conn_exp = 0;
 	s->pp_hdr_len = 0;
@@ -856,6 +859,7 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		return;
 	}
 	if (s->fe->conf->mode == PX_MODE_HTTP) {
+		s->http = 1;
 		if (http_txn_new(s) < 0) {
 			stream_end(s, TERM_CLI_ERR);
 			return;
@@ -865,11 +869,11 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 		if (s->fe->conf->to.http_request && !deferred)
 			s->cli_exp = deadline(s->fe->conf->to.http_request);
 	}
-	if (!s->txn && s->fe->conf->switching_rules)
+	if (!stream_is_http(s) && s->fe->conf->switching_rules)
 		s->be = rules_select_backend(s);
 	if (s->state == ST_ASSIGN && tcp_wants_inspection(s))
 		tcp_inspect_start(s);
-	if (!s->be && !s->txn && s->state != ST_INSPECT) {
+	if (!s->be && !stream_is_http(s) && s->state != ST_INSPECT) {
 		stream_end(s, TERM_NO_SRV);
 		return;
 	}
@@ -880,14 +884,23 @@ void stream_accept(struct listener *l, int fd, const struct sockaddr_storage *ad
 	stream_process(s);
 }
 
+struct sockaddr_storage *stream_dst_addr_rw(struct stream *s)
+{
+	if (!s->dst_addr && !(s->dst_addr = calloc(1, sizeof(*s->dst_addr))))
+		return NULL;
+	if (s->dst_addr->ss_family == AF_UNSPEC) {
+		socklen_t sl = sizeof(*s->dst_addr);
+		if (getsockname(s->cli.fd, (struct sockaddr *)s->dst_addr, &sl) < 0)
+			s->dst_addr->ss_family = AF_UNSPEC;
+	}
+	return s->dst_addr;
+}
+
 const struct sockaddr_storage *stream_dst_addr(struct stream *s)
 {
-	if (s->dst_addr.ss_family == AF_UNSPEC) {
-		socklen_t sl = sizeof(s->dst_addr);
-		if (getsockname(s->cli.fd, (struct sockaddr *)&s->dst_addr, &sl) < 0)
-			s->dst_addr.ss_family = AF_UNSPEC;
-	}
-	return &s->dst_addr;
+	static const struct sockaddr_storage unknown; /* AF_UNSPEC */
+	const struct sockaddr_storage *d = stream_dst_addr_rw(s);
+	return d ? d : &unknown;
 }
 
 void stream_end_cause(struct stream *s, enum term_cause why)

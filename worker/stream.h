@@ -35,6 +35,13 @@ struct sbuf {
 
 struct ssl_st;
 
+/* The HTTP state of a client connection that outlives its transactions. */
+struct http_keep {
+	struct srv_rt *idle_srv; /* server of the idle connection in s->srv */
+	int nb_txn;              /* transactions completed on this connection */
+	uint32_t conn_uses;      /* transactions the server connection in s->srv completed */
+};
+
 struct side {
 	int fd;
 	unsigned rd_ready : 1, wr_ready : 1, shutr : 1, shutw : 1, err : 1;
@@ -107,39 +114,56 @@ struct stream {
 	struct srv_rt *server;   /* assigned server, holds one of its slots */
 	struct srv_rt *acct_srv; /* last server used, for byte accounting */
 	const struct srv_rt *failed_srv;
-	struct sockaddr_storage cli_addr, dst_addr;
+	struct sockaddr_storage cli_addr;
+	struct sockaddr_storage *dst_addr; /* NULL until needed: see stream_dst_addr() */
 	int retries_left;
 	int attempts;
 	uint64_t cli_exp, srv_exp, conn_exp, queue_exp;
 	uint64_t accept_ms;
 	uint64_t bytes_in, bytes_out;
 	struct stream *qprev, *qnext; /* backend queue links */
-	int in_queue;
-	int mail_pending;           /* popped from the queue, wake-up mail not run yet */
-	int zombie;                 /* ended while mail_pending: the mail frees it */
+	/* small fields together, so that the stream fits a smaller
+	 * allocation class (bytes, not bit-fields: they are written apart)
+	 */
+	uint8_t in_queue;
+	uint8_t mail_pending;       /* popped from the queue, wake-up mail not run yet */
+	uint8_t zombie;             /* ended while mail_pending: the mail frees it */
+	uint8_t inspect_final;      /* the inspect delay expired */
+	uint8_t inspect_be;         /* the backend's content rules are inspecting */
+	uint8_t res_inspect;        /* tcp-response content rules still to decide */
+	uint8_t res_final;          /* the response inspect delay expired */
+	uint8_t http;               /* an HTTP stream (its frontend is in HTTP mode) */
+	int tls_hs_why;             /* TLS_HS_* reason of a failed handshake */
 	struct srv_rt *retry_srv;   /* server to retry after the turn-around */
 	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
 	uint32_t pp_hdr_len;        /* PROXY header bytes at the head of req, not yet sent */
-	struct http_txn *txn;       /* HTTP mode state, NULL in TCP mode */
-	struct var_store vars_sess, vars_txn, vars_req, vars_res;
-	const struct act_rule *resume_rule;       /* rule that yielded, to run again */
-	int inspect_final;                        /* the inspect delay expired */
-	int inspect_be;                           /* the backend's content rules are inspecting */
-	int res_inspect;                          /* tcp-response content rules still to decide */
-	int res_final;                            /* the response inspect delay expired */
-	uint64_t res_exp;                         /* end of the response inspect delay, 0: none */
-	struct srv_rt *use_srv;                   /* chosen by a use-server rule (HTTP) */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
-	struct stream_addrs *addrs;               /* set-src/set-dst only (NULL until then) */
-	struct stream *tprev, *tnext;             /* streams of the thread */
-	struct strm_log log; /* timers and states of the log line (log-stream.h) */
-	int tls_hs_why;      /* TLS_HS_* reason of a failed handshake */
+	/* HTTP mode: the current transaction, NULL in TCP mode and between
+	 * transactions (allocated when the next request starts, see
+	 * http_txn_park()); what lasts from one transaction to the next is in
+	 * <kal>
+	 */
+	struct http_txn *txn;
+	struct http_keep kal;
+	struct var_store vars_sess, vars_txn, vars_req, vars_res;
+	const struct act_rule *resume_rule; /* rule that yielded, to run again */
+	uint64_t res_exp;                   /* end of the response inspect delay, 0: none */
+	struct srv_rt *use_srv;             /* chosen by a use-server rule (HTTP) */
+	struct stream_addrs *addrs;         /* set-src/set-dst only (NULL until then) */
+	struct stream *tprev, *tnext;       /* streams of the thread */
+	struct strm_log log;                /* timers and states of the log line (log-stream.h) */
 	/* HTTP: the server SNI computed from the request before its head went
 	 * out (worker/tls-srv.c), for servers using expression <sni_expr>
 	 */
 	const struct sample_expr *sni_expr;
 	char *sni_val;
 };
+
+/* Whether <s> is an HTTP stream (s->txn may be NULL between requests). */
+static inline int stream_is_http(const struct stream *s)
+{
+	return s->http;
+}
 
 /* Addresses kept aside by set-src/set-dst, allocated on first use so that
  * streams without such rules stay small.
@@ -191,6 +215,11 @@ void stream_wakeup(struct stream *s);
  * from the socket on first use).
  */
 const struct sockaddr_storage *stream_dst_addr(struct stream *s);
+
+/* Like stream_dst_addr(), writable (set-dst); NULL on memory exhaustion.
+ * The address is allocated on first use: most streams never need it.
+ */
+struct sockaddr_storage *stream_dst_addr_rw(struct stream *s);
 
 /* Marks the server connection established (backend.c). */
 void stream_established(struct stream *s);

@@ -46,7 +46,7 @@ int tcp_session_rules(struct stream *s)
 
 int tcp_wants_inspection(const struct stream *s)
 {
-	if (s->txn)
+	if (stream_is_http(s))
 		return 0;
 	if (rules_present(s->fe->conf, RS_TCP_REQ))
 		return 1;
@@ -131,7 +131,7 @@ done:
 
 void tcp_res_inspect_start(struct stream *s)
 {
-	s->res_inspect = !s->txn && rules_present(s->be->conf, RS_TCP_RES);
+	s->res_inspect = !stream_is_http(s) && rules_present(s->be->conf, RS_TCP_RES);
 	s->res_final = 0;
 	s->res_exp = 0;
 }

@@ -92,7 +92,7 @@ int tls_hs_step(struct stream *s)
 	if (tls_session_reused(&s->cli))
 		bump(&my_stats()->reused, 1);
 	const struct px_timeouts *to = &s->fe->conf->to;
-	s->cli_exp = deadline(s->txn && to->http_request ? to->http_request : stream_to_client(s));
+	s->cli_exp = deadline(stream_is_http(s) && to->http_request ? to->http_request : stream_to_client(s));
 	return 1;
 }
 

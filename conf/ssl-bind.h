@@ -26,6 +26,7 @@ struct tls_bind_cfg {
 	char *ciphers, *ciphersuites, *curves; /* NULL: global default */
 	int strict_sni;
 	int no_tickets;
+	int early_data;                 /* allow-0rtt: TLS 1.3 early data accepted */
 	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;

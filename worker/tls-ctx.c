@@ -247,6 +247,41 @@ static void add_names(struct tls_ctx *t, const struct tls_cert *crt, const struc
 	}
 }
 
+/* Whether the certificate <ssl> switched to accepts early data (the
+ * callback OpenSSL asks before accepting them).
+ */
+static int early_data_cb(SSL *ssl, void *arg)
+{
+	const struct tls_ctx *t = arg;
+	const SSL_CTX *c = SSL_get_SSL_CTX(ssl);
+	for (int i = 0; i < t->nctx; i++)
+		if (t->ctxs[i] == c)
+			return t->early_ok[i];
+	return 0;
+}
+
+/* allow-0rtt on some certificates of a line: every context advertises
+ * early data in its tickets, so that all tickets of the line are of the
+ * same kind (with OpenSSL's anti-replay on, tickets allowing early data
+ * are single-use cache entries; OpenSSL decides how to look a ticket up
+ * from the default context, before SNI selects the certificate), and
+ * early_data_cb() accepts them for the certificates that allow them.
+ */
+static void setup_early_data(struct tls_ctx *t, const struct tls_bind_cfg *cfg)
+{
+	t->early_ok = xcalloc((size_t)t->nctx, 1);
+	for (int i = 0; i < t->nctx; i++) {
+		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
+		t->early_ok[i] = cfg->early_data || (o && o->early_data);
+		t->early_data |= t->early_ok[i];
+	}
+	for (int i = 0; t->early_data && i < t->nctx; i++) {
+		SSL_CTX_set_max_early_data(t->ctxs[i], TLS_EARLY_MAX);
+		SSL_CTX_set_recv_max_early_data(t->ctxs[i], TLS_EARLY_MAX);
+		SSL_CTX_set_allow_early_data_cb(t->ctxs[i], early_data_cb, t);
+	}
+}
+
 struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
@@ -263,6 +298,7 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err)
 	for (int wild = 0; wild < 2; wild++)
 		for (int i = 0; i < cfg->ncerts; i++)
 			add_names(t, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
+	setup_early_data(t, cfg);
 	return t;
 fail:
 	for (int i = 0; i < t->nctx; i++)

@@ -336,20 +336,32 @@ def test_rejected_no_cache(d, oport):
     """Without a session cache, allow-0rtt tickets cannot be resumed: the
     client's early data are rejected and skipped."""
     ports = {k: port() for k in ("p0rtt", "pplain", "plist", "ptcp")}
-    proc, _, _ = start_proxy(HALYARD, CONFIG, d=d, cache=0, oport=oport, **ports)
+    proc, _, err = start_proxy(HALYARD, CONFIG, d=d, cache=0, oport=oport, **ports)
     try:
         n = new_session(ports["p0rtt"], d, "n1")
         req = REQ.format(path="/nocache", extra="").encode()
         out, _ = early_request(ports["p0rtt"], d, "/nocache", "n1", stdin=req)
         rec = seen("/nocache")
         check("cachesize 0: ticket still advertises early data", n == 15360, str(n))
-        check("cachesize 0: early data rejected", "Early data was rejected" in out,
-              out[-600:])
+        check("cachesize 0: not resumed, early data rejected",
+              "Early data was rejected" in out and "New, TLSv1.3" in out, out[-600:])
         check("cachesize 0: request after the handshake answered, no Early-Data",
               status(out) == 200 and len(rec) == 1 and rec[0][2] == [], str(rec))
     finally:
+        stop(proc, err)
+
+
+def stop(proc, err):
+    """Stops the proxy (SIGTERM) and checks it reported no sanitizer error."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    err.seek(0)
+    text = err.read()
+    check("no sanitizer report", "Sanitizer" not in text, text[-2000:])
 
 
 def port():
@@ -420,8 +432,7 @@ def main():
         test_other_handshakes(ports, d)
         check("proxy still running", proc.poll() is None)
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc, err)
     test_rejected_no_cache(d, oport)
     test_check(d)
     test_haproxy(d, oport)

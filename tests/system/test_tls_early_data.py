@@ -11,7 +11,9 @@ Early-Data headers. Checked:
    2.6), the early request reaches the origin before the handshake could
    end, with "Early-Data: 1"; ssl_fc_has_early is 1 in the request rules,
    ssl_fc_early_rcvd too; a client's own Early-Data header is not doubled;
-   a 425 from the server reaches the client;
+   a 425 from the server reaches the client; on a keep-alive connection the
+   next request (after the handshake) is not early; a client leaving before
+   its Finished is handled;
  - http-request wait-for-handshake: the same request waits for the end of
    the handshake (>= DELAY), then goes without Early-Data, with
    ssl_fc_has_early 0 and ssl_fc_early_rcvd 1;
@@ -255,6 +257,35 @@ def test_early(ports, d):
           out[-600:])
     check("425: request was sent with Early-Data: 1",
           [r[2] for r in seen("/425")] == [["1"]], str(seen("/425")))
+
+    # keep-alive: the next request, sent after the handshake, is not early
+    new_session(relay.port, d, "s5")
+    req = os.path.join(d, "req-ka")
+    with open(req, "w") as f:
+        f.write("GET /ka1 HTTP/1.1\r\nHost: a.example\r\n\r\n")
+    out = s_client(relay.port, d, "a.example", sess_in=os.path.join(d, "s5"), early=req,
+                   stdin=REQ.format(path="/ka2", extra="").encode())
+    check("keep-alive: both requests answered", out.count("HTTP/1.1 200") == 2, out[-800:])
+    check("keep-alive: early request marked, the next one not",
+          [r[2] for r in seen("/ka1")] == [["1"]] and [r[2] for r in seen("/ka2")] == [[]],
+          str(seen("/ka1") + seen("/ka2")))
+    check("keep-alive: ssl_fc_has_early 1 then 0",
+          re.findall(r"^x-early: (\d)", out, re.M | re.I) == ["1", "0"], out[-800:])
+
+    # a client that leaves after its early data, before its Finished
+    new_session(relay.port, d, "s6")
+    req = write_req(d, "req-gone", "/gone")
+    c = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{relay.port}",
+                          "-servername", "a.example", "-alpn", "http/1.1", "-ign_eof",
+                          "-sess_in", os.path.join(d, "s6"), "-early_data", req],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(DELAY / 2)
+    c.kill()
+    c.wait()
+    time.sleep(DELAY * 2)
+    check("client gone before its Finished: its early request went out",
+          [r[2] for r in seen("/gone")] == [["1"]], str(seen("/gone")))
 
     # the same session again: OpenSSL's anti-replay refuses its early data
     req = REQ.format(path="/replay", extra="").encode()

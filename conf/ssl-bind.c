@@ -187,6 +187,8 @@ static int bopt_flag(struct cfg_ctx *ctx, char **args, int nargs, char **err)
 		t->no_tickets = 1;
 	else if (!strcmp(args[0], "tls-tickets"))
 		t->no_tickets = -1; /* explicitly on, whatever the global default */
+	else if (!strcmp(args[0], "allow-0rtt"))
+		t->early_data = 1;
 	else
 		t->no_vers |= tls_no_version_bit(args[0]);
 	return CFG_OK;
@@ -221,6 +223,7 @@ static const struct cfg_kw ssl_bind_opts[] = {
     BO("no-strict-sni", bopt_flag, 0),
     BO("no-tls-tickets", bopt_flag, 0),
     BO("tls-tickets", bopt_flag, 0),
+    BO("allow-0rtt", bopt_flag, 0),
     BO("no-sslv3", bopt_flag, 0),
     BO("no-tlsv10", bopt_flag, 0),
     BO("no-tlsv11", bopt_flag, 0),

@@ -28,6 +28,7 @@ struct tls_bind_cfg {
 	int strict_sni;
 	int no_tickets;
 	struct tls_keys_ref *keys;      /* tls-ticket-keys (worker/tls-tickets.c), NULL: none */
+	int early_data;                 /* allow-0rtt: TLS 1.3 early data accepted */
 	struct tls_verify_cfg *verify;  /* client certificates (conf/ssl-verify.c), NULL: none */
 	struct tls_crt_opts **crt_opts; /* per certificate, from crt-list (conf/ssl-crtlist.c) */
 	int ncrt_opts;

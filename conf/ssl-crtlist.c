@@ -170,7 +170,8 @@ static int split_words(char *p, char **w)
 /* Options a crt-list line may carry; the other TLS options are refused. */
 static int line_option_ok(const char *name)
 {
-	static const char *const ok[] = {"alpn", "ca-file", "ca-verify-file", "crl-file", "verify"};
+	static const char *const ok[] = {"alpn",           "allow-0rtt", "ca-file",
+	                                 "ca-verify-file", "crl-file",   "verify"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!strcmp(name, ok[i]))
 			return 1;
@@ -200,6 +201,7 @@ static int parse_line_options(struct cfg_ctx *ctx, char **w, int n, struct tls_c
 		o->alpn_len = tmp.tls->alpn_len;
 		o->alpn_text = tmp.tls->alpn_text, tmp.tls->alpn_text = NULL;
 		o->verify = tmp.tls->verify, tmp.tls->verify = NULL;
+		o->early_data = tmp.tls->early_data;
 		tls_bind_cfg_free(tmp.tls);
 	}
 	return r & CFG_ALERT ? -1 : 0;
@@ -280,7 +282,7 @@ static int parse_line(struct cfg_ctx *ctx, struct tls_bind_cfg *t, char *ln, con
 		opts_free(o);
 		return -1;
 	}
-	if (!o->nfilters && !o->alpn && !o->verify) {
+	if (!o->nfilters && !o->alpn && !o->verify && !o->early_data) {
 		opts_free(o);
 		o = NULL;
 	}

@@ -15,6 +15,7 @@ struct tls_crt_opts {
 	unsigned char *alpn; /* ALPN wire format, NULL: the bind line's */
 	unsigned alpn_len;
 	char *alpn_text;
+	int early_data;                /* allow-0rtt on the line */
 	struct tls_verify_cfg *verify; /* as written on the line, NULL: none */
 	struct tls_verify_cfg *merged; /* line over bind line, built by the checker */
 };

@@ -1,6 +1,7 @@
 /* Sample fetches of the client TLS session: ssl_fc, ssl_fc_sni,
  * ssl_fc_has_sni, ssl_fc_protocol, ssl_fc_cipher, ssl_fc_alpn,
- * ssl_fc_is_resumed, ssl_fc_alg_keysize, ssl_fc_use_keysize.
+ * ssl_fc_is_resumed, ssl_fc_has_early, ssl_fc_early_rcvd, ssl_fc_alg_keysize,
+ * ssl_fc_use_keysize.
  */
 #include <openssl/ssl.h>
 #include <string.h>
@@ -32,7 +33,9 @@ static int set_bool(struct sample *smp, int v)
 	return 1;
 }
 
-/* ssl_fc, ssl_fc_has_sni, ssl_fc_is_resumed */
+/* ssl_fc, ssl_fc_has_sni, ssl_fc_is_resumed, ssl_fc_has_early,
+ * ssl_fc_early_rcvd
+ */
 static int fetch_bool(const struct arg *args, struct sample *smp, const char *kw, const void *priv)
 {
 	const struct side *sd = cli_side(smp);
@@ -44,6 +47,10 @@ static int fetch_bool(const struct arg *args, struct sample *smp, const char *kw
 		return 0;
 	if (!strcmp(kw, "ssl_fc_has_sni"))
 		return set_bool(smp, tls_sni(sd) != NULL);
+	if (!strcmp(kw, "ssl_fc_has_early"))
+		return set_bool(smp, tls_has_early(sd));
+	if (!strcmp(kw, "ssl_fc_early_rcvd"))
+		return set_bool(smp, tls_early_rcvd(sd));
 	return set_bool(smp, tls_session_reused(sd));
 }
 
@@ -71,7 +78,7 @@ static int fetch_keysize(const struct arg *args, struct sample *smp, const char 
                          const void *priv)
 {
 	const struct side *sd = cli_side(smp);
-	if (!sd || !sd->ssl || !sd->tls_hs_done)
+	if (!sd || !sd->ssl || (!sd->tls_hs_done && !sd->tls_early))
 		return 0;
 	int alg = 0;
 	int use = SSL_get_cipher_bits(sd->ssl, &alg);
@@ -85,6 +92,8 @@ static const struct smp_fetch_kw ssl_fetches[] = {
     {"ssl_fc", fetch_bool, ARGS0, NULL, SMP_T_BOOL, L5, NULL},
     {"ssl_fc_has_sni", fetch_bool, ARGS0, NULL, SMP_T_BOOL, L5, NULL},
     {"ssl_fc_is_resumed", fetch_bool, ARGS0, NULL, SMP_T_BOOL, L5, NULL},
+    {"ssl_fc_has_early", fetch_bool, ARGS0, NULL, SMP_T_BOOL, L5, NULL},
+    {"ssl_fc_early_rcvd", fetch_bool, ARGS0, NULL, SMP_T_BOOL, L5, NULL},
     {"ssl_fc_sni", fetch_str, ARGS0, NULL, SMP_T_STR, L5, NULL},
     {"ssl_fc_protocol", fetch_str, ARGS0, NULL, SMP_T_STR, L5, NULL},
     {"ssl_fc_cipher", fetch_str, ARGS0, NULL, SMP_T_STR, L5, NULL},

@@ -20,6 +20,7 @@
 #include "worker/use-server.h"
 #include "worker/http-txn.h"
 #include "worker/tls-srv.h"
+#include "worker/tls.h"
 #include "worker/lb.h"
 #include "worker/stats-page.h"
 
@@ -85,6 +86,10 @@ static void add_forwarding_headers(struct stream *s)
 		add_ip_header(&t->req, ot->origto_hdr, &ot->origto_except, stream_dst_addr(s),
 		              t->xot, sizeof(t->xot));
 	}
+	/* RFC 8470: tells the server the request may be a replay (HAProxy
+	 * keeps one the client sent) */
+	if (tls_has_early(&s->cli) && http_find_hdr(&t->req, "early-data", 0) < 0)
+		http_add_hdr(&t->req, (struct ist){"Early-Data", 10}, (struct ist){"1", 1});
 }
 
 /* Decides what happens to both connections after this transaction and

@@ -52,7 +52,14 @@ struct side {
 	 */
 	unsigned tls_hs_done : 1, tls_closed : 1, tls_rd_wants_wr : 1, tls_wr_wants_rd : 1;
 	unsigned tls_wpend : 1, tls_counted : 1;
-	struct ssl_st *ssl;     /* NULL: plain socket */
+	/* 0-RTT (worker/tls.c): early data to try, the session started on
+	 * early data before the handshake ended, early data were received,
+	 * OpenSSL reported their end
+	 */
+	unsigned tls_try_early : 1, tls_early : 1, tls_early_rcvd : 1, tls_early_fin : 1;
+	struct ssl_st *ssl; /* NULL: plain socket */
+	char *tls_ebuf;     /* early data read aside, [tls_eoff, tls_elen) unread */
+	uint32_t tls_eoff, tls_elen;
 	const char *tls_static; /* committed static message not fully sent */
 	size_t tls_static_len;
 	int pipe[2]; /* splice pipe toward the other side, -1 when unused */

@@ -316,6 +316,7 @@ void tls_gen_free(struct tls_gen *g)
 	free(g->opts);
 	free(g->names);
 	free(g->ktype);
+	free(g->early_ok);
 	free(g);
 }
 
@@ -377,6 +378,43 @@ static SSL_CTX *new_ctx(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int i
 	return c;
 }
 
+/* Whether the certificate <ssl> switched to accepts early data (the
+ * callback OpenSSL asks before accepting them). A context of an older
+ * generation (replaced by a certificate update meanwhile) refuses them.
+ * Runs within an event callback of a worker thread: an RCU read side.
+ */
+static int early_data_cb(SSL *ssl, void *arg)
+{
+	struct tls_ctx *t = arg;
+	const struct tls_gen *g = hl_rcu_deref(t->gen);
+	const SSL_CTX *c = SSL_get_SSL_CTX(ssl);
+	for (int i = 0; g && i < g->nctx; i++)
+		if (g->ctxs[i] == c)
+			return g->early_ok[i];
+	return 0;
+}
+
+/* allow-0rtt on some certificates of a line: every context advertises
+ * early data in its tickets, so that all tickets of the line are of the
+ * same kind (with OpenSSL's anti-replay on, tickets allowing early data
+ * are single-use cache entries; OpenSSL decides how to look a ticket up
+ * from the default context, before SNI selects the certificate), and
+ * early_data_cb() accepts them for the certificates that allow them.
+ */
+static void setup_early_data(struct tls_ctx *t, struct tls_gen *g, const struct tls_bind_cfg *cfg)
+{
+	g->early_ok = xcalloc((size_t)g->nctx + 1, 1);
+	for (int i = 0; i < g->nctx; i++) {
+		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
+		g->early_ok[i] = cfg->early_data || (o && o->early_data);
+	}
+	for (int i = 0; t->early_data && i < g->nctx; i++) {
+		SSL_CTX_set_max_early_data(g->ctxs[i], TLS_EARLY_MAX);
+		SSL_CTX_set_recv_max_early_data(g->ctxs[i], TLS_EARLY_MAX);
+		SSL_CTX_set_allow_early_data_cb(g->ctxs[i], early_data_cb, t);
+	}
+}
+
 struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg, int fresh,
                               char **err, char **warn)
 {
@@ -402,6 +440,7 @@ struct tls_gen *tls_gen_build(struct tls_ctx *t, const struct tls_bind_cfg *cfg,
 		for (int i = 0; i < cfg->ncerts; i++)
 			add_names(g, cfg->certs[i], tls_crt_opts_of(cfg, i), i, wild);
 	set_key_types(g, cfg);
+	setup_early_data(t, g, cfg);
 	return g;
 }
 
@@ -428,6 +467,10 @@ struct tls_ctx *tls_ctx_build(const struct tls_bind_cfg *cfg, char **err, char *
 	t->strict_sni = cfg->strict_sni;
 	t->alpn = cfg->alpn;
 	t->alpn_len = cfg->alpn_len;
+	for (int i = 0; i < cfg->ncerts; i++) { /* early data: decided once for the line */
+		const struct tls_crt_opts *o = tls_crt_opts_of(cfg, i);
+		t->early_data |= cfg->early_data || (o && o->early_data);
+	}
 	t->gen = tls_gen_build(t, cfg, 1, err, warn);
 	if (!t->gen) {
 		free(t);

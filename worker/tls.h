@@ -61,6 +61,7 @@ struct tls_gen {
 	int ncerts;
 	int *ktype;      /* key type (TLS_KT_*, worker/tls-select.h) of each certificate */
 	int dflt_alt[3]; /* per key type, a certificate sharing a name with the default, or -1 */
+	unsigned char *early_ok; /* per context: its certificate accepts early data */
 };
 
 /* One per bind line, lives as long as the process. */
@@ -69,7 +70,13 @@ struct tls_ctx {
 	int strict_sni;
 	const unsigned char *alpn; /* wire format, NULL: no ALPN */
 	unsigned alpn_len;
+	int early_data; /* some certificate accepts TLS 1.3 early data (allow-0rtt) */
 };
+
+/* Most early data (0-RTT) a client may send, as HAProxy's default buffer
+ * size less its reserve for rewrites.
+ */
+#define TLS_EARLY_MAX (16384 - 1024)
 
 /* Loads <path>: a PEM file, or a directory whose regular files are each a
  * PEM file (sorted by name; *.key, *.ocsp, *.issuer, *.sctl and dot files
@@ -129,10 +136,27 @@ int tls_version_parse(const char *name);
 int tls_side_start(struct side *sd, const struct tls_ctx *ctx);
 
 /* Advances the handshake: 1 when done, 0 to wait for the socket, -1 when it
- * failed (then *<why> is one of the TLS_HS_* reasons).
+ * failed (then *<why> is one of the TLS_HS_* reasons). On a listener with
+ * allow-0rtt, 1 also comes before the end of the handshake once early data
+ * were received: sd->tls_early is then set, tls_recv() returns the early
+ * data first and the handshake completes within later reads and writes
+ * (or tls_early_finish()).
  */
 enum { TLS_HS_FAIL = 1, TLS_HS_EMPTY, TLS_HS_ABORT };
 int tls_handshake(struct side *sd, int *why);
+
+/* Completes the handshake of a session started on early data: reads the
+ * rest of the early data aside (returned by tls_recv() later), then the
+ * client's Finished. 1 when the handshake is done, 0 to wait for the
+ * socket, -1 when it failed (sd->err is set).
+ */
+int tls_early_finish(struct side *sd);
+
+/* ssl_fc_has_early: early data were received and the handshake is not done.
+ * ssl_fc_early_rcvd: early data were received on the connection.
+ */
+int tls_has_early(const struct side *sd);
+int tls_early_rcvd(const struct side *sd);
 
 ssize_t tls_recv(struct side *sd, void *buf, size_t len);
 ssize_t tls_send(struct side *sd, const void *buf, size_t len);

@@ -60,11 +60,11 @@ struct side {
 	struct ssl_st *ssl; /* NULL: plain socket */
 	char *tls_ebuf;     /* early data read aside, [tls_eoff, tls_elen) unread */
 	uint32_t tls_eoff, tls_elen;
-	const char *tls_static; /* committed static message not fully sent */
-	size_t tls_static_len;
-	int pipe[2]; /* splice pipe toward the other side, -1 when unused */
-	size_t pipe_len;
-	uint64_t sent; /* bytes written to this side */
+	const char *tls_static;  /* committed static message not fully sent */
+	uint32_t tls_static_len; /* (32 bits: the stream keeps to its allocation class) */
+	uint32_t pipe_len;       /* bytes in the pipe, at most PIPE_SIZE */
+	int pipe[2];             /* splice pipe toward the other side, -1 when unused */
+	uint64_t sent;           /* bytes written to this side */
 };
 
 enum stream_state {
@@ -133,18 +133,18 @@ struct stream {
 	 * allocation class (bytes, not bit-fields: they are written apart)
 	 */
 	uint8_t in_queue;
-	uint8_t mail_pending;       /* popped from the queue, wake-up mail not run yet */
-	uint8_t zombie;             /* ended while mail_pending: the mail frees it */
-	uint8_t inspect_final;      /* the inspect delay expired */
-	uint8_t inspect_be;         /* the backend's content rules are inspecting */
-	uint8_t res_inspect;        /* tcp-response content rules still to decide */
-	uint8_t res_final;          /* the response inspect delay expired */
-	uint8_t http;               /* an HTTP stream (its frontend is in HTTP mode) */
-	int tls_hs_why;             /* TLS_HS_* reason of a failed handshake */
-	struct srv_rt *retry_srv;   /* server to retry after the turn-around */
-	int splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
-	uint32_t pp_hdr_len;        /* PROXY header bytes at the head of req, not yet sent */
+	uint8_t mail_pending;           /* popped from the queue, wake-up mail not run yet */
+	uint8_t zombie;                 /* ended while mail_pending: the mail frees it */
+	uint8_t inspect_final;          /* the inspect delay expired */
+	uint8_t inspect_be;             /* the backend's content rules are inspecting */
+	uint8_t res_inspect;            /* tcp-response content rules still to decide */
+	uint8_t res_final;              /* the response inspect delay expired */
+	uint8_t http;                   /* an HTTP stream (its frontend is in HTTP mode) */
+	uint8_t splice_req, splice_rsp; /* SPLICE_OFF, SPLICE_AUTO or SPLICE_ON */
+	int tls_hs_why;                 /* TLS_HS_* reason of a failed handshake */
+	uint32_t pp_hdr_len;            /* PROXY header bytes at the head of req, not yet sent */
 	uint32_t to_server, to_tunnel, to_client; /* set-timeout overrides, 0: none */
+	struct srv_rt *retry_srv;                 /* server to retry after the turn-around */
 	/* HTTP mode: the current transaction, NULL in TCP mode and between
 	 * transactions (allocated when the next request starts, see
 	 * http_txn_park()); what lasts from one transaction to the next is in
@@ -160,10 +160,18 @@ struct stream {
 	struct stream *tprev, *tnext;       /* streams of the thread */
 	struct strm_log log;                /* timers and states of the log line (log-stream.h) */
 	/* HTTP: the server SNI computed from the request before its head went
-	 * out (worker/tls-srv.c), for servers using expression <sni_expr>
+	 * out (worker/tls-srv.c), NULL: none computed
 	 */
-	const struct sample_expr *sni_expr;
-	char *sni_val;
+	struct sni_memo *sni;
+};
+
+/* An SNI computed ahead for servers using expression <expr>: <val> when
+ * <has>, else no SNI (the expression gave no usable name).
+ */
+struct sni_memo {
+	const struct sample_expr *expr;
+	int has;
+	char val[];
 };
 
 /* Whether <s> is an HTTP stream (s->txn may be NULL between requests). */

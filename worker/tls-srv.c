@@ -128,10 +128,10 @@ static int eval_sni(struct stream *s, const struct tls_srv_cfg *t, char *buf, si
 {
 	if (!t->sni)
 		return 0;
-	if (s->sni_expr && s->sni_expr == t->sni) { /* computed from the request */
-		if (!s->sni_val || strlen(s->sni_val) >= len)
+	if (s->sni && s->sni->expr == t->sni) { /* computed from the request */
+		if (!s->sni->has || strlen(s->sni->val) >= len)
 			return 0;
-		strcpy(buf, s->sni_val);
+		strcpy(buf, s->sni->val);
 		return 1;
 	}
 	size_t mark = smp_arena_mark();
@@ -205,14 +205,17 @@ int tls_srv_step(struct stream *s)
 
 void tls_srv_prepare_sni(struct stream *s)
 {
-	free(s->sni_val);
-	s->sni_val = NULL;
-	s->sni_expr = NULL;
+	free(s->sni);
+	s->sni = NULL;
 	const struct tls_srv_cfg *t = s->be ? s->be->sni_tls : NULL;
 	if (!t)
 		return;
-	char buf[256]; /* s->sni_expr is NULL: evaluated now */
-	if (eval_sni(s, t, buf, sizeof(buf)))
-		s->sni_val = xstrdup(buf);
-	s->sni_expr = t->sni;
+	char buf[256]; /* s->sni is NULL: evaluated now */
+	int has = eval_sni(s, t, buf, sizeof(buf));
+	size_t n = has ? strlen(buf) : 0;
+	struct sni_memo *m = xmalloc(sizeof(*m) + n + 1);
+	m->expr = t->sni;
+	m->has = has;
+	memcpy(m->val, has ? buf : "", n + 1);
+	s->sni = m;
 }

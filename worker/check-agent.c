@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "common/msg.h"
 #include "common/units.h"
 #include "conf/kw.h"
@@ -445,7 +446,7 @@ void agent_destroy(struct srv_rt *s)
 	}
 	struct agent_free *f = xcalloc(1, sizeof(*f));
 	f->ag = ag;
-	call_rcu(&f->head, agent_free_cb);
+	hl_call_rcu(&f->head, agent_free_cb);
 }
 
 /* agent-check | no-agent-check */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "common/msg.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
@@ -132,7 +133,7 @@ void check_state_publish(struct check_state **slot, const struct check_state *st
 	memcpy(&v->st, st, sizeof(*st));
 	struct check_state *old = hl_rcu_xchg(*slot, &v->st);
 	if (old)
-		call_rcu(&caa_container_of(old, struct check_snap, st)->rcu, snap_free_cb);
+		hl_call_rcu(&caa_container_of(old, struct check_snap, st)->rcu, snap_free_cb);
 }
 
 void check_state_release(struct check_state **slot)
@@ -805,7 +806,7 @@ static void check_destroy(struct srv_rt *s)
 	tchk_release(&ck->tio);
 	struct check_free *f = xcalloc(1, sizeof(*f));
 	f->ck = ck;
-	call_rcu(&f->head, check_free_cb);
+	hl_call_rcu(&f->head, check_free_cb);
 }
 
 struct srv_life_mail {

@@ -20,6 +20,7 @@
 #include "common/daemon.h"
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/rcu.h"
 #include "conf/kw.h"
 #include "worker/check.h"
 #include "worker/counters.h"
@@ -381,6 +382,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	hl_rcu_readers_start(); /* frees are deferred from now on */
 	for (int i = 0; i < rt.nbthread; i++)
 		pthread_create(&rt.threads[i].tid, NULL, thread_main, &rt.threads[i]);
 	wait_threads_started();

@@ -3,6 +3,7 @@
  *   [WARNING]  (pid) : text
  *   [ALERT]    (pid) : text
  * Every message is also appended to the startup log buffer (show startup-logs).
+ * Any thread may emit messages.
  */
 #pragma once
 #include <stdarg.h>
@@ -30,8 +31,11 @@ void ha_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_emit(enum msg_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Same as msg_emit() with a va_list. */
-void ha_vmsg(enum msg_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void ha_vmsg(enum msg_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Startup log: everything emitted so far, NUL-terminated (never NULL). */
 const char *startup_logs(void);
+/* A copy of it (to free), safe while other threads emit messages. */
+char *startup_logs_dup(void);
 void startup_logs_reset(void);

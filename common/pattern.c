@@ -304,7 +304,7 @@ int pat_expr_build(struct pat_expr *e, char **err)
 		return 0;
 	struct pat_index *old = hl_rcu_xchg(e->idx, idx);
 	if (old)
-		call_rcu(&old->rcu, free_index_cb);
+		hl_call_rcu(&old->rcu, free_index_cb);
 	return 1;
 }
 
@@ -417,7 +417,7 @@ static void entries_retire(struct pat_entry **v, int n)
 	struct entry_batch *b = xmalloc(sizeof(*b) + sizeof(*v) * (size_t)n);
 	b->n = n;
 	memcpy(b->e, v, sizeof(*v) * (size_t)n);
-	call_rcu(&b->rcu, entry_batch_cb);
+	hl_call_rcu(&b->rcu, entry_batch_cb);
 }
 
 /* Rebuilds the indexes over <ref> after a change of its current version.

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "common/msg.h"
 #include "common/units.h"
 #include "conf/kw.h"
@@ -44,9 +45,10 @@ struct agent {
 	int fd;
 	int connected;
 	uint64_t started;
-	struct check_state st;
-	int health;         /* 1: up, 0: the agent reported the server down */
-	_Atomic int paused; /* "disable agent": no agent checks, the server is not held down */
+	struct check_state st;   /* working copy: the agent's thread only */
+	struct check_state *pub; /* its last published copy (check_state_publish()) */
+	_Atomic int health;      /* 1: up, 0: the agent reported the server down */
+	_Atomic int paused;      /* "disable agent": no agent checks, the server is not held down */
 	char buf[AGENT_BUFSIZE + 1];
 	size_t len;
 	/* runtime API changes ("set server ... agent-addr|agent-port|agent-send") */
@@ -90,19 +92,20 @@ int agent_enabled(const struct srv_rt *s)
 
 const struct check_state *agent_of(const struct srv_rt *s, int *health)
 {
-	const struct agent *ag = agent_find(s);
-	if (ag)
-		*health = ag->health;
-	return ag ? &ag->st : NULL;
+	struct agent *ag = agent_find(s);
+	if (!ag)
+		return NULL;
+	*health = atomic_load_explicit(&ag->health, memory_order_relaxed);
+	return hl_rcu_deref(ag->pub);
 }
 
 const struct check_state *agent_running_of(const struct srv_rt *s, int *health)
 {
-	const struct agent *ag = agent_find(s);
+	struct agent *ag = agent_find(s);
 	if (!ag || atomic_load_explicit(&ag->paused, memory_order_relaxed))
 		return NULL;
-	*health = ag->health;
-	return &ag->st;
+	*health = atomic_load_explicit(&ag->health, memory_order_relaxed);
+	return hl_rcu_deref(ag->pub);
 }
 
 /* Applies "ready", "drain" or "maint" and logs the change as HAProxy does. */
@@ -275,6 +278,7 @@ static void agent_finish(struct agent *ag, enum check_result r)
 		ag->st.last = r;
 		ag->st.code = 0;
 	}
+	check_state_publish(&ag->pub, &ag->st);
 	timer_set(&ag->t, curthr->now_ms + check_spread(agent_inter(ag)));
 }
 
@@ -398,6 +402,7 @@ void agent_new(struct srv_rt *s, int paused)
 	ag->h.cb = agent_io_cb;
 	timer_init(&ag->t, agent_timer_cb);
 	ag->st.last_change = (long)time(NULL);
+	check_state_publish(&ag->pub, &ag->st);
 	if (!paused)
 		timer_set(&ag->t, curthr->now_ms + 1 +
 		                      check_first_delay(g, s->conf->cfg.check, agent_inter(ag)));
@@ -423,6 +428,7 @@ struct agent_free {
 static void agent_free_cb(struct rcu_head *h)
 {
 	struct agent_free *f = caa_container_of(h, struct agent_free, head);
+	check_state_release(&f->ag->pub);
 	free(f->ag);
 	free(f);
 }
@@ -440,7 +446,7 @@ void agent_destroy(struct srv_rt *s)
 	}
 	struct agent_free *f = xcalloc(1, sizeof(*f));
 	f->ag = ag;
-	call_rcu(&f->head, agent_free_cb);
+	hl_call_rcu(&f->head, agent_free_cb);
 }
 
 /* agent-check | no-agent-check */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "common/msg.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
@@ -41,16 +42,17 @@ struct check {
 	struct srv_rt *srv;
 	int fd;
 	uint64_t started;
-	struct check_state st;
-	int http;          /* connected: HTTP exchange under way (option httpchk) */
-	struct hchk_io io; /* its request and response */
-	int healthy;       /* the check's own verdict (the agent may hold the server down) */
-	int tcp;           /* a tcp-check run is under way */
-	int fast_once;     /* on-error: the next check comes after "fastinter" */
-	int paused;        /* "disable health": no checks run, the last result is ignored */
-	int forced_nolb;   /* "set server health stopping": checks do not end it */
-	int rt_port;       /* "set server check-port", 0: the configured one */
-	int rt_addr_set;   /* "set server check-addr" */
+	struct check_state st;   /* working copy: the check's thread only */
+	struct check_state *pub; /* its last published copy (check_state_publish()) */
+	int http;                /* connected: HTTP exchange under way (option httpchk) */
+	struct hchk_io io;       /* its request and response */
+	int healthy;             /* the check's own verdict (the agent may hold the server down) */
+	int tcp;                 /* a tcp-check run is under way */
+	int fast_once;           /* on-error: the next check comes after "fastinter" */
+	int paused;              /* "disable health": no checks run, the last result is ignored */
+	int forced_nolb;         /* "set server health stopping": checks do not end it */
+	int rt_port;             /* "set server check-port", 0: the configured one */
+	int rt_addr_set;         /* "set server check-addr" */
 	struct hl_addr rt_addr;
 	struct tchk_io tio;
 	struct check_smp smp; /* sample context of the run under way */
@@ -132,6 +134,42 @@ static uint32_t next_interval(const struct check *ck)
 	else if (ck->st.consecutive || ck->fast_once)
 		i = c->fastinter ? c->fastinter : inter_of(c);
 	return check_spread(i);
+}
+
+/* A published copy of a check state, freed after a grace period. */
+struct check_snap {
+	struct check_state st;
+	struct rcu_head rcu;
+};
+
+static void snap_free_cb(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct check_snap, rcu));
+}
+
+void check_state_publish(struct check_state **slot, const struct check_state *st)
+{
+	const struct check_state *cur = *slot; /* no other thread writes it */
+	if (cur && !memcmp(cur, st, sizeof(*st)))
+		return;
+	struct check_snap *v = xmalloc(sizeof(*v));
+	memcpy(&v->st, st, sizeof(*st));
+	struct check_state *old = hl_rcu_xchg(*slot, &v->st);
+	if (old)
+		hl_call_rcu(&caa_container_of(old, struct check_snap, st)->rcu, snap_free_cb);
+}
+
+void check_state_release(struct check_state **slot)
+{
+	struct check_state *old = hl_rcu_xchg(*slot, NULL);
+	if (old)
+		free(caa_container_of(old, struct check_snap, st));
+}
+
+/* Publishes the state of <ck> for the readers on other threads. */
+static void publish(struct check *ck)
+{
+	check_state_publish(&ck->pub, &ck->st);
 }
 
 const char *check_result_str(enum check_result r)
@@ -316,6 +354,7 @@ static void set_nolb(struct check *ck, int nolb)
 	if (!atomic_load(&s->oper_up) || atomic_exchange(&s->oper_nolb, nolb) == nolb)
 		return;
 	ck->st.last_change = (long)time(NULL);
+	publish(ck);
 	backend_publish(s->be);
 	check_count_usable(s->be, &act, &bck);
 	log_change(s, &ck->st, nolb ? "stopping" : "UP", act, bck);
@@ -343,8 +382,10 @@ static void transition(struct srv_rt *s, struct check *ck, const struct check_st
 		ck->st.downs++;
 		ck->st.down_since = now;
 	}
-	if (ck)
+	if (ck) {
 		ck->st.last_change = now;
+		publish(ck);
+	}
 	backend_publish(s->be);
 	check_count_usable(s->be, &act, &bck);
 	log_change(s, why, up ? "UP" : "DOWN", act, bck);
@@ -409,8 +450,8 @@ static void log_health_check(const struct check *ck, int changed, int healthy, i
 	              healthy ? "UP" : "DOWN");
 }
 
-/* Records one result and changes state after rise/fall of them in a row. */
-static void record(struct check *ck, enum check_result r)
+/* Counts one result and changes state after rise/fall of them in a row. */
+static void count_result(struct check *ck, enum check_result r)
 {
 	const struct server_cfg *c = &ck->srv->conf->cfg;
 	int up = ck->healthy;
@@ -439,6 +480,15 @@ static void record(struct check *ck, enum check_result r)
 	ck->st.consecutive = 0;
 	log_health_check(ck, changed, !up, 0); /* the result first, then the change */
 	change_state(ck, !up);
+}
+
+/* Records one result (its info and code set in the working copy) and
+ * publishes the new state.
+ */
+static void record(struct check *ck, enum check_result r)
+{
+	count_result(ck, r);
+	publish(ck);
 }
 
 /* Ends the current attempt and schedules the next one. */
@@ -779,6 +829,7 @@ static void check_new(struct srv_rt *s, int paused)
 		ck->st.last_change = (long)time(NULL);
 	if (!ck->healthy)
 		ck->st.down_since = ck->st.last_change;
+	publish(ck);
 	if (!paused)
 		timer_set(&ck->t,
 		          curthr->now_ms + 1 + check_first_delay(g, 0, inter_of(&s->conf->cfg)));
@@ -805,6 +856,7 @@ struct check_free {
 static void check_free_cb(struct rcu_head *h)
 {
 	struct check_free *f = caa_container_of(h, struct check_free, head);
+	check_state_release(&f->ck->pub);
 	free(f->ck);
 	free(f);
 }
@@ -826,7 +878,7 @@ static void check_destroy(struct srv_rt *s)
 	tchk_release(&ck->tio);
 	struct check_free *f = xcalloc(1, sizeof(*f));
 	f->ck = ck;
-	call_rcu(&f->head, check_free_cb);
+	hl_call_rcu(&f->head, check_free_cb);
 }
 
 struct srv_life_mail {
@@ -945,8 +997,8 @@ void check_observed_errors(struct srv_rt *s, int n, const char *last)
 
 const struct check_state *check_of(const struct srv_rt *s)
 {
-	const struct check *ck = check_find(s);
-	return ck ? &ck->st : NULL;
+	struct check *ck = check_find(s);
+	return ck ? hl_rcu_deref(ck->pub) : NULL;
 }
 
 int check_in_progress(const struct srv_rt *s)
@@ -957,8 +1009,8 @@ int check_in_progress(const struct srv_rt *s)
 
 const struct check_state *check_running_of(const struct srv_rt *s)
 {
-	const struct check *ck = check_find(s);
-	return ck && !__atomic_load_n(&ck->paused, __ATOMIC_RELAXED) ? &ck->st : NULL;
+	struct check *ck = check_find(s);
+	return ck && !__atomic_load_n(&ck->paused, __ATOMIC_RELAXED) ? hl_rcu_deref(ck->pub) : NULL;
 }
 
 /* Takes the interval <inter> of one more check into the start spread. */
@@ -1172,6 +1224,7 @@ static void force_health(struct srv_rt *s, struct check *ck, int up, const struc
 		ck->healthy = up;
 		ck->st.consecutive = 0;
 		ck->forced_nolb = 0;
+		publish(ck);
 	}
 	int was_nolb = atomic_exchange(&s->oper_nolb, 0);
 	int eff = up && !agent_holds_down(s);

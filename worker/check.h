@@ -13,6 +13,11 @@
 #include "common/addr.h"
 #include "worker/server-t.h"
 
+/* The state of a health or agent check. Each check keeps a working copy
+ * that only its thread touches, and publishes an immutable copy of it
+ * through RCU after each change (check_state_publish()): the statistics,
+ * read on any thread, only ever see published copies.
+ */
 struct check_state {
 	enum check_result last; /* result of the last check */
 	uint32_t duration_ms;   /* duration of the last check */
@@ -38,6 +43,17 @@ static inline int check_health_shown(const struct check_state *ck, const struct 
 {
 	return up ? (c->fall ? c->fall : 3) - ck->consecutive : ck->consecutive;
 }
+
+/* Publishes a copy of <st> in *<slot> (the check's thread only), unless
+ * the one there holds the same state; the copy it replaces is freed after
+ * a grace period. Readers get the copy with hl_rcu_deref(*slot) and may use
+ * it until the end of their current event callback (QSBR).
+ */
+void check_state_publish(struct check_state **slot, const struct check_state *st);
+/* Frees the copy in *<slot> at once: only when no reader can hold it any
+ * more (from a call_rcu() callback).
+ */
+void check_state_release(struct check_state **slot);
 
 /* What the runtime API asks of a server's checks (worker/cli-health.c). */
 enum check_ctl {
@@ -106,7 +122,9 @@ uint32_t check_first_delay(int g, int second, uint32_t inter);
 /* Starts the checks that belong to the current thread. */
 void checks_start_thread(void);
 
-/* Check state of <s> (for statistics), NULL when it has no check. */
+/* Check state of <s> (for statistics), NULL when it has no check: its
+ * last published copy, valid until the end of the current callback.
+ */
 const struct check_state *check_of(const struct srv_rt *s);
 /* The same, NULL while paused ("disable health", or an added server's
  * check before "enable health"): the statistics then show no check, as
@@ -156,7 +174,8 @@ uint32_t agent_interval(const struct server_cfg *c);
  */
 int agent_enabled(const struct srv_rt *s);
 
-/* Agent state of <s> (for statistics), NULL without agent check. The
+/* Agent state of <s> (for statistics), NULL without agent check: its
+ * last published copy, valid until the end of the current callback. The
  * health is 0 (down) or 1.
  */
 const struct check_state *agent_of(const struct srv_rt *s, int *health);

@@ -9,6 +9,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "worker/counters.h"
 #include "worker/runtime.h"
 
@@ -206,7 +207,7 @@ static void close_stale(struct idle_pools *p, int foreign)
 		conn_close(c);
 		c->fd = -1;
 		if (foreign)
-			call_rcu(&c->rcu, free_stolen);
+			hl_call_rcu(&c->rcu, free_stolen);
 		else
 			loop_defer_free(c);
 	}
@@ -237,7 +238,7 @@ static int steal_conn(struct srv_rt *srv, int proven_only, uint32_t *uses, struc
 		close_stale(p, 1);
 		pthread_mutex_unlock(&p->lock);
 		if (c) {
-			call_rcu(&c->rcu, free_stolen);
+			hl_call_rcu(&c->rcu, free_stolen);
 			return fd;
 		}
 	}

@@ -233,7 +233,9 @@ static void show_info(struct cli_conn *c, char **args, int nargs)
 /* The messages emitted while this process (or its master) started. */
 static void show_startup_logs(struct cli_conn *c, char **args, int nargs)
 {
-	cli_printf(c, "%s", startup_logs());
+	char *logs = startup_logs_dup(); /* other threads may be adding to them */
+	cli_printf(c, "%s", logs ? logs : "Out of memory.\n");
+	free(logs);
 }
 
 static const struct cli_cmd info_cmds[] = {

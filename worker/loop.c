@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/mem.h"
+#include "common/tsan.h"
 #include "worker/log.h"
 #include "worker/runtime.h"
 
@@ -187,6 +188,7 @@ static void mailbox_cb(struct ev_handler *h, uint32_t events)
 	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, n)
 	{
 		struct mail *m = caa_container_of(node, struct mail, node);
+		hl_tsan_acquire(m); /* what the sender wrote in it is visible */
 		m->cb(m);
 	}
 }
@@ -417,6 +419,7 @@ void loop_wake(struct wthread *t)
 void mail_post(struct wthread *t, struct mail *m)
 {
 	cds_wfcq_node_init(&m->node);
+	hl_tsan_release(m);
 	cds_wfcq_enqueue(&t->mb_head, &t->mb_tail, &m->node);
 	loop_wake(t);
 }

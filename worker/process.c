@@ -20,6 +20,7 @@
 #include "common/daemon.h"
 #include "common/mem.h"
 #include "common/msg.h"
+#include "common/rcu.h"
 #include "conf/kw.h"
 #include "worker/check.h"
 #include "worker/counters.h"
@@ -177,16 +178,27 @@ static void stop_accepting_cb(struct mail *m)
 	atomic_fetch_add(&stop_acks, 1);
 }
 
+/* Waits <ms> milliseconds, or less when SIGTERM or SIGINT comes (every
+ * thread blocks them): returns 1 then, as either ends a soft stop at once.
+ */
+static int hard_stop_asked(uint32_t ms)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	return sigtimedwait(&set, NULL, &ts) > 0;
+}
+
 /* Soft stop: stop accepting, wait for streams to end or hard-stop-after. */
 static int soft_stop(const struct global_cfg *g)
 {
-	if (g->grace) {
-		/* keep serving new connections for a while (e.g. while a load
-		 * balancer in front notices the stop)
-		 */
-		struct timespec ts = {g->grace / 1000, (long)(g->grace % 1000) * 1000000};
-		nanosleep(&ts, NULL);
-	}
+	/* keep serving new connections for a while (e.g. while a load
+	 * balancer in front notices the stop)
+	 */
+	if (g->grace && hard_stop_asked(g->grace))
+		return 0;
 	atomic_store(&rt.stopping, 1);
 	for (int i = 0; i < rt.nbthread; i++) {
 		stop_mails[i].cb = stop_accepting_cb;
@@ -210,8 +222,8 @@ static int soft_stop(const struct global_cfg *g)
 				   atomic_load(&rt.cur_conns));
 			return 0;
 		}
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		if (hard_stop_asked(50))
+			return 0;
 	}
 }
 
@@ -381,6 +393,7 @@ int process_serve(struct config *cfg, const struct cmdline *cl, int ctl_fd)
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	hl_rcu_readers_start(); /* frees are deferred from now on */
 	for (int i = 0; i < rt.nbthread; i++)
 		pthread_create(&rt.threads[i].tid, NULL, thread_main, &rt.threads[i]);
 	wait_threads_started();

@@ -47,7 +47,7 @@ void backend_publish(struct be_rt *be)
 	if (old) {
 		struct snap_free *f = xcalloc(1, sizeof(*f));
 		f->snap = old;
-		call_rcu(&f->head, snap_free_cb);
+		hl_call_rcu(&f->head, snap_free_cb);
 	}
 }
 
@@ -194,7 +194,7 @@ void backend_set_servers(struct be_rt *be, struct srv_list *l, struct srv_list *
 	if (prev) {
 		struct snap_free *f = xcalloc(1, sizeof(*f));
 		f->snap = prev;
-		call_rcu(&f->head, snap_free_cb);
+		hl_call_rcu(&f->head, snap_free_cb);
 	}
 }
 

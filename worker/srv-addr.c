@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "worker/srv-addr.h"
 #include "worker/srv-cmds.h"
 
@@ -33,7 +34,7 @@ void srv_publish_addr(struct srv_rt *s, const struct hl_addr *a)
 	struct hl_addr *old = hl_rcu_xchg(s->addr, &v->a);
 	atomic_fetch_add(&s->addr_gen, 1);
 	if (old && old != &s->conf->addr)
-		call_rcu(&caa_container_of(old, struct addr_version, a)->rcu, free_version);
+		hl_call_rcu(&caa_container_of(old, struct addr_version, a)->rcu, free_version);
 }
 
 void srv_addr_free_now(struct srv_rt *s)

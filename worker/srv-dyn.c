@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "common/addr.h"
 #include "common/mem.h"
+#include "common/rcu.h"
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "worker/check.h"
@@ -335,7 +336,7 @@ static void list_free_later(struct srv_list *l)
 {
 	struct list_free *f = xcalloc(1, sizeof(*f));
 	f->l = l;
-	call_rcu(&f->head, list_free_cb);
+	hl_call_rcu(&f->head, list_free_cb);
 }
 
 /* Splits "backend/server" of <arg>; prints HAProxy's message and returns
@@ -449,7 +450,7 @@ static void srv_free_later(struct srv_rt *s)
 {
 	struct srv_free *f = xcalloc(1, sizeof(*f));
 	f->s = s;
-	call_rcu(&f->head, srv_free_cb);
+	hl_call_rcu(&f->head, srv_free_cb);
 }
 
 /* del server <b>/<s> */

@@ -67,7 +67,7 @@ def try_connect(port, timeout=1.0):
         return False
 
 
-def start(tmp, port, bport, glob="", master=True):
+def start(tmp, port, bport, glob="", master=True, timeout="5s"):
     cfg = f"{tmp}/h.cfg"
     open(cfg, "w").write(f"""global
     nbthread 2
@@ -75,8 +75,8 @@ def start(tmp, port, bport, glob="", master=True):
 defaults
     mode tcp
     timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+    timeout client {timeout}
+    timeout server {timeout}
 listen l
     bind 127.0.0.1:{port}
     server s 127.0.0.1:{bport}
@@ -194,7 +194,9 @@ def test_max_reloads(tmp, bport):
     stopped once it has survived more than one reload."""
     port = free_port()
     sock = f"{tmp}/m.sock"
-    p = start(tmp, port, bport, glob="    mworker-max-reloads 1")
+    # the connection's timeouts outlast the wait: only the SIGTERM sent to
+    # the old worker, which ends its soft stop at once, can stop it in time
+    p = start(tmp, port, bport, glob="    mworker-max-reloads 1", timeout="60s")
     try:
         held = socket.create_connection(("127.0.0.1", port), timeout=2)
         first = workers(sock)[0]["pid"]

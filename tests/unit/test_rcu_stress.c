@@ -133,6 +133,7 @@ static void run_stress(const char *algo)
 	atomic_store(&violations, 0);
 	atomic_store(&excl_gen, 0);
 	setup(algo);
+	hl_rcu_readers_start();
 	for (int i = 0; i < NREADERS; i++)
 		pthread_create(&r[i], NULL, reader, NULL);
 	pthread_create(&w, NULL, writer, NULL);

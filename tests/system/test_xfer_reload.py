@@ -81,15 +81,21 @@ listen l
         old = wait_pidfile(pidfile)
         pids.append(old)
         counts = {"ok": 0, "fail": 0}
+        why = []  # how the failed attempts failed, with their time
 
         def loop():
             while not stop.is_set():
+                t0 = time.time()
                 try:
                     c = socket.create_connection(("127.0.0.1", port), timeout=10)
-                    ok = c.recv(16).startswith(b"hello")
+                    got = c.recv(16)
+                    ok = got.startswith(b"hello")
+                    if not ok:
+                        why.append(f"read {got!r} after {time.time() - t0:.3f}s")
                     c.close()
-                except OSError:
+                except OSError as e:
                     ok = False
+                    why.append(f"{e!r} after {time.time() - t0:.3f}s")
                 counts["ok" if ok else "fail"] += 1
         t = threading.Thread(target=loop)
         t.start()
@@ -106,7 +112,7 @@ listen l
         t.join(5)
         print(f"     connections: {counts['ok']} ok, {counts['fail']} failed")
         check("no connection failed across the handover",
-              counts["fail"] == 0 and counts["ok"] > 50, str(counts))
+              counts["fail"] == 0 and counts["ok"] > 50, f"{counts} {why[:5]}")
         end = time.time() + 5
         while alive(old) and time.time() < end:
             time.sleep(0.05)

@@ -2,6 +2,7 @@
 #include "worker/http-pool.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -64,7 +65,14 @@ static void conn_close(struct idle_conn *c)
 {
 	SSL_free(c->ssl);
 	c->ssl = NULL;
-	close(c->fd);
+	http_conn_close_idle(c->fd);
+}
+
+void http_conn_close_idle(int fd)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
 }
 
 static void unlink_conn(struct idle_list *l, struct idle_conn *c)
@@ -276,7 +284,7 @@ static int take_local(struct srv_rt *srv, int proven_only, uint32_t *uses, struc
 static void close_with(int fd, struct ssl_st *ssl)
 {
 	SSL_free(ssl);
-	close(fd);
+	http_conn_close_idle(fd);
 }
 
 int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t events,

@@ -39,6 +39,13 @@ int http_pool_take(struct srv_rt *srv, int proven_only, uint32_t *uses, uint32_t
 void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses, uint32_t events,
                    int drained);
 
+/* Closes server connection <fd> between two transactions with a reset
+ * (SO_LINGER 0), as HAProxy does: nothing is left to say on it, and the
+ * proxy keeps no TIME_WAIT entry, which would otherwise pile up by the
+ * thousand and slow down every connect() looking for a free port.
+ */
+void http_conn_close_idle(int fd);
+
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);
 

@@ -489,7 +489,7 @@ static void park_idle_conn(struct stream *s)
 		s->srv.ssl = NULL; /* the pool's now */
 	} else {
 		tls_side_free(&s->srv);
-		close(s->srv.fd);
+		http_conn_close_idle(s->srv.fd);
 	}
 	s->srv.fd = -1;
 	s->srv.rd_ready = s->srv.wr_ready = s->srv.shutr = s->srv.shutw = s->srv.err = 0;

@@ -117,7 +117,10 @@ backend mysql_nouser
 
 def rows(sock):
     out = cli(sock, "show stat").lstrip("# ")
-    return {(r["pxname"], r["svname"]): r for r in csv.DictReader(out.splitlines())}
+    rows = {(r["pxname"], r["svname"]): r for r in csv.DictReader(out.splitlines())}
+    for r in rows.values():  # a check under way shows its last result after "* "
+        r["check_status"] = (r.get("check_status") or "").removeprefix("* ")
+    return rows
 
 
 def wait_state(sock, key, prefix, limit=10):

@@ -226,7 +226,8 @@ def stat_rows(sock, px):
     for l in lines[1:]:
         f = l.split(",")
         if len(f) > 2 and f[0] == px:
-            rows[f[1]] = dict(zip(cols, f))
+            rows[f[1]] = dict(zip(cols, f))  # a check under way: "* " and its last result
+            rows[f[1]]["check_status"] = rows[f[1]].get("check_status", "").removeprefix("* ")
     return rows
 
 

@@ -63,7 +63,9 @@ def status_of(sock, srv):
     for line in lines[1:]:
         f = line.split(",")
         if len(f) > 1 and f[1] == srv:
-            return dict(zip(cols, f))
+            d = dict(zip(cols, f))  # a check under way: "* " and its last result
+            d["check_status"] = d.get("check_status", "").removeprefix("* ")
+            return d
     return {}
 
 

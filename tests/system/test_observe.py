@@ -191,6 +191,9 @@ def stat_rows(sock):
     for f in csv.reader(lines[1:]):
         if len(f) > 2:
             rows[(f[0], f[1])] = dict(zip(cols, f))
+            # a check under way shows its last result after "* "
+            rows[(f[0], f[1])]["check_status"] = rows[(f[0], f[1])].get(
+                "check_status", "").removeprefix("* ")
     return rows
 
 

@@ -393,12 +393,10 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 	       (buf[pos] == '\n' || (buf[pos] == '\r' && pos + 1 < len && buf[pos + 1] == '\n')))
 		pos += buf[pos] == '\r' ? 2 : 1;
 	m->skip = (uint32_t)pos;
-	long next = line_end(buf, len, pos, &end);
-	if (next < 0)
-		return fail(m, is_resp ? 502 : 400, (long)end);
-	if (next == 0 && !is_resp) {
-		/* an incomplete request line is refused as soon as its method
-		 * cannot be one (a TLS hello sent to a clear-text port, say) */
+	if (!is_resp) {
+		/* a method that cannot be one is refused before the line ends (a
+		 * TLS hello sent to a clear-text port, say), and before the line's
+		 * own checks, so that a head and its prefixes fail the same way */
 		size_t p = pos;
 		while (p < len && is_tchar((unsigned char)buf[p]))
 			p++;
@@ -406,6 +404,9 @@ int h1_parse_head(const char *buf, size_t len, struct http_msg *m, int is_resp, 
 		if ((c != ' ' && c != '\r' && c != '\n') || (c == ' ' && p == pos && p < len))
 			return fail(m, 400, (long)p);
 	}
+	long next = line_end(buf, len, pos, &end);
+	if (next < 0)
+		return fail(m, is_resp ? 502 : 400, (long)end);
 	if (next == 0)
 		return 0;
 	int r = is_resp ? parse_status_line(buf, pos, end, m)

@@ -58,7 +58,7 @@ static void add_state_header(struct hchk_io *io, const struct srv_rt *s)
 		totw += srv_effective_weight(l->v[i]);
 	if (ck && ck->consecutive)
 		req_add(io, "x-haproxy-server-state: %s %d/%d; ", st, check_health_shown(ck, c, up),
-		        up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+		        up ? check_fall_of(c) : check_rise_of(c));
 	else
 		req_add(io, "x-haproxy-server-state: %s; ", st);
 	char abuf[160];

@@ -38,10 +38,20 @@ int check_in_progress(const struct srv_rt *s);
 /* The n of HAProxy's "UP n/fall" and "DOWN n/rise" while a change is under
  * way: the checks left before going down, or those passed towards up.
  */
+static inline int check_fall_of(const struct server_cfg *c)
+{
+	return c->fall ? c->fall : 3;
+}
+
+static inline int check_rise_of(const struct server_cfg *c)
+{
+	return c->rise ? c->rise : 2;
+}
+
 static inline int check_health_shown(const struct check_state *ck, const struct server_cfg *c,
                                      int up)
 {
-	return up ? (c->fall ? c->fall : 3) - ck->consecutive : ck->consecutive;
+	return up ? check_fall_of(c) - ck->consecutive : ck->consecutive;
 }
 
 /* Publishes a copy of <st> in *<slot> (the check's thread only), unless

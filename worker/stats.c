@@ -192,7 +192,7 @@ static void server_status(const struct srv_rt *s, const struct check_state *ck, 
 		snprintf(out, len, "NOLB");
 	else if (ck && ck->consecutive)
 		snprintf(out, len, "%s %d/%d", up ? "UP" : "DOWN", check_health_shown(ck, c, up),
-		         up ? (c->fall ? c->fall : 3) : (c->rise ? c->rise : 2));
+		         up ? check_fall_of(c) : check_rise_of(c));
 	else
 		snprintf(out, len, "%s", up ? "UP" : "DOWN");
 }
@@ -213,10 +213,12 @@ static void check_columns(struct stat_row *r, char *present, const struct srv_rt
 	set(r, "downtime", "%llu",
 	    (unsigned long long)(ck->downtime_s + (ck->down_since ? now - ck->down_since : 0)));
 	/* a check under way: the last result, marked as HAProxy does */
-	set(r, "check_status", "%s%s", check_in_progress(s) ? "* " : "", check_result_str(ck->last));
+	set(r, "check_status", "%s%s", check_in_progress(s) ? "* " : "",
+	    check_result_str(ck->last));
 	const struct server_cfg *c = &s->conf->cfg;
-	int rise = c->rise ? c->rise : 2, fall = c->fall ? c->fall : 3;
-	present[col("check_rise")] = present[col("check_fall")] = present[col("check_health")] = '1';
+	int rise = check_rise_of(c), fall = check_fall_of(c);
+	present[col("check_rise")] = present[col("check_fall")] = present[col("check_health")] =
+	    '1';
 	set(r, "check_rise", "%d", rise);
 	set(r, "check_fall", "%d", fall);
 	set(r, "check_health", "%d",

@@ -366,7 +366,9 @@ int backend_assign_and_connect(struct stream *s)
 		stream_end_cause(s, TERM_NO_SRV);
 		return -1;
 	}
-	atomic_fetch_add(&srv->cur_conns, 1);
+	int used = atomic_fetch_add(&srv->cur_conns, 1) + 1;
+	if (used > atomic_load_explicit(&srv->max_used_conns, memory_order_relaxed))
+		atomic_store_explicit(&srv->max_used_conns, used, memory_order_relaxed);
 	atomic_fetch_add(&be->cur_conns, 1);
 	s->server = srv;
 	stream_set_acct_srv(s, srv);

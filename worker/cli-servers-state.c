@@ -134,7 +134,7 @@ static void show_servers_state(struct cli_conn *c, char **args, int nargs)
 }
 
 /* One "show servers conn" line: HAProxy 2.6's columns; used_max and
- * need_est (estimates HAProxy keeps for its pool purges) are 0.
+ * need_est are the estimates the pool purges work from.
  */
 static void server_conn_line(struct cli_conn *c, const struct srv_rt *s)
 {
@@ -149,10 +149,11 @@ static void server_conn_line(struct cli_conn *c, const struct srv_rt *s)
 		unsafe_nb += us;
 		per[t] = sf + us;
 	}
-	cli_printf(c, "%s/%s %d/%d %s %u - %u %d 0 0 %d %d %d %d", s->be->conf->id, s->conf->id,
+	cli_printf(c, "%s/%s %d/%d %s %u - %u %d %d %d %d %d %d %d", s->be->conf->id, s->conf->id,
 	           s->be->conf->uuid, s->conf->puid, addr_ip_str(a, ip, sizeof(ip)),
 	           (a->flags & ADDR_F_PORT_SET) ? (unsigned)a->port_lo : 0u, cfg->pool_purge_delay,
-	           atomic_load(&s->cur_conns), unsafe_nb, safe_nb, cfg->pool_max_conn,
+	           atomic_load(&s->cur_conns), atomic_load(&s->max_used_conns),
+	           atomic_load(&s->est_need_conns), unsafe_nb, safe_nb, cfg->pool_max_conn,
 	           atomic_load(&s->idle_conns));
 	for (int t = 0; t < rt.nbthread; t++)
 		cli_printf(c, " %d", per[t]);

@@ -127,8 +127,43 @@ static uint32_t purge_delay(const struct srv_rt *srv)
 	return srv->conf->cfg.pool_purge_delay;
 }
 
-/* Every purge delay: closes half of each server's idle connections, the
- * oldest first (HAProxy's pool-purge-delay behaviour).
+/* Updates <srv>'s estimate of the connections it needs, once per purge
+ * delay <d> whichever thread purges first (HAProxy's rule): the estimate
+ * moves halfway to the most connections used at once since the last
+ * update, and never stays below that.
+ */
+static void update_need_estimate(struct srv_rt *srv, uint32_t d)
+{
+	uint64_t now = curthr->now_ms, last = atomic_load(&srv->est_update_ms);
+	if (now - last < d / 2 || !atomic_compare_exchange_strong(&srv->est_update_ms, &last, now))
+		return;
+	int max_used = atomic_load(&srv->max_used_conns);
+	int est = (atomic_load(&srv->est_need_conns) + max_used) / 2;
+	atomic_store(&srv->est_need_conns, est < max_used ? max_used : est);
+	atomic_store(&srv->max_used_conns, atomic_load(&srv->cur_conns));
+}
+
+/* How many of the <local> idle connections to <srv> parked on this thread
+ * a purge closes: half (rounded up) of what the server holds beyond its
+ * estimated need, spread over the threads by their share of its idle
+ * connections. Connections a steady load keeps using are not closed.
+ */
+static int purge_count(struct srv_rt *srv, int local, uint32_t d)
+{
+	int idle = atomic_load(&srv->idle_conns);
+	int max_used = atomic_load(&srv->max_used_conns);
+	int need = atomic_load(&srv->est_need_conns);
+	int exceed = atomic_load(&srv->cur_conns) + idle - (max_used > need ? max_used : need);
+	update_need_estimate(srv, d);
+	if (exceed <= 0 || idle <= 0)
+		return 0;
+	int kill = exceed / 2 + (exceed & 1);
+	int share = (int)(((long long)kill * local + idle - 1) / idle);
+	return share < local ? share : local;
+}
+
+/* Every purge delay: closes the idle connections purge_count() finds in
+ * excess, the oldest first.
  */
 static void purge_cb(struct timer *t)
 {
@@ -138,10 +173,9 @@ static void purge_cb(struct timer *t)
 		struct idle_list *l = &pools->srv[i];
 		if (!l->n)
 			continue;
-		int drop = (l->n + 1) / 2;
-		uint32_t d = purge_delay(l->first->srv);
-		if (!d)
-			continue;
+		struct srv_rt *srv = l->first->srv;
+		uint32_t d = purge_delay(srv);
+		int drop = purge_count(srv, l->n, d);
 		while (drop-- > 0 && l->first)
 			drop_conn(l->first);
 		if (l->n && (!next || curthr->now_ms + d < next))
@@ -320,7 +354,8 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
 {
 	int max = srv->conf->cfg.pool_max_conn;
 	/* a server in maintenance keeps none, so that it can be deleted */
-	if (atomic_load(&rt.stopping) || max == 0 || (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) ||
+	if (atomic_load(&rt.stopping) || max == 0 || !purge_delay(srv) ||
+	    (atomic_load(&srv->admin) & SRV_ADMIN_MAINT) ||
 	    atomic_load(&idle_total) >= idle_limit() || pools_init() < 0 ||
 	    (max > 0 && atomic_load(&srv->idle_conns) >= max)) {
 		close_with(fd, ssl);
@@ -365,9 +400,8 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
 	atomic_fetch_add(&idle_total, 1);
 	atomic_fetch_add(&srv->idle_conns, 1);
 	pthread_mutex_unlock(&pools->lock);
-	uint32_t d = purge_delay(srv);
-	if (d && !pools->purge.expire)
-		timer_set(&pools->purge, curthr->now_ms + d);
+	if (!pools->purge.expire)
+		timer_set(&pools->purge, curthr->now_ms + purge_delay(srv));
 }
 
 void http_pool_drop_server(struct srv_rt *srv)

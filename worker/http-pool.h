@@ -5,9 +5,10 @@
  * server on the current thread, where streams of that thread look first;
  * when it has none, a stream takes one parked by another thread, which
  * moves to its own epoll. A parked connection that the server closes (or
- * that sends anything) is dropped. Every "pool-purge-delay", half of a server's idle
- * connections on the thread are closed; "pool-max-conn" bounds the idle
- * connections of a server across threads.
+ * that sends anything) is dropped. Every "pool-purge-delay", half of what a
+ * server holds beyond its estimated need is closed (the estimate follows the
+ * most connections it used at once, as in HAProxy); "pool-max-conn" bounds
+ * the idle connections of a server across threads.
  */
 #pragma once
 #include <stdint.h>

@@ -43,6 +43,10 @@ struct srv_rt {
 	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
 	_Atomic int maint_seen;    /* has been in maintenance (no check restores health) */
 	_Atomic int idle_conns;    /* idle HTTP connections kept in the thread pools */
+	/* what the pool purges keep (worker/http-pool.c), as HAProxy sizes them */
+	_Atomic int max_used_conns;     /* most connections in use at once since the last estimate */
+	_Atomic int est_need_conns;     /* connections the server is estimated to need */
+	_Atomic uint64_t est_update_ms; /* when the estimate was last updated */
 	/* passive health observation (worker/observe.c) */
 	_Atomic int obs_errors;       /* consecutive errors observed on live traffic */
 	_Atomic int obs_pending;      /* on-error reactions not yet applied by the check */

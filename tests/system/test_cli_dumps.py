@@ -274,8 +274,8 @@ THREAD_LINES = [r"^[* ] Thread (\d+) : id=0x[0-9a-f]+ act=\d glob=\d+ wq=\d rq=\
 def commands(binary, ports):
     proc, sock = start(binary, SMALL % ports)
     try:
-        # before any traffic: HAProxy's used_max and need_est estimates,
-        # which Halyard does not keep (0), are 0 too
+        # before any traffic: the used_max and need_est estimates of the
+        # pool purges are 0 on both
         out = {c: cli(sock, c) for c in
                ["show servers conn", "show servers conn other", "show servers conn 3",
                 "show servers conn nope"]}

@@ -9,7 +9,8 @@ connect() calls that look for a free port.
 
 50 requests, each on its own client connection: the origin (keep-alive)
 sees each of its connections end with a reset (haproxy may reuse some of
-them, so their number is not checked), the proxy holds no
+them, so their number is not checked; haproxy ends one or two with a FIN at
+times, so nine in ten are asked of it), the proxy holds no
 TIME_WAIT socket towards the origin afterwards, and every request got its
 answer. The same is checked on haproxy when it is installed.
 """
@@ -120,9 +121,15 @@ def run(binary, name):
         proc.terminate()
         proc.wait(10)
     check(f"{name}: every request answered", answered == N, answered)
-    check(f"{name}: the origin saw each of its connections end with a reset",
-          origin.ends and all(e == "reset" for e in origin.ends),
-          f"{len(origin.ends)} connections: {sorted(set(origin.ends))}")
+    resets = origin.ends.count("reset")
+    if name == "haproxy":  # the reference: it ends one or two in 50 with a FIN at times
+        check(f"{name}: the origin saw most of its connections end with a reset",
+              origin.ends and resets >= len(origin.ends) * 9 // 10,
+              f"{len(origin.ends)} connections: {resets} resets")
+    else:
+        check(f"{name}: the origin saw each of its connections end with a reset",
+              origin.ends and resets == len(origin.ends),
+              f"{len(origin.ends)} connections: {sorted(set(origin.ends))}")
     check(f"{name}: no TIME_WAIT towards the origin", tw == 0, tw)
 
 

@@ -26,6 +26,18 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *xcalloc_lines(size_t n, size_t size)
+{
+	size_t bytes = (n ? n : 1) * (size ? size : 1);
+	if (size && bytes / size != (n ? n : 1))
+		oom();
+	bytes = (bytes + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, bytes);
+	if (!p)
+		oom();
+	return memset(p, 0, bytes);
+}
+
 void *xrealloc(void *ptr, size_t size)
 {
 	void *p = realloc(ptr, size ? size : 1);

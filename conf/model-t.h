@@ -168,16 +168,23 @@ enum srv_on_error {
 };
 
 struct server_cfg {
-	int weight;   /* 0..256 */
+	/* read by every request sent to the server: kept together */
+	struct tls_srv_cfg *tls;   /* TLS towards the server (conf/ssl-server.h), NULL: none */
 	int maxconn;  /* 0 = unlimited */
 	int minconn;
+	int send_proxy;     /* 0, 1 (v1) or 2 (v2) */
+	int check;          /* health checks requested */
+	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
+	int pool_low_conn;         /* idle connections before reuse is preferred */
+	uint32_t pool_purge_delay; /* ms between idle pool purges */
+	int observe;               /* enum srv_observe: passive health observation */
+	/* the rest */
+	int weight;   /* 0..256 */
 	int maxqueue; /* 0 = unlimited */
 	int backup;
 	int disabled;
 	uint32_t slowstart; /* ms */
-	int send_proxy;     /* 0, 1 (v1) or 2 (v2) */
 	int redir_port;
-	int check;          /* health checks requested */
 	uint32_t inter, fastinter, downinter; /* check intervals (ms), 0 = default */
 	int rise, fall;     /* consecutive results to change state, 0 = default */
 	int check_port;     /* 0 = the server's port */
@@ -193,15 +200,10 @@ struct server_cfg {
 	char *track;           /* track [<backend>/]<server>, NULL = none */
 	struct hl_addr source;
 	int source_set;
-	int pool_max_conn;         /* idle connections kept, -1 = unlimited */
-	int pool_low_conn;         /* idle connections before reuse is preferred */
-	uint32_t pool_purge_delay; /* ms between idle pool purges */
-	int observe;               /* enum srv_observe: passive health observation */
 	int error_limit;           /* consecutive observed errors for on-error, 0 = default */
 	int on_error;              /* enum srv_on_error */
 	int on_marked_down;        /* 1 = shutdown-sessions */
 	int on_marked_up;          /* 1 = shutdown-backup-sessions */
-	struct tls_srv_cfg *tls;   /* TLS towards the server (conf/ssl-server.h), NULL: none */
 	struct tls_srv_cfg *check_tls; /* TLS under its health checks, NULL: clear text */
 };
 

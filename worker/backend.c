@@ -18,6 +18,7 @@
 #include "conf/kw.h"
 #include "conf/opts.h"
 #include "worker/counters.h"
+#include "worker/http-pool.h"
 #include "worker/http-txn.h"
 #include "worker/lb.h"
 #include "worker/observe.h"
@@ -223,6 +224,24 @@ static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 }
 
 /* Picks a server with the backend's algorithm; NULL when none has room. */
+/* Rotating algorithms pick snap->srv[ts->pos] next: the request after this
+ * one will touch that server's state, counters, configuration and idle
+ * list, cold in a large backend. Their loads are started now, in two steps
+ * so that none waits for another: the server's own line was asked for at
+ * the previous pick (it gives the slots of the others), the next one's now.
+ */
+static void prefetch_next_server(const struct lb_snapshot *snap, const struct lb_thread_state *ts)
+{
+	unsigned n = (unsigned)snap->nsrv;
+	if (n < 8) /* small backends stay in the cache */
+		return;
+	const struct srv_rt *next = snap->srv[ts->pos % n];
+	__builtin_prefetch(snap->srv[(ts->pos + 1) % n]);
+	__builtin_prefetch(&next->conf->cfg);
+	counters_prefetch_srv(next);
+	http_pool_prefetch(next);
+}
+
 static struct srv_rt *pick_server(struct stream *s)
 {
 	struct be_rt *be = s->be;
@@ -252,6 +271,8 @@ static struct srv_rt *pick_server(struct stream *s)
 			}
 		}
 		srv = snap->ops->pick(&be->conf->lb, snap, ts, &req);
+		if (srv && snap->ops->rotates)
+			prefetch_next_server(snap, ts);
 	}
 	rcu_read_unlock();
 	return srv;

@@ -32,7 +32,7 @@ void counters_init_thread(struct wthread *t)
 	struct thr_counters *c = xcalloc(1, sizeof(*c));
 	c->fe = xcalloc((size_t)rt.nfe + 1, sizeof(*c->fe));
 	c->be = xcalloc((size_t)rt.nbe + 1, sizeof(*c->be));
-	c->srv = xcalloc((size_t)nb_srv_total + 1, sizeof(*c->srv));
+	c->srv = xcalloc_lines((size_t)nb_srv_total + 1, sizeof(*c->srv));
 	t->counters = c;
 }
 
@@ -52,6 +52,11 @@ void counters_fe_accept(struct fe_rt *fe)
 void counters_be_error(struct be_rt *be)
 {
 	CNT_ADD(tc()->be[be->idx].errors, 1);
+}
+
+void counters_prefetch_srv(const struct srv_rt *srv)
+{
+	__builtin_prefetch(&tc()->srv[srv_global_index(srv)], 1);
 }
 
 void counters_srv_connect(struct srv_rt *srv)
@@ -284,7 +289,7 @@ static void zero_init(void)
 		return;
 	fe_zero = xcalloc((size_t)rt.nfe + 1, sizeof(*fe_zero));
 	be_zero = xcalloc((size_t)rt.nbe + 1, sizeof(*be_zero));
-	srv_zero = xcalloc((size_t)nb_srv_total + 1, sizeof(*srv_zero));
+	srv_zero = xcalloc_lines((size_t)nb_srv_total + 1, sizeof(*srv_zero));
 }
 
 void counters_srv_reset(const struct srv_rt *srv)

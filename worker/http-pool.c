@@ -404,6 +404,13 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
 		timer_set(&pools->purge, curthr->now_ms + purge_delay(srv));
 }
 
+void http_pool_prefetch(const struct srv_rt *srv)
+{
+	struct idle_list *l = list_in(pools, srv);
+	if (l)
+		__builtin_prefetch(l, 1);
+}
+
 void http_pool_drop_server(struct srv_rt *srv)
 {
 	for (int i = 0; i < rt.nbthread; i++) {

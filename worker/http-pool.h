@@ -47,6 +47,9 @@ void http_pool_put(struct srv_rt *srv, int fd, struct ssl_st *ssl, uint32_t uses
  */
 void http_conn_close_idle(int fd);
 
+/* Asks the CPU to load the current thread's idle list of <srv>. */
+void http_pool_prefetch(const struct srv_rt *srv);
+
 /* Closes every idle connection of the current thread (soft stop). */
 void http_pool_flush(void);
 

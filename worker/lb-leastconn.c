@@ -45,6 +45,7 @@ static struct srv_rt *lc_pick(const struct lb_cfg *cfg, const struct lb_snapshot
 
 static const struct lb_ops lc_ops = {
     .pick = lc_pick,
+    .rotates = 1,
 };
 static struct lb_algo lc_algo = {.name = "leastconn", .parse = NULL, .ops = &lc_ops};
 LB_REGISTER_ALGO(lc_algo)

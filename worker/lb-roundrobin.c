@@ -11,6 +11,7 @@ static struct srv_rt *rr_pick(const struct lb_cfg *cfg, const struct lb_snapshot
 
 static const struct lb_ops rr_ops = {
     .pick = rr_pick,
+    .rotates = 1,
 };
 static struct lb_algo rr_algo = {.name = "roundrobin", .parse = NULL, .ops = &rr_ops};
 LB_REGISTER_ALGO(rr_algo)

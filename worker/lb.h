@@ -54,6 +54,10 @@ struct lb_ops {
 	struct srv_rt *(*pick)(const struct lb_cfg *cfg, const struct lb_snapshot *snap,
 			       struct lb_thread_state *ts, const struct lb_pick *req);
 	int needs_hash; /* the caller must provide req->hash (source, uri, hdr...) */
+	/* the next pick starts at snap->srv[ts->pos] (roundrobin, leastconn):
+	 * the caller may prefetch what that server's request will touch
+	 */
+	int rotates;
 	int hash_on_source; /* the key is the client address (balance source) */
 	/* HTTP algorithms: finds the key in request <req>; key->p stays NULL
 	 * when the request has none (the pick falls back to round-robin).

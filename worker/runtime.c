@@ -117,7 +117,7 @@ static void build_servers(struct be_rt *be, int *gidx)
 {
 	const struct proxy *px = be->conf;
 	be->ncfg_srv = px->nb_servers;
-	be->cfg_srv = xcalloc((size_t)be->ncfg_srv + 1, sizeof(*be->cfg_srv));
+	be->cfg_srv = xcalloc_lines((size_t)be->ncfg_srv + 1, sizeof(*be->cfg_srv));
 	int i = 0;
 	for (const struct server *s = px->servers; s; s = s->next, i++) {
 		struct srv_rt *r = &be->cfg_srv[i];

@@ -8,6 +8,7 @@
  */
 #pragma once
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf/model-t.h"
@@ -17,36 +18,43 @@
 #define SRV_ADMIN_MAINT 0x1 /* set by configuration ("disabled") or the runtime API */
 #define SRV_ADMIN_DRAIN 0x2 /* keeps current connections, gets no new ones */
 
+/* The fields every request sent to a server reads or writes come first,
+ * within one cache line: the struct is aligned on 64 bytes (allocated with
+ * xcalloc_lines()), so that a backend of 1,000 servers costs a request one
+ * line of it.
+ */
 struct srv_rt {
-	const struct server *conf; /* configuration (name, address, options) */
-	struct hl_addr *addr;      /* RCU: runtime address, NULL = conf->addr (worker/srv-addr.h) */
-	_Atomic uint32_t addr_gen; /* changes with the address: older idle connections are dropped */
+	/* -- hot: read or written by every request -- */
+	_Alignas(64) const struct server *conf; /* configuration (name, address, options) */
 	struct be_rt *be;          /* owning backend */
-	int idx;                   /* position in the configuration, -1 for a dynamic server */
-	int gidx;                  /* slot among all servers: counters, checks, idle pools */
-	int dynamic;               /* added with "add server": conf owned here, freed on delete */
-	_Atomic int removed;       /* "del server" took it out of its backend */
-	_Atomic int pinned;        /* tracked by a server: cannot be deleted */
+	_Atomic int cur_conns;     /* connections being established or established */
 	_Atomic int refs;          /* holders across loop turns: streams whose last
 	                            * server (acct_srv) it is, mails in flight */
-	_Atomic int cur_conns;     /* connections being established or established */
-	_Atomic int queued;        /* streams waiting in this server's queue */
-	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
 	_Atomic unsigned admin;    /* SRV_ADMIN_* */
 	_Atomic int oper_up;       /* 1 when operationally up (health checks) */
 	_Atomic int oper_nolb;     /* up but taking no new traffic (http-check disable-on-404) */
+	_Atomic int uweight;       /* user weight 0..256 (runtime-settable) */
 	_Atomic int maxconn;       /* 0 = unlimited; runtime-settable ("set maxconn server") */
+	_Atomic int queued;        /* streams waiting in this server's queue */
+	_Atomic int idle_conns;    /* idle HTTP connections kept in the thread pools */
+	_Atomic uint32_t addr_gen; /* changes with the address: older idle connections are dropped */
+	int gidx;                  /* slot among all servers: counters, checks, idle pools */
+	/* what the pool purges keep (worker/http-pool.c), as HAProxy sizes them */
+	_Atomic int max_used_conns;     /* most connections in use at once since the last estimate */
+	/* -- the rest -- */
+	_Atomic int est_need_conns;     /* connections the server is estimated to need */
+	_Atomic uint64_t est_update_ms; /* when the estimate was last updated */
+	struct hl_addr *addr;      /* RCU: runtime address, NULL = conf->addr (worker/srv-addr.h) */
+	int idx;                   /* position in the configuration, -1 for a dynamic server */
+	int dynamic;               /* added with "add server": conf owned here, freed on delete */
+	_Atomic int removed;       /* "del server" took it out of its backend */
+	_Atomic int pinned;        /* tracked by a server: cannot be deleted */
 	int maxqueue;              /* 0 = unlimited */
 	int backup;
 	_Atomic uint64_t ramp_start_ms; /* slowstart: when it became usable, 0 = no ramp */
 	int ramp_armed;                  /* slowstart timer running (thread 0 only) */
-	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
 	_Atomic int maint_seen;    /* has been in maintenance (no check restores health) */
-	_Atomic int idle_conns;    /* idle HTTP connections kept in the thread pools */
-	/* what the pool purges keep (worker/http-pool.c), as HAProxy sizes them */
-	_Atomic int max_used_conns;     /* most connections in use at once since the last estimate */
-	_Atomic int est_need_conns;     /* connections the server is estimated to need */
-	_Atomic uint64_t est_update_ms; /* when the estimate was last updated */
+	_Atomic long last_change;  /* time() of the last admin state change, 0 = start */
 	/* passive health observation (worker/observe.c) */
 	_Atomic int obs_errors;       /* consecutive errors observed on live traffic */
 	_Atomic int obs_pending;      /* on-error reactions not yet applied by the check */
@@ -54,6 +62,9 @@ struct srv_rt {
 	_Atomic uint64_t hana_failed; /* hanafail: times error-limit was reached */
 	struct mail obs_mail;         /* carries the reactions to the check's thread */
 };
+
+_Static_assert(offsetof(struct srv_rt, est_need_conns) <= 64, "struct srv_rt: hot fields in one line");
+
 
 struct lb_snapshot;
 

@@ -300,7 +300,7 @@ static struct server *dyn_conf_build(struct be_rt *be, const char *name, const c
 /* A new runtime server for <conf> in slot <g>, in maintenance. */
 static struct srv_rt *dyn_srv_new(struct be_rt *be, struct server *conf, int g)
 {
-	struct srv_rt *r = xcalloc(1, sizeof(*r));
+	struct srv_rt *r = xcalloc_lines(1, sizeof(*r));
 	srv_rt_init(r, conf, be);
 	r->idx = -1;
 	r->gidx = g;

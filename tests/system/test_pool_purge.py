@@ -17,6 +17,7 @@ used_max and need_est columns of "show servers conn"). So:
 
 Each part runs on Halyard and, when it is installed, on haproxy.
 """
+import contextlib
 import os
 import shutil
 import socket
@@ -24,7 +25,7 @@ import sys
 import threading
 import time
 
-from halyard_test import check, cli, free_port, start_proxy, summary
+from halyard_test import ThreadedServer, check, cli, free_port, start_proxy, summary
 
 HALYARD = os.environ.get("HALYARD")
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy")
@@ -51,26 +52,15 @@ backend be
 """
 
 
-class Origin:
+class Origin(ThreadedServer):
     """Keep-alive origin counting its connections; /slow answers after 0.4 s."""
 
     def __init__(self):
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(128)
-        self.port = self.srv.getsockname()[1]
-        self.accepted = 0
-        threading.Thread(target=self.accept, daemon=True).start()
+        self.conns = 0
+        super().__init__(backlog=128)
 
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+    def accepted(self):
+        self.conns += 1
 
     def serve(self, c):
         buf = b""
@@ -90,9 +80,6 @@ class Origin:
             pass
         finally:
             c.close()
-
-    def close(self):
-        self.srv.close()
 
 
 class Client:
@@ -131,100 +118,87 @@ def conn_line(sock, srv):
     return None
 
 
-def start(binary, origin, nsrv, delay):
-    """Starts <binary> with <nsrv> servers on <origin>: (process, stats
-    socket, listening port)."""
+@contextlib.contextmanager
+def running(binary, nsrv, delay):
+    """<binary> with <nsrv> servers on a new origin: yields (origin, stats
+    socket, listening port), and stops both afterwards."""
+    origin = Origin()
     servers = "\n".join(f"    server s{i} 127.0.0.1:{origin.port}" for i in range(1, nsrv + 1))
     port = free_port()
     proc, sock, _ = start_proxy(binary, CONFIG, port=port, delay=delay, servers=servers)
-    return proc, sock, port
+    try:
+        yield origin, sock, port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        origin.srv.close()
 
 
 def steady(binary, name):
-    origin = Origin()
-    proc = None
-    try:
-        proc, sock, port = start(binary, origin, 2, PURGE_MS)
+    with running(binary, 2, PURGE_MS) as (origin, _, port):
         cl = Client(port)
-        ok = 0
+        ok = n = 0
         t_end = time.time() + 8 * PURGE_MS / 1000
-        n = 0
         while time.time() < t_end:
             ok += cl.get()
             n += 1
             time.sleep(0.02)
         cl.close()
-        check(f"{name}: steady alternation, every request answered", ok == n, f"{ok}/{n}")
-        check(f"{name}: the two server connections outlive 8 purges",
-              origin.accepted <= 3, f"{origin.accepted} server connections for {n} requests")
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
-        origin.close()
+    check(f"{name}: steady alternation, every request answered", ok == n, f"{ok}/{n}")
+    check(f"{name}: the two server connections outlive 8 purges",
+          origin.conns <= 3, f"{origin.conns} server connections for {n} requests")
+
+
+def burst(port):
+    """Eight clients at once, two requests each (the first one slow, so that
+    eight server connections are open together), then gone: True per client
+    whose requests were answered."""
+    clients = [Client(port) for _ in range(8)]
+    results = []
+    ths = [threading.Thread(target=lambda cl=cl: results.append(cl.get("/slow") and cl.get()))
+           for cl in clients]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(10)
+    for cl in clients:
+        cl.close()
+    return results
 
 
 def surplus(binary, name):
-    origin = Origin()
-    proc = None
-    try:
-        proc, sock, port = start(binary, origin, 1, PURGE_MS)
-        clients = [Client(port) for _ in range(8)]
-        results = []
-
-        def two_requests(cl):
-            results.append(cl.get("/slow") and cl.get())
-
-        ths = [threading.Thread(target=two_requests, args=(cl,)) for cl in clients]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join(10)
-        for cl in clients:
-            cl.close()
-        check(f"{name}: burst, 16 requests answered", results.count(True) == 8, results)
-        samples = []
+    with running(binary, 1, PURGE_MS) as (_, sock, port):
+        results = burst(port)
+        samples = []  # (time, (used_max, need_est, idle_cur))
         t_end = time.time() + 30 * PURGE_MS / 1000
         while time.time() < t_end:
             samples.append((time.time(), conn_line(sock, "s1")))
             if samples[-1][1] and samples[-1][1][2] == 0 and len(samples) > 5:
                 break
             time.sleep(0.05)
-        idle = [s[1][2] for s in samples if s[1]]
-        need = [s[1][1] for s in samples if s[1]]
-        check(f"{name}: the burst left 8 idle connections", idle and max(idle) == 8, idle[:10])
-        full = [t for t, v in samples if v and v[2] == 8]
-        lasted = full[-1] - samples[0][0] if full else 0
-        check(f"{name}: all 8 kept past the first purge", lasted >= PURGE_MS / 1000,
-              f"8 idle for {lasted:.2f} s")
-        check(f"{name}: the surplus is closed over the following purges",
-              idle and idle[-1] == 0, idle[-5:])
-        check(f"{name}: need_est follows the burst (8) and goes back to 0",
-              need and max(need) == 8 and need[-1] == 0,
-              f"max {max(need) if need else None}, last {need[-1] if need else None}")
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
-        origin.close()
+    check(f"{name}: burst, 16 requests answered", results.count(True) == 8, results)
+    idle = [v[2] for _, v in samples if v]
+    need = [v[1] for _, v in samples if v]
+    check(f"{name}: the burst left 8 idle connections", idle and max(idle) == 8, idle[:10])
+    full = [t for t, v in samples if v and v[2] == 8]
+    lasted = full[-1] - samples[0][0] if full else 0
+    check(f"{name}: all 8 kept past the first purge", lasted >= PURGE_MS / 1000,
+          f"8 idle for {lasted:.2f} s")
+    check(f"{name}: the surplus is closed over the following purges",
+          idle and idle[-1] == 0, idle[-5:])
+    check(f"{name}: need_est follows the burst (8) and goes back to 0",
+          need and max(need) == 8 and need[-1] == 0,
+          f"max {max(need) if need else None}, last {need[-1] if need else None}")
 
 
 def no_idle(binary, name):
-    origin = Origin()
-    proc = None
-    try:
-        proc, sock, port = start(binary, origin, 2, 0)
+    with running(binary, 2, 0) as (origin, _, port):
         cl = Client(port)
         ok = sum(cl.get() for _ in range(6))
         cl.close()
-        check(f"{name}: pool-purge-delay 0, every request answered", ok == 6, ok)
-        check(f"{name}: pool-purge-delay 0, a new server connection per switch",
-              origin.accepted == 6, origin.accepted)
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
-        origin.close()
+    check(f"{name}: pool-purge-delay 0, every request answered", ok == 6, ok)
+    check(f"{name}: pool-purge-delay 0, a new server connection per switch",
+          origin.conns == 6, origin.conns)
 
 
 def main():

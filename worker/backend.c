@@ -223,7 +223,6 @@ static socklen_t server_target(struct stream *s, const struct srv_rt *srv,
 	return addr_sockaddr_port(a, port, ss);
 }
 
-/* Picks a server with the backend's algorithm; NULL when none has room. */
 /* Rotating algorithms pick snap->srv[ts->pos] next: the request after this
  * one will touch that server's state, counters, configuration and idle
  * list, cold in a large backend. Their loads are started now, in two steps
@@ -242,6 +241,7 @@ static void prefetch_next_server(const struct lb_snapshot *snap, const struct lb
 	http_pool_prefetch(next);
 }
 
+/* Picks a server with the backend's algorithm; NULL when none has room. */
 static struct srv_rt *pick_server(struct stream *s)
 {
 	struct be_rt *be = s->be;
